@@ -1,0 +1,16 @@
+//! Sans-io Kafka wire protocol.
+//!
+//! * [`messages`]: request and response types generated from `schema/*.kschema`, one struct per
+//!   message covering all its versions, with `encode`, `decode` and `encoded_len`.
+//! * [`records`]: record batches (magic v2), CRC32C and compression.
+//! * [`ErrorCode`]: every Kafka error code with its retriable classification.
+//!
+//! Nothing here performs I/O, and no input makes decoding panic.
+#![deny(missing_docs)]
+
+pub mod error;
+pub mod error_code;
+pub mod records;
+
+pub use error::{DecodeError, EncodeError};
+pub use error_code::ErrorCode;
