@@ -8,9 +8,16 @@
 //! Nothing here performs I/O, and no input makes decoding panic.
 #![deny(missing_docs)]
 
+pub mod codec;
 pub mod error;
 pub mod error_code;
+pub mod message;
+pub mod messages;
 pub mod records;
+#[cfg(test)]
+mod test_rng;
 
 pub use error::{DecodeError, EncodeError};
 pub use error_code::ErrorCode;
+pub use message::{Message, Request, Response, VersionRange};
+pub use messages::{ApiKey, RequestBody, ResponseBody};

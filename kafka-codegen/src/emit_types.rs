@@ -1,0 +1,282 @@
+//! How each schema type maps onto Rust: its type, default value, and the code that encodes,
+//! sizes, decodes and (for tests) randomly fills a value of it.
+//!
+//! Every function here returns Rust source text. `a` is always an expression of type `&T` for the
+//! value at hand, `c` the expression saying whether the compact (flexible) encoding applies, and
+//! `p` the field path used in error messages.
+
+use crate::naming::snake;
+use crate::schema::{Field, Prim, Type};
+
+/// The Rust type of a non-null value of `ty`.
+pub fn base_type(ty: &Type) -> String {
+    match ty {
+        Type::Prim(p) => match p {
+            Prim::Bool => "bool",
+            Prim::Int8 => "i8",
+            Prim::Int16 => "i16",
+            Prim::Uint16 => "u16",
+            Prim::Int32 => "i32",
+            Prim::Uint32 => "u32",
+            Prim::Int64 => "i64",
+            Prim::Float64 => "f64",
+            Prim::Uuid => "Uuid",
+            Prim::String => "String",
+            Prim::Bytes | Prim::Records => "Bytes",
+        }
+        .to_string(),
+        Type::Struct(n) => n.clone(),
+        Type::Array(t) => format!("Vec<{}>", base_type(t)),
+    }
+}
+
+/// Whether the field's Rust type is an `Option` (it is nullable at some version).
+pub fn is_option(f: &Field) -> bool {
+    f.nullable != crate::schema::Versions::None
+}
+
+/// The Rust type of a field.
+pub fn field_type(f: &Field) -> String {
+    if is_option(f) {
+        format!("Option<{}>", base_type(&f.ty))
+    } else {
+        base_type(&f.ty)
+    }
+}
+
+fn int_literal(ty: Prim, raw: &str) -> Result<String, String> {
+    let v: i128 = if let Some(h) = raw.strip_prefix("0x") {
+        i128::from_str_radix(h, 16).map_err(|_| format!("bad default {raw}"))?
+    } else {
+        raw.parse().map_err(|_| format!("bad default {raw}"))?
+    };
+    let (suffix, min, max) = match ty {
+        Prim::Int8 => ("i8", i8::MIN as i128, i8::MAX as i128),
+        Prim::Int16 => ("i16", i16::MIN as i128, i16::MAX as i128),
+        Prim::Uint16 => ("u16", 0, u16::MAX as i128),
+        Prim::Int32 => ("i32", i32::MIN as i128, i32::MAX as i128),
+        Prim::Uint32 => ("u32", 0, u32::MAX as i128),
+        Prim::Int64 => ("i64", i64::MIN as i128, i64::MAX as i128),
+        _ => return Err(format!("not an integer type for default {raw}")),
+    };
+    if v < min || v > max {
+        return Err(format!("default {raw} out of range"));
+    }
+    Ok(if v == min && v < 0 {
+        format!("{suffix}::MIN")
+    } else if v == max && v > 0xffff {
+        format!("{suffix}::MAX")
+    } else {
+        format!("{v}")
+    })
+}
+
+/// The Rust expression for a field's default value.
+pub fn default_expr(f: &Field) -> Result<String, String> {
+    let d = f.default.as_deref();
+    if d == Some("null") {
+        if !is_option(f) {
+            return Err(format!("{}: default null on a non-nullable field", f.name));
+        }
+        return Ok("None".into());
+    }
+    let inner = match &f.ty {
+        Type::Prim(p) => match p {
+            Prim::Bool => match d {
+                None | Some("false") => "false".into(),
+                Some("true") => "true".into(),
+                Some(o) => return Err(format!("bad bool default {o}")),
+            },
+            Prim::Float64 => format!(
+                "{:?}",
+                d.unwrap_or("0").parse::<f64>().map_err(|e| e.to_string())?
+            ),
+            Prim::Uuid => "Uuid::ZERO".into(),
+            Prim::String => match d {
+                None | Some("") => "String::new()".into(),
+                Some(s) => format!("String::from({s:?})"),
+            },
+            Prim::Bytes | Prim::Records => "Bytes::new()".into(),
+            p => int_literal(*p, d.unwrap_or("0"))?,
+        },
+        Type::Struct(n) => format!("{n}::default()"),
+        Type::Array(t) => format!("Vec::<{}>::new()", base_type(t)),
+    };
+    if is_option(f) {
+        // Records default to null, as in the Java client; other nullable fields to an empty value.
+        if matches!(f.ty, Type::Prim(Prim::Records)) && d.is_none() {
+            return Ok("None".into());
+        }
+        Ok(format!("Some({inner})"))
+    } else {
+        Ok(inner)
+    }
+}
+
+fn fixed_size(ty: &Type) -> Option<usize> {
+    match ty {
+        Type::Prim(Prim::Bool | Prim::Int8) => Some(1),
+        Type::Prim(Prim::Int16 | Prim::Uint16) => Some(2),
+        Type::Prim(Prim::Int32 | Prim::Uint32) => Some(4),
+        Type::Prim(Prim::Int64 | Prim::Float64) => Some(8),
+        Type::Prim(Prim::Uuid) => Some(16),
+        _ => None,
+    }
+}
+
+/// `a` wrapped in parentheses unless it is a plain name, so `.len()` binds to the whole value.
+fn paren(a: &str) -> String {
+    if a.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        a.to_string()
+    } else {
+        format!("({a})")
+    }
+}
+
+/// Statements writing a non-null value.
+pub fn write_value(ty: &Type, a: &str, c: &str, p: &str, depth: usize) -> String {
+    let raw = a;
+    let a = &paren(a);
+    match ty {
+        Type::Prim(prim) => match prim {
+            Prim::Bool => format!("buf.put_i8(i8::from(*{a}));"),
+            Prim::Int8 => format!("buf.put_i8(*{a});"),
+            Prim::Int16 => format!("buf.put_i16(*{a});"),
+            Prim::Uint16 => format!("buf.put_u16(*{a});"),
+            Prim::Int32 => format!("buf.put_i32(*{a});"),
+            Prim::Uint32 => format!("buf.put_u32(*{a});"),
+            Prim::Int64 => format!("buf.put_i64(*{a});"),
+            Prim::Float64 => format!("buf.put_f64(*{a});"),
+            Prim::Uuid => format!("put_uuid(buf, {raw});"),
+            Prim::String => format!("put_nullable_string(buf, {p:?}, Some({a}.as_str()), {c})?;"),
+            Prim::Bytes | Prim::Records => {
+                format!("put_nullable_bytes(buf, {p:?}, Some(&{a}[..]), {c})?;")
+            }
+        },
+        Type::Struct(_) => format!("{a}.encode_body(buf, version)?;"),
+        Type::Array(t) => {
+            let e = format!("e{depth}");
+            format!(
+                "put_array_len(buf, {p:?}, Some({a}.len()), {c})?;\nfor {e} in {a}.iter() {{\n{}\n}}",
+                write_value(t, &e, c, p, depth + 1)
+            )
+        }
+    }
+}
+
+/// Statement writing a null value.
+pub fn write_null(ty: &Type, c: &str, p: &str) -> String {
+    match ty {
+        Type::Prim(Prim::String) => format!("put_nullable_string(buf, {p:?}, None, {c})?;"),
+        Type::Prim(Prim::Bytes | Prim::Records) => {
+            format!("put_nullable_bytes(buf, {p:?}, None, {c})?;")
+        }
+        Type::Array(_) => format!("put_array_len(buf, {p:?}, None, {c})?;"),
+        Type::Struct(_) => "buf.put_i8(-1);".into(),
+        Type::Prim(_) => unreachable!("fixed-width primitives are never nullable"),
+    }
+}
+
+/// Expression: encoded size of a non-null value.
+pub fn value_len(ty: &Type, a: &str, c: &str, depth: usize) -> String {
+    let a = &paren(a);
+    if let Some(n) = fixed_size(ty) {
+        return n.to_string();
+    }
+    match ty {
+        Type::Prim(Prim::String) => format!("nullable_string_len(Some({a}.as_str()), {c})"),
+        Type::Prim(_) => format!("nullable_bytes_len(Some(&{a}[..]), {c})"),
+        Type::Struct(_) => format!("{a}.body_len(version)"),
+        Type::Array(t) => {
+            let e = format!("e{depth}");
+            let elems = match fixed_size(t) {
+                Some(n) => format!("{a}.len() * {n}"),
+                None => format!(
+                    "{a}.iter().map(|{e}| {}).sum::<usize>()",
+                    value_len(t, &e, c, depth + 1)
+                ),
+            };
+            format!("array_len_len(Some({a}.len()), {c}) + {elems}")
+        }
+    }
+}
+
+/// Expression: encoded size of a null value.
+pub fn null_len(ty: &Type, c: &str) -> String {
+    match ty {
+        Type::Prim(Prim::String) => format!("nullable_string_len(None, {c})"),
+        Type::Prim(_) => format!("nullable_bytes_len(None, {c})"),
+        Type::Array(_) => format!("array_len_len(None, {c})"),
+        Type::Struct(_) => "1".into(),
+    }
+}
+
+/// Expression: decode a non-null value.
+pub fn read_value(ty: &Type, c: &str, p: &str, depth: usize) -> String {
+    match ty {
+        Type::Prim(prim) => match prim {
+            Prim::Bool => format!("get_bool(buf, {p:?})?"),
+            Prim::Int8 => format!("get_i8(buf, {p:?})?"),
+            Prim::Int16 => format!("get_i16(buf, {p:?})?"),
+            Prim::Uint16 => format!("get_u16(buf, {p:?})?"),
+            Prim::Int32 => format!("get_i32(buf, {p:?})?"),
+            Prim::Uint32 => format!("get_u32(buf, {p:?})?"),
+            Prim::Int64 => format!("get_i64(buf, {p:?})?"),
+            Prim::Float64 => format!("get_f64(buf, {p:?})?"),
+            Prim::Uuid => format!("get_uuid(buf, {p:?})?"),
+            Prim::String => format!("get_string(buf, {p:?}, {c}, version)?"),
+            Prim::Bytes | Prim::Records => format!("get_bytes(buf, {p:?}, {c}, version)?"),
+        },
+        Type::Struct(n) => format!("{n}::decode_body(buf, version)?"),
+        Type::Array(t) => {
+            let n = format!("n{depth}");
+            let v = format!("v{depth}");
+            format!(
+                "{{\nlet {n} = get_array_len_non_null(buf, {p:?}, {c}, version)?;\nlet mut {v} = Vec::with_capacity(initial_capacity({n}));\nfor _ in 0..{n} {{\n{v}.push({});\n}}\n{v}\n}}",
+                read_value(t, c, p, depth + 1)
+            )
+        }
+    }
+}
+
+/// Expression: decode a value that may be null at this version.
+pub fn read_nullable(ty: &Type, c: &str, p: &str) -> String {
+    match ty {
+        Type::Prim(Prim::String) => format!("get_nullable_string(buf, {p:?}, {c})?"),
+        Type::Prim(Prim::Bytes | Prim::Records) => format!("get_nullable_bytes(buf, {p:?}, {c})?"),
+        Type::Array(t) => format!(
+            "match get_array_len(buf, {p:?}, {c})? {{\nNone => None,\nSome(n0) => {{\nlet mut v0 = Vec::with_capacity(initial_capacity(n0));\nfor _ in 0..n0 {{\nv0.push({});\n}}\nSome(v0)\n}}\n}}",
+            read_value(t, c, p, 1)
+        ),
+        Type::Struct(n) => format!(
+            "if get_i8(buf, {p:?})? < 0 {{ None }} else {{ Some({n}::decode_body(buf, version)?) }}"
+        ),
+        Type::Prim(_) => unreachable!("fixed-width primitives are never nullable"),
+    }
+}
+
+/// Expression: a random non-null value (test builds only).
+pub fn random_value(ty: &Type) -> String {
+    match ty {
+        Type::Prim(prim) => match prim {
+            Prim::Bool => "rng.bool()".into(),
+            Prim::Int8 => "rng.next_u64() as i8".into(),
+            Prim::Int16 => "rng.next_u64() as i16".into(),
+            Prim::Uint16 => "rng.next_u64() as u16".into(),
+            Prim::Int32 => "rng.next_u64() as i32".into(),
+            Prim::Uint32 => "rng.next_u64() as u32".into(),
+            Prim::Int64 => "rng.next_u64() as i64".into(),
+            Prim::Float64 => "rng.f64()".into(),
+            Prim::Uuid => "rng.uuid()".into(),
+            Prim::String => "rng.string()".into(),
+            Prim::Bytes | Prim::Records => "rng.bytes()".into(),
+        },
+        Type::Struct(n) => format!("{n}::random(rng, version)"),
+        Type::Array(t) => format!("(0..rng.below(3)).map(|_| {}).collect()", random_value(t)),
+    }
+}
+
+/// The Rust name of a field.
+pub fn field_name(f: &Field) -> String {
+    snake(&f.name)
+}
