@@ -67,7 +67,27 @@ pub enum DecodeError {
         /// Bytes left over.
         remaining: usize,
     },
-    /// A value that is structurally invalid (bad CRC, bad magic, unknown codec, ...).
+    /// A stored checksum does not match the one computed over the bytes it covers (a record
+    /// batch's CRC32C, KIP-98), so the data was corrupted in transit or on disk.
+    #[error("{field}: stored checksum {stored:#010x} but computed {computed:#010x}")]
+    CrcMismatch {
+        /// The structure whose checksum failed.
+        field: &'static str,
+        /// The checksum as read from the wire.
+        stored: u32,
+        /// The checksum computed over the covered bytes.
+        computed: u32,
+    },
+    /// Data would grow past a configured cap (for example a compressed record batch that inflates
+    /// beyond the decompression limit), so decoding stops instead of allocating without bound.
+    #[error("{field}: exceeds the limit of {limit} bytes")]
+    TooLarge {
+        /// The field or structure being read.
+        field: &'static str,
+        /// The cap in bytes.
+        limit: usize,
+    },
+    /// A value that is structurally invalid (bad magic, unknown codec, ...).
     #[error("{field}: {reason}")]
     Invalid {
         /// The field or structure being read.
