@@ -143,3 +143,30 @@ fn main() -> ExitCode {
     );
     ExitCode::SUCCESS
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The same check CI runs with `--check`, so `cargo test` alone also catches a stale or
+    /// hand-edited generated file.
+    #[test]
+    fn committed_generated_code_matches_the_schemas() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../kafka-protocol");
+        let generated = generate(&root.join("schema")).expect("schemas parse and generate");
+        assert!(
+            generated.len() > 90,
+            "expected a module per message, got {}",
+            generated.len()
+        );
+        for (name, text) in &generated {
+            let on_disk = std::fs::read_to_string(root.join("src/messages").join(name))
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(on_disk == *text, "{name} differs from a fresh generation");
+            assert!(
+                text.starts_with(emit::BANNER),
+                "{name} lacks the generated banner"
+            );
+        }
+    }
+}
