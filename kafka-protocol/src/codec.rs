@@ -49,7 +49,11 @@ pub struct RawTaggedField {
 #[inline]
 fn need(buf: &Bytes, n: usize, field: &'static str) -> Result<(), DecodeError> {
     if buf.remaining() < n {
-        Err(DecodeError::UnexpectedEof { field, needed: n, remaining: buf.remaining() })
+        Err(DecodeError::UnexpectedEof {
+            field,
+            needed: n,
+            remaining: buf.remaining(),
+        })
     } else {
         Ok(())
     }
@@ -156,7 +160,11 @@ fn get_len(
         return Ok(None);
     }
     if raw < 0 || raw as u64 > buf.remaining() as u64 {
-        return Err(DecodeError::InvalidLength { field, length: raw, remaining: buf.remaining() });
+        return Err(DecodeError::InvalidLength {
+            field,
+            length: raw,
+            remaining: buf.remaining(),
+        });
     }
     Ok(Some(raw as usize))
 }
@@ -365,7 +373,10 @@ pub fn get_tagged_fields(
             unknown.push(RawTaggedField { tag, data });
         } else if data.has_remaining() {
             // A known tagged field must use exactly the bytes its size prefix claims.
-            return Err(DecodeError::TrailingBytes { message: field, remaining: data.remaining() });
+            return Err(DecodeError::TrailingBytes {
+                message: field,
+                remaining: data.remaining(),
+            });
         }
     }
     Ok(())
@@ -403,7 +414,18 @@ mod tests {
 
     #[test]
     fn uvarint_round_trip_and_sizes() {
-        for v in [0u32, 1, 127, 128, 300, 16_383, 16_384, 2_097_151, 2_097_152, u32::MAX] {
+        for v in [
+            0u32,
+            1,
+            127,
+            128,
+            300,
+            16_383,
+            16_384,
+            2_097_151,
+            2_097_152,
+            u32::MAX,
+        ] {
             let mut b = BytesMut::new();
             put_uvarint(&mut b, v);
             assert_eq!(b.len(), uvarint_len(v), "size of {v}");
@@ -416,7 +438,10 @@ mod tests {
     #[test]
     fn overlong_uvarint_is_an_error() {
         let mut r = Bytes::from_static(&[0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
-        assert!(matches!(get_uvarint(&mut r, "t"), Err(DecodeError::VarintOverflow { .. })));
+        assert!(matches!(
+            get_uvarint(&mut r, "t"),
+            Err(DecodeError::VarintOverflow { .. })
+        ));
     }
 
     #[test]
@@ -424,7 +449,16 @@ mod tests {
         // int32 length of 2^31-1 with two bytes behind it.
         let mut r = Bytes::from_static(&[0x7f, 0xff, 0xff, 0xff, 1, 2]);
         let err = get_nullable_bytes(&mut r, "X.data", false).unwrap_err();
-        assert!(matches!(err, DecodeError::InvalidLength { field: "X.data", .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                DecodeError::InvalidLength {
+                    field: "X.data",
+                    ..
+                }
+            ),
+            "{err}"
+        );
         let mut r = Bytes::from_static(&[0xff, 0xff, 0xff, 0xf0]);
         assert!(get_array_len(&mut r, "X.items", false).is_err());
     }
@@ -442,7 +476,10 @@ mod tests {
         assert_eq!(get_string(&mut r, "s", true, 0).unwrap(), "hé");
         assert!(matches!(
             get_string(&mut r, "s", false, 3),
-            Err(DecodeError::UnexpectedNull { field: "s", version: 3 })
+            Err(DecodeError::UnexpectedNull {
+                field: "s",
+                version: 3
+            })
         ));
         assert_eq!(get_string(&mut r, "s", false, 0).unwrap(), "x");
     }

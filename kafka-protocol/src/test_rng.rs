@@ -55,11 +55,17 @@ impl TestRng {
 
     pub(crate) fn bytes(&mut self) -> Bytes {
         let len = self.below(20) as usize;
-        (0..len).map(|_| self.next_u64() as u8).collect::<Vec<u8>>().into()
+        (0..len)
+            .map(|_| self.next_u64() as u8)
+            .collect::<Vec<u8>>()
+            .into()
     }
 
     pub(crate) fn unknown_tagged_field(&mut self) -> RawTaggedField {
         // Tags far above any the schemas use, so the field stays unknown on decode.
-        RawTaggedField { tag: 10_000 + self.below(1000) as u32, data: self.bytes() }
+        RawTaggedField {
+            tag: 10_000 + self.below(1000) as u32,
+            data: self.bytes(),
+        }
     }
 }
