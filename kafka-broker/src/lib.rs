@@ -1,5 +1,37 @@
 //! An in-process Kafka cluster for tests: N brokers in the current tokio runtime, each with its own
 //! loopback listener, speaking the Kafka wire protocol through `kafka-protocol`.
+//!
+//! ```
+//! use kafka_broker::{Cluster, ClusterConfig};
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let cluster = Cluster::start(ClusterConfig::default().with_brokers(3)).await.unwrap();
+//! cluster.create_topic("events", 3, &[]).unwrap();
+//! println!("bootstrap.servers={}", cluster.bootstrap_servers());
+//! cluster.shutdown().await;
+//! # });
+//! ```
+//!
+//! * [`Cluster`]: start, create topics, stop/restart brokers, move leaders, shut down.
+//! * [`Fault`]: failures, delays and dropped connections injected into request handling.
+//! * Data lives in memory; every broker of a cluster shares one metadata image and one set of
+//!   partition logs (each partition has a single replica, on its leader).
 #![deny(missing_docs)]
 
+mod broker;
+mod cluster;
+pub mod config;
+mod connection;
+mod error;
+pub mod fault;
+mod handlers;
+mod log;
 pub mod producer_state;
+mod state;
+mod topics;
+
+pub use cluster::Cluster;
+pub use config::ClusterConfig;
+pub use error::{BrokerError, Result};
+pub use fault::{Fault, FaultAction, RequestLogEntry};
+pub use kafka_protocol::{ApiKey, ErrorCode};

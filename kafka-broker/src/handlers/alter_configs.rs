@@ -1,0 +1,228 @@
+//! AlterConfigs (key 33) and IncrementalAlterConfigs (key 44, KIP-339) for topic and broker
+//! resources.
+//!
+//! AlterConfigs replaces a resource's whole set of overrides (keys left out return to their
+//! defaults); IncrementalAlterConfigs applies SET / DELETE / APPEND / SUBTRACT per key. Both
+//! validate every change before applying any (INVALID_CONFIG), and apply nothing when
+//! `validate_only` is set.
+
+use std::collections::BTreeMap;
+
+use kafka_protocol::messages::{
+    alter_configs_response, incremental_alter_configs_response, AlterConfigsRequest,
+    AlterConfigsResponse, IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse,
+};
+use kafka_protocol::ErrorCode;
+
+use super::configs::{
+    apply_broker_overrides, broker_resource, is_list, validate_broker_configs, RESOURCE_BROKER,
+    RESOURCE_TOPIC,
+};
+use crate::connection::Ctx;
+use crate::state::lock;
+use crate::topics::validate_configs;
+
+type Outcome = Result<(), (ErrorCode, String)>;
+
+/// IncrementalAlterConfigs operations.
+const OP_SET: i8 = 0;
+const OP_DELETE: i8 = 1;
+const OP_APPEND: i8 = 2;
+const OP_SUBTRACT: i8 = 3;
+
+pub(crate) fn handle_alter(
+    ctx: &Ctx,
+    request: &AlterConfigsRequest,
+    _version: i16,
+) -> AlterConfigsResponse {
+    let responses = request
+        .resources
+        .iter()
+        .map(|r| {
+            let outcome = update(
+                ctx,
+                r.resource_type,
+                &r.resource_name,
+                request.validate_only,
+                |_| {
+                    let mut next = BTreeMap::new();
+                    for c in &r.configs {
+                        let value = c.value.clone().ok_or((
+                            ErrorCode::InvalidRequest,
+                            format!("Null value not supported for {}", c.name),
+                        ))?;
+                        next.insert(c.name.clone(), value);
+                    }
+                    Ok(next)
+                },
+            );
+            let (code, message) = split(outcome);
+            alter_configs_response::AlterConfigsResourceResponse {
+                error_code: code,
+                error_message: message,
+                resource_type: r.resource_type,
+                resource_name: r.resource_name.clone(),
+                ..Default::default()
+            }
+        })
+        .collect();
+    AlterConfigsResponse {
+        throttle_time_ms: 0,
+        responses,
+        ..Default::default()
+    }
+}
+
+pub(crate) fn handle_incremental(
+    ctx: &Ctx,
+    request: &IncrementalAlterConfigsRequest,
+    _version: i16,
+) -> IncrementalAlterConfigsResponse {
+    let responses = request
+        .resources
+        .iter()
+        .map(|r| {
+            let outcome = update(
+                ctx,
+                r.resource_type,
+                &r.resource_name,
+                request.validate_only,
+                |current| {
+                    let mut next = current.clone();
+                    for c in &r.configs {
+                        apply_op(&mut next, &c.name, c.config_operation, c.value.as_deref())?;
+                    }
+                    Ok(next)
+                },
+            );
+            let (code, message) = split(outcome);
+            incremental_alter_configs_response::AlterConfigsResourceResponse {
+                error_code: code,
+                error_message: message,
+                resource_type: r.resource_type,
+                resource_name: r.resource_name.clone(),
+                ..Default::default()
+            }
+        })
+        .collect();
+    IncrementalAlterConfigsResponse {
+        throttle_time_ms: 0,
+        responses,
+        ..Default::default()
+    }
+}
+
+fn split(outcome: Outcome) -> (i16, Option<String>) {
+    match outcome {
+        Ok(()) => (ErrorCode::None.code(), None),
+        Err((code, message)) => (code.code(), Some(message)),
+    }
+}
+
+fn apply_op(
+    configs: &mut BTreeMap<String, String>,
+    name: &str,
+    op: i8,
+    value: Option<&str>,
+) -> Outcome {
+    let need_value = || {
+        value.ok_or((
+            ErrorCode::InvalidRequest,
+            format!("Null value not supported for {name}"),
+        ))
+    };
+    match op {
+        OP_SET => {
+            configs.insert(name.to_string(), need_value()?.to_string());
+        }
+        OP_DELETE => {
+            configs.remove(name);
+        }
+        OP_APPEND | OP_SUBTRACT => {
+            if !is_list(name) {
+                return Err((
+                    ErrorCode::InvalidConfig,
+                    format!("Config {name} is not a list; APPEND/SUBTRACT need a list config"),
+                ));
+            }
+            let mut items: Vec<String> = configs
+                .get(name)
+                .map(|v| {
+                    v.split(',')
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default();
+            for item in need_value()?
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+            {
+                if op == OP_APPEND {
+                    if !items.iter().any(|i| i == item) {
+                        items.push(item.to_string());
+                    }
+                } else {
+                    items.retain(|i| i != item);
+                }
+            }
+            if items.is_empty() {
+                configs.remove(name);
+            } else {
+                configs.insert(name.to_string(), items.join(","));
+            }
+        }
+        other => {
+            return Err((
+                ErrorCode::InvalidRequest,
+                format!("Unknown config operation {other}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Computes a resource's new overrides from its current ones, validates them, and stores them
+/// unless `validate_only`.
+fn update(
+    ctx: &Ctx,
+    resource_type: i8,
+    name: &str,
+    validate_only: bool,
+    next: impl FnOnce(
+        &BTreeMap<String, String>,
+    ) -> Result<BTreeMap<String, String>, (ErrorCode, String)>,
+) -> Outcome {
+    let state = &ctx.state;
+    match resource_type {
+        RESOURCE_TOPIC => {
+            let mut topics = lock(&state.topics);
+            let topic = topics.get_mut(name).ok_or((
+                ErrorCode::UnknownTopicOrPartition,
+                format!("Topic '{name}' does not exist."),
+            ))?;
+            let proposed = next(&topic.configs)?;
+            let valid =
+                validate_configs(proposed.iter().map(|(k, v)| (k.as_str(), Some(v.as_str()))))?;
+            if !validate_only {
+                topic.configs = valid;
+            }
+            Ok(())
+        }
+        RESOURCE_BROKER => {
+            broker_resource(state, name)?;
+            let current = state.settings().overrides;
+            let proposed = next(&current)?;
+            validate_broker_configs(&proposed)?;
+            if !validate_only {
+                apply_broker_overrides(state, proposed);
+            }
+            Ok(())
+        }
+        other => Err((
+            ErrorCode::InvalidRequest,
+            format!("Unsupported resource type {other}"),
+        )),
+    }
+}

@@ -1,0 +1,100 @@
+//! CreatePartitions (key 37): grow a topic's partition count (it can never shrink).
+
+use std::sync::Arc;
+
+use kafka_protocol::messages::create_partitions_response::CreatePartitionsTopicResult;
+use kafka_protocol::messages::{CreatePartitionsRequest, CreatePartitionsResponse};
+use kafka_protocol::ErrorCode;
+
+use crate::connection::Ctx;
+use crate::log::PartitionLog;
+use crate::state::{lock, MAX_PARTITIONS};
+
+pub(crate) fn handle(
+    ctx: &Ctx,
+    request: &CreatePartitionsRequest,
+    _version: i16,
+) -> CreatePartitionsResponse {
+    let results = request
+        .topics
+        .iter()
+        .map(|t| {
+            let explicit: Vec<i32> = t
+                .assignments
+                .iter()
+                .flatten()
+                .filter_map(|a| a.broker_ids.first().copied())
+                .collect();
+            let outcome = grow(ctx, &t.name, t.count, &explicit, request.validate_only);
+            let (code, message) = match outcome {
+                Ok(()) => (ErrorCode::None, None),
+                Err((code, message)) => (code, Some(message)),
+            };
+            CreatePartitionsTopicResult {
+                name: t.name.clone(),
+                error_code: code.code(),
+                error_message: message,
+                ..Default::default()
+            }
+        })
+        .collect();
+    CreatePartitionsResponse {
+        throttle_time_ms: 0,
+        results,
+        ..Default::default()
+    }
+}
+
+fn grow(
+    ctx: &Ctx,
+    name: &str,
+    count: i32,
+    explicit: &[i32],
+    validate_only: bool,
+) -> Result<(), (ErrorCode, String)> {
+    let live = ctx.state.live_brokers();
+    let mut topics = lock(&ctx.state.topics);
+    let topic = topics.get_mut(name).ok_or((
+        ErrorCode::UnknownTopicOrPartition,
+        format!("The topic '{name}' does not exist."),
+    ))?;
+    let current = i32::try_from(topic.partitions.len()).unwrap_or(i32::MAX);
+    if count <= current {
+        return Err((
+            ErrorCode::InvalidPartitions,
+            format!("Topic currently has {current} partitions, which is higher than or equal to the requested {count}."),
+        ));
+    }
+    if count > MAX_PARTITIONS {
+        return Err((
+            ErrorCode::InvalidPartitions,
+            format!("This broker allows at most {MAX_PARTITIONS} partitions per topic."),
+        ));
+    }
+    let added = count - current;
+    if !explicit.is_empty() && i32::try_from(explicit.len()).ok() != Some(added) {
+        return Err((
+            ErrorCode::InvalidReplicaAssignment,
+            format!(
+                "Increasing the number of partitions by {added} but {} assignments provided.",
+                explicit.len()
+            ),
+        ));
+    }
+    if let Some(bad) = explicit
+        .iter()
+        .find(|id| !live.iter().any(|b| b.id == **id))
+    {
+        return Err((
+            ErrorCode::InvalidReplicaAssignment,
+            format!("The replica assignment names unknown broker {bad}."),
+        ));
+    }
+    if validate_only {
+        return Ok(());
+    }
+    for leader in ctx.state.assign_leaders(&live, added, explicit) {
+        topic.partitions.push(Arc::new(PartitionLog::new(leader)));
+    }
+    Ok(())
+}

@@ -1,0 +1,138 @@
+//! CreateTopics (key 19): create topics with partition counts, replica assignments and configs,
+//! or only validate them (`validate_only`).
+
+use std::collections::HashMap;
+
+use kafka_protocol::messages::create_topics_request::CreatableTopic;
+use kafka_protocol::messages::create_topics_response::{
+    CreatableTopicConfigs, CreatableTopicResult,
+};
+use kafka_protocol::messages::{CreateTopicsRequest, CreateTopicsResponse};
+use kafka_protocol::ErrorCode;
+
+use super::configs::{describe_topic_configs, ConfigEntry};
+use crate::connection::Ctx;
+use crate::state::NewTopic;
+use crate::topics::validate_configs;
+
+pub(crate) fn handle(
+    ctx: &Ctx,
+    request: &CreateTopicsRequest,
+    _version: i16,
+) -> CreateTopicsResponse {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for t in &request.topics {
+        *seen.entry(t.name.as_str()).or_default() += 1;
+    }
+    let topics = request
+        .topics
+        .iter()
+        .map(|t| {
+            if seen.get(t.name.as_str()).copied().unwrap_or(0) > 1 {
+                return failure(
+                    &t.name,
+                    ErrorCode::InvalidRequest,
+                    format!(
+                        "Create topics request contains multiple entries for the topic {}.",
+                        t.name
+                    ),
+                );
+            }
+            match create_one(ctx, t, request.validate_only) {
+                Ok(result) => result,
+                Err((code, message)) => failure(&t.name, code, message),
+            }
+        })
+        .collect();
+    CreateTopicsResponse {
+        throttle_time_ms: 0,
+        topics,
+        ..Default::default()
+    }
+}
+
+fn create_one(
+    ctx: &Ctx,
+    t: &CreatableTopic,
+    validate_only: bool,
+) -> Result<CreatableTopicResult, (ErrorCode, String)> {
+    let mut assignments = Vec::new();
+    let mut replication_factor = t.replication_factor;
+    if !t.assignments.is_empty() {
+        if t.num_partitions != -1 || t.replication_factor != -1 {
+            return Err((
+                ErrorCode::InvalidRequest,
+                "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.".into(),
+            ));
+        }
+        let mut sorted: Vec<_> = t.assignments.iter().collect();
+        sorted.sort_by_key(|a| a.partition_index);
+        for (expected, a) in (0i32..).zip(&sorted) {
+            let leader = a.broker_ids.first().copied();
+            match leader {
+                Some(leader) if a.partition_index == expected => assignments.push(leader),
+                _ => {
+                    return Err((
+                        ErrorCode::InvalidReplicaAssignment,
+                        "Partitions must be numbered 0..n and each needs at least one replica."
+                            .into(),
+                    ))
+                }
+            }
+        }
+        replication_factor = sorted
+            .first()
+            .map_or(1, |a| i16::try_from(a.broker_ids.len()).unwrap_or(i16::MAX));
+    }
+    let configs = validate_configs(
+        t.configs
+            .iter()
+            .map(|c| (c.name.as_str(), c.value.as_deref())),
+    )?;
+    let new = NewTopic {
+        name: t.name.clone(),
+        partitions: t.num_partitions,
+        replication_factor,
+        assignments,
+        configs,
+    };
+    let topic = ctx.state.create_topic(new, validate_only)?;
+    let settings = ctx.state.settings();
+    let configs = describe_topic_configs(&topic, settings.message_max_bytes, None)
+        .into_iter()
+        .map(|c: ConfigEntry| CreatableTopicConfigs {
+            name: c.name,
+            value: Some(c.value),
+            read_only: false,
+            config_source: c.source,
+            is_sensitive: false,
+            ..Default::default()
+        })
+        .collect();
+    Ok(CreatableTopicResult {
+        name: topic.name.clone(),
+        topic_id: topic.id,
+        error_code: ErrorCode::None.code(),
+        error_message: None,
+        num_partitions: i32::try_from(topic.partitions.len()).unwrap_or(i32::MAX),
+        replication_factor: if replication_factor == -1 {
+            1
+        } else {
+            replication_factor
+        },
+        configs: Some(configs),
+        ..Default::default()
+    })
+}
+
+fn failure(name: &str, code: ErrorCode, message: String) -> CreatableTopicResult {
+    CreatableTopicResult {
+        name: name.to_string(),
+        error_code: code.code(),
+        error_message: Some(message),
+        num_partitions: -1,
+        replication_factor: -1,
+        configs: None,
+        ..Default::default()
+    }
+}

@@ -1,0 +1,69 @@
+//! DeleteTopics (key 20): by name (v0-5 `topic_names`, v6 `topics[].name`) or by topic id (v6).
+
+use kafka_protocol::codec::Uuid;
+use kafka_protocol::messages::delete_topics_response::DeletableTopicResult;
+use kafka_protocol::messages::{DeleteTopicsRequest, DeleteTopicsResponse};
+use kafka_protocol::ErrorCode;
+
+use crate::connection::Ctx;
+use crate::state::lock;
+
+pub(crate) fn handle(
+    ctx: &Ctx,
+    request: &DeleteTopicsRequest,
+    version: i16,
+) -> DeleteTopicsResponse {
+    let targets: Vec<(Option<String>, Uuid)> = if version >= 6 {
+        request
+            .topics
+            .iter()
+            .map(|t| (t.name.clone(), t.topic_id))
+            .collect()
+    } else {
+        request
+            .topic_names
+            .iter()
+            .map(|n| (Some(n.clone()), Uuid::ZERO))
+            .collect()
+    };
+    let responses = targets
+        .into_iter()
+        .map(|(name, id)| delete_one(ctx, name, id))
+        .collect();
+    DeleteTopicsResponse {
+        throttle_time_ms: 0,
+        responses,
+        ..Default::default()
+    }
+}
+
+fn delete_one(ctx: &Ctx, name: Option<String>, id: Uuid) -> DeletableTopicResult {
+    let mut topics = lock(&ctx.state.topics);
+    let resolved = match &name {
+        Some(n) => topics.get(n).map(|t| (t.name.clone(), t.id)),
+        None => topics.get_by_id(&id).map(|t| (t.name.clone(), t.id)),
+    };
+    match resolved {
+        Some((topic_name, topic_id)) => {
+            topics.remove(&topic_name);
+            tracing::debug!(topic = %topic_name, "deleted topic");
+            DeletableTopicResult {
+                name: Some(topic_name),
+                topic_id,
+                error_code: ErrorCode::None.code(),
+                ..Default::default()
+            }
+        }
+        None => DeletableTopicResult {
+            name: name.clone(),
+            topic_id: id,
+            error_code: if name.is_some() {
+                ErrorCode::UnknownTopicOrPartition.code()
+            } else {
+                ErrorCode::UnknownTopicId.code()
+            },
+            error_message: Some("This server does not host this topic.".into()),
+            ..Default::default()
+        },
+    }
+}

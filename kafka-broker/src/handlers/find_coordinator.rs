@@ -1,0 +1,66 @@
+//! FindCoordinator (key 10): which broker coordinates a group (key type 0) or a transactional id
+//! (key type 1). v4+ (KIP-699) looks up many keys at once in `coordinator_keys`.
+
+use kafka_protocol::messages::find_coordinator_response::Coordinator;
+use kafka_protocol::messages::{FindCoordinatorRequest, FindCoordinatorResponse};
+use kafka_protocol::ErrorCode;
+
+use crate::connection::Ctx;
+
+/// Key types: consumer group and transactional id.
+const KEY_GROUP: i8 = 0;
+const KEY_TRANSACTION: i8 = 1;
+
+pub(crate) fn handle(
+    ctx: &Ctx,
+    request: &FindCoordinatorRequest,
+    version: i16,
+) -> FindCoordinatorResponse {
+    if version >= 4 {
+        let coordinators = request
+            .coordinator_keys
+            .iter()
+            .map(|key| {
+                let (code, node) = lookup(ctx, request.key_type, key);
+                let (node_id, host, port) = node.unwrap_or((-1, String::new(), -1));
+                Coordinator {
+                    key: key.clone(),
+                    node_id,
+                    host,
+                    port,
+                    error_code: code.code(),
+                    error_message: code.is_error().then(|| code.description().to_string()),
+                    ..Default::default()
+                }
+            })
+            .collect();
+        return FindCoordinatorResponse {
+            coordinators,
+            ..Default::default()
+        };
+    }
+    let (code, node) = lookup(ctx, request.key_type, &request.key);
+    let (node_id, host, port) = node.unwrap_or((-1, String::new(), -1));
+    FindCoordinatorResponse {
+        throttle_time_ms: 0,
+        error_code: code.code(),
+        error_message: code.is_error().then(|| code.description().to_string()),
+        node_id,
+        host,
+        port,
+        ..Default::default()
+    }
+}
+
+fn lookup(ctx: &Ctx, key_type: i8, key: &str) -> (ErrorCode, Option<(i32, String, i32)>) {
+    if key_type != KEY_GROUP && key_type != KEY_TRANSACTION {
+        return (ErrorCode::InvalidRequest, None);
+    }
+    if key.is_empty() && key_type == KEY_GROUP {
+        return (ErrorCode::InvalidRequest, None);
+    }
+    match ctx.state.coordinator_for(key) {
+        Some(b) => (ErrorCode::None, Some((b.id, b.host, i32::from(b.port)))),
+        None => (ErrorCode::CoordinatorNotAvailable, None),
+    }
+}

@@ -1,0 +1,44 @@
+//! InitProducerId (key 22): a producer id and epoch for an idempotent or transactional producer
+//! (KIP-98; epoch bumps per KIP-360). The bookkeeping lives in [`crate::producer_state`]; this
+//! handler only checks that a transactional id was sent to its coordinator.
+
+use kafka_protocol::messages::{InitProducerIdRequest, InitProducerIdResponse};
+use kafka_protocol::ErrorCode;
+
+use crate::connection::Ctx;
+use crate::producer_state::InitProducerIdParams;
+use crate::state::lock;
+
+pub(crate) fn handle(
+    ctx: &Ctx,
+    request: &InitProducerIdRequest,
+    version: i16,
+) -> InitProducerIdResponse {
+    let failure = |code: ErrorCode| InitProducerIdResponse {
+        error_code: code.code(),
+        producer_id: -1,
+        producer_epoch: -1,
+        ..Default::default()
+    };
+    if let Some(id) = request
+        .transactional_id
+        .as_deref()
+        .filter(|id| !id.is_empty())
+    {
+        if ctx.state.coordinator_for(id).map(|b| b.id) != Some(ctx.broker_id) {
+            return failure(ErrorCode::NotCoordinator);
+        }
+    }
+    let params = InitProducerIdParams::from_request(request, version);
+    let result = lock(&ctx.state.producer_ids).init_producer_id(&params);
+    match result {
+        Ok(pid) => InitProducerIdResponse {
+            throttle_time_ms: 0,
+            error_code: ErrorCode::None.code(),
+            producer_id: pid.producer_id,
+            producer_epoch: pid.producer_epoch,
+            ..Default::default()
+        },
+        Err(code) => failure(code),
+    }
+}

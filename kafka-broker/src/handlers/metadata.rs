@@ -1,0 +1,143 @@
+//! Metadata (key 3): brokers, controller, topics, partitions and their leaders.
+
+use kafka_protocol::messages::metadata_response::{
+    MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
+};
+use kafka_protocol::messages::{MetadataRequest, MetadataResponse};
+use kafka_protocol::ErrorCode;
+
+use crate::connection::Ctx;
+use crate::state::{lock, ClusterState, NewTopic};
+use crate::topics::{validate_topic_name, Topic};
+
+/// Kafka's value for "authorized operations were not requested".
+const AUTHORIZED_OPERATIONS_OMITTED: i32 = i32::MIN;
+
+pub(crate) fn handle(ctx: &Ctx, request: &MetadataRequest, version: i16) -> MetadataResponse {
+    let state = &ctx.state;
+    let live = state.live_brokers();
+    let brokers = live
+        .iter()
+        .map(|b| MetadataResponseBroker {
+            node_id: b.id,
+            host: b.host.clone(),
+            port: i32::from(b.port),
+            rack: None,
+            ..Default::default()
+        })
+        .collect();
+    // v0 sends an empty list for "all topics"; v1+ sends null.
+    let requested = match &request.topics {
+        None => None,
+        Some(t) if t.is_empty() && version == 0 => None,
+        Some(t) => Some(t),
+    };
+    // Before v4 there is no flag and the broker's setting alone decides.
+    let allow_auto_create = version < 4 || request.allow_auto_topic_creation;
+    let topics = match requested {
+        None => lock(&state.topics)
+            .iter()
+            .map(|t| topic_metadata(state, t))
+            .collect(),
+        Some(list) => list
+            .iter()
+            .map(|t| match &t.name {
+                Some(name) => by_name(state, name, allow_auto_create),
+                None => {
+                    let topics = lock(&state.topics);
+                    match topics.get_by_id(&t.topic_id) {
+                        Some(topic) => topic_metadata(state, topic),
+                        None => MetadataResponseTopic {
+                            error_code: ErrorCode::UnknownTopicId.code(),
+                            name: None,
+                            topic_id: t.topic_id,
+                            topic_authorized_operations: AUTHORIZED_OPERATIONS_OMITTED,
+                            ..Default::default()
+                        },
+                    }
+                }
+            })
+            .collect(),
+    };
+    MetadataResponse {
+        throttle_time_ms: 0,
+        brokers,
+        cluster_id: Some(state.config.cluster_id.clone()),
+        controller_id: state.controller_id(),
+        topics,
+        cluster_authorized_operations: AUTHORIZED_OPERATIONS_OMITTED,
+        ..Default::default()
+    }
+}
+
+/// A topic requested by name, auto-created if allowed (`auto.create.topics.enable`).
+fn by_name(state: &ClusterState, name: &str, allow_auto_create: bool) -> MetadataResponseTopic {
+    let error = |code: ErrorCode| MetadataResponseTopic {
+        error_code: code.code(),
+        name: Some(name.to_string()),
+        topic_authorized_operations: AUTHORIZED_OPERATIONS_OMITTED,
+        ..Default::default()
+    };
+    if let Some(topic) = lock(&state.topics).get(name) {
+        return topic_metadata(state, topic);
+    }
+    if validate_topic_name(name).is_err() {
+        return error(ErrorCode::InvalidTopicException);
+    }
+    if !(allow_auto_create && state.settings().auto_create_topics) {
+        return error(ErrorCode::UnknownTopicOrPartition);
+    }
+    let new = NewTopic {
+        name: name.to_string(),
+        partitions: -1,
+        replication_factor: -1,
+        assignments: Vec::new(),
+        configs: Default::default(),
+    };
+    match state.create_topic(new, false) {
+        Ok(topic) => topic_metadata(state, &topic),
+        // Lost a race with another creator: report what exists now.
+        Err((ErrorCode::TopicAlreadyExists, _)) => match lock(&state.topics).get(name) {
+            Some(topic) => topic_metadata(state, topic),
+            None => error(ErrorCode::UnknownTopicOrPartition),
+        },
+        Err((code, _)) => error(code),
+    }
+}
+
+/// One topic's metadata. A partition whose leader is stopped has no leader
+/// (LEADER_NOT_AVAILABLE, leader -1), as in Kafka when the only replica is offline.
+fn topic_metadata(state: &ClusterState, topic: &Topic) -> MetadataResponseTopic {
+    let partitions = topic
+        .partitions
+        .iter()
+        .zip(0i32..)
+        .map(|(log, index)| {
+            let (leader, epoch) = log.leader();
+            let up = state.is_running(leader);
+            MetadataResponsePartition {
+                error_code: if up {
+                    ErrorCode::None.code()
+                } else {
+                    ErrorCode::LeaderNotAvailable.code()
+                },
+                partition_index: index,
+                leader_id: if up { leader } else { -1 },
+                leader_epoch: epoch,
+                replica_nodes: vec![leader],
+                isr_nodes: if up { vec![leader] } else { Vec::new() },
+                offline_replicas: if up { Vec::new() } else { vec![leader] },
+                ..Default::default()
+            }
+        })
+        .collect();
+    MetadataResponseTopic {
+        error_code: ErrorCode::None.code(),
+        name: Some(topic.name.clone()),
+        topic_id: topic.id,
+        is_internal: false,
+        partitions,
+        topic_authorized_operations: AUTHORIZED_OPERATIONS_OMITTED,
+        ..Default::default()
+    }
+}

@@ -1,0 +1,342 @@
+//! One partition's log, held in memory as the record batches the producers sent.
+//!
+//! The broker stores each appended batch's wire bytes (with baseOffset and partitionLeaderEpoch
+//! assigned, and for LogAppendTime topics the timestamp rewritten), and serves Fetch by handing
+//! out slices of them, as Kafka serves fetches from its segment files with `sendfile`.
+//!
+//! With one replica per partition, the high watermark equals the log end offset, and with no
+//! transactions the last stable offset equals the high watermark.
+//!
+//! Waiting readers (long-poll Fetch) park on [`PartitionLog::notify`]; every append, truncation,
+//! leader change or deletion wakes them so they re-check their conditions.
+
+use std::collections::VecDeque;
+use std::sync::{Mutex, MutexGuard};
+
+use bytes::{Bytes, BytesMut};
+use kafka_protocol::records::{RecordBatch, TimestampType};
+use kafka_protocol::ErrorCode;
+use tokio::sync::Notify;
+
+use crate::producer_state::PartitionProducerState;
+
+/// A batch as stored in the log.
+#[derive(Debug, Clone)]
+pub(crate) struct StoredBatch {
+    /// Offset of the batch's first record.
+    pub base_offset: i64,
+    /// Offset of the batch's last record.
+    pub last_offset: i64,
+    /// The batch's maxTimestamp (the append time on LogAppendTime topics).
+    pub max_timestamp: i64,
+    /// The batch exactly as it is served to consumers.
+    pub bytes: Bytes,
+}
+
+/// The mutable state of a partition, behind the [`PartitionLog`] lock.
+#[derive(Debug)]
+pub(crate) struct LogState {
+    /// Batches in offset order.
+    pub batches: VecDeque<StoredBatch>,
+    /// The first offset a consumer may read (advanced by DeleteRecords and retention).
+    pub log_start_offset: i64,
+    /// The offset the next record gets; also the high watermark (one replica).
+    pub log_end_offset: i64,
+    /// Bytes held in `batches`.
+    pub size_bytes: usize,
+    /// The broker leading the partition.
+    pub leader: i32,
+    /// The leader epoch (KIP-101), bumped on every leader move.
+    pub leader_epoch: i32,
+    /// Idempotent producers' sequence state.
+    pub producers: PartitionProducerState,
+    /// Set when the topic is deleted, so waiting fetches stop waiting.
+    pub deleted: bool,
+}
+
+/// One partition: its state and the notifier long-poll fetches wait on.
+#[derive(Debug)]
+pub struct PartitionLog {
+    state: Mutex<LogState>,
+    /// Woken (with `notify_waiters`) whenever the partition changes in a way a fetch may observe.
+    pub(crate) notify: Notify,
+}
+
+/// Offsets reported with a read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LogOffsets {
+    pub log_start_offset: i64,
+    pub high_watermark: i64,
+}
+
+/// The result of [`PartitionLog::read`].
+#[derive(Debug, Clone)]
+pub(crate) struct ReadResult {
+    /// Concatenated batches (possibly empty).
+    pub records: Bytes,
+    /// Offsets at the time of the read.
+    pub offsets: LogOffsets,
+}
+
+impl PartitionLog {
+    /// A new, empty partition led by `leader` at epoch 0.
+    pub(crate) fn new(leader: i32) -> Self {
+        PartitionLog {
+            state: Mutex::new(LogState {
+                batches: VecDeque::new(),
+                log_start_offset: 0,
+                log_end_offset: 0,
+                size_bytes: 0,
+                leader,
+                leader_epoch: 0,
+                producers: PartitionProducerState::new(),
+                deleted: false,
+            }),
+            notify: Notify::new(),
+        }
+    }
+
+    /// Locks the state. A panic while holding the lock cannot leave the log half-written in a
+    /// way that matters more than refusing service would, so a poisoned lock is recovered.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, LogState> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The current leader and leader epoch.
+    pub(crate) fn leader(&self) -> (i32, i32) {
+        let state = self.lock();
+        (state.leader, state.leader_epoch)
+    }
+
+    /// Wakes every waiting fetch.
+    pub(crate) fn wake(&self) {
+        self.notify.notify_waiters();
+    }
+
+    /// Log start offset and high watermark.
+    pub(crate) fn offsets(&self) -> LogOffsets {
+        let state = self.lock();
+        LogOffsets {
+            log_start_offset: state.log_start_offset,
+            high_watermark: state.log_end_offset,
+        }
+    }
+
+    /// Reads batches starting with the one that holds `fetch_offset`, up to `max_bytes`.
+    ///
+    /// When `first_batch_unbounded` is set, the first batch is returned even if it alone exceeds
+    /// `max_bytes` (KIP-74): otherwise a consumer whose fetch size is below one batch would be
+    /// stuck forever.
+    pub(crate) fn read(
+        &self,
+        fetch_offset: i64,
+        max_bytes: usize,
+        first_batch_unbounded: bool,
+    ) -> Result<ReadResult, ErrorCode> {
+        let state = self.lock();
+        let offsets = LogOffsets {
+            log_start_offset: state.log_start_offset,
+            high_watermark: state.log_end_offset,
+        };
+        if fetch_offset < state.log_start_offset || fetch_offset > state.log_end_offset {
+            return Err(ErrorCode::OffsetOutOfRange);
+        }
+        let first = state
+            .batches
+            .partition_point(|b| b.last_offset < fetch_offset);
+        let mut chosen: Vec<&Bytes> = Vec::new();
+        let mut total = 0usize;
+        for batch in state.batches.iter().skip(first) {
+            let len = batch.bytes.len();
+            let fits = total.saturating_add(len) <= max_bytes;
+            if !(fits || chosen.is_empty() && first_batch_unbounded) {
+                break;
+            }
+            total = total.saturating_add(len);
+            chosen.push(&batch.bytes);
+        }
+        let records = match chosen.as_slice() {
+            [] => Bytes::new(),
+            [one] => Bytes::clone(one),
+            many => {
+                let mut buf = BytesMut::with_capacity(total);
+                for b in many {
+                    buf.extend_from_slice(b);
+                }
+                buf.freeze()
+            }
+        };
+        Ok(ReadResult { records, offsets })
+    }
+
+    /// Advances the log start offset to `offset` (DeleteRecords); `-1` means the high watermark.
+    /// Returns the new low watermark.
+    pub(crate) fn delete_records(&self, offset: i64) -> Result<i64, ErrorCode> {
+        let mut state = self.lock();
+        let target = if offset == -1 {
+            state.log_end_offset
+        } else {
+            offset
+        };
+        if target < 0 || target > state.log_end_offset {
+            return Err(ErrorCode::OffsetOutOfRange);
+        }
+        if target > state.log_start_offset {
+            state.log_start_offset = target;
+            state.producers.truncate_head(target);
+            trim_head(&mut state);
+        }
+        let low = state.log_start_offset;
+        drop(state);
+        self.wake();
+        Ok(low)
+    }
+
+    /// The offset (and its timestamp) that ListOffsets answers for `timestamp`: `-2` earliest,
+    /// `-1` latest, `-3` the record with the largest timestamp (KIP-734), `-4` earliest local
+    /// (KIP-1005; the same as earliest without tiered storage), otherwise the first record whose
+    /// timestamp is at least `timestamp`. `None` means no such record (answered as offset -1).
+    pub(crate) fn offset_for_timestamp(&self, timestamp: i64) -> Option<(i64, i64)> {
+        let state = self.lock();
+        match timestamp {
+            -2 | -4 => Some((-1, state.log_start_offset)),
+            -1 => Some((-1, state.log_end_offset)),
+            -3 => {
+                let mut best: Option<&StoredBatch> = None;
+                for b in &state.batches {
+                    if best.is_none_or(|x| b.max_timestamp > x.max_timestamp) {
+                        best = Some(b);
+                    }
+                }
+                let batch = best?;
+                let target = batch.max_timestamp;
+                first_record_at_or_after(batch, target, state.log_start_offset)
+                    .or(Some((target, batch.last_offset)))
+            }
+            ts if ts >= 0 => state
+                .batches
+                .iter()
+                .filter(|b| b.max_timestamp >= ts)
+                .find_map(|b| first_record_at_or_after(b, ts, state.log_start_offset)),
+            _ => None,
+        }
+    }
+}
+
+/// The first record of `batch` at or past `log_start` whose timestamp is at least `ts`.
+fn first_record_at_or_after(batch: &StoredBatch, ts: i64, log_start: i64) -> Option<(i64, i64)> {
+    let mut bytes = batch.bytes.clone();
+    let decoded = RecordBatch::decode(&mut bytes).ok()?;
+    if decoded.header().timestamp_type() == TimestampType::LogAppendTime {
+        let offset = batch.base_offset.max(log_start);
+        return (batch.max_timestamp >= ts).then_some((batch.max_timestamp, offset));
+    }
+    decoded
+        .records()
+        .filter_map(Result::ok)
+        .find(|r| r.offset >= log_start && r.timestamp >= ts)
+        .map(|r| (r.timestamp, r.offset))
+}
+
+/// Drops batches that lie wholly below the log start offset.
+pub(crate) fn trim_head(state: &mut LogState) {
+    while let Some(front) = state.batches.front() {
+        if front.last_offset >= state.log_start_offset {
+            break;
+        }
+        state.size_bytes = state.size_bytes.saturating_sub(front.bytes.len());
+        state.batches.pop_front();
+    }
+}
+
+/// Applies `retention.bytes` after an append: whole batches are dropped from the head while the
+/// partition is larger than the limit, and the log start offset moves past them, as Kafka deletes
+/// whole segments. A negative limit means no limit.
+pub(crate) fn apply_retention_bytes(state: &mut LogState, retention_bytes: i64) {
+    let Ok(limit) = usize::try_from(retention_bytes) else {
+        return;
+    };
+    while state.size_bytes > limit && state.batches.len() > 1 {
+        let Some(front) = state.batches.pop_front() else {
+            break;
+        };
+        state.size_bytes = state.size_bytes.saturating_sub(front.bytes.len());
+        state.log_start_offset = front.last_offset.saturating_add(1);
+    }
+    let start = state.log_start_offset;
+    state.producers.truncate_head(start);
+}
+
+/// Where an appended (or deduplicated) batch landed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AppendInfo {
+    pub base_offset: i64,
+    /// The append time on LogAppendTime topics, else -1.
+    pub log_append_time_ms: i64,
+    pub log_start_offset: i64,
+}
+
+impl PartitionLog {
+    /// Appends one validated batch: checks the idempotent producer's sequence (a retry of one of
+    /// its last five batches is acknowledged with the original offsets and not appended again),
+    /// assigns the base offset and stamps the leader epoch, both outside the CRC'd range.
+    ///
+    /// `log_append_time` is set on LogAppendTime topics, whose batch the caller has already
+    /// rewritten.
+    pub(crate) fn append(
+        &self,
+        mut batch: BytesMut,
+        header: &kafka_protocol::records::RecordBatchHeader,
+        log_append_time: Option<i64>,
+        retention_bytes: i64,
+    ) -> Result<AppendInfo, ErrorCode> {
+        use crate::producer_state::{AppendDecision, ProducerBatch};
+        use kafka_protocol::records::{set_base_offset, set_partition_leader_epoch};
+
+        let producer = ProducerBatch::from_header(header);
+        let mut state = self.lock();
+        if state.deleted {
+            return Err(ErrorCode::UnknownTopicOrPartition);
+        }
+        if producer.is_idempotent() {
+            if let AppendDecision::Duplicate(dup) = state.producers.check(&producer)? {
+                return Ok(AppendInfo {
+                    base_offset: dup.base_offset,
+                    log_append_time_ms: log_append_time.map_or(-1, |_| dup.append_time_ms),
+                    log_start_offset: state.log_start_offset,
+                });
+            }
+        }
+        let base_offset = state.log_end_offset;
+        let span = i64::from(header.last_offset_delta) + 1;
+        set_base_offset(&mut batch, base_offset).map_err(|_| ErrorCode::CorruptMessage)?;
+        set_partition_leader_epoch(&mut batch, state.leader_epoch)
+            .map_err(|_| ErrorCode::CorruptMessage)?;
+        let now = crate::handlers::common::now_ms();
+        let bytes = batch.freeze();
+        state.size_bytes = state.size_bytes.saturating_add(bytes.len());
+        state.batches.push_back(StoredBatch {
+            base_offset,
+            last_offset: base_offset + span - 1,
+            max_timestamp: log_append_time.unwrap_or(header.max_timestamp),
+            bytes,
+        });
+        state.log_end_offset = base_offset + span;
+        if producer.is_idempotent() {
+            state
+                .producers
+                .record(&producer, base_offset, log_append_time.unwrap_or(now));
+        }
+        apply_retention_bytes(&mut state, retention_bytes);
+        let info = AppendInfo {
+            base_offset,
+            log_append_time_ms: log_append_time.unwrap_or(-1),
+            log_start_offset: state.log_start_offset,
+        };
+        drop(state);
+        self.wake();
+        Ok(info)
+    }
+}

@@ -1,0 +1,258 @@
+//! State shared by every broker of a cluster: topics, broker liveness, settings, faults.
+//!
+//! The brokers of an in-process cluster share one metadata image directly, the way KRaft brokers
+//! converge on the controller's metadata log, only without the lag: a topic created through one
+//! broker is visible to all of them at once.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use kafka_protocol::ErrorCode;
+
+use crate::config::ClusterConfig;
+use crate::fault::Faults;
+use crate::log::PartitionLog;
+use crate::producer_state::{ProducerIdManager, ProducerIdManagerConfig};
+use crate::topics::{random_uuid, validate_topic_name, Registry, Topic};
+
+/// A broker's address and whether it is serving.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BrokerInfo {
+    pub id: i32,
+    pub host: String,
+    pub port: u16,
+    pub running: bool,
+}
+
+/// Broker-level settings that DescribeConfigs/AlterConfigs on a broker resource can change.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub auto_create_topics: bool,
+    pub default_partitions: i32,
+    pub message_max_bytes: i32,
+    /// Dynamic broker config overrides, as set through AlterConfigs.
+    pub overrides: BTreeMap<String, String>,
+}
+
+/// Everything the brokers of one cluster share.
+pub(crate) struct ClusterState {
+    pub config: ClusterConfig,
+    pub topics: Mutex<Registry>,
+    pub brokers: Mutex<Vec<BrokerInfo>>,
+    pub settings: Mutex<Settings>,
+    pub faults: Faults,
+    pub producer_ids: Mutex<ProducerIdManager>,
+    /// Rotates the first leader of each new topic so leaders spread over the brokers.
+    next_leader: AtomicUsize,
+}
+
+impl std::fmt::Debug for ClusterState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClusterState")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Locks a std mutex, recovering from poisoning (state stays usable after a panicked task).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A request to create a topic, after the wire format has been parsed.
+#[derive(Debug, Clone)]
+pub(crate) struct NewTopic {
+    pub name: String,
+    /// Partition count; `-1` for the default.
+    pub partitions: i32,
+    /// Replication factor; `-1` for the default (1).
+    pub replication_factor: i16,
+    /// Explicit leaders per partition (the first broker of each replica assignment), if given.
+    pub assignments: Vec<i32>,
+    pub configs: BTreeMap<String, String>,
+}
+
+impl ClusterState {
+    pub fn new(config: ClusterConfig, brokers: Vec<BrokerInfo>) -> Self {
+        let settings = Settings {
+            auto_create_topics: config.auto_create_topics,
+            default_partitions: config.default_partitions,
+            message_max_bytes: config.message_max_bytes,
+            overrides: BTreeMap::new(),
+        };
+        ClusterState {
+            producer_ids: Mutex::new(ProducerIdManager::new(ProducerIdManagerConfig::default())),
+            config,
+            topics: Mutex::new(Registry::default()),
+            brokers: Mutex::new(brokers),
+            settings: Mutex::new(settings),
+            faults: Faults::default(),
+            next_leader: AtomicUsize::new(0),
+        }
+    }
+
+    pub fn settings(&self) -> Settings {
+        lock(&self.settings).clone()
+    }
+
+    /// Running brokers, sorted by id.
+    pub fn live_brokers(&self) -> Vec<BrokerInfo> {
+        let mut live: Vec<BrokerInfo> = lock(&self.brokers)
+            .iter()
+            .filter(|b| b.running)
+            .cloned()
+            .collect();
+        live.sort_by_key(|b| b.id);
+        live
+    }
+
+    pub fn broker(&self, id: i32) -> Option<BrokerInfo> {
+        lock(&self.brokers).iter().find(|b| b.id == id).cloned()
+    }
+
+    pub fn is_running(&self, id: i32) -> bool {
+        self.broker(id).is_some_and(|b| b.running)
+    }
+
+    /// The controller id reported to clients: the lowest running broker.
+    pub fn controller_id(&self) -> i32 {
+        self.live_brokers().first().map_or(-1, |b| b.id)
+    }
+
+    /// The broker that coordinates `key` (a group id or transactional id): live brokers sorted by
+    /// id, indexed by a stable hash of the key. Kafka hashes the key onto a partition of
+    /// `__consumer_offsets` and uses that partition's leader; without that topic we hash onto
+    /// the brokers directly, with Java's `String.hashCode` so placement is stable across runs.
+    pub fn coordinator_for(&self, key: &str) -> Option<BrokerInfo> {
+        let live = self.live_brokers();
+        if live.is_empty() {
+            return None;
+        }
+        let index = usize::try_from(java_string_hash(key) & 0x7fff_ffff).unwrap_or(0) % live.len();
+        live.into_iter().nth(index)
+    }
+
+    /// Creates a topic (or only validates it), returning the stored topic.
+    pub fn create_topic(
+        &self,
+        new: NewTopic,
+        validate_only: bool,
+    ) -> Result<Topic, (ErrorCode, String)> {
+        validate_topic_name(&new.name).map_err(|m| (ErrorCode::InvalidTopicException, m))?;
+        let settings = self.settings();
+        let live = self.live_brokers();
+        let partitions = match new.partitions {
+            -1 if new.assignments.is_empty() => settings.default_partitions,
+            -1 => i32::try_from(new.assignments.len()).unwrap_or(i32::MAX),
+            n if n > 0 => n,
+            n => {
+                return Err((
+                    ErrorCode::InvalidPartitions,
+                    format!("Number of partitions was set to an invalid non-positive value ({n})."),
+                ))
+            }
+        };
+        let replication = match new.replication_factor {
+            -1 => 1,
+            n if n > 0 => n,
+            n => {
+                return Err((
+                    ErrorCode::InvalidReplicationFactor,
+                    format!("Replication factor must be larger than 0, or -1 to use the default value ({n})."),
+                ))
+            }
+        };
+        if usize::try_from(replication).unwrap_or(usize::MAX) > live.len() {
+            return Err((
+                ErrorCode::InvalidReplicationFactor,
+                format!(
+                    "Unable to replicate the partition {replication} time(s): The target replication factor of {replication} cannot be reached because only {} broker(s) are registered.",
+                    live.len()
+                ),
+            ));
+        }
+        if partitions > MAX_PARTITIONS {
+            return Err((
+                ErrorCode::InvalidPartitions,
+                format!("This broker allows at most {MAX_PARTITIONS} partitions per topic."),
+            ));
+        }
+        for leader in &new.assignments {
+            if !live.iter().any(|b| b.id == *leader) {
+                return Err((
+                    ErrorCode::InvalidReplicaAssignment,
+                    format!("The replica assignment names unknown broker {leader}."),
+                ));
+            }
+        }
+        let mut topics = lock(&self.topics);
+        if topics.contains(&new.name) {
+            return Err((
+                ErrorCode::TopicAlreadyExists,
+                format!("Topic '{}' already exists.", new.name),
+            ));
+        }
+        let leaders = self.assign_leaders(&live, partitions, &new.assignments);
+        let topic = Topic {
+            name: new.name,
+            id: random_uuid(),
+            partitions: leaders
+                .into_iter()
+                .map(|l| Arc::new(PartitionLog::new(l)))
+                .collect(),
+            configs: new.configs,
+        };
+        if !validate_only {
+            tracing::debug!(topic = %topic.name, partitions, "created topic");
+            topics.insert(topic.clone());
+        }
+        Ok(topic)
+    }
+
+    /// Leaders for `count` partitions: the explicit assignment where given, otherwise round-robin
+    /// over the live brokers from a rotating start (Kafka also starts at a random broker).
+    pub fn assign_leaders(&self, live: &[BrokerInfo], count: i32, explicit: &[i32]) -> Vec<i32> {
+        let count = usize::try_from(count).unwrap_or(0);
+        let start = self.next_leader.fetch_add(1, Ordering::Relaxed);
+        (0..count)
+            .map(|p| {
+                explicit.get(p).copied().unwrap_or_else(|| {
+                    if live.is_empty() {
+                        -1
+                    } else {
+                        live.get((start + p) % live.len()).map_or(-1, |b| b.id)
+                    }
+                })
+            })
+            .collect()
+    }
+}
+
+/// The most partitions one topic may have here; a guard against a request that would allocate
+/// millions of partition logs.
+pub const MAX_PARTITIONS: i32 = 10_000;
+
+/// Java's `String.hashCode`: `s[0]*31^(n-1) + ... + s[n-1]` over UTF-16 code units, wrapping.
+pub(crate) fn java_string_hash(s: &str) -> i32 {
+    s.encode_utf16()
+        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::java_string_hash;
+
+    #[test]
+    fn matches_java_string_hash_code() {
+        // Values computed by java.lang.String#hashCode.
+        assert_eq!(java_string_hash(""), 0);
+        assert_eq!(java_string_hash("a"), 97);
+        assert_eq!(java_string_hash("hello"), 99_162_322);
+        assert_eq!(java_string_hash("my-group-with-a-long-name"), 1_977_297_176);
+        assert_eq!(
+            java_string_hash("consumer-group-0000000000"),
+            -2_070_410_491
+        );
+    }
+}

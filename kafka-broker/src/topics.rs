@@ -1,0 +1,199 @@
+//! The topic registry: names, topic ids (KIP-516), partitions and per-topic config overrides.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use kafka_protocol::codec::Uuid;
+use kafka_protocol::ErrorCode;
+
+use crate::config::{self, topic_config, topic_default};
+use crate::log::PartitionLog;
+
+/// Kafka's longest legal topic name (`Topic.MAX_NAME_LENGTH`): 255 minus room for the partition
+/// suffix of log directory names.
+pub const MAX_TOPIC_NAME_LENGTH: usize = 249;
+
+/// A topic.
+#[derive(Debug, Clone)]
+pub(crate) struct Topic {
+    pub name: String,
+    pub id: Uuid,
+    pub partitions: Vec<Arc<PartitionLog>>,
+    /// Config overrides (only the keys set explicitly; defaults come from the config table).
+    pub configs: BTreeMap<String, String>,
+}
+
+impl Topic {
+    /// The effective value of a topic config: the override or the default.
+    pub fn config(&self, name: &str, message_max_bytes: i32) -> Option<String> {
+        if let Some(v) = self.configs.get(name) {
+            return Some(v.clone());
+        }
+        topic_config(name).map(|d| topic_default(d, message_max_bytes))
+    }
+
+    /// The partition with this index, if it exists.
+    pub fn partition(&self, index: i32) -> Option<&Arc<PartitionLog>> {
+        usize::try_from(index)
+            .ok()
+            .and_then(|i| self.partitions.get(i))
+    }
+}
+
+/// All topics, by name and by id.
+#[derive(Debug, Default)]
+pub(crate) struct Registry {
+    by_name: BTreeMap<String, Topic>,
+    by_id: HashMap<Uuid, String>,
+}
+
+impl Registry {
+    pub fn get(&self, name: &str) -> Option<&Topic> {
+        self.by_name.get(name)
+    }
+
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut Topic> {
+        self.by_name.get_mut(name)
+    }
+
+    pub fn get_by_id(&self, id: &Uuid) -> Option<&Topic> {
+        self.by_id.get(id).and_then(|n| self.by_name.get(n))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Topic> {
+        self.by_name.values()
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.by_name.contains_key(name)
+    }
+
+    pub fn insert(&mut self, topic: Topic) {
+        self.by_id.insert(topic.id, topic.name.clone());
+        self.by_name.insert(topic.name.clone(), topic);
+    }
+
+    /// Removes a topic and wakes fetches waiting on its partitions.
+    pub fn remove(&mut self, name: &str) -> Option<Topic> {
+        let topic = self.by_name.remove(name)?;
+        self.by_id.remove(&topic.id);
+        for p in &topic.partitions {
+            p.lock().deleted = true;
+            p.wake();
+        }
+        Some(topic)
+    }
+}
+
+/// Checks a topic name as Kafka does (`Topic.validate`): 1-249 characters from
+/// `[a-zA-Z0-9._-]`, and not `.` or `..`.
+pub(crate) fn validate_topic_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("Topic name is illegal, it can't be empty".into());
+    }
+    if name == "." || name == ".." {
+        return Err("Topic name cannot be \".\" or \"..\"".into());
+    }
+    if name.len() > MAX_TOPIC_NAME_LENGTH {
+        return Err(format!(
+            "Topic name is illegal, it can't be longer than {MAX_TOPIC_NAME_LENGTH} characters"
+        ));
+    }
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
+    {
+        return Err(format!(
+            "Topic name {name} is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'"
+        ));
+    }
+    Ok(())
+}
+
+/// Validates a set of topic config overrides; the error carries the message for INVALID_CONFIG.
+pub(crate) fn validate_configs<'a>(
+    configs: impl IntoIterator<Item = (&'a str, Option<&'a str>)>,
+) -> Result<BTreeMap<String, String>, (ErrorCode, String)> {
+    let mut out = BTreeMap::new();
+    for (name, value) in configs {
+        let def = topic_config(name).ok_or_else(|| {
+            (
+                ErrorCode::InvalidConfig,
+                format!("Unknown topic config name: {name}"),
+            )
+        })?;
+        let Some(value) = value else {
+            return Err((
+                ErrorCode::InvalidConfig,
+                format!("Null value not supported for topic config {name}"),
+            ));
+        };
+        config::validate(def, value).map_err(|m| (ErrorCode::InvalidConfig, m))?;
+        out.insert(name.to_string(), value.to_string());
+    }
+    Ok(out)
+}
+
+/// A fresh random topic id (KIP-516): a version-4 UUID from the standard library's randomly keyed
+/// SipHash over a counter and the clock, so no RNG dependency is needed. Like Kafka's
+/// `Uuid.randomUuid`, it is never zero and never starts with a `-` in base64 (top bit cleared).
+pub(crate) fn random_uuid() -> Uuid {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let state = std::collections::hash_map::RandomState::new();
+    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let mut bytes = [0u8; 16];
+    for (i, chunk) in bytes.chunks_mut(8).enumerate() {
+        let mut h = state.build_hasher();
+        h.write_u64(count);
+        h.write_u128(nanos);
+        h.write_usize(i);
+        chunk.copy_from_slice(&h.finish().to_be_bytes());
+    }
+    bytes[0] &= 0x7f;
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    if bytes == [0; 16] {
+        bytes[15] = 1;
+    }
+    Uuid(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topic_names_follow_kafka_rules() {
+        assert!(validate_topic_name("orders.v1_x-y").is_ok());
+        assert!(validate_topic_name("").is_err());
+        assert!(validate_topic_name("..").is_err());
+        assert!(validate_topic_name("a b").is_err());
+        assert!(validate_topic_name(&"x".repeat(250)).is_err());
+        assert!(validate_topic_name(&"x".repeat(249)).is_ok());
+    }
+
+    #[test]
+    fn uuids_differ_and_are_not_zero() {
+        let a = random_uuid();
+        let b = random_uuid();
+        assert_ne!(a, b);
+        assert!(!a.is_zero());
+        assert_eq!(a.0[0] & 0x80, 0);
+    }
+
+    #[test]
+    fn config_validation_rejects_unknown_and_bad_values() {
+        assert!(validate_configs([("retention.ms", Some("1000"))]).is_ok());
+        assert_eq!(
+            validate_configs([("bogus", Some("1"))]).unwrap_err().0,
+            ErrorCode::InvalidConfig
+        );
+        assert!(validate_configs([("retention.ms", Some("x"))]).is_err());
+    }
+}
