@@ -62,8 +62,16 @@ impl RecordBatchBuilder {
     /// A builder for a batch compressed with `compression`, with no producer id, create-time
     /// timestamps, baseOffset 0 and partitionLeaderEpoch -1 (what a producer sends).
     pub fn new(compression: Compression) -> Self {
+        Self::with_capacity(compression, 0)
+    }
+
+    /// Like [`new`](Self::new), with room for `capacity` bytes of records reserved up front (for
+    /// example the producer's `batch.size`), so appending does not grow the buffer repeatedly.
+    pub fn with_capacity(compression: Compression, capacity: usize) -> Self {
+        let mut buf = Vec::with_capacity(RECORD_BATCH_OVERHEAD.saturating_add(capacity));
+        buf.resize(RECORD_BATCH_OVERHEAD, 0);
         RecordBatchBuilder {
-            buf: vec![0; RECORD_BATCH_OVERHEAD],
+            buf,
             compression,
             compression_level: None,
             log_append_time: None,

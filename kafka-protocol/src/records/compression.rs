@@ -242,10 +242,13 @@ fn gzip_compress(input: &[u8], level: Option<i32>, out: &mut Vec<u8>) -> Result<
 
 fn lz4_compress(input: &[u8], out: &mut Vec<u8>) -> Result<(), EncodeError> {
     use lz4_flex::frame::{BlockMode, BlockSize, FrameEncoder, FrameInfo};
-    // Independent blocks: Java's KafkaLZ4BlockInputStream cannot decode linked blocks.
+    // Independent 64 KiB blocks without block or content checksums, like the Java client's
+    // writer: its reader (KafkaLZ4BlockInputStream) cannot decode linked blocks.
     let info = FrameInfo::new()
         .block_size(BlockSize::Max64KB)
-        .block_mode(BlockMode::Independent);
+        .block_mode(BlockMode::Independent)
+        .block_checksums(false)
+        .content_checksum(false);
     let mut encoder = FrameEncoder::with_frame_info(info, out);
     encoder
         .write_all(input)
