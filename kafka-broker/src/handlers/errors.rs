@@ -251,8 +251,9 @@ pub(crate) fn error_response(
         .into(),
         RequestBody::FindCoordinator(r) => FindCoordinatorResponse {
             error_code: if version < 4 { c } else { 0 },
-            node_id: -1,
-            port: -1,
+            // NodeId, Host and Port exist only before v4 (KIP-699 moved them per key).
+            node_id: if version < 4 { -1 } else { 0 },
+            port: if version < 4 { -1 } else { 0 },
             coordinators: if version >= 4 {
                 r.coordinator_keys
                     .iter()

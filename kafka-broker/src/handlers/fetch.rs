@@ -168,10 +168,12 @@ fn read_all(ctx: &Ctx, request: &FetchRequest, version: i16) -> (FetchResponse, 
                         Err(code) => {
                             has_error = true;
                             let mut data = error_partition(p.partition, code);
-                            if matches!(
-                                code,
-                                ErrorCode::NotLeaderOrFollower | ErrorCode::FencedLeaderEpoch
-                            ) {
+                            if version >= 12
+                                && matches!(
+                                    code,
+                                    ErrorCode::NotLeaderOrFollower | ErrorCode::FencedLeaderEpoch
+                                )
+                            {
                                 if let Some(log) = topic.partition(p.partition) {
                                     let (leader, epoch) = log.leader();
                                     if ctx.state.is_running(leader) {
@@ -197,8 +199,10 @@ fn read_all(ctx: &Ctx, request: &FetchRequest, version: i16) -> (FetchResponse, 
             }
         })
         .collect();
+    // NodeEndpoints exists from v16 (KIP-951); CurrentLeader (v12+) is sent without it before.
     let node_endpoints = leaders
         .into_iter()
+        .filter(|_| version >= 16)
         .filter_map(|id| ctx.state.broker(id))
         .map(|b| NodeEndpoint {
             node_id: b.id,

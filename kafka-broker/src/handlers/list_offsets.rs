@@ -33,6 +33,8 @@ pub(crate) fn handle(ctx: &Ctx, request: &ListOffsetsRequest, version: i16) -> L
                     match result {
                         Ok((found, epoch)) => {
                             let (timestamp, offset) = found.unwrap_or((-1, -1));
+                            // v0 answers only a list of offsets; Timestamp and Offset are v1+.
+                            let v1 = version >= 1;
                             ListOffsetsPartitionResponse {
                                 partition_index: p.partition_index,
                                 error_code: ErrorCode::None.code(),
@@ -45,9 +47,13 @@ pub(crate) fn handle(ctx: &Ctx, request: &ListOffsetsRequest, version: i16) -> L
                                 } else {
                                     Vec::new()
                                 },
-                                timestamp,
-                                offset,
-                                leader_epoch: if offset >= 0 { epoch } else { -1 },
+                                timestamp: if v1 { timestamp } else { -1 },
+                                offset: if v1 { offset } else { -1 },
+                                leader_epoch: if version >= 4 && offset >= 0 {
+                                    epoch
+                                } else {
+                                    -1
+                                },
                                 ..Default::default()
                             }
                         }

@@ -68,7 +68,7 @@ pub(crate) fn handle(ctx: &Ctx, request: &ProduceRequest, version: i16) -> Optio
                             Some(topic) => produce_partition(ctx, topic, p, &settings),
                         }
                     };
-                    partition_response(ctx, topic.as_ref(), p.index, result, &mut leaders)
+                    partition_response(ctx, topic.as_ref(), p.index, result, version, &mut leaders)
                 })
                 .collect();
             TopicProduceResponse {
@@ -82,8 +82,10 @@ pub(crate) fn handle(ctx: &Ctx, request: &ProduceRequest, version: i16) -> Optio
     if request.acks == 0 {
         return None;
     }
+    // NodeEndpoints and CurrentLeader exist from v10 (KIP-951).
     let node_endpoints = leaders
         .into_iter()
+        .filter(|_| version >= 10)
         .filter_map(|id| ctx.state.broker(id))
         .map(|b| NodeEndpoint {
             node_id: b.id,
@@ -108,6 +110,7 @@ fn partition_response(
     topic: Option<&Topic>,
     index: i32,
     result: Result<crate::log::AppendInfo, ErrorCode>,
+    version: i16,
     leaders: &mut BTreeSet<i32>,
 ) -> PartitionProduceResponse {
     match result {
@@ -128,7 +131,7 @@ fn partition_response(
                 log_start_offset: -1,
                 ..Default::default()
             };
-            if code == ErrorCode::NotLeaderOrFollower {
+            if code == ErrorCode::NotLeaderOrFollower && version >= 10 {
                 if let Some(log) = topic.and_then(|t| t.partition(index)) {
                     let (leader, epoch) = log.leader();
                     if ctx.state.is_running(leader) {
