@@ -1,0 +1,189 @@
+//! DescribeGroups, ListGroups and DeleteGroups.
+
+use bytes::Bytes;
+use kafka_protocol::messages::delete_groups_response::DeletableGroupResult;
+use kafka_protocol::messages::describe_groups_response::{DescribedGroup, DescribedGroupMember};
+use kafka_protocol::messages::list_groups_response::ListedGroup;
+use kafka_protocol::messages::{
+    DeleteGroupsRequest, DeleteGroupsResponse, DescribeGroupsRequest, DescribeGroupsResponse,
+    ListGroupsRequest, ListGroupsResponse,
+};
+use kafka_protocol::ErrorCode;
+
+use super::coordinator::Inner;
+use super::state::ClassicGroup;
+use super::types::GroupState;
+
+/// `GroupType` of every group here (ListGroups v5, KIP-848 distinguishes "consumer" groups).
+const CLASSIC_GROUP_TYPE: &str = "classic";
+
+/// The operations a group supports, as the `AuthorizedOperations` bit set (bit n = ACL
+/// operation code n): READ (3), DELETE (6) and DESCRIBE (8). There is no authorizer, so all are
+/// allowed.
+const GROUP_AUTHORIZED_OPERATIONS: i32 = (1 << 3) | (1 << 6) | (1 << 8);
+
+/// "Not requested" marker for `AuthorizedOperations`.
+const OPERATIONS_NOT_REQUESTED: i32 = i32::MIN;
+
+/// DescribeGroups.
+pub(super) fn describe(
+    inner: &mut Inner,
+    req: DescribeGroupsRequest,
+    version: i16,
+) -> DescribeGroupsResponse {
+    let operations = if version >= 3 && req.include_authorized_operations {
+        GROUP_AUTHORIZED_OPERATIONS
+    } else {
+        OPERATIONS_NOT_REQUESTED
+    };
+    let groups = req
+        .groups
+        .into_iter()
+        .map(|group_id| {
+            let mut d = if !inner.active {
+                DescribedGroup {
+                    error_code: ErrorCode::CoordinatorNotAvailable.code(),
+                    group_id,
+                    ..Default::default()
+                }
+            } else if let Some(g) = inner.groups.get(&group_id) {
+                describe_group(g)
+            } else if version >= 6 {
+                // KIP-1043: v6 reports unknown groups as such; older versions as "Dead".
+                DescribedGroup {
+                    error_code: ErrorCode::GroupIdNotFound.code(),
+                    error_message: Some(format!("Group {group_id} not found.")),
+                    group_id,
+                    group_state: GroupState::Dead.as_str().to_owned(),
+                    ..Default::default()
+                }
+            } else {
+                DescribedGroup {
+                    group_id,
+                    group_state: GroupState::Dead.as_str().to_owned(),
+                    ..Default::default()
+                }
+            };
+            d.authorized_operations = operations;
+            d
+        })
+        .collect();
+    DescribeGroupsResponse {
+        groups,
+        ..Default::default()
+    }
+}
+
+/// A group's description: member metadata and assignments only while Stable (Kafka shows them
+/// only for a settled generation).
+fn describe_group(g: &ClassicGroup) -> DescribedGroup {
+    let stable = g.state() == GroupState::Stable;
+    let protocol = if stable { g.protocol_name() } else { None };
+    DescribedGroup {
+        group_id: g.group_id().to_owned(),
+        group_state: g.state().as_str().to_owned(),
+        protocol_type: g.protocol_type().unwrap_or_default().to_owned(),
+        protocol_data: protocol.unwrap_or_default().to_owned(),
+        members: g
+            .members()
+            .iter()
+            .map(|m| DescribedGroupMember {
+                member_id: m.member_id.clone(),
+                group_instance_id: m.group_instance_id.clone(),
+                client_id: m.client_id.clone(),
+                client_host: m.client_host.clone(),
+                member_metadata: protocol
+                    .and_then(|p| m.metadata(p).cloned())
+                    .unwrap_or_default(),
+                member_assignment: if stable {
+                    m.assignment.clone()
+                } else {
+                    Bytes::new()
+                },
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    }
+}
+
+/// ListGroups, with the v4 state filter (KIP-518) and the v5 type filter (KIP-848), both
+/// case-insensitive.
+pub(super) fn list(inner: &mut Inner, req: ListGroupsRequest, version: i16) -> ListGroupsResponse {
+    if !inner.active {
+        return ListGroupsResponse::default()
+            .with_error_code(ErrorCode::CoordinatorNotAvailable.code());
+    }
+    let states: Vec<String> = if version >= 4 {
+        req.states_filter.iter().map(|s| s.to_lowercase()).collect()
+    } else {
+        Vec::new()
+    };
+    let types_ok = version < 5
+        || req.types_filter.is_empty()
+        || req
+            .types_filter
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(CLASSIC_GROUP_TYPE));
+    let mut groups: Vec<ListedGroup> = inner
+        .groups
+        .values()
+        .filter(|g| g.state() != GroupState::Dead && types_ok)
+        .filter(|g| states.is_empty() || states.contains(&g.state().as_str().to_lowercase()))
+        .map(|g| ListedGroup {
+            group_id: g.group_id().to_owned(),
+            protocol_type: g.protocol_type().unwrap_or_default().to_owned(),
+            group_state: if version >= 4 {
+                g.state().as_str().to_owned()
+            } else {
+                String::new()
+            },
+            group_type: if version >= 5 {
+                CLASSIC_GROUP_TYPE.to_owned()
+            } else {
+                String::new()
+            },
+            ..Default::default()
+        })
+        .collect();
+    groups.sort_by(|a, b| a.group_id.cmp(&b.group_id));
+    ListGroupsResponse {
+        groups,
+        ..Default::default()
+    }
+}
+
+/// DeleteGroups: only groups without members, and their offsets go with them.
+pub(super) fn delete(
+    inner: &mut Inner,
+    req: DeleteGroupsRequest,
+    _version: i16,
+) -> DeleteGroupsResponse {
+    let results = req
+        .groups_names
+        .into_iter()
+        .map(|group_id| {
+            let error = if !inner.active {
+                ErrorCode::CoordinatorNotAvailable
+            } else {
+                match inner.groups.get(&group_id).map(ClassicGroup::state) {
+                    None | Some(GroupState::Dead) => ErrorCode::GroupIdNotFound,
+                    Some(GroupState::Empty) => {
+                        inner.groups.remove(&group_id);
+                        ErrorCode::None
+                    }
+                    Some(_) => ErrorCode::NonEmptyGroup,
+                }
+            };
+            DeletableGroupResult {
+                group_id,
+                error_code: error.code(),
+                ..Default::default()
+            }
+        })
+        .collect();
+    DeleteGroupsResponse {
+        results,
+        ..Default::default()
+    }
+}

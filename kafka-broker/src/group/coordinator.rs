@@ -1,0 +1,371 @@
+//! [`GroupCoordinator`]: the groups behind one lock, the parked JoinGroup/SyncGroup requests,
+//! and the timer task.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use kafka_protocol::messages::{
+    DeleteGroupsRequest, DeleteGroupsResponse, DescribeGroupsRequest, DescribeGroupsResponse,
+    HeartbeatRequest, HeartbeatResponse, JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest,
+    LeaveGroupResponse, ListGroupsRequest, ListGroupsResponse, OffsetCommitRequest,
+    OffsetCommitResponse, OffsetDeleteRequest, OffsetDeleteResponse, OffsetFetchRequest,
+    OffsetFetchResponse, SyncGroupRequest, SyncGroupResponse,
+};
+use kafka_protocol::ErrorCode;
+use tokio::sync::{oneshot, Notify};
+use tokio::time::Instant;
+
+use super::member::WaiterId;
+use super::membership::Outcome;
+use super::state::ClassicGroup;
+use super::types::{GroupState, JoinResult, Reply, SyncResult};
+use super::{accept_all, admin, membership, offsets_api, ClientInfo, GroupConfig, TopicLookup};
+
+/// Everything behind the coordinator's lock.
+pub(super) struct Inner {
+    /// False after [`GroupCoordinator::shutdown`]: requests get COORDINATOR_NOT_AVAILABLE.
+    pub(super) active: bool,
+    sweeper_running: bool,
+    pub(super) groups: HashMap<String, ClassicGroup>,
+    waiters: HashMap<WaiterId, oneshot::Sender<Reply>>,
+    next_waiter: WaiterId,
+    next_cleanup_ms: u64,
+}
+
+impl Inner {
+    /// Registers a parked request.
+    pub(super) fn park(&mut self) -> (WaiterId, oneshot::Receiver<Reply>) {
+        let id = self.next_waiter;
+        self.next_waiter = self.next_waiter.wrapping_add(1);
+        let (tx, rx) = oneshot::channel();
+        self.waiters.insert(id, tx);
+        (id, rx)
+    }
+
+    /// Sends the answers `group_id` produced to their parked requests, and forgets the group if
+    /// it died.
+    pub(super) fn flush(&mut self, group_id: &str) {
+        let Some(group) = self.groups.get_mut(group_id) else {
+            return;
+        };
+        for (waiter, reply) in group.take_replies() {
+            if let Some(tx) = self.waiters.remove(&waiter) {
+                // The request may have been abandoned (client gone); nothing to do then.
+                let _ = tx.send(reply);
+            }
+        }
+        if group.state() == GroupState::Dead {
+            self.groups.remove(group_id);
+        }
+    }
+
+    fn next_deadline(&self) -> u64 {
+        self.groups
+            .values()
+            .filter_map(ClassicGroup::next_deadline)
+            .fold(self.next_cleanup_ms, u64::min)
+    }
+
+    fn tick(&mut self, now_ms: u64, config: &GroupConfig) {
+        let due: Vec<String> = self
+            .groups
+            .iter()
+            .filter(|(_, g)| g.next_deadline().is_some_and(|d| d <= now_ms))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in due {
+            if let Some(g) = self.groups.get_mut(&id) {
+                g.tick(now_ms);
+            }
+            self.flush(&id);
+        }
+        if now_ms >= self.next_cleanup_ms {
+            self.cleanup(now_ms, config);
+            self.next_cleanup_ms =
+                now_ms.saturating_add(config.offsets_retention_check_interval_ms.max(1));
+        }
+    }
+
+    /// Offset retention (KIP-211) and removal of groups with neither members nor offsets.
+    fn cleanup(&mut self, now_ms: u64, config: &GroupConfig) {
+        self.groups.retain(|_, g| {
+            if g.state() == GroupState::Empty {
+                let since = g.state_since_ms();
+                g.offsets
+                    .expire(now_ms, config.offsets_retention_ms, since, &|_| false);
+            } else if let Some(subscribed) = g.subscribed_topics() {
+                // A live consumer group keeps the offsets of topics it consumes; those of
+                // topics it dropped expire from their commit time.
+                g.offsets
+                    .expire(now_ms, config.offsets_retention_ms, 0, &|t| {
+                        subscribed.contains(t)
+                    });
+            }
+            !(g.state() == GroupState::Empty && g.offsets.is_empty() && !g.has_members())
+        });
+    }
+}
+
+/// State shared with the timer task.
+struct Shared {
+    config: GroupConfig,
+    topics: Arc<dyn TopicLookup>,
+    epoch: Instant,
+    inner: Mutex<Inner>,
+    wake: Notify,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock is a bug elsewhere; the data is still usable.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Coordinator time: milliseconds since creation, on tokio's clock so that tests can pause
+    /// and advance it.
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+}
+
+/// The classic group coordinator of one broker (or of a whole in-process cluster: it does not
+/// care which groups it is given).
+pub struct GroupCoordinator {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for GroupCoordinator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let inner = self.shared.lock();
+        f.debug_struct("GroupCoordinator")
+            .field("active", &inner.active)
+            .field("groups", &inner.groups.len())
+            .finish()
+    }
+}
+
+impl GroupCoordinator {
+    /// A coordinator with no topic lookup: every partition is accepted for offsets.
+    pub fn new(config: GroupConfig) -> Arc<GroupCoordinator> {
+        Self::with_topics(config, accept_all())
+    }
+
+    /// A coordinator that checks partitions and resolves topic ids through `topics`.
+    pub fn with_topics(config: GroupConfig, topics: Arc<dyn TopicLookup>) -> Arc<GroupCoordinator> {
+        let next_cleanup_ms = config.offsets_retention_check_interval_ms;
+        Arc::new(GroupCoordinator {
+            shared: Arc::new(Shared {
+                config,
+                topics,
+                epoch: Instant::now(),
+                inner: Mutex::new(Inner {
+                    active: true,
+                    sweeper_running: false,
+                    groups: HashMap::new(),
+                    waiters: HashMap::new(),
+                    next_waiter: 0,
+                    next_cleanup_ms,
+                }),
+                wake: Notify::new(),
+            }),
+        })
+    }
+
+    /// Runs `f` on the locked state at the current time, then lets the timer task re-plan.
+    fn with_inner<R>(&self, f: impl FnOnce(&mut Inner, u64, &Shared) -> R) -> R {
+        let r = {
+            let mut inner = self.shared.lock();
+            let now = self.shared.now_ms();
+            let r = f(&mut inner, now, &self.shared);
+            if inner.active && !inner.sweeper_running {
+                // Started lazily because `new` may run outside a runtime.
+                if let Ok(handle) = tokio::runtime::Handle::try_current() {
+                    inner.sweeper_running = true;
+                    handle.spawn(sweep(Arc::clone(&self.shared)));
+                }
+            }
+            r
+        };
+        self.shared.wake.notify_one();
+        r
+    }
+
+    /// JoinGroup, from an unnamed client (empty client id and host). Brokers should prefer
+    /// [`GroupCoordinator::join_group_from`], which records who joined.
+    pub async fn join_group(&self, req: JoinGroupRequest, version: i16) -> JoinGroupResponse {
+        self.join_group_from(req, version, ClientInfo::default())
+            .await
+    }
+
+    /// JoinGroup. Parks until the rebalance completes (or the member is removed, or the
+    /// coordinator shuts down).
+    pub async fn join_group_from(
+        &self,
+        req: JoinGroupRequest,
+        version: i16,
+        client: ClientInfo,
+    ) -> JoinGroupResponse {
+        let parked = self.with_inner(|inner, now, shared| {
+            membership::join(inner, now, &shared.config, req, version, client)
+        });
+        let result = match parked {
+            Outcome::Parked(rx) => match rx.await {
+                Ok(Reply::Join(r)) => r,
+                _ => JoinResult::error(ErrorCode::CoordinatorNotAvailable, ""),
+            },
+            Outcome::Immediate(r) => r,
+        };
+        membership::join_response(result, version)
+    }
+
+    /// SyncGroup. Followers park until the leader's assignment arrives.
+    pub async fn sync_group(&self, req: SyncGroupRequest, version: i16) -> SyncGroupResponse {
+        let parked = self.with_inner(|inner, now, _| membership::sync(inner, now, req, version));
+        let result = match parked {
+            Outcome::Parked(rx) => match rx.await {
+                Ok(Reply::Sync(r)) => r,
+                _ => SyncResult::error(ErrorCode::CoordinatorNotAvailable),
+            },
+            Outcome::Immediate(r) => r,
+        };
+        membership::sync_response(result, version)
+    }
+
+    /// Heartbeat.
+    pub async fn heartbeat(&self, req: HeartbeatRequest, version: i16) -> HeartbeatResponse {
+        self.with_inner(|inner, now, _| membership::heartbeat(inner, now, req, version))
+    }
+
+    /// LeaveGroup (one member before v3, a batch from v3, KIP-345).
+    pub async fn leave_group(&self, req: LeaveGroupRequest, version: i16) -> LeaveGroupResponse {
+        self.with_inner(|inner, now, _| membership::leave(inner, now, req, version))
+    }
+
+    /// OffsetCommit.
+    pub async fn offset_commit(
+        &self,
+        req: OffsetCommitRequest,
+        version: i16,
+    ) -> OffsetCommitResponse {
+        self.with_inner(|inner, now, shared| {
+            offsets_api::commit(inner, now, &shared.config, &*shared.topics, req, version)
+        })
+    }
+
+    /// OffsetFetch (one group before v8, a batch from v8).
+    pub async fn offset_fetch(&self, req: OffsetFetchRequest, version: i16) -> OffsetFetchResponse {
+        self.with_inner(|inner, _, shared| offsets_api::fetch(inner, &*shared.topics, req, version))
+    }
+
+    /// OffsetDelete (KIP-496).
+    pub async fn offset_delete(
+        &self,
+        req: OffsetDeleteRequest,
+        version: i16,
+    ) -> OffsetDeleteResponse {
+        self.with_inner(|inner, _, shared| {
+            offsets_api::delete(inner, &*shared.topics, req, version)
+        })
+    }
+
+    /// DescribeGroups.
+    pub async fn describe_groups(
+        &self,
+        req: DescribeGroupsRequest,
+        version: i16,
+    ) -> DescribeGroupsResponse {
+        self.with_inner(|inner, _, _| admin::describe(inner, req, version))
+    }
+
+    /// ListGroups.
+    pub async fn list_groups(&self, req: ListGroupsRequest, version: i16) -> ListGroupsResponse {
+        self.with_inner(|inner, _, _| admin::list(inner, req, version))
+    }
+
+    /// DeleteGroups.
+    pub async fn delete_groups(
+        &self,
+        req: DeleteGroupsRequest,
+        version: i16,
+    ) -> DeleteGroupsResponse {
+        self.with_inner(|inner, _, _| admin::delete(inner, req, version))
+    }
+
+    /// Stops the coordinator: every parked JoinGroup and SyncGroup is answered
+    /// COORDINATOR_NOT_AVAILABLE, the timer task ends, and later requests get the same error
+    /// until [`GroupCoordinator::resume`]. Groups and offsets are kept.
+    pub async fn shutdown(&self) {
+        self.deactivate();
+    }
+
+    fn deactivate(&self) {
+        {
+            let mut inner = self.shared.lock();
+            inner.active = false;
+            for g in inner.groups.values_mut() {
+                g.forget_waiters();
+            }
+            // Dropping the senders wakes every parked request with an error.
+            inner.waiters.clear();
+        }
+        self.shared.wake.notify_one();
+    }
+
+    /// Serves again after [`GroupCoordinator::shutdown`], as a restarted coordinator that
+    /// reloaded its groups would: members keep their ids and get a fresh session.
+    pub fn resume(&self) {
+        let mut inner = self.shared.lock();
+        let now = self.shared.now_ms();
+        inner.active = true;
+        for g in inner.groups.values_mut() {
+            g.refresh_sessions(now);
+        }
+    }
+
+    /// Ids of the groups currently held (any state but Dead).
+    pub fn group_ids(&self) -> Vec<String> {
+        self.shared.lock().groups.keys().cloned().collect()
+    }
+}
+
+impl Drop for GroupCoordinator {
+    fn drop(&mut self) {
+        self.deactivate();
+    }
+}
+
+/// The timer task: sleeps until the earliest deadline of any group (or until a request changed
+/// something), then runs the due timers. Ends when the coordinator is shut down.
+async fn sweep(shared: Arc<Shared>) {
+    // Never sleep less than 1 ms past the last tick, so a timer that failed to clear itself
+    // cannot turn this loop into a busy spin.
+    let mut floor_ms = 0;
+    loop {
+        let next = {
+            let mut inner = shared.lock();
+            if !inner.active {
+                inner.sweeper_running = false;
+                return;
+            }
+            // Capped at an hour ahead so that the `Instant` arithmetic cannot overflow.
+            let now = shared.now_ms();
+            inner
+                .next_deadline()
+                .max(floor_ms)
+                .min(now.saturating_add(3_600_000))
+        };
+        let deadline = shared.epoch + std::time::Duration::from_millis(next);
+        tokio::select! {
+            () = shared.wake.notified() => {}
+            () = tokio::time::sleep_until(deadline) => {}
+        }
+        let mut inner = shared.lock();
+        if !inner.active {
+            inner.sweeper_running = false;
+            return;
+        }
+        let now = shared.now_ms();
+        inner.tick(now, &shared.config);
+        floor_ms = now.saturating_add(1);
+    }
+}

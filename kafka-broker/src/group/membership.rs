@@ -1,0 +1,268 @@
+//! JoinGroup, SyncGroup, Heartbeat and LeaveGroup: request checks that come before the group
+//! (group id, session timeout bounds, coordinator active), the per-version field layouts, and
+//! the conversion of state-machine answers into responses each version can encode.
+
+use bytes::Bytes;
+use kafka_protocol::messages::join_group_response::JoinGroupResponseMember;
+use kafka_protocol::messages::leave_group_response::MemberResponse;
+use kafka_protocol::messages::{
+    HeartbeatRequest, HeartbeatResponse, JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest,
+    LeaveGroupResponse, SyncGroupRequest, SyncGroupResponse,
+};
+use kafka_protocol::ErrorCode;
+use tokio::sync::oneshot;
+
+use super::coordinator::Inner;
+use super::state::ClassicGroup;
+use super::types::{JoinParams, JoinResult, Reply, SyncParams, SyncResult};
+use super::{ClientInfo, GroupConfig};
+
+/// What a JoinGroup or SyncGroup turned into.
+pub(super) enum Outcome<T> {
+    /// Parked: the answer arrives on the channel.
+    Parked(oneshot::Receiver<Reply>),
+    /// Rejected before reaching the group.
+    Immediate(T),
+}
+
+/// Validates a JoinGroup and hands it to its group.
+pub(super) fn join(
+    inner: &mut Inner,
+    now_ms: u64,
+    config: &GroupConfig,
+    req: JoinGroupRequest,
+    version: i16,
+    client: ClientInfo,
+) -> Outcome<JoinResult> {
+    let fail = |e: ErrorCode| Outcome::Immediate(JoinResult::error(e, &req.member_id));
+    if req.group_id.is_empty() {
+        return fail(ErrorCode::InvalidGroupId);
+    }
+    if !inner.active {
+        return fail(ErrorCode::CoordinatorNotAvailable);
+    }
+    if req.session_timeout_ms < config.min_session_timeout_ms
+        || req.session_timeout_ms > config.max_session_timeout_ms
+    {
+        return fail(ErrorCode::InvalidSessionTimeout);
+    }
+    if !inner.groups.contains_key(&req.group_id) {
+        if !req.member_id.is_empty() {
+            return fail(ErrorCode::UnknownMemberId);
+        }
+        let group = ClassicGroup::new(&req.group_id, now_ms, config.limits());
+        inner.groups.insert(req.group_id.clone(), group);
+    }
+    let session = non_negative(req.session_timeout_ms);
+    // v0 has no rebalance timeout: the session timeout bounds the rebalance (as in Kafka).
+    let rebalance = if version == 0 || req.rebalance_timeout_ms < 0 {
+        session
+    } else {
+        non_negative(req.rebalance_timeout_ms)
+    };
+    let params = JoinParams {
+        member_id: req.member_id,
+        group_instance_id: if version >= 5 {
+            req.group_instance_id
+        } else {
+            None
+        },
+        client_id: client.client_id,
+        client_host: client.client_host,
+        session_timeout_ms: session,
+        rebalance_timeout_ms: rebalance,
+        protocol_type: req.protocol_type,
+        protocols: req
+            .protocols
+            .into_iter()
+            .map(|p| (p.name, p.metadata))
+            .collect(),
+        require_known_member_id: version >= 4,
+        supports_skip_assignment: version >= 9,
+    };
+    let (waiter, rx) = inner.park();
+    if let Some(group) = inner.groups.get_mut(&req.group_id) {
+        group.join(now_ms, params, waiter);
+    }
+    inner.flush(&req.group_id);
+    Outcome::Parked(rx)
+}
+
+fn non_negative(ms: i32) -> u64 {
+    u64::try_from(ms).unwrap_or(0)
+}
+
+/// Builds a JoinGroup response that `version` can encode.
+pub(super) fn join_response(r: JoinResult, version: i16) -> JoinGroupResponse {
+    JoinGroupResponse {
+        error_code: r.error.code(),
+        generation_id: r.generation_id,
+        // Null protocol type/name exist from v7; before that "no protocol" is an empty string.
+        protocol_type: if version >= 7 { r.protocol_type } else { None },
+        protocol_name: if version >= 7 {
+            r.protocol_name
+        } else {
+            Some(r.protocol_name.unwrap_or_default())
+        },
+        leader: r.leader,
+        skip_assignment: version >= 9 && r.skip_assignment,
+        member_id: r.member_id,
+        members: r
+            .members
+            .into_iter()
+            .map(|m| JoinGroupResponseMember {
+                member_id: m.member_id,
+                group_instance_id: if version >= 5 {
+                    m.group_instance_id
+                } else {
+                    None
+                },
+                metadata: m.metadata,
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    }
+}
+
+/// Validates a SyncGroup and hands it to its group.
+pub(super) fn sync(
+    inner: &mut Inner,
+    now_ms: u64,
+    req: SyncGroupRequest,
+    version: i16,
+) -> Outcome<SyncResult> {
+    if req.group_id.is_empty() {
+        return Outcome::Immediate(SyncResult::error(ErrorCode::InvalidGroupId));
+    }
+    if !inner.active {
+        return Outcome::Immediate(SyncResult::error(ErrorCode::CoordinatorNotAvailable));
+    }
+    if !inner.groups.contains_key(&req.group_id) {
+        return Outcome::Immediate(SyncResult::error(ErrorCode::UnknownMemberId));
+    }
+    let params = SyncParams {
+        member_id: req.member_id,
+        group_instance_id: if version >= 3 {
+            req.group_instance_id
+        } else {
+            None
+        },
+        generation_id: req.generation_id,
+        protocol_type: if version >= 5 {
+            req.protocol_type
+        } else {
+            None
+        },
+        protocol_name: if version >= 5 {
+            req.protocol_name
+        } else {
+            None
+        },
+        assignments: req
+            .assignments
+            .into_iter()
+            .map(|a| (a.member_id, a.assignment))
+            .collect(),
+    };
+    let (waiter, rx) = inner.park();
+    if let Some(group) = inner.groups.get_mut(&req.group_id) {
+        group.sync(now_ms, params, waiter);
+    }
+    inner.flush(&req.group_id);
+    Outcome::Parked(rx)
+}
+
+/// Builds a SyncGroup response that `version` can encode.
+pub(super) fn sync_response(r: SyncResult, version: i16) -> SyncGroupResponse {
+    let v5 = version >= 5;
+    SyncGroupResponse {
+        error_code: r.error.code(),
+        protocol_type: if v5 { r.protocol_type } else { None },
+        protocol_name: if v5 { r.protocol_name } else { None },
+        assignment: if r.error == ErrorCode::None {
+            r.assignment
+        } else {
+            Bytes::new()
+        },
+        ..Default::default()
+    }
+}
+
+/// Heartbeat.
+pub(super) fn heartbeat(
+    inner: &mut Inner,
+    now_ms: u64,
+    req: HeartbeatRequest,
+    version: i16,
+) -> HeartbeatResponse {
+    let instance = if version >= 3 {
+        req.group_instance_id.as_deref()
+    } else {
+        None
+    };
+    let error = if req.group_id.is_empty() {
+        ErrorCode::InvalidGroupId
+    } else if !inner.active {
+        ErrorCode::CoordinatorNotAvailable
+    } else if let Some(group) = inner.groups.get_mut(&req.group_id) {
+        let e = group.heartbeat(now_ms, &req.member_id, instance, req.generation_id);
+        inner.flush(&req.group_id);
+        e
+    } else {
+        ErrorCode::UnknownMemberId
+    };
+    HeartbeatResponse::default().with_error_code(error.code())
+}
+
+/// LeaveGroup. Before v3 one member leaves and its error is the response's; from v3 (KIP-345)
+/// a batch of members, each with its own error, possibly named by instance id only.
+pub(super) fn leave(
+    inner: &mut Inner,
+    now_ms: u64,
+    req: LeaveGroupRequest,
+    version: i16,
+) -> LeaveGroupResponse {
+    let leaving: Vec<(String, Option<String>)> = if version >= 3 {
+        req.members
+            .into_iter()
+            .map(|m| (m.member_id, m.group_instance_id))
+            .collect()
+    } else {
+        vec![(req.member_id, None)]
+    };
+    let group_error = if req.group_id.is_empty() {
+        Some(ErrorCode::InvalidGroupId)
+    } else if !inner.active {
+        Some(ErrorCode::CoordinatorNotAvailable)
+    } else {
+        None
+    };
+    let mut results = Vec::with_capacity(leaving.len());
+    if group_error.is_none() {
+        for (member_id, instance) in leaving {
+            let error = match inner.groups.get_mut(&req.group_id) {
+                Some(group) => group.leave(now_ms, &member_id, instance.as_deref()),
+                None => ErrorCode::UnknownMemberId,
+            };
+            results.push(MemberResponse {
+                member_id,
+                group_instance_id: instance,
+                error_code: error.code(),
+                ..Default::default()
+            });
+        }
+        inner.flush(&req.group_id);
+    }
+    let mut resp = LeaveGroupResponse::default();
+    if version >= 3 {
+        resp.error_code = group_error.unwrap_or(ErrorCode::None).code();
+        resp.members = results;
+    } else {
+        resp.error_code = group_error
+            .map(ErrorCode::code)
+            .or_else(|| results.first().map(|r| r.error_code))
+            .unwrap_or(0);
+    }
+    resp
+}
