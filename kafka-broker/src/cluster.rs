@@ -323,6 +323,8 @@ impl Cluster {
         for slot in slots {
             stop_slot(slot).await;
         }
+        // Ends the coordinator's timer task.
+        self.state.groups.shutdown().await;
     }
 
     /// Wakes every waiting fetch so it re-checks leadership and liveness.

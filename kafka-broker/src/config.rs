@@ -35,6 +35,8 @@ pub struct ClusterConfig {
     pub message_max_bytes: i32,
     /// The cluster id Metadata and DescribeCluster report.
     pub cluster_id: String,
+    /// The group coordinator's settings (session timeout bounds, initial rebalance delay...).
+    pub group: crate::group::GroupConfig,
     /// How long shutdown waits for connections to finish before aborting them.
     pub shutdown_timeout: Duration,
 }
@@ -49,6 +51,7 @@ impl Default for ClusterConfig {
             auto_create_topics: true,
             message_max_bytes: DEFAULT_MESSAGE_MAX_BYTES,
             cluster_id: "kafka-broker-cluster".to_string(),
+            group: crate::group::GroupConfig::default(),
             shutdown_timeout: Duration::from_secs(5),
         }
     }

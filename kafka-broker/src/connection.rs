@@ -37,7 +37,6 @@ pub(crate) struct Ctx {
     pub broker_id: i32,
     pub shutdown: watch::Receiver<bool>,
     /// The peer's address, reported as the client host of group members.
-    #[allow(dead_code)] // read by the group APIs once wired
     pub client_host: String,
 }
 

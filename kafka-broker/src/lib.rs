@@ -24,6 +24,7 @@ pub mod config;
 mod connection;
 mod error;
 pub mod fault;
+pub mod group;
 mod handlers;
 mod log;
 pub mod producer_state;

@@ -12,6 +12,7 @@ use kafka_protocol::ErrorCode;
 
 use crate::config::ClusterConfig;
 use crate::fault::Faults;
+use crate::group::{GroupCoordinator, TopicLookup};
 use crate::log::PartitionLog;
 use crate::producer_state::{ProducerIdManager, ProducerIdManagerConfig};
 use crate::topics::{random_uuid, validate_topic_name, Registry, Topic};
@@ -38,10 +39,13 @@ pub(crate) struct Settings {
 /// Everything the brokers of one cluster share.
 pub(crate) struct ClusterState {
     pub config: ClusterConfig,
-    pub topics: Mutex<Registry>,
+    pub topics: Arc<Mutex<Registry>>,
     pub brokers: Mutex<Vec<BrokerInfo>>,
     pub settings: Mutex<Settings>,
     pub faults: Faults,
+    /// The classic group coordinator; one serves the whole cluster, and each broker answers
+    /// only for the groups placed on it.
+    pub groups: Arc<GroupCoordinator>,
     pub producer_ids: Mutex<ProducerIdManager>,
     /// Rotates the first leader of each new topic so leaders spread over the brokers.
     next_leader: AtomicUsize,
@@ -81,10 +85,13 @@ impl ClusterState {
             message_max_bytes: config.message_max_bytes,
             overrides: BTreeMap::new(),
         };
+        let topics = Arc::new(Mutex::new(Registry::default()));
+        let lookup = Arc::new(RegistryLookup(Arc::clone(&topics)));
         ClusterState {
+            groups: GroupCoordinator::with_topics(config.group.clone(), lookup),
             producer_ids: Mutex::new(ProducerIdManager::new(ProducerIdManagerConfig::default())),
             config,
-            topics: Mutex::new(Registry::default()),
+            topics,
             brokers: Mutex::new(brokers),
             settings: Mutex::new(settings),
             faults: Faults::default(),
@@ -226,6 +233,25 @@ impl ClusterState {
                 })
             })
             .collect()
+    }
+}
+
+/// Lets the group coordinator check partitions and resolve topic ids (OffsetCommit v10).
+struct RegistryLookup(Arc<Mutex<Registry>>);
+
+impl TopicLookup for RegistryLookup {
+    fn partition_exists(&self, topic: &str, partition: i32) -> bool {
+        lock(&self.0)
+            .get(topic)
+            .is_some_and(|t| t.partition(partition).is_some())
+    }
+
+    fn topic_name(&self, topic_id: kafka_protocol::codec::Uuid) -> Option<String> {
+        lock(&self.0).get_by_id(&topic_id).map(|t| t.name.clone())
+    }
+
+    fn topic_id(&self, topic: &str) -> Option<kafka_protocol::codec::Uuid> {
+        lock(&self.0).get(topic).map(|t| t.id)
     }
 }
 

@@ -258,6 +258,170 @@ fn populated_requests(
                 version,
             ),
         ),
+        (
+            ApiKey::JoinGroup,
+            framed(
+                JoinGroupRequest {
+                    group_id: format!("join-{version}"),
+                    session_timeout_ms: 10_000,
+                    rebalance_timeout_ms: 10_000,
+                    protocol_type: "consumer".into(),
+                    protocols: vec![join_group_request::JoinGroupRequestProtocol {
+                        name: "range".into(),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                },
+                version,
+            ),
+        ),
+        (
+            ApiKey::SyncGroup,
+            framed(
+                SyncGroupRequest {
+                    group_id: "nope".into(),
+                    generation_id: 1,
+                    member_id: "m".into(),
+                    ..Default::default()
+                },
+                version,
+            ),
+        ),
+        (
+            ApiKey::Heartbeat,
+            framed(
+                HeartbeatRequest {
+                    group_id: "nope".into(),
+                    generation_id: 1,
+                    member_id: "m".into(),
+                    ..Default::default()
+                },
+                version,
+            ),
+        ),
+        (
+            ApiKey::LeaveGroup,
+            framed(
+                LeaveGroupRequest {
+                    group_id: "nope".into(),
+                    member_id: if version < 3 {
+                        "m".into()
+                    } else {
+                        String::new()
+                    },
+                    members: if version >= 3 {
+                        vec![leave_group_request::MemberIdentity {
+                            member_id: "m".into(),
+                            ..Default::default()
+                        }]
+                    } else {
+                        Vec::new()
+                    },
+                    ..Default::default()
+                },
+                version,
+            ),
+        ),
+        (
+            ApiKey::OffsetCommit,
+            framed(
+                OffsetCommitRequest {
+                    group_id: "oc".into(),
+                    generation_id_or_member_epoch: -1,
+                    retention_time_ms: -1,
+                    topics: vec![offset_commit_request::OffsetCommitRequestTopic {
+                        name: "t".into(),
+                        topic_id,
+                        partitions: vec![offset_commit_request::OffsetCommitRequestPartition {
+                            partition_index: 0,
+                            committed_offset: 1,
+                            committed_leader_epoch: -1,
+                            commit_timestamp: -1,
+                            committed_metadata: Some(String::new()),
+                            ..Default::default()
+                        }],
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                },
+                version,
+            ),
+        ),
+        (
+            ApiKey::OffsetFetch,
+            framed(
+                OffsetFetchRequest {
+                    group_id: if version < 8 {
+                        "oc".into()
+                    } else {
+                        String::new()
+                    },
+                    topics: if version < 8 {
+                        Some(vec![offset_fetch_request::OffsetFetchRequestTopic {
+                            name: "t".into(),
+                            partition_indexes: vec![0],
+                            ..Default::default()
+                        }])
+                    } else {
+                        Some(Vec::new())
+                    },
+                    groups: if version >= 8 {
+                        vec![offset_fetch_request::OffsetFetchRequestGroup {
+                            group_id: "oc".into(),
+                            topics: None,
+                            member_epoch: -1,
+                            ..Default::default()
+                        }]
+                    } else {
+                        Vec::new()
+                    },
+                    ..Default::default()
+                },
+                version,
+            ),
+        ),
+        (
+            ApiKey::DescribeGroups,
+            framed(
+                DescribeGroupsRequest {
+                    groups: vec!["oc".into(), "nope".into()],
+                    ..Default::default()
+                },
+                version,
+            ),
+        ),
+        (
+            ApiKey::ListGroups,
+            framed(ListGroupsRequest::default(), version),
+        ),
+        (
+            ApiKey::DeleteGroups,
+            framed(
+                DeleteGroupsRequest {
+                    groups_names: vec!["nope".into()],
+                    ..Default::default()
+                },
+                version,
+            ),
+        ),
+        (
+            ApiKey::OffsetDelete,
+            framed(
+                OffsetDeleteRequest {
+                    group_id: "nope".into(),
+                    topics: vec![offset_delete_request::OffsetDeleteRequestTopic {
+                        name: "t".into(),
+                        partitions: vec![offset_delete_request::OffsetDeleteRequestPartition {
+                            partition_index: 0,
+                            ..Default::default()
+                        }],
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                },
+                version,
+            ),
+        ),
     ]
 }
 
@@ -291,7 +455,10 @@ async fn every_advertised_version_gets_a_response() {
     let cluster = cluster(1).await;
     cluster.create_topic("t", 1, &[]).unwrap();
     let answered = every_version_is_answered(&cluster).await;
-    assert!(answered > 80, "only {answered} api/version pairs exercised");
+    assert!(
+        answered > 150,
+        "only {answered} api/version pairs exercised"
+    );
     cluster.shutdown().await;
 }
 
@@ -308,6 +475,9 @@ async fn every_advertised_version_gets_an_injected_error_response() {
         );
     }
     let answered = every_version_is_answered(&cluster).await;
-    assert!(answered > 80, "only {answered} api/version pairs exercised");
+    assert!(
+        answered > 150,
+        "only {answered} api/version pairs exercised"
+    );
     cluster.shutdown().await;
 }

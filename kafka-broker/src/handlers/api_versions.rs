@@ -30,6 +30,16 @@ const SUPPORTED: &[(ApiKey, i16)] = &[
     (ApiKey::IncrementalAlterConfigs, 0),
     (ApiKey::DescribeCluster, 0),
     (ApiKey::FindCoordinator, 0),
+    (ApiKey::JoinGroup, 0),
+    (ApiKey::SyncGroup, 0),
+    (ApiKey::Heartbeat, 0),
+    (ApiKey::LeaveGroup, 0),
+    (ApiKey::OffsetCommit, 0),
+    (ApiKey::OffsetFetch, 0),
+    (ApiKey::DescribeGroups, 0),
+    (ApiKey::ListGroups, 0),
+    (ApiKey::DeleteGroups, 0),
+    (ApiKey::OffsetDelete, 0),
 ];
 
 /// The versions of `api_key` this broker serves, or `None` if it does not implement the API.
