@@ -1,0 +1,177 @@
+//! Fault injection: failures, delays, dropped connections, broker stop/restart, leader moves and
+//! the request log.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use kafka_broker::{Fault, FaultAction};
+use kafka_protocol::messages::{ApiVersionsRequest, FetchResponse, MetadataRequest};
+use kafka_protocol::{ApiKey, ErrorCode};
+
+#[tokio::test]
+async fn fail_next_requests_of_an_api_on_one_broker() {
+    let cluster = cluster(2).await;
+    cluster.create_topic("f", 2, &[]).unwrap();
+    let (leader, _) = cluster.partition_leader("f", 0).unwrap();
+    cluster.inject(
+        Fault::fail(ErrorCode::NotEnoughReplicas)
+            .api(ApiKey::Produce)
+            .broker(leader)
+            .times(2),
+    );
+    let mut c = Client::connect(addr(&cluster, leader)).await;
+    let code = ErrorCode::NotEnoughReplicas.code();
+    assert_eq!(produce(&mut c, "f", 0, &["1"]).await.0, code);
+    assert_eq!(produce(&mut c, "f", 0, &["2"]).await.0, code);
+    assert_eq!(produce(&mut c, "f", 0, &["3"]).await, (0, 0));
+    // The failed requests were not applied.
+    assert_eq!(cluster.partition_offsets("f", 0), Some((0, 1)));
+    // Other APIs are untouched.
+    let r = c.send(&ApiVersionsRequest::default(), 3).await;
+    assert_eq!(r.error_code, 0);
+    cluster.shutdown().await;
+}
+
+#[tokio::test]
+async fn delayed_responses_arrive_late() {
+    let cluster = cluster(1).await;
+    cluster.inject(Fault::delay(Duration::from_millis(300)).api(ApiKey::Metadata));
+    let mut c = Client::connect(addr(&cluster, 0)).await;
+    let started = Instant::now();
+    c.send(&MetadataRequest::default().with_topics(None), 12)
+        .await;
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    // Only once.
+    let started = Instant::now();
+    c.send(&MetadataRequest::default().with_topics(None), 12)
+        .await;
+    assert!(started.elapsed() < Duration::from_millis(300));
+    cluster.shutdown().await;
+}
+
+#[tokio::test]
+async fn drop_before_apply_closes_without_appending() {
+    let cluster = cluster(1).await;
+    cluster.create_topic("d", 1, &[]).unwrap();
+    cluster.inject(Fault::drop_before_apply().api(ApiKey::Produce));
+    let mut c = Client::connect(addr(&cluster, 0)).await;
+    let r = c
+        .try_send(&produce_request("d", 0, batch(&["x"], 0), -1), 9)
+        .await;
+    assert!(r.is_none(), "connection should close");
+    assert_eq!(cluster.partition_offsets("d", 0), Some((0, 0)));
+    let mut c = Client::connect(addr(&cluster, 0)).await;
+    assert_eq!(produce(&mut c, "d", 0, &["x"]).await, (0, 0));
+    cluster.shutdown().await;
+}
+
+#[tokio::test]
+async fn drop_after_apply_appends_but_loses_the_response() {
+    let cluster = cluster(1).await;
+    cluster.create_topic("d", 1, &[]).unwrap();
+    cluster.inject(Fault::new(FaultAction::DropAfterApply).api(ApiKey::Produce));
+    let mut c = Client::connect(addr(&cluster, 0)).await;
+    let r = c
+        .try_send(&produce_request("d", 0, batch(&["x"], 0), -1), 9)
+        .await;
+    assert!(r.is_none(), "connection should close");
+    assert_eq!(cluster.partition_offsets("d", 0), Some((0, 1)));
+    cluster.shutdown().await;
+}
+
+#[tokio::test]
+async fn stop_and_restart_a_broker_on_the_same_port() {
+    let cluster = cluster(2).await;
+    cluster.create_topic("s", 2, &[]).unwrap();
+    let port_before = addr(&cluster, 1).port();
+    cluster.stop_broker(1).await.unwrap();
+    assert!(tokio::net::TcpStream::connect(addr(&cluster, 1))
+        .await
+        .is_err());
+    let mut c = Client::connect(addr(&cluster, 0)).await;
+    let r = c
+        .send(&MetadataRequest::default().with_topics(None), 12)
+        .await;
+    assert_eq!(r.brokers.len(), 1);
+    let t = &r.topics[0];
+    let offline = t
+        .partitions
+        .iter()
+        .find(|p| p.replica_nodes == vec![1])
+        .unwrap();
+    assert_eq!(offline.leader_id, -1);
+    assert_eq!(offline.error_code, ErrorCode::LeaderNotAvailable.code());
+    assert!(cluster.stop_broker(1).await.is_err(), "already stopped");
+
+    cluster.restart_broker(1).await.unwrap();
+    assert_eq!(addr(&cluster, 1).port(), port_before);
+    let mut c1 = Client::connect(addr(&cluster, 1)).await;
+    let r = c1
+        .send(&MetadataRequest::default().with_topics(None), 12)
+        .await;
+    assert_eq!(r.brokers.len(), 2);
+    assert!(r.topics[0].partitions.iter().all(|p| p.error_code == 0));
+    cluster.shutdown().await;
+}
+
+#[tokio::test]
+async fn moving_a_leader_bumps_the_epoch_and_redirects_clients() {
+    let cluster = cluster(2).await;
+    cluster.create_topic("m", 1, &[]).unwrap();
+    let (old, epoch) = cluster.partition_leader("m", 0).unwrap();
+    let new = 1 - old;
+    // A long-poll fetch parked on the old leader returns as soon as leadership moves.
+    let old_addr = addr(&cluster, old);
+    let parked = tokio::spawn(async move {
+        let mut c = Client::connect(old_addr).await;
+        let started = Instant::now();
+        let r: FetchResponse = c.send(&fetch_request("m", 0, 0, 8_000, 1), 12).await;
+        (r.responses[0].partitions[0].error_code, started.elapsed())
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(cluster.move_leader("m", 0, new).unwrap(), epoch + 1);
+    let (code, waited) = parked.await.unwrap();
+    assert_eq!(code, ErrorCode::NotLeaderOrFollower.code());
+    assert!(waited < Duration::from_secs(8));
+
+    let mut c_old = Client::connect(addr(&cluster, old)).await;
+    assert_eq!(
+        produce(&mut c_old, "m", 0, &["x"]).await.0,
+        ErrorCode::NotLeaderOrFollower.code()
+    );
+    let mut c_new = Client::connect(addr(&cluster, new)).await;
+    assert_eq!(produce(&mut c_new, "m", 0, &["x"]).await, (0, 0));
+    let r = c_new
+        .send(&MetadataRequest::default().with_topics(None), 12)
+        .await;
+    let p = &r.topics[0].partitions[0];
+    assert_eq!((p.leader_id, p.leader_epoch), (new, epoch + 1));
+    // The stamped epoch of the appended batch is the new one.
+    let f: FetchResponse = c_new.send(&fetch_request("m", 0, 0, 0, 1), 12).await;
+    let data = f.responses[0].partitions[0].records.clone().unwrap();
+    let header = kafka_protocol::records::RecordBatchHeader::parse(&data).unwrap();
+    assert_eq!(header.partition_leader_epoch, epoch + 1);
+    cluster.shutdown().await;
+}
+
+#[tokio::test]
+async fn request_log_records_api_version_client_and_broker() {
+    let cluster = cluster(2).await;
+    let mut c = Client::connect(addr(&cluster, 1)).await;
+    c.client_id = "log-test".into();
+    c.send(&ApiVersionsRequest::default(), 3).await;
+    c.send(&MetadataRequest::default().with_topics(None), 9)
+        .await;
+    let log = cluster.request_log();
+    let mine: Vec<_> = log
+        .iter()
+        .filter(|e| e.client_id.as_deref() == Some("log-test"))
+        .map(|e| (e.broker_id, e.api_key, e.api_version))
+        .collect();
+    assert_eq!(mine, vec![(1, 18, 3), (1, 3, 9)]);
+    cluster.clear_request_log();
+    assert!(cluster.request_log().is_empty());
+    cluster.shutdown().await;
+}
