@@ -45,6 +45,11 @@ pub(crate) async fn start(
 }
 
 impl RunningBroker {
+    /// A receiver of this broker's shutdown signal.
+    pub(crate) fn subscribe(&self) -> watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+
     /// Stops accepting, closes every connection, and waits for all tasks to end.
     pub(crate) async fn stop(self) {
         let _ = self.shutdown.send(true);
@@ -68,6 +73,8 @@ async fn accept_loop(
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
                     tracing::debug!(broker = broker_id, %peer, "accepted connection");
+                    // Responses are written whole; Nagle would only add latency.
+                    let _ = stream.set_nodelay(true);
                     let ctx = Ctx {
                         state: Arc::clone(&state),
                         broker_id,

@@ -240,6 +240,20 @@ impl Cluster {
 
     /// The requests received so far (most recent last; at most
     /// [`crate::fault::REQUEST_LOG_CAPACITY`] are kept).
+    ///
+    /// ```
+    /// use kafka_broker::{Cluster, ClusterConfig};
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let cluster = Cluster::start(ClusterConfig::default()).await.unwrap();
+    /// // ... run a client against cluster.bootstrap_servers() ...
+    /// for entry in cluster.request_log() {
+    ///     println!("broker {} got api {} v{} from {:?}",
+    ///         entry.broker_id, entry.api_key, entry.api_version, entry.client_id);
+    /// }
+    /// cluster.shutdown().await;
+    /// # });
+    /// ```
     pub fn request_log(&self) -> Vec<RequestLogEntry> {
         self.state.faults.log()
     }
@@ -309,6 +323,51 @@ impl Cluster {
             }
         }
         set_running(&self.state, broker_id, Some(addr.port()));
+        Ok(())
+    }
+
+    /// Serves one connection on an arbitrary byte stream as broker `broker_id` would serve a TCP
+    /// connection, returning when the peer closes it, the request stream turns malformed, or the
+    /// cluster shuts down. Meant for fuzzing and for tests without sockets.
+    ///
+    /// ```
+    /// use kafka_broker::{Cluster, ClusterConfig};
+    /// use tokio::io::AsyncWriteExt;
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let cluster = Cluster::start(ClusterConfig::default()).await.unwrap();
+    /// let (mut client, server) = tokio::io::duplex(64 * 1024);
+    /// // Garbage: the handler closes the connection instead of panicking.
+    /// client.write_all(&[0, 0, 0, 3, 1, 2, 3]).await.unwrap();
+    /// cluster.serve_connection(0, server).await.unwrap();
+    /// cluster.shutdown().await;
+    /// # });
+    /// ```
+    pub async fn serve_connection<S>(&self, broker_id: i32, stream: S) -> Result<()>
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + 'static,
+    {
+        let shutdown = {
+            let slots = lock(&self.slots);
+            let slot = slots
+                .iter()
+                .find(|s| s.id == broker_id)
+                .ok_or(BrokerError::UnknownBroker(broker_id))?;
+            slot.running
+                .as_ref()
+                .ok_or(BrokerError::BrokerState {
+                    id: broker_id,
+                    state: "stopped",
+                })?
+                .subscribe()
+        };
+        let ctx = crate::connection::Ctx {
+            state: Arc::clone(&self.state),
+            broker_id,
+            shutdown,
+            client_host: "/in-memory".to_string(),
+        };
+        crate::connection::serve(stream, ctx).await;
         Ok(())
     }
 

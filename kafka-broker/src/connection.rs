@@ -15,9 +15,7 @@ use std::time::Duration;
 use bytes::{BufMut, Bytes, BytesMut};
 use kafka_protocol::messages::{ApiVersionsResponse, RequestHeader, ResponseHeader};
 use kafka_protocol::{ApiKey, ErrorCode, Message, RequestBody, ResponseBody};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::OwnedReadHalf;
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, watch};
 
 use crate::fault::{FaultAction, RequestLogEntry};
@@ -56,9 +54,14 @@ enum Outcome {
 }
 
 /// Serves one connection until the client closes it, it misbehaves, or the broker shuts down.
-pub(crate) async fn serve(stream: TcpStream, ctx: Ctx) {
-    let _ = stream.set_nodelay(true);
-    let (read_half, mut write_half) = stream.into_split();
+///
+/// Generic over the byte stream so the same handler serves TCP connections and in-memory
+/// streams (see [`crate::Cluster::serve_connection`], used for fuzzing).
+pub(crate) async fn serve<S>(stream: S, ctx: Ctx)
+where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let (read_half, mut write_half) = tokio::io::split(stream);
     let (tx, mut rx) = mpsc::channel::<Bytes>(IN_FLIGHT_REQUESTS);
     let max_frame = MAX_REQUEST_BYTES
         .saturating_add(usize::try_from(ctx.state.settings().message_max_bytes).unwrap_or(0));
@@ -102,7 +105,8 @@ pub(crate) async fn serve(stream: TcpStream, ctx: Ctx) {
 }
 
 /// Reads size-prefixed frames and queues them; ends on EOF, error, or a bad size.
-async fn read_frames(mut read_half: OwnedReadHalf, tx: mpsc::Sender<Bytes>, max_frame: usize) {
+async fn read_frames<R: AsyncRead>(read_half: R, tx: mpsc::Sender<Bytes>, max_frame: usize) {
+    let mut read_half = std::pin::pin!(read_half);
     loop {
         let mut size = [0u8; 4];
         if read_half.read_exact(&mut size).await.is_err() {
