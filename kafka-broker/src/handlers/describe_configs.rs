@@ -23,7 +23,8 @@ pub(crate) fn handle(
         .resources
         .iter()
         .map(|r| {
-            let keys = r.configuration_keys.as_deref();
+            // Null or empty both mean "every config", as in Kafka's ConfigHelper.
+            let keys = r.configuration_keys.as_deref().filter(|k| !k.is_empty());
             let entries: Result<Vec<ConfigEntry>, (ErrorCode, String)> = match r.resource_type {
                 RESOURCE_TOPIC => {
                     let settings = state.settings();
