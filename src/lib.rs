@@ -1,6 +1,10 @@
-//! Facade crate: re-exports the SDK's crates so applications depend on one name.
+#![doc = include_str!("../README.md")]
 //!
-//! * [`protocol`]: the sans-io Kafka wire protocol (`kafka-protocol`).
-//! * [`broker`]: the bundled in-process Kafka cluster for tests (`kafka-broker`).
-pub use kafka_broker as broker;
+//! This crate is a facade: it re-exports the SDK's crates so applications depend on one name.
+//! [`protocol`] is `kafka-protocol`, [`broker`] is `kafka-broker`.
+
+/// The sans-io Kafka wire protocol (`kafka-protocol`).
 pub use kafka_protocol as protocol;
+
+/// The bundled in-process Kafka cluster for tests (`kafka-broker`).
+pub use kafka_broker as broker;
