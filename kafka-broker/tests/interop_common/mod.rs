@@ -30,23 +30,27 @@ fn is_executable(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
-/// Prints why the test is skipped when `kcat` is missing; the caller returns if this is false.
-///
-/// Skipping is allowed only for a missing peer: CI installs it with `.ci/install-peers.sh`.
-pub fn require_kcat() -> bool {
-    if on_path("kcat") {
-        true
-    } else {
-        println!("SKIPPED: kcat not installed (run .ci/install-peers.sh)");
-        false
-    }
+/// Skips (prints why and returns false) when a peer is missing on a developer's machine. In CI
+/// (`CI` set, as `.ci/run` runs) a missing peer is a failure instead: `.ci/install-peers.sh` must
+/// have installed it, and a silently skipped interop test would prove nothing.
+fn skip(reason: String) -> bool {
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "interop peer missing in CI: {reason}"
+    );
+    println!("SKIPPED: {reason}");
+    false
 }
 
-/// Whether `python3` can import `module`; prints a `SKIPPED` line when it cannot.
+/// Whether `kcat` is installed; see [`skip`] for what happens when it is not.
+pub fn require_kcat() -> bool {
+    on_path("kcat") || skip("kcat not installed (run .ci/install-peers.sh)".to_string())
+}
+
+/// Whether `python3` can import `module`; see [`skip`] for what happens when it cannot.
 pub fn require_python_module(module: &str) -> bool {
     if !on_path("python3") {
-        println!("SKIPPED: python3 not installed");
-        return false;
+        return skip("python3 not installed".to_string());
     }
     let out = run(
         Command::new("python3").args(["-c", &format!("import {module}")]),
@@ -56,11 +60,10 @@ pub fn require_python_module(module: &str) -> bool {
     if out.success() {
         true
     } else {
-        println!(
-            "SKIPPED: python module {module} not installed (run .ci/install-peers.sh): {}",
+        skip(format!(
+            "python module {module} not installed (run .ci/install-peers.sh): {}",
             out.stderr.trim()
-        );
-        false
+        ))
     }
 }
 
