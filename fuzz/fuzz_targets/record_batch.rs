@@ -1,0 +1,6 @@
+//! `record_batch`: see `kafka_protocol_fuzz::checks::record_batch` for what the input means and what is checked.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| kafka_protocol_fuzz::checks::record_batch(data));
