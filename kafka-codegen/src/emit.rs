@@ -307,6 +307,19 @@ pub fn mod_file(files: &[SchemaFile]) -> Result<String, String> {
             let m = if pick == 0 { req } else { resp };
             writeln!(out, "impl From<{}> for {kind}Body {{\n    fn from(m: {}) -> Self {{\n        Self::{name}(m)\n    }}\n}}\n", m.name, m.name).unwrap();
         }
+        writeln!(
+            out,
+            "#[cfg(feature = \"inspect\")]\nimpl crate::inspect::Inspect for {kind}Body {{\n    fn inspect(&self, version: i16) -> crate::inspect::Value {{\n        match self {{"
+        )
+        .unwrap();
+        for (_, name, _, _, _) in &apis {
+            writeln!(
+                out,
+                "            Self::{name}(m) => crate::inspect::Inspect::inspect(m, version),"
+            )
+            .unwrap();
+        }
+        out.push_str("        }\n    }\n}\n\n");
     }
     Ok(out)
 }

@@ -399,7 +399,52 @@ pub fn emit_struct(
     writeln!(out, "        if flexible && rng.below(4) == 0 {{ s.unknown_tagged_fields.push(rng.unknown_tagged_field()); }}").unwrap();
     writeln!(out, "        s\n    }}").unwrap();
     writeln!(out, "}}\n").unwrap();
+
+    emit_inspect(out, ctx, name, fields, &flex_test);
     Ok(())
+}
+
+/// The `Inspect` impl (cargo feature `inspect`): the fields that exist at a version, by name.
+fn emit_inspect(out: &mut String, ctx: &Ctx, name: &str, fields: &[Field], flex_test: &str) {
+    writeln!(
+        out,
+        "#[cfg(feature = \"inspect\")]\nimpl crate::inspect::Inspect for {name} {{"
+    )
+    .unwrap();
+    writeln!(
+        out,
+        "    fn inspect(&self, version: i16) -> crate::inspect::Value {{"
+    )
+    .unwrap();
+    if fields.iter().any(is_tagged) {
+        writeln!(out, "        let flexible = {flex_test};").unwrap();
+    }
+    writeln!(out, "        let mut fields = Vec::new();").unwrap();
+    for f in fields {
+        let n = field_name(f);
+        let present = if is_tagged(f) {
+            let tagged_now = f.tagged.intersect(f.versions).rust_test(ctx.within);
+            if tagged_now == "false" {
+                continue;
+            }
+            format!("flexible && {tagged_now}")
+        } else {
+            inline_versions(f).rust_test(ctx.within)
+        };
+        let push =
+            format!("fields.push(({n:?}, crate::inspect::Inspect::inspect(&self.{n}, version)));");
+        match present.as_str() {
+            "false" => {}
+            "true" => writeln!(out, "        {push}").unwrap(),
+            t => writeln!(out, "        if {t} {{ {push} }}").unwrap(),
+        }
+    }
+    writeln!(out, "        if !self.unknown_tagged_fields.is_empty() {{ fields.push((\"unknown_tagged_fields\", crate::inspect::unknown_tagged(&self.unknown_tagged_fields))); }}").unwrap();
+    writeln!(
+        out,
+        "        crate::inspect::Value::Struct(fields)\n    }}\n}}\n"
+    )
+    .unwrap();
 }
 
 /// The statement rejecting a non-default value of a field at a version that lacks it, or an empty

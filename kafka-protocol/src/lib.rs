@@ -4,6 +4,8 @@
 //!   message covering all its versions, with `encode`, `decode` and `encoded_len`.
 //! * [`records`]: record batches (magic v2), CRC32C and compression.
 //! * [`ErrorCode`]: every Kafka error code with its retriable classification.
+//! * [`frame`]: size prefixes and request/response headers, the one place that frames messages.
+//! * `inspect` (cargo feature `inspect`): a field-by-field view of any message.
 //!
 //! Nothing here performs I/O, and no input makes decoding panic.
 #![deny(missing_docs)]
@@ -11,6 +13,9 @@
 pub mod codec;
 pub mod error;
 pub mod error_code;
+pub mod frame;
+#[cfg(feature = "inspect")]
+pub mod inspect;
 pub mod message;
 pub mod messages;
 pub mod records;

@@ -164,6 +164,36 @@ impl AddOffsetsToTxnRequest {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for AddOffsetsToTxnRequest {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "transactional_id",
+            crate::inspect::Inspect::inspect(&self.transactional_id, version),
+        ));
+        fields.push((
+            "producer_id",
+            crate::inspect::Inspect::inspect(&self.producer_id, version),
+        ));
+        fields.push((
+            "producer_epoch",
+            crate::inspect::Inspect::inspect(&self.producer_epoch, version),
+        ));
+        fields.push((
+            "group_id",
+            crate::inspect::Inspect::inspect(&self.group_id, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 impl Message for AddOffsetsToTxnRequest {
     const NAME: &'static str = "AddOffsetsToTxnRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 4 };

@@ -305,6 +305,50 @@ impl AddPartitionsToTxnRequest {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for AddPartitionsToTxnRequest {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version >= 4 {
+            fields.push((
+                "transactions",
+                crate::inspect::Inspect::inspect(&self.transactions, version),
+            ));
+        }
+        if version <= 3 {
+            fields.push((
+                "v3_and_below_transactional_id",
+                crate::inspect::Inspect::inspect(&self.v3_and_below_transactional_id, version),
+            ));
+        }
+        if version <= 3 {
+            fields.push((
+                "v3_and_below_producer_id",
+                crate::inspect::Inspect::inspect(&self.v3_and_below_producer_id, version),
+            ));
+        }
+        if version <= 3 {
+            fields.push((
+                "v3_and_below_producer_epoch",
+                crate::inspect::Inspect::inspect(&self.v3_and_below_producer_epoch, version),
+            ));
+        }
+        if version <= 3 {
+            fields.push((
+                "v3_and_below_topics",
+                crate::inspect::Inspect::inspect(&self.v3_and_below_topics, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Transactions` (versions 4+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AddPartitionsToTxnTransaction {
@@ -571,6 +615,50 @@ impl AddPartitionsToTxnTransaction {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for AddPartitionsToTxnTransaction {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version >= 4 {
+            fields.push((
+                "transactional_id",
+                crate::inspect::Inspect::inspect(&self.transactional_id, version),
+            ));
+        }
+        if version >= 4 {
+            fields.push((
+                "producer_id",
+                crate::inspect::Inspect::inspect(&self.producer_id, version),
+            ));
+        }
+        if version >= 4 {
+            fields.push((
+                "producer_epoch",
+                crate::inspect::Inspect::inspect(&self.producer_epoch, version),
+            ));
+        }
+        if version >= 4 {
+            fields.push((
+                "verify_only",
+                crate::inspect::Inspect::inspect(&self.verify_only, version),
+            ));
+        }
+        if version >= 4 {
+            fields.push((
+                "topics",
+                crate::inspect::Inspect::inspect(&self.topics, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// Shared structure `AddPartitionsToTxnTopic` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AddPartitionsToTxnTopic {
@@ -700,6 +788,28 @@ impl AddPartitionsToTxnTopic {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for AddPartitionsToTxnTopic {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "name",
+            crate::inspect::Inspect::inspect(&self.name, version),
+        ));
+        fields.push((
+            "partitions",
+            crate::inspect::Inspect::inspect(&self.partitions, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 

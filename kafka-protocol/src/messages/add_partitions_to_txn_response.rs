@@ -242,6 +242,42 @@ impl AddPartitionsToTxnResponse {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for AddPartitionsToTxnResponse {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "throttle_time_ms",
+            crate::inspect::Inspect::inspect(&self.throttle_time_ms, version),
+        ));
+        if version >= 4 {
+            fields.push((
+                "error_code",
+                crate::inspect::Inspect::inspect(&self.error_code, version),
+            ));
+        }
+        if version >= 4 {
+            fields.push((
+                "results_by_transaction",
+                crate::inspect::Inspect::inspect(&self.results_by_transaction, version),
+            ));
+        }
+        if version <= 3 {
+            fields.push((
+                "results_by_topic_v3_and_below",
+                crate::inspect::Inspect::inspect(&self.results_by_topic_v3_and_below, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `ResultsByTransaction` (versions 4+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AddPartitionsToTxnResult {
@@ -415,6 +451,32 @@ impl AddPartitionsToTxnResult {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for AddPartitionsToTxnResult {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version >= 4 {
+            fields.push((
+                "transactional_id",
+                crate::inspect::Inspect::inspect(&self.transactional_id, version),
+            ));
+        }
+        if version >= 4 {
+            fields.push((
+                "topic_results",
+                crate::inspect::Inspect::inspect(&self.topic_results, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// Shared structure `AddPartitionsToTxnTopicResult` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AddPartitionsToTxnTopicResult {
@@ -558,6 +620,28 @@ impl AddPartitionsToTxnTopicResult {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for AddPartitionsToTxnTopicResult {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "name",
+            crate::inspect::Inspect::inspect(&self.name, version),
+        ));
+        fields.push((
+            "results_by_partition",
+            crate::inspect::Inspect::inspect(&self.results_by_partition, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// Shared structure `AddPartitionsToTxnPartitionResult` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AddPartitionsToTxnPartitionResult {
@@ -665,6 +749,28 @@ impl AddPartitionsToTxnPartitionResult {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for AddPartitionsToTxnPartitionResult {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "partition_index",
+            crate::inspect::Inspect::inspect(&self.partition_index, version),
+        ));
+        fields.push((
+            "partition_error_code",
+            crate::inspect::Inspect::inspect(&self.partition_error_code, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 

@@ -169,6 +169,28 @@ impl AlterUserScramCredentialsRequest {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for AlterUserScramCredentialsRequest {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "deletions",
+            crate::inspect::Inspect::inspect(&self.deletions, version),
+        ));
+        fields.push((
+            "upsertions",
+            crate::inspect::Inspect::inspect(&self.upsertions, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Deletions` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScramCredentialDeletion {
@@ -278,6 +300,28 @@ impl ScramCredentialDeletion {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for ScramCredentialDeletion {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "name",
+            crate::inspect::Inspect::inspect(&self.name, version),
+        ));
+        fields.push((
+            "mechanism",
+            crate::inspect::Inspect::inspect(&self.mechanism, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 
@@ -453,6 +497,40 @@ impl ScramCredentialUpsertion {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for ScramCredentialUpsertion {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "name",
+            crate::inspect::Inspect::inspect(&self.name, version),
+        ));
+        fields.push((
+            "mechanism",
+            crate::inspect::Inspect::inspect(&self.mechanism, version),
+        ));
+        fields.push((
+            "iterations",
+            crate::inspect::Inspect::inspect(&self.iterations, version),
+        ));
+        fields.push((
+            "salt",
+            crate::inspect::Inspect::inspect(&self.salt, version),
+        ));
+        fields.push((
+            "salted_password",
+            crate::inspect::Inspect::inspect(&self.salted_password, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 

@@ -153,6 +153,32 @@ impl ApiVersionsRequest {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for ApiVersionsRequest {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version >= 3 {
+            fields.push((
+                "client_software_name",
+                crate::inspect::Inspect::inspect(&self.client_software_name, version),
+            ));
+        }
+        if version >= 3 {
+            fields.push((
+                "client_software_version",
+                crate::inspect::Inspect::inspect(&self.client_software_version, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 impl Message for ApiVersionsRequest {
     const NAME: &'static str = "ApiVersionsRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 4 };

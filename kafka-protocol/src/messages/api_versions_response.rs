@@ -364,6 +364,59 @@ impl ApiVersionsResponse {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for ApiVersionsResponse {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let flexible = version >= 3;
+        let mut fields = Vec::new();
+        fields.push((
+            "error_code",
+            crate::inspect::Inspect::inspect(&self.error_code, version),
+        ));
+        fields.push((
+            "api_keys",
+            crate::inspect::Inspect::inspect(&self.api_keys, version),
+        ));
+        if version >= 1 {
+            fields.push((
+                "throttle_time_ms",
+                crate::inspect::Inspect::inspect(&self.throttle_time_ms, version),
+            ));
+        }
+        if flexible && version >= 3 {
+            fields.push((
+                "supported_features",
+                crate::inspect::Inspect::inspect(&self.supported_features, version),
+            ));
+        }
+        if flexible && version >= 3 {
+            fields.push((
+                "finalized_features_epoch",
+                crate::inspect::Inspect::inspect(&self.finalized_features_epoch, version),
+            ));
+        }
+        if flexible && version >= 3 {
+            fields.push((
+                "finalized_features",
+                crate::inspect::Inspect::inspect(&self.finalized_features, version),
+            ));
+        }
+        if flexible && version >= 3 {
+            fields.push((
+                "zk_migration_ready",
+                crate::inspect::Inspect::inspect(&self.zk_migration_ready, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `ApiKeys` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiVersion {
@@ -484,6 +537,32 @@ impl ApiVersion {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for ApiVersion {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "api_key",
+            crate::inspect::Inspect::inspect(&self.api_key, version),
+        ));
+        fields.push((
+            "min_version",
+            crate::inspect::Inspect::inspect(&self.min_version, version),
+        ));
+        fields.push((
+            "max_version",
+            crate::inspect::Inspect::inspect(&self.max_version, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 
@@ -660,6 +739,38 @@ impl SupportedFeatureKey {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for SupportedFeatureKey {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version >= 3 {
+            fields.push((
+                "name",
+                crate::inspect::Inspect::inspect(&self.name, version),
+            ));
+        }
+        if version >= 3 {
+            fields.push((
+                "min_version",
+                crate::inspect::Inspect::inspect(&self.min_version, version),
+            ));
+        }
+        if version >= 3 {
+            fields.push((
+                "max_version",
+                crate::inspect::Inspect::inspect(&self.max_version, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `FinalizedFeatures` (versions 3+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FinalizedFeatureKey {
@@ -830,6 +941,38 @@ impl FinalizedFeatureKey {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for FinalizedFeatureKey {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version >= 3 {
+            fields.push((
+                "name",
+                crate::inspect::Inspect::inspect(&self.name, version),
+            ));
+        }
+        if version >= 3 {
+            fields.push((
+                "max_version_level",
+                crate::inspect::Inspect::inspect(&self.max_version_level, version),
+            ));
+        }
+        if version >= 3 {
+            fields.push((
+                "min_version_level",
+                crate::inspect::Inspect::inspect(&self.min_version_level, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 

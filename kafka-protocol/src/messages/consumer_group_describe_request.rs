@@ -154,6 +154,28 @@ impl ConsumerGroupDescribeRequest {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for ConsumerGroupDescribeRequest {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "group_ids",
+            crate::inspect::Inspect::inspect(&self.group_ids, version),
+        ));
+        fields.push((
+            "include_authorized_operations",
+            crate::inspect::Inspect::inspect(&self.include_authorized_operations, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 impl Message for ConsumerGroupDescribeRequest {
     const NAME: &'static str = "ConsumerGroupDescribeRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 1 };

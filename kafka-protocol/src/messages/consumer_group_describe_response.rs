@@ -143,6 +143,28 @@ impl ConsumerGroupDescribeResponse {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for ConsumerGroupDescribeResponse {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "throttle_time_ms",
+            crate::inspect::Inspect::inspect(&self.throttle_time_ms, version),
+        ));
+        fields.push((
+            "groups",
+            crate::inspect::Inspect::inspect(&self.groups, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Groups` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribedGroup {
@@ -429,6 +451,56 @@ impl DescribedGroup {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for DescribedGroup {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "error_code",
+            crate::inspect::Inspect::inspect(&self.error_code, version),
+        ));
+        fields.push((
+            "error_message",
+            crate::inspect::Inspect::inspect(&self.error_message, version),
+        ));
+        fields.push((
+            "group_id",
+            crate::inspect::Inspect::inspect(&self.group_id, version),
+        ));
+        fields.push((
+            "group_state",
+            crate::inspect::Inspect::inspect(&self.group_state, version),
+        ));
+        fields.push((
+            "group_epoch",
+            crate::inspect::Inspect::inspect(&self.group_epoch, version),
+        ));
+        fields.push((
+            "assignment_epoch",
+            crate::inspect::Inspect::inspect(&self.assignment_epoch, version),
+        ));
+        fields.push((
+            "assignor_name",
+            crate::inspect::Inspect::inspect(&self.assignor_name, version),
+        ));
+        fields.push((
+            "members",
+            crate::inspect::Inspect::inspect(&self.members, version),
+        ));
+        fields.push((
+            "authorized_operations",
+            crate::inspect::Inspect::inspect(&self.authorized_operations, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 
@@ -818,6 +890,66 @@ impl Member {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for Member {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "member_id",
+            crate::inspect::Inspect::inspect(&self.member_id, version),
+        ));
+        fields.push((
+            "instance_id",
+            crate::inspect::Inspect::inspect(&self.instance_id, version),
+        ));
+        fields.push((
+            "rack_id",
+            crate::inspect::Inspect::inspect(&self.rack_id, version),
+        ));
+        fields.push((
+            "member_epoch",
+            crate::inspect::Inspect::inspect(&self.member_epoch, version),
+        ));
+        fields.push((
+            "client_id",
+            crate::inspect::Inspect::inspect(&self.client_id, version),
+        ));
+        fields.push((
+            "client_host",
+            crate::inspect::Inspect::inspect(&self.client_host, version),
+        ));
+        fields.push((
+            "subscribed_topic_names",
+            crate::inspect::Inspect::inspect(&self.subscribed_topic_names, version),
+        ));
+        fields.push((
+            "subscribed_topic_regex",
+            crate::inspect::Inspect::inspect(&self.subscribed_topic_regex, version),
+        ));
+        fields.push((
+            "assignment",
+            crate::inspect::Inspect::inspect(&self.assignment, version),
+        ));
+        fields.push((
+            "target_assignment",
+            crate::inspect::Inspect::inspect(&self.target_assignment, version),
+        ));
+        if version >= 1 {
+            fields.push((
+                "member_type",
+                crate::inspect::Inspect::inspect(&self.member_type, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// Shared structure `TopicPartitions` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TopicPartitions {
@@ -961,6 +1093,32 @@ impl TopicPartitions {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for TopicPartitions {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "topic_id",
+            crate::inspect::Inspect::inspect(&self.topic_id, version),
+        ));
+        fields.push((
+            "topic_name",
+            crate::inspect::Inspect::inspect(&self.topic_name, version),
+        ));
+        fields.push((
+            "partitions",
+            crate::inspect::Inspect::inspect(&self.partitions, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// Shared structure `Assignment` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Assignment {
@@ -1070,6 +1228,24 @@ impl Assignment {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for Assignment {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "topic_partitions",
+            crate::inspect::Inspect::inspect(&self.topic_partitions, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 

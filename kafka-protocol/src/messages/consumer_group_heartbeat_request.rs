@@ -591,6 +591,62 @@ impl ConsumerGroupHeartbeatRequest {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for ConsumerGroupHeartbeatRequest {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "group_id",
+            crate::inspect::Inspect::inspect(&self.group_id, version),
+        ));
+        fields.push((
+            "member_id",
+            crate::inspect::Inspect::inspect(&self.member_id, version),
+        ));
+        fields.push((
+            "member_epoch",
+            crate::inspect::Inspect::inspect(&self.member_epoch, version),
+        ));
+        fields.push((
+            "instance_id",
+            crate::inspect::Inspect::inspect(&self.instance_id, version),
+        ));
+        fields.push((
+            "rack_id",
+            crate::inspect::Inspect::inspect(&self.rack_id, version),
+        ));
+        fields.push((
+            "rebalance_timeout_ms",
+            crate::inspect::Inspect::inspect(&self.rebalance_timeout_ms, version),
+        ));
+        fields.push((
+            "subscribed_topic_names",
+            crate::inspect::Inspect::inspect(&self.subscribed_topic_names, version),
+        ));
+        if version >= 1 {
+            fields.push((
+                "subscribed_topic_regex",
+                crate::inspect::Inspect::inspect(&self.subscribed_topic_regex, version),
+            ));
+        }
+        fields.push((
+            "server_assignor",
+            crate::inspect::Inspect::inspect(&self.server_assignor, version),
+        ));
+        fields.push((
+            "topic_partitions",
+            crate::inspect::Inspect::inspect(&self.topic_partitions, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `TopicPartitions` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TopicPartitions {
@@ -710,6 +766,28 @@ impl TopicPartitions {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for TopicPartitions {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "topic_id",
+            crate::inspect::Inspect::inspect(&self.topic_id, version),
+        ));
+        fields.push((
+            "partitions",
+            crate::inspect::Inspect::inspect(&self.partitions, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 

@@ -122,6 +122,24 @@ impl CreateAclsRequest {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for CreateAclsRequest {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "creations",
+            crate::inspect::Inspect::inspect(&self.creations, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Creations` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AclCreation {
@@ -336,6 +354,50 @@ impl AclCreation {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for AclCreation {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "resource_type",
+            crate::inspect::Inspect::inspect(&self.resource_type, version),
+        ));
+        fields.push((
+            "resource_name",
+            crate::inspect::Inspect::inspect(&self.resource_name, version),
+        ));
+        if version >= 1 {
+            fields.push((
+                "resource_pattern_type",
+                crate::inspect::Inspect::inspect(&self.resource_pattern_type, version),
+            ));
+        }
+        fields.push((
+            "principal",
+            crate::inspect::Inspect::inspect(&self.principal, version),
+        ));
+        fields.push((
+            "host",
+            crate::inspect::Inspect::inspect(&self.host, version),
+        ));
+        fields.push((
+            "operation",
+            crate::inspect::Inspect::inspect(&self.operation, version),
+        ));
+        fields.push((
+            "permission_type",
+            crate::inspect::Inspect::inspect(&self.permission_type, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 

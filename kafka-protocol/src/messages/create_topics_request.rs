@@ -169,6 +169,34 @@ impl CreateTopicsRequest {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for CreateTopicsRequest {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "topics",
+            crate::inspect::Inspect::inspect(&self.topics, version),
+        ));
+        fields.push((
+            "timeout_ms",
+            crate::inspect::Inspect::inspect(&self.timeout_ms, version),
+        ));
+        if version >= 1 {
+            fields.push((
+                "validate_only",
+                crate::inspect::Inspect::inspect(&self.validate_only, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Topics` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CreatableTopic {
@@ -371,6 +399,40 @@ impl CreatableTopic {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for CreatableTopic {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "name",
+            crate::inspect::Inspect::inspect(&self.name, version),
+        ));
+        fields.push((
+            "num_partitions",
+            crate::inspect::Inspect::inspect(&self.num_partitions, version),
+        ));
+        fields.push((
+            "replication_factor",
+            crate::inspect::Inspect::inspect(&self.replication_factor, version),
+        ));
+        fields.push((
+            "assignments",
+            crate::inspect::Inspect::inspect(&self.assignments, version),
+        ));
+        fields.push((
+            "configs",
+            crate::inspect::Inspect::inspect(&self.configs, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Assignments` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CreatableReplicaAssignment {
@@ -495,6 +557,28 @@ impl CreatableReplicaAssignment {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for CreatableReplicaAssignment {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "partition_index",
+            crate::inspect::Inspect::inspect(&self.partition_index, version),
+        ));
+        fields.push((
+            "broker_ids",
+            crate::inspect::Inspect::inspect(&self.broker_ids, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 
@@ -641,6 +725,28 @@ impl CreatableTopicConfig {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for CreatableTopicConfig {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "name",
+            crate::inspect::Inspect::inspect(&self.name, version),
+        ));
+        fields.push((
+            "value",
+            crate::inspect::Inspect::inspect(&self.value, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 

@@ -146,6 +146,30 @@ impl CreateTopicsResponse {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for CreateTopicsResponse {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version >= 2 {
+            fields.push((
+                "throttle_time_ms",
+                crate::inspect::Inspect::inspect(&self.throttle_time_ms, version),
+            ));
+        }
+        fields.push((
+            "topics",
+            crate::inspect::Inspect::inspect(&self.topics, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Topics` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CreatableTopicResult {
@@ -502,6 +526,65 @@ impl CreatableTopicResult {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for CreatableTopicResult {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let flexible = version >= 5;
+        let mut fields = Vec::new();
+        fields.push((
+            "name",
+            crate::inspect::Inspect::inspect(&self.name, version),
+        ));
+        if version >= 7 {
+            fields.push((
+                "topic_id",
+                crate::inspect::Inspect::inspect(&self.topic_id, version),
+            ));
+        }
+        fields.push((
+            "error_code",
+            crate::inspect::Inspect::inspect(&self.error_code, version),
+        ));
+        if version >= 1 {
+            fields.push((
+                "error_message",
+                crate::inspect::Inspect::inspect(&self.error_message, version),
+            ));
+        }
+        if flexible && version >= 5 {
+            fields.push((
+                "topic_config_error_code",
+                crate::inspect::Inspect::inspect(&self.topic_config_error_code, version),
+            ));
+        }
+        if version >= 5 {
+            fields.push((
+                "num_partitions",
+                crate::inspect::Inspect::inspect(&self.num_partitions, version),
+            ));
+        }
+        if version >= 5 {
+            fields.push((
+                "replication_factor",
+                crate::inspect::Inspect::inspect(&self.replication_factor, version),
+            ));
+        }
+        if version >= 5 {
+            fields.push((
+                "configs",
+                crate::inspect::Inspect::inspect(&self.configs, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Configs` (versions 5+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CreatableTopicConfigs {
@@ -761,6 +844,50 @@ impl CreatableTopicConfigs {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for CreatableTopicConfigs {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version >= 5 {
+            fields.push((
+                "name",
+                crate::inspect::Inspect::inspect(&self.name, version),
+            ));
+        }
+        if version >= 5 {
+            fields.push((
+                "value",
+                crate::inspect::Inspect::inspect(&self.value, version),
+            ));
+        }
+        if version >= 5 {
+            fields.push((
+                "read_only",
+                crate::inspect::Inspect::inspect(&self.read_only, version),
+            ));
+        }
+        if version >= 5 {
+            fields.push((
+                "config_source",
+                crate::inspect::Inspect::inspect(&self.config_source, version),
+            ));
+        }
+        if version >= 5 {
+            fields.push((
+                "is_sensitive",
+                crate::inspect::Inspect::inspect(&self.is_sensitive, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 

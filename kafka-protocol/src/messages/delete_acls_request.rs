@@ -122,6 +122,24 @@ impl DeleteAclsRequest {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for DeleteAclsRequest {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "filters",
+            crate::inspect::Inspect::inspect(&self.filters, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Filters` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeleteAclsFilter {
@@ -423,6 +441,50 @@ impl DeleteAclsFilter {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for DeleteAclsFilter {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "resource_type_filter",
+            crate::inspect::Inspect::inspect(&self.resource_type_filter, version),
+        ));
+        fields.push((
+            "resource_name_filter",
+            crate::inspect::Inspect::inspect(&self.resource_name_filter, version),
+        ));
+        if version >= 1 {
+            fields.push((
+                "pattern_type_filter",
+                crate::inspect::Inspect::inspect(&self.pattern_type_filter, version),
+            ));
+        }
+        fields.push((
+            "principal_filter",
+            crate::inspect::Inspect::inspect(&self.principal_filter, version),
+        ));
+        fields.push((
+            "host_filter",
+            crate::inspect::Inspect::inspect(&self.host_filter, version),
+        ));
+        fields.push((
+            "operation",
+            crate::inspect::Inspect::inspect(&self.operation, version),
+        ));
+        fields.push((
+            "permission_type",
+            crate::inspect::Inspect::inspect(&self.permission_type, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 

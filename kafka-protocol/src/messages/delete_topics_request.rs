@@ -212,6 +212,36 @@ impl DeleteTopicsRequest {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for DeleteTopicsRequest {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version >= 6 {
+            fields.push((
+                "topics",
+                crate::inspect::Inspect::inspect(&self.topics, version),
+            ));
+        }
+        if version <= 5 {
+            fields.push((
+                "topic_names",
+                crate::inspect::Inspect::inspect(&self.topic_names, version),
+            ));
+        }
+        fields.push((
+            "timeout_ms",
+            crate::inspect::Inspect::inspect(&self.timeout_ms, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Topics` (versions 6+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeleteTopicState {
@@ -370,6 +400,32 @@ impl DeleteTopicState {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for DeleteTopicState {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version >= 6 {
+            fields.push((
+                "name",
+                crate::inspect::Inspect::inspect(&self.name, version),
+            ));
+        }
+        if version >= 6 {
+            fields.push((
+                "topic_id",
+                crate::inspect::Inspect::inspect(&self.topic_id, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 

@@ -147,6 +147,30 @@ impl DeleteTopicsResponse {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for DeleteTopicsResponse {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version >= 1 {
+            fields.push((
+                "throttle_time_ms",
+                crate::inspect::Inspect::inspect(&self.throttle_time_ms, version),
+            ));
+        }
+        fields.push((
+            "responses",
+            crate::inspect::Inspect::inspect(&self.responses, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Responses` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeletableTopicResult {
@@ -362,6 +386,40 @@ impl DeletableTopicResult {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for DeletableTopicResult {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "name",
+            crate::inspect::Inspect::inspect(&self.name, version),
+        ));
+        if version >= 6 {
+            fields.push((
+                "topic_id",
+                crate::inspect::Inspect::inspect(&self.topic_id, version),
+            ));
+        }
+        fields.push((
+            "error_code",
+            crate::inspect::Inspect::inspect(&self.error_code, version),
+        ));
+        if version >= 5 {
+            fields.push((
+                "error_message",
+                crate::inspect::Inspect::inspect(&self.error_message, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 

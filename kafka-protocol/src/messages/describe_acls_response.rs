@@ -205,6 +205,36 @@ impl DescribeAclsResponse {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for DescribeAclsResponse {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "throttle_time_ms",
+            crate::inspect::Inspect::inspect(&self.throttle_time_ms, version),
+        ));
+        fields.push((
+            "error_code",
+            crate::inspect::Inspect::inspect(&self.error_code, version),
+        ));
+        fields.push((
+            "error_message",
+            crate::inspect::Inspect::inspect(&self.error_message, version),
+        ));
+        fields.push((
+            "resources",
+            crate::inspect::Inspect::inspect(&self.resources, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Resources` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribeAclsResource {
@@ -386,6 +416,38 @@ impl DescribeAclsResource {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for DescribeAclsResource {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "resource_type",
+            crate::inspect::Inspect::inspect(&self.resource_type, version),
+        ));
+        fields.push((
+            "resource_name",
+            crate::inspect::Inspect::inspect(&self.resource_name, version),
+        ));
+        if version >= 1 {
+            fields.push((
+                "pattern_type",
+                crate::inspect::Inspect::inspect(&self.pattern_type, version),
+            ));
+        }
+        fields.push((
+            "acls",
+            crate::inspect::Inspect::inspect(&self.acls, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Acls` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AclDescription {
@@ -532,6 +594,36 @@ impl AclDescription {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for AclDescription {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "principal",
+            crate::inspect::Inspect::inspect(&self.principal, version),
+        ));
+        fields.push((
+            "host",
+            crate::inspect::Inspect::inspect(&self.host, version),
+        ));
+        fields.push((
+            "operation",
+            crate::inspect::Inspect::inspect(&self.operation, version),
+        ));
+        fields.push((
+            "permission_type",
+            crate::inspect::Inspect::inspect(&self.permission_type, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 

@@ -143,6 +143,28 @@ impl DescribeClientQuotasRequest {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for DescribeClientQuotasRequest {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "components",
+            crate::inspect::Inspect::inspect(&self.components, version),
+        ));
+        fields.push((
+            "strict",
+            crate::inspect::Inspect::inspect(&self.strict, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Components` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ComponentData {
@@ -292,6 +314,32 @@ impl ComponentData {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for ComponentData {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "entity_type",
+            crate::inspect::Inspect::inspect(&self.entity_type, version),
+        ));
+        fields.push((
+            "match_type",
+            crate::inspect::Inspect::inspect(&self.match_type, version),
+        ));
+        fields.push((
+            "match_",
+            crate::inspect::Inspect::inspect(&self.match_, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 

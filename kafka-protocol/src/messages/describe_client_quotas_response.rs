@@ -248,6 +248,36 @@ impl DescribeClientQuotasResponse {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for DescribeClientQuotasResponse {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "throttle_time_ms",
+            crate::inspect::Inspect::inspect(&self.throttle_time_ms, version),
+        ));
+        fields.push((
+            "error_code",
+            crate::inspect::Inspect::inspect(&self.error_code, version),
+        ));
+        fields.push((
+            "error_message",
+            crate::inspect::Inspect::inspect(&self.error_message, version),
+        ));
+        fields.push((
+            "entries",
+            crate::inspect::Inspect::inspect(&self.entries, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Entries` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct EntryData {
@@ -397,6 +427,28 @@ impl EntryData {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for EntryData {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "entity",
+            crate::inspect::Inspect::inspect(&self.entity, version),
+        ));
+        fields.push((
+            "values",
+            crate::inspect::Inspect::inspect(&self.values, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Entity` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct EntityData {
@@ -538,6 +590,28 @@ impl EntityData {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for EntityData {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "entity_type",
+            crate::inspect::Inspect::inspect(&self.entity_type, version),
+        ));
+        fields.push((
+            "entity_name",
+            crate::inspect::Inspect::inspect(&self.entity_name, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Values` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValueData {
@@ -642,6 +716,25 @@ impl ValueData {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for ValueData {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push(("key", crate::inspect::Inspect::inspect(&self.key, version)));
+        fields.push((
+            "value",
+            crate::inspect::Inspect::inspect(&self.value, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 

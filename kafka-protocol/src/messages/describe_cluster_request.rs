@@ -166,6 +166,36 @@ impl DescribeClusterRequest {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for DescribeClusterRequest {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "include_cluster_authorized_operations",
+            crate::inspect::Inspect::inspect(&self.include_cluster_authorized_operations, version),
+        ));
+        if version >= 1 {
+            fields.push((
+                "endpoint_type",
+                crate::inspect::Inspect::inspect(&self.endpoint_type, version),
+            ));
+        }
+        if version >= 2 {
+            fields.push((
+                "include_fenced_brokers",
+                crate::inspect::Inspect::inspect(&self.include_fenced_brokers, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 impl Message for DescribeClusterRequest {
     const NAME: &'static str = "DescribeClusterRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 2 };

@@ -290,6 +290,54 @@ impl DescribeClusterResponse {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for DescribeClusterResponse {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "throttle_time_ms",
+            crate::inspect::Inspect::inspect(&self.throttle_time_ms, version),
+        ));
+        fields.push((
+            "error_code",
+            crate::inspect::Inspect::inspect(&self.error_code, version),
+        ));
+        fields.push((
+            "error_message",
+            crate::inspect::Inspect::inspect(&self.error_message, version),
+        ));
+        if version >= 1 {
+            fields.push((
+                "endpoint_type",
+                crate::inspect::Inspect::inspect(&self.endpoint_type, version),
+            ));
+        }
+        fields.push((
+            "cluster_id",
+            crate::inspect::Inspect::inspect(&self.cluster_id, version),
+        ));
+        fields.push((
+            "controller_id",
+            crate::inspect::Inspect::inspect(&self.controller_id, version),
+        ));
+        fields.push((
+            "brokers",
+            crate::inspect::Inspect::inspect(&self.brokers, version),
+        ));
+        fields.push((
+            "cluster_authorized_operations",
+            crate::inspect::Inspect::inspect(&self.cluster_authorized_operations, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Brokers` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribeClusterBroker {
@@ -496,6 +544,42 @@ impl DescribeClusterBroker {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for DescribeClusterBroker {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "broker_id",
+            crate::inspect::Inspect::inspect(&self.broker_id, version),
+        ));
+        fields.push((
+            "host",
+            crate::inspect::Inspect::inspect(&self.host, version),
+        ));
+        fields.push((
+            "port",
+            crate::inspect::Inspect::inspect(&self.port, version),
+        ));
+        fields.push((
+            "rack",
+            crate::inspect::Inspect::inspect(&self.rack, version),
+        ));
+        if version >= 2 {
+            fields.push((
+                "is_fenced",
+                crate::inspect::Inspect::inspect(&self.is_fenced, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 

@@ -185,6 +185,36 @@ impl DescribeConfigsRequest {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for DescribeConfigsRequest {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "resources",
+            crate::inspect::Inspect::inspect(&self.resources, version),
+        ));
+        if version >= 1 {
+            fields.push((
+                "include_synonyms",
+                crate::inspect::Inspect::inspect(&self.include_synonyms, version),
+            ));
+        }
+        if version >= 3 {
+            fields.push((
+                "include_documentation",
+                crate::inspect::Inspect::inspect(&self.include_documentation, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Resources` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribeConfigsResource {
@@ -393,6 +423,32 @@ impl DescribeConfigsResource {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for DescribeConfigsResource {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "resource_type",
+            crate::inspect::Inspect::inspect(&self.resource_type, version),
+        ));
+        fields.push((
+            "resource_name",
+            crate::inspect::Inspect::inspect(&self.resource_name, version),
+        ));
+        fields.push((
+            "configuration_keys",
+            crate::inspect::Inspect::inspect(&self.configuration_keys, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 

@@ -139,6 +139,28 @@ impl DescribeConfigsResponse {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for DescribeConfigsResponse {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "throttle_time_ms",
+            crate::inspect::Inspect::inspect(&self.throttle_time_ms, version),
+        ));
+        fields.push((
+            "results",
+            crate::inspect::Inspect::inspect(&self.results, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Results` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribeConfigsResult {
@@ -357,6 +379,40 @@ impl DescribeConfigsResult {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for DescribeConfigsResult {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "error_code",
+            crate::inspect::Inspect::inspect(&self.error_code, version),
+        ));
+        fields.push((
+            "error_message",
+            crate::inspect::Inspect::inspect(&self.error_message, version),
+        ));
+        fields.push((
+            "resource_type",
+            crate::inspect::Inspect::inspect(&self.resource_type, version),
+        ));
+        fields.push((
+            "resource_name",
+            crate::inspect::Inspect::inspect(&self.resource_name, version),
+        ));
+        fields.push((
+            "configs",
+            crate::inspect::Inspect::inspect(&self.configs, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 
@@ -730,6 +786,66 @@ impl DescribeConfigsResourceResult {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for DescribeConfigsResourceResult {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "name",
+            crate::inspect::Inspect::inspect(&self.name, version),
+        ));
+        fields.push((
+            "value",
+            crate::inspect::Inspect::inspect(&self.value, version),
+        ));
+        fields.push((
+            "read_only",
+            crate::inspect::Inspect::inspect(&self.read_only, version),
+        ));
+        if version <= 0 {
+            fields.push((
+                "is_default",
+                crate::inspect::Inspect::inspect(&self.is_default, version),
+            ));
+        }
+        if version >= 1 {
+            fields.push((
+                "config_source",
+                crate::inspect::Inspect::inspect(&self.config_source, version),
+            ));
+        }
+        fields.push((
+            "is_sensitive",
+            crate::inspect::Inspect::inspect(&self.is_sensitive, version),
+        ));
+        if version >= 1 {
+            fields.push((
+                "synonyms",
+                crate::inspect::Inspect::inspect(&self.synonyms, version),
+            ));
+        }
+        if version >= 3 {
+            fields.push((
+                "config_type",
+                crate::inspect::Inspect::inspect(&self.config_type, version),
+            ));
+        }
+        if version >= 3 {
+            fields.push((
+                "documentation",
+                crate::inspect::Inspect::inspect(&self.documentation, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Synonyms` (versions 1+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribeConfigsSynonym {
@@ -934,6 +1050,38 @@ impl DescribeConfigsSynonym {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for DescribeConfigsSynonym {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version >= 1 {
+            fields.push((
+                "name",
+                crate::inspect::Inspect::inspect(&self.name, version),
+            ));
+        }
+        if version >= 1 {
+            fields.push((
+                "value",
+                crate::inspect::Inspect::inspect(&self.value, version),
+            ));
+        }
+        if version >= 1 {
+            fields.push((
+                "source",
+                crate::inspect::Inspect::inspect(&self.source, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 

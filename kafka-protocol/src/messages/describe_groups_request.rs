@@ -162,6 +162,30 @@ impl DescribeGroupsRequest {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for DescribeGroupsRequest {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "groups",
+            crate::inspect::Inspect::inspect(&self.groups, version),
+        ));
+        if version >= 3 {
+            fields.push((
+                "include_authorized_operations",
+                crate::inspect::Inspect::inspect(&self.include_authorized_operations, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 impl Message for DescribeGroupsRequest {
     const NAME: &'static str = "DescribeGroupsRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 6 };

@@ -147,6 +147,30 @@ impl DescribeGroupsResponse {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for DescribeGroupsResponse {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version >= 1 {
+            fields.push((
+                "throttle_time_ms",
+                crate::inspect::Inspect::inspect(&self.throttle_time_ms, version),
+            ));
+        }
+        fields.push((
+            "groups",
+            crate::inspect::Inspect::inspect(&self.groups, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Groups` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribedGroup {
@@ -455,6 +479,56 @@ impl DescribedGroup {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for DescribedGroup {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "error_code",
+            crate::inspect::Inspect::inspect(&self.error_code, version),
+        ));
+        if version >= 6 {
+            fields.push((
+                "error_message",
+                crate::inspect::Inspect::inspect(&self.error_message, version),
+            ));
+        }
+        fields.push((
+            "group_id",
+            crate::inspect::Inspect::inspect(&self.group_id, version),
+        ));
+        fields.push((
+            "group_state",
+            crate::inspect::Inspect::inspect(&self.group_state, version),
+        ));
+        fields.push((
+            "protocol_type",
+            crate::inspect::Inspect::inspect(&self.protocol_type, version),
+        ));
+        fields.push((
+            "protocol_data",
+            crate::inspect::Inspect::inspect(&self.protocol_data, version),
+        ));
+        fields.push((
+            "members",
+            crate::inspect::Inspect::inspect(&self.members, version),
+        ));
+        if version >= 3 {
+            fields.push((
+                "authorized_operations",
+                crate::inspect::Inspect::inspect(&self.authorized_operations, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Members` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribedGroupMember {
@@ -705,6 +779,46 @@ impl DescribedGroupMember {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for DescribedGroupMember {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "member_id",
+            crate::inspect::Inspect::inspect(&self.member_id, version),
+        ));
+        if version >= 4 {
+            fields.push((
+                "group_instance_id",
+                crate::inspect::Inspect::inspect(&self.group_instance_id, version),
+            ));
+        }
+        fields.push((
+            "client_id",
+            crate::inspect::Inspect::inspect(&self.client_id, version),
+        ));
+        fields.push((
+            "client_host",
+            crate::inspect::Inspect::inspect(&self.client_host, version),
+        ));
+        fields.push((
+            "member_metadata",
+            crate::inspect::Inspect::inspect(&self.member_metadata, version),
+        ));
+        fields.push((
+            "member_assignment",
+            crate::inspect::Inspect::inspect(&self.member_assignment, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 

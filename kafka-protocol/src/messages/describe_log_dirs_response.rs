@@ -163,6 +163,34 @@ impl DescribeLogDirsResponse {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for DescribeLogDirsResponse {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "throttle_time_ms",
+            crate::inspect::Inspect::inspect(&self.throttle_time_ms, version),
+        ));
+        if version >= 3 {
+            fields.push((
+                "error_code",
+                crate::inspect::Inspect::inspect(&self.error_code, version),
+            ));
+        }
+        fields.push((
+            "results",
+            crate::inspect::Inspect::inspect(&self.results, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Results` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribeLogDirsResult {
@@ -385,6 +413,50 @@ impl DescribeLogDirsResult {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for DescribeLogDirsResult {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "error_code",
+            crate::inspect::Inspect::inspect(&self.error_code, version),
+        ));
+        fields.push((
+            "log_dir",
+            crate::inspect::Inspect::inspect(&self.log_dir, version),
+        ));
+        fields.push((
+            "topics",
+            crate::inspect::Inspect::inspect(&self.topics, version),
+        ));
+        if version >= 4 {
+            fields.push((
+                "total_bytes",
+                crate::inspect::Inspect::inspect(&self.total_bytes, version),
+            ));
+        }
+        if version >= 4 {
+            fields.push((
+                "usable_bytes",
+                crate::inspect::Inspect::inspect(&self.usable_bytes, version),
+            ));
+        }
+        if version >= 5 {
+            fields.push((
+                "is_cordoned",
+                crate::inspect::Inspect::inspect(&self.is_cordoned, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Topics` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribeLogDirsTopic {
@@ -516,6 +588,28 @@ impl DescribeLogDirsTopic {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for DescribeLogDirsTopic {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "name",
+            crate::inspect::Inspect::inspect(&self.name, version),
+        ));
+        fields.push((
+            "partitions",
+            crate::inspect::Inspect::inspect(&self.partitions, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 
@@ -655,6 +749,36 @@ impl DescribeLogDirsPartition {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for DescribeLogDirsPartition {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "partition_index",
+            crate::inspect::Inspect::inspect(&self.partition_index, version),
+        ));
+        fields.push((
+            "partition_size",
+            crate::inspect::Inspect::inspect(&self.partition_size, version),
+        ));
+        fields.push((
+            "offset_lag",
+            crate::inspect::Inspect::inspect(&self.offset_lag, version),
+        ));
+        fields.push((
+            "is_future_key",
+            crate::inspect::Inspect::inspect(&self.is_future_key, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 

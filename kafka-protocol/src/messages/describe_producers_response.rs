@@ -139,6 +139,28 @@ impl DescribeProducersResponse {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for DescribeProducersResponse {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "throttle_time_ms",
+            crate::inspect::Inspect::inspect(&self.throttle_time_ms, version),
+        ));
+        fields.push((
+            "topics",
+            crate::inspect::Inspect::inspect(&self.topics, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Topics` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TopicResponse {
@@ -269,6 +291,28 @@ impl TopicResponse {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for TopicResponse {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "name",
+            crate::inspect::Inspect::inspect(&self.name, version),
+        ));
+        fields.push((
+            "partitions",
+            crate::inspect::Inspect::inspect(&self.partitions, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 
@@ -471,6 +515,36 @@ impl PartitionResponse {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for PartitionResponse {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "partition_index",
+            crate::inspect::Inspect::inspect(&self.partition_index, version),
+        ));
+        fields.push((
+            "error_code",
+            crate::inspect::Inspect::inspect(&self.error_code, version),
+        ));
+        fields.push((
+            "error_message",
+            crate::inspect::Inspect::inspect(&self.error_message, version),
+        ));
+        fields.push((
+            "active_producers",
+            crate::inspect::Inspect::inspect(&self.active_producers, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `ActiveProducers` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProducerState {
@@ -639,6 +713,44 @@ impl ProducerState {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for ProducerState {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "producer_id",
+            crate::inspect::Inspect::inspect(&self.producer_id, version),
+        ));
+        fields.push((
+            "producer_epoch",
+            crate::inspect::Inspect::inspect(&self.producer_epoch, version),
+        ));
+        fields.push((
+            "last_sequence",
+            crate::inspect::Inspect::inspect(&self.last_sequence, version),
+        ));
+        fields.push((
+            "last_timestamp",
+            crate::inspect::Inspect::inspect(&self.last_timestamp, version),
+        ));
+        fields.push((
+            "coordinator_epoch",
+            crate::inspect::Inspect::inspect(&self.coordinator_epoch, version),
+        ));
+        fields.push((
+            "current_txn_start_offset",
+            crate::inspect::Inspect::inspect(&self.current_txn_start_offset, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 

@@ -221,6 +221,36 @@ impl DescribeUserScramCredentialsResponse {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for DescribeUserScramCredentialsResponse {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "throttle_time_ms",
+            crate::inspect::Inspect::inspect(&self.throttle_time_ms, version),
+        ));
+        fields.push((
+            "error_code",
+            crate::inspect::Inspect::inspect(&self.error_code, version),
+        ));
+        fields.push((
+            "error_message",
+            crate::inspect::Inspect::inspect(&self.error_message, version),
+        ));
+        fields.push((
+            "results",
+            crate::inspect::Inspect::inspect(&self.results, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Results` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribeUserScramCredentialsResult {
@@ -439,6 +469,36 @@ impl DescribeUserScramCredentialsResult {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for DescribeUserScramCredentialsResult {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "user",
+            crate::inspect::Inspect::inspect(&self.user, version),
+        ));
+        fields.push((
+            "error_code",
+            crate::inspect::Inspect::inspect(&self.error_code, version),
+        ));
+        fields.push((
+            "error_message",
+            crate::inspect::Inspect::inspect(&self.error_message, version),
+        ));
+        fields.push((
+            "credential_infos",
+            crate::inspect::Inspect::inspect(&self.credential_infos, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `CredentialInfos` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CredentialInfo {
@@ -543,6 +603,28 @@ impl CredentialInfo {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for CredentialInfo {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "mechanism",
+            crate::inspect::Inspect::inspect(&self.mechanism, version),
+        ));
+        fields.push((
+            "iterations",
+            crate::inspect::Inspect::inspect(&self.iterations, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 

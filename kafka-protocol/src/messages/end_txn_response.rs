@@ -165,6 +165,40 @@ impl EndTxnResponse {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for EndTxnResponse {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "throttle_time_ms",
+            crate::inspect::Inspect::inspect(&self.throttle_time_ms, version),
+        ));
+        fields.push((
+            "error_code",
+            crate::inspect::Inspect::inspect(&self.error_code, version),
+        ));
+        if version >= 5 {
+            fields.push((
+                "producer_id",
+                crate::inspect::Inspect::inspect(&self.producer_id, version),
+            ));
+        }
+        if version >= 5 {
+            fields.push((
+                "producer_epoch",
+                crate::inspect::Inspect::inspect(&self.producer_epoch, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 impl Message for EndTxnResponse {
     const NAME: &'static str = "EndTxnResponse";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 5 };

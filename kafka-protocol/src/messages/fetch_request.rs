@@ -476,6 +476,87 @@ impl FetchRequest {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for FetchRequest {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let flexible = version >= 12;
+        let mut fields = Vec::new();
+        if flexible && version >= 12 {
+            fields.push((
+                "cluster_id",
+                crate::inspect::Inspect::inspect(&self.cluster_id, version),
+            ));
+        }
+        if version <= 14 {
+            fields.push((
+                "replica_id",
+                crate::inspect::Inspect::inspect(&self.replica_id, version),
+            ));
+        }
+        if flexible && version >= 15 {
+            fields.push((
+                "replica_state",
+                crate::inspect::Inspect::inspect(&self.replica_state, version),
+            ));
+        }
+        fields.push((
+            "max_wait_ms",
+            crate::inspect::Inspect::inspect(&self.max_wait_ms, version),
+        ));
+        fields.push((
+            "min_bytes",
+            crate::inspect::Inspect::inspect(&self.min_bytes, version),
+        ));
+        if version >= 3 {
+            fields.push((
+                "max_bytes",
+                crate::inspect::Inspect::inspect(&self.max_bytes, version),
+            ));
+        }
+        if version >= 4 {
+            fields.push((
+                "isolation_level",
+                crate::inspect::Inspect::inspect(&self.isolation_level, version),
+            ));
+        }
+        if version >= 7 {
+            fields.push((
+                "session_id",
+                crate::inspect::Inspect::inspect(&self.session_id, version),
+            ));
+        }
+        if version >= 7 {
+            fields.push((
+                "session_epoch",
+                crate::inspect::Inspect::inspect(&self.session_epoch, version),
+            ));
+        }
+        fields.push((
+            "topics",
+            crate::inspect::Inspect::inspect(&self.topics, version),
+        ));
+        if version >= 7 {
+            fields.push((
+                "forgotten_topics_data",
+                crate::inspect::Inspect::inspect(&self.forgotten_topics_data, version),
+            ));
+        }
+        if version >= 11 {
+            fields.push((
+                "rack_id",
+                crate::inspect::Inspect::inspect(&self.rack_id, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `ReplicaState` (versions 15+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReplicaState {
@@ -610,6 +691,32 @@ impl ReplicaState {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for ReplicaState {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version >= 15 {
+            fields.push((
+                "replica_id",
+                crate::inspect::Inspect::inspect(&self.replica_id, version),
+            ));
+        }
+        if version >= 15 {
+            fields.push((
+                "replica_epoch",
+                crate::inspect::Inspect::inspect(&self.replica_epoch, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 
@@ -775,6 +882,36 @@ impl FetchTopic {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for FetchTopic {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version <= 12 {
+            fields.push((
+                "topic",
+                crate::inspect::Inspect::inspect(&self.topic, version),
+            ));
+        }
+        if version >= 13 {
+            fields.push((
+                "topic_id",
+                crate::inspect::Inspect::inspect(&self.topic_id, version),
+            ));
+        }
+        fields.push((
+            "partitions",
+            crate::inspect::Inspect::inspect(&self.partitions, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 
@@ -1050,6 +1187,63 @@ impl FetchPartition {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for FetchPartition {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let flexible = version >= 12;
+        let mut fields = Vec::new();
+        fields.push((
+            "partition",
+            crate::inspect::Inspect::inspect(&self.partition, version),
+        ));
+        if version >= 9 {
+            fields.push((
+                "current_leader_epoch",
+                crate::inspect::Inspect::inspect(&self.current_leader_epoch, version),
+            ));
+        }
+        fields.push((
+            "fetch_offset",
+            crate::inspect::Inspect::inspect(&self.fetch_offset, version),
+        ));
+        if version >= 12 {
+            fields.push((
+                "last_fetched_epoch",
+                crate::inspect::Inspect::inspect(&self.last_fetched_epoch, version),
+            ));
+        }
+        if version >= 5 {
+            fields.push((
+                "log_start_offset",
+                crate::inspect::Inspect::inspect(&self.log_start_offset, version),
+            ));
+        }
+        fields.push((
+            "partition_max_bytes",
+            crate::inspect::Inspect::inspect(&self.partition_max_bytes, version),
+        ));
+        if flexible && version >= 17 {
+            fields.push((
+                "replica_directory_id",
+                crate::inspect::Inspect::inspect(&self.replica_directory_id, version),
+            ));
+        }
+        if flexible && version >= 18 {
+            fields.push((
+                "high_watermark",
+                crate::inspect::Inspect::inspect(&self.high_watermark, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `ForgottenTopicsData` (versions 7+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ForgottenTopic {
@@ -1223,6 +1417,38 @@ impl ForgottenTopic {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for ForgottenTopic {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if (7..=12).contains(&version) {
+            fields.push((
+                "topic",
+                crate::inspect::Inspect::inspect(&self.topic, version),
+            ));
+        }
+        if version >= 13 {
+            fields.push((
+                "topic_id",
+                crate::inspect::Inspect::inspect(&self.topic_id, version),
+            ));
+        }
+        if version >= 7 {
+            fields.push((
+                "partitions",
+                crate::inspect::Inspect::inspect(&self.partitions, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 

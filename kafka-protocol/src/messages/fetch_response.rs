@@ -273,6 +273,49 @@ impl FetchResponse {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for FetchResponse {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let flexible = version >= 12;
+        let mut fields = Vec::new();
+        if version >= 1 {
+            fields.push((
+                "throttle_time_ms",
+                crate::inspect::Inspect::inspect(&self.throttle_time_ms, version),
+            ));
+        }
+        if version >= 7 {
+            fields.push((
+                "error_code",
+                crate::inspect::Inspect::inspect(&self.error_code, version),
+            ));
+        }
+        if version >= 7 {
+            fields.push((
+                "session_id",
+                crate::inspect::Inspect::inspect(&self.session_id, version),
+            ));
+        }
+        fields.push((
+            "responses",
+            crate::inspect::Inspect::inspect(&self.responses, version),
+        ));
+        if flexible && version >= 16 {
+            fields.push((
+                "node_endpoints",
+                crate::inspect::Inspect::inspect(&self.node_endpoints, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Responses` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FetchableTopicResponse {
@@ -440,6 +483,36 @@ impl FetchableTopicResponse {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for FetchableTopicResponse {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version <= 12 {
+            fields.push((
+                "topic",
+                crate::inspect::Inspect::inspect(&self.topic, version),
+            ));
+        }
+        if version >= 13 {
+            fields.push((
+                "topic_id",
+                crate::inspect::Inspect::inspect(&self.topic_id, version),
+            ));
+        }
+        fields.push((
+            "partitions",
+            crate::inspect::Inspect::inspect(&self.partitions, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 
@@ -897,6 +970,79 @@ impl PartitionData {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for PartitionData {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let flexible = version >= 12;
+        let mut fields = Vec::new();
+        fields.push((
+            "partition_index",
+            crate::inspect::Inspect::inspect(&self.partition_index, version),
+        ));
+        fields.push((
+            "error_code",
+            crate::inspect::Inspect::inspect(&self.error_code, version),
+        ));
+        fields.push((
+            "high_watermark",
+            crate::inspect::Inspect::inspect(&self.high_watermark, version),
+        ));
+        if version >= 4 {
+            fields.push((
+                "last_stable_offset",
+                crate::inspect::Inspect::inspect(&self.last_stable_offset, version),
+            ));
+        }
+        if version >= 5 {
+            fields.push((
+                "log_start_offset",
+                crate::inspect::Inspect::inspect(&self.log_start_offset, version),
+            ));
+        }
+        if flexible && version >= 12 {
+            fields.push((
+                "diverging_epoch",
+                crate::inspect::Inspect::inspect(&self.diverging_epoch, version),
+            ));
+        }
+        if flexible && version >= 12 {
+            fields.push((
+                "current_leader",
+                crate::inspect::Inspect::inspect(&self.current_leader, version),
+            ));
+        }
+        if flexible && version >= 12 {
+            fields.push((
+                "snapshot_id",
+                crate::inspect::Inspect::inspect(&self.snapshot_id, version),
+            ));
+        }
+        if version >= 4 {
+            fields.push((
+                "aborted_transactions",
+                crate::inspect::Inspect::inspect(&self.aborted_transactions, version),
+            ));
+        }
+        if version >= 11 {
+            fields.push((
+                "preferred_read_replica",
+                crate::inspect::Inspect::inspect(&self.preferred_read_replica, version),
+            ));
+        }
+        fields.push((
+            "records",
+            crate::inspect::Inspect::inspect(&self.records, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `DivergingEpoch` (versions 12+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct EpochEndOffset {
@@ -1031,6 +1177,32 @@ impl EpochEndOffset {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for EpochEndOffset {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version >= 12 {
+            fields.push((
+                "epoch",
+                crate::inspect::Inspect::inspect(&self.epoch, version),
+            ));
+        }
+        if version >= 12 {
+            fields.push((
+                "end_offset",
+                crate::inspect::Inspect::inspect(&self.end_offset, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 
@@ -1171,6 +1343,32 @@ impl LeaderIdAndEpoch {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for LeaderIdAndEpoch {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version >= 12 {
+            fields.push((
+                "leader_id",
+                crate::inspect::Inspect::inspect(&self.leader_id, version),
+            ));
+        }
+        if version >= 12 {
+            fields.push((
+                "leader_epoch",
+                crate::inspect::Inspect::inspect(&self.leader_epoch, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `SnapshotId` (versions 12+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SnapshotId {
@@ -1275,6 +1473,28 @@ impl SnapshotId {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for SnapshotId {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "end_offset",
+            crate::inspect::Inspect::inspect(&self.end_offset, version),
+        ));
+        fields.push((
+            "epoch",
+            crate::inspect::Inspect::inspect(&self.epoch, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 
@@ -1412,6 +1632,32 @@ impl AbortedTransaction {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for AbortedTransaction {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version >= 4 {
+            fields.push((
+                "producer_id",
+                crate::inspect::Inspect::inspect(&self.producer_id, version),
+            ));
+        }
+        if version >= 4 {
+            fields.push((
+                "first_offset",
+                crate::inspect::Inspect::inspect(&self.first_offset, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 
@@ -1640,6 +1886,44 @@ impl NodeEndpoint {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for NodeEndpoint {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version >= 16 {
+            fields.push((
+                "node_id",
+                crate::inspect::Inspect::inspect(&self.node_id, version),
+            ));
+        }
+        if version >= 16 {
+            fields.push((
+                "host",
+                crate::inspect::Inspect::inspect(&self.host, version),
+            ));
+        }
+        if version >= 16 {
+            fields.push((
+                "port",
+                crate::inspect::Inspect::inspect(&self.port, version),
+            ));
+        }
+        if version >= 16 {
+            fields.push((
+                "rack",
+                crate::inspect::Inspect::inspect(&self.rack, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 

@@ -217,6 +217,35 @@ impl FindCoordinatorRequest {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for FindCoordinatorRequest {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version <= 3 {
+            fields.push(("key", crate::inspect::Inspect::inspect(&self.key, version)));
+        }
+        if version >= 1 {
+            fields.push((
+                "key_type",
+                crate::inspect::Inspect::inspect(&self.key_type, version),
+            ));
+        }
+        if version >= 4 {
+            fields.push((
+                "coordinator_keys",
+                crate::inspect::Inspect::inspect(&self.coordinator_keys, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 impl Message for FindCoordinatorRequest {
     const NAME: &'static str = "FindCoordinatorRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 6 };

@@ -358,6 +358,62 @@ impl FindCoordinatorResponse {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for FindCoordinatorResponse {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version >= 1 {
+            fields.push((
+                "throttle_time_ms",
+                crate::inspect::Inspect::inspect(&self.throttle_time_ms, version),
+            ));
+        }
+        if version <= 3 {
+            fields.push((
+                "error_code",
+                crate::inspect::Inspect::inspect(&self.error_code, version),
+            ));
+        }
+        if (1..=3).contains(&version) {
+            fields.push((
+                "error_message",
+                crate::inspect::Inspect::inspect(&self.error_message, version),
+            ));
+        }
+        if version <= 3 {
+            fields.push((
+                "node_id",
+                crate::inspect::Inspect::inspect(&self.node_id, version),
+            ));
+        }
+        if version <= 3 {
+            fields.push((
+                "host",
+                crate::inspect::Inspect::inspect(&self.host, version),
+            ));
+        }
+        if version <= 3 {
+            fields.push((
+                "port",
+                crate::inspect::Inspect::inspect(&self.port, version),
+            ));
+        }
+        if version >= 4 {
+            fields.push((
+                "coordinators",
+                crate::inspect::Inspect::inspect(&self.coordinators, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Coordinators` (versions 4+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Coordinator {
@@ -648,6 +704,53 @@ impl Coordinator {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for Coordinator {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version >= 4 {
+            fields.push(("key", crate::inspect::Inspect::inspect(&self.key, version)));
+        }
+        if version >= 4 {
+            fields.push((
+                "node_id",
+                crate::inspect::Inspect::inspect(&self.node_id, version),
+            ));
+        }
+        if version >= 4 {
+            fields.push((
+                "host",
+                crate::inspect::Inspect::inspect(&self.host, version),
+            ));
+        }
+        if version >= 4 {
+            fields.push((
+                "port",
+                crate::inspect::Inspect::inspect(&self.port, version),
+            ));
+        }
+        if version >= 4 {
+            fields.push((
+                "error_code",
+                crate::inspect::Inspect::inspect(&self.error_code, version),
+            ));
+        }
+        if version >= 4 {
+            fields.push((
+                "error_message",
+                crate::inspect::Inspect::inspect(&self.error_message, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 

@@ -143,6 +143,28 @@ impl IncrementalAlterConfigsRequest {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for IncrementalAlterConfigsRequest {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "resources",
+            crate::inspect::Inspect::inspect(&self.resources, version),
+        ));
+        fields.push((
+            "validate_only",
+            crate::inspect::Inspect::inspect(&self.validate_only, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Resources` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlterConfigsResource {
@@ -291,6 +313,32 @@ impl AlterConfigsResource {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for AlterConfigsResource {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "resource_type",
+            crate::inspect::Inspect::inspect(&self.resource_type, version),
+        ));
+        fields.push((
+            "resource_name",
+            crate::inspect::Inspect::inspect(&self.resource_name, version),
+        ));
+        fields.push((
+            "configs",
+            crate::inspect::Inspect::inspect(&self.configs, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 
@@ -443,6 +491,32 @@ impl AlterableConfig {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for AlterableConfig {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "name",
+            crate::inspect::Inspect::inspect(&self.name, version),
+        ));
+        fields.push((
+            "config_operation",
+            crate::inspect::Inspect::inspect(&self.config_operation, version),
+        ));
+        fields.push((
+            "value",
+            crate::inspect::Inspect::inspect(&self.value, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 

@@ -280,6 +280,52 @@ impl InitProducerIdRequest {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for InitProducerIdRequest {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "transactional_id",
+            crate::inspect::Inspect::inspect(&self.transactional_id, version),
+        ));
+        fields.push((
+            "transaction_timeout_ms",
+            crate::inspect::Inspect::inspect(&self.transaction_timeout_ms, version),
+        ));
+        if version >= 3 {
+            fields.push((
+                "producer_id",
+                crate::inspect::Inspect::inspect(&self.producer_id, version),
+            ));
+        }
+        if version >= 3 {
+            fields.push((
+                "producer_epoch",
+                crate::inspect::Inspect::inspect(&self.producer_epoch, version),
+            ));
+        }
+        if version >= 6 {
+            fields.push((
+                "enable2_pc",
+                crate::inspect::Inspect::inspect(&self.enable2_pc, version),
+            ));
+        }
+        if version >= 6 {
+            fields.push((
+                "keep_prepared_txn",
+                crate::inspect::Inspect::inspect(&self.keep_prepared_txn, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 impl Message for InitProducerIdRequest {
     const NAME: &'static str = "InitProducerIdRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 6 };

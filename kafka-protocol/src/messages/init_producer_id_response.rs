@@ -211,6 +211,48 @@ impl InitProducerIdResponse {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for InitProducerIdResponse {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "throttle_time_ms",
+            crate::inspect::Inspect::inspect(&self.throttle_time_ms, version),
+        ));
+        fields.push((
+            "error_code",
+            crate::inspect::Inspect::inspect(&self.error_code, version),
+        ));
+        fields.push((
+            "producer_id",
+            crate::inspect::Inspect::inspect(&self.producer_id, version),
+        ));
+        fields.push((
+            "producer_epoch",
+            crate::inspect::Inspect::inspect(&self.producer_epoch, version),
+        ));
+        if version >= 6 {
+            fields.push((
+                "ongoing_txn_producer_id",
+                crate::inspect::Inspect::inspect(&self.ongoing_txn_producer_id, version),
+            ));
+        }
+        if version >= 6 {
+            fields.push((
+                "ongoing_txn_producer_epoch",
+                crate::inspect::Inspect::inspect(&self.ongoing_txn_producer_epoch, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 impl Message for InitProducerIdResponse {
     const NAME: &'static str = "InitProducerIdResponse";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 6 };

@@ -348,6 +348,58 @@ impl JoinGroupRequest {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for JoinGroupRequest {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "group_id",
+            crate::inspect::Inspect::inspect(&self.group_id, version),
+        ));
+        fields.push((
+            "session_timeout_ms",
+            crate::inspect::Inspect::inspect(&self.session_timeout_ms, version),
+        ));
+        if version >= 1 {
+            fields.push((
+                "rebalance_timeout_ms",
+                crate::inspect::Inspect::inspect(&self.rebalance_timeout_ms, version),
+            ));
+        }
+        fields.push((
+            "member_id",
+            crate::inspect::Inspect::inspect(&self.member_id, version),
+        ));
+        if version >= 5 {
+            fields.push((
+                "group_instance_id",
+                crate::inspect::Inspect::inspect(&self.group_instance_id, version),
+            ));
+        }
+        fields.push((
+            "protocol_type",
+            crate::inspect::Inspect::inspect(&self.protocol_type, version),
+        ));
+        fields.push((
+            "protocols",
+            crate::inspect::Inspect::inspect(&self.protocols, version),
+        ));
+        if version >= 8 {
+            fields.push((
+                "reason",
+                crate::inspect::Inspect::inspect(&self.reason, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Protocols` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct JoinGroupRequestProtocol {
@@ -462,6 +514,28 @@ impl JoinGroupRequestProtocol {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for JoinGroupRequestProtocol {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "name",
+            crate::inspect::Inspect::inspect(&self.name, version),
+        ));
+        fields.push((
+            "metadata",
+            crate::inspect::Inspect::inspect(&self.metadata, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 

@@ -359,6 +359,62 @@ impl JoinGroupResponse {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for JoinGroupResponse {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version >= 2 {
+            fields.push((
+                "throttle_time_ms",
+                crate::inspect::Inspect::inspect(&self.throttle_time_ms, version),
+            ));
+        }
+        fields.push((
+            "error_code",
+            crate::inspect::Inspect::inspect(&self.error_code, version),
+        ));
+        fields.push((
+            "generation_id",
+            crate::inspect::Inspect::inspect(&self.generation_id, version),
+        ));
+        if version >= 7 {
+            fields.push((
+                "protocol_type",
+                crate::inspect::Inspect::inspect(&self.protocol_type, version),
+            ));
+        }
+        fields.push((
+            "protocol_name",
+            crate::inspect::Inspect::inspect(&self.protocol_name, version),
+        ));
+        fields.push((
+            "leader",
+            crate::inspect::Inspect::inspect(&self.leader, version),
+        ));
+        if version >= 9 {
+            fields.push((
+                "skip_assignment",
+                crate::inspect::Inspect::inspect(&self.skip_assignment, version),
+            ));
+        }
+        fields.push((
+            "member_id",
+            crate::inspect::Inspect::inspect(&self.member_id, version),
+        ));
+        fields.push((
+            "members",
+            crate::inspect::Inspect::inspect(&self.members, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Members` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct JoinGroupResponseMember {
@@ -536,6 +592,34 @@ impl JoinGroupResponseMember {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for JoinGroupResponseMember {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "member_id",
+            crate::inspect::Inspect::inspect(&self.member_id, version),
+        ));
+        if version >= 5 {
+            fields.push((
+                "group_instance_id",
+                crate::inspect::Inspect::inspect(&self.group_instance_id, version),
+            ));
+        }
+        fields.push((
+            "metadata",
+            crate::inspect::Inspect::inspect(&self.metadata, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 

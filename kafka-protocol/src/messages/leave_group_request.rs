@@ -195,6 +195,36 @@ impl LeaveGroupRequest {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for LeaveGroupRequest {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "group_id",
+            crate::inspect::Inspect::inspect(&self.group_id, version),
+        ));
+        if version <= 2 {
+            fields.push((
+                "member_id",
+                crate::inspect::Inspect::inspect(&self.member_id, version),
+            ));
+        }
+        if version >= 3 {
+            fields.push((
+                "members",
+                crate::inspect::Inspect::inspect(&self.members, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Members` (versions 3+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MemberIdentity {
@@ -416,6 +446,38 @@ impl MemberIdentity {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for MemberIdentity {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version >= 3 {
+            fields.push((
+                "member_id",
+                crate::inspect::Inspect::inspect(&self.member_id, version),
+            ));
+        }
+        if version >= 3 {
+            fields.push((
+                "group_instance_id",
+                crate::inspect::Inspect::inspect(&self.group_instance_id, version),
+            ));
+        }
+        if version >= 5 {
+            fields.push((
+                "reason",
+                crate::inspect::Inspect::inspect(&self.reason, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 

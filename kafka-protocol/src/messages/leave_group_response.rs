@@ -178,6 +178,36 @@ impl LeaveGroupResponse {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for LeaveGroupResponse {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version >= 1 {
+            fields.push((
+                "throttle_time_ms",
+                crate::inspect::Inspect::inspect(&self.throttle_time_ms, version),
+            ));
+        }
+        fields.push((
+            "error_code",
+            crate::inspect::Inspect::inspect(&self.error_code, version),
+        ));
+        if version >= 3 {
+            fields.push((
+                "members",
+                crate::inspect::Inspect::inspect(&self.members, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Members` (versions 3+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MemberResponse {
@@ -382,6 +412,38 @@ impl MemberResponse {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for MemberResponse {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version >= 3 {
+            fields.push((
+                "member_id",
+                crate::inspect::Inspect::inspect(&self.member_id, version),
+            ));
+        }
+        if version >= 3 {
+            fields.push((
+                "group_instance_id",
+                crate::inspect::Inspect::inspect(&self.group_instance_id, version),
+            ));
+        }
+        if version >= 3 {
+            fields.push((
+                "error_code",
+                crate::inspect::Inspect::inspect(&self.error_code, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 

@@ -215,6 +215,32 @@ impl ListGroupsRequest {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for ListGroupsRequest {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version >= 4 {
+            fields.push((
+                "states_filter",
+                crate::inspect::Inspect::inspect(&self.states_filter, version),
+            ));
+        }
+        if version >= 5 {
+            fields.push((
+                "types_filter",
+                crate::inspect::Inspect::inspect(&self.types_filter, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 impl Message for ListGroupsRequest {
     const NAME: &'static str = "ListGroupsRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 5 };

@@ -162,6 +162,34 @@ impl ListGroupsResponse {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for ListGroupsResponse {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version >= 1 {
+            fields.push((
+                "throttle_time_ms",
+                crate::inspect::Inspect::inspect(&self.throttle_time_ms, version),
+            ));
+        }
+        fields.push((
+            "error_code",
+            crate::inspect::Inspect::inspect(&self.error_code, version),
+        ));
+        fields.push((
+            "groups",
+            crate::inspect::Inspect::inspect(&self.groups, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Groups` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListedGroup {
@@ -334,6 +362,40 @@ impl ListedGroup {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for ListedGroup {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "group_id",
+            crate::inspect::Inspect::inspect(&self.group_id, version),
+        ));
+        fields.push((
+            "protocol_type",
+            crate::inspect::Inspect::inspect(&self.protocol_type, version),
+        ));
+        if version >= 4 {
+            fields.push((
+                "group_state",
+                crate::inspect::Inspect::inspect(&self.group_state, version),
+            ));
+        }
+        if version >= 5 {
+            fields.push((
+                "group_type",
+                crate::inspect::Inspect::inspect(&self.group_type, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 

@@ -193,6 +193,40 @@ impl ListOffsetsRequest {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for ListOffsetsRequest {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "replica_id",
+            crate::inspect::Inspect::inspect(&self.replica_id, version),
+        ));
+        if version >= 2 {
+            fields.push((
+                "isolation_level",
+                crate::inspect::Inspect::inspect(&self.isolation_level, version),
+            ));
+        }
+        fields.push((
+            "topics",
+            crate::inspect::Inspect::inspect(&self.topics, version),
+        ));
+        if version >= 10 {
+            fields.push((
+                "timeout_ms",
+                crate::inspect::Inspect::inspect(&self.timeout_ms, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Topics` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListOffsetsTopic {
@@ -323,6 +357,28 @@ impl ListOffsetsTopic {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for ListOffsetsTopic {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "name",
+            crate::inspect::Inspect::inspect(&self.name, version),
+        ));
+        fields.push((
+            "partitions",
+            crate::inspect::Inspect::inspect(&self.partitions, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 
@@ -485,6 +541,40 @@ impl ListOffsetsPartition {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for ListOffsetsPartition {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "partition_index",
+            crate::inspect::Inspect::inspect(&self.partition_index, version),
+        ));
+        if version >= 4 {
+            fields.push((
+                "current_leader_epoch",
+                crate::inspect::Inspect::inspect(&self.current_leader_epoch, version),
+            ));
+        }
+        fields.push((
+            "timestamp",
+            crate::inspect::Inspect::inspect(&self.timestamp, version),
+        ));
+        if version <= 0 {
+            fields.push((
+                "max_num_offsets",
+                crate::inspect::Inspect::inspect(&self.max_num_offsets, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 

@@ -277,6 +277,40 @@ impl ListTransactionsRequest {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for ListTransactionsRequest {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "state_filters",
+            crate::inspect::Inspect::inspect(&self.state_filters, version),
+        ));
+        fields.push((
+            "producer_id_filters",
+            crate::inspect::Inspect::inspect(&self.producer_id_filters, version),
+        ));
+        if version >= 1 {
+            fields.push((
+                "duration_filter",
+                crate::inspect::Inspect::inspect(&self.duration_filter, version),
+            ));
+        }
+        if version >= 2 {
+            fields.push((
+                "transactional_id_pattern",
+                crate::inspect::Inspect::inspect(&self.transactional_id_pattern, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 impl Message for ListTransactionsRequest {
     const NAME: &'static str = "ListTransactionsRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 2 };

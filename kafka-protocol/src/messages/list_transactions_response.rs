@@ -209,6 +209,36 @@ impl ListTransactionsResponse {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for ListTransactionsResponse {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "throttle_time_ms",
+            crate::inspect::Inspect::inspect(&self.throttle_time_ms, version),
+        ));
+        fields.push((
+            "error_code",
+            crate::inspect::Inspect::inspect(&self.error_code, version),
+        ));
+        fields.push((
+            "unknown_state_filters",
+            crate::inspect::Inspect::inspect(&self.unknown_state_filters, version),
+        ));
+        fields.push((
+            "transaction_states",
+            crate::inspect::Inspect::inspect(&self.transaction_states, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `TransactionStates` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TransactionState {
@@ -341,6 +371,32 @@ impl TransactionState {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for TransactionState {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "transactional_id",
+            crate::inspect::Inspect::inspect(&self.transactional_id, version),
+        ));
+        fields.push((
+            "producer_id",
+            crate::inspect::Inspect::inspect(&self.producer_id, version),
+        ));
+        fields.push((
+            "transaction_state",
+            crate::inspect::Inspect::inspect(&self.transaction_state, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 

@@ -244,6 +244,48 @@ impl MetadataRequest {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for MetadataRequest {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "topics",
+            crate::inspect::Inspect::inspect(&self.topics, version),
+        ));
+        if version >= 4 {
+            fields.push((
+                "allow_auto_topic_creation",
+                crate::inspect::Inspect::inspect(&self.allow_auto_topic_creation, version),
+            ));
+        }
+        if (8..=10).contains(&version) {
+            fields.push((
+                "include_cluster_authorized_operations",
+                crate::inspect::Inspect::inspect(
+                    &self.include_cluster_authorized_operations,
+                    version,
+                ),
+            ));
+        }
+        if version >= 8 {
+            fields.push((
+                "include_topic_authorized_operations",
+                crate::inspect::Inspect::inspect(
+                    &self.include_topic_authorized_operations,
+                    version,
+                ),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Topics` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetadataRequestTopic {
@@ -385,6 +427,30 @@ impl MetadataRequestTopic {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for MetadataRequestTopic {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version >= 10 {
+            fields.push((
+                "topic_id",
+                crate::inspect::Inspect::inspect(&self.topic_id, version),
+            ));
+        }
+        fields.push((
+            "name",
+            crate::inspect::Inspect::inspect(&self.name, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 

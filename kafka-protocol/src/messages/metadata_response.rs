@@ -320,6 +320,58 @@ impl MetadataResponse {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for MetadataResponse {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version >= 3 {
+            fields.push((
+                "throttle_time_ms",
+                crate::inspect::Inspect::inspect(&self.throttle_time_ms, version),
+            ));
+        }
+        fields.push((
+            "brokers",
+            crate::inspect::Inspect::inspect(&self.brokers, version),
+        ));
+        if version >= 2 {
+            fields.push((
+                "cluster_id",
+                crate::inspect::Inspect::inspect(&self.cluster_id, version),
+            ));
+        }
+        if version >= 1 {
+            fields.push((
+                "controller_id",
+                crate::inspect::Inspect::inspect(&self.controller_id, version),
+            ));
+        }
+        fields.push((
+            "topics",
+            crate::inspect::Inspect::inspect(&self.topics, version),
+        ));
+        if (8..=10).contains(&version) {
+            fields.push((
+                "cluster_authorized_operations",
+                crate::inspect::Inspect::inspect(&self.cluster_authorized_operations, version),
+            ));
+        }
+        if version >= 13 {
+            fields.push((
+                "error_code",
+                crate::inspect::Inspect::inspect(&self.error_code, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Brokers` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetadataResponseBroker {
@@ -503,6 +555,38 @@ impl MetadataResponseBroker {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for MetadataResponseBroker {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "node_id",
+            crate::inspect::Inspect::inspect(&self.node_id, version),
+        ));
+        fields.push((
+            "host",
+            crate::inspect::Inspect::inspect(&self.host, version),
+        ));
+        fields.push((
+            "port",
+            crate::inspect::Inspect::inspect(&self.port, version),
+        ));
+        if version >= 1 {
+            fields.push((
+                "rack",
+                crate::inspect::Inspect::inspect(&self.rack, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 
@@ -761,6 +845,50 @@ impl MetadataResponseTopic {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for MetadataResponseTopic {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "error_code",
+            crate::inspect::Inspect::inspect(&self.error_code, version),
+        ));
+        fields.push((
+            "name",
+            crate::inspect::Inspect::inspect(&self.name, version),
+        ));
+        if version >= 10 {
+            fields.push((
+                "topic_id",
+                crate::inspect::Inspect::inspect(&self.topic_id, version),
+            ));
+        }
+        if version >= 1 {
+            fields.push((
+                "is_internal",
+                crate::inspect::Inspect::inspect(&self.is_internal, version),
+            ));
+        }
+        fields.push((
+            "partitions",
+            crate::inspect::Inspect::inspect(&self.partitions, version),
+        ));
+        if version >= 8 {
+            fields.push((
+                "topic_authorized_operations",
+                crate::inspect::Inspect::inspect(&self.topic_authorized_operations, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 
@@ -1026,6 +1154,52 @@ impl MetadataResponsePartition {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for MetadataResponsePartition {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "error_code",
+            crate::inspect::Inspect::inspect(&self.error_code, version),
+        ));
+        fields.push((
+            "partition_index",
+            crate::inspect::Inspect::inspect(&self.partition_index, version),
+        ));
+        fields.push((
+            "leader_id",
+            crate::inspect::Inspect::inspect(&self.leader_id, version),
+        ));
+        if version >= 7 {
+            fields.push((
+                "leader_epoch",
+                crate::inspect::Inspect::inspect(&self.leader_epoch, version),
+            ));
+        }
+        fields.push((
+            "replica_nodes",
+            crate::inspect::Inspect::inspect(&self.replica_nodes, version),
+        ));
+        fields.push((
+            "isr_nodes",
+            crate::inspect::Inspect::inspect(&self.isr_nodes, version),
+        ));
+        if version >= 5 {
+            fields.push((
+                "offline_replicas",
+                crate::inspect::Inspect::inspect(&self.offline_replicas, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 

@@ -1276,6 +1276,60 @@ impl From<ConsumerGroupDescribeRequest> for RequestBody {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for RequestBody {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        match self {
+            Self::Produce(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::Fetch(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::ListOffsets(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::Metadata(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::OffsetCommit(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::OffsetFetch(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::FindCoordinator(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::JoinGroup(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::Heartbeat(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::LeaveGroup(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::SyncGroup(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::DescribeGroups(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::ListGroups(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::SaslHandshake(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::ApiVersions(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::CreateTopics(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::DeleteTopics(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::DeleteRecords(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::InitProducerId(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::OffsetForLeaderEpoch(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::AddPartitionsToTxn(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::AddOffsetsToTxn(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::EndTxn(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::WriteTxnMarkers(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::TxnOffsetCommit(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::DescribeAcls(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::CreateAcls(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::DeleteAcls(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::DescribeConfigs(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::AlterConfigs(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::DescribeLogDirs(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::SaslAuthenticate(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::CreatePartitions(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::DeleteGroups(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::ElectLeaders(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::IncrementalAlterConfigs(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::OffsetDelete(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::DescribeClientQuotas(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::DescribeUserScramCredentials(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::AlterUserScramCredentials(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::DescribeCluster(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::DescribeProducers(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::DescribeTransactions(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::ListTransactions(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::ConsumerGroupHeartbeat(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::ConsumerGroupDescribe(m) => crate::inspect::Inspect::inspect(m, version),
+        }
+    }
+}
+
 /// Any response body, tagged by API.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -1905,5 +1959,59 @@ impl From<ConsumerGroupHeartbeatResponse> for ResponseBody {
 impl From<ConsumerGroupDescribeResponse> for ResponseBody {
     fn from(m: ConsumerGroupDescribeResponse) -> Self {
         Self::ConsumerGroupDescribe(m)
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for ResponseBody {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        match self {
+            Self::Produce(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::Fetch(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::ListOffsets(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::Metadata(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::OffsetCommit(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::OffsetFetch(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::FindCoordinator(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::JoinGroup(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::Heartbeat(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::LeaveGroup(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::SyncGroup(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::DescribeGroups(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::ListGroups(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::SaslHandshake(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::ApiVersions(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::CreateTopics(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::DeleteTopics(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::DeleteRecords(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::InitProducerId(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::OffsetForLeaderEpoch(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::AddPartitionsToTxn(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::AddOffsetsToTxn(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::EndTxn(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::WriteTxnMarkers(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::TxnOffsetCommit(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::DescribeAcls(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::CreateAcls(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::DeleteAcls(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::DescribeConfigs(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::AlterConfigs(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::DescribeLogDirs(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::SaslAuthenticate(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::CreatePartitions(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::DeleteGroups(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::ElectLeaders(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::IncrementalAlterConfigs(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::OffsetDelete(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::DescribeClientQuotas(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::DescribeUserScramCredentials(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::AlterUserScramCredentials(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::DescribeCluster(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::DescribeProducers(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::DescribeTransactions(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::ListTransactions(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::ConsumerGroupHeartbeat(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::ConsumerGroupDescribe(m) => crate::inspect::Inspect::inspect(m, version),
+        }
     }
 }

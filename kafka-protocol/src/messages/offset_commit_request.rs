@@ -290,6 +290,52 @@ impl OffsetCommitRequest {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for OffsetCommitRequest {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "group_id",
+            crate::inspect::Inspect::inspect(&self.group_id, version),
+        ));
+        if version >= 1 {
+            fields.push((
+                "generation_id_or_member_epoch",
+                crate::inspect::Inspect::inspect(&self.generation_id_or_member_epoch, version),
+            ));
+        }
+        if version >= 1 {
+            fields.push((
+                "member_id",
+                crate::inspect::Inspect::inspect(&self.member_id, version),
+            ));
+        }
+        if version >= 7 {
+            fields.push((
+                "group_instance_id",
+                crate::inspect::Inspect::inspect(&self.group_instance_id, version),
+            ));
+        }
+        if (2..=4).contains(&version) {
+            fields.push((
+                "retention_time_ms",
+                crate::inspect::Inspect::inspect(&self.retention_time_ms, version),
+            ));
+        }
+        fields.push((
+            "topics",
+            crate::inspect::Inspect::inspect(&self.topics, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Topics` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct OffsetCommitRequestTopic {
@@ -457,6 +503,36 @@ impl OffsetCommitRequestTopic {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for OffsetCommitRequestTopic {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version <= 9 {
+            fields.push((
+                "name",
+                crate::inspect::Inspect::inspect(&self.name, version),
+            ));
+        }
+        if version >= 10 {
+            fields.push((
+                "topic_id",
+                crate::inspect::Inspect::inspect(&self.topic_id, version),
+            ));
+        }
+        fields.push((
+            "partitions",
+            crate::inspect::Inspect::inspect(&self.partitions, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 
@@ -678,6 +754,44 @@ impl OffsetCommitRequestPartition {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for OffsetCommitRequestPartition {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "partition_index",
+            crate::inspect::Inspect::inspect(&self.partition_index, version),
+        ));
+        fields.push((
+            "committed_offset",
+            crate::inspect::Inspect::inspect(&self.committed_offset, version),
+        ));
+        if version >= 6 {
+            fields.push((
+                "committed_leader_epoch",
+                crate::inspect::Inspect::inspect(&self.committed_leader_epoch, version),
+            ));
+        }
+        if version == 1 {
+            fields.push((
+                "commit_timestamp",
+                crate::inspect::Inspect::inspect(&self.commit_timestamp, version),
+            ));
+        }
+        fields.push((
+            "committed_metadata",
+            crate::inspect::Inspect::inspect(&self.committed_metadata, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 

@@ -291,6 +291,44 @@ impl OffsetFetchRequest {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for OffsetFetchRequest {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version <= 7 {
+            fields.push((
+                "group_id",
+                crate::inspect::Inspect::inspect(&self.group_id, version),
+            ));
+        }
+        if version <= 7 {
+            fields.push((
+                "topics",
+                crate::inspect::Inspect::inspect(&self.topics, version),
+            ));
+        }
+        if version >= 8 {
+            fields.push((
+                "groups",
+                crate::inspect::Inspect::inspect(&self.groups, version),
+            ));
+        }
+        if version >= 7 {
+            fields.push((
+                "require_stable",
+                crate::inspect::Inspect::inspect(&self.require_stable, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Topics` (versions 0-7).
 #[derive(Debug, Clone, PartialEq)]
 pub struct OffsetFetchRequestTopic {
@@ -451,6 +489,32 @@ impl OffsetFetchRequestTopic {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for OffsetFetchRequestTopic {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version <= 7 {
+            fields.push((
+                "name",
+                crate::inspect::Inspect::inspect(&self.name, version),
+            ));
+        }
+        if version <= 7 {
+            fields.push((
+                "partition_indexes",
+                crate::inspect::Inspect::inspect(&self.partition_indexes, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 
@@ -738,6 +802,44 @@ impl OffsetFetchRequestGroup {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for OffsetFetchRequestGroup {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version >= 8 {
+            fields.push((
+                "group_id",
+                crate::inspect::Inspect::inspect(&self.group_id, version),
+            ));
+        }
+        if version >= 9 {
+            fields.push((
+                "member_id",
+                crate::inspect::Inspect::inspect(&self.member_id, version),
+            ));
+        }
+        if version >= 9 {
+            fields.push((
+                "member_epoch",
+                crate::inspect::Inspect::inspect(&self.member_epoch, version),
+            ));
+        }
+        if version >= 8 {
+            fields.push((
+                "topics",
+                crate::inspect::Inspect::inspect(&self.topics, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Topics` (versions 8+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct OffsetFetchRequestTopics {
@@ -915,6 +1017,38 @@ impl OffsetFetchRequestTopics {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for OffsetFetchRequestTopics {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if (8..=9).contains(&version) {
+            fields.push((
+                "name",
+                crate::inspect::Inspect::inspect(&self.name, version),
+            ));
+        }
+        if version >= 10 {
+            fields.push((
+                "topic_id",
+                crate::inspect::Inspect::inspect(&self.topic_id, version),
+            ));
+        }
+        if version >= 8 {
+            fields.push((
+                "partition_indexes",
+                crate::inspect::Inspect::inspect(&self.partition_indexes, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 

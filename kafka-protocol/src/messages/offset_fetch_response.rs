@@ -239,6 +239,44 @@ impl OffsetFetchResponse {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for OffsetFetchResponse {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version >= 3 {
+            fields.push((
+                "throttle_time_ms",
+                crate::inspect::Inspect::inspect(&self.throttle_time_ms, version),
+            ));
+        }
+        if version <= 7 {
+            fields.push((
+                "topics",
+                crate::inspect::Inspect::inspect(&self.topics, version),
+            ));
+        }
+        if (2..=7).contains(&version) {
+            fields.push((
+                "error_code",
+                crate::inspect::Inspect::inspect(&self.error_code, version),
+            ));
+        }
+        if version >= 8 {
+            fields.push((
+                "groups",
+                crate::inspect::Inspect::inspect(&self.groups, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Topics` (versions 0-7).
 #[derive(Debug, Clone, PartialEq)]
 pub struct OffsetFetchResponseTopic {
@@ -404,6 +442,32 @@ impl OffsetFetchResponseTopic {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for OffsetFetchResponseTopic {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version <= 7 {
+            fields.push((
+                "name",
+                crate::inspect::Inspect::inspect(&self.name, version),
+            ));
+        }
+        if version <= 7 {
+            fields.push((
+                "partitions",
+                crate::inspect::Inspect::inspect(&self.partitions, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 
@@ -669,6 +733,50 @@ impl OffsetFetchResponsePartition {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for OffsetFetchResponsePartition {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version <= 7 {
+            fields.push((
+                "partition_index",
+                crate::inspect::Inspect::inspect(&self.partition_index, version),
+            ));
+        }
+        if version <= 7 {
+            fields.push((
+                "committed_offset",
+                crate::inspect::Inspect::inspect(&self.committed_offset, version),
+            ));
+        }
+        if (5..=7).contains(&version) {
+            fields.push((
+                "committed_leader_epoch",
+                crate::inspect::Inspect::inspect(&self.committed_leader_epoch, version),
+            ));
+        }
+        if version <= 7 {
+            fields.push((
+                "metadata",
+                crate::inspect::Inspect::inspect(&self.metadata, version),
+            ));
+        }
+        if version <= 7 {
+            fields.push((
+                "error_code",
+                crate::inspect::Inspect::inspect(&self.error_code, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Groups` (versions 8+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct OffsetFetchResponseGroup {
@@ -868,6 +976,38 @@ impl OffsetFetchResponseGroup {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for OffsetFetchResponseGroup {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version >= 8 {
+            fields.push((
+                "group_id",
+                crate::inspect::Inspect::inspect(&self.group_id, version),
+            ));
+        }
+        if version >= 8 {
+            fields.push((
+                "topics",
+                crate::inspect::Inspect::inspect(&self.topics, version),
+            ));
+        }
+        if version >= 8 {
+            fields.push((
+                "error_code",
+                crate::inspect::Inspect::inspect(&self.error_code, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Topics` (versions 8+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct OffsetFetchResponseTopics {
@@ -1050,6 +1190,38 @@ impl OffsetFetchResponseTopics {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for OffsetFetchResponseTopics {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if (8..=9).contains(&version) {
+            fields.push((
+                "name",
+                crate::inspect::Inspect::inspect(&self.name, version),
+            ));
+        }
+        if version >= 10 {
+            fields.push((
+                "topic_id",
+                crate::inspect::Inspect::inspect(&self.topic_id, version),
+            ));
+        }
+        if version >= 8 {
+            fields.push((
+                "partitions",
+                crate::inspect::Inspect::inspect(&self.partitions, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 
@@ -1312,6 +1484,50 @@ impl OffsetFetchResponsePartitions {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for OffsetFetchResponsePartitions {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version >= 8 {
+            fields.push((
+                "partition_index",
+                crate::inspect::Inspect::inspect(&self.partition_index, version),
+            ));
+        }
+        if version >= 8 {
+            fields.push((
+                "committed_offset",
+                crate::inspect::Inspect::inspect(&self.committed_offset, version),
+            ));
+        }
+        if version >= 8 {
+            fields.push((
+                "committed_leader_epoch",
+                crate::inspect::Inspect::inspect(&self.committed_leader_epoch, version),
+            ));
+        }
+        if version >= 8 {
+            fields.push((
+                "metadata",
+                crate::inspect::Inspect::inspect(&self.metadata, version),
+            ));
+        }
+        if version >= 8 {
+            fields.push((
+                "error_code",
+                crate::inspect::Inspect::inspect(&self.error_code, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 

@@ -219,6 +219,38 @@ impl ProduceRequest {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for ProduceRequest {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version >= 3 {
+            fields.push((
+                "transactional_id",
+                crate::inspect::Inspect::inspect(&self.transactional_id, version),
+            ));
+        }
+        fields.push((
+            "acks",
+            crate::inspect::Inspect::inspect(&self.acks, version),
+        ));
+        fields.push((
+            "timeout_ms",
+            crate::inspect::Inspect::inspect(&self.timeout_ms, version),
+        ));
+        fields.push((
+            "topic_data",
+            crate::inspect::Inspect::inspect(&self.topic_data, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `TopicData` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TopicProduceData {
@@ -385,6 +417,36 @@ impl TopicProduceData {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for TopicProduceData {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version <= 12 {
+            fields.push((
+                "name",
+                crate::inspect::Inspect::inspect(&self.name, version),
+            ));
+        }
+        if version >= 13 {
+            fields.push((
+                "topic_id",
+                crate::inspect::Inspect::inspect(&self.topic_id, version),
+            ));
+        }
+        fields.push((
+            "partition_data",
+            crate::inspect::Inspect::inspect(&self.partition_data, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `PartitionData` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PartitionProduceData {
@@ -518,6 +580,28 @@ impl PartitionProduceData {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for PartitionProduceData {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "index",
+            crate::inspect::Inspect::inspect(&self.index, version),
+        ));
+        fields.push((
+            "records",
+            crate::inspect::Inspect::inspect(&self.records, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 

@@ -218,6 +218,37 @@ impl ProduceResponse {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for ProduceResponse {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let flexible = version >= 9;
+        let mut fields = Vec::new();
+        fields.push((
+            "responses",
+            crate::inspect::Inspect::inspect(&self.responses, version),
+        ));
+        if version >= 1 {
+            fields.push((
+                "throttle_time_ms",
+                crate::inspect::Inspect::inspect(&self.throttle_time_ms, version),
+            ));
+        }
+        if flexible && version >= 10 {
+            fields.push((
+                "node_endpoints",
+                crate::inspect::Inspect::inspect(&self.node_endpoints, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Responses` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TopicProduceResponse {
@@ -385,6 +416,36 @@ impl TopicProduceResponse {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for TopicProduceResponse {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version <= 12 {
+            fields.push((
+                "name",
+                crate::inspect::Inspect::inspect(&self.name, version),
+            ));
+        }
+        if version >= 13 {
+            fields.push((
+                "topic_id",
+                crate::inspect::Inspect::inspect(&self.topic_id, version),
+            ));
+        }
+        fields.push((
+            "partition_responses",
+            crate::inspect::Inspect::inspect(&self.partition_responses, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 
@@ -714,6 +775,63 @@ impl PartitionProduceResponse {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for PartitionProduceResponse {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let flexible = version >= 9;
+        let mut fields = Vec::new();
+        fields.push((
+            "index",
+            crate::inspect::Inspect::inspect(&self.index, version),
+        ));
+        fields.push((
+            "error_code",
+            crate::inspect::Inspect::inspect(&self.error_code, version),
+        ));
+        fields.push((
+            "base_offset",
+            crate::inspect::Inspect::inspect(&self.base_offset, version),
+        ));
+        if version >= 2 {
+            fields.push((
+                "log_append_time_ms",
+                crate::inspect::Inspect::inspect(&self.log_append_time_ms, version),
+            ));
+        }
+        if version >= 5 {
+            fields.push((
+                "log_start_offset",
+                crate::inspect::Inspect::inspect(&self.log_start_offset, version),
+            ));
+        }
+        if version >= 8 {
+            fields.push((
+                "record_errors",
+                crate::inspect::Inspect::inspect(&self.record_errors, version),
+            ));
+        }
+        if version >= 8 {
+            fields.push((
+                "error_message",
+                crate::inspect::Inspect::inspect(&self.error_message, version),
+            ));
+        }
+        if flexible && version >= 10 {
+            fields.push((
+                "current_leader",
+                crate::inspect::Inspect::inspect(&self.current_leader, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `RecordErrors` (versions 8+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct BatchIndexAndErrorMessage {
@@ -894,6 +1012,32 @@ impl BatchIndexAndErrorMessage {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for BatchIndexAndErrorMessage {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version >= 8 {
+            fields.push((
+                "batch_index",
+                crate::inspect::Inspect::inspect(&self.batch_index, version),
+            ));
+        }
+        if version >= 8 {
+            fields.push((
+                "batch_index_error_message",
+                crate::inspect::Inspect::inspect(&self.batch_index_error_message, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `CurrentLeader` (versions 10+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LeaderIdAndEpoch {
@@ -1028,6 +1172,32 @@ impl LeaderIdAndEpoch {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for LeaderIdAndEpoch {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version >= 10 {
+            fields.push((
+                "leader_id",
+                crate::inspect::Inspect::inspect(&self.leader_id, version),
+            ));
+        }
+        if version >= 10 {
+            fields.push((
+                "leader_epoch",
+                crate::inspect::Inspect::inspect(&self.leader_epoch, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 
@@ -1256,6 +1426,44 @@ impl NodeEndpoint {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for NodeEndpoint {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version >= 10 {
+            fields.push((
+                "node_id",
+                crate::inspect::Inspect::inspect(&self.node_id, version),
+            ));
+        }
+        if version >= 10 {
+            fields.push((
+                "host",
+                crate::inspect::Inspect::inspect(&self.host, version),
+            ));
+        }
+        if version >= 10 {
+            fields.push((
+                "port",
+                crate::inspect::Inspect::inspect(&self.port, version),
+            ));
+        }
+        if version >= 10 {
+            fields.push((
+                "rack",
+                crate::inspect::Inspect::inspect(&self.rack, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 

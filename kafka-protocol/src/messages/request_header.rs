@@ -187,6 +187,38 @@ impl RequestHeader {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for RequestHeader {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "request_api_key",
+            crate::inspect::Inspect::inspect(&self.request_api_key, version),
+        ));
+        fields.push((
+            "request_api_version",
+            crate::inspect::Inspect::inspect(&self.request_api_version, version),
+        ));
+        fields.push((
+            "correlation_id",
+            crate::inspect::Inspect::inspect(&self.correlation_id, version),
+        ));
+        if version >= 1 {
+            fields.push((
+                "client_id",
+                crate::inspect::Inspect::inspect(&self.client_id, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 impl Message for RequestHeader {
     const NAME: &'static str = "RequestHeader";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 2 };

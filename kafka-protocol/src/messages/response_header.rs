@@ -100,6 +100,24 @@ impl ResponseHeader {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for ResponseHeader {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "correlation_id",
+            crate::inspect::Inspect::inspect(&self.correlation_id, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 impl Message for ResponseHeader {
     const NAME: &'static str = "ResponseHeader";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 1 };

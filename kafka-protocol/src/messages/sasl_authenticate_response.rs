@@ -206,6 +206,38 @@ impl SaslAuthenticateResponse {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for SaslAuthenticateResponse {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "error_code",
+            crate::inspect::Inspect::inspect(&self.error_code, version),
+        ));
+        fields.push((
+            "error_message",
+            crate::inspect::Inspect::inspect(&self.error_message, version),
+        ));
+        fields.push((
+            "auth_bytes",
+            crate::inspect::Inspect::inspect(&self.auth_bytes, version),
+        ));
+        if version >= 1 {
+            fields.push((
+                "session_lifetime_ms",
+                crate::inspect::Inspect::inspect(&self.session_lifetime_ms, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 impl Message for SaslAuthenticateResponse {
     const NAME: &'static str = "SaslAuthenticateResponse";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 2 };

@@ -362,6 +362,54 @@ impl SyncGroupRequest {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for SyncGroupRequest {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "group_id",
+            crate::inspect::Inspect::inspect(&self.group_id, version),
+        ));
+        fields.push((
+            "generation_id",
+            crate::inspect::Inspect::inspect(&self.generation_id, version),
+        ));
+        fields.push((
+            "member_id",
+            crate::inspect::Inspect::inspect(&self.member_id, version),
+        ));
+        if version >= 3 {
+            fields.push((
+                "group_instance_id",
+                crate::inspect::Inspect::inspect(&self.group_instance_id, version),
+            ));
+        }
+        if version >= 5 {
+            fields.push((
+                "protocol_type",
+                crate::inspect::Inspect::inspect(&self.protocol_type, version),
+            ));
+        }
+        if version >= 5 {
+            fields.push((
+                "protocol_name",
+                crate::inspect::Inspect::inspect(&self.protocol_name, version),
+            ));
+        }
+        fields.push((
+            "assignments",
+            crate::inspect::Inspect::inspect(&self.assignments, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Assignments` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SyncGroupRequestAssignment {
@@ -486,6 +534,28 @@ impl SyncGroupRequestAssignment {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for SyncGroupRequestAssignment {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "member_id",
+            crate::inspect::Inspect::inspect(&self.member_id, version),
+        ));
+        fields.push((
+            "assignment",
+            crate::inspect::Inspect::inspect(&self.assignment, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 

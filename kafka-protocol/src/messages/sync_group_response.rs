@@ -262,6 +262,46 @@ impl SyncGroupResponse {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for SyncGroupResponse {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        if version >= 1 {
+            fields.push((
+                "throttle_time_ms",
+                crate::inspect::Inspect::inspect(&self.throttle_time_ms, version),
+            ));
+        }
+        fields.push((
+            "error_code",
+            crate::inspect::Inspect::inspect(&self.error_code, version),
+        ));
+        if version >= 5 {
+            fields.push((
+                "protocol_type",
+                crate::inspect::Inspect::inspect(&self.protocol_type, version),
+            ));
+        }
+        if version >= 5 {
+            fields.push((
+                "protocol_name",
+                crate::inspect::Inspect::inspect(&self.protocol_name, version),
+            ));
+        }
+        fields.push((
+            "assignment",
+            crate::inspect::Inspect::inspect(&self.assignment, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 impl Message for SyncGroupResponse {
     const NAME: &'static str = "SyncGroupResponse";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 5 };

@@ -123,6 +123,24 @@ impl WriteTxnMarkersRequest {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for WriteTxnMarkersRequest {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "markers",
+            crate::inspect::Inspect::inspect(&self.markers, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Markers` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct WritableTxnMarker {
@@ -323,6 +341,46 @@ impl WritableTxnMarker {
     }
 }
 
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for WritableTxnMarker {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "producer_id",
+            crate::inspect::Inspect::inspect(&self.producer_id, version),
+        ));
+        fields.push((
+            "producer_epoch",
+            crate::inspect::Inspect::inspect(&self.producer_epoch, version),
+        ));
+        fields.push((
+            "transaction_result",
+            crate::inspect::Inspect::inspect(&self.transaction_result, version),
+        ));
+        fields.push((
+            "topics",
+            crate::inspect::Inspect::inspect(&self.topics, version),
+        ));
+        fields.push((
+            "coordinator_epoch",
+            crate::inspect::Inspect::inspect(&self.coordinator_epoch, version),
+        ));
+        if version >= 2 {
+            fields.push((
+                "transaction_version",
+                crate::inspect::Inspect::inspect(&self.transaction_version, version),
+            ));
+        }
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
+    }
+}
+
 /// `Topics` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct WritableTxnMarkerTopic {
@@ -453,6 +511,28 @@ impl WritableTxnMarkerTopic {
             s.unknown_tagged_fields.push(rng.unknown_tagged_field());
         }
         s
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl crate::inspect::Inspect for WritableTxnMarkerTopic {
+    fn inspect(&self, version: i16) -> crate::inspect::Value {
+        let mut fields = Vec::new();
+        fields.push((
+            "name",
+            crate::inspect::Inspect::inspect(&self.name, version),
+        ));
+        fields.push((
+            "partition_indexes",
+            crate::inspect::Inspect::inspect(&self.partition_indexes, version),
+        ));
+        if !self.unknown_tagged_fields.is_empty() {
+            fields.push((
+                "unknown_tagged_fields",
+                crate::inspect::unknown_tagged(&self.unknown_tagged_fields),
+            ));
+        }
+        crate::inspect::Value::Struct(fields)
     }
 }
 
