@@ -591,8 +591,6 @@ fn server_properties(
             "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT".to_string(),
         ),
         ("log.dirs", node.dir.join("data").display().to_string()),
-        ("num.partitions", "1".to_string()),
-        ("default.replication.factor", replicas.clone()),
         ("offsets.topic.replication.factor", replicas.clone()),
         ("offsets.topic.num.partitions", "1".to_string()),
         ("transaction.state.log.replication.factor", replicas.clone()),
@@ -604,14 +602,17 @@ fn server_properties(
         ("group.initial.rebalance.delay.ms", "0".to_string()),
         ("num.network.threads", "2".to_string()),
         ("num.io.threads", "4".to_string()),
-        (
-            "log.flush.interval.messages",
-            "9223372036854775807".to_string(),
-        ),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
+    if nodes > 1 {
+        // Kafka's default is 1; a cluster replicates auto-created topics on every node (up to 3).
+        props.insert(
+            "default.replication.factor".into(),
+            nodes.min(3).to_string(),
+        );
+    }
     for (k, v) in extra {
         props.insert(k.clone(), v.clone());
     }
@@ -644,6 +645,9 @@ fn random_cluster_id() -> String {
         );
         bytes.extend_from_slice(&h.finish().to_be_bytes());
     }
+    // Like Kafka's `Uuid.randomUuid`: never starting with `-`, which a command line would take
+    // for an option (the top bit cleared keeps the first character in `A`..`f`).
+    bytes[0] &= 0x7f;
     base64_url(&bytes)
 }
 
@@ -697,7 +701,11 @@ mod tests {
         assert_eq!(base64_url(b"fo"), "Zm8");
         assert_eq!(base64_url(b"foo"), "Zm9v");
         assert_eq!(base64_url(&[0xfb, 0xff]), "-_8");
-        assert_eq!(random_cluster_id().len(), 22);
+        for _ in 0..64 {
+            let id = random_cluster_id();
+            assert_eq!(id.len(), 22);
+            assert!(!id.starts_with('-') && !id.starts_with('_'), "{id}");
+        }
     }
 
     #[test]
