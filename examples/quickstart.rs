@@ -55,7 +55,14 @@ impl Connection {
             versions: HashMap::new(),
         };
         // ApiVersions v3 is flexible; its response header is nevertheless v0 (KIP-511).
-        let resp = conn.call(&ApiVersionsRequest::default(), 3).await?;
+        let resp = conn
+            .call(
+                &ApiVersionsRequest::default()
+                    .with_client_software_name("kafka-sdk-quickstart".into())
+                    .with_client_software_version(env!("CARGO_PKG_VERSION").into()),
+                3,
+            )
+            .await?;
         ErrorCode::from_code(resp.error_code).into_result()?;
         for k in &resp.api_keys {
             if let Some(api) = ApiKey::from_i16(k.api_key) {

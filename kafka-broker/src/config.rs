@@ -3,7 +3,8 @@
 //! Kafka describes every topic config with its value, where the value came from (a topic override
 //! or the default) and its type (DescribeConfigs v3+, KIP-226/KIP-569). Clients such as the Java
 //! `AdminClient` and `kafka-configs.sh` show these, and some (e.g. librdkafka's `describe_configs`)
-//! validate them, so the table below lists the common topic configs with the defaults of Kafka 3.x.
+//! validate them, so the tables below list Kafka 4.4's topic configs and the common broker configs
+//! with Kafka's defaults, and the broker configs Kafka names as the topic configs' synonyms.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -107,6 +108,8 @@ pub enum ConfigType {
     String = 2,
     /// A 32-bit integer.
     Int = 3,
+    /// A 16-bit integer.
+    Short = 4,
     /// A 64-bit integer.
     Long = 5,
     /// A floating-point number.
@@ -115,7 +118,7 @@ pub enum ConfigType {
     List = 7,
 }
 
-/// One known config: name, default, type and (for enumerations) the allowed values.
+/// One known config: name, Kafka's default, type, allowed values, and how Kafka reports it.
 #[derive(Debug, Clone, Copy)]
 pub struct ConfigDef {
     /// The config name, e.g. `retention.ms`.
@@ -124,238 +127,511 @@ pub struct ConfigDef {
     pub default: &'static str,
     /// The value type.
     pub config_type: ConfigType,
-    /// Allowed values for enumerations (empty: any value of the type).
+    /// Allowed values for enumerations, or for each item of a list (empty: any value).
     pub allowed: &'static [&'static str],
-    /// A one-line description (DescribeConfigs v3+ `documentation`).
+    /// A one-line description (DescribeConfigs v3+ `documentation`), in our words.
     pub doc: &'static str,
+    /// For a topic config: the broker config that supplies its default, which Kafka lists among
+    /// the synonyms (`retention.bytes` falls back to `log.retention.bytes`). `None` when Kafka
+    /// lists none.
+    pub synonym: Option<&'static str>,
+    /// For a broker config: whether Kafka reports it read-only (not dynamically updatable).
+    pub read_only: bool,
 }
 
-const fn def(
+/// A topic config.
+const fn topic(
     name: &'static str,
     default: &'static str,
     config_type: ConfigType,
-    allowed: &'static [&'static str],
+    synonym: Option<&'static str>,
     doc: &'static str,
 ) -> ConfigDef {
     ConfigDef {
         name,
         default,
         config_type,
-        allowed,
+        allowed: &[],
         doc,
+        synonym,
+        read_only: false,
     }
 }
 
-/// The topic configs this broker knows, with Kafka 3.x defaults. `max.message.bytes` defaults to
-/// the broker's `message.max.bytes` (see [`topic_default`]).
+/// A broker config.
+const fn broker(
+    name: &'static str,
+    default: &'static str,
+    config_type: ConfigType,
+    read_only: bool,
+    doc: &'static str,
+) -> ConfigDef {
+    ConfigDef {
+        name,
+        default,
+        config_type,
+        allowed: &[],
+        doc,
+        synonym: None,
+        read_only,
+    }
+}
+
+const fn allowed(mut def: ConfigDef, values: &'static [&'static str]) -> ConfigDef {
+    def.allowed = values;
+    def
+}
+
+use ConfigType::{Boolean, Double, Int, List, Long, Short};
+
+const MAX_LONG: &str = "9223372036854775807";
+
+/// The topic configs of Kafka 4.4, with its defaults and the broker configs it reports as their
+/// synonyms. `max.message.bytes` defaults to the broker's `message.max.bytes` and
+/// `min.insync.replicas` to the cluster's (see [`topic_default`]).
 pub const TOPIC_CONFIGS: &[ConfigDef] = &[
-    def(
-        "cleanup.policy",
-        "delete",
-        ConfigType::List,
-        &["delete", "compact", "compact,delete", "delete,compact"],
-        "Retention policy of old log segments.",
+    allowed(
+        topic(
+            "cleanup.policy",
+            "delete",
+            List,
+            Some("log.cleanup.policy"),
+            "Whether old segments are deleted, compacted to the last value per key, or both.",
+        ),
+        &["delete", "compact"],
     ),
-    def(
-        "compression.type",
-        "producer",
-        ConfigType::String,
+    topic(
+        "compression.gzip.level",
+        "-1",
+        Int,
+        Some("compression.gzip.level"),
+        "The gzip level used when compression.type is gzip.",
+    ),
+    topic(
+        "compression.lz4.level",
+        "9",
+        Int,
+        Some("compression.lz4.level"),
+        "The lz4 level used when compression.type is lz4.",
+    ),
+    allowed(
+        topic(
+            "compression.type",
+            "producer",
+            ConfigType::String,
+            Some("compression.type"),
+            "The codec the topic stores batches in; producer keeps the producer's.",
+        ),
         &["uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"],
-        "Final compression type of the topic.",
     ),
-    def(
+    topic(
+        "compression.zstd.level",
+        "3",
+        Int,
+        Some("compression.zstd.level"),
+        "The zstd level used when compression.type is zstd.",
+    ),
+    topic(
         "delete.retention.ms",
         "86400000",
-        ConfigType::Long,
-        &[],
-        "How long delete tombstones are retained on compacted topics.",
+        Long,
+        Some("log.cleaner.delete.retention.ms"),
+        "How long tombstones survive in a compacted topic.",
     ),
-    def(
+    topic(
+        "errors.deadletterqueue.group.enable",
+        "false",
+        Boolean,
+        None,
+        "Whether share groups may use the topic as a dead-letter queue.",
+    ),
+    topic(
         "file.delete.delay.ms",
         "60000",
-        ConfigType::Long,
-        &[],
-        "Time to wait before deleting a file.",
+        Long,
+        Some("log.segment.delete.delay.ms"),
+        "Delay before a deleted segment file is removed.",
     ),
-    def(
+    topic(
         "flush.messages",
-        "9223372036854775807",
-        ConfigType::Long,
-        &[],
-        "Messages between forced fsyncs.",
+        MAX_LONG,
+        Long,
+        Some("log.flush.interval.messages"),
+        "Records between forced flushes to disk.",
     ),
-    def(
+    topic(
         "flush.ms",
-        "9223372036854775807",
-        ConfigType::Long,
-        &[],
-        "Time between forced fsyncs.",
+        MAX_LONG,
+        Long,
+        None,
+        "Time between forced flushes to disk.",
     ),
-    def(
+    topic(
+        "follower.replication.throttled.replicas",
+        "",
+        List,
+        None,
+        "Replicas whose follower-side replication is throttled.",
+    ),
+    topic(
         "index.interval.bytes",
         "4096",
-        ConfigType::Int,
-        &[],
-        "Bytes between offset index entries.",
+        Int,
+        Some("log.index.interval.bytes"),
+        "Bytes between entries of the offset index.",
     ),
-    def(
+    topic(
+        "leader.replication.throttled.replicas",
+        "",
+        List,
+        None,
+        "Replicas whose leader-side replication is throttled.",
+    ),
+    topic(
+        "local.retention.bytes",
+        "-2",
+        Long,
+        Some("log.local.retention.bytes"),
+        "Local retention by size under tiered storage; -2 follows retention.bytes.",
+    ),
+    topic(
+        "local.retention.ms",
+        "-2",
+        Long,
+        Some("log.local.retention.ms"),
+        "Local retention by time under tiered storage; -2 follows retention.ms.",
+    ),
+    topic(
         "max.compaction.lag.ms",
-        "9223372036854775807",
-        ConfigType::Long,
-        &[],
-        "Longest time a message stays ineligible for compaction.",
+        MAX_LONG,
+        Long,
+        Some("log.cleaner.max.compaction.lag.ms"),
+        "Longest a record may wait before it is eligible for compaction.",
     ),
-    def(
+    topic(
+        "max.decompressed.message.bytes",
+        "2147483639",
+        Int,
+        Some("max.decompressed.message.bytes"),
+        "Largest size a compressed batch may inflate to.",
+    ),
+    topic(
         "max.message.bytes",
         "1048588",
-        ConfigType::Int,
-        &[],
-        "Largest record batch size allowed.",
+        Int,
+        Some("message.max.bytes"),
+        "Largest record batch the topic accepts, after compression.",
     ),
-    def(
-        "message.timestamp.type",
-        "CreateTime",
-        ConfigType::String,
+    topic(
+        "message.timestamp.after.max.ms",
+        "3600000",
+        Long,
+        Some("log.message.timestamp.after.max.ms"),
+        "How far in the future a record's timestamp may be.",
+    ),
+    topic(
+        "message.timestamp.before.max.ms",
+        MAX_LONG,
+        Long,
+        Some("log.message.timestamp.before.max.ms"),
+        "How far in the past a record's timestamp may be.",
+    ),
+    allowed(
+        topic(
+            "message.timestamp.type",
+            "CreateTime",
+            ConfigType::String,
+            Some("log.message.timestamp.type"),
+            "Whether records keep the producer's timestamp or get the broker's append time.",
+        ),
         &["CreateTime", "LogAppendTime"],
-        "Whether record timestamps are create time or log-append time.",
     ),
-    def(
+    topic(
         "min.cleanable.dirty.ratio",
         "0.5",
-        ConfigType::Double,
-        &[],
-        "Dirty ratio that triggers compaction.",
+        Double,
+        Some("log.cleaner.min.cleanable.ratio"),
+        "Share of uncompacted log that triggers compaction.",
     ),
-    def(
+    topic(
         "min.compaction.lag.ms",
         "0",
-        ConfigType::Long,
-        &[],
-        "Shortest time a message stays uncompacted.",
+        Long,
+        Some("log.cleaner.min.compaction.lag.ms"),
+        "Shortest a record stays uncompacted.",
     ),
-    def(
+    topic(
         "min.insync.replicas",
         "1",
-        ConfigType::Int,
-        &[],
-        "Replicas that must acknowledge an acks=all write.",
+        Int,
+        Some("min.insync.replicas"),
+        "Replicas that must have a record before an acks=all write succeeds.",
     ),
-    def(
+    topic(
         "preallocate",
         "false",
-        ConfigType::Boolean,
-        &[],
-        "Whether to preallocate segment files.",
+        Boolean,
+        Some("log.preallocate"),
+        "Whether segment files are preallocated.",
     ),
-    def(
+    topic(
+        "remote.copy.lag.bytes",
+        "-1",
+        Long,
+        Some("log.remote.copy.lag.bytes"),
+        "Bytes a segment waits before upload to tiered storage.",
+    ),
+    topic(
+        "remote.copy.lag.ms",
+        "0",
+        Long,
+        Some("log.remote.copy.lag.ms"),
+        "Time a segment waits before upload to tiered storage.",
+    ),
+    topic(
+        "remote.log.copy.disable",
+        "false",
+        Boolean,
+        None,
+        "Whether uploads to tiered storage are paused.",
+    ),
+    topic(
+        "remote.log.delete.on.disable",
+        "false",
+        Boolean,
+        None,
+        "Whether tiered data is deleted when tiered storage is turned off.",
+    ),
+    topic(
+        "remote.storage.enable",
+        "false",
+        Boolean,
+        None,
+        "Whether the topic uses tiered storage.",
+    ),
+    topic(
         "retention.bytes",
         "-1",
-        ConfigType::Long,
-        &[],
-        "Largest size a partition may grow to before old segments are discarded.",
+        Long,
+        Some("log.retention.bytes"),
+        "Largest a partition grows before old segments go; -1 for no limit.",
     ),
-    def(
+    topic(
         "retention.ms",
         "604800000",
-        ConfigType::Long,
-        &[],
-        "Longest time a segment is retained.",
+        Long,
+        None,
+        "Longest a segment is kept; -1 for ever.",
     ),
-    def(
+    topic(
         "segment.bytes",
         "1073741824",
-        ConfigType::Int,
-        &[],
-        "Segment file size.",
+        Int,
+        Some("log.segment.bytes"),
+        "Size at which a segment file is rolled.",
     ),
-    def(
+    topic(
         "segment.index.bytes",
         "10485760",
-        ConfigType::Int,
-        &[],
-        "Offset index size.",
+        Int,
+        Some("log.index.size.max.bytes"),
+        "Size of a segment's offset index.",
     ),
-    def(
+    topic(
         "segment.jitter.ms",
         "0",
-        ConfigType::Long,
-        &[],
-        "Jitter subtracted from segment.ms.",
+        Long,
+        None,
+        "Random jitter taken off segment.ms.",
     ),
-    def(
+    topic(
         "segment.ms",
         "604800000",
-        ConfigType::Long,
-        &[],
-        "Time after which a segment is rolled.",
+        Long,
+        None,
+        "Age at which a segment file is rolled.",
     ),
-    def(
+    topic(
         "unclean.leader.election.enable",
         "false",
-        ConfigType::Boolean,
-        &[],
-        "Whether out-of-sync replicas may become leader.",
+        Boolean,
+        Some("unclean.leader.election.enable"),
+        "Whether a replica outside the ISR may become leader.",
     ),
 ];
 
-/// Broker configs reported by DescribeConfigs for a broker resource. Values that follow the
-/// cluster settings are filled in by [`broker_configs`].
+/// The broker configs DescribeConfigs reports for a broker resource, with Kafka 4.4's defaults
+/// and read-only flags. Their values follow the cluster's settings ([`broker_configs`]); a value
+/// other than Kafka's default is reported as a static broker config, as a broker started with
+/// it in `server.properties` would report it.
 pub const BROKER_CONFIGS: &[ConfigDef] = &[
-    def(
+    broker(
         "auto.create.topics.enable",
         "true",
-        ConfigType::Boolean,
-        &[],
-        "Whether Metadata auto-creates topics.",
+        Boolean,
+        true,
+        "Whether Metadata requests create the unknown topics they name.",
     ),
-    def("broker.id", "0", ConfigType::Int, &[], "The broker id."),
-    def(
+    broker(
+        "auto.leader.rebalance.enable",
+        "true",
+        Boolean,
+        true,
+        "Whether leadership moves back to preferred replicas in the background.",
+    ),
+    broker("broker.id", "-1", Int, true, "This broker's id."),
+    allowed(
+        broker(
+            "compression.type",
+            "producer",
+            ConfigType::String,
+            false,
+            "Default codec of topics.",
+        ),
+        &["uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"],
+    ),
+    broker(
         "default.replication.factor",
         "1",
-        ConfigType::Int,
-        &[],
-        "Replication factor of auto-created topics.",
+        Int,
+        true,
+        "Replication factor of topics created without one.",
     ),
-    def(
-        "log.retention.ms",
-        "604800000",
-        ConfigType::Long,
-        &[],
-        "Default retention.ms of topics.",
+    broker(
+        "delete.topic.enable",
+        "true",
+        Boolean,
+        true,
+        "Whether topics may be deleted.",
     ),
-    def(
+    broker(
+        "group.initial.rebalance.delay.ms",
+        "3000",
+        Int,
+        true,
+        "How long the first rebalance of an empty group waits for more members.",
+    ),
+    broker(
+        "group.max.session.timeout.ms",
+        "1800000",
+        Int,
+        true,
+        "Longest session timeout a group member may ask for.",
+    ),
+    broker(
+        "group.min.session.timeout.ms",
+        "6000",
+        Int,
+        true,
+        "Shortest session timeout a group member may ask for.",
+    ),
+    allowed(
+        broker(
+            "log.cleanup.policy",
+            "delete",
+            List,
+            false,
+            "Default cleanup.policy of topics.",
+        ),
+        &["delete", "compact"],
+    ),
+    allowed(
+        broker(
+            "log.message.timestamp.type",
+            "CreateTime",
+            ConfigType::String,
+            false,
+            "Default message.timestamp.type of topics.",
+        ),
+        &["CreateTime", "LogAppendTime"],
+    ),
+    broker(
+        "log.retention.bytes",
+        "-1",
+        Long,
+        false,
+        "Default retention.bytes of topics.",
+    ),
+    broker(
+        "log.retention.hours",
+        "168",
+        Int,
+        true,
+        "Default retention of topics, in hours.",
+    ),
+    broker(
+        "log.segment.bytes",
+        "1073741824",
+        Int,
+        false,
+        "Default segment.bytes of topics.",
+    ),
+    broker(
         "message.max.bytes",
         "1048588",
-        ConfigType::Int,
-        &[],
+        Int,
+        false,
         "Default max.message.bytes of topics.",
     ),
-    def(
+    broker(
         "min.insync.replicas",
         "1",
-        ConfigType::Int,
-        &[],
+        Int,
+        false,
         "Default min.insync.replicas of topics.",
     ),
-    def(
+    broker(
+        "node.id",
+        "-1",
+        Int,
+        true,
+        "This node's id in the KRaft quorum and cluster.",
+    ),
+    broker(
         "num.partitions",
         "1",
-        ConfigType::Int,
-        &[],
-        "Default partition count of new topics.",
+        Int,
+        true,
+        "Partition count of topics created without one.",
     ),
-    def(
+    broker(
+        "offsets.retention.minutes",
+        "10080",
+        Int,
+        true,
+        "How long the committed offsets of an empty group are kept.",
+    ),
+    broker(
         "offsets.topic.replication.factor",
-        "1",
-        ConfigType::Int,
-        &[],
+        "3",
+        Short,
+        true,
         "Replication factor of the offsets topic.",
+    ),
+    broker(
+        "transaction.max.timeout.ms",
+        "900000",
+        Int,
+        true,
+        "Longest transaction timeout a producer may ask for.",
+    ),
+    broker(
+        "unclean.leader.election.enable",
+        "false",
+        Boolean,
+        false,
+        "Default unclean.leader.election.enable of topics.",
     ),
 ];
 
 /// The definition of a topic config, if it is known.
 pub fn topic_config(name: &str) -> Option<&'static ConfigDef> {
     TOPIC_CONFIGS.iter().find(|d| d.name == name)
+}
+
+/// The definition of a broker config, if it is known.
+pub fn broker_config(name: &str) -> Option<&'static ConfigDef> {
+    BROKER_CONFIGS.iter().find(|d| d.name == name)
 }
 
 /// The default value of topic config `def` in a cluster whose broker-wide `message.max.bytes`
@@ -368,16 +644,23 @@ pub fn topic_default(def: &ConfigDef, message_max_bytes: i32) -> String {
     }
 }
 
-/// The broker configs of broker `id`, with values following the cluster settings.
+/// The broker configs of broker `id` as the cluster's settings make them.
 pub fn broker_configs(config: &ClusterConfig, id: i32) -> BTreeMap<&'static str, String> {
     BROKER_CONFIGS
         .iter()
         .map(|d| {
             let value = match d.name {
                 "auto.create.topics.enable" => config.auto_create_topics.to_string(),
-                "broker.id" => id.to_string(),
+                "broker.id" | "node.id" => id.to_string(),
                 "message.max.bytes" => config.message_max_bytes.to_string(),
                 "num.partitions" => config.default_partitions.to_string(),
+                "group.initial.rebalance.delay.ms" => {
+                    config.group.initial_rebalance_delay_ms.to_string()
+                }
+                "group.min.session.timeout.ms" => config.group.min_session_timeout_ms.to_string(),
+                "group.max.session.timeout.ms" => config.group.max_session_timeout_ms.to_string(),
+                // One replica of everything: the bundled broker does not replicate.
+                "offsets.topic.replication.factor" => "1".to_string(),
                 _ => d.default.to_string(),
             };
             (d.name, value)
@@ -392,6 +675,7 @@ pub fn validate(def: &ConfigDef, value: &str) -> Result<(), String> {
             value.eq_ignore_ascii_case("true") || value.eq_ignore_ascii_case("false")
         }
         ConfigType::Int => value.trim().parse::<i32>().is_ok(),
+        ConfigType::Short => value.trim().parse::<i16>().is_ok(),
         ConfigType::Long => value.trim().parse::<i64>().is_ok(),
         ConfigType::Double => value.trim().parse::<f64>().is_ok(),
         ConfigType::String | ConfigType::List => true,
@@ -402,7 +686,16 @@ pub fn validate(def: &ConfigDef, value: &str) -> Result<(), String> {
             def.name, def.config_type
         ));
     }
-    if !def.allowed.is_empty() && !def.allowed.contains(&value) {
+    let items: Vec<&str> = if def.config_type == ConfigType::List {
+        value
+            .split(',')
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .collect()
+    } else {
+        vec![value]
+    };
+    if !def.allowed.is_empty() && !items.iter().all(|v| def.allowed.contains(v)) {
         return Err(format!(
             "Invalid value {value} for configuration {}: must be one of {:?}",
             def.name, def.allowed

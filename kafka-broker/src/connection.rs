@@ -174,7 +174,7 @@ async fn process(ctx: &Ctx, mut frame: Bytes) -> Outcome {
             // UNSUPPORTED_VERSION, then retries with a version we support.
             let body = ApiVersionsResponse {
                 error_code: ErrorCode::UnsupportedVersion.code(),
-                api_keys: api_versions::api_keys(),
+                api_keys: api_versions::api_versions_entry(),
                 ..Default::default()
             };
             return encode_response(api_key, 0, header.correlation_id, &body.into())

@@ -18,6 +18,7 @@
 //!   partition logs (each partition has a single replica, on its leader).
 #![deny(missing_docs)]
 
+mod authorized_operations;
 mod broker;
 mod cluster;
 pub mod config;

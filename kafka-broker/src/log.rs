@@ -304,7 +304,9 @@ impl PartitionLog {
             if let AppendDecision::Duplicate(dup) = state.producers.check(&producer)? {
                 return Ok(AppendInfo {
                     base_offset: dup.base_offset,
-                    log_append_time_ms: log_append_time.map_or(-1, |_| dup.append_time_ms),
+                    // Kafka answers a retry with the timestamp it remembered for the batch (its
+                    // max timestamp, or the append time), even on CreateTime topics.
+                    log_append_time_ms: dup.append_time_ms,
                     log_start_offset: state.log_start_offset,
                 });
             }
@@ -314,7 +316,6 @@ impl PartitionLog {
         set_base_offset(&mut batch, base_offset).map_err(|_| ErrorCode::CorruptMessage)?;
         set_partition_leader_epoch(&mut batch, state.leader_epoch)
             .map_err(|_| ErrorCode::CorruptMessage)?;
-        let now = crate::handlers::common::now_ms();
         let bytes = batch.freeze();
         state.size_bytes = state.size_bytes.saturating_add(bytes.len());
         state.batches.push_back(StoredBatch {
@@ -325,9 +326,11 @@ impl PartitionLog {
         });
         state.log_end_offset = base_offset + span;
         if producer.is_idempotent() {
-            state
-                .producers
-                .record(&producer, base_offset, log_append_time.unwrap_or(now));
+            state.producers.record(
+                &producer,
+                base_offset,
+                log_append_time.unwrap_or(header.max_timestamp),
+            );
         }
         apply_retention_bytes(&mut state, retention_bytes);
         let info = AppendInfo {

@@ -311,17 +311,18 @@ async fn describe_alter_and_incrementally_alter_configs() {
         .send(&describe(4, "0", Some(vec!["num.partitions".into()])), 4)
         .await;
     assert_eq!(value_of(&r, "num.partitions"), Some(("3".into(), 2)));
-    let meta = c
-        .send(
-            &MetadataRequest::default().with_topics(Some(vec![
-                metadata_request::MetadataRequestTopic {
-                    name: Some("auto3".into()),
-                    ..Default::default()
-                },
-            ])),
-            12,
-        )
-        .await;
+    let auto3 = MetadataRequest::default().with_topics(Some(vec![
+        metadata_request::MetadataRequestTopic {
+            name: Some("auto3".into()),
+            ..Default::default()
+        },
+    ]));
+    // As in Kafka 4, the request that auto-creates a topic reports it as not there yet...
+    let meta = c.send(&auto3, 12).await;
+    assert_eq!(meta.topics[0].error_code, 3);
+    // ... and the next one shows it, with the overridden partition count.
+    let meta = c.send(&auto3, 12).await;
+    assert_eq!(meta.topics[0].error_code, 0);
     assert_eq!(meta.topics[0].partitions.len(), 3);
     cluster.shutdown().await;
 }

@@ -9,8 +9,8 @@ use common::*;
 use kafka_broker::{Cluster, ClusterConfig};
 use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
 use kafka_protocol::messages::{
-    list_offsets_request, ApiVersionsRequest, ApiVersionsResponse, FetchResponse,
-    ListOffsetsRequest, MetadataRequest, ProduceResponse,
+    list_offsets_request, ApiVersionsResponse, FetchResponse, ListOffsetsRequest, MetadataRequest,
+    ProduceResponse,
 };
 use kafka_protocol::{ApiKey, ErrorCode, Message};
 
@@ -19,7 +19,7 @@ async fn api_versions_lists_the_implemented_apis() {
     let cluster = cluster(1).await;
     let mut c = Client::connect(addr(&cluster, 0)).await;
     for version in [0, 3, 4] {
-        let r = c.send(&ApiVersionsRequest::default(), version).await;
+        let r = c.send(&common::api_versions_request(), version).await;
         assert_eq!(r.error_code, 0);
         let produce = r
             .api_keys
@@ -116,6 +116,13 @@ async fn metadata_auto_creates_unless_disabled() {
             }]))
             .with_allow_auto_topic_creation(auto)
     };
+    // As Kafka 4 does, the request that creates the topic reports it as not there yet; the next
+    // one shows it.
+    let r = c.send(&ask("auto", true), 12).await;
+    assert_eq!(
+        r.topics[0].error_code,
+        ErrorCode::UnknownTopicOrPartition.code()
+    );
     let r = c.send(&ask("auto", true), 12).await;
     assert_eq!(r.topics[0].error_code, 0);
     assert_eq!(r.topics[0].partitions.len(), 4);
@@ -273,7 +280,7 @@ async fn produce_acks_zero_gets_no_response_but_appends() {
     let (_, frame) = c.frame(&produce_request("a0", 0, batch(&["v"], 0), 0), 9);
     c.send_frame(&frame).await;
     // The next response on the connection answers the next request, not the produce.
-    let r = c.send(&ApiVersionsRequest::default(), 3).await;
+    let r = c.send(&common::api_versions_request(), 3).await;
     assert_eq!(r.error_code, 0);
     assert_eq!(cluster.partition_offsets("a0", 0), Some((0, 1)));
     cluster.shutdown().await;

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use kafka_broker::{Fault, FaultAction};
-use kafka_protocol::messages::{ApiVersionsRequest, FetchResponse, MetadataRequest};
+use kafka_protocol::messages::{FetchResponse, MetadataRequest};
 use kafka_protocol::{ApiKey, ErrorCode};
 
 #[tokio::test]
@@ -29,7 +29,7 @@ async fn fail_next_requests_of_an_api_on_one_broker() {
     // The failed requests were not applied.
     assert_eq!(cluster.partition_offsets("f", 0), Some((0, 1)));
     // Other APIs are untouched.
-    let r = c.send(&ApiVersionsRequest::default(), 3).await;
+    let r = c.send(&common::api_versions_request(), 3).await;
     assert_eq!(r.error_code, 0);
     cluster.shutdown().await;
 }
@@ -161,7 +161,7 @@ async fn request_log_records_api_version_client_and_broker() {
     let cluster = cluster(2).await;
     let mut c = Client::connect(addr(&cluster, 1)).await;
     c.client_id = "log-test".into();
-    c.send(&ApiVersionsRequest::default(), 3).await;
+    c.send(&common::api_versions_request(), 3).await;
     c.send(&MetadataRequest::default().with_topics(None), 9)
         .await;
     let log = cluster.request_log();

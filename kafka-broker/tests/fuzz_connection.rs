@@ -51,7 +51,7 @@ fn seeds(c: &mut Client) -> Vec<Vec<u8>> {
         c.frame(&MetadataRequest::default().with_topics(None), 12)
             .1
             .to_vec(),
-        c.frame(&ApiVersionsRequest::default(), 3).1.to_vec(),
+        c.frame(&common::api_versions_request(), 3).1.to_vec(),
         c.frame(&create, 7).1.to_vec(),
         c.frame(&join, 5).1.to_vec(),
     ]
@@ -89,7 +89,7 @@ async fn random_and_mutated_frames_never_panic_or_hang() {
         drop(client);
     }
     // Still serving normally.
-    let r = c.send(&ApiVersionsRequest::default(), 3).await;
+    let r = c.send(&common::api_versions_request(), 3).await;
     assert_eq!(r.error_code, 0);
     cluster.shutdown().await;
 }

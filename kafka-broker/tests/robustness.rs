@@ -7,13 +7,13 @@ use std::time::{Duration, Instant};
 
 use bytes::{BufMut, BytesMut};
 use common::*;
-use kafka_protocol::messages::{ApiVersionsRequest, MetadataRequest, ProduceRequest};
+use kafka_protocol::messages::{MetadataRequest, ProduceRequest};
 use tokio::io::AsyncWriteExt;
 
 async fn still_serving(cluster: &kafka_broker::Cluster) {
     let mut c = Client::connect(addr(cluster, 0)).await;
     assert_eq!(
-        c.send(&ApiVersionsRequest::default(), 3).await.error_code,
+        c.send(&common::api_versions_request(), 3).await.error_code,
         0
     );
 }
@@ -65,7 +65,7 @@ async fn malformed_frames_close_only_their_connection() {
 
     assert_eq!(
         bystander
-            .send(&ApiVersionsRequest::default(), 3)
+            .send(&common::api_versions_request(), 3)
             .await
             .error_code,
         0

@@ -67,7 +67,7 @@ fn populated_requests(
         ),
         (
             ApiKey::ApiVersions,
-            framed(ApiVersionsRequest::default(), version),
+            framed(common::api_versions_request(), version),
         ),
         (
             ApiKey::CreateTopics,
@@ -428,7 +428,7 @@ fn populated_requests(
 async fn every_version_is_answered(cluster: &Cluster) -> usize {
     let topic_id = cluster.topic_id("t").unwrap();
     let mut c = Client::connect(addr(cluster, 0)).await;
-    let advertised = c.send(&ApiVersionsRequest::default(), 3).await.api_keys;
+    let advertised = c.send(&common::api_versions_request(), 3).await.api_keys;
     let mut answered = 0;
     for range in advertised {
         let key = ApiKey::from_i16(range.api_key).unwrap();

@@ -1,6 +1,5 @@
 //! DescribeGroups, ListGroups and DeleteGroups.
 
-use bytes::Bytes;
 use kafka_protocol::messages::delete_groups_response::DeletableGroupResult;
 use kafka_protocol::messages::describe_groups_response::{DescribedGroup, DescribedGroupMember};
 use kafka_protocol::messages::list_groups_response::ListedGroup;
@@ -17,25 +16,16 @@ use super::types::GroupState;
 /// `GroupType` of every group here (ListGroups v5, KIP-848 distinguishes "consumer" groups).
 const CLASSIC_GROUP_TYPE: &str = "classic";
 
-/// The operations a group supports, as the `AuthorizedOperations` bit set (bit n = ACL
-/// operation code n): READ (3), DELETE (6) and DESCRIBE (8). There is no authorizer, so all are
-/// allowed.
-const GROUP_AUTHORIZED_OPERATIONS: i32 = (1 << 3) | (1 << 6) | (1 << 8);
-
-/// "Not requested" marker for `AuthorizedOperations`.
-const OPERATIONS_NOT_REQUESTED: i32 = i32::MIN;
-
 /// DescribeGroups.
 pub(super) fn describe(
     inner: &mut Inner,
     req: DescribeGroupsRequest,
     version: i16,
 ) -> DescribeGroupsResponse {
-    let operations = if version >= 3 && req.include_authorized_operations {
-        GROUP_AUTHORIZED_OPERATIONS
-    } else {
-        OPERATIONS_NOT_REQUESTED
-    };
+    let operations = crate::authorized_operations::when(
+        version >= 3 && req.include_authorized_operations,
+        crate::authorized_operations::GROUP,
+    );
     let groups = req
         .groups
         .into_iter()
@@ -74,8 +64,9 @@ pub(super) fn describe(
     }
 }
 
-/// A group's description: member metadata and assignments only while Stable (Kafka shows them
-/// only for a settled generation).
+/// A group's description: member metadata only while Stable (the protocol is settled only then),
+/// and each member's latest assignment in every state, as Kafka shows them: during a rebalance
+/// that started from Stable the members still hold the previous generation's assignment.
 fn describe_group(g: &ClassicGroup) -> DescribedGroup {
     let stable = g.state() == GroupState::Stable;
     let protocol = if stable { g.protocol_name() } else { None };
@@ -95,11 +86,7 @@ fn describe_group(g: &ClassicGroup) -> DescribedGroup {
                 member_metadata: protocol
                     .and_then(|p| m.metadata(p).cloned())
                     .unwrap_or_default(),
-                member_assignment: if stable {
-                    m.assignment.clone()
-                } else {
-                    Bytes::new()
-                },
+                member_assignment: m.assignment.clone(),
                 ..Default::default()
             })
             .collect(),

@@ -44,7 +44,7 @@ pub(crate) fn handle_alter(
                 r.resource_type,
                 &r.resource_name,
                 request.validate_only,
-                |_| {
+                |_, _| {
                     let mut next = BTreeMap::new();
                     for c in &r.configs {
                         let value = c.value.clone().ok_or((
@@ -87,10 +87,17 @@ pub(crate) fn handle_incremental(
                 r.resource_type,
                 &r.resource_name,
                 request.validate_only,
-                |current| {
+                |current, default_of| {
                     let mut next = current.clone();
                     for c in &r.configs {
-                        apply_op(&mut next, &c.name, c.config_operation, c.value.as_deref())?;
+                        let base = default_of(&c.name);
+                        apply_op(
+                            &mut next,
+                            &c.name,
+                            c.config_operation,
+                            c.value.as_deref(),
+                            base,
+                        )?;
                     }
                     Ok(next)
                 },
@@ -119,11 +126,16 @@ fn split(outcome: Outcome) -> (i16, Option<String>) {
     }
 }
 
+/// Applies one IncrementalAlterConfigs operation. APPEND and SUBTRACT start from the config's
+/// current value, which is its default (`default`) when it has no override: appending
+/// `compact` to a topic whose `cleanup.policy` is the default `delete` gives `delete,compact`,
+/// as in Kafka.
 fn apply_op(
     configs: &mut BTreeMap<String, String>,
     name: &str,
     op: i8,
     value: Option<&str>,
+    default: Option<String>,
 ) -> Outcome {
     let need_value = || {
         value.ok_or((
@@ -147,6 +159,8 @@ fn apply_op(
             }
             let mut items: Vec<String> = configs
                 .get(name)
+                .cloned()
+                .or(default)
                 .map(|v| {
                     v.split(',')
                         .map(|s| s.trim().to_string())
@@ -192,6 +206,7 @@ fn update(
     validate_only: bool,
     next: impl FnOnce(
         &BTreeMap<String, String>,
+        &dyn Fn(&str) -> Option<String>,
     ) -> Result<BTreeMap<String, String>, (ErrorCode, String)>,
 ) -> Outcome {
     let state = &ctx.state;
@@ -202,7 +217,12 @@ fn update(
                 ErrorCode::UnknownTopicOrPartition,
                 format!("Topic '{name}' does not exist."),
             ))?;
-            let proposed = next(&topic.configs)?;
+            let message_max_bytes = state.settings().message_max_bytes;
+            let default_of = |n: &str| {
+                crate::config::topic_config(n)
+                    .map(|d| crate::config::topic_default(d, message_max_bytes))
+            };
+            let proposed = next(&topic.configs, &default_of)?;
             let valid =
                 validate_configs(proposed.iter().map(|(k, v)| (k.as_str(), Some(v.as_str()))))?;
             if !validate_only {
@@ -211,9 +231,11 @@ fn update(
             Ok(())
         }
         RESOURCE_BROKER => {
-            broker_resource(state, name)?;
+            let broker_id = broker_resource(state, name)?;
             let current = state.settings().overrides;
-            let proposed = next(&current)?;
+            let base = crate::config::broker_configs(&state.config, broker_id);
+            let default_of = |n: &str| base.get(n).cloned();
+            let proposed = next(&current, &default_of)?;
             validate_broker_configs(&proposed)?;
             if !validate_only {
                 apply_broker_overrides(state, proposed);

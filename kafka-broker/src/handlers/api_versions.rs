@@ -8,6 +8,8 @@ use kafka_protocol::messages::api_versions_response::ApiVersion;
 use kafka_protocol::messages::{ApiVersionsRequest, ApiVersionsResponse};
 use kafka_protocol::{ApiKey, ErrorCode, VersionRange};
 
+use crate::connection::Ctx;
+
 /// The implemented APIs with the lowest version served. The highest is the highest stable version
 /// `kafka-protocol` can encode.
 ///
@@ -68,9 +70,63 @@ pub(crate) fn api_keys() -> Vec<ApiVersion> {
     keys
 }
 
+/// The ApiVersions entry alone: what a broker lists in the v0 body it sends a client that asked
+/// for a version above its maximum (KIP-511), as Kafka does, so the client learns which version
+/// of ApiVersions to retry with.
+pub(crate) fn api_versions_entry() -> Vec<ApiVersion> {
+    api_keys()
+        .into_iter()
+        .filter(|k| k.api_key == ApiKey::ApiVersions.key())
+        .collect()
+}
+
+/// KIP-511's rule for the client software name and version of ApiVersions v3+: letters and
+/// digits, with dots and dashes inside: `[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?`.
+fn valid_software_field(s: &str) -> bool {
+    let alnum = |c: u8| c.is_ascii_alphanumeric();
+    let bytes = s.as_bytes();
+    match (bytes.first(), bytes.last()) {
+        (Some(first), Some(last)) => {
+            alnum(*first)
+                && alnum(*last)
+                && bytes.iter().all(|c| alnum(*c) || *c == b'-' || *c == b'.')
+        }
+        _ => false,
+    }
+}
+
 /// Answers ApiVersions. Features (KIP-584) are reported empty: no feature flags are finalized, so
 /// clients fall back to behaviour that needs none.
-pub(crate) fn handle(_request: &ApiVersionsRequest, _version: i16) -> ApiVersionsResponse {
+///
+/// From v3 on, a client software name or version that breaks KIP-511's pattern gets
+/// INVALID_REQUEST and no API list, as from Kafka.
+///
+/// From v5 (KIP-1242) a client may name the cluster and node it believes it is talking to; when
+/// either is wrong (its metadata is stale, the address now belongs to another broker) the answer
+/// is REBOOTSTRAP_REQUIRED.
+pub(crate) fn handle(ctx: &Ctx, request: &ApiVersionsRequest, version: i16) -> ApiVersionsResponse {
+    let wrong_cluster = request
+        .cluster_id
+        .as_deref()
+        .is_some_and(|id| id != ctx.state.config.cluster_id);
+    let wrong_node = request.node_id != -1 && request.node_id != ctx.broker_id;
+    if version >= 5 && (wrong_cluster || wrong_node) {
+        return ApiVersionsResponse {
+            error_code: ErrorCode::RebootstrapRequired.code(),
+            finalized_features_epoch: -1,
+            ..Default::default()
+        };
+    }
+    if version >= 3
+        && !(valid_software_field(&request.client_software_name)
+            && valid_software_field(&request.client_software_version))
+    {
+        return ApiVersionsResponse {
+            error_code: ErrorCode::InvalidRequest.code(),
+            finalized_features_epoch: -1,
+            ..Default::default()
+        };
+    }
     ApiVersionsResponse {
         error_code: ErrorCode::None.code(),
         api_keys: api_keys(),
@@ -79,5 +135,20 @@ pub(crate) fn handle(_request: &ApiVersionsRequest, _version: i16) -> ApiVersion
         finalized_features_epoch: -1,
         finalized_features: Vec::new(),
         ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_software_field;
+
+    #[test]
+    fn software_names_follow_kip_511() {
+        for ok in ["librdkafka", "apache-kafka-java", "2.16.1", "a", "x.y-z9"] {
+            assert!(valid_software_field(ok), "{ok}");
+        }
+        for bad in ["", "-lead", "trail.", "not valid!", "under_score"] {
+            assert!(!valid_software_field(bad), "{bad}");
+        }
     }
 }

@@ -18,8 +18,15 @@ pub(crate) const RESOURCE_BROKER: i8 = 4;
 pub(crate) const SOURCE_TOPIC: i8 = 1;
 /// A dynamic broker config.
 pub(crate) const SOURCE_DYNAMIC_BROKER: i8 = 2;
+/// A dynamic cluster-wide default.
+pub(crate) const SOURCE_DYNAMIC_DEFAULT_BROKER: i8 = 3;
+/// A broker's static config (`server.properties`).
+pub(crate) const SOURCE_STATIC_BROKER: i8 = 4;
 /// A default value.
 pub(crate) const SOURCE_DEFAULT: i8 = 5;
+
+/// One synonym: a config name, its value at that level, and the level.
+pub(crate) type Synonym = (String, Option<String>, i8);
 
 /// One config as described to clients.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,13 +37,61 @@ pub(crate) struct ConfigEntry {
     pub config_type: i8,
     pub read_only: bool,
     pub doc: &'static str,
+    /// Where the value could come from, highest precedence first (KIP-226): the topic
+    /// override, then the broker config that supplies the topic's default, at each level it is
+    /// set.
+    pub synonyms: Vec<Synonym>,
 }
 
 fn wanted(name: &str, keys: Option<&[String]>) -> bool {
     keys.is_none_or(|keys| keys.iter().any(|k| k == name))
 }
 
-fn entry(def: &ConfigDef, value: String, source: i8, read_only: bool) -> ConfigEntry {
+/// The levels at which broker config `name` is set on broker `broker_id`, highest first: a
+/// dynamic override, the cluster-wide dynamic default (Kafka 4 stores `min.insync.replicas` as
+/// one when a cluster is formatted), the static value (reported when the bundled broker's
+/// setting differs from Kafka's default, as a `server.properties` line would make it), and
+/// Kafka's default.
+fn broker_levels(state: &ClusterState, broker_id: i32, name: &str) -> Vec<Synonym> {
+    let Some(def) = config::broker_config(name) else {
+        return Vec::new();
+    };
+    let settings = state.settings();
+    let mut levels = Vec::new();
+    if let Some(v) = settings.overrides.get(name) {
+        levels.push((name.to_string(), Some(v.clone()), SOURCE_DYNAMIC_BROKER));
+    }
+    if name == "min.insync.replicas" {
+        levels.push((
+            name.to_string(),
+            Some(def.default.to_string()),
+            SOURCE_DYNAMIC_DEFAULT_BROKER,
+        ));
+    }
+    let value = broker_configs(&state.config, broker_id)
+        .get(name)
+        .cloned()
+        .unwrap_or_else(|| def.default.to_string());
+    // Ids are always configured: Kafka reports them as static.
+    if value != def.default || matches!(name, "broker.id" | "node.id") {
+        levels.push((name.to_string(), Some(value), SOURCE_STATIC_BROKER));
+    }
+    // `node.id` has no default: a KRaft node cannot start without one.
+    if name != "node.id" {
+        levels.push((
+            name.to_string(),
+            Some(def.default.to_string()),
+            SOURCE_DEFAULT,
+        ));
+    }
+    levels
+}
+
+fn entry(def: &ConfigDef, synonyms: Vec<Synonym>, read_only: bool) -> ConfigEntry {
+    let (value, source) = synonyms
+        .first()
+        .map(|(_, v, s)| (v.clone().unwrap_or_default(), *s))
+        .unwrap_or_else(|| (def.default.to_string(), SOURCE_DEFAULT));
     ConfigEntry {
         name: def.name.to_string(),
         value,
@@ -44,54 +99,57 @@ fn entry(def: &ConfigDef, value: String, source: i8, read_only: bool) -> ConfigE
         config_type: def.config_type as i8,
         read_only,
         doc: def.doc,
+        synonyms,
     }
 }
 
-/// A topic's configs (overrides and defaults), optionally only `keys`.
+/// A topic's configs (overrides and defaults), optionally only `keys`, with their synonyms.
 pub(crate) fn describe_topic_configs(
+    state: &ClusterState,
     topic: &Topic,
-    message_max_bytes: i32,
     keys: Option<&[String]>,
 ) -> Vec<ConfigEntry> {
+    let broker_id = state.live_brokers().first().map_or(0, |b| b.id);
     TOPIC_CONFIGS
         .iter()
         .filter(|d| wanted(d.name, keys))
-        .map(|d| match topic.configs.get(d.name) {
-            Some(v) => entry(d, v.clone(), SOURCE_TOPIC, false),
-            None => entry(
-                d,
-                config::topic_default(d, message_max_bytes),
-                SOURCE_DEFAULT,
-                false,
-            ),
+        .map(|d| {
+            let mut synonyms: Vec<Synonym> = Vec::new();
+            if let Some(v) = topic.configs.get(d.name) {
+                synonyms.push((d.name.to_string(), Some(v.clone()), SOURCE_TOPIC));
+            }
+            if let Some(broker_name) = d.synonym {
+                let levels = broker_levels(state, broker_id, broker_name);
+                if levels.is_empty() {
+                    // A broker config without a table entry: only its default is known.
+                    synonyms.push((
+                        broker_name.to_string(),
+                        Some(d.default.to_string()),
+                        SOURCE_DEFAULT,
+                    ));
+                } else {
+                    synonyms.extend(levels);
+                }
+            }
+            let mut e = entry(d, synonyms, false);
+            if e.synonyms.is_empty() {
+                e.value = config::topic_default(d, state.settings().message_max_bytes);
+            }
+            e
         })
         .collect()
 }
 
-/// A broker's configs, optionally only `keys`.
+/// A broker's configs, optionally only `keys`, with their synonyms.
 pub(crate) fn describe_broker_configs(
     state: &ClusterState,
     broker_id: i32,
     keys: Option<&[String]>,
 ) -> Vec<ConfigEntry> {
-    let settings = state.settings();
-    let base = broker_configs(&state.config, broker_id);
     BROKER_CONFIGS
         .iter()
         .filter(|d| wanted(d.name, keys))
-        .map(|d| {
-            let read_only = d.name == "broker.id";
-            match settings.overrides.get(d.name) {
-                Some(v) => entry(d, v.clone(), SOURCE_DYNAMIC_BROKER, read_only),
-                None => {
-                    let value = base
-                        .get(d.name)
-                        .cloned()
-                        .unwrap_or_else(|| d.default.to_string());
-                    entry(d, value, SOURCE_DEFAULT, read_only)
-                }
-            }
-        })
+        .map(|d| entry(d, broker_levels(state, broker_id, d.name), d.read_only))
         .collect()
 }
 

@@ -28,6 +28,10 @@ pub(crate) fn handle(
             let outcome = grow(ctx, &t.name, t.count, &explicit, request.validate_only);
             let (code, message) = match outcome {
                 Ok(()) => (ErrorCode::None, None),
+                // Kafka names no reason for an unknown topic: the code says it all.
+                Err((ErrorCode::UnknownTopicOrPartition, _)) => {
+                    (ErrorCode::UnknownTopicOrPartition, None)
+                }
                 Err((code, message)) => (code, Some(message)),
             };
             CreatePartitionsTopicResult {

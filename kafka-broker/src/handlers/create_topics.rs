@@ -24,18 +24,19 @@ pub(crate) fn handle(
     for t in &request.topics {
         *seen.entry(t.name.as_str()).or_default() += 1;
     }
+    // A name given twice is refused, and answered once (results are keyed by name, as Kafka's
+    // response is), whichever entry came first.
+    let mut answered = std::collections::HashSet::new();
     let topics = request
         .topics
         .iter()
+        .filter(|t| answered.insert(t.name.as_str()))
         .map(|t| {
             if seen.get(t.name.as_str()).copied().unwrap_or(0) > 1 {
                 return failure(
                     &t.name,
                     ErrorCode::InvalidRequest,
-                    format!(
-                        "Create topics request contains multiple entries for the topic {}.",
-                        t.name
-                    ),
+                    format!("topic {} appears more than once in the request", t.name),
                 );
             }
             match create_one(ctx, t, request.validate_only) {
@@ -97,8 +98,7 @@ fn create_one(
         configs,
     };
     let topic = ctx.state.create_topic(new, validate_only)?;
-    let settings = ctx.state.settings();
-    let configs = describe_topic_configs(&topic, settings.message_max_bytes, None)
+    let configs = describe_topic_configs(&ctx.state, &topic, None)
         .into_iter()
         .map(|c: ConfigEntry| CreatableTopicConfigs {
             name: c.name,
@@ -132,7 +132,9 @@ fn failure(name: &str, code: ErrorCode, message: String) -> CreatableTopicResult
         error_message: Some(message),
         num_partitions: -1,
         replication_factor: -1,
-        configs: None,
+        // Kafka answers a failed topic with an empty config list (null is for versions that
+        // lack the field).
+        configs: Some(Vec::new()),
         ..Default::default()
     }
 }

@@ -4,9 +4,10 @@ use kafka_protocol::messages::describe_cluster_response::DescribeClusterBroker;
 use kafka_protocol::messages::{DescribeClusterRequest, DescribeClusterResponse};
 use kafka_protocol::ErrorCode;
 
+use crate::authorized_operations::{when, CLUSTER, NOT_REQUESTED};
 use crate::connection::Ctx;
 
-/// `endpoint_type` 1: brokers. Type 2 (controllers, KIP-919) is not served: there are none.
+/// `endpoint_type` 1: brokers. Type 2 (controllers, KIP-919) is served only by controllers.
 const ENDPOINT_BROKERS: i8 = 1;
 
 pub(crate) fn handle(
@@ -15,11 +16,15 @@ pub(crate) fn handle(
     _version: i16,
 ) -> DescribeClusterResponse {
     if request.endpoint_type != ENDPOINT_BROKERS {
+        // A broker asked for controller endpoints answers as Kafka's brokers do: the request
+        // belongs on a controller listener.
         return DescribeClusterResponse {
-            error_code: ErrorCode::UnsupportedEndpointType.code(),
-            error_message: Some("Only broker endpoints are served.".into()),
-            endpoint_type: request.endpoint_type,
-            cluster_authorized_operations: i32::MIN,
+            error_code: ErrorCode::MismatchedEndpointType.code(),
+            error_message: Some(
+                "controller endpoints are described by controllers; this is a broker".into(),
+            ),
+            endpoint_type: ENDPOINT_BROKERS,
+            cluster_authorized_operations: NOT_REQUESTED,
             ..Default::default()
         };
     }
@@ -44,7 +49,7 @@ pub(crate) fn handle(
         cluster_id: ctx.state.config.cluster_id.clone(),
         controller_id: ctx.state.controller_id(),
         brokers,
-        cluster_authorized_operations: i32::MIN,
+        cluster_authorized_operations: when(request.include_cluster_authorized_operations, CLUSTER),
         ..Default::default()
     }
 }

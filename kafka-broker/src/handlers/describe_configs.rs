@@ -27,14 +27,11 @@ pub(crate) fn handle(
             let keys = r.configuration_keys.as_deref().filter(|k| !k.is_empty());
             let entries: Result<Vec<ConfigEntry>, (ErrorCode, String)> = match r.resource_type {
                 RESOURCE_TOPIC => {
-                    let settings = state.settings();
-                    lock(&state.topics)
-                        .get(&r.resource_name)
-                        .map(|t| describe_topic_configs(t, settings.message_max_bytes, keys))
-                        .ok_or((
-                            ErrorCode::UnknownTopicOrPartition,
-                            format!("Topic '{}' does not exist.", r.resource_name),
-                        ))
+                    let topic = lock(&state.topics).get(&r.resource_name).cloned();
+                    topic
+                        .map(|t| describe_topic_configs(state, &t, keys))
+                        // Kafka names no reason beyond the code here (an empty message).
+                        .ok_or((ErrorCode::UnknownTopicOrPartition, String::new()))
                 }
                 RESOURCE_BROKER => broker_resource(state, &r.resource_name)
                     .map(|id| describe_broker_configs(state, id, keys)),
@@ -46,7 +43,8 @@ pub(crate) fn handle(
             match entries {
                 Ok(entries) => DescribeConfigsResult {
                     error_code: ErrorCode::None.code(),
-                    error_message: None,
+                    // Kafka sends an empty message, not null, with success.
+                    error_message: Some(String::new()),
                     resource_type: r.resource_type,
                     resource_name: r.resource_name.clone(),
                     configs: entries
@@ -78,12 +76,15 @@ fn to_wire(
     request: &DescribeConfigsRequest,
 ) -> DescribeConfigsResourceResult {
     let synonyms = if version >= 1 && request.include_synonyms {
-        vec![DescribeConfigsSynonym {
-            name: e.name.clone(),
-            value: Some(e.value.clone()),
-            source: e.source,
-            ..Default::default()
-        }]
+        e.synonyms
+            .iter()
+            .map(|(name, value, source)| DescribeConfigsSynonym {
+                name: name.clone(),
+                value: value.clone(),
+                source: *source,
+                ..Default::default()
+            })
+            .collect()
     } else {
         Vec::new()
     };

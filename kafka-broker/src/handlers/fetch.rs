@@ -132,6 +132,7 @@ fn read_all(ctx: &Ctx, request: &FetchRequest, version: i16) -> (FetchResponse, 
                 .partitions
                 .iter()
                 .map(|p| {
+                    let read_committed = request.isolation_level == 1;
                     let Some(topic) = &topic else {
                         has_error = true;
                         let code = if version >= 13 {
@@ -139,7 +140,7 @@ fn read_all(ctx: &Ctx, request: &FetchRequest, version: i16) -> (FetchResponse, 
                         } else {
                             ErrorCode::UnknownTopicOrPartition
                         };
-                        return error_partition(p.partition, code);
+                        return error_partition(p.partition, code, read_committed);
                     };
                     let read = led_partition(ctx, topic, p.partition).and_then(|log| {
                         check_leader_epoch(p.current_leader_epoch, log.leader().1)?;
@@ -159,7 +160,9 @@ fn read_all(ctx: &Ctx, request: &FetchRequest, version: i16) -> (FetchResponse, 
                                 high_watermark: read.offsets.high_watermark,
                                 last_stable_offset: read.offsets.high_watermark,
                                 log_start_offset: read.offsets.log_start_offset,
-                                aborted_transactions: None,
+                                // Kafka sends an (empty, until transactions exist) list to
+                                // read_committed consumers and null to the others.
+                                aborted_transactions: (request.isolation_level == 1).then(Vec::new),
                                 preferred_read_replica: -1,
                                 records: Some(read.records),
                                 ..Default::default()
@@ -167,7 +170,7 @@ fn read_all(ctx: &Ctx, request: &FetchRequest, version: i16) -> (FetchResponse, 
                         }
                         Err(code) => {
                             has_error = true;
-                            let mut data = error_partition(p.partition, code);
+                            let mut data = error_partition(p.partition, code, read_committed);
                             if version >= 12
                                 && matches!(
                                     code,
@@ -223,14 +226,21 @@ fn read_all(ctx: &Ctx, request: &FetchRequest, version: i16) -> (FetchResponse, 
     (response, total, has_error)
 }
 
-fn error_partition(partition: i32, code: ErrorCode) -> PartitionData {
+fn error_partition(partition: i32, code: ErrorCode, read_committed: bool) -> PartitionData {
+    // Kafka answers a partition it does not know with an empty aborted-transactions list; a
+    // partition it knows (out of range, a fenced epoch) as a read would: empty for
+    // read_committed, null otherwise.
+    let unknown = matches!(
+        code,
+        ErrorCode::UnknownTopicOrPartition | ErrorCode::UnknownTopicId
+    );
     PartitionData {
         partition_index: partition,
         error_code: code.code(),
         high_watermark: -1,
         last_stable_offset: -1,
         log_start_offset: -1,
-        aborted_transactions: None,
+        aborted_transactions: (unknown || read_committed).then(Vec::new),
         preferred_read_replica: -1,
         records: Some(Bytes::new()),
         ..Default::default()

@@ -29,7 +29,13 @@ pub(crate) fn handle(
                     host,
                     port,
                     error_code: code.code(),
-                    error_message: code.is_error().then(|| code.description().to_string()),
+                    // Kafka leaves the per-key message empty, even for errors of the key's
+                    // coordinator, and explains only a request it cannot serve at all.
+                    error_message: Some(if code == ErrorCode::InvalidRequest {
+                        code.description().to_string()
+                    } else {
+                        String::new()
+                    }),
                     ..Default::default()
                 }
             })
@@ -44,7 +50,12 @@ pub(crate) fn handle(
     FindCoordinatorResponse {
         throttle_time_ms: 0,
         error_code: code.code(),
-        error_message: code.is_error().then(|| code.description().to_string()),
+        // Kafka sends the error's name for success ("NONE") and its description otherwise.
+        error_message: Some(if code.is_error() {
+            code.description().to_string()
+        } else {
+            code.name().to_string()
+        }),
         node_id,
         host,
         port,
@@ -54,9 +65,6 @@ pub(crate) fn handle(
 
 fn lookup(ctx: &Ctx, key_type: i8, key: &str) -> (ErrorCode, Option<(i32, String, i32)>) {
     if key_type != KEY_GROUP && key_type != KEY_TRANSACTION {
-        return (ErrorCode::InvalidRequest, None);
-    }
-    if key.is_empty() && key_type == KEY_GROUP {
         return (ErrorCode::InvalidRequest, None);
     }
     match ctx.state.coordinator_for(key) {

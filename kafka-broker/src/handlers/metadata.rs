@@ -6,12 +6,10 @@ use kafka_protocol::messages::metadata_response::{
 use kafka_protocol::messages::{MetadataRequest, MetadataResponse};
 use kafka_protocol::ErrorCode;
 
+use crate::authorized_operations::{self, NOT_REQUESTED};
 use crate::connection::Ctx;
 use crate::state::{lock, ClusterState, NewTopic};
 use crate::topics::{validate_topic_name, Topic};
-
-/// Kafka's value for "authorized operations were not requested".
-const AUTHORIZED_OPERATIONS_OMITTED: i32 = i32::MIN;
 
 pub(crate) fn handle(ctx: &Ctx, request: &MetadataRequest, version: i16) -> MetadataResponse {
     let state = &ctx.state;
@@ -34,7 +32,11 @@ pub(crate) fn handle(ctx: &Ctx, request: &MetadataRequest, version: i16) -> Meta
     };
     // Before v4 there is no flag and the broker's setting alone decides.
     let allow_auto_create = version < 4 || request.allow_auto_topic_creation;
-    let topics = match requested {
+    let topic_ops = authorized_operations::when(
+        request.include_topic_authorized_operations,
+        authorized_operations::TOPIC,
+    );
+    let topics: Vec<MetadataResponseTopic> = match requested {
         None => lock(&state.topics)
             .iter()
             .map(|t| topic_metadata(state, t))
@@ -51,7 +53,7 @@ pub(crate) fn handle(ctx: &Ctx, request: &MetadataRequest, version: i16) -> Meta
                             error_code: ErrorCode::UnknownTopicId.code(),
                             name: None,
                             topic_id: t.topic_id,
-                            topic_authorized_operations: AUTHORIZED_OPERATIONS_OMITTED,
+                            topic_authorized_operations: NOT_REQUESTED,
                             ..Default::default()
                         },
                     }
@@ -59,23 +61,39 @@ pub(crate) fn handle(ctx: &Ctx, request: &MetadataRequest, version: i16) -> Meta
             })
             .collect(),
     };
+    let topics = topics
+        .into_iter()
+        .map(|mut t| {
+            if t.error_code == ErrorCode::None.code() {
+                t.topic_authorized_operations = topic_ops;
+            }
+            t
+        })
+        .collect();
     MetadataResponse {
         throttle_time_ms: 0,
         brokers,
         cluster_id: Some(state.config.cluster_id.clone()),
         controller_id: state.controller_id(),
         topics,
-        cluster_authorized_operations: AUTHORIZED_OPERATIONS_OMITTED,
+        cluster_authorized_operations: authorized_operations::when(
+            (8..=10).contains(&version) && request.include_cluster_authorized_operations,
+            authorized_operations::CLUSTER,
+        ),
         ..Default::default()
     }
 }
 
 /// A topic requested by name, auto-created if allowed (`auto.create.topics.enable`).
+///
+/// The request that creates a topic answers UNKNOWN_TOPIC_OR_PARTITION for it, as Kafka 4 does:
+/// Kafka creates the topic through its controller and reports it once its metadata has
+/// propagated, so clients retry Metadata; answering the same here keeps their code paths alike.
 fn by_name(state: &ClusterState, name: &str, allow_auto_create: bool) -> MetadataResponseTopic {
     let error = |code: ErrorCode| MetadataResponseTopic {
         error_code: code.code(),
         name: Some(name.to_string()),
-        topic_authorized_operations: AUTHORIZED_OPERATIONS_OMITTED,
+        topic_authorized_operations: NOT_REQUESTED,
         ..Default::default()
     };
     if let Some(topic) = lock(&state.topics).get(name) {
@@ -95,7 +113,7 @@ fn by_name(state: &ClusterState, name: &str, allow_auto_create: bool) -> Metadat
         configs: Default::default(),
     };
     match state.create_topic(new, false) {
-        Ok(topic) => topic_metadata(state, &topic),
+        Ok(_) => error(ErrorCode::UnknownTopicOrPartition),
         // Lost a race with another creator: report what exists now.
         Err((ErrorCode::TopicAlreadyExists, _)) => match lock(&state.topics).get(name) {
             Some(topic) => topic_metadata(state, topic),
@@ -137,7 +155,7 @@ fn topic_metadata(state: &ClusterState, topic: &Topic) -> MetadataResponseTopic 
         topic_id: topic.id,
         is_internal: false,
         partitions,
-        topic_authorized_operations: AUTHORIZED_OPERATIONS_OMITTED,
+        topic_authorized_operations: NOT_REQUESTED,
         ..Default::default()
     }
 }

@@ -48,7 +48,7 @@ pub(crate) async fn dispatch(
     version: i16,
 ) -> Reply {
     match body {
-        RequestBody::ApiVersions(r) => api_versions::handle(&r, version).into(),
+        RequestBody::ApiVersions(r) => api_versions::handle(ctx, &r, version).into(),
         RequestBody::Metadata(r) => metadata::handle(ctx, &r, version).into(),
         RequestBody::Produce(r) => match produce::handle(ctx, &r, version) {
             Some(response) => response.into(),

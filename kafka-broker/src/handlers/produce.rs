@@ -61,10 +61,10 @@ pub(crate) fn handle(ctx: &Ctx, request: &ProduceRequest, version: i16) -> Optio
                 .iter()
                 .map(|p| {
                     let result = if !acks_valid {
-                        Err(ErrorCode::InvalidRequiredAcks)
+                        Err(ErrorCode::InvalidRequiredAcks.into())
                     } else {
                         match &topic {
-                            None => Err(unknown),
+                            None => Err(unknown.into()),
                             Some(topic) => produce_partition(ctx, topic, p, &settings),
                         }
                     };
@@ -109,7 +109,7 @@ fn partition_response(
     ctx: &Ctx,
     topic: Option<&Topic>,
     index: i32,
-    result: Result<crate::log::AppendInfo, ErrorCode>,
+    result: Result<crate::log::AppendInfo, Refusal>,
     version: i16,
     leaders: &mut BTreeSet<i32>,
 ) -> PartitionProduceResponse {
@@ -122,13 +122,16 @@ fn partition_response(
             log_start_offset: info.log_start_offset,
             ..Default::default()
         },
-        Err(code) => {
+        Err(Refusal {
+            code,
+            log_start_offset,
+        }) => {
             let mut response = PartitionProduceResponse {
                 index,
                 error_code: code.code(),
                 base_offset: -1,
                 log_append_time_ms: -1,
-                log_start_offset: -1,
+                log_start_offset,
                 ..Default::default()
             };
             if code == ErrorCode::NotLeaderOrFollower && version >= 10 {
@@ -149,22 +152,54 @@ fn partition_response(
     }
 }
 
+/// Why a partition's records were refused, and whether Kafka reports the partition's log start
+/// offset with the error. It does once the batch reached the log (validation of its contents,
+/// sequence and epoch checks), and not for refusals before that (an unknown partition, a
+/// malformed or oversized request, a failed CRC), which answer `-1`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Refusal {
+    pub code: ErrorCode,
+    pub log_start_offset: i64,
+}
+
+impl From<ErrorCode> for Refusal {
+    fn from(code: ErrorCode) -> Self {
+        Refusal {
+            code,
+            log_start_offset: -1,
+        }
+    }
+}
+
 fn produce_partition(
     ctx: &Ctx,
     topic: &Topic,
     data: &PartitionProduceData,
     settings: &Settings,
-) -> Result<crate::log::AppendInfo, ErrorCode> {
+) -> Result<crate::log::AppendInfo, Refusal> {
     let log = led_partition(ctx, topic, data.index)?;
     let records = data.records.clone().ok_or(ErrorCode::InvalidRecord)?;
+    // Kafka checks the request's shape first (ProduceRequest.validateRecords): exactly one
+    // complete batch, of magic 2. A truncated batch counts as none.
+    check_single_v2_batch(&records)?;
     let max_message_bytes = topic
         .config("max.message.bytes", settings.message_max_bytes)
         .and_then(|v| v.parse::<usize>().ok())
         .unwrap_or(usize::MAX);
     if records.len() > max_message_bytes {
-        return Err(ErrorCode::MessageTooLarge);
+        return Err(ErrorCode::MessageTooLarge.into());
     }
-    let (header, mut batch) = validate_batch(records, max_message_bytes)?;
+    let decoded = decode_batch(&records, max_message_bytes)?;
+    let header = *decoded.header();
+    let at_log = |code: ErrorCode| Refusal {
+        code,
+        log_start_offset: log.offsets().log_start_offset,
+    };
+    validate_contents(&header)
+        .and_then(|()| validate_records(&decoded))
+        .map_err(at_log)?;
+    drop(decoded);
+    let mut batch = BytesMut::from(&records[..]);
     let log_append_time = topic
         .config("message.timestamp.type", settings.message_max_bytes)
         .is_some_and(|t| t == "LogAppendTime")
@@ -177,44 +212,84 @@ fn produce_partition(
         .and_then(|v| v.parse::<i64>().ok())
         .unwrap_or(-1);
     log.append(batch, &header, log_append_time, retention_bytes)
+        .map_err(at_log)
 }
 
-/// Decodes and checks the single batch of a partition's records; returns its header and bytes.
-fn validate_batch(
-    records: Bytes,
-    max_decompressed: usize,
-) -> Result<(RecordBatchHeader, BytesMut), ErrorCode> {
+/// Offsets in a v2 batch: its length field (after the base offset) and its magic byte.
+const BATCH_LENGTH_OFFSET: usize = 8;
+const MAGIC_OFFSET: usize = 16;
+
+/// Walks the batches of `records` by their length fields alone: one complete batch of magic 2,
+/// or INVALID_RECORD.
+fn check_single_v2_batch(records: &Bytes) -> Result<(), ErrorCode> {
+    let mut at = 0usize;
+    let mut complete = 0usize;
+    while let Some(length) = records
+        .get(at + BATCH_LENGTH_OFFSET..at + BATCH_LENGTH_OFFSET + 4)
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map(i32::from_be_bytes)
+    {
+        let Some(end) = usize::try_from(length)
+            .ok()
+            .and_then(|l| (at + kafka_protocol::records::LOG_OVERHEAD).checked_add(l))
+            .filter(|end| *end <= records.len())
+        else {
+            break;
+        };
+        if records.get(at + MAGIC_OFFSET) != Some(&2) {
+            return Err(ErrorCode::InvalidRecord);
+        }
+        complete += 1;
+        at = end;
+    }
+    if complete == 1 {
+        Ok(())
+    } else {
+        Err(ErrorCode::InvalidRecord)
+    }
+}
+
+/// Decodes the partition's batch, checking its CRC: CORRUPT_MESSAGE if it fails.
+fn decode_batch(records: &Bytes, max_decompressed: usize) -> Result<RecordBatch, ErrorCode> {
     let mut rest = records.clone();
     // Inflating a compressed batch is capped well above what a legal batch can hold.
     let options =
         DecodeOptions::default().with_max_decompressed_size(max_decompressed.saturating_mul(64));
-    let batch = RecordBatch::decode_with(&mut rest, &options).map_err(|e| {
+    RecordBatch::decode_with(&mut rest, &options).map_err(|e| {
         tracing::debug!(error = %e, "corrupt record batch");
         ErrorCode::CorruptMessage
-    })?;
-    if !rest.is_empty() {
-        // Produce v3+ allows exactly one batch per partition.
-        return Err(ErrorCode::InvalidRecord);
-    }
-    let header = *batch.header();
-    if header.is_control() || header.records_count <= 0 {
+    })
+}
+
+/// Kafka's `LogValidator` checks of a producer's batch: a base offset of zero (the leader
+/// assigns offsets; Kafka 4 refuses a batch that claims others), no control batch (only
+/// coordinators write those), and record counts and offset deltas that agree.
+fn validate_contents(header: &RecordBatchHeader) -> Result<(), ErrorCode> {
+    if header.base_offset != 0 || header.is_control() || header.records_count <= 0 {
         return Err(ErrorCode::InvalidRecord);
     }
     if header.last_offset_delta != header.records_count - 1 {
         return Err(ErrorCode::InvalidRecord);
     }
-    let mut expected = header.base_offset;
+    Ok(())
+}
+
+/// Walks the records: each must decode, with offset deltas 0, 1, 2, ... The deltas are compared
+/// as deltas, so no arithmetic on the producer's base offset can overflow.
+fn validate_records(batch: &RecordBatch) -> Result<(), ErrorCode> {
+    let base = batch.header().base_offset;
+    let mut expected_delta: i64 = 0;
     for record in batch.records() {
         let record = record.map_err(|_| ErrorCode::CorruptMessage)?;
-        if record.offset != expected {
+        if record.offset.checked_sub(base) != Some(expected_delta) {
             return Err(ErrorCode::InvalidRecord);
         }
-        expected += 1;
+        expected_delta += 1;
     }
-    if expected - header.base_offset != i64::from(header.records_count) {
+    if expected_delta != i64::from(batch.header().records_count) {
         return Err(ErrorCode::InvalidRecord);
     }
-    Ok((header, BytesMut::from(&records[..])))
+    Ok(())
 }
 
 /// Marks the batch as log-append time with maxTimestamp = `time`, and recomputes the CRC since

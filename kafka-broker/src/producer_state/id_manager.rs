@@ -1,6 +1,6 @@
 //! Producer id allocation for `InitProducerId` (KIP-98, KIP-360, KIP-588).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use kafka_protocol::messages::InitProducerIdRequest;
 use kafka_protocol::ErrorCode;
@@ -16,9 +16,8 @@ pub struct ProducerIdManagerConfig {
     /// Largest `transaction_timeout_ms` a transactional producer may ask for (Kafka's
     /// `transaction.max.timeout.ms`, 15 minutes by default).
     pub max_transaction_timeout_ms: i32,
-    /// How many producer ids the manager remembers epochs for, separately for idempotent
-    /// producers and for transactional ids. Beyond it the oldest is forgotten: an idempotent
-    /// producer then gets a fresh id on its next init, a transactional id a new producer id.
+    /// How many transactional ids the manager remembers producer ids and epochs for. Beyond it
+    /// the oldest is forgotten, and its next init gets a new producer id.
     pub max_tracked_producers: usize,
 }
 
@@ -60,14 +59,6 @@ impl<'a> InitProducerIdParams<'a> {
     }
 }
 
-/// The epochs of one idempotent producer id.
-#[derive(Debug, Clone, Copy)]
-struct IdempotentEntry {
-    epoch: i16,
-    /// The epoch before the latest bump, so that a retried bump returns the same answer.
-    previous_epoch: Option<i16>,
-}
-
 /// The producer id of one `transactional.id`.
 #[derive(Debug, Clone, Copy)]
 struct TransactionalEntry {
@@ -80,12 +71,10 @@ struct TransactionalEntry {
 /// Hands out producer ids and epochs for `InitProducerId`; one instance serves the whole cluster.
 ///
 /// The rules, after Kafka's transaction coordinator:
-/// * Without a transactional id and without a producer id, a fresh producer id at epoch 0.
-/// * Without a transactional id but with the producer id and current epoch a previous init
-///   returned (KIP-360 recovery, e.g. after `UNKNOWN_PRODUCER_ID` or a timed-out batch), the same
-///   producer id at the next epoch. A retry of that init (the client still holds the old epoch)
-///   gets the same answer again. Any other producer id or epoch gets a fresh producer id, which is
-///   what Kafka always does for idempotent producers and is equally safe for them.
+/// * Without a transactional id, always a fresh producer id at epoch 0, whatever producer id and
+///   epoch the request names. That is Kafka's answer to an idempotent producer's KIP-360
+///   recovery too (the conformance suite checks it): a new id restarts its sequences just as an
+///   epoch bump would, and no per-id state is needed to answer it.
 /// * With a transactional id, a stable producer id per transactional id whose epoch is bumped on
 ///   every init, so that the previous instance of that producer is fenced (its batches fail with
 ///   `INVALID_PRODUCER_EPOCH`). A request that names a producer id and epoch must hold the current
@@ -100,8 +89,6 @@ struct TransactionalEntry {
 pub struct ProducerIdManager {
     config: ProducerIdManagerConfig,
     next_producer_id: i64,
-    /// Keyed by producer id, so the first key is the oldest id (ids only count up).
-    idempotent: BTreeMap<i64, IdempotentEntry>,
     transactional: HashMap<String, TransactionalEntry>,
 }
 
@@ -117,7 +104,6 @@ impl ProducerIdManager {
         Self {
             next_producer_id: config.first_producer_id.max(0),
             config,
-            idempotent: BTreeMap::new(),
             transactional: HashMap::new(),
         }
     }
@@ -145,7 +131,7 @@ impl ProducerIdManager {
             _ => return Err(ErrorCode::InvalidRequest),
         };
         match params.transactional_id {
-            None => self.init_idempotent(expected),
+            None => self.init_idempotent(),
             Some("") => Err(ErrorCode::InvalidRequest),
             Some(transactional_id) => {
                 let timeout = params.transaction_timeout_ms;
@@ -162,46 +148,9 @@ impl ProducerIdManager {
         self.transactional.get(transactional_id).map(|e| e.current)
     }
 
-    fn init_idempotent(
-        &mut self,
-        expected: Option<ProducerIdAndEpoch>,
-    ) -> Result<ProducerIdAndEpoch, ErrorCode> {
-        if let Some(held) = expected {
-            if let Some(entry) = self.idempotent.get_mut(&held.producer_id) {
-                if entry.previous_epoch == Some(held.producer_epoch) {
-                    // A retry of the bump that produced the current epoch.
-                    return Ok(ProducerIdAndEpoch {
-                        producer_id: held.producer_id,
-                        producer_epoch: entry.epoch,
-                    });
-                }
-                if entry.epoch == held.producer_epoch && !epoch_exhausted(entry.epoch) {
-                    entry.previous_epoch = Some(entry.epoch);
-                    entry.epoch += 1;
-                    return Ok(ProducerIdAndEpoch {
-                        producer_id: held.producer_id,
-                        producer_epoch: entry.epoch,
-                    });
-                }
-                if entry.epoch == held.producer_epoch {
-                    // Exhausted: this id is done; the producer continues under a fresh one.
-                    self.idempotent.remove(&held.producer_id);
-                }
-            }
-        }
-        let producer_id = self.allocate()?;
-        self.idempotent.insert(
-            producer_id,
-            IdempotentEntry {
-                epoch: 0,
-                previous_epoch: None,
-            },
-        );
-        while self.idempotent.len() > self.config.max_tracked_producers.max(1) {
-            self.idempotent.pop_first();
-        }
+    fn init_idempotent(&mut self) -> Result<ProducerIdAndEpoch, ErrorCode> {
         Ok(ProducerIdAndEpoch {
-            producer_id,
+            producer_id: self.allocate()?,
             producer_epoch: 0,
         })
     }

@@ -91,8 +91,8 @@ pub struct DuplicateBatch {
     pub base_offset: i64,
     /// Offset of the original batch's last record.
     pub last_offset: i64,
-    /// The `append_time_ms` recorded with the original batch, for the `log_append_time_ms` of
-    /// the response on topics with `message.timestamp.type=LogAppendTime`.
+    /// The timestamp recorded with the original batch (its max timestamp, or its append time on
+    /// LogAppendTime topics), which Kafka returns as the retry's `log_append_time_ms`.
     pub append_time_ms: i64,
 }
 
@@ -158,8 +158,8 @@ pub struct ProducerEntrySnapshot {
 /// Owned by the partition's log and used under the same lock as appends, so that nothing is
 /// appended between [`check`](Self::check) and [`record`](Self::record). Memory is bounded: at
 /// most [`BATCHES_TO_RETAIN`] batches per producer, and at most `max_producers` producers (the
-/// least recently appending one is forgotten first; it then gets `UNKNOWN_PRODUCER_ID` or, at
-/// sequence 0, starts afresh).
+/// least recently appending one is forgotten first; its next batch then starts afresh, at any
+/// sequence).
 #[derive(Debug, Clone)]
 pub struct PartitionProducerState {
     producers: HashMap<i64, ProducerEntry>,
@@ -204,8 +204,9 @@ impl PartitionProducerState {
     /// * the current epoch must continue right after the last sequence (wrapping from `i32::MAX`
     ///   to 0), else `OUT_OF_ORDER_SEQUENCE_NUMBER`;
     /// * a producer id this partition does not know (never seen, or forgotten after
-    ///   `DeleteRecords`, truncation or expiry) may start only at sequence 0, else
-    ///   `UNKNOWN_PRODUCER_ID`, which tells the client to reset its sequence numbers.
+    ///   `DeleteRecords`, truncation or expiry) may start at any sequence: the broker has no
+    ///   sequence to compare with, and Kafka (since KIP-360) accepts the batch rather than answer
+    ///   `UNKNOWN_PRODUCER_ID`.
     pub fn check(&self, batch: &ProducerBatch) -> Result<AppendDecision, ErrorCode> {
         if !batch.is_idempotent() {
             return Ok(AppendDecision::Append);
@@ -214,11 +215,7 @@ impl PartitionProducerState {
             return Err(ErrorCode::InvalidRecord);
         }
         let Some(entry) = self.producers.get(&batch.producer_id) else {
-            return if batch.base_sequence == 0 {
-                Ok(AppendDecision::Append)
-            } else {
-                Err(ErrorCode::UnknownProducerId)
-            };
+            return Ok(AppendDecision::Append);
         };
         if let Some(original) = entry.find_duplicate(batch) {
             return Ok(AppendDecision::Duplicate(DuplicateBatch {

@@ -54,16 +54,12 @@ fn new_producer_starts_at_sequence_zero() {
 }
 
 #[test]
-fn unknown_producer_with_nonzero_sequence_is_unknown_producer_id() {
+fn unknown_producer_may_start_at_any_sequence() {
+    // As Apache Kafka 4.x does (checked by the conformance suite): with no state to compare, any
+    // first sequence is appended.
     let state = PartitionProducerState::new();
-    assert_eq!(
-        state.check(&batch(0, 5, 1)),
-        Err(ErrorCode::UnknownProducerId)
-    );
-    assert_eq!(
-        state.check(&batch(3, 1, 1)),
-        Err(ErrorCode::UnknownProducerId)
-    );
+    assert_eq!(state.check(&batch(0, 5, 1)), Ok(AppendDecision::Append));
+    assert_eq!(state.check(&batch(3, 1, 1)), Ok(AppendDecision::Append));
 }
 
 #[test]
@@ -267,7 +263,7 @@ fn head_truncation_forgets_producers_entirely_before_the_log_start() {
         base_sequence: 10,
         ..old
     };
-    assert_eq!(state.check(&next_of_old), Err(ErrorCode::UnknownProducerId));
+    assert_eq!(state.check(&next_of_old), Ok(AppendDecision::Append));
     assert_eq!(
         state.check(&old),
         Ok(AppendDecision::Append),
@@ -291,10 +287,7 @@ fn tail_truncation_forgets_truncated_batches() {
     assert_eq!(state.check(&batch(0, 4, 2)), Ok(AppendDecision::Append));
     state.truncate_tail(0);
     assert!(state.producer(PID).is_none());
-    assert_eq!(
-        state.check(&batch(0, 4, 2)),
-        Err(ErrorCode::UnknownProducerId)
-    );
+    assert_eq!(state.check(&batch(0, 4, 2)), Ok(AppendDecision::Append));
 }
 
 #[test]

@@ -222,6 +222,14 @@ pub fn records_of(response: &FetchResponse) -> Vec<(i64, String, String)> {
     out
 }
 
+/// An ApiVersions request naming this test client, as KIP-511 requires from v3 on (a broker
+/// refuses an empty or malformed name with INVALID_REQUEST, as Kafka does).
+pub fn api_versions_request() -> kafka_protocol::messages::ApiVersionsRequest {
+    kafka_protocol::messages::ApiVersionsRequest::default()
+        .with_client_software_name("kafka-broker-tests".into())
+        .with_client_software_version("0.1.0".into())
+}
+
 /// The API key of a request type (for request-log assertions).
 pub fn key_of<R: Request>() -> ApiKey {
     R::API_KEY
