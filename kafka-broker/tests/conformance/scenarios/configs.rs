@@ -1,0 +1,287 @@
+//! DescribeConfigs (32), AlterConfigs (33) and IncrementalAlterConfigs (44) for topics and
+//! brokers, with good and bad values, unknown names, unknown topics and validate-only.
+
+use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
+use kafka_protocol::messages::{
+    alter_configs_request, incremental_alter_configs_request, AlterConfigsRequest,
+    DescribeConfigsRequest, IncrementalAlterConfigsRequest,
+};
+use kafka_protocol::ApiKey;
+
+use crate::harness::Session;
+
+const TOPIC: i8 = 2;
+const BROKER: i8 = 4;
+
+/// Config operations of IncrementalAlterConfigs (KIP-339).
+const SET: i8 = 0;
+const DELETE: i8 = 1;
+const APPEND: i8 = 2;
+const SUBTRACT: i8 = 3;
+
+fn describe(resource_type: i8, name: &str, keys: Option<&[&str]>) -> DescribeConfigsRequest {
+    DescribeConfigsRequest::default().with_resources(vec![DescribeConfigsResource::default()
+        .with_resource_type(resource_type)
+        .with_resource_name(name.to_string())
+        .with_configuration_keys(keys.map(|k| k.iter().map(|s| (*s).to_string()).collect()))])
+}
+
+fn describe_topic(s: &mut Session, label: &str, topic: &str, keys: &[&str]) {
+    let v = s.v(ApiKey::DescribeConfigs);
+    s.send(
+        label,
+        &describe(TOPIC, topic, Some(keys)).with_include_synonyms(true),
+        v,
+    );
+}
+
+fn alter(topic: &str, configs: &[(&str, &str)]) -> AlterConfigsRequest {
+    AlterConfigsRequest::default().with_resources(vec![
+        alter_configs_request::AlterConfigsResource::default()
+            .with_resource_type(TOPIC)
+            .with_resource_name(topic.to_string())
+            .with_configs(
+                configs
+                    .iter()
+                    .map(|(k, v)| {
+                        alter_configs_request::AlterableConfig::default()
+                            .with_name((*k).to_string())
+                            .with_value(Some((*v).to_string()))
+                    })
+                    .collect(),
+            ),
+    ])
+}
+
+fn incremental(
+    resource_type: i8,
+    name: &str,
+    ops: &[(&str, i8, Option<&str>)],
+) -> IncrementalAlterConfigsRequest {
+    IncrementalAlterConfigsRequest::default().with_resources(vec![
+        incremental_alter_configs_request::AlterConfigsResource::default()
+            .with_resource_type(resource_type)
+            .with_resource_name(name.to_string())
+            .with_configs(
+                ops.iter()
+                    .map(|(k, op, v)| {
+                        incremental_alter_configs_request::AlterableConfig::default()
+                            .with_name((*k).to_string())
+                            .with_config_operation(*op)
+                            .with_value(v.map(str::to_string))
+                    })
+                    .collect(),
+            ),
+    ])
+}
+
+const KEYS: &[&str] = &[
+    "retention.ms",
+    "cleanup.policy",
+    "max.message.bytes",
+    "message.timestamp.type",
+    "min.insync.replicas",
+    "segment.bytes",
+];
+
+pub fn describe_topic_selected_keys(s: &mut Session) {
+    let t = s.name("t");
+    s.create_topic(&t, 1, &[("retention.ms", "3600000")]);
+    describe_topic(s, "describe", &t, KEYS);
+}
+
+pub fn describe_topic_with_documentation(s: &mut Session) {
+    let t = s.name("t");
+    s.create_topic(&t, 1, &[]);
+    let v = s.v(ApiKey::DescribeConfigs);
+    let request = describe(TOPIC, &t, Some(&["retention.ms"])).with_include_documentation(true);
+    s.send("describe_docs", &request, v);
+}
+
+pub fn describe_topic_v0(s: &mut Session) {
+    let t = s.name("t");
+    s.create_topic(&t, 1, &[("cleanup.policy", "compact")]);
+    s.send(
+        "describe_v1",
+        &describe(TOPIC, &t, Some(&["cleanup.policy"])),
+        1,
+    );
+}
+
+pub fn describe_unknown_topic(s: &mut Session) {
+    let t = s.name("missing");
+    let v = s.v(ApiKey::DescribeConfigs);
+    s.send(
+        "describe_unknown",
+        &describe(TOPIC, &t, Some(&["retention.ms"])),
+        v,
+    );
+}
+
+pub fn describe_unknown_key(s: &mut Session) {
+    let t = s.name("t");
+    s.create_topic(&t, 1, &[]);
+    describe_topic(s, "describe_unknown_key", &t, &["no.such.config"]);
+}
+
+pub fn describe_broker_selected_keys(s: &mut Session) {
+    let broker = s.broker().to_string();
+    let v = s.v(ApiKey::DescribeConfigs);
+    let request = describe(
+        BROKER,
+        &broker,
+        Some(&[
+            "num.partitions",
+            "auto.create.topics.enable",
+            "message.max.bytes",
+        ]),
+    );
+    s.send("describe_broker", &request, v);
+}
+
+pub fn describe_unknown_broker(s: &mut Session) {
+    let v = s.v(ApiKey::DescribeConfigs);
+    s.send(
+        "describe_broker_4242",
+        &describe(BROKER, "4242", Some(&["num.partitions"])),
+        v,
+    );
+}
+
+pub fn describe_invalid_resource_type(s: &mut Session) {
+    let v = s.v(ApiKey::DescribeConfigs);
+    s.send("describe_type_9", &describe(9, "x", Some(&["a"])), v);
+}
+
+pub fn alter_topic(s: &mut Session) {
+    let t = s.name("t");
+    s.create_topic(&t, 1, &[("cleanup.policy", "compact")]);
+    let v = s.v(ApiKey::AlterConfigs);
+    s.send("alter", &alter(&t, &[("retention.ms", "1000")]), v);
+    // AlterConfigs replaces the whole set: cleanup.policy falls back to its default.
+    describe_topic(s, "after_alter", &t, KEYS);
+}
+
+pub fn alter_bad_value(s: &mut Session) {
+    let t = s.name("t");
+    s.create_topic(&t, 1, &[]);
+    let v = s.v(ApiKey::AlterConfigs);
+    s.send(
+        "alter_bad_value",
+        &alter(&t, &[("retention.ms", "later")]),
+        v,
+    );
+}
+
+pub fn alter_unknown_config(s: &mut Session) {
+    let t = s.name("t");
+    s.create_topic(&t, 1, &[]);
+    let v = s.v(ApiKey::AlterConfigs);
+    s.send(
+        "alter_unknown_name",
+        &alter(&t, &[("no.such.config", "1")]),
+        v,
+    );
+}
+
+pub fn alter_unknown_topic(s: &mut Session) {
+    let t = s.name("missing");
+    let v = s.v(ApiKey::AlterConfigs);
+    s.send(
+        "alter_unknown_topic",
+        &alter(&t, &[("retention.ms", "1000")]),
+        v,
+    );
+}
+
+pub fn alter_validate_only(s: &mut Session) {
+    let t = s.name("t");
+    s.create_topic(&t, 1, &[]);
+    let v = s.v(ApiKey::AlterConfigs);
+    let request = alter(&t, &[("retention.ms", "1000")]).with_validate_only(true);
+    s.send("alter_validate_only", &request, v);
+    describe_topic(s, "unchanged", &t, &["retention.ms"]);
+}
+
+pub fn incremental_set_and_delete(s: &mut Session) {
+    let t = s.name("t");
+    s.create_topic(&t, 1, &[("retention.ms", "5000")]);
+    let v = s.v(ApiKey::IncrementalAlterConfigs);
+    let ops = [
+        ("max.message.bytes", SET, Some("300000")),
+        ("retention.ms", DELETE, None),
+    ];
+    s.send("incremental", &incremental(TOPIC, &t, &ops), v);
+    describe_topic(s, "after_incremental", &t, KEYS);
+}
+
+pub fn incremental_append_and_subtract(s: &mut Session) {
+    let t = s.name("t");
+    s.create_topic(&t, 1, &[]);
+    let v = s.v(ApiKey::IncrementalAlterConfigs);
+    s.send(
+        "append_compact",
+        &incremental(TOPIC, &t, &[("cleanup.policy", APPEND, Some("compact"))]),
+        v,
+    );
+    describe_topic(s, "after_append", &t, &["cleanup.policy"]);
+    s.send(
+        "subtract_delete",
+        &incremental(TOPIC, &t, &[("cleanup.policy", SUBTRACT, Some("delete"))]),
+        v,
+    );
+    describe_topic(s, "after_subtract", &t, &["cleanup.policy"]);
+}
+
+pub fn incremental_append_to_non_list(s: &mut Session) {
+    let t = s.name("t");
+    s.create_topic(&t, 1, &[]);
+    let v = s.v(ApiKey::IncrementalAlterConfigs);
+    s.send(
+        "append_to_long",
+        &incremental(TOPIC, &t, &[("retention.ms", APPEND, Some("5"))]),
+        v,
+    );
+}
+
+pub fn incremental_bad_value(s: &mut Session) {
+    let t = s.name("t");
+    s.create_topic(&t, 1, &[]);
+    let v = s.v(ApiKey::IncrementalAlterConfigs);
+    s.send(
+        "incremental_bad_value",
+        &incremental(TOPIC, &t, &[("segment.bytes", SET, Some("huge"))]),
+        v,
+    );
+}
+
+pub fn incremental_unknown_operation(s: &mut Session) {
+    let t = s.name("t");
+    s.create_topic(&t, 1, &[]);
+    let v = s.v(ApiKey::IncrementalAlterConfigs);
+    s.send(
+        "incremental_op_9",
+        &incremental(TOPIC, &t, &[("retention.ms", 9, Some("1"))]),
+        v,
+    );
+}
+
+pub fn incremental_validate_only(s: &mut Session) {
+    let t = s.name("t");
+    s.create_topic(&t, 1, &[]);
+    let v = s.v(ApiKey::IncrementalAlterConfigs);
+    let request =
+        incremental(TOPIC, &t, &[("retention.ms", SET, Some("1234"))]).with_validate_only(true);
+    s.send("incremental_validate_only", &request, v);
+    describe_topic(s, "unchanged", &t, &["retention.ms"]);
+}
+
+pub fn incremental_unknown_topic(s: &mut Session) {
+    let t = s.name("missing");
+    let v = s.v(ApiKey::IncrementalAlterConfigs);
+    s.send(
+        "incremental_unknown_topic",
+        &incremental(TOPIC, &t, &[("retention.ms", SET, Some("1"))]),
+        v,
+    );
+}
