@@ -292,6 +292,7 @@ impl Cluster {
             })?
         };
         set_running(&self.state, broker_id, None);
+        self.state.clear_fetch_sessions(broker_id);
         self.wake_all();
         running.stop().await;
         Ok(())

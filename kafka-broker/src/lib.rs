@@ -25,6 +25,7 @@ pub mod config;
 mod connection;
 mod error;
 pub mod fault;
+mod fetch_session;
 pub mod group;
 mod handlers;
 mod log;

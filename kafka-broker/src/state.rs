@@ -4,7 +4,7 @@
 //! converge on the controller's metadata log, only without the lag: a topic created through one
 //! broker is visible to all of them at once.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -12,6 +12,7 @@ use kafka_protocol::ErrorCode;
 
 use crate::config::ClusterConfig;
 use crate::fault::Faults;
+use crate::fetch_session::FetchSessionCache;
 use crate::group::{GroupCoordinator, TopicLookup};
 use crate::log::PartitionLog;
 use crate::producer_state::{ProducerIdManager, ProducerIdManagerConfig};
@@ -47,6 +48,8 @@ pub(crate) struct ClusterState {
     /// only for the groups placed on it.
     pub groups: Arc<GroupCoordinator>,
     pub producer_ids: Mutex<ProducerIdManager>,
+    /// Each broker's incremental fetch sessions (KIP-227), by broker id.
+    fetch_sessions: Mutex<HashMap<i32, FetchSessionCache>>,
     /// Rotates the first leader of each new topic so leaders spread over the brokers.
     next_leader: AtomicUsize,
 }
@@ -95,7 +98,24 @@ impl ClusterState {
             brokers: Mutex::new(brokers),
             settings: Mutex::new(settings),
             faults: Faults::default(),
+            fetch_sessions: Mutex::new(HashMap::new()),
             next_leader: AtomicUsize::new(0),
+        }
+    }
+
+    /// Runs `f` on broker `broker_id`'s fetch session cache.
+    pub fn fetch_sessions<T>(
+        &self,
+        broker_id: i32,
+        f: impl FnOnce(&mut FetchSessionCache) -> T,
+    ) -> T {
+        f(lock(&self.fetch_sessions).entry(broker_id).or_default())
+    }
+
+    /// Forgets broker `broker_id`'s fetch sessions, as a broker restart does.
+    pub fn clear_fetch_sessions(&self, broker_id: i32) {
+        if let Some(cache) = lock(&self.fetch_sessions).get_mut(&broker_id) {
+            cache.clear();
         }
     }
 

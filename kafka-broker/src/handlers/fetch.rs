@@ -1,15 +1,16 @@
 //! Fetch (key 1): read batches from the leader's logs, long-polling until `min_bytes` arrive or
-//! `max_wait_ms` passes.
+//! `max_wait_ms` passes, within a fetch session when the client asks for one.
 //!
-//! * Long poll: the handler parks on every requested partition's [`tokio::sync::Notify`] and
-//!   re-reads when any of them is appended to (or changes leader, or is deleted); there is no
-//!   polling loop. The notifications are enabled *before* reading so an append between the read
-//!   and the wait is not missed.
+//! * Sessions (KIP-227, [`crate::fetch_session`]): the request's session id and epoch decide
+//!   which partitions are read (the request's, or the session's for an incremental fetch) and
+//!   which are answered (all, or only those with news). Session errors are top-level.
+//! * Long poll: the handler parks on every partition's [`tokio::sync::Notify`] and re-reads when
+//!   any of them is appended to (or changes leader, or is deleted); there is no polling loop. The
+//!   notifications are enabled *before* reading so an append between the read and the wait is
+//!   not missed.
 //! * Limits: `partition_max_bytes` per partition and `max_bytes` for the response (v3+), except
 //!   that the first partition with data always returns at least one whole batch (KIP-74), or a
 //!   consumer whose limits are below the batch size would never make progress.
-//! * Fetch sessions (KIP-227): the broker never creates one and answers session id 0, which tells
-//!   the client to keep sending full fetch requests.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -24,8 +25,9 @@ use kafka_protocol::messages::{FetchRequest, FetchResponse};
 use kafka_protocol::ErrorCode;
 use tokio::time::Instant;
 
-use super::common::{check_leader_epoch, led_partition};
+use super::common::{check_leader_epoch, led_partition, now_ms};
 use crate::connection::{wait_shutdown, Ctx};
+use crate::fetch_session::{FetchContext, PartitionFetch, PartitionSeen, TopicKey};
 use crate::log::PartitionLog;
 use crate::state::lock;
 
@@ -33,21 +35,93 @@ use crate::state::lock;
 /// park a connection for days.
 const MAX_WAIT: Duration = Duration::from_secs(300);
 
+/// How the answer relates to a fetch session.
+enum Answer {
+    /// Every partition, no session.
+    Sessionless,
+    /// Every partition, and a new session holding them.
+    NewSession,
+    /// Only the partitions with news, in this session.
+    Incremental(i32),
+}
+
+/// One partition's read: what goes in the response and what the session learns from it.
+struct PartitionRead {
+    topic: TopicKey,
+    data: PartitionData,
+    fetch: PartitionFetch,
+    seen: PartitionSeen,
+}
+
 pub(crate) async fn handle(ctx: &Ctx, request: &FetchRequest, version: i16) -> FetchResponse {
-    if request.session_id != 0 {
-        return top_level_error(ErrorCode::FetchSessionIdNotFound);
-    }
-    if request.session_epoch > 0 {
-        return top_level_error(ErrorCode::InvalidFetchSessionEpoch);
-    }
+    let uses_topic_ids = version >= 13;
+    let key = |name: &String, id| {
+        if uses_topic_ids {
+            TopicKey::Id(id)
+        } else {
+            TopicKey::Name(name.clone())
+        }
+    };
+    let wanted: Vec<(TopicKey, i32, PartitionFetch)> = request
+        .topics
+        .iter()
+        .flat_map(|t| {
+            t.partitions.iter().map(move |p| {
+                (
+                    key(&t.topic, t.topic_id),
+                    p.partition,
+                    PartitionFetch {
+                        fetch_offset: p.fetch_offset,
+                        partition_max_bytes: p.partition_max_bytes,
+                        current_leader_epoch: p.current_leader_epoch,
+                        log_start_offset: p.log_start_offset,
+                    },
+                )
+            })
+        })
+        .collect();
+    // Sessions exist from v7; older requests carry neither field and are sessionless.
+    let context = if version >= 7 {
+        let forgotten: Vec<(TopicKey, i32)> = request
+            .forgotten_topics_data
+            .iter()
+            .flat_map(|t| {
+                t.partitions
+                    .iter()
+                    .map(move |p| (key(&t.topic, t.topic_id), *p))
+            })
+            .collect();
+        ctx.state.fetch_sessions(ctx.broker_id, |cache| {
+            cache.new_context(
+                request.session_id,
+                request.session_epoch,
+                uses_topic_ids,
+                &wanted,
+                &forgotten,
+                now_ms(),
+            )
+        })
+    } else {
+        FetchContext::Sessionless
+    };
+    let (partitions, answer) = match context {
+        FetchContext::Error(code) => return top_level_error(code),
+        FetchContext::Sessionless => (wanted, Answer::Sessionless),
+        FetchContext::FullNewSession => (wanted, Answer::NewSession),
+        FetchContext::Incremental {
+            session_id,
+            partitions,
+        } => (partitions, Answer::Incremental(session_id)),
+    };
+
     let max_wait =
         Duration::from_millis(u64::try_from(request.max_wait_ms).unwrap_or(0)).min(MAX_WAIT);
     let deadline = Instant::now() + max_wait;
     let min_bytes = usize::try_from(request.min_bytes).unwrap_or(0);
     let mut shutdown = ctx.shutdown.clone();
-    loop {
+    let reads = loop {
         // Resolve, then arm the notifications, then read: an append after the read still wakes us.
-        let logs = partitions_to_watch(ctx, request, version);
+        let logs = partitions_to_watch(ctx, &partitions);
         let mut waits: Vec<_> = logs
             .iter()
             .map(|log| {
@@ -56,9 +130,11 @@ pub(crate) async fn handle(ctx: &Ctx, request: &FetchRequest, version: i16) -> F
                 notified
             })
             .collect();
-        let (response, bytes, has_error) = read_all(ctx, request, version);
+        let reads = read_all(ctx, request, version, &partitions);
+        let bytes: usize = reads.iter().map(|r| r.seen.record_bytes).sum();
+        let has_error = reads.iter().any(|r| r.seen.error.is_error());
         if bytes >= min_bytes || has_error || Instant::now() >= deadline {
-            return response;
+            break reads;
         }
         let any_change = std::future::poll_fn(|cx| {
             for notified in waits.iter_mut() {
@@ -69,11 +145,36 @@ pub(crate) async fn handle(ctx: &Ctx, request: &FetchRequest, version: i16) -> F
             Poll::Pending
         });
         tokio::select! {
-            _ = wait_shutdown(&mut shutdown) => return response,
+            _ = wait_shutdown(&mut shutdown) => break reads,
             _ = tokio::time::sleep_until(deadline) => {}
             _ = any_change => {}
         }
-    }
+    };
+
+    let (session_id, reads) = match answer {
+        Answer::Sessionless => (0, reads),
+        Answer::NewSession => {
+            let privileged = request.replica_id >= 0 || request.replica_state.replica_id >= 0;
+            let members = reads
+                .iter()
+                .map(|r| (r.topic.clone(), r.data.partition_index, r.fetch, r.seen))
+                .collect();
+            let id = ctx.state.fetch_sessions(ctx.broker_id, |cache| {
+                cache.create_session(uses_topic_ids, privileged, members, now_ms())
+            });
+            (id, reads)
+        }
+        Answer::Incremental(id) => {
+            let reads = ctx.state.fetch_sessions(ctx.broker_id, |cache| {
+                reads
+                    .into_iter()
+                    .filter(|r| cache.must_respond(id, &r.topic, r.data.partition_index, &r.seen))
+                    .collect()
+            });
+            (id, reads)
+        }
+    };
+    response(ctx, version, session_id, reads)
 }
 
 fn top_level_error(code: ErrorCode) -> FetchResponse {
@@ -84,70 +185,61 @@ fn top_level_error(code: ErrorCode) -> FetchResponse {
     }
 }
 
-/// The logs this broker leads among the requested partitions.
-fn partitions_to_watch(ctx: &Ctx, request: &FetchRequest, version: i16) -> Vec<Arc<PartitionLog>> {
-    let topics = lock(&ctx.state.topics);
-    let mut logs = Vec::new();
-    for t in &request.topics {
-        let topic = if version >= 13 {
-            topics.get_by_id(&t.topic_id)
-        } else {
-            topics.get(&t.topic)
-        };
-        if let Some(topic) = topic {
-            for p in &t.partitions {
-                if let Ok(log) = led_partition(ctx, topic, p.partition) {
-                    logs.push(log);
-                }
-            }
-        }
+fn find_topic(topics: &crate::topics::Registry, key: &TopicKey) -> Option<crate::topics::Topic> {
+    match key {
+        TopicKey::Id(id) => topics.get_by_id(id).cloned(),
+        TopicKey::Name(name) => topics.get(name).cloned(),
     }
-    logs
 }
 
-/// Reads every requested partition once: the response, the record bytes it holds, and whether
-/// any partition failed (an error completes a fetch at once, as in Kafka's DelayedFetch).
-fn read_all(ctx: &Ctx, request: &FetchRequest, version: i16) -> (FetchResponse, usize, bool) {
+/// The logs this broker leads among the partitions to read.
+fn partitions_to_watch(
+    ctx: &Ctx,
+    partitions: &[(TopicKey, i32, PartitionFetch)],
+) -> Vec<Arc<PartitionLog>> {
+    let topics = lock(&ctx.state.topics);
+    partitions
+        .iter()
+        .filter_map(|(key, partition, _)| {
+            let topic = find_topic(&topics, key)?;
+            led_partition(ctx, &topic, *partition).ok()
+        })
+        .collect()
+}
+
+/// Reads every partition once, within the request's byte budget.
+fn read_all(
+    ctx: &Ctx,
+    request: &FetchRequest,
+    version: i16,
+    partitions: &[(TopicKey, i32, PartitionFetch)],
+) -> Vec<PartitionRead> {
     let mut budget = if version >= 3 {
         usize::try_from(request.max_bytes).unwrap_or(0)
     } else {
         usize::MAX
     };
     let mut total = 0usize;
-    let mut has_error = false;
-    let mut leaders = std::collections::BTreeSet::new();
-    let responses = request
-        .topics
+    let read_committed = request.isolation_level == 1;
+    partitions
         .iter()
-        .map(|t| {
-            let topic = {
-                let topics = lock(&ctx.state.topics);
-                if version >= 13 {
-                    topics.get_by_id(&t.topic_id).cloned()
-                } else {
-                    topics.get(&t.topic).cloned()
-                }
-            };
-            let partitions = t
-                .partitions
-                .iter()
-                .map(|p| {
-                    let read_committed = request.isolation_level == 1;
-                    let Some(topic) = &topic else {
-                        has_error = true;
-                        let code = if version >= 13 {
-                            ErrorCode::UnknownTopicId
-                        } else {
-                            ErrorCode::UnknownTopicOrPartition
-                        };
-                        return error_partition(p.partition, code, read_committed);
+        .map(|(key, partition, fetch)| {
+            let topic = find_topic(&lock(&ctx.state.topics), key);
+            let data = match &topic {
+                None => {
+                    let code = match key {
+                        TopicKey::Id(_) => ErrorCode::UnknownTopicId,
+                        TopicKey::Name(_) => ErrorCode::UnknownTopicOrPartition,
                     };
-                    let read = led_partition(ctx, topic, p.partition).and_then(|log| {
-                        check_leader_epoch(p.current_leader_epoch, log.leader().1)?;
-                        let limit = usize::try_from(p.partition_max_bytes)
+                    error_partition(*partition, code, read_committed)
+                }
+                Some(topic) => {
+                    let read = led_partition(ctx, topic, *partition).and_then(|log| {
+                        check_leader_epoch(fetch.current_leader_epoch, log.leader().1)?;
+                        let limit = usize::try_from(fetch.partition_max_bytes)
                             .unwrap_or(0)
                             .min(budget);
-                        log.read(p.fetch_offset, limit, total == 0)
+                        log.read(fetch.fetch_offset, limit, total == 0)
                     });
                     match read {
                         Ok(read) => {
@@ -155,53 +247,103 @@ fn read_all(ctx: &Ctx, request: &FetchRequest, version: i16) -> (FetchResponse, 
                             total = total.saturating_add(n);
                             budget = budget.saturating_sub(n);
                             PartitionData {
-                                partition_index: p.partition,
+                                partition_index: *partition,
                                 error_code: ErrorCode::None.code(),
                                 high_watermark: read.offsets.high_watermark,
                                 last_stable_offset: read.offsets.high_watermark,
                                 log_start_offset: read.offsets.log_start_offset,
                                 // Kafka sends an (empty, until transactions exist) list to
                                 // read_committed consumers and null to the others.
-                                aborted_transactions: (request.isolation_level == 1).then(Vec::new),
+                                aborted_transactions: read_committed.then(Vec::new),
                                 preferred_read_replica: -1,
                                 records: Some(read.records),
                                 ..Default::default()
                             }
                         }
                         Err(code) => {
-                            has_error = true;
-                            let mut data = error_partition(p.partition, code, read_committed);
-                            if version >= 12
-                                && matches!(
-                                    code,
-                                    ErrorCode::NotLeaderOrFollower | ErrorCode::FencedLeaderEpoch
-                                )
-                            {
-                                if let Some(log) = topic.partition(p.partition) {
-                                    let (leader, epoch) = log.leader();
-                                    if ctx.state.is_running(leader) {
-                                        leaders.insert(leader);
-                                        data.current_leader = LeaderIdAndEpoch {
-                                            leader_id: leader,
-                                            leader_epoch: epoch,
-                                            ..Default::default()
-                                        };
-                                    }
-                                }
-                            }
+                            let mut data = error_partition(*partition, code, read_committed);
+                            data.current_leader =
+                                leader_hint(ctx, topic, *partition, code, version);
                             data
                         }
                     }
-                })
-                .collect();
-            FetchableTopicResponse {
-                topic: t.topic.clone(),
-                topic_id: t.topic_id,
-                partitions,
-                ..Default::default()
+                }
+            };
+            let seen = PartitionSeen {
+                error: ErrorCode::from_code(data.error_code),
+                high_watermark: data.high_watermark,
+                last_stable_offset: data.last_stable_offset,
+                log_start_offset: data.log_start_offset,
+                record_bytes: data.records.as_ref().map_or(0, Bytes::len),
+            };
+            PartitionRead {
+                topic: key.clone(),
+                data,
+                fetch: *fetch,
+                seen,
             }
         })
-        .collect();
+        .collect()
+}
+
+/// KIP-951 (Fetch v12+): a partition that moved names its current leader, so the client can
+/// follow it without a Metadata round trip.
+fn leader_hint(
+    ctx: &Ctx,
+    topic: &crate::topics::Topic,
+    partition: i32,
+    code: ErrorCode,
+    version: i16,
+) -> LeaderIdAndEpoch {
+    let moved = matches!(
+        code,
+        ErrorCode::NotLeaderOrFollower | ErrorCode::FencedLeaderEpoch
+    );
+    match topic.partition(partition) {
+        Some(log) if moved && version >= 12 => {
+            let (leader, epoch) = log.leader();
+            if ctx.state.is_running(leader) {
+                LeaderIdAndEpoch {
+                    leader_id: leader,
+                    leader_epoch: epoch,
+                    ..Default::default()
+                }
+            } else {
+                LeaderIdAndEpoch::default()
+            }
+        }
+        _ => LeaderIdAndEpoch::default(),
+    }
+}
+
+/// Groups the reads by topic (in order of first appearance) into the response.
+fn response(ctx: &Ctx, version: i16, session_id: i32, reads: Vec<PartitionRead>) -> FetchResponse {
+    let mut leaders = std::collections::BTreeSet::new();
+    let mut responses: Vec<FetchableTopicResponse> = Vec::new();
+    for read in reads {
+        if read.data.current_leader.leader_id >= 0 {
+            leaders.insert(read.data.current_leader.leader_id);
+        }
+        let same = |t: &FetchableTopicResponse| match &read.topic {
+            TopicKey::Id(id) => t.topic_id == *id,
+            TopicKey::Name(name) => t.topic == *name,
+        };
+        match responses.iter_mut().find(|t| same(t)) {
+            Some(t) => t.partitions.push(read.data),
+            None => {
+                let (topic, topic_id) = match &read.topic {
+                    TopicKey::Id(id) => (String::new(), *id),
+                    TopicKey::Name(name) => (name.clone(), Default::default()),
+                };
+                responses.push(FetchableTopicResponse {
+                    topic,
+                    topic_id,
+                    partitions: vec![read.data],
+                    ..Default::default()
+                });
+            }
+        }
+    }
     // NodeEndpoints exists from v16 (KIP-951); CurrentLeader (v12+) is sent without it before.
     let node_endpoints = leaders
         .into_iter()
@@ -215,15 +357,14 @@ fn read_all(ctx: &Ctx, request: &FetchRequest, version: i16) -> (FetchResponse, 
             ..Default::default()
         })
         .collect();
-    let response = FetchResponse {
+    FetchResponse {
         throttle_time_ms: 0,
         error_code: ErrorCode::None.code(),
-        session_id: 0,
+        session_id,
         responses,
         node_endpoints,
         ..Default::default()
-    };
-    (response, total, has_error)
+    }
 }
 
 fn error_partition(partition: i32, code: ErrorCode, read_committed: bool) -> PartitionData {

@@ -50,6 +50,8 @@ pub mod describe_log_dirs_request;
 pub mod describe_log_dirs_response;
 pub mod describe_producers_request;
 pub mod describe_producers_response;
+pub mod describe_topic_partitions_request;
+pub mod describe_topic_partitions_response;
 pub mod describe_transactions_request;
 pub mod describe_transactions_response;
 pub mod describe_user_scram_credentials_request;
@@ -145,6 +147,8 @@ pub use describe_log_dirs_request::DescribeLogDirsRequest;
 pub use describe_log_dirs_response::DescribeLogDirsResponse;
 pub use describe_producers_request::DescribeProducersRequest;
 pub use describe_producers_response::DescribeProducersResponse;
+pub use describe_topic_partitions_request::DescribeTopicPartitionsRequest;
+pub use describe_topic_partitions_response::DescribeTopicPartitionsResponse;
 pub use describe_transactions_request::DescribeTransactionsRequest;
 pub use describe_transactions_response::DescribeTransactionsResponse;
 pub use describe_user_scram_credentials_request::DescribeUserScramCredentialsRequest;
@@ -298,6 +302,8 @@ pub enum ApiKey {
     ConsumerGroupHeartbeat = 68,
     /// ConsumerGroupDescribe (key 69).
     ConsumerGroupDescribe = 69,
+    /// DescribeTopicPartitions (key 75).
+    DescribeTopicPartitions = 75,
 }
 
 impl ApiKey {
@@ -349,6 +355,7 @@ impl ApiKey {
         ApiKey::ListTransactions,
         ApiKey::ConsumerGroupHeartbeat,
         ApiKey::ConsumerGroupDescribe,
+        ApiKey::DescribeTopicPartitions,
     ];
 
     /// The API key for a wire value, if this crate knows it.
@@ -400,6 +407,7 @@ impl ApiKey {
             66 => Some(ApiKey::ListTransactions),
             68 => Some(ApiKey::ConsumerGroupHeartbeat),
             69 => Some(ApiKey::ConsumerGroupDescribe),
+            75 => Some(ApiKey::DescribeTopicPartitions),
             _ => None,
         }
     }
@@ -458,6 +466,7 @@ impl ApiKey {
             ApiKey::ListTransactions => "ListTransactions",
             ApiKey::ConsumerGroupHeartbeat => "ConsumerGroupHeartbeat",
             ApiKey::ConsumerGroupDescribe => "ConsumerGroupDescribe",
+            ApiKey::DescribeTopicPartitions => "DescribeTopicPartitions",
         }
     }
 
@@ -510,6 +519,7 @@ impl ApiKey {
             ApiKey::ListTransactions => ListTransactionsRequest::VERSIONS,
             ApiKey::ConsumerGroupHeartbeat => ConsumerGroupHeartbeatRequest::VERSIONS,
             ApiKey::ConsumerGroupDescribe => ConsumerGroupDescribeRequest::VERSIONS,
+            ApiKey::DescribeTopicPartitions => DescribeTopicPartitionsRequest::VERSIONS,
         }
     }
 
@@ -565,6 +575,7 @@ impl ApiKey {
             ApiKey::ListTransactions => ListTransactionsRequest::VERSIONS.max,
             ApiKey::ConsumerGroupHeartbeat => ConsumerGroupHeartbeatRequest::VERSIONS.max,
             ApiKey::ConsumerGroupDescribe => ConsumerGroupDescribeRequest::VERSIONS.max,
+            ApiKey::DescribeTopicPartitions => DescribeTopicPartitionsRequest::VERSIONS.max,
         }
     }
 
@@ -619,6 +630,7 @@ impl ApiKey {
             ApiKey::ListTransactions => ListTransactionsRequest::FLEXIBLE_MIN,
             ApiKey::ConsumerGroupHeartbeat => ConsumerGroupHeartbeatRequest::FLEXIBLE_MIN,
             ApiKey::ConsumerGroupDescribe => ConsumerGroupDescribeRequest::FLEXIBLE_MIN,
+            ApiKey::DescribeTopicPartitions => DescribeTopicPartitionsRequest::FLEXIBLE_MIN,
         };
         min.is_some_and(|m| version >= m)
     }
@@ -740,6 +752,8 @@ pub enum RequestBody {
     ConsumerGroupHeartbeat(ConsumerGroupHeartbeatRequest),
     /// ConsumerGroupDescribeRequest.
     ConsumerGroupDescribe(ConsumerGroupDescribeRequest),
+    /// DescribeTopicPartitionsRequest.
+    DescribeTopicPartitions(DescribeTopicPartitionsRequest),
 }
 
 impl RequestBody {
@@ -792,6 +806,7 @@ impl RequestBody {
             Self::ListTransactions(_) => ApiKey::ListTransactions,
             Self::ConsumerGroupHeartbeat(_) => ApiKey::ConsumerGroupHeartbeat,
             Self::ConsumerGroupDescribe(_) => ApiKey::ConsumerGroupDescribe,
+            Self::DescribeTopicPartitions(_) => ApiKey::DescribeTopicPartitions,
         }
     }
 
@@ -892,6 +907,9 @@ impl RequestBody {
             ApiKey::ConsumerGroupDescribe => {
                 Self::ConsumerGroupDescribe(ConsumerGroupDescribeRequest::decode(buf, version)?)
             }
+            ApiKey::DescribeTopicPartitions => {
+                Self::DescribeTopicPartitions(DescribeTopicPartitionsRequest::decode(buf, version)?)
+            }
         })
     }
 
@@ -944,6 +962,7 @@ impl RequestBody {
             Self::ListTransactions(m) => m.encode(buf, version),
             Self::ConsumerGroupHeartbeat(m) => m.encode(buf, version),
             Self::ConsumerGroupDescribe(m) => m.encode(buf, version),
+            Self::DescribeTopicPartitions(m) => m.encode(buf, version),
         }
     }
 
@@ -996,6 +1015,7 @@ impl RequestBody {
             Self::ListTransactions(m) => m.encoded_len(version),
             Self::ConsumerGroupHeartbeat(m) => m.encoded_len(version),
             Self::ConsumerGroupDescribe(m) => m.encoded_len(version),
+            Self::DescribeTopicPartitions(m) => m.encoded_len(version),
         }
     }
 }
@@ -1276,6 +1296,12 @@ impl From<ConsumerGroupDescribeRequest> for RequestBody {
     }
 }
 
+impl From<DescribeTopicPartitionsRequest> for RequestBody {
+    fn from(m: DescribeTopicPartitionsRequest) -> Self {
+        Self::DescribeTopicPartitions(m)
+    }
+}
+
 #[cfg(feature = "inspect")]
 impl crate::inspect::Inspect for RequestBody {
     fn inspect(&self, version: i16) -> crate::inspect::Value {
@@ -1326,6 +1352,7 @@ impl crate::inspect::Inspect for RequestBody {
             Self::ListTransactions(m) => crate::inspect::Inspect::inspect(m, version),
             Self::ConsumerGroupHeartbeat(m) => crate::inspect::Inspect::inspect(m, version),
             Self::ConsumerGroupDescribe(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::DescribeTopicPartitions(m) => crate::inspect::Inspect::inspect(m, version),
         }
     }
 }
@@ -1426,6 +1453,8 @@ pub enum ResponseBody {
     ConsumerGroupHeartbeat(ConsumerGroupHeartbeatResponse),
     /// ConsumerGroupDescribeResponse.
     ConsumerGroupDescribe(ConsumerGroupDescribeResponse),
+    /// DescribeTopicPartitionsResponse.
+    DescribeTopicPartitions(DescribeTopicPartitionsResponse),
 }
 
 impl ResponseBody {
@@ -1478,6 +1507,7 @@ impl ResponseBody {
             Self::ListTransactions(_) => ApiKey::ListTransactions,
             Self::ConsumerGroupHeartbeat(_) => ApiKey::ConsumerGroupHeartbeat,
             Self::ConsumerGroupDescribe(_) => ApiKey::ConsumerGroupDescribe,
+            Self::DescribeTopicPartitions(_) => ApiKey::DescribeTopicPartitions,
         }
     }
 
@@ -1578,6 +1608,9 @@ impl ResponseBody {
             ApiKey::ConsumerGroupDescribe => {
                 Self::ConsumerGroupDescribe(ConsumerGroupDescribeResponse::decode(buf, version)?)
             }
+            ApiKey::DescribeTopicPartitions => Self::DescribeTopicPartitions(
+                DescribeTopicPartitionsResponse::decode(buf, version)?,
+            ),
         })
     }
 
@@ -1630,6 +1663,7 @@ impl ResponseBody {
             Self::ListTransactions(m) => m.encode(buf, version),
             Self::ConsumerGroupHeartbeat(m) => m.encode(buf, version),
             Self::ConsumerGroupDescribe(m) => m.encode(buf, version),
+            Self::DescribeTopicPartitions(m) => m.encode(buf, version),
         }
     }
 
@@ -1682,6 +1716,7 @@ impl ResponseBody {
             Self::ListTransactions(m) => m.encoded_len(version),
             Self::ConsumerGroupHeartbeat(m) => m.encoded_len(version),
             Self::ConsumerGroupDescribe(m) => m.encoded_len(version),
+            Self::DescribeTopicPartitions(m) => m.encoded_len(version),
         }
     }
 }
@@ -1962,6 +1997,12 @@ impl From<ConsumerGroupDescribeResponse> for ResponseBody {
     }
 }
 
+impl From<DescribeTopicPartitionsResponse> for ResponseBody {
+    fn from(m: DescribeTopicPartitionsResponse) -> Self {
+        Self::DescribeTopicPartitions(m)
+    }
+}
+
 #[cfg(feature = "inspect")]
 impl crate::inspect::Inspect for ResponseBody {
     fn inspect(&self, version: i16) -> crate::inspect::Value {
@@ -2012,6 +2053,7 @@ impl crate::inspect::Inspect for ResponseBody {
             Self::ListTransactions(m) => crate::inspect::Inspect::inspect(m, version),
             Self::ConsumerGroupHeartbeat(m) => crate::inspect::Inspect::inspect(m, version),
             Self::ConsumerGroupDescribe(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::DescribeTopicPartitions(m) => crate::inspect::Inspect::inspect(m, version),
         }
     }
 }

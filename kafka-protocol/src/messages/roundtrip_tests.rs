@@ -246,6 +246,16 @@ fn describe_producers_response_round_trips() {
 }
 
 #[test]
+fn describe_topic_partitions_request_round_trips() {
+    check(DescribeTopicPartitionsRequest::random);
+}
+
+#[test]
+fn describe_topic_partitions_response_round_trips() {
+    check(DescribeTopicPartitionsResponse::random);
+}
+
+#[test]
 fn describe_transactions_request_round_trips() {
     check(DescribeTransactionsRequest::random);
 }

@@ -8,6 +8,7 @@ pub mod groups;
 pub mod metadata;
 pub mod produce;
 pub mod records;
+pub mod sessions;
 pub mod topics;
 
 use crate::harness::Session;
@@ -202,5 +203,15 @@ pub fn all() -> Vec<Scenario> {
         records::describe_cluster_controller_endpoints,
         records::init_producer_id,
         records::init_producer_id_bump_unknown,
+        sessions::create_and_use,
+        sessions::wrong_epoch,
+        sessions::unknown_session,
+        sessions::close_session,
+        sessions::reopen_replaces_the_session,
+        sessions::add_and_forget_partitions,
+        sessions::empty_full_fetch,
+        sessions::sessionless_fetch_gets_no_session,
+        sessions::names_then_ids,
+        sessions::unknown_partition_in_session,
     ]
 }
