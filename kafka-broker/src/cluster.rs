@@ -202,13 +202,7 @@ impl Cluster {
                     ErrorCode::UnknownTopicOrPartition,
                 )
             })?;
-        let epoch = {
-            let mut state = log.lock();
-            state.leader = broker_id;
-            state.leader_epoch = state.leader_epoch.saturating_add(1);
-            state.leader_epoch
-        };
-        log.wake();
+        let epoch = log.elect_leader(broker_id);
         tracing::info!(topic, partition, broker_id, epoch, "moved partition leader");
         Ok(epoch)
     }

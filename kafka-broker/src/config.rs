@@ -94,6 +94,21 @@ impl ClusterConfig {
         self.message_max_bytes = bytes;
         self
     }
+
+    /// Sets `group.initial.rebalance.delay.ms`: how long the first rebalance of an empty group
+    /// waits for more members to join. Kafka's default is 3000; the bundled broker's is 0, so
+    /// that tests form groups at once.
+    ///
+    /// ```
+    /// use kafka_broker::ClusterConfig;
+    ///
+    /// let config = ClusterConfig::default().with_group_initial_rebalance_delay_ms(3000);
+    /// assert_eq!(config.group.initial_rebalance_delay_ms, 3000);
+    /// ```
+    pub fn with_group_initial_rebalance_delay_ms(mut self, delay_ms: u64) -> Self {
+        self.group.initial_rebalance_delay_ms = delay_ms;
+        self
+    }
 }
 
 /// Kafka's default `message.max.bytes`: 1 MiB plus the record batch overhead.

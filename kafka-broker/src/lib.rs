@@ -28,6 +28,7 @@ pub mod fault;
 mod fetch_session;
 pub mod group;
 mod handlers;
+mod leader_epochs;
 mod log;
 pub mod producer_state;
 mod state;

@@ -18,6 +18,7 @@ use kafka_protocol::records::{RecordBatch, TimestampType};
 use kafka_protocol::ErrorCode;
 use tokio::sync::Notify;
 
+use crate::leader_epochs::LeaderEpochCache;
 use crate::producer_state::PartitionProducerState;
 
 /// A batch as stored in the log.
@@ -50,6 +51,8 @@ pub(crate) struct LogState {
     pub leader_epoch: i32,
     /// Idempotent producers' sequence state.
     pub producers: PartitionProducerState,
+    /// Where each leader epoch began (OffsetForLeaderEpoch, KIP-320).
+    pub epochs: LeaderEpochCache,
     /// Set when the topic is deleted, so waiting fetches stop waiting.
     pub deleted: bool,
 }
@@ -90,6 +93,7 @@ impl PartitionLog {
                 leader,
                 leader_epoch: 0,
                 producers: PartitionProducerState::new(),
+                epochs: LeaderEpochCache::new(),
                 deleted: false,
             }),
             notify: Notify::new(),
@@ -108,6 +112,27 @@ impl PartitionLog {
     pub(crate) fn leader(&self) -> (i32, i32) {
         let state = self.lock();
         (state.leader, state.leader_epoch)
+    }
+
+    /// Makes `broker_id` the leader at the next epoch (a leader election), starting that epoch
+    /// at the log end offset; returns the new epoch. Waiting fetches are woken to re-check.
+    pub(crate) fn elect_leader(&self, broker_id: i32) -> i32 {
+        let epoch = {
+            let mut state = self.lock();
+            state.leader = broker_id;
+            state.leader_epoch = state.leader_epoch.saturating_add(1);
+            let (epoch, end) = (state.leader_epoch, state.log_end_offset);
+            state.epochs.assign(epoch, end);
+            epoch
+        };
+        self.wake();
+        epoch
+    }
+
+    /// The epoch and end offset OffsetForLeaderEpoch reports for `requested`.
+    pub(crate) fn end_offset_for_epoch(&self, requested: i32) -> (i32, i64) {
+        let state = self.lock();
+        state.epochs.end_offset_for(requested, state.log_end_offset)
     }
 
     /// Wakes every waiting fetch.
@@ -186,6 +211,7 @@ impl PartitionLog {
         if target > state.log_start_offset {
             state.log_start_offset = target;
             state.producers.truncate_head(target);
+            state.epochs.truncate_from_start(target);
             trim_head(&mut state);
         }
         let low = state.log_start_offset;
@@ -267,6 +293,7 @@ pub(crate) fn apply_retention_bytes(state: &mut LogState, retention_bytes: i64) 
     }
     let start = state.log_start_offset;
     state.producers.truncate_head(start);
+    state.epochs.truncate_from_start(start);
 }
 
 /// Where an appended (or deduplicated) batch landed.

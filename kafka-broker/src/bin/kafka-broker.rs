@@ -25,6 +25,10 @@ OPTIONS:
     --no-auto-create          Same as --auto-create false
     --message-max-bytes <N>   Largest record batch accepted (message.max.bytes) [default: 1048588]
     --cluster-id <ID>         Cluster id reported to clients [default: kafka-broker-cluster]
+    --group-initial-rebalance-delay-ms <MS>
+                              How long the first rebalance of an empty group waits for more
+                              members (group.initial.rebalance.delay.ms) [default: 0, so that
+                              tests form groups at once; Kafka's default is 3000]
     -h, --help                Print this help and exit
     -V, --version             Print the version and exit
 
@@ -63,6 +67,9 @@ fn parse(args: &[String]) -> Result<Option<ClusterConfig>, String> {
             "--no-auto-create" => config.auto_create_topics = false,
             "--message-max-bytes" => config.message_max_bytes = number(&value(flag)?, flag)?,
             "--cluster-id" => config.cluster_id = value(flag)?,
+            "--group-initial-rebalance-delay-ms" => {
+                config.group.initial_rebalance_delay_ms = number(&value(flag)?, flag)?
+            }
             other => return Err(format!("unknown argument {other} (see --help)")),
         }
     }
@@ -156,6 +163,11 @@ mod tests {
         .unwrap();
         assert_eq!((config.brokers, config.port), (3, 19092));
         assert!(!config.auto_create_topics);
+        assert_eq!(config.group.initial_rebalance_delay_ms, 0);
+        let config = parse(&args(&["--group-initial-rebalance-delay-ms", "3000"]))
+            .unwrap()
+            .unwrap();
+        assert_eq!(config.group.initial_rebalance_delay_ms, 3000);
         let config = parse(&args(&[])).unwrap().unwrap();
         assert_eq!(
             (config.brokers, config.port, config.host.as_str()),

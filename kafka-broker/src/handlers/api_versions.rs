@@ -42,6 +42,10 @@ const SUPPORTED: &[(ApiKey, i16)] = &[
     (ApiKey::ListGroups, 0),
     (ApiKey::DeleteGroups, 0),
     (ApiKey::OffsetDelete, 0),
+    (ApiKey::OffsetForLeaderEpoch, 0),
+    (ApiKey::DescribeLogDirs, 0),
+    (ApiKey::DescribeProducers, 0),
+    (ApiKey::DescribeTopicPartitions, 0),
 ];
 
 /// The versions of `api_key` this broker serves, or `None` if it does not implement the API.

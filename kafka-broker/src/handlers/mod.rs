@@ -10,6 +10,9 @@ pub(crate) mod delete_records;
 pub(crate) mod delete_topics;
 pub(crate) mod describe_cluster;
 pub(crate) mod describe_configs;
+pub(crate) mod describe_log_dirs;
+pub(crate) mod describe_producers;
+pub(crate) mod describe_topic_partitions;
 pub(crate) mod errors;
 pub(crate) mod fetch;
 pub(crate) mod find_coordinator;
@@ -17,6 +20,7 @@ pub(crate) mod groups;
 pub(crate) mod init_producer_id;
 pub(crate) mod list_offsets;
 pub(crate) mod metadata;
+pub(crate) mod offset_for_leader_epoch;
 pub(crate) mod produce;
 
 use kafka_protocol::messages::RequestHeader;
@@ -68,6 +72,14 @@ pub(crate) async fn dispatch(
         RequestBody::DescribeCluster(r) => describe_cluster::handle(ctx, &r, version).into(),
         RequestBody::FindCoordinator(r) => find_coordinator::handle(ctx, &r, version).into(),
         RequestBody::InitProducerId(r) => init_producer_id::handle(ctx, &r, version).into(),
+        RequestBody::OffsetForLeaderEpoch(r) => {
+            offset_for_leader_epoch::handle(ctx, &r, version).into()
+        }
+        RequestBody::DescribeLogDirs(r) => describe_log_dirs::handle(ctx, &r, version).into(),
+        RequestBody::DescribeProducers(r) => describe_producers::handle(ctx, &r, version).into(),
+        RequestBody::DescribeTopicPartitions(r) => {
+            describe_topic_partitions::handle(ctx, &r, version).into()
+        }
         other => groups::dispatch(ctx, header, other, version).await,
     }
 }

@@ -134,6 +134,12 @@ pub fn describe_broker_selected_keys(s: &mut Session) {
             "num.partitions",
             "auto.create.topics.enable",
             "message.max.bytes",
+            "group.initial.rebalance.delay.ms",
+            "group.min.session.timeout.ms",
+            "min.insync.replicas",
+            "offsets.topic.replication.factor",
+            "log.retention.hours",
+            "log.cleanup.policy",
         ]),
     );
     s.send("describe_broker", &request, v);

@@ -1,5 +1,6 @@
 //! The scenario corpus, one module per API family.
 
+pub mod admin;
 pub mod api_versions;
 pub mod configs;
 pub mod fetch;
@@ -213,5 +214,10 @@ pub fn all() -> Vec<Scenario> {
         sessions::sessionless_fetch_gets_no_session,
         sessions::names_then_ids,
         sessions::unknown_partition_in_session,
+        admin::offset_for_leader_epoch,
+        admin::offset_for_leader_epoch_errors,
+        admin::describe_log_dirs,
+        admin::describe_producers,
+        admin::describe_topic_partitions,
     ]
 }
