@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the third-party Kafka clients the interop tests (kafka-broker/tests/interop_*.rs) drive:
-# kcat (librdkafka's CLI) from Debian, confluent-kafka-python and kafka-python from PyPI.
+# Installs the peers the interop and conformance tests drive: kcat (librdkafka's CLI) from Debian,
+# confluent-kafka-python and kafka-python from PyPI, and a JDK with Maven for Apache Kafka itself
+# and its Java client (their jars come from Maven Central, cached under ~/.cache/kafka-sdk).
 # Idempotent: anything already installed is left alone. Fails loudly when an install fails, since
 # the interop tests would otherwise only print SKIPPED.
 set -euo pipefail
@@ -53,3 +54,15 @@ for spec in "confluent-kafka==$CONFLUENT_KAFKA_VERSION" "kafka-python==$KAFKA_PY
 done
 
 python3 -c "import confluent_kafka, kafka"
+
+# Java 17+ with javac, and Maven: real Kafka (KRaft) and the Java peer (kafka-testkit).
+if command -v javac >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1; then
+  echo "java: present ($(javac -version 2>&1))"
+else
+  echo "java/maven: installing"
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get update -qq
+  as_root apt-get install -y -qq openjdk-17-jdk-headless maven >/dev/null
+fi
+java -version 2>&1 | head -1
+mvn -v 2>/dev/null | head -1

@@ -78,6 +78,8 @@ pub fn run(command: &mut Command, stdin: Option<Vec<u8>>, limit: Duration) -> Ou
 #[derive(Debug)]
 pub struct Spawned {
     child: Child,
+    /// The write end of the child's stdin, while it is kept open (see [`Spawned::spawn_open`]).
+    stdin: Option<std::process::ChildStdin>,
     stdout: Arc<Mutex<String>>,
     stderr: Arc<Mutex<String>>,
     readers: Vec<thread::JoinHandle<()>>,
@@ -127,10 +129,45 @@ impl Spawned {
         }
         Spawned {
             child,
+            stdin: None,
             stdout,
             stderr,
             readers,
         }
+    }
+
+    /// Starts `command` with piped stdio and its stdin kept open until [`Spawned::close_stdin`]
+    /// (or drop): for peers that run until told to stop.
+    pub fn spawn_open(command: &mut Command) -> Spawned {
+        let program = format!("{command:?}");
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
+        let stdin = child.stdin.take();
+        let stdout = Arc::new(Mutex::new(String::new()));
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut readers = Vec::new();
+        if let Some(out) = child.stdout.take() {
+            readers.push(collect(out, Arc::clone(&stdout)));
+        }
+        if let Some(err) = child.stderr.take() {
+            readers.push(collect(err, Arc::clone(&stderr)));
+        }
+        Spawned {
+            child,
+            stdin,
+            stdout,
+            stderr,
+            readers,
+        }
+    }
+
+    /// Closes the child's stdin (a peer started with [`Spawned::spawn_open`] then stops).
+    pub fn close_stdin(&mut self) {
+        self.stdin.take();
     }
 
     /// What it has written to stdout so far.

@@ -135,6 +135,8 @@ pub fn kafka_lib(version: &str) -> Result<PathBuf, String> {
 /// Compiles `tools/real-kafka/KafkaNode.java` against `lib` (once per source and version) and
 /// returns the directory holding the class.
 fn launcher(lib: &Path, version: &str) -> Result<PathBuf, String> {
+    static COMPILING: Mutex<()> = Mutex::new(());
+    let _guard = COMPILING.lock().unwrap_or_else(|p| p.into_inner());
     let source_path = peers::repo_root().join("tools/real-kafka/KafkaNode.java");
     let source =
         std::fs::read(&source_path).map_err(|e| format!("{}: {e}", source_path.display()))?;
@@ -461,6 +463,14 @@ impl RealKafka {
     /// Each node's id and `host:port`.
     pub fn nodes(&self) -> Vec<(i32, String)> {
         self.lock().iter().map(|n| (n.id, n.address())).collect()
+    }
+
+    /// The process ids of the running nodes' JVMs.
+    pub fn pids(&self) -> Vec<u32> {
+        self.lock()
+            .iter()
+            .filter_map(|n| n.jvm.as_ref().map(Child::id))
+            .collect()
     }
 
     /// The `host:port` of node `id`.
