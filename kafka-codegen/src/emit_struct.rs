@@ -158,7 +158,7 @@ pub fn emit_struct(
     let flex_test = ctx.flexible.rust_test(ctx.within);
 
     // --- encode ----------------------------------------------------------------------------
-    writeln!(out, "    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {{").unwrap();
+    writeln!(out, "    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16, mode: EncodeMode) -> Result<(), EncodeError> {{").unwrap();
     writeln!(out, "        let flexible = {flex_test};").unwrap();
     for f in fields {
         let n = field_name(f);
@@ -454,7 +454,7 @@ fn absent_check(f: &Field, n: &str, path: &str) -> Result<String, String> {
         return Ok(String::new());
     }
     Ok(format!(
-        "if self.{n} != {} {{ return Err(EncodeError::FieldNotSupported {{ field: {path:?}, version }}); }}",
+        "if mode == EncodeMode::Strict && self.{n} != {} {{ return Err(EncodeError::FieldNotSupported {{ field: {path:?}, version }}); }}",
         default_expr(f)?
     ))
 }

@@ -153,7 +153,7 @@ pub fn write_value(ty: &Type, a: &str, c: &str, p: &str, depth: usize) -> String
                 format!("put_nullable_bytes(buf, {p:?}, Some(&{a}[..]), {c})?;")
             }
         },
-        Type::Struct(_) => format!("{a}.encode_body(buf, version)?;"),
+        Type::Struct(_) => format!("{a}.encode_body(buf, version, mode)?;"),
         Type::Array(t) => {
             let e = format!("e{depth}");
             format!(

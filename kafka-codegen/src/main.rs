@@ -5,6 +5,7 @@
 //!   differ (CI runs this, so hand edits to generated code and forgotten regenerations are caught).
 
 mod emit;
+mod emit_error;
 mod emit_struct;
 mod emit_types;
 mod naming;

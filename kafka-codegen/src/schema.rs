@@ -157,6 +157,9 @@ pub struct Field {
     /// `flexible=none` on a field: it keeps its classic encoding even in flexible versions
     /// (the request header's client id, which brokers must parse before they know the version).
     pub flexible_override: Option<Versions>,
+    /// `error=V`: the value the field takes in an error response, where it differs from the
+    /// default (a Produce response's base offset is -1 when the produce failed).
+    pub error_value: Option<String>,
     /// Fields of the structure this field defines inline (empty if it names a shared struct).
     pub fields: Vec<Field>,
 }
@@ -231,6 +234,7 @@ fn parse_field(tokens: &[&str]) -> Result<Field, String> {
             "mapkey",
             "entity",
             "flexible",
+            "error",
         ]
         .contains(&k.as_str())
         {
@@ -264,6 +268,13 @@ fn parse_field(tokens: &[&str]) -> Result<Field, String> {
         map_key: a.iter().any(|(k, _)| k == "mapkey"),
         entity: get(&a, "entity").map(str::to_string),
         flexible_override: get(&a, "flexible").map(Versions::parse).transpose()?,
+        error_value: get(&a, "error").map(|d| {
+            if d == "\"\"" {
+                String::new()
+            } else {
+                d.to_string()
+            }
+        }),
         fields: Vec::new(),
     })
 }

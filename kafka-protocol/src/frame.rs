@@ -19,7 +19,7 @@
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, Request};
+use crate::message::{EncodeMode, Message, Request};
 use crate::messages::{ApiKey, RequestBody, RequestHeader, ResponseBody, ResponseHeader};
 
 /// Bytes of the size prefix in front of every frame.
@@ -84,13 +84,15 @@ fn request_header(
     }
 }
 
-/// Appends a response frame (size prefix, header of the right version, body) to `buf`.
+/// Appends a response frame (size prefix, header of the right version, body) to `buf`, the
+/// body encoded in `mode` (a broker uses [`EncodeMode::DropAbsent`]: see there).
 pub fn encode_response(
     buf: &mut BytesMut,
     api_key: ApiKey,
     version: i16,
     correlation_id: i32,
     body: &ResponseBody,
+    mode: EncodeMode,
 ) -> Result<(), EncodeError> {
     write_framed(buf, |buf| {
         ResponseHeader {
@@ -98,7 +100,7 @@ pub fn encode_response(
             ..Default::default()
         }
         .encode(buf, api_key.response_header_version(version))?;
-        body.encode(buf, version)
+        body.encode_with(buf, version, mode)
     })
 }
 
@@ -304,7 +306,15 @@ mod tests {
     fn api_versions_responses_use_header_v0_even_when_flexible() {
         let mut buf = BytesMut::new();
         let body = ResponseBody::ApiVersions(ApiVersionsResponse::default());
-        encode_response(&mut buf, ApiKey::ApiVersions, 3, 9, &body).unwrap();
+        encode_response(
+            &mut buf,
+            ApiKey::ApiVersions,
+            3,
+            9,
+            &body,
+            EncodeMode::Strict,
+        )
+        .unwrap();
         let frame = FrameSplitter::new(1 << 20)
             .next_frame(&mut buf)
             .unwrap()
@@ -328,10 +338,47 @@ mod tests {
     }
 
     #[test]
+    fn drop_absent_mode_leaves_out_fields_the_version_lacks() {
+        use crate::messages::FetchResponse;
+        // Fetch's session id exists from v7 and is not ignorable.
+        let body = ResponseBody::Fetch(FetchResponse::default().with_session_id(71));
+        let mut strict = BytesMut::new();
+        assert!(
+            encode_response(&mut strict, ApiKey::Fetch, 4, 1, &body, EncodeMode::Strict).is_err()
+        );
+        assert!(
+            strict.is_empty(),
+            "a failed encode leaves the buffer as it was"
+        );
+        let mut lenient = BytesMut::new();
+        encode_response(
+            &mut lenient,
+            ApiKey::Fetch,
+            4,
+            1,
+            &body,
+            EncodeMode::DropAbsent,
+        )
+        .unwrap();
+        let mut frame = lenient.freeze();
+        frame.advance(SIZE_PREFIX);
+        let (_, back) = decode_response_body(ApiKey::Fetch, 4, frame).unwrap();
+        assert_eq!(back, ResponseBody::Fetch(FetchResponse::default()));
+    }
+
+    #[test]
     fn trailing_bytes_after_a_response_are_an_error() {
         let mut buf = BytesMut::new();
         let body = ResponseBody::ApiVersions(ApiVersionsResponse::default());
-        encode_response(&mut buf, ApiKey::ApiVersions, 0, 1, &body).unwrap();
+        encode_response(
+            &mut buf,
+            ApiKey::ApiVersions,
+            0,
+            1,
+            &body,
+            EncodeMode::Strict,
+        )
+        .unwrap();
         buf.put_u8(0);
         let mut bytes = buf.freeze();
         bytes.advance(SIZE_PREFIX);

@@ -24,5 +24,5 @@ mod test_rng;
 
 pub use error::{DecodeError, EncodeError};
 pub use error_code::ErrorCode;
-pub use message::{Message, Request, Response, VersionRange};
+pub use message::{EncodeMode, Message, Request, Response, VersionRange};
 pub use messages::{ApiKey, RequestBody, ResponseBody};

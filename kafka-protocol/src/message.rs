@@ -29,6 +29,21 @@ impl VersionRange {
     }
 }
 
+/// How [`Message::encode_with`] treats a field set to a non-default value at a version that
+/// lacks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum EncodeMode {
+    /// Refuse it (`EncodeError::FieldNotSupported`) unless the schema marks the field ignorable:
+    /// dropping it silently could change what the message means. What clients use.
+    #[default]
+    Strict,
+    /// Leave it out, as if every field were ignorable. A broker answering many versions fills
+    /// one response and lets each version carry the fields it has; the schema, not the
+    /// handler, decides what exists at which version.
+    DropAbsent,
+}
+
 /// A message (request, response or header) that can be written and read at any of its versions.
 ///
 /// ```
@@ -55,7 +70,17 @@ pub trait Message: Sized + Default + Clone + std::fmt::Debug + PartialEq {
     ///
     /// Fails if the version is out of range, if a field the version lacks holds a non-default
     /// value and is not ignorable, or if a null sits where the version allows none.
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError>;
+    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+        self.encode_with(buf, version, EncodeMode::Strict)
+    }
+
+    /// Appends the message at `version`, treating fields the version lacks as `mode` says.
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError>;
 
     /// Reads a message encoded at `version` from the front of `buf`, advancing it.
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError>;

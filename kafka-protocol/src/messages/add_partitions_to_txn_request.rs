@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `AddPartitionsToTxnRequest` request, valid versions 0-5, flexible versions 3+.
@@ -71,7 +71,12 @@ impl AddPartitionsToTxnRequest {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 3;
         if version >= 4 {
             put_array_len(
@@ -81,10 +86,12 @@ impl AddPartitionsToTxnRequest {
                 flexible,
             )?;
             for e0 in (&self.transactions).iter() {
-                e0.encode_body(buf, version)?;
+                e0.encode_body(buf, version, mode)?;
             }
         } else {
-            if self.transactions != Vec::<AddPartitionsToTxnTransaction>::new() {
+            if mode == EncodeMode::Strict
+                && self.transactions != Vec::<AddPartitionsToTxnTransaction>::new()
+            {
                 return Err(EncodeError::FieldNotSupported {
                     field: "AddPartitionsToTxnRequest.transactions",
                     version,
@@ -99,7 +106,7 @@ impl AddPartitionsToTxnRequest {
                 flexible,
             )?;
         } else {
-            if self.v3_and_below_transactional_id != String::new() {
+            if mode == EncodeMode::Strict && self.v3_and_below_transactional_id != String::new() {
                 return Err(EncodeError::FieldNotSupported {
                     field: "AddPartitionsToTxnRequest.v3_and_below_transactional_id",
                     version,
@@ -109,7 +116,7 @@ impl AddPartitionsToTxnRequest {
         if version <= 3 {
             buf.put_i64(*(&self.v3_and_below_producer_id));
         } else {
-            if self.v3_and_below_producer_id != 0 {
+            if mode == EncodeMode::Strict && self.v3_and_below_producer_id != 0 {
                 return Err(EncodeError::FieldNotSupported {
                     field: "AddPartitionsToTxnRequest.v3_and_below_producer_id",
                     version,
@@ -119,7 +126,7 @@ impl AddPartitionsToTxnRequest {
         if version <= 3 {
             buf.put_i16(*(&self.v3_and_below_producer_epoch));
         } else {
-            if self.v3_and_below_producer_epoch != 0 {
+            if mode == EncodeMode::Strict && self.v3_and_below_producer_epoch != 0 {
                 return Err(EncodeError::FieldNotSupported {
                     field: "AddPartitionsToTxnRequest.v3_and_below_producer_epoch",
                     version,
@@ -134,10 +141,12 @@ impl AddPartitionsToTxnRequest {
                 flexible,
             )?;
             for e0 in (&self.v3_and_below_topics).iter() {
-                e0.encode_body(buf, version)?;
+                e0.encode_body(buf, version, mode)?;
             }
         } else {
-            if self.v3_and_below_topics != Vec::<AddPartitionsToTxnTopic>::new() {
+            if mode == EncodeMode::Strict
+                && self.v3_and_below_topics != Vec::<AddPartitionsToTxnTopic>::new()
+            {
                 return Err(EncodeError::FieldNotSupported {
                     field: "AddPartitionsToTxnRequest.v3_and_below_topics",
                     version,
@@ -410,70 +419,30 @@ impl AddPartitionsToTxnTransaction {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        let flexible = version >= 3;
-        if version >= 4 {
-            put_nullable_string(
-                buf,
-                "AddPartitionsToTxnTransaction.transactional_id",
-                Some((&self.transactional_id).as_str()),
-                flexible,
-            )?;
-        } else {
-            if self.transactional_id != String::new() {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "AddPartitionsToTxnTransaction.transactional_id",
-                    version,
-                });
-            }
-        }
-        if version >= 4 {
-            buf.put_i64(*(&self.producer_id));
-        } else {
-            if self.producer_id != 0 {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "AddPartitionsToTxnTransaction.producer_id",
-                    version,
-                });
-            }
-        }
-        if version >= 4 {
-            buf.put_i16(*(&self.producer_epoch));
-        } else {
-            if self.producer_epoch != 0 {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "AddPartitionsToTxnTransaction.producer_epoch",
-                    version,
-                });
-            }
-        }
-        if version >= 4 {
-            buf.put_i8(i8::from(*(&self.verify_only)));
-        } else {
-            if self.verify_only != false {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "AddPartitionsToTxnTransaction.verify_only",
-                    version,
-                });
-            }
-        }
-        if version >= 4 {
-            put_array_len(
-                buf,
-                "AddPartitionsToTxnTransaction.topics",
-                Some((&self.topics).len()),
-                flexible,
-            )?;
-            for e0 in (&self.topics).iter() {
-                e0.encode_body(buf, version)?;
-            }
-        } else {
-            if self.topics != Vec::<AddPartitionsToTxnTopic>::new() {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "AddPartitionsToTxnTransaction.topics",
-                    version,
-                });
-            }
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
+        let flexible = true;
+        put_nullable_string(
+            buf,
+            "AddPartitionsToTxnTransaction.transactional_id",
+            Some((&self.transactional_id).as_str()),
+            flexible,
+        )?;
+        buf.put_i64(*(&self.producer_id));
+        buf.put_i16(*(&self.producer_epoch));
+        buf.put_i8(i8::from(*(&self.verify_only)));
+        put_array_len(
+            buf,
+            "AddPartitionsToTxnTransaction.topics",
+            Some((&self.topics).len()),
+            flexible,
+        )?;
+        for e0 in (&self.topics).iter() {
+            e0.encode_body(buf, version, mode)?;
         }
         if flexible {
             #[allow(unused_mut)]
@@ -489,27 +458,17 @@ impl AddPartitionsToTxnTransaction {
     }
 
     pub(crate) fn body_len(&self, version: i16) -> usize {
-        let flexible = version >= 3;
+        let flexible = true;
         let mut n = 0usize;
-        if version >= 4 {
-            n += nullable_string_len(Some((&self.transactional_id).as_str()), flexible);
-        }
-        if version >= 4 {
-            n += 8;
-        }
-        if version >= 4 {
-            n += 2;
-        }
-        if version >= 4 {
-            n += 1;
-        }
-        if version >= 4 {
-            n += array_len_len(Some((&self.topics).len()), flexible)
-                + (&self.topics)
-                    .iter()
-                    .map(|e0| e0.body_len(version))
-                    .sum::<usize>();
-        }
+        n += nullable_string_len(Some((&self.transactional_id).as_str()), flexible);
+        n += 8;
+        n += 2;
+        n += 1;
+        n += array_len_len(Some((&self.topics).len()), flexible)
+            + (&self.topics)
+                .iter()
+                .map(|e0| e0.body_len(version))
+                .sum::<usize>();
         if flexible {
             #[allow(unused_mut)]
             let mut count = self.unknown_tagged_fields.len();
@@ -524,48 +483,28 @@ impl AddPartitionsToTxnTransaction {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let flexible = version >= 3;
-        let transactional_id = if version >= 4 {
-            get_string(
+        let flexible = true;
+        let transactional_id = get_string(
+            buf,
+            "AddPartitionsToTxnTransaction.transactional_id",
+            flexible,
+            version,
+        )?;
+        let producer_id = get_i64(buf, "AddPartitionsToTxnTransaction.producer_id")?;
+        let producer_epoch = get_i16(buf, "AddPartitionsToTxnTransaction.producer_epoch")?;
+        let verify_only = get_bool(buf, "AddPartitionsToTxnTransaction.verify_only")?;
+        let topics = {
+            let n0 = get_array_len_non_null(
                 buf,
-                "AddPartitionsToTxnTransaction.transactional_id",
+                "AddPartitionsToTxnTransaction.topics",
                 flexible,
                 version,
-            )?
-        } else {
-            String::new()
-        };
-        let producer_id = if version >= 4 {
-            get_i64(buf, "AddPartitionsToTxnTransaction.producer_id")?
-        } else {
-            0
-        };
-        let producer_epoch = if version >= 4 {
-            get_i16(buf, "AddPartitionsToTxnTransaction.producer_epoch")?
-        } else {
-            0
-        };
-        let verify_only = if version >= 4 {
-            get_bool(buf, "AddPartitionsToTxnTransaction.verify_only")?
-        } else {
-            false
-        };
-        let topics = if version >= 4 {
-            {
-                let n0 = get_array_len_non_null(
-                    buf,
-                    "AddPartitionsToTxnTransaction.topics",
-                    flexible,
-                    version,
-                )?;
-                let mut v0 = Vec::with_capacity(initial_capacity(n0));
-                for _ in 0..n0 {
-                    v0.push(AddPartitionsToTxnTopic::decode_body(buf, version)?);
-                }
-                v0
+            )?;
+            let mut v0 = Vec::with_capacity(initial_capacity(n0));
+            for _ in 0..n0 {
+                v0.push(AddPartitionsToTxnTopic::decode_body(buf, version)?);
             }
-        } else {
-            Vec::<AddPartitionsToTxnTopic>::new()
+            v0
         };
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
@@ -589,21 +528,21 @@ impl AddPartitionsToTxnTransaction {
     #[cfg(test)]
     #[allow(unused_variables, unused_mut)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
-        let flexible = version >= 3;
+        let flexible = true;
         let mut s = Self::default();
-        if version >= 4 {
+        if true {
             s.transactional_id = rng.string();
         }
-        if version >= 4 {
+        if true {
             s.producer_id = rng.next_u64() as i64;
         }
-        if version >= 4 {
+        if true {
             s.producer_epoch = rng.next_u64() as i16;
         }
-        if version >= 4 {
+        if true {
             s.verify_only = rng.bool();
         }
-        if version >= 4 {
+        if true {
             s.topics = (0..rng.below(3))
                 .map(|_| AddPartitionsToTxnTopic::random(rng, version))
                 .collect();
@@ -619,36 +558,26 @@ impl AddPartitionsToTxnTransaction {
 impl crate::inspect::Inspect for AddPartitionsToTxnTransaction {
     fn inspect(&self, version: i16) -> crate::inspect::Value {
         let mut fields = Vec::new();
-        if version >= 4 {
-            fields.push((
-                "transactional_id",
-                crate::inspect::Inspect::inspect(&self.transactional_id, version),
-            ));
-        }
-        if version >= 4 {
-            fields.push((
-                "producer_id",
-                crate::inspect::Inspect::inspect(&self.producer_id, version),
-            ));
-        }
-        if version >= 4 {
-            fields.push((
-                "producer_epoch",
-                crate::inspect::Inspect::inspect(&self.producer_epoch, version),
-            ));
-        }
-        if version >= 4 {
-            fields.push((
-                "verify_only",
-                crate::inspect::Inspect::inspect(&self.verify_only, version),
-            ));
-        }
-        if version >= 4 {
-            fields.push((
-                "topics",
-                crate::inspect::Inspect::inspect(&self.topics, version),
-            ));
-        }
+        fields.push((
+            "transactional_id",
+            crate::inspect::Inspect::inspect(&self.transactional_id, version),
+        ));
+        fields.push((
+            "producer_id",
+            crate::inspect::Inspect::inspect(&self.producer_id, version),
+        ));
+        fields.push((
+            "producer_epoch",
+            crate::inspect::Inspect::inspect(&self.producer_epoch, version),
+        ));
+        fields.push((
+            "verify_only",
+            crate::inspect::Inspect::inspect(&self.verify_only, version),
+        ));
+        fields.push((
+            "topics",
+            crate::inspect::Inspect::inspect(&self.topics, version),
+        ));
         if !self.unknown_tagged_fields.is_empty() {
             fields.push((
                 "unknown_tagged_fields",
@@ -693,7 +622,12 @@ impl AddPartitionsToTxnTopic {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 3;
         put_nullable_string(
             buf,
@@ -817,14 +751,19 @@ impl Message for AddPartitionsToTxnRequest {
     const NAME: &'static str = "AddPartitionsToTxnRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 5 };
     const FLEXIBLE_MIN: Option<i16> = Some(3);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -837,6 +776,19 @@ impl Message for AddPartitionsToTxnRequest {
     }
     fn encoded_len(&self, version: i16) -> usize {
         self.body_len(version)
+    }
+}
+
+impl AddPartitionsToTxnRequest {
+    /// The response to this request failing as a whole with `code`, as a broker sends it:
+    /// every error code field set to `code`, the request's topics, partitions, groups or
+    /// resources echoed, and every other field at its default (or its error value).
+    pub fn error_response(
+        &self,
+        code: crate::ErrorCode,
+    ) -> super::add_partitions_to_txn_response::AddPartitionsToTxnResponse {
+        let c = code.code();
+        super::add_partitions_to_txn_response::AddPartitionsToTxnResponse { error_code: c, results_by_transaction: self.transactions.iter().map(|e0| super::add_partitions_to_txn_response::AddPartitionsToTxnResult { transactional_id: e0.transactional_id.clone(), topic_results: e0.topics.iter().map(|e1| super::add_partitions_to_txn_response::AddPartitionsToTxnTopicResult { name: e1.name.clone(), ..Default::default() }).collect::<Vec<super::add_partitions_to_txn_response::AddPartitionsToTxnTopicResult>>(), ..Default::default() }).collect::<Vec<super::add_partitions_to_txn_response::AddPartitionsToTxnResult>>(), results_by_topic_v3_and_below: self.v3_and_below_topics.iter().map(|e0| super::add_partitions_to_txn_response::AddPartitionsToTxnTopicResult { name: e0.name.clone(), ..Default::default() }).collect::<Vec<super::add_partitions_to_txn_response::AddPartitionsToTxnTopicResult>>(), ..Default::default() }
     }
 }
 

@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `AddPartitionsToTxnResponse` response, valid versions 0-5, flexible versions 3+.
@@ -65,7 +65,12 @@ impl AddPartitionsToTxnResponse {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 3;
         buf.put_i32(*(&self.throttle_time_ms));
         if version >= 4 {
@@ -79,10 +84,12 @@ impl AddPartitionsToTxnResponse {
                 flexible,
             )?;
             for e0 in (&self.results_by_transaction).iter() {
-                e0.encode_body(buf, version)?;
+                e0.encode_body(buf, version, mode)?;
             }
         } else {
-            if self.results_by_transaction != Vec::<AddPartitionsToTxnResult>::new() {
+            if mode == EncodeMode::Strict
+                && self.results_by_transaction != Vec::<AddPartitionsToTxnResult>::new()
+            {
                 return Err(EncodeError::FieldNotSupported {
                     field: "AddPartitionsToTxnResponse.results_by_transaction",
                     version,
@@ -97,10 +104,12 @@ impl AddPartitionsToTxnResponse {
                 flexible,
             )?;
             for e0 in (&self.results_by_topic_v3_and_below).iter() {
-                e0.encode_body(buf, version)?;
+                e0.encode_body(buf, version, mode)?;
             }
         } else {
-            if self.results_by_topic_v3_and_below != Vec::<AddPartitionsToTxnTopicResult>::new() {
+            if mode == EncodeMode::Strict
+                && self.results_by_topic_v3_and_below != Vec::<AddPartitionsToTxnTopicResult>::new()
+            {
                 return Err(EncodeError::FieldNotSupported {
                     field: "AddPartitionsToTxnResponse.results_by_topic_v3_and_below",
                     version,
@@ -312,40 +321,27 @@ impl AddPartitionsToTxnResult {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        let flexible = version >= 3;
-        if version >= 4 {
-            put_nullable_string(
-                buf,
-                "AddPartitionsToTxnResult.transactional_id",
-                Some((&self.transactional_id).as_str()),
-                flexible,
-            )?;
-        } else {
-            if self.transactional_id != String::new() {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "AddPartitionsToTxnResult.transactional_id",
-                    version,
-                });
-            }
-        }
-        if version >= 4 {
-            put_array_len(
-                buf,
-                "AddPartitionsToTxnResult.topic_results",
-                Some((&self.topic_results).len()),
-                flexible,
-            )?;
-            for e0 in (&self.topic_results).iter() {
-                e0.encode_body(buf, version)?;
-            }
-        } else {
-            if self.topic_results != Vec::<AddPartitionsToTxnTopicResult>::new() {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "AddPartitionsToTxnResult.topic_results",
-                    version,
-                });
-            }
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
+        let flexible = true;
+        put_nullable_string(
+            buf,
+            "AddPartitionsToTxnResult.transactional_id",
+            Some((&self.transactional_id).as_str()),
+            flexible,
+        )?;
+        put_array_len(
+            buf,
+            "AddPartitionsToTxnResult.topic_results",
+            Some((&self.topic_results).len()),
+            flexible,
+        )?;
+        for e0 in (&self.topic_results).iter() {
+            e0.encode_body(buf, version, mode)?;
         }
         if flexible {
             #[allow(unused_mut)]
@@ -361,18 +357,14 @@ impl AddPartitionsToTxnResult {
     }
 
     pub(crate) fn body_len(&self, version: i16) -> usize {
-        let flexible = version >= 3;
+        let flexible = true;
         let mut n = 0usize;
-        if version >= 4 {
-            n += nullable_string_len(Some((&self.transactional_id).as_str()), flexible);
-        }
-        if version >= 4 {
-            n += array_len_len(Some((&self.topic_results).len()), flexible)
-                + (&self.topic_results)
-                    .iter()
-                    .map(|e0| e0.body_len(version))
-                    .sum::<usize>();
-        }
+        n += nullable_string_len(Some((&self.transactional_id).as_str()), flexible);
+        n += array_len_len(Some((&self.topic_results).len()), flexible)
+            + (&self.topic_results)
+                .iter()
+                .map(|e0| e0.body_len(version))
+                .sum::<usize>();
         if flexible {
             #[allow(unused_mut)]
             let mut count = self.unknown_tagged_fields.len();
@@ -387,33 +379,25 @@ impl AddPartitionsToTxnResult {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let flexible = version >= 3;
-        let transactional_id = if version >= 4 {
-            get_string(
+        let flexible = true;
+        let transactional_id = get_string(
+            buf,
+            "AddPartitionsToTxnResult.transactional_id",
+            flexible,
+            version,
+        )?;
+        let topic_results = {
+            let n0 = get_array_len_non_null(
                 buf,
-                "AddPartitionsToTxnResult.transactional_id",
+                "AddPartitionsToTxnResult.topic_results",
                 flexible,
                 version,
-            )?
-        } else {
-            String::new()
-        };
-        let topic_results = if version >= 4 {
-            {
-                let n0 = get_array_len_non_null(
-                    buf,
-                    "AddPartitionsToTxnResult.topic_results",
-                    flexible,
-                    version,
-                )?;
-                let mut v0 = Vec::with_capacity(initial_capacity(n0));
-                for _ in 0..n0 {
-                    v0.push(AddPartitionsToTxnTopicResult::decode_body(buf, version)?);
-                }
-                v0
+            )?;
+            let mut v0 = Vec::with_capacity(initial_capacity(n0));
+            for _ in 0..n0 {
+                v0.push(AddPartitionsToTxnTopicResult::decode_body(buf, version)?);
             }
-        } else {
-            Vec::<AddPartitionsToTxnTopicResult>::new()
+            v0
         };
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
@@ -434,12 +418,12 @@ impl AddPartitionsToTxnResult {
     #[cfg(test)]
     #[allow(unused_variables, unused_mut)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
-        let flexible = version >= 3;
+        let flexible = true;
         let mut s = Self::default();
-        if version >= 4 {
+        if true {
             s.transactional_id = rng.string();
         }
-        if version >= 4 {
+        if true {
             s.topic_results = (0..rng.below(3))
                 .map(|_| AddPartitionsToTxnTopicResult::random(rng, version))
                 .collect();
@@ -455,18 +439,14 @@ impl AddPartitionsToTxnResult {
 impl crate::inspect::Inspect for AddPartitionsToTxnResult {
     fn inspect(&self, version: i16) -> crate::inspect::Value {
         let mut fields = Vec::new();
-        if version >= 4 {
-            fields.push((
-                "transactional_id",
-                crate::inspect::Inspect::inspect(&self.transactional_id, version),
-            ));
-        }
-        if version >= 4 {
-            fields.push((
-                "topic_results",
-                crate::inspect::Inspect::inspect(&self.topic_results, version),
-            ));
-        }
+        fields.push((
+            "transactional_id",
+            crate::inspect::Inspect::inspect(&self.transactional_id, version),
+        ));
+        fields.push((
+            "topic_results",
+            crate::inspect::Inspect::inspect(&self.topic_results, version),
+        ));
         if !self.unknown_tagged_fields.is_empty() {
             fields.push((
                 "unknown_tagged_fields",
@@ -514,7 +494,12 @@ impl AddPartitionsToTxnTopicResult {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 3;
         put_nullable_string(
             buf,
@@ -529,7 +514,7 @@ impl AddPartitionsToTxnTopicResult {
             flexible,
         )?;
         for e0 in (&self.results_by_partition).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if flexible {
             #[allow(unused_mut)]
@@ -676,7 +661,12 @@ impl AddPartitionsToTxnPartitionResult {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 3;
         buf.put_i32(*(&self.partition_index));
         buf.put_i16(*(&self.partition_error_code));
@@ -778,14 +768,19 @@ impl Message for AddPartitionsToTxnResponse {
     const NAME: &'static str = "AddPartitionsToTxnResponse";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 5 };
     const FLEXIBLE_MIN: Option<i16> = Some(3);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {

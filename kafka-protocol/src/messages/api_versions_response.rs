@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `ApiVersionsResponse` response, valid versions 0-5, flexible versions 3+.
@@ -89,7 +89,12 @@ impl ApiVersionsResponse {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 3;
         buf.put_i16(*(&self.error_code));
         put_array_len(
@@ -99,7 +104,7 @@ impl ApiVersionsResponse {
             flexible,
         )?;
         for e0 in (&self.api_keys).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if version >= 1 {
             buf.put_i32(*(&self.throttle_time_ms));
@@ -136,7 +141,7 @@ impl ApiVersionsResponse {
                     true,
                 )?;
                 for e0 in (&self.supported_features).iter() {
-                    e0.encode_body(buf, version)?;
+                    e0.encode_body(buf, version, mode)?;
                 }
             }
             if version >= 3 && self.finalized_features_epoch != -1 {
@@ -164,7 +169,7 @@ impl ApiVersionsResponse {
                     true,
                 )?;
                 for e0 in (&self.finalized_features).iter() {
-                    e0.encode_body(buf, version)?;
+                    e0.encode_body(buf, version, mode)?;
                 }
             }
             if version >= 3 && self.zk_migration_ready != false {
@@ -460,7 +465,12 @@ impl ApiVersion {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 3;
         buf.put_i16(*(&self.api_key));
         buf.put_i16(*(&self.min_version));
@@ -609,43 +619,21 @@ impl SupportedFeatureKey {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        let flexible = version >= 3;
-        if version >= 3 {
-            put_nullable_string(
-                buf,
-                "SupportedFeatureKey.name",
-                Some((&self.name).as_str()),
-                flexible,
-            )?;
-        } else {
-            if self.name != String::new() {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "SupportedFeatureKey.name",
-                    version,
-                });
-            }
-        }
-        if version >= 3 {
-            buf.put_i16(*(&self.min_version));
-        } else {
-            if self.min_version != 0 {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "SupportedFeatureKey.min_version",
-                    version,
-                });
-            }
-        }
-        if version >= 3 {
-            buf.put_i16(*(&self.max_version));
-        } else {
-            if self.max_version != 0 {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "SupportedFeatureKey.max_version",
-                    version,
-                });
-            }
-        }
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
+        let flexible = true;
+        put_nullable_string(
+            buf,
+            "SupportedFeatureKey.name",
+            Some((&self.name).as_str()),
+            flexible,
+        )?;
+        buf.put_i16(*(&self.min_version));
+        buf.put_i16(*(&self.max_version));
         if flexible {
             #[allow(unused_mut)]
             let mut count = self.unknown_tagged_fields.len();
@@ -660,17 +648,11 @@ impl SupportedFeatureKey {
     }
 
     pub(crate) fn body_len(&self, version: i16) -> usize {
-        let flexible = version >= 3;
+        let flexible = true;
         let mut n = 0usize;
-        if version >= 3 {
-            n += nullable_string_len(Some((&self.name).as_str()), flexible);
-        }
-        if version >= 3 {
-            n += 2;
-        }
-        if version >= 3 {
-            n += 2;
-        }
+        n += nullable_string_len(Some((&self.name).as_str()), flexible);
+        n += 2;
+        n += 2;
         if flexible {
             #[allow(unused_mut)]
             let mut count = self.unknown_tagged_fields.len();
@@ -685,22 +667,10 @@ impl SupportedFeatureKey {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let flexible = version >= 3;
-        let name = if version >= 3 {
-            get_string(buf, "SupportedFeatureKey.name", flexible, version)?
-        } else {
-            String::new()
-        };
-        let min_version = if version >= 3 {
-            get_i16(buf, "SupportedFeatureKey.min_version")?
-        } else {
-            0
-        };
-        let max_version = if version >= 3 {
-            get_i16(buf, "SupportedFeatureKey.max_version")?
-        } else {
-            0
-        };
+        let flexible = true;
+        let name = get_string(buf, "SupportedFeatureKey.name", flexible, version)?;
+        let min_version = get_i16(buf, "SupportedFeatureKey.min_version")?;
+        let max_version = get_i16(buf, "SupportedFeatureKey.max_version")?;
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
             get_tagged_fields(
@@ -721,15 +691,15 @@ impl SupportedFeatureKey {
     #[cfg(test)]
     #[allow(unused_variables, unused_mut)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
-        let flexible = version >= 3;
+        let flexible = true;
         let mut s = Self::default();
-        if version >= 3 {
+        if true {
             s.name = rng.string();
         }
-        if version >= 3 {
+        if true {
             s.min_version = rng.next_u64() as i16;
         }
-        if version >= 3 {
+        if true {
             s.max_version = rng.next_u64() as i16;
         }
         if flexible && rng.below(4) == 0 {
@@ -743,24 +713,18 @@ impl SupportedFeatureKey {
 impl crate::inspect::Inspect for SupportedFeatureKey {
     fn inspect(&self, version: i16) -> crate::inspect::Value {
         let mut fields = Vec::new();
-        if version >= 3 {
-            fields.push((
-                "name",
-                crate::inspect::Inspect::inspect(&self.name, version),
-            ));
-        }
-        if version >= 3 {
-            fields.push((
-                "min_version",
-                crate::inspect::Inspect::inspect(&self.min_version, version),
-            ));
-        }
-        if version >= 3 {
-            fields.push((
-                "max_version",
-                crate::inspect::Inspect::inspect(&self.max_version, version),
-            ));
-        }
+        fields.push((
+            "name",
+            crate::inspect::Inspect::inspect(&self.name, version),
+        ));
+        fields.push((
+            "min_version",
+            crate::inspect::Inspect::inspect(&self.min_version, version),
+        ));
+        fields.push((
+            "max_version",
+            crate::inspect::Inspect::inspect(&self.max_version, version),
+        ));
         if !self.unknown_tagged_fields.is_empty() {
             fields.push((
                 "unknown_tagged_fields",
@@ -814,43 +778,21 @@ impl FinalizedFeatureKey {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        let flexible = version >= 3;
-        if version >= 3 {
-            put_nullable_string(
-                buf,
-                "FinalizedFeatureKey.name",
-                Some((&self.name).as_str()),
-                flexible,
-            )?;
-        } else {
-            if self.name != String::new() {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "FinalizedFeatureKey.name",
-                    version,
-                });
-            }
-        }
-        if version >= 3 {
-            buf.put_i16(*(&self.max_version_level));
-        } else {
-            if self.max_version_level != 0 {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "FinalizedFeatureKey.max_version_level",
-                    version,
-                });
-            }
-        }
-        if version >= 3 {
-            buf.put_i16(*(&self.min_version_level));
-        } else {
-            if self.min_version_level != 0 {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "FinalizedFeatureKey.min_version_level",
-                    version,
-                });
-            }
-        }
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
+        let flexible = true;
+        put_nullable_string(
+            buf,
+            "FinalizedFeatureKey.name",
+            Some((&self.name).as_str()),
+            flexible,
+        )?;
+        buf.put_i16(*(&self.max_version_level));
+        buf.put_i16(*(&self.min_version_level));
         if flexible {
             #[allow(unused_mut)]
             let mut count = self.unknown_tagged_fields.len();
@@ -865,17 +807,11 @@ impl FinalizedFeatureKey {
     }
 
     pub(crate) fn body_len(&self, version: i16) -> usize {
-        let flexible = version >= 3;
+        let flexible = true;
         let mut n = 0usize;
-        if version >= 3 {
-            n += nullable_string_len(Some((&self.name).as_str()), flexible);
-        }
-        if version >= 3 {
-            n += 2;
-        }
-        if version >= 3 {
-            n += 2;
-        }
+        n += nullable_string_len(Some((&self.name).as_str()), flexible);
+        n += 2;
+        n += 2;
         if flexible {
             #[allow(unused_mut)]
             let mut count = self.unknown_tagged_fields.len();
@@ -890,22 +826,10 @@ impl FinalizedFeatureKey {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let flexible = version >= 3;
-        let name = if version >= 3 {
-            get_string(buf, "FinalizedFeatureKey.name", flexible, version)?
-        } else {
-            String::new()
-        };
-        let max_version_level = if version >= 3 {
-            get_i16(buf, "FinalizedFeatureKey.max_version_level")?
-        } else {
-            0
-        };
-        let min_version_level = if version >= 3 {
-            get_i16(buf, "FinalizedFeatureKey.min_version_level")?
-        } else {
-            0
-        };
+        let flexible = true;
+        let name = get_string(buf, "FinalizedFeatureKey.name", flexible, version)?;
+        let max_version_level = get_i16(buf, "FinalizedFeatureKey.max_version_level")?;
+        let min_version_level = get_i16(buf, "FinalizedFeatureKey.min_version_level")?;
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
             get_tagged_fields(
@@ -926,15 +850,15 @@ impl FinalizedFeatureKey {
     #[cfg(test)]
     #[allow(unused_variables, unused_mut)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
-        let flexible = version >= 3;
+        let flexible = true;
         let mut s = Self::default();
-        if version >= 3 {
+        if true {
             s.name = rng.string();
         }
-        if version >= 3 {
+        if true {
             s.max_version_level = rng.next_u64() as i16;
         }
-        if version >= 3 {
+        if true {
             s.min_version_level = rng.next_u64() as i16;
         }
         if flexible && rng.below(4) == 0 {
@@ -948,24 +872,18 @@ impl FinalizedFeatureKey {
 impl crate::inspect::Inspect for FinalizedFeatureKey {
     fn inspect(&self, version: i16) -> crate::inspect::Value {
         let mut fields = Vec::new();
-        if version >= 3 {
-            fields.push((
-                "name",
-                crate::inspect::Inspect::inspect(&self.name, version),
-            ));
-        }
-        if version >= 3 {
-            fields.push((
-                "max_version_level",
-                crate::inspect::Inspect::inspect(&self.max_version_level, version),
-            ));
-        }
-        if version >= 3 {
-            fields.push((
-                "min_version_level",
-                crate::inspect::Inspect::inspect(&self.min_version_level, version),
-            ));
-        }
+        fields.push((
+            "name",
+            crate::inspect::Inspect::inspect(&self.name, version),
+        ));
+        fields.push((
+            "max_version_level",
+            crate::inspect::Inspect::inspect(&self.max_version_level, version),
+        ));
+        fields.push((
+            "min_version_level",
+            crate::inspect::Inspect::inspect(&self.min_version_level, version),
+        ));
         if !self.unknown_tagged_fields.is_empty() {
             fields.push((
                 "unknown_tagged_fields",
@@ -980,14 +898,19 @@ impl Message for ApiVersionsResponse {
     const NAME: &'static str = "ApiVersionsResponse";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 5 };
     const FLEXIBLE_MIN: Option<i16> = Some(3);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {

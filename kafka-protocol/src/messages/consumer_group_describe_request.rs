@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `ConsumerGroupDescribeRequest` request, valid versions 0-1, flexible versions 0+.
@@ -44,7 +44,12 @@ impl ConsumerGroupDescribeRequest {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = true;
         put_array_len(
             buf,
@@ -180,14 +185,19 @@ impl Message for ConsumerGroupDescribeRequest {
     const NAME: &'static str = "ConsumerGroupDescribeRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 1 };
     const FLEXIBLE_MIN: Option<i16> = Some(0);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -200,6 +210,32 @@ impl Message for ConsumerGroupDescribeRequest {
     }
     fn encoded_len(&self, version: i16) -> usize {
         self.body_len(version)
+    }
+}
+
+impl ConsumerGroupDescribeRequest {
+    /// The response to this request failing as a whole with `code`, as a broker sends it:
+    /// every error code field set to `code`, the request's topics, partitions, groups or
+    /// resources echoed, and every other field at its default (or its error value).
+    pub fn error_response(
+        &self,
+        code: crate::ErrorCode,
+    ) -> super::consumer_group_describe_response::ConsumerGroupDescribeResponse {
+        let c = code.code();
+        super::consumer_group_describe_response::ConsumerGroupDescribeResponse {
+            groups: self
+                .group_ids
+                .iter()
+                .map(
+                    |e0| super::consumer_group_describe_response::DescribedGroup {
+                        error_code: c,
+                        group_id: e0.clone(),
+                        ..Default::default()
+                    },
+                )
+                .collect::<Vec<super::consumer_group_describe_response::DescribedGroup>>(),
+            ..Default::default()
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `ConsumerGroupDescribeResponse` response, valid versions 0-1, flexible versions 0+.
@@ -44,7 +44,12 @@ impl ConsumerGroupDescribeResponse {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = true;
         buf.put_i32(*(&self.throttle_time_ms));
         put_array_len(
@@ -54,7 +59,7 @@ impl ConsumerGroupDescribeResponse {
             flexible,
         )?;
         for e0 in (&self.groups).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if flexible {
             #[allow(unused_mut)]
@@ -262,7 +267,12 @@ impl DescribedGroup {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = true;
         buf.put_i16(*(&self.error_code));
         match &self.error_message {
@@ -311,7 +321,7 @@ impl DescribedGroup {
             flexible,
         )?;
         for e0 in (&self.members).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         buf.put_i32(*(&self.authorized_operations));
         if flexible {
@@ -619,7 +629,12 @@ impl Member {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = true;
         put_nullable_string(
             buf,
@@ -701,8 +716,8 @@ impl Member {
                 })
             }
         }
-        (&self.assignment).encode_body(buf, version)?;
-        (&self.target_assignment).encode_body(buf, version)?;
+        (&self.assignment).encode_body(buf, version, mode)?;
+        (&self.target_assignment).encode_body(buf, version, mode)?;
         if version >= 1 {
             buf.put_i8(*(&self.member_type));
         }
@@ -993,7 +1008,12 @@ impl TopicPartitions {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = true;
         put_uuid(buf, &self.topic_id);
         put_nullable_string(
@@ -1144,7 +1164,12 @@ impl Assignment {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = true;
         put_array_len(
             buf,
@@ -1153,7 +1178,7 @@ impl Assignment {
             flexible,
         )?;
         for e0 in (&self.topic_partitions).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if flexible {
             #[allow(unused_mut)]
@@ -1253,14 +1278,19 @@ impl Message for ConsumerGroupDescribeResponse {
     const NAME: &'static str = "ConsumerGroupDescribeResponse";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 1 };
     const FLEXIBLE_MIN: Option<i16> = Some(0);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {

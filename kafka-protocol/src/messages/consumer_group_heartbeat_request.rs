@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `ConsumerGroupHeartbeatRequest` request, valid versions 0-1, flexible versions 0+.
@@ -116,7 +116,12 @@ impl ConsumerGroupHeartbeatRequest {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = true;
         put_nullable_string(
             buf,
@@ -233,7 +238,7 @@ impl ConsumerGroupHeartbeatRequest {
                 }
             }
         } else {
-            if self.subscribed_topic_regex != None {
+            if mode == EncodeMode::Strict && self.subscribed_topic_regex != None {
                 return Err(EncodeError::FieldNotSupported {
                     field: "ConsumerGroupHeartbeatRequest.subscribed_topic_regex",
                     version,
@@ -273,7 +278,7 @@ impl ConsumerGroupHeartbeatRequest {
                     flexible,
                 )?;
                 for e0 in v.iter() {
-                    e0.encode_body(buf, version)?;
+                    e0.encode_body(buf, version, mode)?;
                 }
             }
             None if true => {
@@ -681,7 +686,12 @@ impl TopicPartitions {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = true;
         put_uuid(buf, &self.topic_id);
         put_array_len(
@@ -795,14 +805,19 @@ impl Message for ConsumerGroupHeartbeatRequest {
     const NAME: &'static str = "ConsumerGroupHeartbeatRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 1 };
     const FLEXIBLE_MIN: Option<i16> = Some(0);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -815,6 +830,22 @@ impl Message for ConsumerGroupHeartbeatRequest {
     }
     fn encoded_len(&self, version: i16) -> usize {
         self.body_len(version)
+    }
+}
+
+impl ConsumerGroupHeartbeatRequest {
+    /// The response to this request failing as a whole with `code`, as a broker sends it:
+    /// every error code field set to `code`, the request's topics, partitions, groups or
+    /// resources echoed, and every other field at its default (or its error value).
+    pub fn error_response(
+        &self,
+        code: crate::ErrorCode,
+    ) -> super::consumer_group_heartbeat_response::ConsumerGroupHeartbeatResponse {
+        let c = code.code();
+        super::consumer_group_heartbeat_response::ConsumerGroupHeartbeatResponse {
+            error_code: c,
+            ..Default::default()
+        }
     }
 }
 

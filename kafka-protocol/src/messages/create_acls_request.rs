@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `CreateAclsRequest` request, valid versions 0-3, flexible versions 2+.
@@ -35,7 +35,12 @@ impl CreateAclsRequest {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 2;
         put_array_len(
             buf,
@@ -44,7 +49,7 @@ impl CreateAclsRequest {
             flexible,
         )?;
         for e0 in (&self.creations).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if flexible {
             #[allow(unused_mut)]
@@ -219,7 +224,12 @@ impl AclCreation {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 2;
         buf.put_i8(*(&self.resource_type));
         put_nullable_string(
@@ -231,7 +241,7 @@ impl AclCreation {
         if version >= 1 {
             buf.put_i8(*(&self.resource_pattern_type));
         } else {
-            if self.resource_pattern_type != 3 {
+            if mode == EncodeMode::Strict && self.resource_pattern_type != 3 {
                 return Err(EncodeError::FieldNotSupported {
                     field: "AclCreation.resource_pattern_type",
                     version,
@@ -405,14 +415,19 @@ impl Message for CreateAclsRequest {
     const NAME: &'static str = "CreateAclsRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 3 };
     const FLEXIBLE_MIN: Option<i16> = Some(2);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -425,6 +440,21 @@ impl Message for CreateAclsRequest {
     }
     fn encoded_len(&self, version: i16) -> usize {
         self.body_len(version)
+    }
+}
+
+impl CreateAclsRequest {
+    /// The response to this request failing as a whole with `code`, as a broker sends it:
+    /// every error code field set to `code`, the request's topics, partitions, groups or
+    /// resources echoed, and every other field at its default (or its error value).
+    pub fn error_response(
+        &self,
+        code: crate::ErrorCode,
+    ) -> super::create_acls_response::CreateAclsResponse {
+        let _ = code;
+        super::create_acls_response::CreateAclsResponse {
+            ..Default::default()
+        }
     }
 }
 

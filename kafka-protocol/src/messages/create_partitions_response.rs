@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `CreatePartitionsResponse` response, valid versions 0-3, flexible versions 2+.
@@ -44,7 +44,12 @@ impl CreatePartitionsResponse {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 2;
         buf.put_i32(*(&self.throttle_time_ms));
         put_array_len(
@@ -54,7 +59,7 @@ impl CreatePartitionsResponse {
             flexible,
         )?;
         for e0 in (&self.results).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if flexible {
             #[allow(unused_mut)]
@@ -204,7 +209,12 @@ impl CreatePartitionsTopicResult {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 2;
         put_nullable_string(
             buf,
@@ -358,14 +368,19 @@ impl Message for CreatePartitionsResponse {
     const NAME: &'static str = "CreatePartitionsResponse";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 3 };
     const FLEXIBLE_MIN: Option<i16> = Some(2);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {

@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `CreateTopicsRequest` request, valid versions 0-7, flexible versions 5+.
@@ -53,7 +53,12 @@ impl CreateTopicsRequest {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 5;
         put_array_len(
             buf,
@@ -62,13 +67,13 @@ impl CreateTopicsRequest {
             flexible,
         )?;
         for e0 in (&self.topics).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         buf.put_i32(*(&self.timeout_ms));
         if version >= 1 {
             buf.put_i8(i8::from(*(&self.validate_only)));
         } else {
-            if self.validate_only != false {
+            if mode == EncodeMode::Strict && self.validate_only != false {
                 return Err(EncodeError::FieldNotSupported {
                     field: "CreateTopicsRequest.validate_only",
                     version,
@@ -258,7 +263,12 @@ impl CreatableTopic {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 5;
         put_nullable_string(
             buf,
@@ -275,7 +285,7 @@ impl CreatableTopic {
             flexible,
         )?;
         for e0 in (&self.assignments).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         put_array_len(
             buf,
@@ -284,7 +294,7 @@ impl CreatableTopic {
             flexible,
         )?;
         for e0 in (&self.configs).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if flexible {
             #[allow(unused_mut)]
@@ -467,7 +477,12 @@ impl CreatableReplicaAssignment {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 5;
         buf.put_i32(*(&self.partition_index));
         put_array_len(
@@ -616,7 +631,12 @@ impl CreatableTopicConfig {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 5;
         put_nullable_string(
             buf,
@@ -754,14 +774,19 @@ impl Message for CreateTopicsRequest {
     const NAME: &'static str = "CreateTopicsRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 7 };
     const FLEXIBLE_MIN: Option<i16> = Some(5);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -774,6 +799,40 @@ impl Message for CreateTopicsRequest {
     }
     fn encoded_len(&self, version: i16) -> usize {
         self.body_len(version)
+    }
+}
+
+impl CreateTopicsRequest {
+    /// The response to this request failing as a whole with `code`, as a broker sends it:
+    /// every error code field set to `code`, the request's topics, partitions, groups or
+    /// resources echoed, and every other field at its default (or its error value).
+    pub fn error_response(
+        &self,
+        code: crate::ErrorCode,
+    ) -> super::create_topics_response::CreateTopicsResponse {
+        let c = code.code();
+        super::create_topics_response::CreateTopicsResponse {
+            topics: self
+                .topics
+                .iter()
+                .map(|e0| super::create_topics_response::CreatableTopicResult {
+                    name: e0.name.clone(),
+                    error_code: c,
+                    topic_config_error_code: 0,
+                    configs: Some(
+                        e0.configs
+                            .iter()
+                            .map(|e1| super::create_topics_response::CreatableTopicConfigs {
+                                name: e1.name.clone(),
+                                ..Default::default()
+                            })
+                            .collect::<Vec<super::create_topics_response::CreatableTopicConfigs>>(),
+                    ),
+                    ..Default::default()
+                })
+                .collect::<Vec<super::create_topics_response::CreatableTopicResult>>(),
+            ..Default::default()
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `CreateTopicsResponse` response, valid versions 0-7, flexible versions 5+.
@@ -44,7 +44,12 @@ impl CreateTopicsResponse {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 5;
         if version >= 2 {
             buf.put_i32(*(&self.throttle_time_ms));
@@ -56,7 +61,7 @@ impl CreateTopicsResponse {
             flexible,
         )?;
         for e0 in (&self.topics).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if flexible {
             #[allow(unused_mut)]
@@ -258,7 +263,12 @@ impl CreatableTopicResult {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 5;
         put_nullable_string(
             buf,
@@ -302,7 +312,7 @@ impl CreatableTopicResult {
                 Some(v) => {
                     put_array_len(buf, "CreatableTopicResult.configs", Some(v.len()), flexible)?;
                     for e0 in v.iter() {
-                        e0.encode_body(buf, version)?;
+                        e0.encode_body(buf, version, mode)?;
                     }
                 }
                 None if version >= 5 => {
@@ -646,74 +656,41 @@ impl CreatableTopicConfigs {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        let flexible = version >= 5;
-        if version >= 5 {
-            put_nullable_string(
-                buf,
-                "CreatableTopicConfigs.name",
-                Some((&self.name).as_str()),
-                flexible,
-            )?;
-        } else {
-            if self.name != String::new() {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "CreatableTopicConfigs.name",
-                    version,
-                });
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
+        let flexible = true;
+        put_nullable_string(
+            buf,
+            "CreatableTopicConfigs.name",
+            Some((&self.name).as_str()),
+            flexible,
+        )?;
+        match &self.value {
+            Some(v) => {
+                put_nullable_string(
+                    buf,
+                    "CreatableTopicConfigs.value",
+                    Some(v.as_str()),
+                    flexible,
+                )?;
             }
-        }
-        if version >= 5 {
-            match &self.value {
-                Some(v) => {
-                    put_nullable_string(
-                        buf,
-                        "CreatableTopicConfigs.value",
-                        Some(v.as_str()),
-                        flexible,
-                    )?;
-                }
-                None if version >= 5 => {
-                    put_nullable_string(buf, "CreatableTopicConfigs.value", None, flexible)?;
-                }
-                None => {
-                    return Err(EncodeError::NullNotAllowed {
-                        field: "CreatableTopicConfigs.value",
-                        version,
-                    })
-                }
+            None if true => {
+                put_nullable_string(buf, "CreatableTopicConfigs.value", None, flexible)?;
             }
-        } else {
-            if self.value != Some(String::new()) {
-                return Err(EncodeError::FieldNotSupported {
+            None => {
+                return Err(EncodeError::NullNotAllowed {
                     field: "CreatableTopicConfigs.value",
                     version,
-                });
+                })
             }
         }
-        if version >= 5 {
-            buf.put_i8(i8::from(*(&self.read_only)));
-        } else {
-            if self.read_only != false {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "CreatableTopicConfigs.read_only",
-                    version,
-                });
-            }
-        }
-        if version >= 5 {
-            buf.put_i8(*(&self.config_source));
-        }
-        if version >= 5 {
-            buf.put_i8(i8::from(*(&self.is_sensitive)));
-        } else {
-            if self.is_sensitive != false {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "CreatableTopicConfigs.is_sensitive",
-                    version,
-                });
-            }
-        }
+        buf.put_i8(i8::from(*(&self.read_only)));
+        buf.put_i8(*(&self.config_source));
+        buf.put_i8(i8::from(*(&self.is_sensitive)));
         if flexible {
             #[allow(unused_mut)]
             let mut count = self.unknown_tagged_fields.len();
@@ -728,26 +705,16 @@ impl CreatableTopicConfigs {
     }
 
     pub(crate) fn body_len(&self, version: i16) -> usize {
-        let flexible = version >= 5;
+        let flexible = true;
         let mut n = 0usize;
-        if version >= 5 {
-            n += nullable_string_len(Some((&self.name).as_str()), flexible);
-        }
-        if version >= 5 {
-            n += match &self.value {
-                Some(v) => nullable_string_len(Some(v.as_str()), flexible),
-                None => nullable_string_len(None, flexible),
-            };
-        }
-        if version >= 5 {
-            n += 1;
-        }
-        if version >= 5 {
-            n += 1;
-        }
-        if version >= 5 {
-            n += 1;
-        }
+        n += nullable_string_len(Some((&self.name).as_str()), flexible);
+        n += match &self.value {
+            Some(v) => nullable_string_len(Some(v.as_str()), flexible),
+            None => nullable_string_len(None, flexible),
+        };
+        n += 1;
+        n += 1;
+        n += 1;
         if flexible {
             #[allow(unused_mut)]
             let mut count = self.unknown_tagged_fields.len();
@@ -762,41 +729,21 @@ impl CreatableTopicConfigs {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let flexible = version >= 5;
-        let name = if version >= 5 {
-            get_string(buf, "CreatableTopicConfigs.name", flexible, version)?
+        let flexible = true;
+        let name = get_string(buf, "CreatableTopicConfigs.name", flexible, version)?;
+        let value = if true {
+            get_nullable_string(buf, "CreatableTopicConfigs.value", flexible)?
         } else {
-            String::new()
+            Some(get_string(
+                buf,
+                "CreatableTopicConfigs.value",
+                flexible,
+                version,
+            )?)
         };
-        let value = if version >= 5 {
-            if version >= 5 {
-                get_nullable_string(buf, "CreatableTopicConfigs.value", flexible)?
-            } else {
-                Some(get_string(
-                    buf,
-                    "CreatableTopicConfigs.value",
-                    flexible,
-                    version,
-                )?)
-            }
-        } else {
-            Some(String::new())
-        };
-        let read_only = if version >= 5 {
-            get_bool(buf, "CreatableTopicConfigs.read_only")?
-        } else {
-            false
-        };
-        let config_source = if version >= 5 {
-            get_i8(buf, "CreatableTopicConfigs.config_source")?
-        } else {
-            -1
-        };
-        let is_sensitive = if version >= 5 {
-            get_bool(buf, "CreatableTopicConfigs.is_sensitive")?
-        } else {
-            false
-        };
+        let read_only = get_bool(buf, "CreatableTopicConfigs.read_only")?;
+        let config_source = get_i8(buf, "CreatableTopicConfigs.config_source")?;
+        let is_sensitive = get_bool(buf, "CreatableTopicConfigs.is_sensitive")?;
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
             get_tagged_fields(
@@ -819,25 +766,25 @@ impl CreatableTopicConfigs {
     #[cfg(test)]
     #[allow(unused_variables, unused_mut)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
-        let flexible = version >= 5;
+        let flexible = true;
         let mut s = Self::default();
-        if version >= 5 {
+        if true {
             s.name = rng.string();
         }
-        if version >= 5 {
-            s.value = if version >= 5 && rng.below(4) == 0 {
+        if true {
+            s.value = if true && rng.below(4) == 0 {
                 None
             } else {
                 Some(rng.string())
             };
         }
-        if version >= 5 {
+        if true {
             s.read_only = rng.bool();
         }
-        if version >= 5 {
+        if true {
             s.config_source = rng.next_u64() as i8;
         }
-        if version >= 5 {
+        if true {
             s.is_sensitive = rng.bool();
         }
         if flexible && rng.below(4) == 0 {
@@ -851,36 +798,26 @@ impl CreatableTopicConfigs {
 impl crate::inspect::Inspect for CreatableTopicConfigs {
     fn inspect(&self, version: i16) -> crate::inspect::Value {
         let mut fields = Vec::new();
-        if version >= 5 {
-            fields.push((
-                "name",
-                crate::inspect::Inspect::inspect(&self.name, version),
-            ));
-        }
-        if version >= 5 {
-            fields.push((
-                "value",
-                crate::inspect::Inspect::inspect(&self.value, version),
-            ));
-        }
-        if version >= 5 {
-            fields.push((
-                "read_only",
-                crate::inspect::Inspect::inspect(&self.read_only, version),
-            ));
-        }
-        if version >= 5 {
-            fields.push((
-                "config_source",
-                crate::inspect::Inspect::inspect(&self.config_source, version),
-            ));
-        }
-        if version >= 5 {
-            fields.push((
-                "is_sensitive",
-                crate::inspect::Inspect::inspect(&self.is_sensitive, version),
-            ));
-        }
+        fields.push((
+            "name",
+            crate::inspect::Inspect::inspect(&self.name, version),
+        ));
+        fields.push((
+            "value",
+            crate::inspect::Inspect::inspect(&self.value, version),
+        ));
+        fields.push((
+            "read_only",
+            crate::inspect::Inspect::inspect(&self.read_only, version),
+        ));
+        fields.push((
+            "config_source",
+            crate::inspect::Inspect::inspect(&self.config_source, version),
+        ));
+        fields.push((
+            "is_sensitive",
+            crate::inspect::Inspect::inspect(&self.is_sensitive, version),
+        ));
         if !self.unknown_tagged_fields.is_empty() {
             fields.push((
                 "unknown_tagged_fields",
@@ -895,14 +832,19 @@ impl Message for CreateTopicsResponse {
     const NAME: &'static str = "CreateTopicsResponse";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 7 };
     const FLEXIBLE_MIN: Option<i16> = Some(5);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {

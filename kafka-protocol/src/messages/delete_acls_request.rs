@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `DeleteAclsRequest` request, valid versions 0-3, flexible versions 2+.
@@ -35,7 +35,12 @@ impl DeleteAclsRequest {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 2;
         put_array_len(
             buf,
@@ -44,7 +49,7 @@ impl DeleteAclsRequest {
             flexible,
         )?;
         for e0 in (&self.filters).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if flexible {
             #[allow(unused_mut)]
@@ -219,7 +224,12 @@ impl DeleteAclsFilter {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 2;
         buf.put_i8(*(&self.resource_type_filter));
         match &self.resource_name_filter {
@@ -244,7 +254,7 @@ impl DeleteAclsFilter {
         if version >= 1 {
             buf.put_i8(*(&self.pattern_type_filter));
         } else {
-            if self.pattern_type_filter != 3 {
+            if mode == EncodeMode::Strict && self.pattern_type_filter != 3 {
                 return Err(EncodeError::FieldNotSupported {
                     field: "DeleteAclsFilter.pattern_type_filter",
                     version,
@@ -492,14 +502,19 @@ impl Message for DeleteAclsRequest {
     const NAME: &'static str = "DeleteAclsRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 3 };
     const FLEXIBLE_MIN: Option<i16> = Some(2);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -512,6 +527,21 @@ impl Message for DeleteAclsRequest {
     }
     fn encoded_len(&self, version: i16) -> usize {
         self.body_len(version)
+    }
+}
+
+impl DeleteAclsRequest {
+    /// The response to this request failing as a whole with `code`, as a broker sends it:
+    /// every error code field set to `code`, the request's topics, partitions, groups or
+    /// resources echoed, and every other field at its default (or its error value).
+    pub fn error_response(
+        &self,
+        code: crate::ErrorCode,
+    ) -> super::delete_acls_response::DeleteAclsResponse {
+        let _ = code;
+        super::delete_acls_response::DeleteAclsResponse {
+            ..Default::default()
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `DeleteRecordsRequest` request, valid versions 0-2, flexible versions 2+.
@@ -44,7 +44,12 @@ impl DeleteRecordsRequest {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 2;
         put_array_len(
             buf,
@@ -53,7 +58,7 @@ impl DeleteRecordsRequest {
             flexible,
         )?;
         for e0 in (&self.topics).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         buf.put_i32(*(&self.timeout_ms));
         if flexible {
@@ -194,7 +199,12 @@ impl DeleteRecordsTopic {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 2;
         put_nullable_string(
             buf,
@@ -209,7 +219,7 @@ impl DeleteRecordsTopic {
             flexible,
         )?;
         for e0 in (&self.partitions).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if flexible {
             #[allow(unused_mut)]
@@ -350,7 +360,12 @@ impl DeleteRecordsPartition {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 2;
         buf.put_i32(*(&self.partition_index));
         buf.put_i64(*(&self.offset));
@@ -449,14 +464,19 @@ impl Message for DeleteRecordsRequest {
     const NAME: &'static str = "DeleteRecordsRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 2 };
     const FLEXIBLE_MIN: Option<i16> = Some(2);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -469,6 +489,19 @@ impl Message for DeleteRecordsRequest {
     }
     fn encoded_len(&self, version: i16) -> usize {
         self.body_len(version)
+    }
+}
+
+impl DeleteRecordsRequest {
+    /// The response to this request failing as a whole with `code`, as a broker sends it:
+    /// every error code field set to `code`, the request's topics, partitions, groups or
+    /// resources echoed, and every other field at its default (or its error value).
+    pub fn error_response(
+        &self,
+        code: crate::ErrorCode,
+    ) -> super::delete_records_response::DeleteRecordsResponse {
+        let c = code.code();
+        super::delete_records_response::DeleteRecordsResponse { topics: self.topics.iter().map(|e0| super::delete_records_response::DeleteRecordsTopicResult { name: e0.name.clone(), partitions: e0.partitions.iter().map(|e1| super::delete_records_response::DeleteRecordsPartitionResult { partition_index: e1.partition_index, low_watermark: -1, error_code: c, ..Default::default() }).collect::<Vec<super::delete_records_response::DeleteRecordsPartitionResult>>(), ..Default::default() }).collect::<Vec<super::delete_records_response::DeleteRecordsTopicResult>>(), ..Default::default() }
     }
 }
 

@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `DeleteTopicsRequest` request, valid versions 0-6, flexible versions 4+.
@@ -53,7 +53,12 @@ impl DeleteTopicsRequest {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 4;
         if version >= 6 {
             put_array_len(
@@ -63,10 +68,10 @@ impl DeleteTopicsRequest {
                 flexible,
             )?;
             for e0 in (&self.topics).iter() {
-                e0.encode_body(buf, version)?;
+                e0.encode_body(buf, version, mode)?;
             }
         } else {
-            if self.topics != Vec::<DeleteTopicState>::new() {
+            if mode == EncodeMode::Strict && self.topics != Vec::<DeleteTopicState>::new() {
                 return Err(EncodeError::FieldNotSupported {
                     field: "DeleteTopicsRequest.topics",
                     version,
@@ -276,41 +281,28 @@ impl DeleteTopicState {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        let flexible = version >= 4;
-        if version >= 6 {
-            match &self.name {
-                Some(v) => {
-                    put_nullable_string(buf, "DeleteTopicState.name", Some(v.as_str()), flexible)?;
-                }
-                None if version >= 6 => {
-                    put_nullable_string(buf, "DeleteTopicState.name", None, flexible)?;
-                }
-                None => {
-                    return Err(EncodeError::NullNotAllowed {
-                        field: "DeleteTopicState.name",
-                        version,
-                    })
-                }
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
+        let flexible = true;
+        match &self.name {
+            Some(v) => {
+                put_nullable_string(buf, "DeleteTopicState.name", Some(v.as_str()), flexible)?;
             }
-        } else {
-            if self.name != None {
-                return Err(EncodeError::FieldNotSupported {
+            None if true => {
+                put_nullable_string(buf, "DeleteTopicState.name", None, flexible)?;
+            }
+            None => {
+                return Err(EncodeError::NullNotAllowed {
                     field: "DeleteTopicState.name",
                     version,
-                });
+                })
             }
         }
-        if version >= 6 {
-            put_uuid(buf, &self.topic_id);
-        } else {
-            if self.topic_id != Uuid::ZERO {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "DeleteTopicState.topic_id",
-                    version,
-                });
-            }
-        }
+        put_uuid(buf, &self.topic_id);
         if flexible {
             #[allow(unused_mut)]
             let mut count = self.unknown_tagged_fields.len();
@@ -325,17 +317,13 @@ impl DeleteTopicState {
     }
 
     pub(crate) fn body_len(&self, version: i16) -> usize {
-        let flexible = version >= 4;
+        let flexible = true;
         let mut n = 0usize;
-        if version >= 6 {
-            n += match &self.name {
-                Some(v) => nullable_string_len(Some(v.as_str()), flexible),
-                None => nullable_string_len(None, flexible),
-            };
-        }
-        if version >= 6 {
-            n += 16;
-        }
+        n += match &self.name {
+            Some(v) => nullable_string_len(Some(v.as_str()), flexible),
+            None => nullable_string_len(None, flexible),
+        };
+        n += 16;
         if flexible {
             #[allow(unused_mut)]
             let mut count = self.unknown_tagged_fields.len();
@@ -350,21 +338,13 @@ impl DeleteTopicState {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let flexible = version >= 4;
-        let name = if version >= 6 {
-            if version >= 6 {
-                get_nullable_string(buf, "DeleteTopicState.name", flexible)?
-            } else {
-                Some(get_string(buf, "DeleteTopicState.name", flexible, version)?)
-            }
+        let flexible = true;
+        let name = if true {
+            get_nullable_string(buf, "DeleteTopicState.name", flexible)?
         } else {
-            None
+            Some(get_string(buf, "DeleteTopicState.name", flexible, version)?)
         };
-        let topic_id = if version >= 6 {
-            get_uuid(buf, "DeleteTopicState.topic_id")?
-        } else {
-            Uuid::ZERO
-        };
+        let topic_id = get_uuid(buf, "DeleteTopicState.topic_id")?;
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
             get_tagged_fields(
@@ -384,16 +364,16 @@ impl DeleteTopicState {
     #[cfg(test)]
     #[allow(unused_variables, unused_mut)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
-        let flexible = version >= 4;
+        let flexible = true;
         let mut s = Self::default();
-        if version >= 6 {
-            s.name = if version >= 6 && rng.below(4) == 0 {
+        if true {
+            s.name = if true && rng.below(4) == 0 {
                 None
             } else {
                 Some(rng.string())
             };
         }
-        if version >= 6 {
+        if true {
             s.topic_id = rng.uuid();
         }
         if flexible && rng.below(4) == 0 {
@@ -407,18 +387,14 @@ impl DeleteTopicState {
 impl crate::inspect::Inspect for DeleteTopicState {
     fn inspect(&self, version: i16) -> crate::inspect::Value {
         let mut fields = Vec::new();
-        if version >= 6 {
-            fields.push((
-                "name",
-                crate::inspect::Inspect::inspect(&self.name, version),
-            ));
-        }
-        if version >= 6 {
-            fields.push((
-                "topic_id",
-                crate::inspect::Inspect::inspect(&self.topic_id, version),
-            ));
-        }
+        fields.push((
+            "name",
+            crate::inspect::Inspect::inspect(&self.name, version),
+        ));
+        fields.push((
+            "topic_id",
+            crate::inspect::Inspect::inspect(&self.topic_id, version),
+        ));
         if !self.unknown_tagged_fields.is_empty() {
             fields.push((
                 "unknown_tagged_fields",
@@ -433,14 +409,19 @@ impl Message for DeleteTopicsRequest {
     const NAME: &'static str = "DeleteTopicsRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 6 };
     const FLEXIBLE_MIN: Option<i16> = Some(4);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -453,6 +434,38 @@ impl Message for DeleteTopicsRequest {
     }
     fn encoded_len(&self, version: i16) -> usize {
         self.body_len(version)
+    }
+}
+
+impl DeleteTopicsRequest {
+    /// The response to this request failing as a whole with `code`, as a broker sends it:
+    /// every error code field set to `code`, the request's topics, partitions, groups or
+    /// resources echoed, and every other field at its default (or its error value).
+    pub fn error_response(
+        &self,
+        code: crate::ErrorCode,
+    ) -> super::delete_topics_response::DeleteTopicsResponse {
+        let c = code.code();
+        super::delete_topics_response::DeleteTopicsResponse {
+            responses: self
+                .topics
+                .iter()
+                .map(|e0| super::delete_topics_response::DeletableTopicResult {
+                    name: e0.name.clone(),
+                    topic_id: e0.topic_id,
+                    error_code: c,
+                    ..Default::default()
+                })
+                .chain(self.topic_names.iter().map(|e0| {
+                    super::delete_topics_response::DeletableTopicResult {
+                        name: Some(e0.clone()),
+                        error_code: c,
+                        ..Default::default()
+                    }
+                }))
+                .collect::<Vec<super::delete_topics_response::DeletableTopicResult>>(),
+            ..Default::default()
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `DescribeAclsRequest` request, valid versions 0-3, flexible versions 2+.
@@ -89,7 +89,12 @@ impl DescribeAclsRequest {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 2;
         buf.put_i8(*(&self.resource_type_filter));
         match &self.resource_name_filter {
@@ -119,7 +124,7 @@ impl DescribeAclsRequest {
         if version >= 1 {
             buf.put_i8(*(&self.pattern_type_filter));
         } else {
-            if self.pattern_type_filter != 3 {
+            if mode == EncodeMode::Strict && self.pattern_type_filter != 3 {
                 return Err(EncodeError::FieldNotSupported {
                     field: "DescribeAclsRequest.pattern_type_filter",
                     version,
@@ -367,14 +372,19 @@ impl Message for DescribeAclsRequest {
     const NAME: &'static str = "DescribeAclsRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 3 };
     const FLEXIBLE_MIN: Option<i16> = Some(2);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -387,6 +397,22 @@ impl Message for DescribeAclsRequest {
     }
     fn encoded_len(&self, version: i16) -> usize {
         self.body_len(version)
+    }
+}
+
+impl DescribeAclsRequest {
+    /// The response to this request failing as a whole with `code`, as a broker sends it:
+    /// every error code field set to `code`, the request's topics, partitions, groups or
+    /// resources echoed, and every other field at its default (or its error value).
+    pub fn error_response(
+        &self,
+        code: crate::ErrorCode,
+    ) -> super::describe_acls_response::DescribeAclsResponse {
+        let c = code.code();
+        super::describe_acls_response::DescribeAclsResponse {
+            error_code: c,
+            ..Default::default()
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `DescribeAclsResponse` response, valid versions 0-3, flexible versions 2+.
@@ -62,7 +62,12 @@ impl DescribeAclsResponse {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 2;
         buf.put_i32(*(&self.throttle_time_ms));
         buf.put_i16(*(&self.error_code));
@@ -92,7 +97,7 @@ impl DescribeAclsResponse {
             flexible,
         )?;
         for e0 in (&self.resources).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if flexible {
             #[allow(unused_mut)]
@@ -287,7 +292,12 @@ impl DescribeAclsResource {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 2;
         buf.put_i8(*(&self.resource_type));
         put_nullable_string(
@@ -299,7 +309,7 @@ impl DescribeAclsResource {
         if version >= 1 {
             buf.put_i8(*(&self.pattern_type));
         } else {
-            if self.pattern_type != 3 {
+            if mode == EncodeMode::Strict && self.pattern_type != 3 {
                 return Err(EncodeError::FieldNotSupported {
                     field: "DescribeAclsResource.pattern_type",
                     version,
@@ -313,7 +323,7 @@ impl DescribeAclsResource {
             flexible,
         )?;
         for e0 in (&self.acls).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if flexible {
             #[allow(unused_mut)]
@@ -500,7 +510,12 @@ impl AclDescription {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 2;
         put_nullable_string(
             buf,
@@ -631,14 +646,19 @@ impl Message for DescribeAclsResponse {
     const NAME: &'static str = "DescribeAclsResponse";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 3 };
     const FLEXIBLE_MIN: Option<i16> = Some(2);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {

@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `DescribeClusterRequest` request, valid versions 0-2, flexible versions 0+.
@@ -53,13 +53,18 @@ impl DescribeClusterRequest {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = true;
         buf.put_i8(i8::from(*(&self.include_cluster_authorized_operations)));
         if version >= 1 {
             buf.put_i8(*(&self.endpoint_type));
         } else {
-            if self.endpoint_type != 1 {
+            if mode == EncodeMode::Strict && self.endpoint_type != 1 {
                 return Err(EncodeError::FieldNotSupported {
                     field: "DescribeClusterRequest.endpoint_type",
                     version,
@@ -69,7 +74,7 @@ impl DescribeClusterRequest {
         if version >= 2 {
             buf.put_i8(i8::from(*(&self.include_fenced_brokers)));
         } else {
-            if self.include_fenced_brokers != false {
+            if mode == EncodeMode::Strict && self.include_fenced_brokers != false {
                 return Err(EncodeError::FieldNotSupported {
                     field: "DescribeClusterRequest.include_fenced_brokers",
                     version,
@@ -200,14 +205,19 @@ impl Message for DescribeClusterRequest {
     const NAME: &'static str = "DescribeClusterRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 2 };
     const FLEXIBLE_MIN: Option<i16> = Some(0);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -220,6 +230,22 @@ impl Message for DescribeClusterRequest {
     }
     fn encoded_len(&self, version: i16) -> usize {
         self.body_len(version)
+    }
+}
+
+impl DescribeClusterRequest {
+    /// The response to this request failing as a whole with `code`, as a broker sends it:
+    /// every error code field set to `code`, the request's topics, partitions, groups or
+    /// resources echoed, and every other field at its default (or its error value).
+    pub fn error_response(
+        &self,
+        code: crate::ErrorCode,
+    ) -> super::describe_cluster_response::DescribeClusterResponse {
+        let c = code.code();
+        super::describe_cluster_response::DescribeClusterResponse {
+            error_code: c,
+            ..Default::default()
+        }
     }
 }
 

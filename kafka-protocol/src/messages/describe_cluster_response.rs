@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `DescribeClusterResponse` response, valid versions 0-2, flexible versions 0+.
@@ -98,7 +98,12 @@ impl DescribeClusterResponse {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = true;
         buf.put_i32(*(&self.throttle_time_ms));
         buf.put_i16(*(&self.error_code));
@@ -124,7 +129,7 @@ impl DescribeClusterResponse {
         if version >= 1 {
             buf.put_i8(*(&self.endpoint_type));
         } else {
-            if self.endpoint_type != 1 {
+            if mode == EncodeMode::Strict && self.endpoint_type != 1 {
                 return Err(EncodeError::FieldNotSupported {
                     field: "DescribeClusterResponse.endpoint_type",
                     version,
@@ -145,7 +150,7 @@ impl DescribeClusterResponse {
             flexible,
         )?;
         for e0 in (&self.brokers).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         buf.put_i32(*(&self.cluster_authorized_operations));
         if flexible {
@@ -399,7 +404,12 @@ impl DescribeClusterBroker {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = true;
         buf.put_i32(*(&self.broker_id));
         put_nullable_string(
@@ -431,7 +441,7 @@ impl DescribeClusterBroker {
         if version >= 2 {
             buf.put_i8(i8::from(*(&self.is_fenced)));
         } else {
-            if self.is_fenced != false {
+            if mode == EncodeMode::Strict && self.is_fenced != false {
                 return Err(EncodeError::FieldNotSupported {
                     field: "DescribeClusterBroker.is_fenced",
                     version,
@@ -587,14 +597,19 @@ impl Message for DescribeClusterResponse {
     const NAME: &'static str = "DescribeClusterResponse";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 2 };
     const FLEXIBLE_MIN: Option<i16> = Some(0);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {

@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `DescribeConfigsRequest` request, valid versions 0-4, flexible versions 4+.
@@ -53,7 +53,12 @@ impl DescribeConfigsRequest {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 4;
         put_array_len(
             buf,
@@ -62,12 +67,12 @@ impl DescribeConfigsRequest {
             flexible,
         )?;
         for e0 in (&self.resources).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if version >= 1 {
             buf.put_i8(i8::from(*(&self.include_synonyms)));
         } else {
-            if self.include_synonyms != false {
+            if mode == EncodeMode::Strict && self.include_synonyms != false {
                 return Err(EncodeError::FieldNotSupported {
                     field: "DescribeConfigsRequest.include_synonyms",
                     version,
@@ -77,7 +82,7 @@ impl DescribeConfigsRequest {
         if version >= 3 {
             buf.put_i8(i8::from(*(&self.include_documentation)));
         } else {
-            if self.include_documentation != false {
+            if mode == EncodeMode::Strict && self.include_documentation != false {
                 return Err(EncodeError::FieldNotSupported {
                     field: "DescribeConfigsRequest.include_documentation",
                     version,
@@ -258,7 +263,12 @@ impl DescribeConfigsResource {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 4;
         buf.put_i8(*(&self.resource_type));
         put_nullable_string(
@@ -456,14 +466,19 @@ impl Message for DescribeConfigsRequest {
     const NAME: &'static str = "DescribeConfigsRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 4 };
     const FLEXIBLE_MIN: Option<i16> = Some(4);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -476,6 +491,33 @@ impl Message for DescribeConfigsRequest {
     }
     fn encoded_len(&self, version: i16) -> usize {
         self.body_len(version)
+    }
+}
+
+impl DescribeConfigsRequest {
+    /// The response to this request failing as a whole with `code`, as a broker sends it:
+    /// every error code field set to `code`, the request's topics, partitions, groups or
+    /// resources echoed, and every other field at its default (or its error value).
+    pub fn error_response(
+        &self,
+        code: crate::ErrorCode,
+    ) -> super::describe_configs_response::DescribeConfigsResponse {
+        let c = code.code();
+        super::describe_configs_response::DescribeConfigsResponse {
+            results: self
+                .resources
+                .iter()
+                .map(
+                    |e0| super::describe_configs_response::DescribeConfigsResult {
+                        error_code: c,
+                        resource_type: e0.resource_type,
+                        resource_name: e0.resource_name.clone(),
+                        ..Default::default()
+                    },
+                )
+                .collect::<Vec<super::describe_configs_response::DescribeConfigsResult>>(),
+            ..Default::default()
+        }
     }
 }
 

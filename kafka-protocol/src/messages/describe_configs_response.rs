@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `DescribeConfigsResponse` response, valid versions 0-4, flexible versions 4+.
@@ -44,7 +44,12 @@ impl DescribeConfigsResponse {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 4;
         buf.put_i32(*(&self.throttle_time_ms));
         put_array_len(
@@ -54,7 +59,7 @@ impl DescribeConfigsResponse {
             flexible,
         )?;
         for e0 in (&self.results).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if flexible {
             #[allow(unused_mut)]
@@ -222,7 +227,12 @@ impl DescribeConfigsResult {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 4;
         buf.put_i16(*(&self.error_code));
         match &self.error_message {
@@ -258,7 +268,7 @@ impl DescribeConfigsResult {
             flexible,
         )?;
         for e0 in (&self.configs).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if flexible {
             #[allow(unused_mut)]
@@ -513,7 +523,12 @@ impl DescribeConfigsResourceResult {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 4;
         put_nullable_string(
             buf,
@@ -544,7 +559,7 @@ impl DescribeConfigsResourceResult {
         if version <= 0 {
             buf.put_i8(i8::from(*(&self.is_default)));
         } else {
-            if self.is_default != false {
+            if mode == EncodeMode::Strict && self.is_default != false {
                 return Err(EncodeError::FieldNotSupported {
                     field: "DescribeConfigsResourceResult.is_default",
                     version,
@@ -563,7 +578,7 @@ impl DescribeConfigsResourceResult {
                 flexible,
             )?;
             for e0 in (&self.synonyms).iter() {
-                e0.encode_body(buf, version)?;
+                e0.encode_body(buf, version, mode)?;
             }
         }
         if version >= 3 {
@@ -889,61 +904,39 @@ impl DescribeConfigsSynonym {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 4;
-        if version >= 1 {
-            put_nullable_string(
-                buf,
-                "DescribeConfigsSynonym.name",
-                Some((&self.name).as_str()),
-                flexible,
-            )?;
-        } else {
-            if self.name != String::new() {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "DescribeConfigsSynonym.name",
-                    version,
-                });
+        put_nullable_string(
+            buf,
+            "DescribeConfigsSynonym.name",
+            Some((&self.name).as_str()),
+            flexible,
+        )?;
+        match &self.value {
+            Some(v) => {
+                put_nullable_string(
+                    buf,
+                    "DescribeConfigsSynonym.value",
+                    Some(v.as_str()),
+                    flexible,
+                )?;
             }
-        }
-        if version >= 1 {
-            match &self.value {
-                Some(v) => {
-                    put_nullable_string(
-                        buf,
-                        "DescribeConfigsSynonym.value",
-                        Some(v.as_str()),
-                        flexible,
-                    )?;
-                }
-                None if true => {
-                    put_nullable_string(buf, "DescribeConfigsSynonym.value", None, flexible)?;
-                }
-                None => {
-                    return Err(EncodeError::NullNotAllowed {
-                        field: "DescribeConfigsSynonym.value",
-                        version,
-                    })
-                }
+            None if true => {
+                put_nullable_string(buf, "DescribeConfigsSynonym.value", None, flexible)?;
             }
-        } else {
-            if self.value != Some(String::new()) {
-                return Err(EncodeError::FieldNotSupported {
+            None => {
+                return Err(EncodeError::NullNotAllowed {
                     field: "DescribeConfigsSynonym.value",
                     version,
-                });
+                })
             }
         }
-        if version >= 1 {
-            buf.put_i8(*(&self.source));
-        } else {
-            if self.source != 0 {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "DescribeConfigsSynonym.source",
-                    version,
-                });
-            }
-        }
+        buf.put_i8(*(&self.source));
         if flexible {
             #[allow(unused_mut)]
             let mut count = self.unknown_tagged_fields.len();
@@ -960,18 +953,12 @@ impl DescribeConfigsSynonym {
     pub(crate) fn body_len(&self, version: i16) -> usize {
         let flexible = version >= 4;
         let mut n = 0usize;
-        if version >= 1 {
-            n += nullable_string_len(Some((&self.name).as_str()), flexible);
-        }
-        if version >= 1 {
-            n += match &self.value {
-                Some(v) => nullable_string_len(Some(v.as_str()), flexible),
-                None => nullable_string_len(None, flexible),
-            };
-        }
-        if version >= 1 {
-            n += 1;
-        }
+        n += nullable_string_len(Some((&self.name).as_str()), flexible);
+        n += match &self.value {
+            Some(v) => nullable_string_len(Some(v.as_str()), flexible),
+            None => nullable_string_len(None, flexible),
+        };
+        n += 1;
         if flexible {
             #[allow(unused_mut)]
             let mut count = self.unknown_tagged_fields.len();
@@ -987,30 +974,18 @@ impl DescribeConfigsSynonym {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 4;
-        let name = if version >= 1 {
-            get_string(buf, "DescribeConfigsSynonym.name", flexible, version)?
+        let name = get_string(buf, "DescribeConfigsSynonym.name", flexible, version)?;
+        let value = if true {
+            get_nullable_string(buf, "DescribeConfigsSynonym.value", flexible)?
         } else {
-            String::new()
+            Some(get_string(
+                buf,
+                "DescribeConfigsSynonym.value",
+                flexible,
+                version,
+            )?)
         };
-        let value = if version >= 1 {
-            if true {
-                get_nullable_string(buf, "DescribeConfigsSynonym.value", flexible)?
-            } else {
-                Some(get_string(
-                    buf,
-                    "DescribeConfigsSynonym.value",
-                    flexible,
-                    version,
-                )?)
-            }
-        } else {
-            Some(String::new())
-        };
-        let source = if version >= 1 {
-            get_i8(buf, "DescribeConfigsSynonym.source")?
-        } else {
-            0
-        };
+        let source = get_i8(buf, "DescribeConfigsSynonym.source")?;
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
             get_tagged_fields(
@@ -1033,17 +1008,17 @@ impl DescribeConfigsSynonym {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 4;
         let mut s = Self::default();
-        if version >= 1 {
+        if true {
             s.name = rng.string();
         }
-        if version >= 1 {
+        if true {
             s.value = if true && rng.below(4) == 0 {
                 None
             } else {
                 Some(rng.string())
             };
         }
-        if version >= 1 {
+        if true {
             s.source = rng.next_u64() as i8;
         }
         if flexible && rng.below(4) == 0 {
@@ -1057,24 +1032,18 @@ impl DescribeConfigsSynonym {
 impl crate::inspect::Inspect for DescribeConfigsSynonym {
     fn inspect(&self, version: i16) -> crate::inspect::Value {
         let mut fields = Vec::new();
-        if version >= 1 {
-            fields.push((
-                "name",
-                crate::inspect::Inspect::inspect(&self.name, version),
-            ));
-        }
-        if version >= 1 {
-            fields.push((
-                "value",
-                crate::inspect::Inspect::inspect(&self.value, version),
-            ));
-        }
-        if version >= 1 {
-            fields.push((
-                "source",
-                crate::inspect::Inspect::inspect(&self.source, version),
-            ));
-        }
+        fields.push((
+            "name",
+            crate::inspect::Inspect::inspect(&self.name, version),
+        ));
+        fields.push((
+            "value",
+            crate::inspect::Inspect::inspect(&self.value, version),
+        ));
+        fields.push((
+            "source",
+            crate::inspect::Inspect::inspect(&self.source, version),
+        ));
         if !self.unknown_tagged_fields.is_empty() {
             fields.push((
                 "unknown_tagged_fields",
@@ -1089,14 +1058,19 @@ impl Message for DescribeConfigsResponse {
     const NAME: &'static str = "DescribeConfigsResponse";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 4 };
     const FLEXIBLE_MIN: Option<i16> = Some(4);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {

@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `DescribeGroupsRequest` request, valid versions 0-6, flexible versions 5+.
@@ -44,7 +44,12 @@ impl DescribeGroupsRequest {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 5;
         put_array_len(
             buf,
@@ -63,7 +68,7 @@ impl DescribeGroupsRequest {
         if version >= 3 {
             buf.put_i8(i8::from(*(&self.include_authorized_operations)));
         } else {
-            if self.include_authorized_operations != false {
+            if mode == EncodeMode::Strict && self.include_authorized_operations != false {
                 return Err(EncodeError::FieldNotSupported {
                     field: "DescribeGroupsRequest.include_authorized_operations",
                     version,
@@ -190,14 +195,19 @@ impl Message for DescribeGroupsRequest {
     const NAME: &'static str = "DescribeGroupsRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 6 };
     const FLEXIBLE_MIN: Option<i16> = Some(5);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -210,6 +220,30 @@ impl Message for DescribeGroupsRequest {
     }
     fn encoded_len(&self, version: i16) -> usize {
         self.body_len(version)
+    }
+}
+
+impl DescribeGroupsRequest {
+    /// The response to this request failing as a whole with `code`, as a broker sends it:
+    /// every error code field set to `code`, the request's topics, partitions, groups or
+    /// resources echoed, and every other field at its default (or its error value).
+    pub fn error_response(
+        &self,
+        code: crate::ErrorCode,
+    ) -> super::describe_groups_response::DescribeGroupsResponse {
+        let c = code.code();
+        super::describe_groups_response::DescribeGroupsResponse {
+            groups: self
+                .groups
+                .iter()
+                .map(|e0| super::describe_groups_response::DescribedGroup {
+                    error_code: c,
+                    group_id: e0.clone(),
+                    ..Default::default()
+                })
+                .collect::<Vec<super::describe_groups_response::DescribedGroup>>(),
+            ..Default::default()
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `DescribeGroupsResponse` response, valid versions 0-6, flexible versions 5+.
@@ -44,7 +44,12 @@ impl DescribeGroupsResponse {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 5;
         if version >= 1 {
             buf.put_i32(*(&self.throttle_time_ms));
@@ -56,7 +61,7 @@ impl DescribeGroupsResponse {
             flexible,
         )?;
         for e0 in (&self.groups).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if flexible {
             #[allow(unused_mut)]
@@ -259,7 +264,12 @@ impl DescribedGroup {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 5;
         buf.put_i16(*(&self.error_code));
         if version >= 6 {
@@ -283,7 +293,7 @@ impl DescribedGroup {
                 }
             }
         } else {
-            if self.error_message != None {
+            if mode == EncodeMode::Strict && self.error_message != None {
                 return Err(EncodeError::FieldNotSupported {
                     field: "DescribedGroup.error_message",
                     version,
@@ -321,12 +331,12 @@ impl DescribedGroup {
             flexible,
         )?;
         for e0 in (&self.members).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if version >= 3 {
             buf.put_i32(*(&self.authorized_operations));
         } else {
-            if self.authorized_operations != i32::MIN {
+            if mode == EncodeMode::Strict && self.authorized_operations != i32::MIN {
                 return Err(EncodeError::FieldNotSupported {
                     field: "DescribedGroup.authorized_operations",
                     version,
@@ -599,7 +609,12 @@ impl DescribedGroupMember {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 5;
         put_nullable_string(
             buf,
@@ -826,14 +841,19 @@ impl Message for DescribeGroupsResponse {
     const NAME: &'static str = "DescribeGroupsResponse";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 6 };
     const FLEXIBLE_MIN: Option<i16> = Some(5);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {

@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `DescribeProducersRequest` request, valid versions 0-0, flexible versions 0+.
@@ -35,7 +35,12 @@ impl DescribeProducersRequest {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = true;
         put_array_len(
             buf,
@@ -44,7 +49,7 @@ impl DescribeProducersRequest {
             flexible,
         )?;
         for e0 in (&self.topics).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if flexible {
             #[allow(unused_mut)]
@@ -175,7 +180,12 @@ impl TopicRequest {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = true;
         put_nullable_string(
             buf,
@@ -296,14 +306,19 @@ impl Message for DescribeProducersRequest {
     const NAME: &'static str = "DescribeProducersRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 0 };
     const FLEXIBLE_MIN: Option<i16> = Some(0);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -316,6 +331,38 @@ impl Message for DescribeProducersRequest {
     }
     fn encoded_len(&self, version: i16) -> usize {
         self.body_len(version)
+    }
+}
+
+impl DescribeProducersRequest {
+    /// The response to this request failing as a whole with `code`, as a broker sends it:
+    /// every error code field set to `code`, the request's topics, partitions, groups or
+    /// resources echoed, and every other field at its default (or its error value).
+    pub fn error_response(
+        &self,
+        code: crate::ErrorCode,
+    ) -> super::describe_producers_response::DescribeProducersResponse {
+        let c = code.code();
+        super::describe_producers_response::DescribeProducersResponse {
+            topics: self
+                .topics
+                .iter()
+                .map(|e0| super::describe_producers_response::TopicResponse {
+                    name: e0.name.clone(),
+                    partitions: e0
+                        .partition_indexes
+                        .iter()
+                        .map(|e1| super::describe_producers_response::PartitionResponse {
+                            partition_index: *e1,
+                            error_code: c,
+                            ..Default::default()
+                        })
+                        .collect::<Vec<super::describe_producers_response::PartitionResponse>>(),
+                    ..Default::default()
+                })
+                .collect::<Vec<super::describe_producers_response::TopicResponse>>(),
+            ..Default::default()
+        }
     }
 }
 

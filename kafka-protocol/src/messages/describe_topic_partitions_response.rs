@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `DescribeTopicPartitionsResponse` response, valid versions 0-0, flexible versions 0+.
@@ -53,7 +53,12 @@ impl DescribeTopicPartitionsResponse {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = true;
         buf.put_i32(*(&self.throttle_time_ms));
         put_array_len(
@@ -63,14 +68,14 @@ impl DescribeTopicPartitionsResponse {
             flexible,
         )?;
         for e0 in (&self.topics).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         match &self.next_cursor {
             Some(v) => {
                 if true {
                     buf.put_i8(1);
                 }
-                v.encode_body(buf, version)?;
+                v.encode_body(buf, version, mode)?;
             }
             None if true => {
                 buf.put_i8(-1);
@@ -288,7 +293,12 @@ impl DescribeTopicPartitionsResponseTopic {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = true;
         buf.put_i16(*(&self.error_code));
         match &self.name {
@@ -324,7 +334,7 @@ impl DescribeTopicPartitionsResponseTopic {
             flexible,
         )?;
         for e0 in (&self.partitions).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         buf.put_i32(*(&self.topic_authorized_operations));
         if flexible {
@@ -594,7 +604,12 @@ impl DescribeTopicPartitionsResponsePartition {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = true;
         buf.put_i16(*(&self.error_code));
         buf.put_i32(*(&self.partition_index));
@@ -1010,7 +1025,12 @@ impl Cursor {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = true;
         put_nullable_string(
             buf,
@@ -1114,14 +1134,19 @@ impl Message for DescribeTopicPartitionsResponse {
     const NAME: &'static str = "DescribeTopicPartitionsResponse";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 0 };
     const FLEXIBLE_MIN: Option<i16> = Some(0);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {

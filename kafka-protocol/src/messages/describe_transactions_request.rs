@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `DescribeTransactionsRequest` request, valid versions 0-0, flexible versions 0+.
@@ -35,7 +35,12 @@ impl DescribeTransactionsRequest {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = true;
         put_array_len(
             buf,
@@ -157,14 +162,19 @@ impl Message for DescribeTransactionsRequest {
     const NAME: &'static str = "DescribeTransactionsRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 0 };
     const FLEXIBLE_MIN: Option<i16> = Some(0);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -177,6 +187,32 @@ impl Message for DescribeTransactionsRequest {
     }
     fn encoded_len(&self, version: i16) -> usize {
         self.body_len(version)
+    }
+}
+
+impl DescribeTransactionsRequest {
+    /// The response to this request failing as a whole with `code`, as a broker sends it:
+    /// every error code field set to `code`, the request's topics, partitions, groups or
+    /// resources echoed, and every other field at its default (or its error value).
+    pub fn error_response(
+        &self,
+        code: crate::ErrorCode,
+    ) -> super::describe_transactions_response::DescribeTransactionsResponse {
+        let c = code.code();
+        super::describe_transactions_response::DescribeTransactionsResponse {
+            transaction_states: self
+                .transactional_ids
+                .iter()
+                .map(
+                    |e0| super::describe_transactions_response::TransactionState {
+                        error_code: c,
+                        transactional_id: e0.clone(),
+                        ..Default::default()
+                    },
+                )
+                .collect::<Vec<super::describe_transactions_response::TransactionState>>(),
+            ..Default::default()
+        }
     }
 }
 

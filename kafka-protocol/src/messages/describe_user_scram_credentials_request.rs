@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `DescribeUserScramCredentialsRequest` request, valid versions 0-0, flexible versions 0+.
@@ -35,7 +35,12 @@ impl DescribeUserScramCredentialsRequest {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = true;
         match &self.users {
             Some(v) => {
@@ -46,7 +51,7 @@ impl DescribeUserScramCredentialsRequest {
                     flexible,
                 )?;
                 for e0 in v.iter() {
-                    e0.encode_body(buf, version)?;
+                    e0.encode_body(buf, version, mode)?;
                 }
             }
             None if true => {
@@ -209,7 +214,12 @@ impl UserName {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = true;
         put_nullable_string(buf, "UserName.name", Some((&self.name).as_str()), flexible)?;
         if flexible {
@@ -297,14 +307,19 @@ impl Message for DescribeUserScramCredentialsRequest {
     const NAME: &'static str = "DescribeUserScramCredentialsRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 0 };
     const FLEXIBLE_MIN: Option<i16> = Some(0);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -317,6 +332,22 @@ impl Message for DescribeUserScramCredentialsRequest {
     }
     fn encoded_len(&self, version: i16) -> usize {
         self.body_len(version)
+    }
+}
+
+impl DescribeUserScramCredentialsRequest {
+    /// The response to this request failing as a whole with `code`, as a broker sends it:
+    /// every error code field set to `code`, the request's topics, partitions, groups or
+    /// resources echoed, and every other field at its default (or its error value).
+    pub fn error_response(
+        &self,
+        code: crate::ErrorCode,
+    ) -> super::describe_user_scram_credentials_response::DescribeUserScramCredentialsResponse {
+        let c = code.code();
+        super::describe_user_scram_credentials_response::DescribeUserScramCredentialsResponse {
+            error_code: c,
+            ..Default::default()
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `DescribeUserScramCredentialsResponse` response, valid versions 0-0, flexible versions 0+.
@@ -62,7 +62,12 @@ impl DescribeUserScramCredentialsResponse {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = true;
         buf.put_i32(*(&self.throttle_time_ms));
         buf.put_i16(*(&self.error_code));
@@ -97,7 +102,7 @@ impl DescribeUserScramCredentialsResponse {
             flexible,
         )?;
         for e0 in (&self.results).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if flexible {
             #[allow(unused_mut)]
@@ -303,7 +308,12 @@ impl DescribeUserScramCredentialsResult {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = true;
         put_nullable_string(
             buf,
@@ -343,7 +353,7 @@ impl DescribeUserScramCredentialsResult {
             flexible,
         )?;
         for e0 in (&self.credential_infos).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if flexible {
             #[allow(unused_mut)]
@@ -533,7 +543,12 @@ impl CredentialInfo {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = true;
         buf.put_i8(*(&self.mechanism));
         buf.put_i32(*(&self.iterations));
@@ -632,14 +647,19 @@ impl Message for DescribeUserScramCredentialsResponse {
     const NAME: &'static str = "DescribeUserScramCredentialsResponse";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 0 };
     const FLEXIBLE_MIN: Option<i16> = Some(0);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {

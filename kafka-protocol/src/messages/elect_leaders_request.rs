@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `ElectLeadersRequest` request, valid versions 0-2, flexible versions 2+.
@@ -53,12 +53,17 @@ impl ElectLeadersRequest {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 2;
         if version >= 1 {
             buf.put_i8(*(&self.election_type));
         } else {
-            if self.election_type != 0 {
+            if mode == EncodeMode::Strict && self.election_type != 0 {
                 return Err(EncodeError::FieldNotSupported {
                     field: "ElectLeadersRequest.election_type",
                     version,
@@ -74,7 +79,7 @@ impl ElectLeadersRequest {
                     flexible,
                 )?;
                 for e0 in v.iter() {
-                    e0.encode_body(buf, version)?;
+                    e0.encode_body(buf, version, mode)?;
                 }
             }
             None if true => {
@@ -270,7 +275,12 @@ impl TopicPartitions {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 2;
         put_nullable_string(
             buf,
@@ -389,14 +399,19 @@ impl Message for ElectLeadersRequest {
     const NAME: &'static str = "ElectLeadersRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 2 };
     const FLEXIBLE_MIN: Option<i16> = Some(2);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -409,6 +424,31 @@ impl Message for ElectLeadersRequest {
     }
     fn encoded_len(&self, version: i16) -> usize {
         self.body_len(version)
+    }
+}
+
+impl ElectLeadersRequest {
+    /// The response to this request failing as a whole with `code`, as a broker sends it:
+    /// every error code field set to `code`, the request's topics, partitions, groups or
+    /// resources echoed, and every other field at its default (or its error value).
+    pub fn error_response(
+        &self,
+        code: crate::ErrorCode,
+    ) -> super::elect_leaders_response::ElectLeadersResponse {
+        let c = code.code();
+        super::elect_leaders_response::ElectLeadersResponse {
+            error_code: c,
+            replica_election_results: self
+                .topic_partitions
+                .iter()
+                .flatten()
+                .map(|e0| super::elect_leaders_response::ReplicaElectionResult {
+                    topic: e0.topic.clone(),
+                    ..Default::default()
+                })
+                .collect::<Vec<super::elect_leaders_response::ReplicaElectionResult>>(),
+            ..Default::default()
+        }
     }
 }
 

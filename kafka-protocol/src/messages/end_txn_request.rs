@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `EndTxnRequest` request, valid versions 0-5, flexible versions 3+.
@@ -62,7 +62,12 @@ impl EndTxnRequest {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 3;
         put_nullable_string(
             buf,
@@ -189,14 +194,19 @@ impl Message for EndTxnRequest {
     const NAME: &'static str = "EndTxnRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 5 };
     const FLEXIBLE_MIN: Option<i16> = Some(3);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -209,6 +219,22 @@ impl Message for EndTxnRequest {
     }
     fn encoded_len(&self, version: i16) -> usize {
         self.body_len(version)
+    }
+}
+
+impl EndTxnRequest {
+    /// The response to this request failing as a whole with `code`, as a broker sends it:
+    /// every error code field set to `code`, the request's topics, partitions, groups or
+    /// resources echoed, and every other field at its default (or its error value).
+    pub fn error_response(
+        &self,
+        code: crate::ErrorCode,
+    ) -> super::end_txn_response::EndTxnResponse {
+        let c = code.code();
+        super::end_txn_response::EndTxnResponse {
+            error_code: c,
+            ..Default::default()
+        }
     }
 }
 

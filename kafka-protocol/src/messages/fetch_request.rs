@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `FetchRequest` request, valid versions 0-18, flexible versions 12+.
@@ -134,12 +134,17 @@ impl FetchRequest {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 12;
         if version <= 14 {
             buf.put_i32(*(&self.replica_id));
         } else {
-            if self.replica_id != -1 {
+            if mode == EncodeMode::Strict && self.replica_id != -1 {
                 return Err(EncodeError::FieldNotSupported {
                     field: "FetchRequest.replica_id",
                     version,
@@ -147,7 +152,7 @@ impl FetchRequest {
             }
         }
         if !(flexible && version >= 15) {
-            if self.replica_state != ReplicaState::default() {
+            if mode == EncodeMode::Strict && self.replica_state != ReplicaState::default() {
                 return Err(EncodeError::FieldNotSupported {
                     field: "FetchRequest.replica_state",
                     version,
@@ -175,7 +180,7 @@ impl FetchRequest {
             flexible,
         )?;
         for e0 in (&self.topics).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if version >= 7 {
             put_array_len(
@@ -185,10 +190,12 @@ impl FetchRequest {
                 flexible,
             )?;
             for e0 in (&self.forgotten_topics_data).iter() {
-                e0.encode_body(buf, version)?;
+                e0.encode_body(buf, version, mode)?;
             }
         } else {
-            if self.forgotten_topics_data != Vec::<ForgottenTopic>::new() {
+            if mode == EncodeMode::Strict
+                && self.forgotten_topics_data != Vec::<ForgottenTopic>::new()
+            {
                 return Err(EncodeError::FieldNotSupported {
                     field: "FetchRequest.forgotten_topics_data",
                     version,
@@ -247,7 +254,7 @@ impl FetchRequest {
                 }
                 let size = (&self.replica_state).body_len(version);
                 put_tagged_header(buf, 1, size);
-                (&self.replica_state).encode_body(buf, version)?;
+                (&self.replica_state).encode_body(buf, version, mode)?;
             }
             for u in unknown {
                 put_raw_tagged(buf, u);
@@ -591,28 +598,15 @@ impl ReplicaState {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        let flexible = version >= 12;
-        if version >= 15 {
-            buf.put_i32(*(&self.replica_id));
-        } else {
-            if self.replica_id != -1 {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "ReplicaState.replica_id",
-                    version,
-                });
-            }
-        }
-        if version >= 15 {
-            buf.put_i64(*(&self.replica_epoch));
-        } else {
-            if self.replica_epoch != -1 {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "ReplicaState.replica_epoch",
-                    version,
-                });
-            }
-        }
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
+        let flexible = true;
+        buf.put_i32(*(&self.replica_id));
+        buf.put_i64(*(&self.replica_epoch));
         if flexible {
             #[allow(unused_mut)]
             let mut count = self.unknown_tagged_fields.len();
@@ -627,14 +621,10 @@ impl ReplicaState {
     }
 
     pub(crate) fn body_len(&self, version: i16) -> usize {
-        let flexible = version >= 12;
+        let flexible = true;
         let mut n = 0usize;
-        if version >= 15 {
-            n += 4;
-        }
-        if version >= 15 {
-            n += 8;
-        }
+        n += 4;
+        n += 8;
         if flexible {
             #[allow(unused_mut)]
             let mut count = self.unknown_tagged_fields.len();
@@ -649,17 +639,9 @@ impl ReplicaState {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let flexible = version >= 12;
-        let replica_id = if version >= 15 {
-            get_i32(buf, "ReplicaState.replica_id")?
-        } else {
-            -1
-        };
-        let replica_epoch = if version >= 15 {
-            get_i64(buf, "ReplicaState.replica_epoch")?
-        } else {
-            -1
-        };
+        let flexible = true;
+        let replica_id = get_i32(buf, "ReplicaState.replica_id")?;
+        let replica_epoch = get_i64(buf, "ReplicaState.replica_epoch")?;
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
             get_tagged_fields(
@@ -679,12 +661,12 @@ impl ReplicaState {
     #[cfg(test)]
     #[allow(unused_variables, unused_mut)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
-        let flexible = version >= 12;
+        let flexible = true;
         let mut s = Self::default();
-        if version >= 15 {
+        if true {
             s.replica_id = rng.next_u64() as i32;
         }
-        if version >= 15 {
+        if true {
             s.replica_epoch = rng.next_u64() as i64;
         }
         if flexible && rng.below(4) == 0 {
@@ -698,18 +680,14 @@ impl ReplicaState {
 impl crate::inspect::Inspect for ReplicaState {
     fn inspect(&self, version: i16) -> crate::inspect::Value {
         let mut fields = Vec::new();
-        if version >= 15 {
-            fields.push((
-                "replica_id",
-                crate::inspect::Inspect::inspect(&self.replica_id, version),
-            ));
-        }
-        if version >= 15 {
-            fields.push((
-                "replica_epoch",
-                crate::inspect::Inspect::inspect(&self.replica_epoch, version),
-            ));
-        }
+        fields.push((
+            "replica_id",
+            crate::inspect::Inspect::inspect(&self.replica_id, version),
+        ));
+        fields.push((
+            "replica_epoch",
+            crate::inspect::Inspect::inspect(&self.replica_epoch, version),
+        ));
         if !self.unknown_tagged_fields.is_empty() {
             fields.push((
                 "unknown_tagged_fields",
@@ -763,7 +741,12 @@ impl FetchTopic {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 12;
         if version <= 12 {
             put_nullable_string(
@@ -783,7 +766,7 @@ impl FetchTopic {
             flexible,
         )?;
         for e0 in (&self.partitions).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if flexible {
             #[allow(unused_mut)]
@@ -1003,7 +986,12 @@ impl FetchPartition {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 12;
         buf.put_i32(*(&self.partition));
         if version >= 9 {
@@ -1013,7 +1001,7 @@ impl FetchPartition {
         if version >= 12 {
             buf.put_i32(*(&self.last_fetched_epoch));
         } else {
-            if self.last_fetched_epoch != -1 {
+            if mode == EncodeMode::Strict && self.last_fetched_epoch != -1 {
                 return Err(EncodeError::FieldNotSupported {
                     field: "FetchPartition.last_fetched_epoch",
                     version,
@@ -1287,9 +1275,14 @@ impl ForgottenTopic {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 12;
-        if (7..=12).contains(&version) {
+        if version <= 12 {
             put_nullable_string(
                 buf,
                 "ForgottenTopic.topic",
@@ -1300,23 +1293,14 @@ impl ForgottenTopic {
         if version >= 13 {
             put_uuid(buf, &self.topic_id);
         }
-        if version >= 7 {
-            put_array_len(
-                buf,
-                "ForgottenTopic.partitions",
-                Some((&self.partitions).len()),
-                flexible,
-            )?;
-            for e0 in (&self.partitions).iter() {
-                buf.put_i32(*e0);
-            }
-        } else {
-            if self.partitions != Vec::<i32>::new() {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "ForgottenTopic.partitions",
-                    version,
-                });
-            }
+        put_array_len(
+            buf,
+            "ForgottenTopic.partitions",
+            Some((&self.partitions).len()),
+            flexible,
+        )?;
+        for e0 in (&self.partitions).iter() {
+            buf.put_i32(*e0);
         }
         if flexible {
             #[allow(unused_mut)]
@@ -1334,16 +1318,13 @@ impl ForgottenTopic {
     pub(crate) fn body_len(&self, version: i16) -> usize {
         let flexible = version >= 12;
         let mut n = 0usize;
-        if (7..=12).contains(&version) {
+        if version <= 12 {
             n += nullable_string_len(Some((&self.topic).as_str()), flexible);
         }
         if version >= 13 {
             n += 16;
         }
-        if version >= 7 {
-            n += array_len_len(Some((&self.partitions).len()), flexible)
-                + (&self.partitions).len() * 4;
-        }
+        n += array_len_len(Some((&self.partitions).len()), flexible) + (&self.partitions).len() * 4;
         if flexible {
             #[allow(unused_mut)]
             let mut count = self.unknown_tagged_fields.len();
@@ -1359,7 +1340,7 @@ impl ForgottenTopic {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 12;
-        let topic = if (7..=12).contains(&version) {
+        let topic = if version <= 12 {
             get_string(buf, "ForgottenTopic.topic", flexible, version)?
         } else {
             String::new()
@@ -1369,18 +1350,13 @@ impl ForgottenTopic {
         } else {
             Uuid::ZERO
         };
-        let partitions = if version >= 7 {
-            {
-                let n0 =
-                    get_array_len_non_null(buf, "ForgottenTopic.partitions", flexible, version)?;
-                let mut v0 = Vec::with_capacity(initial_capacity(n0));
-                for _ in 0..n0 {
-                    v0.push(get_i32(buf, "ForgottenTopic.partitions")?);
-                }
-                v0
+        let partitions = {
+            let n0 = get_array_len_non_null(buf, "ForgottenTopic.partitions", flexible, version)?;
+            let mut v0 = Vec::with_capacity(initial_capacity(n0));
+            for _ in 0..n0 {
+                v0.push(get_i32(buf, "ForgottenTopic.partitions")?);
             }
-        } else {
-            Vec::<i32>::new()
+            v0
         };
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
@@ -1404,13 +1380,13 @@ impl ForgottenTopic {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 12;
         let mut s = Self::default();
-        if (7..=12).contains(&version) {
+        if version <= 12 {
             s.topic = rng.string();
         }
         if version >= 13 {
             s.topic_id = rng.uuid();
         }
-        if version >= 7 {
+        if true {
             s.partitions = (0..rng.below(3)).map(|_| rng.next_u64() as i32).collect();
         }
         if flexible && rng.below(4) == 0 {
@@ -1424,7 +1400,7 @@ impl ForgottenTopic {
 impl crate::inspect::Inspect for ForgottenTopic {
     fn inspect(&self, version: i16) -> crate::inspect::Value {
         let mut fields = Vec::new();
-        if (7..=12).contains(&version) {
+        if version <= 12 {
             fields.push((
                 "topic",
                 crate::inspect::Inspect::inspect(&self.topic, version),
@@ -1436,12 +1412,10 @@ impl crate::inspect::Inspect for ForgottenTopic {
                 crate::inspect::Inspect::inspect(&self.topic_id, version),
             ));
         }
-        if version >= 7 {
-            fields.push((
-                "partitions",
-                crate::inspect::Inspect::inspect(&self.partitions, version),
-            ));
-        }
+        fields.push((
+            "partitions",
+            crate::inspect::Inspect::inspect(&self.partitions, version),
+        ));
         if !self.unknown_tagged_fields.is_empty() {
             fields.push((
                 "unknown_tagged_fields",
@@ -1456,14 +1430,19 @@ impl Message for FetchRequest {
     const NAME: &'static str = "FetchRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 18 };
     const FLEXIBLE_MIN: Option<i16> = Some(12);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -1476,6 +1455,39 @@ impl Message for FetchRequest {
     }
     fn encoded_len(&self, version: i16) -> usize {
         self.body_len(version)
+    }
+}
+
+impl FetchRequest {
+    /// The response to this request failing as a whole with `code`, as a broker sends it:
+    /// every error code field set to `code`, the request's topics, partitions, groups or
+    /// resources echoed, and every other field at its default (or its error value).
+    pub fn error_response(&self, code: crate::ErrorCode) -> super::fetch_response::FetchResponse {
+        let c = code.code();
+        super::fetch_response::FetchResponse {
+            error_code: c,
+            responses: self
+                .topics
+                .iter()
+                .map(|e0| super::fetch_response::FetchableTopicResponse {
+                    topic: e0.topic.clone(),
+                    topic_id: e0.topic_id,
+                    partitions: e0
+                        .partitions
+                        .iter()
+                        .map(|e1| super::fetch_response::PartitionData {
+                            partition_index: e1.partition,
+                            error_code: c,
+                            high_watermark: -1,
+                            records: Some(Bytes::new()),
+                            ..Default::default()
+                        })
+                        .collect::<Vec<super::fetch_response::PartitionData>>(),
+                    ..Default::default()
+                })
+                .collect::<Vec<super::fetch_response::FetchableTopicResponse>>(),
+            ..Default::default()
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `FetchResponse` response, valid versions 0-18, flexible versions 12+.
@@ -71,7 +71,12 @@ impl FetchResponse {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 12;
         if version >= 1 {
             buf.put_i32(*(&self.throttle_time_ms));
@@ -82,7 +87,7 @@ impl FetchResponse {
         if version >= 7 {
             buf.put_i32(*(&self.session_id));
         } else {
-            if self.session_id != 0 {
+            if mode == EncodeMode::Strict && self.session_id != 0 {
                 return Err(EncodeError::FieldNotSupported {
                     field: "FetchResponse.session_id",
                     version,
@@ -96,10 +101,10 @@ impl FetchResponse {
             flexible,
         )?;
         for e0 in (&self.responses).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if !(flexible && version >= 16) {
-            if self.node_endpoints != Vec::<NodeEndpoint>::new() {
+            if mode == EncodeMode::Strict && self.node_endpoints != Vec::<NodeEndpoint>::new() {
                 return Err(EncodeError::FieldNotSupported {
                     field: "FetchResponse.node_endpoints",
                     version,
@@ -129,7 +134,7 @@ impl FetchResponse {
                     true,
                 )?;
                 for e0 in (&self.node_endpoints).iter() {
-                    e0.encode_body(buf, version)?;
+                    e0.encode_body(buf, version, mode)?;
                 }
             }
             for u in unknown {
@@ -359,7 +364,12 @@ impl FetchableTopicResponse {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 12;
         if version <= 12 {
             put_nullable_string(
@@ -379,7 +389,7 @@ impl FetchableTopicResponse {
             flexible,
         )?;
         for e0 in (&self.partitions).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if flexible {
             #[allow(unused_mut)]
@@ -631,7 +641,12 @@ impl PartitionData {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 12;
         buf.put_i32(*(&self.partition_index));
         buf.put_i16(*(&self.error_code));
@@ -643,7 +658,7 @@ impl PartitionData {
             buf.put_i64(*(&self.log_start_offset));
         }
         if !(flexible && version >= 12) {
-            if self.diverging_epoch != EpochEndOffset::default() {
+            if mode == EncodeMode::Strict && self.diverging_epoch != EpochEndOffset::default() {
                 return Err(EncodeError::FieldNotSupported {
                     field: "PartitionData.diverging_epoch",
                     version,
@@ -651,7 +666,7 @@ impl PartitionData {
             }
         }
         if !(flexible && version >= 12) {
-            if self.current_leader != LeaderIdAndEpoch::default() {
+            if mode == EncodeMode::Strict && self.current_leader != LeaderIdAndEpoch::default() {
                 return Err(EncodeError::FieldNotSupported {
                     field: "PartitionData.current_leader",
                     version,
@@ -659,7 +674,7 @@ impl PartitionData {
             }
         }
         if !(flexible && version >= 12) {
-            if self.snapshot_id != SnapshotId::default() {
+            if mode == EncodeMode::Strict && self.snapshot_id != SnapshotId::default() {
                 return Err(EncodeError::FieldNotSupported {
                     field: "PartitionData.snapshot_id",
                     version,
@@ -676,7 +691,7 @@ impl PartitionData {
                         flexible,
                     )?;
                     for e0 in v.iter() {
-                        e0.encode_body(buf, version)?;
+                        e0.encode_body(buf, version, mode)?;
                     }
                 }
                 None if version >= 4 => {
@@ -693,7 +708,7 @@ impl PartitionData {
         if version >= 11 {
             buf.put_i32(*(&self.preferred_read_replica));
         } else {
-            if self.preferred_read_replica != -1 {
+            if mode == EncodeMode::Strict && self.preferred_read_replica != -1 {
                 return Err(EncodeError::FieldNotSupported {
                     field: "PartitionData.preferred_read_replica",
                     version,
@@ -732,7 +747,7 @@ impl PartitionData {
             if version >= 12 && self.diverging_epoch != EpochEndOffset::default() {
                 let size = (&self.diverging_epoch).body_len(version);
                 put_tagged_header(buf, 0, size);
-                (&self.diverging_epoch).encode_body(buf, version)?;
+                (&self.diverging_epoch).encode_body(buf, version, mode)?;
             }
             if version >= 12 && self.current_leader != LeaderIdAndEpoch::default() {
                 while let Some(u) = unknown.next_if(|u| u.tag < 1) {
@@ -740,7 +755,7 @@ impl PartitionData {
                 }
                 let size = (&self.current_leader).body_len(version);
                 put_tagged_header(buf, 1, size);
-                (&self.current_leader).encode_body(buf, version)?;
+                (&self.current_leader).encode_body(buf, version, mode)?;
             }
             if version >= 12 && self.snapshot_id != SnapshotId::default() {
                 while let Some(u) = unknown.next_if(|u| u.tag < 2) {
@@ -748,7 +763,7 @@ impl PartitionData {
                 }
                 let size = (&self.snapshot_id).body_len(version);
                 put_tagged_header(buf, 2, size);
-                (&self.snapshot_id).encode_body(buf, version)?;
+                (&self.snapshot_id).encode_body(buf, version, mode)?;
             }
             for u in unknown {
                 put_raw_tagged(buf, u);
@@ -1077,28 +1092,15 @@ impl EpochEndOffset {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        let flexible = version >= 12;
-        if version >= 12 {
-            buf.put_i32(*(&self.epoch));
-        } else {
-            if self.epoch != -1 {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "EpochEndOffset.epoch",
-                    version,
-                });
-            }
-        }
-        if version >= 12 {
-            buf.put_i64(*(&self.end_offset));
-        } else {
-            if self.end_offset != -1 {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "EpochEndOffset.end_offset",
-                    version,
-                });
-            }
-        }
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
+        let flexible = true;
+        buf.put_i32(*(&self.epoch));
+        buf.put_i64(*(&self.end_offset));
         if flexible {
             #[allow(unused_mut)]
             let mut count = self.unknown_tagged_fields.len();
@@ -1113,14 +1115,10 @@ impl EpochEndOffset {
     }
 
     pub(crate) fn body_len(&self, version: i16) -> usize {
-        let flexible = version >= 12;
+        let flexible = true;
         let mut n = 0usize;
-        if version >= 12 {
-            n += 4;
-        }
-        if version >= 12 {
-            n += 8;
-        }
+        n += 4;
+        n += 8;
         if flexible {
             #[allow(unused_mut)]
             let mut count = self.unknown_tagged_fields.len();
@@ -1135,17 +1133,9 @@ impl EpochEndOffset {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let flexible = version >= 12;
-        let epoch = if version >= 12 {
-            get_i32(buf, "EpochEndOffset.epoch")?
-        } else {
-            -1
-        };
-        let end_offset = if version >= 12 {
-            get_i64(buf, "EpochEndOffset.end_offset")?
-        } else {
-            -1
-        };
+        let flexible = true;
+        let epoch = get_i32(buf, "EpochEndOffset.epoch")?;
+        let end_offset = get_i64(buf, "EpochEndOffset.end_offset")?;
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
             get_tagged_fields(
@@ -1165,12 +1155,12 @@ impl EpochEndOffset {
     #[cfg(test)]
     #[allow(unused_variables, unused_mut)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
-        let flexible = version >= 12;
+        let flexible = true;
         let mut s = Self::default();
-        if version >= 12 {
+        if true {
             s.epoch = rng.next_u64() as i32;
         }
-        if version >= 12 {
+        if true {
             s.end_offset = rng.next_u64() as i64;
         }
         if flexible && rng.below(4) == 0 {
@@ -1184,18 +1174,14 @@ impl EpochEndOffset {
 impl crate::inspect::Inspect for EpochEndOffset {
     fn inspect(&self, version: i16) -> crate::inspect::Value {
         let mut fields = Vec::new();
-        if version >= 12 {
-            fields.push((
-                "epoch",
-                crate::inspect::Inspect::inspect(&self.epoch, version),
-            ));
-        }
-        if version >= 12 {
-            fields.push((
-                "end_offset",
-                crate::inspect::Inspect::inspect(&self.end_offset, version),
-            ));
-        }
+        fields.push((
+            "epoch",
+            crate::inspect::Inspect::inspect(&self.epoch, version),
+        ));
+        fields.push((
+            "end_offset",
+            crate::inspect::Inspect::inspect(&self.end_offset, version),
+        ));
         if !self.unknown_tagged_fields.is_empty() {
             fields.push((
                 "unknown_tagged_fields",
@@ -1240,28 +1226,15 @@ impl LeaderIdAndEpoch {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        let flexible = version >= 12;
-        if version >= 12 {
-            buf.put_i32(*(&self.leader_id));
-        } else {
-            if self.leader_id != -1 {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "LeaderIdAndEpoch.leader_id",
-                    version,
-                });
-            }
-        }
-        if version >= 12 {
-            buf.put_i32(*(&self.leader_epoch));
-        } else {
-            if self.leader_epoch != -1 {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "LeaderIdAndEpoch.leader_epoch",
-                    version,
-                });
-            }
-        }
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
+        let flexible = true;
+        buf.put_i32(*(&self.leader_id));
+        buf.put_i32(*(&self.leader_epoch));
         if flexible {
             #[allow(unused_mut)]
             let mut count = self.unknown_tagged_fields.len();
@@ -1276,14 +1249,10 @@ impl LeaderIdAndEpoch {
     }
 
     pub(crate) fn body_len(&self, version: i16) -> usize {
-        let flexible = version >= 12;
+        let flexible = true;
         let mut n = 0usize;
-        if version >= 12 {
-            n += 4;
-        }
-        if version >= 12 {
-            n += 4;
-        }
+        n += 4;
+        n += 4;
         if flexible {
             #[allow(unused_mut)]
             let mut count = self.unknown_tagged_fields.len();
@@ -1298,17 +1267,9 @@ impl LeaderIdAndEpoch {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let flexible = version >= 12;
-        let leader_id = if version >= 12 {
-            get_i32(buf, "LeaderIdAndEpoch.leader_id")?
-        } else {
-            -1
-        };
-        let leader_epoch = if version >= 12 {
-            get_i32(buf, "LeaderIdAndEpoch.leader_epoch")?
-        } else {
-            -1
-        };
+        let flexible = true;
+        let leader_id = get_i32(buf, "LeaderIdAndEpoch.leader_id")?;
+        let leader_epoch = get_i32(buf, "LeaderIdAndEpoch.leader_epoch")?;
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
             get_tagged_fields(
@@ -1328,12 +1289,12 @@ impl LeaderIdAndEpoch {
     #[cfg(test)]
     #[allow(unused_variables, unused_mut)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
-        let flexible = version >= 12;
+        let flexible = true;
         let mut s = Self::default();
-        if version >= 12 {
+        if true {
             s.leader_id = rng.next_u64() as i32;
         }
-        if version >= 12 {
+        if true {
             s.leader_epoch = rng.next_u64() as i32;
         }
         if flexible && rng.below(4) == 0 {
@@ -1347,18 +1308,14 @@ impl LeaderIdAndEpoch {
 impl crate::inspect::Inspect for LeaderIdAndEpoch {
     fn inspect(&self, version: i16) -> crate::inspect::Value {
         let mut fields = Vec::new();
-        if version >= 12 {
-            fields.push((
-                "leader_id",
-                crate::inspect::Inspect::inspect(&self.leader_id, version),
-            ));
-        }
-        if version >= 12 {
-            fields.push((
-                "leader_epoch",
-                crate::inspect::Inspect::inspect(&self.leader_epoch, version),
-            ));
-        }
+        fields.push((
+            "leader_id",
+            crate::inspect::Inspect::inspect(&self.leader_id, version),
+        ));
+        fields.push((
+            "leader_epoch",
+            crate::inspect::Inspect::inspect(&self.leader_epoch, version),
+        ));
         if !self.unknown_tagged_fields.is_empty() {
             fields.push((
                 "unknown_tagged_fields",
@@ -1403,8 +1360,13 @@ impl SnapshotId {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        let flexible = version >= 12;
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
+        let flexible = true;
         buf.put_i64(*(&self.end_offset));
         buf.put_i32(*(&self.epoch));
         if flexible {
@@ -1421,7 +1383,7 @@ impl SnapshotId {
     }
 
     pub(crate) fn body_len(&self, version: i16) -> usize {
-        let flexible = version >= 12;
+        let flexible = true;
         let mut n = 0usize;
         n += 8;
         n += 4;
@@ -1439,7 +1401,7 @@ impl SnapshotId {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let flexible = version >= 12;
+        let flexible = true;
         let end_offset = get_i64(buf, "SnapshotId.end_offset")?;
         let epoch = get_i32(buf, "SnapshotId.epoch")?;
         let mut unknown_tagged_fields = Vec::new();
@@ -1461,7 +1423,7 @@ impl SnapshotId {
     #[cfg(test)]
     #[allow(unused_variables, unused_mut)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
-        let flexible = version >= 12;
+        let flexible = true;
         let mut s = Self::default();
         if true {
             s.end_offset = rng.next_u64() as i64;
@@ -1532,28 +1494,15 @@ impl AbortedTransaction {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 12;
-        if version >= 4 {
-            buf.put_i64(*(&self.producer_id));
-        } else {
-            if self.producer_id != 0 {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "AbortedTransaction.producer_id",
-                    version,
-                });
-            }
-        }
-        if version >= 4 {
-            buf.put_i64(*(&self.first_offset));
-        } else {
-            if self.first_offset != 0 {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "AbortedTransaction.first_offset",
-                    version,
-                });
-            }
-        }
+        buf.put_i64(*(&self.producer_id));
+        buf.put_i64(*(&self.first_offset));
         if flexible {
             #[allow(unused_mut)]
             let mut count = self.unknown_tagged_fields.len();
@@ -1570,12 +1519,8 @@ impl AbortedTransaction {
     pub(crate) fn body_len(&self, version: i16) -> usize {
         let flexible = version >= 12;
         let mut n = 0usize;
-        if version >= 4 {
-            n += 8;
-        }
-        if version >= 4 {
-            n += 8;
-        }
+        n += 8;
+        n += 8;
         if flexible {
             #[allow(unused_mut)]
             let mut count = self.unknown_tagged_fields.len();
@@ -1591,16 +1536,8 @@ impl AbortedTransaction {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 12;
-        let producer_id = if version >= 4 {
-            get_i64(buf, "AbortedTransaction.producer_id")?
-        } else {
-            0
-        };
-        let first_offset = if version >= 4 {
-            get_i64(buf, "AbortedTransaction.first_offset")?
-        } else {
-            0
-        };
+        let producer_id = get_i64(buf, "AbortedTransaction.producer_id")?;
+        let first_offset = get_i64(buf, "AbortedTransaction.first_offset")?;
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
             get_tagged_fields(
@@ -1622,10 +1559,10 @@ impl AbortedTransaction {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 12;
         let mut s = Self::default();
-        if version >= 4 {
+        if true {
             s.producer_id = rng.next_u64() as i64;
         }
-        if version >= 4 {
+        if true {
             s.first_offset = rng.next_u64() as i64;
         }
         if flexible && rng.below(4) == 0 {
@@ -1639,18 +1576,14 @@ impl AbortedTransaction {
 impl crate::inspect::Inspect for AbortedTransaction {
     fn inspect(&self, version: i16) -> crate::inspect::Value {
         let mut fields = Vec::new();
-        if version >= 4 {
-            fields.push((
-                "producer_id",
-                crate::inspect::Inspect::inspect(&self.producer_id, version),
-            ));
-        }
-        if version >= 4 {
-            fields.push((
-                "first_offset",
-                crate::inspect::Inspect::inspect(&self.first_offset, version),
-            ));
-        }
+        fields.push((
+            "producer_id",
+            crate::inspect::Inspect::inspect(&self.producer_id, version),
+        ));
+        fields.push((
+            "first_offset",
+            crate::inspect::Inspect::inspect(&self.first_offset, version),
+        ));
         if !self.unknown_tagged_fields.is_empty() {
             fields.push((
                 "unknown_tagged_fields",
@@ -1713,64 +1646,33 @@ impl NodeEndpoint {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        let flexible = version >= 12;
-        if version >= 16 {
-            buf.put_i32(*(&self.node_id));
-        } else {
-            if self.node_id != 0 {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "NodeEndpoint.node_id",
-                    version,
-                });
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
+        let flexible = true;
+        buf.put_i32(*(&self.node_id));
+        put_nullable_string(
+            buf,
+            "NodeEndpoint.host",
+            Some((&self.host).as_str()),
+            flexible,
+        )?;
+        buf.put_i32(*(&self.port));
+        match &self.rack {
+            Some(v) => {
+                put_nullable_string(buf, "NodeEndpoint.rack", Some(v.as_str()), flexible)?;
             }
-        }
-        if version >= 16 {
-            put_nullable_string(
-                buf,
-                "NodeEndpoint.host",
-                Some((&self.host).as_str()),
-                flexible,
-            )?;
-        } else {
-            if self.host != String::new() {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "NodeEndpoint.host",
-                    version,
-                });
+            None if true => {
+                put_nullable_string(buf, "NodeEndpoint.rack", None, flexible)?;
             }
-        }
-        if version >= 16 {
-            buf.put_i32(*(&self.port));
-        } else {
-            if self.port != 0 {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "NodeEndpoint.port",
-                    version,
-                });
-            }
-        }
-        if version >= 16 {
-            match &self.rack {
-                Some(v) => {
-                    put_nullable_string(buf, "NodeEndpoint.rack", Some(v.as_str()), flexible)?;
-                }
-                None if version >= 16 => {
-                    put_nullable_string(buf, "NodeEndpoint.rack", None, flexible)?;
-                }
-                None => {
-                    return Err(EncodeError::NullNotAllowed {
-                        field: "NodeEndpoint.rack",
-                        version,
-                    })
-                }
-            }
-        } else {
-            if self.rack != None {
-                return Err(EncodeError::FieldNotSupported {
+            None => {
+                return Err(EncodeError::NullNotAllowed {
                     field: "NodeEndpoint.rack",
                     version,
-                });
+                })
             }
         }
         if flexible {
@@ -1787,23 +1689,15 @@ impl NodeEndpoint {
     }
 
     pub(crate) fn body_len(&self, version: i16) -> usize {
-        let flexible = version >= 12;
+        let flexible = true;
         let mut n = 0usize;
-        if version >= 16 {
-            n += 4;
-        }
-        if version >= 16 {
-            n += nullable_string_len(Some((&self.host).as_str()), flexible);
-        }
-        if version >= 16 {
-            n += 4;
-        }
-        if version >= 16 {
-            n += match &self.rack {
-                Some(v) => nullable_string_len(Some(v.as_str()), flexible),
-                None => nullable_string_len(None, flexible),
-            };
-        }
+        n += 4;
+        n += nullable_string_len(Some((&self.host).as_str()), flexible);
+        n += 4;
+        n += match &self.rack {
+            Some(v) => nullable_string_len(Some(v.as_str()), flexible),
+            None => nullable_string_len(None, flexible),
+        };
         if flexible {
             #[allow(unused_mut)]
             let mut count = self.unknown_tagged_fields.len();
@@ -1818,30 +1712,14 @@ impl NodeEndpoint {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let flexible = version >= 12;
-        let node_id = if version >= 16 {
-            get_i32(buf, "NodeEndpoint.node_id")?
+        let flexible = true;
+        let node_id = get_i32(buf, "NodeEndpoint.node_id")?;
+        let host = get_string(buf, "NodeEndpoint.host", flexible, version)?;
+        let port = get_i32(buf, "NodeEndpoint.port")?;
+        let rack = if true {
+            get_nullable_string(buf, "NodeEndpoint.rack", flexible)?
         } else {
-            0
-        };
-        let host = if version >= 16 {
-            get_string(buf, "NodeEndpoint.host", flexible, version)?
-        } else {
-            String::new()
-        };
-        let port = if version >= 16 {
-            get_i32(buf, "NodeEndpoint.port")?
-        } else {
-            0
-        };
-        let rack = if version >= 16 {
-            if version >= 16 {
-                get_nullable_string(buf, "NodeEndpoint.rack", flexible)?
-            } else {
-                Some(get_string(buf, "NodeEndpoint.rack", flexible, version)?)
-            }
-        } else {
-            None
+            Some(get_string(buf, "NodeEndpoint.rack", flexible, version)?)
         };
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
@@ -1864,19 +1742,19 @@ impl NodeEndpoint {
     #[cfg(test)]
     #[allow(unused_variables, unused_mut)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
-        let flexible = version >= 12;
+        let flexible = true;
         let mut s = Self::default();
-        if version >= 16 {
+        if true {
             s.node_id = rng.next_u64() as i32;
         }
-        if version >= 16 {
+        if true {
             s.host = rng.string();
         }
-        if version >= 16 {
+        if true {
             s.port = rng.next_u64() as i32;
         }
-        if version >= 16 {
-            s.rack = if version >= 16 && rng.below(4) == 0 {
+        if true {
+            s.rack = if true && rng.below(4) == 0 {
                 None
             } else {
                 Some(rng.string())
@@ -1893,30 +1771,22 @@ impl NodeEndpoint {
 impl crate::inspect::Inspect for NodeEndpoint {
     fn inspect(&self, version: i16) -> crate::inspect::Value {
         let mut fields = Vec::new();
-        if version >= 16 {
-            fields.push((
-                "node_id",
-                crate::inspect::Inspect::inspect(&self.node_id, version),
-            ));
-        }
-        if version >= 16 {
-            fields.push((
-                "host",
-                crate::inspect::Inspect::inspect(&self.host, version),
-            ));
-        }
-        if version >= 16 {
-            fields.push((
-                "port",
-                crate::inspect::Inspect::inspect(&self.port, version),
-            ));
-        }
-        if version >= 16 {
-            fields.push((
-                "rack",
-                crate::inspect::Inspect::inspect(&self.rack, version),
-            ));
-        }
+        fields.push((
+            "node_id",
+            crate::inspect::Inspect::inspect(&self.node_id, version),
+        ));
+        fields.push((
+            "host",
+            crate::inspect::Inspect::inspect(&self.host, version),
+        ));
+        fields.push((
+            "port",
+            crate::inspect::Inspect::inspect(&self.port, version),
+        ));
+        fields.push((
+            "rack",
+            crate::inspect::Inspect::inspect(&self.rack, version),
+        ));
         if !self.unknown_tagged_fields.is_empty() {
             fields.push((
                 "unknown_tagged_fields",
@@ -1931,14 +1801,19 @@ impl Message for FetchResponse {
     const NAME: &'static str = "FetchResponse";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 18 };
     const FLEXIBLE_MIN: Option<i16> = Some(12);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {

@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `FindCoordinatorRequest` request, valid versions 0-6, flexible versions 3+.
@@ -53,7 +53,12 @@ impl FindCoordinatorRequest {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 3;
         if version <= 3 {
             put_nullable_string(
@@ -63,7 +68,7 @@ impl FindCoordinatorRequest {
                 flexible,
             )?;
         } else {
-            if self.key != String::new() {
+            if mode == EncodeMode::Strict && self.key != String::new() {
                 return Err(EncodeError::FieldNotSupported {
                     field: "FindCoordinatorRequest.key",
                     version,
@@ -73,7 +78,7 @@ impl FindCoordinatorRequest {
         if version >= 1 {
             buf.put_i8(*(&self.key_type));
         } else {
-            if self.key_type != 0 {
+            if mode == EncodeMode::Strict && self.key_type != 0 {
                 return Err(EncodeError::FieldNotSupported {
                     field: "FindCoordinatorRequest.key_type",
                     version,
@@ -96,7 +101,7 @@ impl FindCoordinatorRequest {
                 )?;
             }
         } else {
-            if self.coordinator_keys != Vec::<String>::new() {
+            if mode == EncodeMode::Strict && self.coordinator_keys != Vec::<String>::new() {
                 return Err(EncodeError::FieldNotSupported {
                     field: "FindCoordinatorRequest.coordinator_keys",
                     version,
@@ -250,14 +255,19 @@ impl Message for FindCoordinatorRequest {
     const NAME: &'static str = "FindCoordinatorRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 6 };
     const FLEXIBLE_MIN: Option<i16> = Some(3);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -270,6 +280,35 @@ impl Message for FindCoordinatorRequest {
     }
     fn encoded_len(&self, version: i16) -> usize {
         self.body_len(version)
+    }
+}
+
+impl FindCoordinatorRequest {
+    /// The response to this request failing as a whole with `code`, as a broker sends it:
+    /// every error code field set to `code`, the request's topics, partitions, groups or
+    /// resources echoed, and every other field at its default (or its error value).
+    pub fn error_response(
+        &self,
+        code: crate::ErrorCode,
+    ) -> super::find_coordinator_response::FindCoordinatorResponse {
+        let c = code.code();
+        super::find_coordinator_response::FindCoordinatorResponse {
+            error_code: c,
+            node_id: -1,
+            port: -1,
+            coordinators: self
+                .coordinator_keys
+                .iter()
+                .map(|e0| super::find_coordinator_response::Coordinator {
+                    key: e0.clone(),
+                    node_id: -1,
+                    port: -1,
+                    error_code: c,
+                    ..Default::default()
+                })
+                .collect::<Vec<super::find_coordinator_response::Coordinator>>(),
+            ..Default::default()
+        }
     }
 }
 

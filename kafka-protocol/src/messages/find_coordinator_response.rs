@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `FindCoordinatorResponse` response, valid versions 0-6, flexible versions 3+.
@@ -89,7 +89,12 @@ impl FindCoordinatorResponse {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 3;
         if version >= 1 {
             buf.put_i32(*(&self.throttle_time_ms));
@@ -97,7 +102,7 @@ impl FindCoordinatorResponse {
         if version <= 3 {
             buf.put_i16(*(&self.error_code));
         } else {
-            if self.error_code != 0 {
+            if mode == EncodeMode::Strict && self.error_code != 0 {
                 return Err(EncodeError::FieldNotSupported {
                     field: "FindCoordinatorResponse.error_code",
                     version,
@@ -133,7 +138,7 @@ impl FindCoordinatorResponse {
         if version <= 3 {
             buf.put_i32(*(&self.node_id));
         } else {
-            if self.node_id != 0 {
+            if mode == EncodeMode::Strict && self.node_id != 0 {
                 return Err(EncodeError::FieldNotSupported {
                     field: "FindCoordinatorResponse.node_id",
                     version,
@@ -148,7 +153,7 @@ impl FindCoordinatorResponse {
                 flexible,
             )?;
         } else {
-            if self.host != String::new() {
+            if mode == EncodeMode::Strict && self.host != String::new() {
                 return Err(EncodeError::FieldNotSupported {
                     field: "FindCoordinatorResponse.host",
                     version,
@@ -158,7 +163,7 @@ impl FindCoordinatorResponse {
         if version <= 3 {
             buf.put_i32(*(&self.port));
         } else {
-            if self.port != 0 {
+            if mode == EncodeMode::Strict && self.port != 0 {
                 return Err(EncodeError::FieldNotSupported {
                     field: "FindCoordinatorResponse.port",
                     version,
@@ -173,10 +178,10 @@ impl FindCoordinatorResponse {
                 flexible,
             )?;
             for e0 in (&self.coordinators).iter() {
-                e0.encode_body(buf, version)?;
+                e0.encode_body(buf, version, mode)?;
             }
         } else {
-            if self.coordinators != Vec::<Coordinator>::new() {
+            if mode == EncodeMode::Strict && self.coordinators != Vec::<Coordinator>::new() {
                 return Err(EncodeError::FieldNotSupported {
                     field: "FindCoordinatorResponse.coordinators",
                     version,
@@ -484,82 +489,35 @@ impl Coordinator {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        let flexible = version >= 3;
-        if version >= 4 {
-            put_nullable_string(buf, "Coordinator.key", Some((&self.key).as_str()), flexible)?;
-        } else {
-            if self.key != String::new() {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "Coordinator.key",
-                    version,
-                });
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
+        let flexible = true;
+        put_nullable_string(buf, "Coordinator.key", Some((&self.key).as_str()), flexible)?;
+        buf.put_i32(*(&self.node_id));
+        put_nullable_string(
+            buf,
+            "Coordinator.host",
+            Some((&self.host).as_str()),
+            flexible,
+        )?;
+        buf.put_i32(*(&self.port));
+        buf.put_i16(*(&self.error_code));
+        match &self.error_message {
+            Some(v) => {
+                put_nullable_string(buf, "Coordinator.error_message", Some(v.as_str()), flexible)?;
             }
-        }
-        if version >= 4 {
-            buf.put_i32(*(&self.node_id));
-        } else {
-            if self.node_id != 0 {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "Coordinator.node_id",
-                    version,
-                });
+            None if true => {
+                put_nullable_string(buf, "Coordinator.error_message", None, flexible)?;
             }
-        }
-        if version >= 4 {
-            put_nullable_string(
-                buf,
-                "Coordinator.host",
-                Some((&self.host).as_str()),
-                flexible,
-            )?;
-        } else {
-            if self.host != String::new() {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "Coordinator.host",
+            None => {
+                return Err(EncodeError::NullNotAllowed {
+                    field: "Coordinator.error_message",
                     version,
-                });
-            }
-        }
-        if version >= 4 {
-            buf.put_i32(*(&self.port));
-        } else {
-            if self.port != 0 {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "Coordinator.port",
-                    version,
-                });
-            }
-        }
-        if version >= 4 {
-            buf.put_i16(*(&self.error_code));
-        } else {
-            if self.error_code != 0 {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "Coordinator.error_code",
-                    version,
-                });
-            }
-        }
-        if version >= 4 {
-            match &self.error_message {
-                Some(v) => {
-                    put_nullable_string(
-                        buf,
-                        "Coordinator.error_message",
-                        Some(v.as_str()),
-                        flexible,
-                    )?;
-                }
-                None if version >= 4 => {
-                    put_nullable_string(buf, "Coordinator.error_message", None, flexible)?;
-                }
-                None => {
-                    return Err(EncodeError::NullNotAllowed {
-                        field: "Coordinator.error_message",
-                        version,
-                    })
-                }
+                })
             }
         }
         if flexible {
@@ -576,29 +534,17 @@ impl Coordinator {
     }
 
     pub(crate) fn body_len(&self, version: i16) -> usize {
-        let flexible = version >= 3;
+        let flexible = true;
         let mut n = 0usize;
-        if version >= 4 {
-            n += nullable_string_len(Some((&self.key).as_str()), flexible);
-        }
-        if version >= 4 {
-            n += 4;
-        }
-        if version >= 4 {
-            n += nullable_string_len(Some((&self.host).as_str()), flexible);
-        }
-        if version >= 4 {
-            n += 4;
-        }
-        if version >= 4 {
-            n += 2;
-        }
-        if version >= 4 {
-            n += match &self.error_message {
-                Some(v) => nullable_string_len(Some(v.as_str()), flexible),
-                None => nullable_string_len(None, flexible),
-            };
-        }
+        n += nullable_string_len(Some((&self.key).as_str()), flexible);
+        n += 4;
+        n += nullable_string_len(Some((&self.host).as_str()), flexible);
+        n += 4;
+        n += 2;
+        n += match &self.error_message {
+            Some(v) => nullable_string_len(Some(v.as_str()), flexible),
+            None => nullable_string_len(None, flexible),
+        };
         if flexible {
             #[allow(unused_mut)]
             let mut count = self.unknown_tagged_fields.len();
@@ -613,45 +559,21 @@ impl Coordinator {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let flexible = version >= 3;
-        let key = if version >= 4 {
-            get_string(buf, "Coordinator.key", flexible, version)?
+        let flexible = true;
+        let key = get_string(buf, "Coordinator.key", flexible, version)?;
+        let node_id = get_i32(buf, "Coordinator.node_id")?;
+        let host = get_string(buf, "Coordinator.host", flexible, version)?;
+        let port = get_i32(buf, "Coordinator.port")?;
+        let error_code = get_i16(buf, "Coordinator.error_code")?;
+        let error_message = if true {
+            get_nullable_string(buf, "Coordinator.error_message", flexible)?
         } else {
-            String::new()
-        };
-        let node_id = if version >= 4 {
-            get_i32(buf, "Coordinator.node_id")?
-        } else {
-            0
-        };
-        let host = if version >= 4 {
-            get_string(buf, "Coordinator.host", flexible, version)?
-        } else {
-            String::new()
-        };
-        let port = if version >= 4 {
-            get_i32(buf, "Coordinator.port")?
-        } else {
-            0
-        };
-        let error_code = if version >= 4 {
-            get_i16(buf, "Coordinator.error_code")?
-        } else {
-            0
-        };
-        let error_message = if version >= 4 {
-            if version >= 4 {
-                get_nullable_string(buf, "Coordinator.error_message", flexible)?
-            } else {
-                Some(get_string(
-                    buf,
-                    "Coordinator.error_message",
-                    flexible,
-                    version,
-                )?)
-            }
-        } else {
-            Some(String::new())
+            Some(get_string(
+                buf,
+                "Coordinator.error_message",
+                flexible,
+                version,
+            )?)
         };
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
@@ -676,25 +598,25 @@ impl Coordinator {
     #[cfg(test)]
     #[allow(unused_variables, unused_mut)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
-        let flexible = version >= 3;
+        let flexible = true;
         let mut s = Self::default();
-        if version >= 4 {
+        if true {
             s.key = rng.string();
         }
-        if version >= 4 {
+        if true {
             s.node_id = rng.next_u64() as i32;
         }
-        if version >= 4 {
+        if true {
             s.host = rng.string();
         }
-        if version >= 4 {
+        if true {
             s.port = rng.next_u64() as i32;
         }
-        if version >= 4 {
+        if true {
             s.error_code = rng.next_u64() as i16;
         }
-        if version >= 4 {
-            s.error_message = if version >= 4 && rng.below(4) == 0 {
+        if true {
+            s.error_message = if true && rng.below(4) == 0 {
                 None
             } else {
                 Some(rng.string())
@@ -711,39 +633,27 @@ impl Coordinator {
 impl crate::inspect::Inspect for Coordinator {
     fn inspect(&self, version: i16) -> crate::inspect::Value {
         let mut fields = Vec::new();
-        if version >= 4 {
-            fields.push(("key", crate::inspect::Inspect::inspect(&self.key, version)));
-        }
-        if version >= 4 {
-            fields.push((
-                "node_id",
-                crate::inspect::Inspect::inspect(&self.node_id, version),
-            ));
-        }
-        if version >= 4 {
-            fields.push((
-                "host",
-                crate::inspect::Inspect::inspect(&self.host, version),
-            ));
-        }
-        if version >= 4 {
-            fields.push((
-                "port",
-                crate::inspect::Inspect::inspect(&self.port, version),
-            ));
-        }
-        if version >= 4 {
-            fields.push((
-                "error_code",
-                crate::inspect::Inspect::inspect(&self.error_code, version),
-            ));
-        }
-        if version >= 4 {
-            fields.push((
-                "error_message",
-                crate::inspect::Inspect::inspect(&self.error_message, version),
-            ));
-        }
+        fields.push(("key", crate::inspect::Inspect::inspect(&self.key, version)));
+        fields.push((
+            "node_id",
+            crate::inspect::Inspect::inspect(&self.node_id, version),
+        ));
+        fields.push((
+            "host",
+            crate::inspect::Inspect::inspect(&self.host, version),
+        ));
+        fields.push((
+            "port",
+            crate::inspect::Inspect::inspect(&self.port, version),
+        ));
+        fields.push((
+            "error_code",
+            crate::inspect::Inspect::inspect(&self.error_code, version),
+        ));
+        fields.push((
+            "error_message",
+            crate::inspect::Inspect::inspect(&self.error_message, version),
+        ));
         if !self.unknown_tagged_fields.is_empty() {
             fields.push((
                 "unknown_tagged_fields",
@@ -758,14 +668,19 @@ impl Message for FindCoordinatorResponse {
     const NAME: &'static str = "FindCoordinatorResponse";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 6 };
     const FLEXIBLE_MIN: Option<i16> = Some(3);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {

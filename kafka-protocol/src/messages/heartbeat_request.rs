@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `HeartbeatRequest` request, valid versions 0-4, flexible versions 4+.
@@ -62,7 +62,12 @@ impl HeartbeatRequest {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 4;
         put_nullable_string(
             buf,
@@ -98,7 +103,7 @@ impl HeartbeatRequest {
                 }
             }
         } else {
-            if self.group_instance_id != None {
+            if mode == EncodeMode::Strict && self.group_instance_id != None {
                 return Err(EncodeError::FieldNotSupported {
                     field: "HeartbeatRequest.group_instance_id",
                     version,
@@ -244,14 +249,19 @@ impl Message for HeartbeatRequest {
     const NAME: &'static str = "HeartbeatRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 4 };
     const FLEXIBLE_MIN: Option<i16> = Some(4);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -264,6 +274,22 @@ impl Message for HeartbeatRequest {
     }
     fn encoded_len(&self, version: i16) -> usize {
         self.body_len(version)
+    }
+}
+
+impl HeartbeatRequest {
+    /// The response to this request failing as a whole with `code`, as a broker sends it:
+    /// every error code field set to `code`, the request's topics, partitions, groups or
+    /// resources echoed, and every other field at its default (or its error value).
+    pub fn error_response(
+        &self,
+        code: crate::ErrorCode,
+    ) -> super::heartbeat_response::HeartbeatResponse {
+        let c = code.code();
+        super::heartbeat_response::HeartbeatResponse {
+            error_code: c,
+            ..Default::default()
+        }
     }
 }
 

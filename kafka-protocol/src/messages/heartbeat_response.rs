@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `HeartbeatResponse` response, valid versions 0-4, flexible versions 4+.
@@ -44,7 +44,12 @@ impl HeartbeatResponse {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 4;
         if version >= 1 {
             buf.put_i32(*(&self.throttle_time_ms));
@@ -153,14 +158,19 @@ impl Message for HeartbeatResponse {
     const NAME: &'static str = "HeartbeatResponse";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 4 };
     const FLEXIBLE_MIN: Option<i16> = Some(4);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {

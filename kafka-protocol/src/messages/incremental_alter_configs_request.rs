@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `IncrementalAlterConfigsRequest` request, valid versions 0-1, flexible versions 1+.
@@ -44,7 +44,12 @@ impl IncrementalAlterConfigsRequest {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 1;
         put_array_len(
             buf,
@@ -53,7 +58,7 @@ impl IncrementalAlterConfigsRequest {
             flexible,
         )?;
         for e0 in (&self.resources).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         buf.put_i8(i8::from(*(&self.validate_only)));
         if flexible {
@@ -208,7 +213,12 @@ impl AlterConfigsResource {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 1;
         buf.put_i8(*(&self.resource_type));
         put_nullable_string(
@@ -224,7 +234,7 @@ impl AlterConfigsResource {
             flexible,
         )?;
         for e0 in (&self.configs).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if flexible {
             #[allow(unused_mut)]
@@ -385,7 +395,12 @@ impl AlterableConfig {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 1;
         put_nullable_string(
             buf,
@@ -524,14 +539,19 @@ impl Message for IncrementalAlterConfigsRequest {
     const NAME: &'static str = "IncrementalAlterConfigsRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 1 };
     const FLEXIBLE_MIN: Option<i16> = Some(1);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -544,6 +564,19 @@ impl Message for IncrementalAlterConfigsRequest {
     }
     fn encoded_len(&self, version: i16) -> usize {
         self.body_len(version)
+    }
+}
+
+impl IncrementalAlterConfigsRequest {
+    /// The response to this request failing as a whole with `code`, as a broker sends it:
+    /// every error code field set to `code`, the request's topics, partitions, groups or
+    /// resources echoed, and every other field at its default (or its error value).
+    pub fn error_response(
+        &self,
+        code: crate::ErrorCode,
+    ) -> super::incremental_alter_configs_response::IncrementalAlterConfigsResponse {
+        let c = code.code();
+        super::incremental_alter_configs_response::IncrementalAlterConfigsResponse { responses: self.resources.iter().map(|e0| super::incremental_alter_configs_response::AlterConfigsResourceResponse { error_code: c, resource_type: e0.resource_type, resource_name: e0.resource_name.clone(), ..Default::default() }).collect::<Vec<super::incremental_alter_configs_response::AlterConfigsResourceResponse>>(), ..Default::default() }
     }
 }
 

@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `InitProducerIdRequest` request, valid versions 0-6, flexible versions 2+ (the highest version is unstable).
@@ -80,7 +80,12 @@ impl InitProducerIdRequest {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 2;
         match &self.transactional_id {
             Some(v) => {
@@ -110,7 +115,7 @@ impl InitProducerIdRequest {
         if version >= 3 {
             buf.put_i64(*(&self.producer_id));
         } else {
-            if self.producer_id != -1 {
+            if mode == EncodeMode::Strict && self.producer_id != -1 {
                 return Err(EncodeError::FieldNotSupported {
                     field: "InitProducerIdRequest.producer_id",
                     version,
@@ -120,7 +125,7 @@ impl InitProducerIdRequest {
         if version >= 3 {
             buf.put_i16(*(&self.producer_epoch));
         } else {
-            if self.producer_epoch != -1 {
+            if mode == EncodeMode::Strict && self.producer_epoch != -1 {
                 return Err(EncodeError::FieldNotSupported {
                     field: "InitProducerIdRequest.producer_epoch",
                     version,
@@ -130,7 +135,7 @@ impl InitProducerIdRequest {
         if version >= 6 {
             buf.put_i8(i8::from(*(&self.enable2_pc)));
         } else {
-            if self.enable2_pc != false {
+            if mode == EncodeMode::Strict && self.enable2_pc != false {
                 return Err(EncodeError::FieldNotSupported {
                     field: "InitProducerIdRequest.enable2_pc",
                     version,
@@ -140,7 +145,7 @@ impl InitProducerIdRequest {
         if version >= 6 {
             buf.put_i8(i8::from(*(&self.keep_prepared_txn)));
         } else {
-            if self.keep_prepared_txn != false {
+            if mode == EncodeMode::Strict && self.keep_prepared_txn != false {
                 return Err(EncodeError::FieldNotSupported {
                     field: "InitProducerIdRequest.keep_prepared_txn",
                     version,
@@ -330,14 +335,19 @@ impl Message for InitProducerIdRequest {
     const NAME: &'static str = "InitProducerIdRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 6 };
     const FLEXIBLE_MIN: Option<i16> = Some(2);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -350,6 +360,23 @@ impl Message for InitProducerIdRequest {
     }
     fn encoded_len(&self, version: i16) -> usize {
         self.body_len(version)
+    }
+}
+
+impl InitProducerIdRequest {
+    /// The response to this request failing as a whole with `code`, as a broker sends it:
+    /// every error code field set to `code`, the request's topics, partitions, groups or
+    /// resources echoed, and every other field at its default (or its error value).
+    pub fn error_response(
+        &self,
+        code: crate::ErrorCode,
+    ) -> super::init_producer_id_response::InitProducerIdResponse {
+        let c = code.code();
+        super::init_producer_id_response::InitProducerIdResponse {
+            error_code: c,
+            producer_epoch: -1,
+            ..Default::default()
+        }
     }
 }
 

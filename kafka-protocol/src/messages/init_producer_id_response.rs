@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `InitProducerIdResponse` response, valid versions 0-6, flexible versions 2+.
@@ -80,7 +80,12 @@ impl InitProducerIdResponse {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 2;
         buf.put_i32(*(&self.throttle_time_ms));
         buf.put_i16(*(&self.error_code));
@@ -89,7 +94,7 @@ impl InitProducerIdResponse {
         if version >= 6 {
             buf.put_i64(*(&self.ongoing_txn_producer_id));
         } else {
-            if self.ongoing_txn_producer_id != -1 {
+            if mode == EncodeMode::Strict && self.ongoing_txn_producer_id != -1 {
                 return Err(EncodeError::FieldNotSupported {
                     field: "InitProducerIdResponse.ongoing_txn_producer_id",
                     version,
@@ -99,7 +104,7 @@ impl InitProducerIdResponse {
         if version >= 6 {
             buf.put_i16(*(&self.ongoing_txn_producer_epoch));
         } else {
-            if self.ongoing_txn_producer_epoch != -1 {
+            if mode == EncodeMode::Strict && self.ongoing_txn_producer_epoch != -1 {
                 return Err(EncodeError::FieldNotSupported {
                     field: "InitProducerIdResponse.ongoing_txn_producer_epoch",
                     version,
@@ -257,14 +262,19 @@ impl Message for InitProducerIdResponse {
     const NAME: &'static str = "InitProducerIdResponse";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 6 };
     const FLEXIBLE_MIN: Option<i16> = Some(2);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {

@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `JoinGroupRequest` request, valid versions 0-9, flexible versions 6+.
@@ -98,7 +98,12 @@ impl JoinGroupRequest {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 6;
         put_nullable_string(
             buf,
@@ -137,7 +142,7 @@ impl JoinGroupRequest {
                 }
             }
         } else {
-            if self.group_instance_id != None {
+            if mode == EncodeMode::Strict && self.group_instance_id != None {
                 return Err(EncodeError::FieldNotSupported {
                     field: "JoinGroupRequest.group_instance_id",
                     version,
@@ -157,7 +162,7 @@ impl JoinGroupRequest {
             flexible,
         )?;
         for e0 in (&self.protocols).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if version >= 8 {
             match &self.reason {
@@ -434,7 +439,12 @@ impl JoinGroupRequestProtocol {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 6;
         put_nullable_string(
             buf,
@@ -543,14 +553,19 @@ impl Message for JoinGroupRequest {
     const NAME: &'static str = "JoinGroupRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 9 };
     const FLEXIBLE_MIN: Option<i16> = Some(6);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -563,6 +578,22 @@ impl Message for JoinGroupRequest {
     }
     fn encoded_len(&self, version: i16) -> usize {
         self.body_len(version)
+    }
+}
+
+impl JoinGroupRequest {
+    /// The response to this request failing as a whole with `code`, as a broker sends it:
+    /// every error code field set to `code`, the request's topics, partitions, groups or
+    /// resources echoed, and every other field at its default (or its error value).
+    pub fn error_response(
+        &self,
+        code: crate::ErrorCode,
+    ) -> super::join_group_response::JoinGroupResponse {
+        let c = code.code();
+        super::join_group_response::JoinGroupResponse {
+            error_code: c,
+            ..Default::default()
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `JoinGroupResponse` response, valid versions 0-9, flexible versions 6+.
@@ -107,7 +107,12 @@ impl JoinGroupResponse {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 6;
         if version >= 2 {
             buf.put_i32(*(&self.throttle_time_ms));
@@ -163,7 +168,7 @@ impl JoinGroupResponse {
         if version >= 9 {
             buf.put_i8(i8::from(*(&self.skip_assignment)));
         } else {
-            if self.skip_assignment != false {
+            if mode == EncodeMode::Strict && self.skip_assignment != false {
                 return Err(EncodeError::FieldNotSupported {
                     field: "JoinGroupResponse.skip_assignment",
                     version,
@@ -183,7 +188,7 @@ impl JoinGroupResponse {
             flexible,
         )?;
         for e0 in (&self.members).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if flexible {
             #[allow(unused_mut)]
@@ -458,7 +463,12 @@ impl JoinGroupResponseMember {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 6;
         put_nullable_string(
             buf,
@@ -627,14 +637,19 @@ impl Message for JoinGroupResponse {
     const NAME: &'static str = "JoinGroupResponse";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 9 };
     const FLEXIBLE_MIN: Option<i16> = Some(6);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {

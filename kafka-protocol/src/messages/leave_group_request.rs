@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `LeaveGroupRequest` request, valid versions 0-5, flexible versions 4+.
@@ -53,7 +53,12 @@ impl LeaveGroupRequest {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 4;
         put_nullable_string(
             buf,
@@ -69,7 +74,7 @@ impl LeaveGroupRequest {
                 flexible,
             )?;
         } else {
-            if self.member_id != String::new() {
+            if mode == EncodeMode::Strict && self.member_id != String::new() {
                 return Err(EncodeError::FieldNotSupported {
                     field: "LeaveGroupRequest.member_id",
                     version,
@@ -84,10 +89,10 @@ impl LeaveGroupRequest {
                 flexible,
             )?;
             for e0 in (&self.members).iter() {
-                e0.encode_body(buf, version)?;
+                e0.encode_body(buf, version, mode)?;
             }
         } else {
-            if self.members != Vec::<MemberIdentity>::new() {
+            if mode == EncodeMode::Strict && self.members != Vec::<MemberIdentity>::new() {
                 return Err(EncodeError::FieldNotSupported {
                     field: "LeaveGroupRequest.members",
                     version,
@@ -268,49 +273,36 @@ impl MemberIdentity {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 4;
-        if version >= 3 {
-            put_nullable_string(
-                buf,
-                "MemberIdentity.member_id",
-                Some((&self.member_id).as_str()),
-                flexible,
-            )?;
-        } else {
-            if self.member_id != String::new() {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "MemberIdentity.member_id",
-                    version,
-                });
+        put_nullable_string(
+            buf,
+            "MemberIdentity.member_id",
+            Some((&self.member_id).as_str()),
+            flexible,
+        )?;
+        match &self.group_instance_id {
+            Some(v) => {
+                put_nullable_string(
+                    buf,
+                    "MemberIdentity.group_instance_id",
+                    Some(v.as_str()),
+                    flexible,
+                )?;
             }
-        }
-        if version >= 3 {
-            match &self.group_instance_id {
-                Some(v) => {
-                    put_nullable_string(
-                        buf,
-                        "MemberIdentity.group_instance_id",
-                        Some(v.as_str()),
-                        flexible,
-                    )?;
-                }
-                None if version >= 3 => {
-                    put_nullable_string(buf, "MemberIdentity.group_instance_id", None, flexible)?;
-                }
-                None => {
-                    return Err(EncodeError::NullNotAllowed {
-                        field: "MemberIdentity.group_instance_id",
-                        version,
-                    })
-                }
+            None if true => {
+                put_nullable_string(buf, "MemberIdentity.group_instance_id", None, flexible)?;
             }
-        } else {
-            if self.group_instance_id != None {
-                return Err(EncodeError::FieldNotSupported {
+            None => {
+                return Err(EncodeError::NullNotAllowed {
                     field: "MemberIdentity.group_instance_id",
                     version,
-                });
+                })
             }
         }
         if version >= 5 {
@@ -345,15 +337,11 @@ impl MemberIdentity {
     pub(crate) fn body_len(&self, version: i16) -> usize {
         let flexible = version >= 4;
         let mut n = 0usize;
-        if version >= 3 {
-            n += nullable_string_len(Some((&self.member_id).as_str()), flexible);
-        }
-        if version >= 3 {
-            n += match &self.group_instance_id {
-                Some(v) => nullable_string_len(Some(v.as_str()), flexible),
-                None => nullable_string_len(None, flexible),
-            };
-        }
+        n += nullable_string_len(Some((&self.member_id).as_str()), flexible);
+        n += match &self.group_instance_id {
+            Some(v) => nullable_string_len(Some(v.as_str()), flexible),
+            None => nullable_string_len(None, flexible),
+        };
         if version >= 5 {
             n += match &self.reason {
                 Some(v) => nullable_string_len(Some(v.as_str()), flexible),
@@ -375,24 +363,16 @@ impl MemberIdentity {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 4;
-        let member_id = if version >= 3 {
-            get_string(buf, "MemberIdentity.member_id", flexible, version)?
+        let member_id = get_string(buf, "MemberIdentity.member_id", flexible, version)?;
+        let group_instance_id = if true {
+            get_nullable_string(buf, "MemberIdentity.group_instance_id", flexible)?
         } else {
-            String::new()
-        };
-        let group_instance_id = if version >= 3 {
-            if version >= 3 {
-                get_nullable_string(buf, "MemberIdentity.group_instance_id", flexible)?
-            } else {
-                Some(get_string(
-                    buf,
-                    "MemberIdentity.group_instance_id",
-                    flexible,
-                    version,
-                )?)
-            }
-        } else {
-            None
+            Some(get_string(
+                buf,
+                "MemberIdentity.group_instance_id",
+                flexible,
+                version,
+            )?)
         };
         let reason = if version >= 5 {
             if version >= 5 {
@@ -425,11 +405,11 @@ impl MemberIdentity {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 4;
         let mut s = Self::default();
-        if version >= 3 {
+        if true {
             s.member_id = rng.string();
         }
-        if version >= 3 {
-            s.group_instance_id = if version >= 3 && rng.below(4) == 0 {
+        if true {
+            s.group_instance_id = if true && rng.below(4) == 0 {
                 None
             } else {
                 Some(rng.string())
@@ -453,18 +433,14 @@ impl MemberIdentity {
 impl crate::inspect::Inspect for MemberIdentity {
     fn inspect(&self, version: i16) -> crate::inspect::Value {
         let mut fields = Vec::new();
-        if version >= 3 {
-            fields.push((
-                "member_id",
-                crate::inspect::Inspect::inspect(&self.member_id, version),
-            ));
-        }
-        if version >= 3 {
-            fields.push((
-                "group_instance_id",
-                crate::inspect::Inspect::inspect(&self.group_instance_id, version),
-            ));
-        }
+        fields.push((
+            "member_id",
+            crate::inspect::Inspect::inspect(&self.member_id, version),
+        ));
+        fields.push((
+            "group_instance_id",
+            crate::inspect::Inspect::inspect(&self.group_instance_id, version),
+        ));
         if version >= 5 {
             fields.push((
                 "reason",
@@ -485,14 +461,19 @@ impl Message for LeaveGroupRequest {
     const NAME: &'static str = "LeaveGroupRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 5 };
     const FLEXIBLE_MIN: Option<i16> = Some(4);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -505,6 +486,22 @@ impl Message for LeaveGroupRequest {
     }
     fn encoded_len(&self, version: i16) -> usize {
         self.body_len(version)
+    }
+}
+
+impl LeaveGroupRequest {
+    /// The response to this request failing as a whole with `code`, as a broker sends it:
+    /// every error code field set to `code`, the request's topics, partitions, groups or
+    /// resources echoed, and every other field at its default (or its error value).
+    pub fn error_response(
+        &self,
+        code: crate::ErrorCode,
+    ) -> super::leave_group_response::LeaveGroupResponse {
+        let c = code.code();
+        super::leave_group_response::LeaveGroupResponse {
+            error_code: c,
+            ..Default::default()
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `LeaveGroupResponse` response, valid versions 0-5, flexible versions 4+.
@@ -53,7 +53,12 @@ impl LeaveGroupResponse {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 4;
         if version >= 1 {
             buf.put_i32(*(&self.throttle_time_ms));
@@ -67,10 +72,10 @@ impl LeaveGroupResponse {
                 flexible,
             )?;
             for e0 in (&self.members).iter() {
-                e0.encode_body(buf, version)?;
+                e0.encode_body(buf, version, mode)?;
             }
         } else {
-            if self.members != Vec::<MemberResponse>::new() {
+            if mode == EncodeMode::Strict && self.members != Vec::<MemberResponse>::new() {
                 return Err(EncodeError::FieldNotSupported {
                     field: "LeaveGroupResponse.members",
                     version,
@@ -251,61 +256,39 @@ impl MemberResponse {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 4;
-        if version >= 3 {
-            put_nullable_string(
-                buf,
-                "MemberResponse.member_id",
-                Some((&self.member_id).as_str()),
-                flexible,
-            )?;
-        } else {
-            if self.member_id != String::new() {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "MemberResponse.member_id",
-                    version,
-                });
+        put_nullable_string(
+            buf,
+            "MemberResponse.member_id",
+            Some((&self.member_id).as_str()),
+            flexible,
+        )?;
+        match &self.group_instance_id {
+            Some(v) => {
+                put_nullable_string(
+                    buf,
+                    "MemberResponse.group_instance_id",
+                    Some(v.as_str()),
+                    flexible,
+                )?;
             }
-        }
-        if version >= 3 {
-            match &self.group_instance_id {
-                Some(v) => {
-                    put_nullable_string(
-                        buf,
-                        "MemberResponse.group_instance_id",
-                        Some(v.as_str()),
-                        flexible,
-                    )?;
-                }
-                None if version >= 3 => {
-                    put_nullable_string(buf, "MemberResponse.group_instance_id", None, flexible)?;
-                }
-                None => {
-                    return Err(EncodeError::NullNotAllowed {
-                        field: "MemberResponse.group_instance_id",
-                        version,
-                    })
-                }
+            None if true => {
+                put_nullable_string(buf, "MemberResponse.group_instance_id", None, flexible)?;
             }
-        } else {
-            if self.group_instance_id != Some(String::new()) {
-                return Err(EncodeError::FieldNotSupported {
+            None => {
+                return Err(EncodeError::NullNotAllowed {
                     field: "MemberResponse.group_instance_id",
                     version,
-                });
+                })
             }
         }
-        if version >= 3 {
-            buf.put_i16(*(&self.error_code));
-        } else {
-            if self.error_code != 0 {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "MemberResponse.error_code",
-                    version,
-                });
-            }
-        }
+        buf.put_i16(*(&self.error_code));
         if flexible {
             #[allow(unused_mut)]
             let mut count = self.unknown_tagged_fields.len();
@@ -322,18 +305,12 @@ impl MemberResponse {
     pub(crate) fn body_len(&self, version: i16) -> usize {
         let flexible = version >= 4;
         let mut n = 0usize;
-        if version >= 3 {
-            n += nullable_string_len(Some((&self.member_id).as_str()), flexible);
-        }
-        if version >= 3 {
-            n += match &self.group_instance_id {
-                Some(v) => nullable_string_len(Some(v.as_str()), flexible),
-                None => nullable_string_len(None, flexible),
-            };
-        }
-        if version >= 3 {
-            n += 2;
-        }
+        n += nullable_string_len(Some((&self.member_id).as_str()), flexible);
+        n += match &self.group_instance_id {
+            Some(v) => nullable_string_len(Some(v.as_str()), flexible),
+            None => nullable_string_len(None, flexible),
+        };
+        n += 2;
         if flexible {
             #[allow(unused_mut)]
             let mut count = self.unknown_tagged_fields.len();
@@ -349,30 +326,18 @@ impl MemberResponse {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 4;
-        let member_id = if version >= 3 {
-            get_string(buf, "MemberResponse.member_id", flexible, version)?
+        let member_id = get_string(buf, "MemberResponse.member_id", flexible, version)?;
+        let group_instance_id = if true {
+            get_nullable_string(buf, "MemberResponse.group_instance_id", flexible)?
         } else {
-            String::new()
+            Some(get_string(
+                buf,
+                "MemberResponse.group_instance_id",
+                flexible,
+                version,
+            )?)
         };
-        let group_instance_id = if version >= 3 {
-            if version >= 3 {
-                get_nullable_string(buf, "MemberResponse.group_instance_id", flexible)?
-            } else {
-                Some(get_string(
-                    buf,
-                    "MemberResponse.group_instance_id",
-                    flexible,
-                    version,
-                )?)
-            }
-        } else {
-            Some(String::new())
-        };
-        let error_code = if version >= 3 {
-            get_i16(buf, "MemberResponse.error_code")?
-        } else {
-            0
-        };
+        let error_code = get_i16(buf, "MemberResponse.error_code")?;
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
             get_tagged_fields(
@@ -395,17 +360,17 @@ impl MemberResponse {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 4;
         let mut s = Self::default();
-        if version >= 3 {
+        if true {
             s.member_id = rng.string();
         }
-        if version >= 3 {
-            s.group_instance_id = if version >= 3 && rng.below(4) == 0 {
+        if true {
+            s.group_instance_id = if true && rng.below(4) == 0 {
                 None
             } else {
                 Some(rng.string())
             };
         }
-        if version >= 3 {
+        if true {
             s.error_code = rng.next_u64() as i16;
         }
         if flexible && rng.below(4) == 0 {
@@ -419,24 +384,18 @@ impl MemberResponse {
 impl crate::inspect::Inspect for MemberResponse {
     fn inspect(&self, version: i16) -> crate::inspect::Value {
         let mut fields = Vec::new();
-        if version >= 3 {
-            fields.push((
-                "member_id",
-                crate::inspect::Inspect::inspect(&self.member_id, version),
-            ));
-        }
-        if version >= 3 {
-            fields.push((
-                "group_instance_id",
-                crate::inspect::Inspect::inspect(&self.group_instance_id, version),
-            ));
-        }
-        if version >= 3 {
-            fields.push((
-                "error_code",
-                crate::inspect::Inspect::inspect(&self.error_code, version),
-            ));
-        }
+        fields.push((
+            "member_id",
+            crate::inspect::Inspect::inspect(&self.member_id, version),
+        ));
+        fields.push((
+            "group_instance_id",
+            crate::inspect::Inspect::inspect(&self.group_instance_id, version),
+        ));
+        fields.push((
+            "error_code",
+            crate::inspect::Inspect::inspect(&self.error_code, version),
+        ));
         if !self.unknown_tagged_fields.is_empty() {
             fields.push((
                 "unknown_tagged_fields",
@@ -451,14 +410,19 @@ impl Message for LeaveGroupResponse {
     const NAME: &'static str = "LeaveGroupResponse";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 5 };
     const FLEXIBLE_MIN: Option<i16> = Some(4);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {

@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `ListGroupsRequest` request, valid versions 0-5, flexible versions 3+.
@@ -44,7 +44,12 @@ impl ListGroupsRequest {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 3;
         if version >= 4 {
             put_array_len(
@@ -62,7 +67,7 @@ impl ListGroupsRequest {
                 )?;
             }
         } else {
-            if self.states_filter != Vec::<String>::new() {
+            if mode == EncodeMode::Strict && self.states_filter != Vec::<String>::new() {
                 return Err(EncodeError::FieldNotSupported {
                     field: "ListGroupsRequest.states_filter",
                     version,
@@ -85,7 +90,7 @@ impl ListGroupsRequest {
                 )?;
             }
         } else {
-            if self.types_filter != Vec::<String>::new() {
+            if mode == EncodeMode::Strict && self.types_filter != Vec::<String>::new() {
                 return Err(EncodeError::FieldNotSupported {
                     field: "ListGroupsRequest.types_filter",
                     version,
@@ -245,14 +250,19 @@ impl Message for ListGroupsRequest {
     const NAME: &'static str = "ListGroupsRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 5 };
     const FLEXIBLE_MIN: Option<i16> = Some(3);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -265,6 +275,22 @@ impl Message for ListGroupsRequest {
     }
     fn encoded_len(&self, version: i16) -> usize {
         self.body_len(version)
+    }
+}
+
+impl ListGroupsRequest {
+    /// The response to this request failing as a whole with `code`, as a broker sends it:
+    /// every error code field set to `code`, the request's topics, partitions, groups or
+    /// resources echoed, and every other field at its default (or its error value).
+    pub fn error_response(
+        &self,
+        code: crate::ErrorCode,
+    ) -> super::list_groups_response::ListGroupsResponse {
+        let c = code.code();
+        super::list_groups_response::ListGroupsResponse {
+            error_code: c,
+            ..Default::default()
+        }
     }
 }
 

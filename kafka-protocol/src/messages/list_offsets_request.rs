@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `ListOffsetsRequest` request, valid versions 0-11, flexible versions 6+.
@@ -62,13 +62,18 @@ impl ListOffsetsRequest {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 6;
         buf.put_i32(*(&self.replica_id));
         if version >= 2 {
             buf.put_i8(*(&self.isolation_level));
         } else {
-            if self.isolation_level != 0 {
+            if mode == EncodeMode::Strict && self.isolation_level != 0 {
                 return Err(EncodeError::FieldNotSupported {
                     field: "ListOffsetsRequest.isolation_level",
                     version,
@@ -82,7 +87,7 @@ impl ListOffsetsRequest {
             flexible,
         )?;
         for e0 in (&self.topics).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if version >= 10 {
             buf.put_i32(*(&self.timeout_ms));
@@ -261,7 +266,12 @@ impl ListOffsetsTopic {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 6;
         put_nullable_string(
             buf,
@@ -276,7 +286,7 @@ impl ListOffsetsTopic {
             flexible,
         )?;
         for e0 in (&self.partitions).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if flexible {
             #[allow(unused_mut)]
@@ -434,7 +444,12 @@ impl ListOffsetsPartition {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 6;
         buf.put_i32(*(&self.partition_index));
         if version >= 4 {
@@ -444,7 +459,7 @@ impl ListOffsetsPartition {
         if version <= 0 {
             buf.put_i32(*(&self.max_num_offsets));
         } else {
-            if self.max_num_offsets != 1 {
+            if mode == EncodeMode::Strict && self.max_num_offsets != 1 {
                 return Err(EncodeError::FieldNotSupported {
                     field: "ListOffsetsPartition.max_num_offsets",
                     version,
@@ -582,14 +597,19 @@ impl Message for ListOffsetsRequest {
     const NAME: &'static str = "ListOffsetsRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 11 };
     const FLEXIBLE_MIN: Option<i16> = Some(6);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -602,6 +622,19 @@ impl Message for ListOffsetsRequest {
     }
     fn encoded_len(&self, version: i16) -> usize {
         self.body_len(version)
+    }
+}
+
+impl ListOffsetsRequest {
+    /// The response to this request failing as a whole with `code`, as a broker sends it:
+    /// every error code field set to `code`, the request's topics, partitions, groups or
+    /// resources echoed, and every other field at its default (or its error value).
+    pub fn error_response(
+        &self,
+        code: crate::ErrorCode,
+    ) -> super::list_offsets_response::ListOffsetsResponse {
+        let c = code.code();
+        super::list_offsets_response::ListOffsetsResponse { topics: self.topics.iter().map(|e0| super::list_offsets_response::ListOffsetsTopicResponse { name: e0.name.clone(), partitions: e0.partitions.iter().map(|e1| super::list_offsets_response::ListOffsetsPartitionResponse { partition_index: e1.partition_index, error_code: c, ..Default::default() }).collect::<Vec<super::list_offsets_response::ListOffsetsPartitionResponse>>(), ..Default::default() }).collect::<Vec<super::list_offsets_response::ListOffsetsTopicResponse>>(), ..Default::default() }
     }
 }
 

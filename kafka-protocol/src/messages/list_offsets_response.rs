@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `ListOffsetsResponse` response, valid versions 0-11, flexible versions 6+.
@@ -44,7 +44,12 @@ impl ListOffsetsResponse {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 6;
         if version >= 2 {
             buf.put_i32(*(&self.throttle_time_ms));
@@ -56,7 +61,7 @@ impl ListOffsetsResponse {
             flexible,
         )?;
         for e0 in (&self.topics).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if flexible {
             #[allow(unused_mut)]
@@ -204,7 +209,12 @@ impl ListOffsetsTopicResponse {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 6;
         put_nullable_string(
             buf,
@@ -219,7 +229,7 @@ impl ListOffsetsTopicResponse {
             flexible,
         )?;
         for e0 in (&self.partitions).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if flexible {
             #[allow(unused_mut)]
@@ -400,7 +410,12 @@ impl ListOffsetsPartitionResponse {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 6;
         buf.put_i32(*(&self.partition_index));
         buf.put_i16(*(&self.error_code));
@@ -415,7 +430,7 @@ impl ListOffsetsPartitionResponse {
                 buf.put_i64(*e0);
             }
         } else {
-            if self.old_style_offsets != Vec::<i64>::new() {
+            if mode == EncodeMode::Strict && self.old_style_offsets != Vec::<i64>::new() {
                 return Err(EncodeError::FieldNotSupported {
                     field: "ListOffsetsPartitionResponse.old_style_offsets",
                     version,
@@ -425,7 +440,7 @@ impl ListOffsetsPartitionResponse {
         if version >= 1 {
             buf.put_i64(*(&self.timestamp));
         } else {
-            if self.timestamp != -1 {
+            if mode == EncodeMode::Strict && self.timestamp != -1 {
                 return Err(EncodeError::FieldNotSupported {
                     field: "ListOffsetsPartitionResponse.timestamp",
                     version,
@@ -435,7 +450,7 @@ impl ListOffsetsPartitionResponse {
         if version >= 1 {
             buf.put_i64(*(&self.offset));
         } else {
-            if self.offset != -1 {
+            if mode == EncodeMode::Strict && self.offset != -1 {
                 return Err(EncodeError::FieldNotSupported {
                     field: "ListOffsetsPartitionResponse.offset",
                     version,
@@ -445,7 +460,7 @@ impl ListOffsetsPartitionResponse {
         if version >= 4 {
             buf.put_i32(*(&self.leader_epoch));
         } else {
-            if self.leader_epoch != -1 {
+            if mode == EncodeMode::Strict && self.leader_epoch != -1 {
                 return Err(EncodeError::FieldNotSupported {
                     field: "ListOffsetsPartitionResponse.leader_epoch",
                     version,
@@ -635,14 +650,19 @@ impl Message for ListOffsetsResponse {
     const NAME: &'static str = "ListOffsetsResponse";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 11 };
     const FLEXIBLE_MIN: Option<i16> = Some(6);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {

@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `ListTransactionsRequest` request, valid versions 0-2, flexible versions 0+.
@@ -62,7 +62,12 @@ impl ListTransactionsRequest {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = true;
         put_array_len(
             buf,
@@ -90,7 +95,7 @@ impl ListTransactionsRequest {
         if version >= 1 {
             buf.put_i64(*(&self.duration_filter));
         } else {
-            if self.duration_filter != -1 {
+            if mode == EncodeMode::Strict && self.duration_filter != -1 {
                 return Err(EncodeError::FieldNotSupported {
                     field: "ListTransactionsRequest.duration_filter",
                     version,
@@ -123,7 +128,7 @@ impl ListTransactionsRequest {
                 }
             }
         } else {
-            if self.transactional_id_pattern != None {
+            if mode == EncodeMode::Strict && self.transactional_id_pattern != None {
                 return Err(EncodeError::FieldNotSupported {
                     field: "ListTransactionsRequest.transactional_id_pattern",
                     version,
@@ -315,14 +320,19 @@ impl Message for ListTransactionsRequest {
     const NAME: &'static str = "ListTransactionsRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 2 };
     const FLEXIBLE_MIN: Option<i16> = Some(0);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -335,6 +345,30 @@ impl Message for ListTransactionsRequest {
     }
     fn encoded_len(&self, version: i16) -> usize {
         self.body_len(version)
+    }
+}
+
+impl ListTransactionsRequest {
+    /// The response to this request failing as a whole with `code`, as a broker sends it:
+    /// every error code field set to `code`, the request's topics, partitions, groups or
+    /// resources echoed, and every other field at its default (or its error value).
+    pub fn error_response(
+        &self,
+        code: crate::ErrorCode,
+    ) -> super::list_transactions_response::ListTransactionsResponse {
+        let c = code.code();
+        super::list_transactions_response::ListTransactionsResponse {
+            error_code: c,
+            transaction_states: self
+                .producer_id_filters
+                .iter()
+                .map(|e0| super::list_transactions_response::TransactionState {
+                    producer_id: *e0,
+                    ..Default::default()
+                })
+                .collect::<Vec<super::list_transactions_response::TransactionState>>(),
+            ..Default::default()
+        }
     }
 }
 

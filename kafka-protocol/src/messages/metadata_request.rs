@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `MetadataRequest` request, valid versions 0-13, flexible versions 9+.
@@ -62,13 +62,18 @@ impl MetadataRequest {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 9;
         match &self.topics {
             Some(v) => {
                 put_array_len(buf, "MetadataRequest.topics", Some(v.len()), flexible)?;
                 for e0 in v.iter() {
-                    e0.encode_body(buf, version)?;
+                    e0.encode_body(buf, version, mode)?;
                 }
             }
             None if version >= 1 => {
@@ -84,7 +89,7 @@ impl MetadataRequest {
         if version >= 4 {
             buf.put_i8(i8::from(*(&self.allow_auto_topic_creation)));
         } else {
-            if self.allow_auto_topic_creation != true {
+            if mode == EncodeMode::Strict && self.allow_auto_topic_creation != true {
                 return Err(EncodeError::FieldNotSupported {
                     field: "MetadataRequest.allow_auto_topic_creation",
                     version,
@@ -94,7 +99,7 @@ impl MetadataRequest {
         if (8..=10).contains(&version) {
             buf.put_i8(i8::from(*(&self.include_cluster_authorized_operations)));
         } else {
-            if self.include_cluster_authorized_operations != false {
+            if mode == EncodeMode::Strict && self.include_cluster_authorized_operations != false {
                 return Err(EncodeError::FieldNotSupported {
                     field: "MetadataRequest.include_cluster_authorized_operations",
                     version,
@@ -104,7 +109,7 @@ impl MetadataRequest {
         if version >= 8 {
             buf.put_i8(i8::from(*(&self.include_topic_authorized_operations)));
         } else {
-            if self.include_topic_authorized_operations != false {
+            if mode == EncodeMode::Strict && self.include_topic_authorized_operations != false {
                 return Err(EncodeError::FieldNotSupported {
                     field: "MetadataRequest.include_topic_authorized_operations",
                     version,
@@ -320,7 +325,12 @@ impl MetadataRequestTopic {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 9;
         if version >= 10 {
             put_uuid(buf, &self.topic_id);
@@ -458,14 +468,19 @@ impl Message for MetadataRequest {
     const NAME: &'static str = "MetadataRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 13 };
     const FLEXIBLE_MIN: Option<i16> = Some(9);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -478,6 +493,33 @@ impl Message for MetadataRequest {
     }
     fn encoded_len(&self, version: i16) -> usize {
         self.body_len(version)
+    }
+}
+
+impl MetadataRequest {
+    /// The response to this request failing as a whole with `code`, as a broker sends it:
+    /// every error code field set to `code`, the request's topics, partitions, groups or
+    /// resources echoed, and every other field at its default (or its error value).
+    pub fn error_response(
+        &self,
+        code: crate::ErrorCode,
+    ) -> super::metadata_response::MetadataResponse {
+        let c = code.code();
+        super::metadata_response::MetadataResponse {
+            topics: self
+                .topics
+                .iter()
+                .flatten()
+                .map(|e0| super::metadata_response::MetadataResponseTopic {
+                    error_code: c,
+                    name: e0.name.clone(),
+                    topic_id: e0.topic_id,
+                    ..Default::default()
+                })
+                .collect::<Vec<super::metadata_response::MetadataResponseTopic>>(),
+            error_code: c,
+            ..Default::default()
+        }
     }
 }
 

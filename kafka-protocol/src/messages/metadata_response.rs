@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `MetadataResponse` response, valid versions 0-13, flexible versions 9+.
@@ -89,7 +89,12 @@ impl MetadataResponse {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 9;
         if version >= 3 {
             buf.put_i32(*(&self.throttle_time_ms));
@@ -101,7 +106,7 @@ impl MetadataResponse {
             flexible,
         )?;
         for e0 in (&self.brokers).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if version >= 2 {
             match &self.cluster_id {
@@ -134,12 +139,12 @@ impl MetadataResponse {
             flexible,
         )?;
         for e0 in (&self.topics).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if (8..=10).contains(&version) {
             buf.put_i32(*(&self.cluster_authorized_operations));
         } else {
-            if self.cluster_authorized_operations != i32::MIN {
+            if mode == EncodeMode::Strict && self.cluster_authorized_operations != i32::MIN {
                 return Err(EncodeError::FieldNotSupported {
                     field: "MetadataResponse.cluster_authorized_operations",
                     version,
@@ -424,7 +429,12 @@ impl MetadataResponseBroker {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 9;
         buf.put_i32(*(&self.node_id));
         put_nullable_string(
@@ -660,7 +670,12 @@ impl MetadataResponseTopic {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 9;
         buf.put_i16(*(&self.error_code));
         match &self.name {
@@ -695,12 +710,12 @@ impl MetadataResponseTopic {
             flexible,
         )?;
         for e0 in (&self.partitions).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if version >= 8 {
             buf.put_i32(*(&self.topic_authorized_operations));
         } else {
-            if self.topic_authorized_operations != i32::MIN {
+            if mode == EncodeMode::Strict && self.topic_authorized_operations != i32::MIN {
                 return Err(EncodeError::FieldNotSupported {
                     field: "MetadataResponseTopic.topic_authorized_operations",
                     version,
@@ -971,7 +986,12 @@ impl MetadataResponsePartition {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 9;
         buf.put_i16(*(&self.error_code));
         buf.put_i32(*(&self.partition_index));
@@ -1207,14 +1227,19 @@ impl Message for MetadataResponse {
     const NAME: &'static str = "MetadataResponse";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 13 };
     const FLEXIBLE_MIN: Option<i16> = Some(9);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {

@@ -6,7 +6,7 @@
 use bytes::{Bytes, BytesMut};
 
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 
 pub mod add_offsets_to_txn_request;
 pub mod add_offsets_to_txn_response;
@@ -915,54 +915,136 @@ impl RequestBody {
 
     /// Encodes the body at `version`.
     pub fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+        self.encode_with(buf, version, EncodeMode::Strict)
+    }
+
+    /// Encodes the body at `version`, treating fields the version lacks as `mode` says.
+    pub fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         match self {
-            Self::Produce(m) => m.encode(buf, version),
-            Self::Fetch(m) => m.encode(buf, version),
-            Self::ListOffsets(m) => m.encode(buf, version),
-            Self::Metadata(m) => m.encode(buf, version),
-            Self::OffsetCommit(m) => m.encode(buf, version),
-            Self::OffsetFetch(m) => m.encode(buf, version),
-            Self::FindCoordinator(m) => m.encode(buf, version),
-            Self::JoinGroup(m) => m.encode(buf, version),
-            Self::Heartbeat(m) => m.encode(buf, version),
-            Self::LeaveGroup(m) => m.encode(buf, version),
-            Self::SyncGroup(m) => m.encode(buf, version),
-            Self::DescribeGroups(m) => m.encode(buf, version),
-            Self::ListGroups(m) => m.encode(buf, version),
-            Self::SaslHandshake(m) => m.encode(buf, version),
-            Self::ApiVersions(m) => m.encode(buf, version),
-            Self::CreateTopics(m) => m.encode(buf, version),
-            Self::DeleteTopics(m) => m.encode(buf, version),
-            Self::DeleteRecords(m) => m.encode(buf, version),
-            Self::InitProducerId(m) => m.encode(buf, version),
-            Self::OffsetForLeaderEpoch(m) => m.encode(buf, version),
-            Self::AddPartitionsToTxn(m) => m.encode(buf, version),
-            Self::AddOffsetsToTxn(m) => m.encode(buf, version),
-            Self::EndTxn(m) => m.encode(buf, version),
-            Self::WriteTxnMarkers(m) => m.encode(buf, version),
-            Self::TxnOffsetCommit(m) => m.encode(buf, version),
-            Self::DescribeAcls(m) => m.encode(buf, version),
-            Self::CreateAcls(m) => m.encode(buf, version),
-            Self::DeleteAcls(m) => m.encode(buf, version),
-            Self::DescribeConfigs(m) => m.encode(buf, version),
-            Self::AlterConfigs(m) => m.encode(buf, version),
-            Self::DescribeLogDirs(m) => m.encode(buf, version),
-            Self::SaslAuthenticate(m) => m.encode(buf, version),
-            Self::CreatePartitions(m) => m.encode(buf, version),
-            Self::DeleteGroups(m) => m.encode(buf, version),
-            Self::ElectLeaders(m) => m.encode(buf, version),
-            Self::IncrementalAlterConfigs(m) => m.encode(buf, version),
-            Self::OffsetDelete(m) => m.encode(buf, version),
-            Self::DescribeClientQuotas(m) => m.encode(buf, version),
-            Self::DescribeUserScramCredentials(m) => m.encode(buf, version),
-            Self::AlterUserScramCredentials(m) => m.encode(buf, version),
-            Self::DescribeCluster(m) => m.encode(buf, version),
-            Self::DescribeProducers(m) => m.encode(buf, version),
-            Self::DescribeTransactions(m) => m.encode(buf, version),
-            Self::ListTransactions(m) => m.encode(buf, version),
-            Self::ConsumerGroupHeartbeat(m) => m.encode(buf, version),
-            Self::ConsumerGroupDescribe(m) => m.encode(buf, version),
-            Self::DescribeTopicPartitions(m) => m.encode(buf, version),
+            Self::Produce(m) => m.encode_with(buf, version, mode),
+            Self::Fetch(m) => m.encode_with(buf, version, mode),
+            Self::ListOffsets(m) => m.encode_with(buf, version, mode),
+            Self::Metadata(m) => m.encode_with(buf, version, mode),
+            Self::OffsetCommit(m) => m.encode_with(buf, version, mode),
+            Self::OffsetFetch(m) => m.encode_with(buf, version, mode),
+            Self::FindCoordinator(m) => m.encode_with(buf, version, mode),
+            Self::JoinGroup(m) => m.encode_with(buf, version, mode),
+            Self::Heartbeat(m) => m.encode_with(buf, version, mode),
+            Self::LeaveGroup(m) => m.encode_with(buf, version, mode),
+            Self::SyncGroup(m) => m.encode_with(buf, version, mode),
+            Self::DescribeGroups(m) => m.encode_with(buf, version, mode),
+            Self::ListGroups(m) => m.encode_with(buf, version, mode),
+            Self::SaslHandshake(m) => m.encode_with(buf, version, mode),
+            Self::ApiVersions(m) => m.encode_with(buf, version, mode),
+            Self::CreateTopics(m) => m.encode_with(buf, version, mode),
+            Self::DeleteTopics(m) => m.encode_with(buf, version, mode),
+            Self::DeleteRecords(m) => m.encode_with(buf, version, mode),
+            Self::InitProducerId(m) => m.encode_with(buf, version, mode),
+            Self::OffsetForLeaderEpoch(m) => m.encode_with(buf, version, mode),
+            Self::AddPartitionsToTxn(m) => m.encode_with(buf, version, mode),
+            Self::AddOffsetsToTxn(m) => m.encode_with(buf, version, mode),
+            Self::EndTxn(m) => m.encode_with(buf, version, mode),
+            Self::WriteTxnMarkers(m) => m.encode_with(buf, version, mode),
+            Self::TxnOffsetCommit(m) => m.encode_with(buf, version, mode),
+            Self::DescribeAcls(m) => m.encode_with(buf, version, mode),
+            Self::CreateAcls(m) => m.encode_with(buf, version, mode),
+            Self::DeleteAcls(m) => m.encode_with(buf, version, mode),
+            Self::DescribeConfigs(m) => m.encode_with(buf, version, mode),
+            Self::AlterConfigs(m) => m.encode_with(buf, version, mode),
+            Self::DescribeLogDirs(m) => m.encode_with(buf, version, mode),
+            Self::SaslAuthenticate(m) => m.encode_with(buf, version, mode),
+            Self::CreatePartitions(m) => m.encode_with(buf, version, mode),
+            Self::DeleteGroups(m) => m.encode_with(buf, version, mode),
+            Self::ElectLeaders(m) => m.encode_with(buf, version, mode),
+            Self::IncrementalAlterConfigs(m) => m.encode_with(buf, version, mode),
+            Self::OffsetDelete(m) => m.encode_with(buf, version, mode),
+            Self::DescribeClientQuotas(m) => m.encode_with(buf, version, mode),
+            Self::DescribeUserScramCredentials(m) => m.encode_with(buf, version, mode),
+            Self::AlterUserScramCredentials(m) => m.encode_with(buf, version, mode),
+            Self::DescribeCluster(m) => m.encode_with(buf, version, mode),
+            Self::DescribeProducers(m) => m.encode_with(buf, version, mode),
+            Self::DescribeTransactions(m) => m.encode_with(buf, version, mode),
+            Self::ListTransactions(m) => m.encode_with(buf, version, mode),
+            Self::ConsumerGroupHeartbeat(m) => m.encode_with(buf, version, mode),
+            Self::ConsumerGroupDescribe(m) => m.encode_with(buf, version, mode),
+            Self::DescribeTopicPartitions(m) => m.encode_with(buf, version, mode),
+        }
+    }
+
+    /// The response to this request failing as a whole with `code` (see each request's
+    /// `error_response`).
+    pub fn error_response(&self, code: crate::ErrorCode) -> ResponseBody {
+        match self {
+            Self::Produce(m) => ResponseBody::Produce(m.error_response(code)),
+            Self::Fetch(m) => ResponseBody::Fetch(m.error_response(code)),
+            Self::ListOffsets(m) => ResponseBody::ListOffsets(m.error_response(code)),
+            Self::Metadata(m) => ResponseBody::Metadata(m.error_response(code)),
+            Self::OffsetCommit(m) => ResponseBody::OffsetCommit(m.error_response(code)),
+            Self::OffsetFetch(m) => ResponseBody::OffsetFetch(m.error_response(code)),
+            Self::FindCoordinator(m) => ResponseBody::FindCoordinator(m.error_response(code)),
+            Self::JoinGroup(m) => ResponseBody::JoinGroup(m.error_response(code)),
+            Self::Heartbeat(m) => ResponseBody::Heartbeat(m.error_response(code)),
+            Self::LeaveGroup(m) => ResponseBody::LeaveGroup(m.error_response(code)),
+            Self::SyncGroup(m) => ResponseBody::SyncGroup(m.error_response(code)),
+            Self::DescribeGroups(m) => ResponseBody::DescribeGroups(m.error_response(code)),
+            Self::ListGroups(m) => ResponseBody::ListGroups(m.error_response(code)),
+            Self::SaslHandshake(m) => ResponseBody::SaslHandshake(m.error_response(code)),
+            Self::ApiVersions(m) => ResponseBody::ApiVersions(m.error_response(code)),
+            Self::CreateTopics(m) => ResponseBody::CreateTopics(m.error_response(code)),
+            Self::DeleteTopics(m) => ResponseBody::DeleteTopics(m.error_response(code)),
+            Self::DeleteRecords(m) => ResponseBody::DeleteRecords(m.error_response(code)),
+            Self::InitProducerId(m) => ResponseBody::InitProducerId(m.error_response(code)),
+            Self::OffsetForLeaderEpoch(m) => {
+                ResponseBody::OffsetForLeaderEpoch(m.error_response(code))
+            }
+            Self::AddPartitionsToTxn(m) => ResponseBody::AddPartitionsToTxn(m.error_response(code)),
+            Self::AddOffsetsToTxn(m) => ResponseBody::AddOffsetsToTxn(m.error_response(code)),
+            Self::EndTxn(m) => ResponseBody::EndTxn(m.error_response(code)),
+            Self::WriteTxnMarkers(m) => ResponseBody::WriteTxnMarkers(m.error_response(code)),
+            Self::TxnOffsetCommit(m) => ResponseBody::TxnOffsetCommit(m.error_response(code)),
+            Self::DescribeAcls(m) => ResponseBody::DescribeAcls(m.error_response(code)),
+            Self::CreateAcls(m) => ResponseBody::CreateAcls(m.error_response(code)),
+            Self::DeleteAcls(m) => ResponseBody::DeleteAcls(m.error_response(code)),
+            Self::DescribeConfigs(m) => ResponseBody::DescribeConfigs(m.error_response(code)),
+            Self::AlterConfigs(m) => ResponseBody::AlterConfigs(m.error_response(code)),
+            Self::DescribeLogDirs(m) => ResponseBody::DescribeLogDirs(m.error_response(code)),
+            Self::SaslAuthenticate(m) => ResponseBody::SaslAuthenticate(m.error_response(code)),
+            Self::CreatePartitions(m) => ResponseBody::CreatePartitions(m.error_response(code)),
+            Self::DeleteGroups(m) => ResponseBody::DeleteGroups(m.error_response(code)),
+            Self::ElectLeaders(m) => ResponseBody::ElectLeaders(m.error_response(code)),
+            Self::IncrementalAlterConfigs(m) => {
+                ResponseBody::IncrementalAlterConfigs(m.error_response(code))
+            }
+            Self::OffsetDelete(m) => ResponseBody::OffsetDelete(m.error_response(code)),
+            Self::DescribeClientQuotas(m) => {
+                ResponseBody::DescribeClientQuotas(m.error_response(code))
+            }
+            Self::DescribeUserScramCredentials(m) => {
+                ResponseBody::DescribeUserScramCredentials(m.error_response(code))
+            }
+            Self::AlterUserScramCredentials(m) => {
+                ResponseBody::AlterUserScramCredentials(m.error_response(code))
+            }
+            Self::DescribeCluster(m) => ResponseBody::DescribeCluster(m.error_response(code)),
+            Self::DescribeProducers(m) => ResponseBody::DescribeProducers(m.error_response(code)),
+            Self::DescribeTransactions(m) => {
+                ResponseBody::DescribeTransactions(m.error_response(code))
+            }
+            Self::ListTransactions(m) => ResponseBody::ListTransactions(m.error_response(code)),
+            Self::ConsumerGroupHeartbeat(m) => {
+                ResponseBody::ConsumerGroupHeartbeat(m.error_response(code))
+            }
+            Self::ConsumerGroupDescribe(m) => {
+                ResponseBody::ConsumerGroupDescribe(m.error_response(code))
+            }
+            Self::DescribeTopicPartitions(m) => {
+                ResponseBody::DescribeTopicPartitions(m.error_response(code))
+            }
         }
     }
 
@@ -1616,54 +1698,64 @@ impl ResponseBody {
 
     /// Encodes the body at `version`.
     pub fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+        self.encode_with(buf, version, EncodeMode::Strict)
+    }
+
+    /// Encodes the body at `version`, treating fields the version lacks as `mode` says.
+    pub fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         match self {
-            Self::Produce(m) => m.encode(buf, version),
-            Self::Fetch(m) => m.encode(buf, version),
-            Self::ListOffsets(m) => m.encode(buf, version),
-            Self::Metadata(m) => m.encode(buf, version),
-            Self::OffsetCommit(m) => m.encode(buf, version),
-            Self::OffsetFetch(m) => m.encode(buf, version),
-            Self::FindCoordinator(m) => m.encode(buf, version),
-            Self::JoinGroup(m) => m.encode(buf, version),
-            Self::Heartbeat(m) => m.encode(buf, version),
-            Self::LeaveGroup(m) => m.encode(buf, version),
-            Self::SyncGroup(m) => m.encode(buf, version),
-            Self::DescribeGroups(m) => m.encode(buf, version),
-            Self::ListGroups(m) => m.encode(buf, version),
-            Self::SaslHandshake(m) => m.encode(buf, version),
-            Self::ApiVersions(m) => m.encode(buf, version),
-            Self::CreateTopics(m) => m.encode(buf, version),
-            Self::DeleteTopics(m) => m.encode(buf, version),
-            Self::DeleteRecords(m) => m.encode(buf, version),
-            Self::InitProducerId(m) => m.encode(buf, version),
-            Self::OffsetForLeaderEpoch(m) => m.encode(buf, version),
-            Self::AddPartitionsToTxn(m) => m.encode(buf, version),
-            Self::AddOffsetsToTxn(m) => m.encode(buf, version),
-            Self::EndTxn(m) => m.encode(buf, version),
-            Self::WriteTxnMarkers(m) => m.encode(buf, version),
-            Self::TxnOffsetCommit(m) => m.encode(buf, version),
-            Self::DescribeAcls(m) => m.encode(buf, version),
-            Self::CreateAcls(m) => m.encode(buf, version),
-            Self::DeleteAcls(m) => m.encode(buf, version),
-            Self::DescribeConfigs(m) => m.encode(buf, version),
-            Self::AlterConfigs(m) => m.encode(buf, version),
-            Self::DescribeLogDirs(m) => m.encode(buf, version),
-            Self::SaslAuthenticate(m) => m.encode(buf, version),
-            Self::CreatePartitions(m) => m.encode(buf, version),
-            Self::DeleteGroups(m) => m.encode(buf, version),
-            Self::ElectLeaders(m) => m.encode(buf, version),
-            Self::IncrementalAlterConfigs(m) => m.encode(buf, version),
-            Self::OffsetDelete(m) => m.encode(buf, version),
-            Self::DescribeClientQuotas(m) => m.encode(buf, version),
-            Self::DescribeUserScramCredentials(m) => m.encode(buf, version),
-            Self::AlterUserScramCredentials(m) => m.encode(buf, version),
-            Self::DescribeCluster(m) => m.encode(buf, version),
-            Self::DescribeProducers(m) => m.encode(buf, version),
-            Self::DescribeTransactions(m) => m.encode(buf, version),
-            Self::ListTransactions(m) => m.encode(buf, version),
-            Self::ConsumerGroupHeartbeat(m) => m.encode(buf, version),
-            Self::ConsumerGroupDescribe(m) => m.encode(buf, version),
-            Self::DescribeTopicPartitions(m) => m.encode(buf, version),
+            Self::Produce(m) => m.encode_with(buf, version, mode),
+            Self::Fetch(m) => m.encode_with(buf, version, mode),
+            Self::ListOffsets(m) => m.encode_with(buf, version, mode),
+            Self::Metadata(m) => m.encode_with(buf, version, mode),
+            Self::OffsetCommit(m) => m.encode_with(buf, version, mode),
+            Self::OffsetFetch(m) => m.encode_with(buf, version, mode),
+            Self::FindCoordinator(m) => m.encode_with(buf, version, mode),
+            Self::JoinGroup(m) => m.encode_with(buf, version, mode),
+            Self::Heartbeat(m) => m.encode_with(buf, version, mode),
+            Self::LeaveGroup(m) => m.encode_with(buf, version, mode),
+            Self::SyncGroup(m) => m.encode_with(buf, version, mode),
+            Self::DescribeGroups(m) => m.encode_with(buf, version, mode),
+            Self::ListGroups(m) => m.encode_with(buf, version, mode),
+            Self::SaslHandshake(m) => m.encode_with(buf, version, mode),
+            Self::ApiVersions(m) => m.encode_with(buf, version, mode),
+            Self::CreateTopics(m) => m.encode_with(buf, version, mode),
+            Self::DeleteTopics(m) => m.encode_with(buf, version, mode),
+            Self::DeleteRecords(m) => m.encode_with(buf, version, mode),
+            Self::InitProducerId(m) => m.encode_with(buf, version, mode),
+            Self::OffsetForLeaderEpoch(m) => m.encode_with(buf, version, mode),
+            Self::AddPartitionsToTxn(m) => m.encode_with(buf, version, mode),
+            Self::AddOffsetsToTxn(m) => m.encode_with(buf, version, mode),
+            Self::EndTxn(m) => m.encode_with(buf, version, mode),
+            Self::WriteTxnMarkers(m) => m.encode_with(buf, version, mode),
+            Self::TxnOffsetCommit(m) => m.encode_with(buf, version, mode),
+            Self::DescribeAcls(m) => m.encode_with(buf, version, mode),
+            Self::CreateAcls(m) => m.encode_with(buf, version, mode),
+            Self::DeleteAcls(m) => m.encode_with(buf, version, mode),
+            Self::DescribeConfigs(m) => m.encode_with(buf, version, mode),
+            Self::AlterConfigs(m) => m.encode_with(buf, version, mode),
+            Self::DescribeLogDirs(m) => m.encode_with(buf, version, mode),
+            Self::SaslAuthenticate(m) => m.encode_with(buf, version, mode),
+            Self::CreatePartitions(m) => m.encode_with(buf, version, mode),
+            Self::DeleteGroups(m) => m.encode_with(buf, version, mode),
+            Self::ElectLeaders(m) => m.encode_with(buf, version, mode),
+            Self::IncrementalAlterConfigs(m) => m.encode_with(buf, version, mode),
+            Self::OffsetDelete(m) => m.encode_with(buf, version, mode),
+            Self::DescribeClientQuotas(m) => m.encode_with(buf, version, mode),
+            Self::DescribeUserScramCredentials(m) => m.encode_with(buf, version, mode),
+            Self::AlterUserScramCredentials(m) => m.encode_with(buf, version, mode),
+            Self::DescribeCluster(m) => m.encode_with(buf, version, mode),
+            Self::DescribeProducers(m) => m.encode_with(buf, version, mode),
+            Self::DescribeTransactions(m) => m.encode_with(buf, version, mode),
+            Self::ListTransactions(m) => m.encode_with(buf, version, mode),
+            Self::ConsumerGroupHeartbeat(m) => m.encode_with(buf, version, mode),
+            Self::ConsumerGroupDescribe(m) => m.encode_with(buf, version, mode),
+            Self::DescribeTopicPartitions(m) => m.encode_with(buf, version, mode),
         }
     }
 

@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `OffsetCommitRequest` request, valid versions 0-10, flexible versions 8+.
@@ -80,7 +80,12 @@ impl OffsetCommitRequest {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 8;
         put_nullable_string(
             buf,
@@ -125,7 +130,7 @@ impl OffsetCommitRequest {
                 }
             }
         } else {
-            if self.group_instance_id != None {
+            if mode == EncodeMode::Strict && self.group_instance_id != None {
                 return Err(EncodeError::FieldNotSupported {
                     field: "OffsetCommitRequest.group_instance_id",
                     version,
@@ -142,7 +147,7 @@ impl OffsetCommitRequest {
             flexible,
         )?;
         for e0 in (&self.topics).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if flexible {
             #[allow(unused_mut)]
@@ -379,7 +384,12 @@ impl OffsetCommitRequestTopic {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 8;
         if version <= 9 {
             put_nullable_string(
@@ -399,7 +409,7 @@ impl OffsetCommitRequestTopic {
             flexible,
         )?;
         for e0 in (&self.partitions).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if flexible {
             #[allow(unused_mut)]
@@ -597,7 +607,12 @@ impl OffsetCommitRequestPartition {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 8;
         buf.put_i32(*(&self.partition_index));
         buf.put_i64(*(&self.committed_offset));
@@ -607,7 +622,7 @@ impl OffsetCommitRequestPartition {
         if version == 1 {
             buf.put_i64(*(&self.commit_timestamp));
         } else {
-            if self.commit_timestamp != -1 {
+            if mode == EncodeMode::Strict && self.commit_timestamp != -1 {
                 return Err(EncodeError::FieldNotSupported {
                     field: "OffsetCommitRequestPartition.commit_timestamp",
                     version,
@@ -799,14 +814,19 @@ impl Message for OffsetCommitRequest {
     const NAME: &'static str = "OffsetCommitRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 10 };
     const FLEXIBLE_MIN: Option<i16> = Some(8);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -819,6 +839,19 @@ impl Message for OffsetCommitRequest {
     }
     fn encoded_len(&self, version: i16) -> usize {
         self.body_len(version)
+    }
+}
+
+impl OffsetCommitRequest {
+    /// The response to this request failing as a whole with `code`, as a broker sends it:
+    /// every error code field set to `code`, the request's topics, partitions, groups or
+    /// resources echoed, and every other field at its default (or its error value).
+    pub fn error_response(
+        &self,
+        code: crate::ErrorCode,
+    ) -> super::offset_commit_response::OffsetCommitResponse {
+        let c = code.code();
+        super::offset_commit_response::OffsetCommitResponse { topics: self.topics.iter().map(|e0| super::offset_commit_response::OffsetCommitResponseTopic { name: e0.name.clone(), topic_id: e0.topic_id, partitions: e0.partitions.iter().map(|e1| super::offset_commit_response::OffsetCommitResponsePartition { partition_index: e1.partition_index, error_code: c, ..Default::default() }).collect::<Vec<super::offset_commit_response::OffsetCommitResponsePartition>>(), ..Default::default() }).collect::<Vec<super::offset_commit_response::OffsetCommitResponseTopic>>(), ..Default::default() }
     }
 }
 

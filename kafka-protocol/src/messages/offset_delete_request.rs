@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `OffsetDeleteRequest` request, valid versions 0-0, flexible versions none.
@@ -44,7 +44,12 @@ impl OffsetDeleteRequest {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = false;
         put_nullable_string(
             buf,
@@ -59,7 +64,7 @@ impl OffsetDeleteRequest {
             flexible,
         )?;
         for e0 in (&self.topics).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if flexible {
             #[allow(unused_mut)]
@@ -199,7 +204,12 @@ impl OffsetDeleteRequestTopic {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = false;
         put_nullable_string(
             buf,
@@ -214,7 +224,7 @@ impl OffsetDeleteRequestTopic {
             flexible,
         )?;
         for e0 in (&self.partitions).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if flexible {
             #[allow(unused_mut)]
@@ -350,7 +360,12 @@ impl OffsetDeleteRequestPartition {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = false;
         buf.put_i32(*(&self.partition_index));
         if flexible {
@@ -438,14 +453,19 @@ impl Message for OffsetDeleteRequest {
     const NAME: &'static str = "OffsetDeleteRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 0 };
     const FLEXIBLE_MIN: Option<i16> = None;
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -458,6 +478,19 @@ impl Message for OffsetDeleteRequest {
     }
     fn encoded_len(&self, version: i16) -> usize {
         self.body_len(version)
+    }
+}
+
+impl OffsetDeleteRequest {
+    /// The response to this request failing as a whole with `code`, as a broker sends it:
+    /// every error code field set to `code`, the request's topics, partitions, groups or
+    /// resources echoed, and every other field at its default (or its error value).
+    pub fn error_response(
+        &self,
+        code: crate::ErrorCode,
+    ) -> super::offset_delete_response::OffsetDeleteResponse {
+        let c = code.code();
+        super::offset_delete_response::OffsetDeleteResponse { error_code: c, topics: self.topics.iter().map(|e0| super::offset_delete_response::OffsetDeleteResponseTopic { name: e0.name.clone(), partitions: e0.partitions.iter().map(|e1| super::offset_delete_response::OffsetDeleteResponsePartition { partition_index: e1.partition_index, error_code: c, ..Default::default() }).collect::<Vec<super::offset_delete_response::OffsetDeleteResponsePartition>>(), ..Default::default() }).collect::<Vec<super::offset_delete_response::OffsetDeleteResponseTopic>>(), ..Default::default() }
     }
 }
 

@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `OffsetFetchRequest` request, valid versions 0-10, flexible versions 6+.
@@ -62,7 +62,12 @@ impl OffsetFetchRequest {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 6;
         if version <= 7 {
             put_nullable_string(
@@ -72,7 +77,7 @@ impl OffsetFetchRequest {
                 flexible,
             )?;
         } else {
-            if self.group_id != String::new() {
+            if mode == EncodeMode::Strict && self.group_id != String::new() {
                 return Err(EncodeError::FieldNotSupported {
                     field: "OffsetFetchRequest.group_id",
                     version,
@@ -84,7 +89,7 @@ impl OffsetFetchRequest {
                 Some(v) => {
                     put_array_len(buf, "OffsetFetchRequest.topics", Some(v.len()), flexible)?;
                     for e0 in v.iter() {
-                        e0.encode_body(buf, version)?;
+                        e0.encode_body(buf, version, mode)?;
                     }
                 }
                 None if (2..=7).contains(&version) => {
@@ -98,7 +103,9 @@ impl OffsetFetchRequest {
                 }
             }
         } else {
-            if self.topics != Some(Vec::<OffsetFetchRequestTopic>::new()) {
+            if mode == EncodeMode::Strict
+                && self.topics != Some(Vec::<OffsetFetchRequestTopic>::new())
+            {
                 return Err(EncodeError::FieldNotSupported {
                     field: "OffsetFetchRequest.topics",
                     version,
@@ -113,10 +120,10 @@ impl OffsetFetchRequest {
                 flexible,
             )?;
             for e0 in (&self.groups).iter() {
-                e0.encode_body(buf, version)?;
+                e0.encode_body(buf, version, mode)?;
             }
         } else {
-            if self.groups != Vec::<OffsetFetchRequestGroup>::new() {
+            if mode == EncodeMode::Strict && self.groups != Vec::<OffsetFetchRequestGroup>::new() {
                 return Err(EncodeError::FieldNotSupported {
                     field: "OffsetFetchRequest.groups",
                     version,
@@ -126,7 +133,7 @@ impl OffsetFetchRequest {
         if version >= 7 {
             buf.put_i8(i8::from(*(&self.require_stable)));
         } else {
-            if self.require_stable != false {
+            if mode == EncodeMode::Strict && self.require_stable != false {
                 return Err(EncodeError::FieldNotSupported {
                     field: "OffsetFetchRequest.require_stable",
                     version,
@@ -363,40 +370,27 @@ impl OffsetFetchRequestTopic {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 6;
-        if version <= 7 {
-            put_nullable_string(
-                buf,
-                "OffsetFetchRequestTopic.name",
-                Some((&self.name).as_str()),
-                flexible,
-            )?;
-        } else {
-            if self.name != String::new() {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "OffsetFetchRequestTopic.name",
-                    version,
-                });
-            }
-        }
-        if version <= 7 {
-            put_array_len(
-                buf,
-                "OffsetFetchRequestTopic.partition_indexes",
-                Some((&self.partition_indexes).len()),
-                flexible,
-            )?;
-            for e0 in (&self.partition_indexes).iter() {
-                buf.put_i32(*e0);
-            }
-        } else {
-            if self.partition_indexes != Vec::<i32>::new() {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "OffsetFetchRequestTopic.partition_indexes",
-                    version,
-                });
-            }
+        put_nullable_string(
+            buf,
+            "OffsetFetchRequestTopic.name",
+            Some((&self.name).as_str()),
+            flexible,
+        )?;
+        put_array_len(
+            buf,
+            "OffsetFetchRequestTopic.partition_indexes",
+            Some((&self.partition_indexes).len()),
+            flexible,
+        )?;
+        for e0 in (&self.partition_indexes).iter() {
+            buf.put_i32(*e0);
         }
         if flexible {
             #[allow(unused_mut)]
@@ -414,13 +408,9 @@ impl OffsetFetchRequestTopic {
     pub(crate) fn body_len(&self, version: i16) -> usize {
         let flexible = version >= 6;
         let mut n = 0usize;
-        if version <= 7 {
-            n += nullable_string_len(Some((&self.name).as_str()), flexible);
-        }
-        if version <= 7 {
-            n += array_len_len(Some((&self.partition_indexes).len()), flexible)
-                + (&self.partition_indexes).len() * 4;
-        }
+        n += nullable_string_len(Some((&self.name).as_str()), flexible);
+        n += array_len_len(Some((&self.partition_indexes).len()), flexible)
+            + (&self.partition_indexes).len() * 4;
         if flexible {
             #[allow(unused_mut)]
             let mut count = self.unknown_tagged_fields.len();
@@ -436,27 +426,19 @@ impl OffsetFetchRequestTopic {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 6;
-        let name = if version <= 7 {
-            get_string(buf, "OffsetFetchRequestTopic.name", flexible, version)?
-        } else {
-            String::new()
-        };
-        let partition_indexes = if version <= 7 {
-            {
-                let n0 = get_array_len_non_null(
-                    buf,
-                    "OffsetFetchRequestTopic.partition_indexes",
-                    flexible,
-                    version,
-                )?;
-                let mut v0 = Vec::with_capacity(initial_capacity(n0));
-                for _ in 0..n0 {
-                    v0.push(get_i32(buf, "OffsetFetchRequestTopic.partition_indexes")?);
-                }
-                v0
+        let name = get_string(buf, "OffsetFetchRequestTopic.name", flexible, version)?;
+        let partition_indexes = {
+            let n0 = get_array_len_non_null(
+                buf,
+                "OffsetFetchRequestTopic.partition_indexes",
+                flexible,
+                version,
+            )?;
+            let mut v0 = Vec::with_capacity(initial_capacity(n0));
+            for _ in 0..n0 {
+                v0.push(get_i32(buf, "OffsetFetchRequestTopic.partition_indexes")?);
             }
-        } else {
-            Vec::<i32>::new()
+            v0
         };
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
@@ -479,10 +461,10 @@ impl OffsetFetchRequestTopic {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 6;
         let mut s = Self::default();
-        if version <= 7 {
+        if true {
             s.name = rng.string();
         }
-        if version <= 7 {
+        if true {
             s.partition_indexes = (0..rng.below(3)).map(|_| rng.next_u64() as i32).collect();
         }
         if flexible && rng.below(4) == 0 {
@@ -496,18 +478,14 @@ impl OffsetFetchRequestTopic {
 impl crate::inspect::Inspect for OffsetFetchRequestTopic {
     fn inspect(&self, version: i16) -> crate::inspect::Value {
         let mut fields = Vec::new();
-        if version <= 7 {
-            fields.push((
-                "name",
-                crate::inspect::Inspect::inspect(&self.name, version),
-            ));
-        }
-        if version <= 7 {
-            fields.push((
-                "partition_indexes",
-                crate::inspect::Inspect::inspect(&self.partition_indexes, version),
-            ));
-        }
+        fields.push((
+            "name",
+            crate::inspect::Inspect::inspect(&self.name, version),
+        ));
+        fields.push((
+            "partition_indexes",
+            crate::inspect::Inspect::inspect(&self.partition_indexes, version),
+        ));
         if !self.unknown_tagged_fields.is_empty() {
             fields.push((
                 "unknown_tagged_fields",
@@ -570,23 +548,19 @@ impl OffsetFetchRequestGroup {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        let flexible = version >= 6;
-        if version >= 8 {
-            put_nullable_string(
-                buf,
-                "OffsetFetchRequestGroup.group_id",
-                Some((&self.group_id).as_str()),
-                flexible,
-            )?;
-        } else {
-            if self.group_id != String::new() {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "OffsetFetchRequestGroup.group_id",
-                    version,
-                });
-            }
-        }
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
+        let flexible = true;
+        put_nullable_string(
+            buf,
+            "OffsetFetchRequestGroup.group_id",
+            Some((&self.group_id).as_str()),
+            flexible,
+        )?;
         if version >= 9 {
             match &self.member_id {
                 Some(v) => {
@@ -611,35 +585,26 @@ impl OffsetFetchRequestGroup {
         if version >= 9 {
             buf.put_i32(*(&self.member_epoch));
         }
-        if version >= 8 {
-            match &self.topics {
-                Some(v) => {
-                    put_array_len(
-                        buf,
-                        "OffsetFetchRequestGroup.topics",
-                        Some(v.len()),
-                        flexible,
-                    )?;
-                    for e0 in v.iter() {
-                        e0.encode_body(buf, version)?;
-                    }
-                }
-                None if version >= 8 => {
-                    put_array_len(buf, "OffsetFetchRequestGroup.topics", None, flexible)?;
-                }
-                None => {
-                    return Err(EncodeError::NullNotAllowed {
-                        field: "OffsetFetchRequestGroup.topics",
-                        version,
-                    })
+        match &self.topics {
+            Some(v) => {
+                put_array_len(
+                    buf,
+                    "OffsetFetchRequestGroup.topics",
+                    Some(v.len()),
+                    flexible,
+                )?;
+                for e0 in v.iter() {
+                    e0.encode_body(buf, version, mode)?;
                 }
             }
-        } else {
-            if self.topics != Some(Vec::<OffsetFetchRequestTopics>::new()) {
-                return Err(EncodeError::FieldNotSupported {
+            None if true => {
+                put_array_len(buf, "OffsetFetchRequestGroup.topics", None, flexible)?;
+            }
+            None => {
+                return Err(EncodeError::NullNotAllowed {
                     field: "OffsetFetchRequestGroup.topics",
                     version,
-                });
+                })
             }
         }
         if flexible {
@@ -656,11 +621,9 @@ impl OffsetFetchRequestGroup {
     }
 
     pub(crate) fn body_len(&self, version: i16) -> usize {
-        let flexible = version >= 6;
+        let flexible = true;
         let mut n = 0usize;
-        if version >= 8 {
-            n += nullable_string_len(Some((&self.group_id).as_str()), flexible);
-        }
+        n += nullable_string_len(Some((&self.group_id).as_str()), flexible);
         if version >= 9 {
             n += match &self.member_id {
                 Some(v) => nullable_string_len(Some(v.as_str()), flexible),
@@ -670,15 +633,13 @@ impl OffsetFetchRequestGroup {
         if version >= 9 {
             n += 4;
         }
-        if version >= 8 {
-            n += match &self.topics {
-                Some(v) => {
-                    array_len_len(Some(v.len()), flexible)
-                        + v.iter().map(|e0| e0.body_len(version)).sum::<usize>()
-                }
-                None => array_len_len(None, flexible),
-            };
-        }
+        n += match &self.topics {
+            Some(v) => {
+                array_len_len(Some(v.len()), flexible)
+                    + v.iter().map(|e0| e0.body_len(version)).sum::<usize>()
+            }
+            None => array_len_len(None, flexible),
+        };
         if flexible {
             #[allow(unused_mut)]
             let mut count = self.unknown_tagged_fields.len();
@@ -693,12 +654,8 @@ impl OffsetFetchRequestGroup {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let flexible = version >= 6;
-        let group_id = if version >= 8 {
-            get_string(buf, "OffsetFetchRequestGroup.group_id", flexible, version)?
-        } else {
-            String::new()
-        };
+        let flexible = true;
+        let group_id = get_string(buf, "OffsetFetchRequestGroup.group_id", flexible, version)?;
         let member_id = if version >= 9 {
             if version >= 9 {
                 get_nullable_string(buf, "OffsetFetchRequestGroup.member_id", flexible)?
@@ -718,35 +675,31 @@ impl OffsetFetchRequestGroup {
         } else {
             -1
         };
-        let topics = if version >= 8 {
-            if version >= 8 {
-                match get_array_len(buf, "OffsetFetchRequestGroup.topics", flexible)? {
-                    None => None,
-                    Some(n0) => {
-                        let mut v0 = Vec::with_capacity(initial_capacity(n0));
-                        for _ in 0..n0 {
-                            v0.push(OffsetFetchRequestTopics::decode_body(buf, version)?);
-                        }
-                        Some(v0)
-                    }
-                }
-            } else {
-                Some({
-                    let n0 = get_array_len_non_null(
-                        buf,
-                        "OffsetFetchRequestGroup.topics",
-                        flexible,
-                        version,
-                    )?;
+        let topics = if true {
+            match get_array_len(buf, "OffsetFetchRequestGroup.topics", flexible)? {
+                None => None,
+                Some(n0) => {
                     let mut v0 = Vec::with_capacity(initial_capacity(n0));
                     for _ in 0..n0 {
                         v0.push(OffsetFetchRequestTopics::decode_body(buf, version)?);
                     }
-                    v0
-                })
+                    Some(v0)
+                }
             }
         } else {
-            Some(Vec::<OffsetFetchRequestTopics>::new())
+            Some({
+                let n0 = get_array_len_non_null(
+                    buf,
+                    "OffsetFetchRequestGroup.topics",
+                    flexible,
+                    version,
+                )?;
+                let mut v0 = Vec::with_capacity(initial_capacity(n0));
+                for _ in 0..n0 {
+                    v0.push(OffsetFetchRequestTopics::decode_body(buf, version)?);
+                }
+                v0
+            })
         };
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
@@ -769,9 +722,9 @@ impl OffsetFetchRequestGroup {
     #[cfg(test)]
     #[allow(unused_variables, unused_mut)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
-        let flexible = version >= 6;
+        let flexible = true;
         let mut s = Self::default();
-        if version >= 8 {
+        if true {
             s.group_id = rng.string();
         }
         if version >= 9 {
@@ -784,8 +737,8 @@ impl OffsetFetchRequestGroup {
         if version >= 9 {
             s.member_epoch = rng.next_u64() as i32;
         }
-        if version >= 8 {
-            s.topics = if version >= 8 && rng.below(4) == 0 {
+        if true {
+            s.topics = if true && rng.below(4) == 0 {
                 None
             } else {
                 Some(
@@ -806,12 +759,10 @@ impl OffsetFetchRequestGroup {
 impl crate::inspect::Inspect for OffsetFetchRequestGroup {
     fn inspect(&self, version: i16) -> crate::inspect::Value {
         let mut fields = Vec::new();
-        if version >= 8 {
-            fields.push((
-                "group_id",
-                crate::inspect::Inspect::inspect(&self.group_id, version),
-            ));
-        }
+        fields.push((
+            "group_id",
+            crate::inspect::Inspect::inspect(&self.group_id, version),
+        ));
         if version >= 9 {
             fields.push((
                 "member_id",
@@ -824,12 +775,10 @@ impl crate::inspect::Inspect for OffsetFetchRequestGroup {
                 crate::inspect::Inspect::inspect(&self.member_epoch, version),
             ));
         }
-        if version >= 8 {
-            fields.push((
-                "topics",
-                crate::inspect::Inspect::inspect(&self.topics, version),
-            ));
-        }
+        fields.push((
+            "topics",
+            crate::inspect::Inspect::inspect(&self.topics, version),
+        ));
         if !self.unknown_tagged_fields.is_empty() {
             fields.push((
                 "unknown_tagged_fields",
@@ -883,9 +832,14 @@ impl OffsetFetchRequestTopics {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        let flexible = version >= 6;
-        if (8..=9).contains(&version) {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
+        let flexible = true;
+        if version <= 9 {
             put_nullable_string(
                 buf,
                 "OffsetFetchRequestTopics.name",
@@ -896,23 +850,14 @@ impl OffsetFetchRequestTopics {
         if version >= 10 {
             put_uuid(buf, &self.topic_id);
         }
-        if version >= 8 {
-            put_array_len(
-                buf,
-                "OffsetFetchRequestTopics.partition_indexes",
-                Some((&self.partition_indexes).len()),
-                flexible,
-            )?;
-            for e0 in (&self.partition_indexes).iter() {
-                buf.put_i32(*e0);
-            }
-        } else {
-            if self.partition_indexes != Vec::<i32>::new() {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "OffsetFetchRequestTopics.partition_indexes",
-                    version,
-                });
-            }
+        put_array_len(
+            buf,
+            "OffsetFetchRequestTopics.partition_indexes",
+            Some((&self.partition_indexes).len()),
+            flexible,
+        )?;
+        for e0 in (&self.partition_indexes).iter() {
+            buf.put_i32(*e0);
         }
         if flexible {
             #[allow(unused_mut)]
@@ -928,18 +873,16 @@ impl OffsetFetchRequestTopics {
     }
 
     pub(crate) fn body_len(&self, version: i16) -> usize {
-        let flexible = version >= 6;
+        let flexible = true;
         let mut n = 0usize;
-        if (8..=9).contains(&version) {
+        if version <= 9 {
             n += nullable_string_len(Some((&self.name).as_str()), flexible);
         }
         if version >= 10 {
             n += 16;
         }
-        if version >= 8 {
-            n += array_len_len(Some((&self.partition_indexes).len()), flexible)
-                + (&self.partition_indexes).len() * 4;
-        }
+        n += array_len_len(Some((&self.partition_indexes).len()), flexible)
+            + (&self.partition_indexes).len() * 4;
         if flexible {
             #[allow(unused_mut)]
             let mut count = self.unknown_tagged_fields.len();
@@ -954,8 +897,8 @@ impl OffsetFetchRequestTopics {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let flexible = version >= 6;
-        let name = if (8..=9).contains(&version) {
+        let flexible = true;
+        let name = if version <= 9 {
             get_string(buf, "OffsetFetchRequestTopics.name", flexible, version)?
         } else {
             String::new()
@@ -965,22 +908,18 @@ impl OffsetFetchRequestTopics {
         } else {
             Uuid::ZERO
         };
-        let partition_indexes = if version >= 8 {
-            {
-                let n0 = get_array_len_non_null(
-                    buf,
-                    "OffsetFetchRequestTopics.partition_indexes",
-                    flexible,
-                    version,
-                )?;
-                let mut v0 = Vec::with_capacity(initial_capacity(n0));
-                for _ in 0..n0 {
-                    v0.push(get_i32(buf, "OffsetFetchRequestTopics.partition_indexes")?);
-                }
-                v0
+        let partition_indexes = {
+            let n0 = get_array_len_non_null(
+                buf,
+                "OffsetFetchRequestTopics.partition_indexes",
+                flexible,
+                version,
+            )?;
+            let mut v0 = Vec::with_capacity(initial_capacity(n0));
+            for _ in 0..n0 {
+                v0.push(get_i32(buf, "OffsetFetchRequestTopics.partition_indexes")?);
             }
-        } else {
-            Vec::<i32>::new()
+            v0
         };
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
@@ -1002,15 +941,15 @@ impl OffsetFetchRequestTopics {
     #[cfg(test)]
     #[allow(unused_variables, unused_mut)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
-        let flexible = version >= 6;
+        let flexible = true;
         let mut s = Self::default();
-        if (8..=9).contains(&version) {
+        if version <= 9 {
             s.name = rng.string();
         }
         if version >= 10 {
             s.topic_id = rng.uuid();
         }
-        if version >= 8 {
+        if true {
             s.partition_indexes = (0..rng.below(3)).map(|_| rng.next_u64() as i32).collect();
         }
         if flexible && rng.below(4) == 0 {
@@ -1024,7 +963,7 @@ impl OffsetFetchRequestTopics {
 impl crate::inspect::Inspect for OffsetFetchRequestTopics {
     fn inspect(&self, version: i16) -> crate::inspect::Value {
         let mut fields = Vec::new();
-        if (8..=9).contains(&version) {
+        if version <= 9 {
             fields.push((
                 "name",
                 crate::inspect::Inspect::inspect(&self.name, version),
@@ -1036,12 +975,10 @@ impl crate::inspect::Inspect for OffsetFetchRequestTopics {
                 crate::inspect::Inspect::inspect(&self.topic_id, version),
             ));
         }
-        if version >= 8 {
-            fields.push((
-                "partition_indexes",
-                crate::inspect::Inspect::inspect(&self.partition_indexes, version),
-            ));
-        }
+        fields.push((
+            "partition_indexes",
+            crate::inspect::Inspect::inspect(&self.partition_indexes, version),
+        ));
         if !self.unknown_tagged_fields.is_empty() {
             fields.push((
                 "unknown_tagged_fields",
@@ -1056,14 +993,19 @@ impl Message for OffsetFetchRequest {
     const NAME: &'static str = "OffsetFetchRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 10 };
     const FLEXIBLE_MIN: Option<i16> = Some(6);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -1076,6 +1018,19 @@ impl Message for OffsetFetchRequest {
     }
     fn encoded_len(&self, version: i16) -> usize {
         self.body_len(version)
+    }
+}
+
+impl OffsetFetchRequest {
+    /// The response to this request failing as a whole with `code`, as a broker sends it:
+    /// every error code field set to `code`, the request's topics, partitions, groups or
+    /// resources echoed, and every other field at its default (or its error value).
+    pub fn error_response(
+        &self,
+        code: crate::ErrorCode,
+    ) -> super::offset_fetch_response::OffsetFetchResponse {
+        let c = code.code();
+        super::offset_fetch_response::OffsetFetchResponse { topics: self.topics.iter().flatten().map(|e0| super::offset_fetch_response::OffsetFetchResponseTopic { name: e0.name.clone(), partitions: e0.partition_indexes.iter().map(|e1| super::offset_fetch_response::OffsetFetchResponsePartition { partition_index: *e1, committed_offset: -1, error_code: c, ..Default::default() }).collect::<Vec<super::offset_fetch_response::OffsetFetchResponsePartition>>(), ..Default::default() }).collect::<Vec<super::offset_fetch_response::OffsetFetchResponseTopic>>(), error_code: c, groups: self.groups.iter().map(|e0| super::offset_fetch_response::OffsetFetchResponseGroup { group_id: e0.group_id.clone(), topics: e0.topics.iter().flatten().map(|e1| super::offset_fetch_response::OffsetFetchResponseTopics { name: e1.name.clone(), topic_id: e1.topic_id, partitions: e1.partition_indexes.iter().map(|e2| super::offset_fetch_response::OffsetFetchResponsePartitions { partition_index: *e2, committed_offset: -1, error_code: c, ..Default::default() }).collect::<Vec<super::offset_fetch_response::OffsetFetchResponsePartitions>>(), ..Default::default() }).collect::<Vec<super::offset_fetch_response::OffsetFetchResponseTopics>>(), error_code: c, ..Default::default() }).collect::<Vec<super::offset_fetch_response::OffsetFetchResponseGroup>>(), ..Default::default() }
     }
 }
 

@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `OffsetFetchResponse` response, valid versions 0-10, flexible versions 6+.
@@ -62,7 +62,12 @@ impl OffsetFetchResponse {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 6;
         if version >= 3 {
             buf.put_i32(*(&self.throttle_time_ms));
@@ -75,10 +80,10 @@ impl OffsetFetchResponse {
                 flexible,
             )?;
             for e0 in (&self.topics).iter() {
-                e0.encode_body(buf, version)?;
+                e0.encode_body(buf, version, mode)?;
             }
         } else {
-            if self.topics != Vec::<OffsetFetchResponseTopic>::new() {
+            if mode == EncodeMode::Strict && self.topics != Vec::<OffsetFetchResponseTopic>::new() {
                 return Err(EncodeError::FieldNotSupported {
                     field: "OffsetFetchResponse.topics",
                     version,
@@ -96,10 +101,10 @@ impl OffsetFetchResponse {
                 flexible,
             )?;
             for e0 in (&self.groups).iter() {
-                e0.encode_body(buf, version)?;
+                e0.encode_body(buf, version, mode)?;
             }
         } else {
-            if self.groups != Vec::<OffsetFetchResponseGroup>::new() {
+            if mode == EncodeMode::Strict && self.groups != Vec::<OffsetFetchResponseGroup>::new() {
                 return Err(EncodeError::FieldNotSupported {
                     field: "OffsetFetchResponse.groups",
                     version,
@@ -311,40 +316,27 @@ impl OffsetFetchResponseTopic {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 6;
-        if version <= 7 {
-            put_nullable_string(
-                buf,
-                "OffsetFetchResponseTopic.name",
-                Some((&self.name).as_str()),
-                flexible,
-            )?;
-        } else {
-            if self.name != String::new() {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "OffsetFetchResponseTopic.name",
-                    version,
-                });
-            }
-        }
-        if version <= 7 {
-            put_array_len(
-                buf,
-                "OffsetFetchResponseTopic.partitions",
-                Some((&self.partitions).len()),
-                flexible,
-            )?;
-            for e0 in (&self.partitions).iter() {
-                e0.encode_body(buf, version)?;
-            }
-        } else {
-            if self.partitions != Vec::<OffsetFetchResponsePartition>::new() {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "OffsetFetchResponseTopic.partitions",
-                    version,
-                });
-            }
+        put_nullable_string(
+            buf,
+            "OffsetFetchResponseTopic.name",
+            Some((&self.name).as_str()),
+            flexible,
+        )?;
+        put_array_len(
+            buf,
+            "OffsetFetchResponseTopic.partitions",
+            Some((&self.partitions).len()),
+            flexible,
+        )?;
+        for e0 in (&self.partitions).iter() {
+            e0.encode_body(buf, version, mode)?;
         }
         if flexible {
             #[allow(unused_mut)]
@@ -362,16 +354,12 @@ impl OffsetFetchResponseTopic {
     pub(crate) fn body_len(&self, version: i16) -> usize {
         let flexible = version >= 6;
         let mut n = 0usize;
-        if version <= 7 {
-            n += nullable_string_len(Some((&self.name).as_str()), flexible);
-        }
-        if version <= 7 {
-            n += array_len_len(Some((&self.partitions).len()), flexible)
-                + (&self.partitions)
-                    .iter()
-                    .map(|e0| e0.body_len(version))
-                    .sum::<usize>();
-        }
+        n += nullable_string_len(Some((&self.name).as_str()), flexible);
+        n += array_len_len(Some((&self.partitions).len()), flexible)
+            + (&self.partitions)
+                .iter()
+                .map(|e0| e0.body_len(version))
+                .sum::<usize>();
         if flexible {
             #[allow(unused_mut)]
             let mut count = self.unknown_tagged_fields.len();
@@ -387,27 +375,19 @@ impl OffsetFetchResponseTopic {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 6;
-        let name = if version <= 7 {
-            get_string(buf, "OffsetFetchResponseTopic.name", flexible, version)?
-        } else {
-            String::new()
-        };
-        let partitions = if version <= 7 {
-            {
-                let n0 = get_array_len_non_null(
-                    buf,
-                    "OffsetFetchResponseTopic.partitions",
-                    flexible,
-                    version,
-                )?;
-                let mut v0 = Vec::with_capacity(initial_capacity(n0));
-                for _ in 0..n0 {
-                    v0.push(OffsetFetchResponsePartition::decode_body(buf, version)?);
-                }
-                v0
+        let name = get_string(buf, "OffsetFetchResponseTopic.name", flexible, version)?;
+        let partitions = {
+            let n0 = get_array_len_non_null(
+                buf,
+                "OffsetFetchResponseTopic.partitions",
+                flexible,
+                version,
+            )?;
+            let mut v0 = Vec::with_capacity(initial_capacity(n0));
+            for _ in 0..n0 {
+                v0.push(OffsetFetchResponsePartition::decode_body(buf, version)?);
             }
-        } else {
-            Vec::<OffsetFetchResponsePartition>::new()
+            v0
         };
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
@@ -430,10 +410,10 @@ impl OffsetFetchResponseTopic {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 6;
         let mut s = Self::default();
-        if version <= 7 {
+        if true {
             s.name = rng.string();
         }
-        if version <= 7 {
+        if true {
             s.partitions = (0..rng.below(3))
                 .map(|_| OffsetFetchResponsePartition::random(rng, version))
                 .collect();
@@ -449,18 +429,14 @@ impl OffsetFetchResponseTopic {
 impl crate::inspect::Inspect for OffsetFetchResponseTopic {
     fn inspect(&self, version: i16) -> crate::inspect::Value {
         let mut fields = Vec::new();
-        if version <= 7 {
-            fields.push((
-                "name",
-                crate::inspect::Inspect::inspect(&self.name, version),
-            ));
-        }
-        if version <= 7 {
-            fields.push((
-                "partitions",
-                crate::inspect::Inspect::inspect(&self.partitions, version),
-            ));
-        }
+        fields.push((
+            "name",
+            crate::inspect::Inspect::inspect(&self.name, version),
+        ));
+        fields.push((
+            "partitions",
+            crate::inspect::Inspect::inspect(&self.partitions, version),
+        ));
         if !self.unknown_tagged_fields.is_empty() {
             fields.push((
                 "unknown_tagged_fields",
@@ -532,74 +508,38 @@ impl OffsetFetchResponsePartition {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 6;
-        if version <= 7 {
-            buf.put_i32(*(&self.partition_index));
-        } else {
-            if self.partition_index != 0 {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "OffsetFetchResponsePartition.partition_index",
-                    version,
-                });
-            }
-        }
-        if version <= 7 {
-            buf.put_i64(*(&self.committed_offset));
-        } else {
-            if self.committed_offset != 0 {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "OffsetFetchResponsePartition.committed_offset",
-                    version,
-                });
-            }
-        }
-        if (5..=7).contains(&version) {
+        buf.put_i32(*(&self.partition_index));
+        buf.put_i64(*(&self.committed_offset));
+        if version >= 5 {
             buf.put_i32(*(&self.committed_leader_epoch));
         }
-        if version <= 7 {
-            match &self.metadata {
-                Some(v) => {
-                    put_nullable_string(
-                        buf,
-                        "OffsetFetchResponsePartition.metadata",
-                        Some(v.as_str()),
-                        flexible,
-                    )?;
-                }
-                None if version <= 7 => {
-                    put_nullable_string(
-                        buf,
-                        "OffsetFetchResponsePartition.metadata",
-                        None,
-                        flexible,
-                    )?;
-                }
-                None => {
-                    return Err(EncodeError::NullNotAllowed {
-                        field: "OffsetFetchResponsePartition.metadata",
-                        version,
-                    })
-                }
+        match &self.metadata {
+            Some(v) => {
+                put_nullable_string(
+                    buf,
+                    "OffsetFetchResponsePartition.metadata",
+                    Some(v.as_str()),
+                    flexible,
+                )?;
             }
-        } else {
-            if self.metadata != Some(String::new()) {
-                return Err(EncodeError::FieldNotSupported {
+            None if true => {
+                put_nullable_string(buf, "OffsetFetchResponsePartition.metadata", None, flexible)?;
+            }
+            None => {
+                return Err(EncodeError::NullNotAllowed {
                     field: "OffsetFetchResponsePartition.metadata",
                     version,
-                });
+                })
             }
         }
-        if version <= 7 {
-            buf.put_i16(*(&self.error_code));
-        } else {
-            if self.error_code != 0 {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "OffsetFetchResponsePartition.error_code",
-                    version,
-                });
-            }
-        }
+        buf.put_i16(*(&self.error_code));
         if flexible {
             #[allow(unused_mut)]
             let mut count = self.unknown_tagged_fields.len();
@@ -616,24 +556,16 @@ impl OffsetFetchResponsePartition {
     pub(crate) fn body_len(&self, version: i16) -> usize {
         let flexible = version >= 6;
         let mut n = 0usize;
-        if version <= 7 {
+        n += 4;
+        n += 8;
+        if version >= 5 {
             n += 4;
         }
-        if version <= 7 {
-            n += 8;
-        }
-        if (5..=7).contains(&version) {
-            n += 4;
-        }
-        if version <= 7 {
-            n += match &self.metadata {
-                Some(v) => nullable_string_len(Some(v.as_str()), flexible),
-                None => nullable_string_len(None, flexible),
-            };
-        }
-        if version <= 7 {
-            n += 2;
-        }
+        n += match &self.metadata {
+            Some(v) => nullable_string_len(Some(v.as_str()), flexible),
+            None => nullable_string_len(None, flexible),
+        };
+        n += 2;
         if flexible {
             #[allow(unused_mut)]
             let mut count = self.unknown_tagged_fields.len();
@@ -649,40 +581,24 @@ impl OffsetFetchResponsePartition {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 6;
-        let partition_index = if version <= 7 {
-            get_i32(buf, "OffsetFetchResponsePartition.partition_index")?
-        } else {
-            0
-        };
-        let committed_offset = if version <= 7 {
-            get_i64(buf, "OffsetFetchResponsePartition.committed_offset")?
-        } else {
-            0
-        };
-        let committed_leader_epoch = if (5..=7).contains(&version) {
+        let partition_index = get_i32(buf, "OffsetFetchResponsePartition.partition_index")?;
+        let committed_offset = get_i64(buf, "OffsetFetchResponsePartition.committed_offset")?;
+        let committed_leader_epoch = if version >= 5 {
             get_i32(buf, "OffsetFetchResponsePartition.committed_leader_epoch")?
         } else {
             -1
         };
-        let metadata = if version <= 7 {
-            if version <= 7 {
-                get_nullable_string(buf, "OffsetFetchResponsePartition.metadata", flexible)?
-            } else {
-                Some(get_string(
-                    buf,
-                    "OffsetFetchResponsePartition.metadata",
-                    flexible,
-                    version,
-                )?)
-            }
+        let metadata = if true {
+            get_nullable_string(buf, "OffsetFetchResponsePartition.metadata", flexible)?
         } else {
-            Some(String::new())
+            Some(get_string(
+                buf,
+                "OffsetFetchResponsePartition.metadata",
+                flexible,
+                version,
+            )?)
         };
-        let error_code = if version <= 7 {
-            get_i16(buf, "OffsetFetchResponsePartition.error_code")?
-        } else {
-            0
-        };
+        let error_code = get_i16(buf, "OffsetFetchResponsePartition.error_code")?;
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
             get_tagged_fields(
@@ -707,23 +623,23 @@ impl OffsetFetchResponsePartition {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 6;
         let mut s = Self::default();
-        if version <= 7 {
+        if true {
             s.partition_index = rng.next_u64() as i32;
         }
-        if version <= 7 {
+        if true {
             s.committed_offset = rng.next_u64() as i64;
         }
-        if (5..=7).contains(&version) {
+        if version >= 5 {
             s.committed_leader_epoch = rng.next_u64() as i32;
         }
-        if version <= 7 {
-            s.metadata = if version <= 7 && rng.below(4) == 0 {
+        if true {
+            s.metadata = if true && rng.below(4) == 0 {
                 None
             } else {
                 Some(rng.string())
             };
         }
-        if version <= 7 {
+        if true {
             s.error_code = rng.next_u64() as i16;
         }
         if flexible && rng.below(4) == 0 {
@@ -737,36 +653,28 @@ impl OffsetFetchResponsePartition {
 impl crate::inspect::Inspect for OffsetFetchResponsePartition {
     fn inspect(&self, version: i16) -> crate::inspect::Value {
         let mut fields = Vec::new();
-        if version <= 7 {
-            fields.push((
-                "partition_index",
-                crate::inspect::Inspect::inspect(&self.partition_index, version),
-            ));
-        }
-        if version <= 7 {
-            fields.push((
-                "committed_offset",
-                crate::inspect::Inspect::inspect(&self.committed_offset, version),
-            ));
-        }
-        if (5..=7).contains(&version) {
+        fields.push((
+            "partition_index",
+            crate::inspect::Inspect::inspect(&self.partition_index, version),
+        ));
+        fields.push((
+            "committed_offset",
+            crate::inspect::Inspect::inspect(&self.committed_offset, version),
+        ));
+        if version >= 5 {
             fields.push((
                 "committed_leader_epoch",
                 crate::inspect::Inspect::inspect(&self.committed_leader_epoch, version),
             ));
         }
-        if version <= 7 {
-            fields.push((
-                "metadata",
-                crate::inspect::Inspect::inspect(&self.metadata, version),
-            ));
-        }
-        if version <= 7 {
-            fields.push((
-                "error_code",
-                crate::inspect::Inspect::inspect(&self.error_code, version),
-            ));
-        }
+        fields.push((
+            "metadata",
+            crate::inspect::Inspect::inspect(&self.metadata, version),
+        ));
+        fields.push((
+            "error_code",
+            crate::inspect::Inspect::inspect(&self.error_code, version),
+        ));
         if !self.unknown_tagged_fields.is_empty() {
             fields.push((
                 "unknown_tagged_fields",
@@ -820,51 +728,29 @@ impl OffsetFetchResponseGroup {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        let flexible = version >= 6;
-        if version >= 8 {
-            put_nullable_string(
-                buf,
-                "OffsetFetchResponseGroup.group_id",
-                Some((&self.group_id).as_str()),
-                flexible,
-            )?;
-        } else {
-            if self.group_id != String::new() {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "OffsetFetchResponseGroup.group_id",
-                    version,
-                });
-            }
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
+        let flexible = true;
+        put_nullable_string(
+            buf,
+            "OffsetFetchResponseGroup.group_id",
+            Some((&self.group_id).as_str()),
+            flexible,
+        )?;
+        put_array_len(
+            buf,
+            "OffsetFetchResponseGroup.topics",
+            Some((&self.topics).len()),
+            flexible,
+        )?;
+        for e0 in (&self.topics).iter() {
+            e0.encode_body(buf, version, mode)?;
         }
-        if version >= 8 {
-            put_array_len(
-                buf,
-                "OffsetFetchResponseGroup.topics",
-                Some((&self.topics).len()),
-                flexible,
-            )?;
-            for e0 in (&self.topics).iter() {
-                e0.encode_body(buf, version)?;
-            }
-        } else {
-            if self.topics != Vec::<OffsetFetchResponseTopics>::new() {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "OffsetFetchResponseGroup.topics",
-                    version,
-                });
-            }
-        }
-        if version >= 8 {
-            buf.put_i16(*(&self.error_code));
-        } else {
-            if self.error_code != 0 {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "OffsetFetchResponseGroup.error_code",
-                    version,
-                });
-            }
-        }
+        buf.put_i16(*(&self.error_code));
         if flexible {
             #[allow(unused_mut)]
             let mut count = self.unknown_tagged_fields.len();
@@ -879,21 +765,15 @@ impl OffsetFetchResponseGroup {
     }
 
     pub(crate) fn body_len(&self, version: i16) -> usize {
-        let flexible = version >= 6;
+        let flexible = true;
         let mut n = 0usize;
-        if version >= 8 {
-            n += nullable_string_len(Some((&self.group_id).as_str()), flexible);
-        }
-        if version >= 8 {
-            n += array_len_len(Some((&self.topics).len()), flexible)
-                + (&self.topics)
-                    .iter()
-                    .map(|e0| e0.body_len(version))
-                    .sum::<usize>();
-        }
-        if version >= 8 {
-            n += 2;
-        }
+        n += nullable_string_len(Some((&self.group_id).as_str()), flexible);
+        n += array_len_len(Some((&self.topics).len()), flexible)
+            + (&self.topics)
+                .iter()
+                .map(|e0| e0.body_len(version))
+                .sum::<usize>();
+        n += 2;
         if flexible {
             #[allow(unused_mut)]
             let mut count = self.unknown_tagged_fields.len();
@@ -908,34 +788,18 @@ impl OffsetFetchResponseGroup {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let flexible = version >= 6;
-        let group_id = if version >= 8 {
-            get_string(buf, "OffsetFetchResponseGroup.group_id", flexible, version)?
-        } else {
-            String::new()
-        };
-        let topics = if version >= 8 {
-            {
-                let n0 = get_array_len_non_null(
-                    buf,
-                    "OffsetFetchResponseGroup.topics",
-                    flexible,
-                    version,
-                )?;
-                let mut v0 = Vec::with_capacity(initial_capacity(n0));
-                for _ in 0..n0 {
-                    v0.push(OffsetFetchResponseTopics::decode_body(buf, version)?);
-                }
-                v0
+        let flexible = true;
+        let group_id = get_string(buf, "OffsetFetchResponseGroup.group_id", flexible, version)?;
+        let topics = {
+            let n0 =
+                get_array_len_non_null(buf, "OffsetFetchResponseGroup.topics", flexible, version)?;
+            let mut v0 = Vec::with_capacity(initial_capacity(n0));
+            for _ in 0..n0 {
+                v0.push(OffsetFetchResponseTopics::decode_body(buf, version)?);
             }
-        } else {
-            Vec::<OffsetFetchResponseTopics>::new()
+            v0
         };
-        let error_code = if version >= 8 {
-            get_i16(buf, "OffsetFetchResponseGroup.error_code")?
-        } else {
-            0
-        };
+        let error_code = get_i16(buf, "OffsetFetchResponseGroup.error_code")?;
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
             get_tagged_fields(
@@ -956,17 +820,17 @@ impl OffsetFetchResponseGroup {
     #[cfg(test)]
     #[allow(unused_variables, unused_mut)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
-        let flexible = version >= 6;
+        let flexible = true;
         let mut s = Self::default();
-        if version >= 8 {
+        if true {
             s.group_id = rng.string();
         }
-        if version >= 8 {
+        if true {
             s.topics = (0..rng.below(3))
                 .map(|_| OffsetFetchResponseTopics::random(rng, version))
                 .collect();
         }
-        if version >= 8 {
+        if true {
             s.error_code = rng.next_u64() as i16;
         }
         if flexible && rng.below(4) == 0 {
@@ -980,24 +844,18 @@ impl OffsetFetchResponseGroup {
 impl crate::inspect::Inspect for OffsetFetchResponseGroup {
     fn inspect(&self, version: i16) -> crate::inspect::Value {
         let mut fields = Vec::new();
-        if version >= 8 {
-            fields.push((
-                "group_id",
-                crate::inspect::Inspect::inspect(&self.group_id, version),
-            ));
-        }
-        if version >= 8 {
-            fields.push((
-                "topics",
-                crate::inspect::Inspect::inspect(&self.topics, version),
-            ));
-        }
-        if version >= 8 {
-            fields.push((
-                "error_code",
-                crate::inspect::Inspect::inspect(&self.error_code, version),
-            ));
-        }
+        fields.push((
+            "group_id",
+            crate::inspect::Inspect::inspect(&self.group_id, version),
+        ));
+        fields.push((
+            "topics",
+            crate::inspect::Inspect::inspect(&self.topics, version),
+        ));
+        fields.push((
+            "error_code",
+            crate::inspect::Inspect::inspect(&self.error_code, version),
+        ));
         if !self.unknown_tagged_fields.is_empty() {
             fields.push((
                 "unknown_tagged_fields",
@@ -1051,9 +909,14 @@ impl OffsetFetchResponseTopics {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        let flexible = version >= 6;
-        if (8..=9).contains(&version) {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
+        let flexible = true;
+        if version <= 9 {
             put_nullable_string(
                 buf,
                 "OffsetFetchResponseTopics.name",
@@ -1064,23 +927,14 @@ impl OffsetFetchResponseTopics {
         if version >= 10 {
             put_uuid(buf, &self.topic_id);
         }
-        if version >= 8 {
-            put_array_len(
-                buf,
-                "OffsetFetchResponseTopics.partitions",
-                Some((&self.partitions).len()),
-                flexible,
-            )?;
-            for e0 in (&self.partitions).iter() {
-                e0.encode_body(buf, version)?;
-            }
-        } else {
-            if self.partitions != Vec::<OffsetFetchResponsePartitions>::new() {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "OffsetFetchResponseTopics.partitions",
-                    version,
-                });
-            }
+        put_array_len(
+            buf,
+            "OffsetFetchResponseTopics.partitions",
+            Some((&self.partitions).len()),
+            flexible,
+        )?;
+        for e0 in (&self.partitions).iter() {
+            e0.encode_body(buf, version, mode)?;
         }
         if flexible {
             #[allow(unused_mut)]
@@ -1096,21 +950,19 @@ impl OffsetFetchResponseTopics {
     }
 
     pub(crate) fn body_len(&self, version: i16) -> usize {
-        let flexible = version >= 6;
+        let flexible = true;
         let mut n = 0usize;
-        if (8..=9).contains(&version) {
+        if version <= 9 {
             n += nullable_string_len(Some((&self.name).as_str()), flexible);
         }
         if version >= 10 {
             n += 16;
         }
-        if version >= 8 {
-            n += array_len_len(Some((&self.partitions).len()), flexible)
-                + (&self.partitions)
-                    .iter()
-                    .map(|e0| e0.body_len(version))
-                    .sum::<usize>();
-        }
+        n += array_len_len(Some((&self.partitions).len()), flexible)
+            + (&self.partitions)
+                .iter()
+                .map(|e0| e0.body_len(version))
+                .sum::<usize>();
         if flexible {
             #[allow(unused_mut)]
             let mut count = self.unknown_tagged_fields.len();
@@ -1125,8 +977,8 @@ impl OffsetFetchResponseTopics {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let flexible = version >= 6;
-        let name = if (8..=9).contains(&version) {
+        let flexible = true;
+        let name = if version <= 9 {
             get_string(buf, "OffsetFetchResponseTopics.name", flexible, version)?
         } else {
             String::new()
@@ -1136,22 +988,18 @@ impl OffsetFetchResponseTopics {
         } else {
             Uuid::ZERO
         };
-        let partitions = if version >= 8 {
-            {
-                let n0 = get_array_len_non_null(
-                    buf,
-                    "OffsetFetchResponseTopics.partitions",
-                    flexible,
-                    version,
-                )?;
-                let mut v0 = Vec::with_capacity(initial_capacity(n0));
-                for _ in 0..n0 {
-                    v0.push(OffsetFetchResponsePartitions::decode_body(buf, version)?);
-                }
-                v0
+        let partitions = {
+            let n0 = get_array_len_non_null(
+                buf,
+                "OffsetFetchResponseTopics.partitions",
+                flexible,
+                version,
+            )?;
+            let mut v0 = Vec::with_capacity(initial_capacity(n0));
+            for _ in 0..n0 {
+                v0.push(OffsetFetchResponsePartitions::decode_body(buf, version)?);
             }
-        } else {
-            Vec::<OffsetFetchResponsePartitions>::new()
+            v0
         };
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
@@ -1173,15 +1021,15 @@ impl OffsetFetchResponseTopics {
     #[cfg(test)]
     #[allow(unused_variables, unused_mut)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
-        let flexible = version >= 6;
+        let flexible = true;
         let mut s = Self::default();
-        if (8..=9).contains(&version) {
+        if version <= 9 {
             s.name = rng.string();
         }
         if version >= 10 {
             s.topic_id = rng.uuid();
         }
-        if version >= 8 {
+        if true {
             s.partitions = (0..rng.below(3))
                 .map(|_| OffsetFetchResponsePartitions::random(rng, version))
                 .collect();
@@ -1197,7 +1045,7 @@ impl OffsetFetchResponseTopics {
 impl crate::inspect::Inspect for OffsetFetchResponseTopics {
     fn inspect(&self, version: i16) -> crate::inspect::Value {
         let mut fields = Vec::new();
-        if (8..=9).contains(&version) {
+        if version <= 9 {
             fields.push((
                 "name",
                 crate::inspect::Inspect::inspect(&self.name, version),
@@ -1209,12 +1057,10 @@ impl crate::inspect::Inspect for OffsetFetchResponseTopics {
                 crate::inspect::Inspect::inspect(&self.topic_id, version),
             ));
         }
-        if version >= 8 {
-            fields.push((
-                "partitions",
-                crate::inspect::Inspect::inspect(&self.partitions, version),
-            ));
-        }
+        fields.push((
+            "partitions",
+            crate::inspect::Inspect::inspect(&self.partitions, version),
+        ));
         if !self.unknown_tagged_fields.is_empty() {
             fields.push((
                 "unknown_tagged_fields",
@@ -1286,74 +1132,41 @@ impl OffsetFetchResponsePartitions {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        let flexible = version >= 6;
-        if version >= 8 {
-            buf.put_i32(*(&self.partition_index));
-        } else {
-            if self.partition_index != 0 {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "OffsetFetchResponsePartitions.partition_index",
-                    version,
-                });
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
+        let flexible = true;
+        buf.put_i32(*(&self.partition_index));
+        buf.put_i64(*(&self.committed_offset));
+        buf.put_i32(*(&self.committed_leader_epoch));
+        match &self.metadata {
+            Some(v) => {
+                put_nullable_string(
+                    buf,
+                    "OffsetFetchResponsePartitions.metadata",
+                    Some(v.as_str()),
+                    flexible,
+                )?;
             }
-        }
-        if version >= 8 {
-            buf.put_i64(*(&self.committed_offset));
-        } else {
-            if self.committed_offset != 0 {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "OffsetFetchResponsePartitions.committed_offset",
-                    version,
-                });
+            None if true => {
+                put_nullable_string(
+                    buf,
+                    "OffsetFetchResponsePartitions.metadata",
+                    None,
+                    flexible,
+                )?;
             }
-        }
-        if version >= 8 {
-            buf.put_i32(*(&self.committed_leader_epoch));
-        }
-        if version >= 8 {
-            match &self.metadata {
-                Some(v) => {
-                    put_nullable_string(
-                        buf,
-                        "OffsetFetchResponsePartitions.metadata",
-                        Some(v.as_str()),
-                        flexible,
-                    )?;
-                }
-                None if version >= 8 => {
-                    put_nullable_string(
-                        buf,
-                        "OffsetFetchResponsePartitions.metadata",
-                        None,
-                        flexible,
-                    )?;
-                }
-                None => {
-                    return Err(EncodeError::NullNotAllowed {
-                        field: "OffsetFetchResponsePartitions.metadata",
-                        version,
-                    })
-                }
-            }
-        } else {
-            if self.metadata != Some(String::new()) {
-                return Err(EncodeError::FieldNotSupported {
+            None => {
+                return Err(EncodeError::NullNotAllowed {
                     field: "OffsetFetchResponsePartitions.metadata",
                     version,
-                });
+                })
             }
         }
-        if version >= 8 {
-            buf.put_i16(*(&self.error_code));
-        } else {
-            if self.error_code != 0 {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "OffsetFetchResponsePartitions.error_code",
-                    version,
-                });
-            }
-        }
+        buf.put_i16(*(&self.error_code));
         if flexible {
             #[allow(unused_mut)]
             let mut count = self.unknown_tagged_fields.len();
@@ -1368,26 +1181,16 @@ impl OffsetFetchResponsePartitions {
     }
 
     pub(crate) fn body_len(&self, version: i16) -> usize {
-        let flexible = version >= 6;
+        let flexible = true;
         let mut n = 0usize;
-        if version >= 8 {
-            n += 4;
-        }
-        if version >= 8 {
-            n += 8;
-        }
-        if version >= 8 {
-            n += 4;
-        }
-        if version >= 8 {
-            n += match &self.metadata {
-                Some(v) => nullable_string_len(Some(v.as_str()), flexible),
-                None => nullable_string_len(None, flexible),
-            };
-        }
-        if version >= 8 {
-            n += 2;
-        }
+        n += 4;
+        n += 8;
+        n += 4;
+        n += match &self.metadata {
+            Some(v) => nullable_string_len(Some(v.as_str()), flexible),
+            None => nullable_string_len(None, flexible),
+        };
+        n += 2;
         if flexible {
             #[allow(unused_mut)]
             let mut count = self.unknown_tagged_fields.len();
@@ -1402,41 +1205,22 @@ impl OffsetFetchResponsePartitions {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let flexible = version >= 6;
-        let partition_index = if version >= 8 {
-            get_i32(buf, "OffsetFetchResponsePartitions.partition_index")?
+        let flexible = true;
+        let partition_index = get_i32(buf, "OffsetFetchResponsePartitions.partition_index")?;
+        let committed_offset = get_i64(buf, "OffsetFetchResponsePartitions.committed_offset")?;
+        let committed_leader_epoch =
+            get_i32(buf, "OffsetFetchResponsePartitions.committed_leader_epoch")?;
+        let metadata = if true {
+            get_nullable_string(buf, "OffsetFetchResponsePartitions.metadata", flexible)?
         } else {
-            0
+            Some(get_string(
+                buf,
+                "OffsetFetchResponsePartitions.metadata",
+                flexible,
+                version,
+            )?)
         };
-        let committed_offset = if version >= 8 {
-            get_i64(buf, "OffsetFetchResponsePartitions.committed_offset")?
-        } else {
-            0
-        };
-        let committed_leader_epoch = if version >= 8 {
-            get_i32(buf, "OffsetFetchResponsePartitions.committed_leader_epoch")?
-        } else {
-            -1
-        };
-        let metadata = if version >= 8 {
-            if version >= 8 {
-                get_nullable_string(buf, "OffsetFetchResponsePartitions.metadata", flexible)?
-            } else {
-                Some(get_string(
-                    buf,
-                    "OffsetFetchResponsePartitions.metadata",
-                    flexible,
-                    version,
-                )?)
-            }
-        } else {
-            Some(String::new())
-        };
-        let error_code = if version >= 8 {
-            get_i16(buf, "OffsetFetchResponsePartitions.error_code")?
-        } else {
-            0
-        };
+        let error_code = get_i16(buf, "OffsetFetchResponsePartitions.error_code")?;
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
             get_tagged_fields(
@@ -1459,25 +1243,25 @@ impl OffsetFetchResponsePartitions {
     #[cfg(test)]
     #[allow(unused_variables, unused_mut)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
-        let flexible = version >= 6;
+        let flexible = true;
         let mut s = Self::default();
-        if version >= 8 {
+        if true {
             s.partition_index = rng.next_u64() as i32;
         }
-        if version >= 8 {
+        if true {
             s.committed_offset = rng.next_u64() as i64;
         }
-        if version >= 8 {
+        if true {
             s.committed_leader_epoch = rng.next_u64() as i32;
         }
-        if version >= 8 {
-            s.metadata = if version >= 8 && rng.below(4) == 0 {
+        if true {
+            s.metadata = if true && rng.below(4) == 0 {
                 None
             } else {
                 Some(rng.string())
             };
         }
-        if version >= 8 {
+        if true {
             s.error_code = rng.next_u64() as i16;
         }
         if flexible && rng.below(4) == 0 {
@@ -1491,36 +1275,26 @@ impl OffsetFetchResponsePartitions {
 impl crate::inspect::Inspect for OffsetFetchResponsePartitions {
     fn inspect(&self, version: i16) -> crate::inspect::Value {
         let mut fields = Vec::new();
-        if version >= 8 {
-            fields.push((
-                "partition_index",
-                crate::inspect::Inspect::inspect(&self.partition_index, version),
-            ));
-        }
-        if version >= 8 {
-            fields.push((
-                "committed_offset",
-                crate::inspect::Inspect::inspect(&self.committed_offset, version),
-            ));
-        }
-        if version >= 8 {
-            fields.push((
-                "committed_leader_epoch",
-                crate::inspect::Inspect::inspect(&self.committed_leader_epoch, version),
-            ));
-        }
-        if version >= 8 {
-            fields.push((
-                "metadata",
-                crate::inspect::Inspect::inspect(&self.metadata, version),
-            ));
-        }
-        if version >= 8 {
-            fields.push((
-                "error_code",
-                crate::inspect::Inspect::inspect(&self.error_code, version),
-            ));
-        }
+        fields.push((
+            "partition_index",
+            crate::inspect::Inspect::inspect(&self.partition_index, version),
+        ));
+        fields.push((
+            "committed_offset",
+            crate::inspect::Inspect::inspect(&self.committed_offset, version),
+        ));
+        fields.push((
+            "committed_leader_epoch",
+            crate::inspect::Inspect::inspect(&self.committed_leader_epoch, version),
+        ));
+        fields.push((
+            "metadata",
+            crate::inspect::Inspect::inspect(&self.metadata, version),
+        ));
+        fields.push((
+            "error_code",
+            crate::inspect::Inspect::inspect(&self.error_code, version),
+        ));
         if !self.unknown_tagged_fields.is_empty() {
             fields.push((
                 "unknown_tagged_fields",
@@ -1535,14 +1309,19 @@ impl Message for OffsetFetchResponse {
     const NAME: &'static str = "OffsetFetchResponse";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 10 };
     const FLEXIBLE_MIN: Option<i16> = Some(6);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {

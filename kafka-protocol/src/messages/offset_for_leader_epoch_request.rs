@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `OffsetForLeaderEpochRequest` request, valid versions 0-4, flexible versions 4+.
@@ -44,7 +44,12 @@ impl OffsetForLeaderEpochRequest {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 4;
         if version >= 3 {
             buf.put_i32(*(&self.replica_id));
@@ -56,7 +61,7 @@ impl OffsetForLeaderEpochRequest {
             flexible,
         )?;
         for e0 in (&self.topics).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if flexible {
             #[allow(unused_mut)]
@@ -209,7 +214,12 @@ impl OffsetForLeaderTopic {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 4;
         put_nullable_string(
             buf,
@@ -224,7 +234,7 @@ impl OffsetForLeaderTopic {
             flexible,
         )?;
         for e0 in (&self.partitions).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if flexible {
             #[allow(unused_mut)]
@@ -374,7 +384,12 @@ impl OffsetForLeaderPartition {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 4;
         buf.put_i32(*(&self.partition));
         if version >= 2 {
@@ -494,14 +509,19 @@ impl Message for OffsetForLeaderEpochRequest {
     const NAME: &'static str = "OffsetForLeaderEpochRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 4 };
     const FLEXIBLE_MIN: Option<i16> = Some(4);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -514,6 +534,19 @@ impl Message for OffsetForLeaderEpochRequest {
     }
     fn encoded_len(&self, version: i16) -> usize {
         self.body_len(version)
+    }
+}
+
+impl OffsetForLeaderEpochRequest {
+    /// The response to this request failing as a whole with `code`, as a broker sends it:
+    /// every error code field set to `code`, the request's topics, partitions, groups or
+    /// resources echoed, and every other field at its default (or its error value).
+    pub fn error_response(
+        &self,
+        code: crate::ErrorCode,
+    ) -> super::offset_for_leader_epoch_response::OffsetForLeaderEpochResponse {
+        let c = code.code();
+        super::offset_for_leader_epoch_response::OffsetForLeaderEpochResponse { topics: self.topics.iter().map(|e0| super::offset_for_leader_epoch_response::OffsetForLeaderTopicResult { topic: e0.topic.clone(), partitions: e0.partitions.iter().map(|e1| super::offset_for_leader_epoch_response::EpochEndOffset { error_code: c, partition: e1.partition, ..Default::default() }).collect::<Vec<super::offset_for_leader_epoch_response::EpochEndOffset>>(), ..Default::default() }).collect::<Vec<super::offset_for_leader_epoch_response::OffsetForLeaderTopicResult>>(), ..Default::default() }
     }
 }
 

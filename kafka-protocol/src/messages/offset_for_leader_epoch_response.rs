@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `OffsetForLeaderEpochResponse` response, valid versions 0-4, flexible versions 4+.
@@ -44,7 +44,12 @@ impl OffsetForLeaderEpochResponse {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 4;
         if version >= 2 {
             buf.put_i32(*(&self.throttle_time_ms));
@@ -56,7 +61,7 @@ impl OffsetForLeaderEpochResponse {
             flexible,
         )?;
         for e0 in (&self.topics).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if flexible {
             #[allow(unused_mut)]
@@ -209,7 +214,12 @@ impl OffsetForLeaderTopicResult {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 4;
         put_nullable_string(
             buf,
@@ -224,7 +234,7 @@ impl OffsetForLeaderTopicResult {
             flexible,
         )?;
         for e0 in (&self.partitions).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if flexible {
             #[allow(unused_mut)]
@@ -387,7 +397,12 @@ impl EpochEndOffset {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 4;
         buf.put_i16(*(&self.error_code));
         buf.put_i32(*(&self.partition));
@@ -518,14 +533,19 @@ impl Message for OffsetForLeaderEpochResponse {
     const NAME: &'static str = "OffsetForLeaderEpochResponse";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 4 };
     const FLEXIBLE_MIN: Option<i16> = Some(4);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {

@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `ProduceRequest` request, valid versions 0-13, flexible versions 9+.
@@ -62,7 +62,12 @@ impl ProduceRequest {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 9;
         if version >= 3 {
             match &self.transactional_id {
@@ -85,7 +90,7 @@ impl ProduceRequest {
                 }
             }
         } else {
-            if self.transactional_id != None {
+            if mode == EncodeMode::Strict && self.transactional_id != None {
                 return Err(EncodeError::FieldNotSupported {
                     field: "ProduceRequest.transactional_id",
                     version,
@@ -101,7 +106,7 @@ impl ProduceRequest {
             flexible,
         )?;
         for e0 in (&self.topic_data).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if flexible {
             #[allow(unused_mut)]
@@ -294,7 +299,12 @@ impl TopicProduceData {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 9;
         if version <= 12 {
             put_nullable_string(
@@ -314,7 +324,7 @@ impl TopicProduceData {
             flexible,
         )?;
         for e0 in (&self.partition_data).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if flexible {
             #[allow(unused_mut)]
@@ -481,7 +491,12 @@ impl PartitionProduceData {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 9;
         buf.put_i32(*(&self.index));
         match &self.records {
@@ -609,14 +624,19 @@ impl Message for ProduceRequest {
     const NAME: &'static str = "ProduceRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 13 };
     const FLEXIBLE_MIN: Option<i16> = Some(9);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -629,6 +649,40 @@ impl Message for ProduceRequest {
     }
     fn encoded_len(&self, version: i16) -> usize {
         self.body_len(version)
+    }
+}
+
+impl ProduceRequest {
+    /// The response to this request failing as a whole with `code`, as a broker sends it:
+    /// every error code field set to `code`, the request's topics, partitions, groups or
+    /// resources echoed, and every other field at its default (or its error value).
+    pub fn error_response(
+        &self,
+        code: crate::ErrorCode,
+    ) -> super::produce_response::ProduceResponse {
+        let c = code.code();
+        super::produce_response::ProduceResponse {
+            responses: self
+                .topic_data
+                .iter()
+                .map(|e0| super::produce_response::TopicProduceResponse {
+                    name: e0.name.clone(),
+                    topic_id: e0.topic_id,
+                    partition_responses: e0
+                        .partition_data
+                        .iter()
+                        .map(|e1| super::produce_response::PartitionProduceResponse {
+                            index: e1.index,
+                            error_code: c,
+                            base_offset: -1,
+                            ..Default::default()
+                        })
+                        .collect::<Vec<super::produce_response::PartitionProduceResponse>>(),
+                    ..Default::default()
+                })
+                .collect::<Vec<super::produce_response::TopicProduceResponse>>(),
+            ..Default::default()
+        }
     }
 }
 

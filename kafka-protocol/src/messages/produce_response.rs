@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `ProduceResponse` response, valid versions 0-13, flexible versions 9+.
@@ -53,7 +53,12 @@ impl ProduceResponse {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 9;
         put_array_len(
             buf,
@@ -62,13 +67,13 @@ impl ProduceResponse {
             flexible,
         )?;
         for e0 in (&self.responses).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if version >= 1 {
             buf.put_i32(*(&self.throttle_time_ms));
         }
         if !(flexible && version >= 10) {
-            if self.node_endpoints != Vec::<NodeEndpoint>::new() {
+            if mode == EncodeMode::Strict && self.node_endpoints != Vec::<NodeEndpoint>::new() {
                 return Err(EncodeError::FieldNotSupported {
                     field: "ProduceResponse.node_endpoints",
                     version,
@@ -98,7 +103,7 @@ impl ProduceResponse {
                     true,
                 )?;
                 for e0 in (&self.node_endpoints).iter() {
-                    e0.encode_body(buf, version)?;
+                    e0.encode_body(buf, version, mode)?;
                 }
             }
             for u in unknown {
@@ -292,7 +297,12 @@ impl TopicProduceResponse {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 9;
         if version <= 12 {
             put_nullable_string(
@@ -312,7 +322,7 @@ impl TopicProduceResponse {
             flexible,
         )?;
         for e0 in (&self.partition_responses).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if flexible {
             #[allow(unused_mut)]
@@ -537,7 +547,12 @@ impl PartitionProduceResponse {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 9;
         buf.put_i32(*(&self.index));
         buf.put_i16(*(&self.error_code));
@@ -556,7 +571,7 @@ impl PartitionProduceResponse {
                 flexible,
             )?;
             for e0 in (&self.record_errors).iter() {
-                e0.encode_body(buf, version)?;
+                e0.encode_body(buf, version, mode)?;
             }
         }
         if version >= 8 {
@@ -586,7 +601,7 @@ impl PartitionProduceResponse {
             }
         }
         if !(flexible && version >= 10) {
-            if self.current_leader != LeaderIdAndEpoch::default() {
+            if mode == EncodeMode::Strict && self.current_leader != LeaderIdAndEpoch::default() {
                 return Err(EncodeError::FieldNotSupported {
                     field: "PartitionProduceResponse.current_leader",
                     version,
@@ -605,7 +620,7 @@ impl PartitionProduceResponse {
             if version >= 10 && self.current_leader != LeaderIdAndEpoch::default() {
                 let size = (&self.current_leader).body_len(version);
                 put_tagged_header(buf, 0, size);
-                (&self.current_leader).encode_body(buf, version)?;
+                (&self.current_leader).encode_body(buf, version, mode)?;
             }
             for u in unknown {
                 put_raw_tagged(buf, u);
@@ -866,49 +881,36 @@ impl BatchIndexAndErrorMessage {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 9;
-        if version >= 8 {
-            buf.put_i32(*(&self.batch_index));
-        } else {
-            if self.batch_index != 0 {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "BatchIndexAndErrorMessage.batch_index",
-                    version,
-                });
+        buf.put_i32(*(&self.batch_index));
+        match &self.batch_index_error_message {
+            Some(v) => {
+                put_nullable_string(
+                    buf,
+                    "BatchIndexAndErrorMessage.batch_index_error_message",
+                    Some(v.as_str()),
+                    flexible,
+                )?;
             }
-        }
-        if version >= 8 {
-            match &self.batch_index_error_message {
-                Some(v) => {
-                    put_nullable_string(
-                        buf,
-                        "BatchIndexAndErrorMessage.batch_index_error_message",
-                        Some(v.as_str()),
-                        flexible,
-                    )?;
-                }
-                None if version >= 8 => {
-                    put_nullable_string(
-                        buf,
-                        "BatchIndexAndErrorMessage.batch_index_error_message",
-                        None,
-                        flexible,
-                    )?;
-                }
-                None => {
-                    return Err(EncodeError::NullNotAllowed {
-                        field: "BatchIndexAndErrorMessage.batch_index_error_message",
-                        version,
-                    })
-                }
+            None if true => {
+                put_nullable_string(
+                    buf,
+                    "BatchIndexAndErrorMessage.batch_index_error_message",
+                    None,
+                    flexible,
+                )?;
             }
-        } else {
-            if self.batch_index_error_message != None {
-                return Err(EncodeError::FieldNotSupported {
+            None => {
+                return Err(EncodeError::NullNotAllowed {
                     field: "BatchIndexAndErrorMessage.batch_index_error_message",
                     version,
-                });
+                })
             }
         }
         if flexible {
@@ -927,15 +929,11 @@ impl BatchIndexAndErrorMessage {
     pub(crate) fn body_len(&self, version: i16) -> usize {
         let flexible = version >= 9;
         let mut n = 0usize;
-        if version >= 8 {
-            n += 4;
-        }
-        if version >= 8 {
-            n += match &self.batch_index_error_message {
-                Some(v) => nullable_string_len(Some(v.as_str()), flexible),
-                None => nullable_string_len(None, flexible),
-            };
-        }
+        n += 4;
+        n += match &self.batch_index_error_message {
+            Some(v) => nullable_string_len(Some(v.as_str()), flexible),
+            None => nullable_string_len(None, flexible),
+        };
         if flexible {
             #[allow(unused_mut)]
             let mut count = self.unknown_tagged_fields.len();
@@ -951,28 +949,20 @@ impl BatchIndexAndErrorMessage {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 9;
-        let batch_index = if version >= 8 {
-            get_i32(buf, "BatchIndexAndErrorMessage.batch_index")?
+        let batch_index = get_i32(buf, "BatchIndexAndErrorMessage.batch_index")?;
+        let batch_index_error_message = if true {
+            get_nullable_string(
+                buf,
+                "BatchIndexAndErrorMessage.batch_index_error_message",
+                flexible,
+            )?
         } else {
-            0
-        };
-        let batch_index_error_message = if version >= 8 {
-            if version >= 8 {
-                get_nullable_string(
-                    buf,
-                    "BatchIndexAndErrorMessage.batch_index_error_message",
-                    flexible,
-                )?
-            } else {
-                Some(get_string(
-                    buf,
-                    "BatchIndexAndErrorMessage.batch_index_error_message",
-                    flexible,
-                    version,
-                )?)
-            }
-        } else {
-            None
+            Some(get_string(
+                buf,
+                "BatchIndexAndErrorMessage.batch_index_error_message",
+                flexible,
+                version,
+            )?)
         };
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
@@ -995,11 +985,11 @@ impl BatchIndexAndErrorMessage {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 9;
         let mut s = Self::default();
-        if version >= 8 {
+        if true {
             s.batch_index = rng.next_u64() as i32;
         }
-        if version >= 8 {
-            s.batch_index_error_message = if version >= 8 && rng.below(4) == 0 {
+        if true {
+            s.batch_index_error_message = if true && rng.below(4) == 0 {
                 None
             } else {
                 Some(rng.string())
@@ -1016,18 +1006,14 @@ impl BatchIndexAndErrorMessage {
 impl crate::inspect::Inspect for BatchIndexAndErrorMessage {
     fn inspect(&self, version: i16) -> crate::inspect::Value {
         let mut fields = Vec::new();
-        if version >= 8 {
-            fields.push((
-                "batch_index",
-                crate::inspect::Inspect::inspect(&self.batch_index, version),
-            ));
-        }
-        if version >= 8 {
-            fields.push((
-                "batch_index_error_message",
-                crate::inspect::Inspect::inspect(&self.batch_index_error_message, version),
-            ));
-        }
+        fields.push((
+            "batch_index",
+            crate::inspect::Inspect::inspect(&self.batch_index, version),
+        ));
+        fields.push((
+            "batch_index_error_message",
+            crate::inspect::Inspect::inspect(&self.batch_index_error_message, version),
+        ));
         if !self.unknown_tagged_fields.is_empty() {
             fields.push((
                 "unknown_tagged_fields",
@@ -1072,28 +1058,15 @@ impl LeaderIdAndEpoch {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        let flexible = version >= 9;
-        if version >= 10 {
-            buf.put_i32(*(&self.leader_id));
-        } else {
-            if self.leader_id != -1 {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "LeaderIdAndEpoch.leader_id",
-                    version,
-                });
-            }
-        }
-        if version >= 10 {
-            buf.put_i32(*(&self.leader_epoch));
-        } else {
-            if self.leader_epoch != -1 {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "LeaderIdAndEpoch.leader_epoch",
-                    version,
-                });
-            }
-        }
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
+        let flexible = true;
+        buf.put_i32(*(&self.leader_id));
+        buf.put_i32(*(&self.leader_epoch));
         if flexible {
             #[allow(unused_mut)]
             let mut count = self.unknown_tagged_fields.len();
@@ -1108,14 +1081,10 @@ impl LeaderIdAndEpoch {
     }
 
     pub(crate) fn body_len(&self, version: i16) -> usize {
-        let flexible = version >= 9;
+        let flexible = true;
         let mut n = 0usize;
-        if version >= 10 {
-            n += 4;
-        }
-        if version >= 10 {
-            n += 4;
-        }
+        n += 4;
+        n += 4;
         if flexible {
             #[allow(unused_mut)]
             let mut count = self.unknown_tagged_fields.len();
@@ -1130,17 +1099,9 @@ impl LeaderIdAndEpoch {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let flexible = version >= 9;
-        let leader_id = if version >= 10 {
-            get_i32(buf, "LeaderIdAndEpoch.leader_id")?
-        } else {
-            -1
-        };
-        let leader_epoch = if version >= 10 {
-            get_i32(buf, "LeaderIdAndEpoch.leader_epoch")?
-        } else {
-            -1
-        };
+        let flexible = true;
+        let leader_id = get_i32(buf, "LeaderIdAndEpoch.leader_id")?;
+        let leader_epoch = get_i32(buf, "LeaderIdAndEpoch.leader_epoch")?;
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
             get_tagged_fields(
@@ -1160,12 +1121,12 @@ impl LeaderIdAndEpoch {
     #[cfg(test)]
     #[allow(unused_variables, unused_mut)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
-        let flexible = version >= 9;
+        let flexible = true;
         let mut s = Self::default();
-        if version >= 10 {
+        if true {
             s.leader_id = rng.next_u64() as i32;
         }
-        if version >= 10 {
+        if true {
             s.leader_epoch = rng.next_u64() as i32;
         }
         if flexible && rng.below(4) == 0 {
@@ -1179,18 +1140,14 @@ impl LeaderIdAndEpoch {
 impl crate::inspect::Inspect for LeaderIdAndEpoch {
     fn inspect(&self, version: i16) -> crate::inspect::Value {
         let mut fields = Vec::new();
-        if version >= 10 {
-            fields.push((
-                "leader_id",
-                crate::inspect::Inspect::inspect(&self.leader_id, version),
-            ));
-        }
-        if version >= 10 {
-            fields.push((
-                "leader_epoch",
-                crate::inspect::Inspect::inspect(&self.leader_epoch, version),
-            ));
-        }
+        fields.push((
+            "leader_id",
+            crate::inspect::Inspect::inspect(&self.leader_id, version),
+        ));
+        fields.push((
+            "leader_epoch",
+            crate::inspect::Inspect::inspect(&self.leader_epoch, version),
+        ));
         if !self.unknown_tagged_fields.is_empty() {
             fields.push((
                 "unknown_tagged_fields",
@@ -1253,64 +1210,33 @@ impl NodeEndpoint {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        let flexible = version >= 9;
-        if version >= 10 {
-            buf.put_i32(*(&self.node_id));
-        } else {
-            if self.node_id != 0 {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "NodeEndpoint.node_id",
-                    version,
-                });
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
+        let flexible = true;
+        buf.put_i32(*(&self.node_id));
+        put_nullable_string(
+            buf,
+            "NodeEndpoint.host",
+            Some((&self.host).as_str()),
+            flexible,
+        )?;
+        buf.put_i32(*(&self.port));
+        match &self.rack {
+            Some(v) => {
+                put_nullable_string(buf, "NodeEndpoint.rack", Some(v.as_str()), flexible)?;
             }
-        }
-        if version >= 10 {
-            put_nullable_string(
-                buf,
-                "NodeEndpoint.host",
-                Some((&self.host).as_str()),
-                flexible,
-            )?;
-        } else {
-            if self.host != String::new() {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "NodeEndpoint.host",
-                    version,
-                });
+            None if true => {
+                put_nullable_string(buf, "NodeEndpoint.rack", None, flexible)?;
             }
-        }
-        if version >= 10 {
-            buf.put_i32(*(&self.port));
-        } else {
-            if self.port != 0 {
-                return Err(EncodeError::FieldNotSupported {
-                    field: "NodeEndpoint.port",
-                    version,
-                });
-            }
-        }
-        if version >= 10 {
-            match &self.rack {
-                Some(v) => {
-                    put_nullable_string(buf, "NodeEndpoint.rack", Some(v.as_str()), flexible)?;
-                }
-                None if version >= 10 => {
-                    put_nullable_string(buf, "NodeEndpoint.rack", None, flexible)?;
-                }
-                None => {
-                    return Err(EncodeError::NullNotAllowed {
-                        field: "NodeEndpoint.rack",
-                        version,
-                    })
-                }
-            }
-        } else {
-            if self.rack != None {
-                return Err(EncodeError::FieldNotSupported {
+            None => {
+                return Err(EncodeError::NullNotAllowed {
                     field: "NodeEndpoint.rack",
                     version,
-                });
+                })
             }
         }
         if flexible {
@@ -1327,23 +1253,15 @@ impl NodeEndpoint {
     }
 
     pub(crate) fn body_len(&self, version: i16) -> usize {
-        let flexible = version >= 9;
+        let flexible = true;
         let mut n = 0usize;
-        if version >= 10 {
-            n += 4;
-        }
-        if version >= 10 {
-            n += nullable_string_len(Some((&self.host).as_str()), flexible);
-        }
-        if version >= 10 {
-            n += 4;
-        }
-        if version >= 10 {
-            n += match &self.rack {
-                Some(v) => nullable_string_len(Some(v.as_str()), flexible),
-                None => nullable_string_len(None, flexible),
-            };
-        }
+        n += 4;
+        n += nullable_string_len(Some((&self.host).as_str()), flexible);
+        n += 4;
+        n += match &self.rack {
+            Some(v) => nullable_string_len(Some(v.as_str()), flexible),
+            None => nullable_string_len(None, flexible),
+        };
         if flexible {
             #[allow(unused_mut)]
             let mut count = self.unknown_tagged_fields.len();
@@ -1358,30 +1276,14 @@ impl NodeEndpoint {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let flexible = version >= 9;
-        let node_id = if version >= 10 {
-            get_i32(buf, "NodeEndpoint.node_id")?
+        let flexible = true;
+        let node_id = get_i32(buf, "NodeEndpoint.node_id")?;
+        let host = get_string(buf, "NodeEndpoint.host", flexible, version)?;
+        let port = get_i32(buf, "NodeEndpoint.port")?;
+        let rack = if true {
+            get_nullable_string(buf, "NodeEndpoint.rack", flexible)?
         } else {
-            0
-        };
-        let host = if version >= 10 {
-            get_string(buf, "NodeEndpoint.host", flexible, version)?
-        } else {
-            String::new()
-        };
-        let port = if version >= 10 {
-            get_i32(buf, "NodeEndpoint.port")?
-        } else {
-            0
-        };
-        let rack = if version >= 10 {
-            if version >= 10 {
-                get_nullable_string(buf, "NodeEndpoint.rack", flexible)?
-            } else {
-                Some(get_string(buf, "NodeEndpoint.rack", flexible, version)?)
-            }
-        } else {
-            None
+            Some(get_string(buf, "NodeEndpoint.rack", flexible, version)?)
         };
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
@@ -1404,19 +1306,19 @@ impl NodeEndpoint {
     #[cfg(test)]
     #[allow(unused_variables, unused_mut)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
-        let flexible = version >= 9;
+        let flexible = true;
         let mut s = Self::default();
-        if version >= 10 {
+        if true {
             s.node_id = rng.next_u64() as i32;
         }
-        if version >= 10 {
+        if true {
             s.host = rng.string();
         }
-        if version >= 10 {
+        if true {
             s.port = rng.next_u64() as i32;
         }
-        if version >= 10 {
-            s.rack = if version >= 10 && rng.below(4) == 0 {
+        if true {
+            s.rack = if true && rng.below(4) == 0 {
                 None
             } else {
                 Some(rng.string())
@@ -1433,30 +1335,22 @@ impl NodeEndpoint {
 impl crate::inspect::Inspect for NodeEndpoint {
     fn inspect(&self, version: i16) -> crate::inspect::Value {
         let mut fields = Vec::new();
-        if version >= 10 {
-            fields.push((
-                "node_id",
-                crate::inspect::Inspect::inspect(&self.node_id, version),
-            ));
-        }
-        if version >= 10 {
-            fields.push((
-                "host",
-                crate::inspect::Inspect::inspect(&self.host, version),
-            ));
-        }
-        if version >= 10 {
-            fields.push((
-                "port",
-                crate::inspect::Inspect::inspect(&self.port, version),
-            ));
-        }
-        if version >= 10 {
-            fields.push((
-                "rack",
-                crate::inspect::Inspect::inspect(&self.rack, version),
-            ));
-        }
+        fields.push((
+            "node_id",
+            crate::inspect::Inspect::inspect(&self.node_id, version),
+        ));
+        fields.push((
+            "host",
+            crate::inspect::Inspect::inspect(&self.host, version),
+        ));
+        fields.push((
+            "port",
+            crate::inspect::Inspect::inspect(&self.port, version),
+        ));
+        fields.push((
+            "rack",
+            crate::inspect::Inspect::inspect(&self.rack, version),
+        ));
         if !self.unknown_tagged_fields.is_empty() {
             fields.push((
                 "unknown_tagged_fields",
@@ -1471,14 +1365,19 @@ impl Message for ProduceResponse {
     const NAME: &'static str = "ProduceResponse";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 13 };
     const FLEXIBLE_MIN: Option<i16> = Some(9);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {

@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 
 /// The `RequestHeader` header, valid versions 0-2, flexible versions 2+.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,7 +61,12 @@ impl RequestHeader {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 2;
         buf.put_i16(*(&self.request_api_key));
         buf.put_i16(*(&self.request_api_version));
@@ -82,7 +87,7 @@ impl RequestHeader {
                 }
             }
         } else {
-            if self.client_id != Some(String::new()) {
+            if mode == EncodeMode::Strict && self.client_id != Some(String::new()) {
                 return Err(EncodeError::FieldNotSupported {
                     field: "RequestHeader.client_id",
                     version,
@@ -223,14 +228,19 @@ impl Message for RequestHeader {
     const NAME: &'static str = "RequestHeader";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 2 };
     const FLEXIBLE_MIN: Option<i16> = Some(2);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {

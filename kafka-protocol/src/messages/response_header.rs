@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 
 /// The `ResponseHeader` header, valid versions 0-1, flexible versions 1+.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,7 +34,12 @@ impl ResponseHeader {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 1;
         buf.put_i32(*(&self.correlation_id));
         if flexible {
@@ -122,14 +127,19 @@ impl Message for ResponseHeader {
     const NAME: &'static str = "ResponseHeader";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 1 };
     const FLEXIBLE_MIN: Option<i16> = Some(1);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {

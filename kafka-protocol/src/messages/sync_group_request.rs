@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `SyncGroupRequest` request, valid versions 0-5, flexible versions 4+.
@@ -89,7 +89,12 @@ impl SyncGroupRequest {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 4;
         put_nullable_string(
             buf,
@@ -125,7 +130,7 @@ impl SyncGroupRequest {
                 }
             }
         } else {
-            if self.group_instance_id != None {
+            if mode == EncodeMode::Strict && self.group_instance_id != None {
                 return Err(EncodeError::FieldNotSupported {
                     field: "SyncGroupRequest.group_instance_id",
                     version,
@@ -181,7 +186,7 @@ impl SyncGroupRequest {
             flexible,
         )?;
         for e0 in (&self.assignments).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if flexible {
             #[allow(unused_mut)]
@@ -444,7 +449,12 @@ impl SyncGroupRequestAssignment {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 4;
         put_nullable_string(
             buf,
@@ -563,14 +573,19 @@ impl Message for SyncGroupRequest {
     const NAME: &'static str = "SyncGroupRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 5 };
     const FLEXIBLE_MIN: Option<i16> = Some(4);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -583,6 +598,22 @@ impl Message for SyncGroupRequest {
     }
     fn encoded_len(&self, version: i16) -> usize {
         self.body_len(version)
+    }
+}
+
+impl SyncGroupRequest {
+    /// The response to this request failing as a whole with `code`, as a broker sends it:
+    /// every error code field set to `code`, the request's topics, partitions, groups or
+    /// resources echoed, and every other field at its default (or its error value).
+    pub fn error_response(
+        &self,
+        code: crate::ErrorCode,
+    ) -> super::sync_group_response::SyncGroupResponse {
+        let c = code.code();
+        super::sync_group_response::SyncGroupResponse {
+            error_code: c,
+            ..Default::default()
+        }
     }
 }
 

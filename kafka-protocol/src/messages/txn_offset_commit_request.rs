@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, VersionRange};
+use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
 /// The `TxnOffsetCommitRequest` request, valid versions 0-5, flexible versions 3+.
@@ -98,7 +98,12 @@ impl TxnOffsetCommitRequest {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 3;
         put_nullable_string(
             buf,
@@ -117,7 +122,7 @@ impl TxnOffsetCommitRequest {
         if version >= 3 {
             buf.put_i32(*(&self.generation_id));
         } else {
-            if self.generation_id != -1 {
+            if mode == EncodeMode::Strict && self.generation_id != -1 {
                 return Err(EncodeError::FieldNotSupported {
                     field: "TxnOffsetCommitRequest.generation_id",
                     version,
@@ -132,7 +137,7 @@ impl TxnOffsetCommitRequest {
                 flexible,
             )?;
         } else {
-            if self.member_id != String::new() {
+            if mode == EncodeMode::Strict && self.member_id != String::new() {
                 return Err(EncodeError::FieldNotSupported {
                     field: "TxnOffsetCommitRequest.member_id",
                     version,
@@ -165,7 +170,7 @@ impl TxnOffsetCommitRequest {
                 }
             }
         } else {
-            if self.group_instance_id != None {
+            if mode == EncodeMode::Strict && self.group_instance_id != None {
                 return Err(EncodeError::FieldNotSupported {
                     field: "TxnOffsetCommitRequest.group_instance_id",
                     version,
@@ -179,7 +184,7 @@ impl TxnOffsetCommitRequest {
             flexible,
         )?;
         for e0 in (&self.topics).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if flexible {
             #[allow(unused_mut)]
@@ -425,7 +430,12 @@ impl TxnOffsetCommitRequestTopic {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 3;
         put_nullable_string(
             buf,
@@ -440,7 +450,7 @@ impl TxnOffsetCommitRequestTopic {
             flexible,
         )?;
         for e0 in (&self.partitions).iter() {
-            e0.encode_body(buf, version)?;
+            e0.encode_body(buf, version, mode)?;
         }
         if flexible {
             #[allow(unused_mut)]
@@ -603,7 +613,12 @@ impl TxnOffsetCommitRequestPartition {
         self
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    pub(crate) fn encode_body(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         let flexible = version >= 3;
         buf.put_i32(*(&self.partition_index));
         buf.put_i64(*(&self.committed_offset));
@@ -780,14 +795,19 @@ impl Message for TxnOffsetCommitRequest {
     const NAME: &'static str = "TxnOffsetCommitRequest";
     const VERSIONS: VersionRange = VersionRange { min: 0, max: 5 };
     const FLEXIBLE_MIN: Option<i16> = Some(3);
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        buf: &mut BytesMut,
+        version: i16,
+        mode: EncodeMode,
+    ) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
             return Err(EncodeError::UnsupportedVersion {
                 message: Self::NAME,
                 version,
             });
         }
-        self.encode_body(buf, version)
+        self.encode_body(buf, version, mode)
     }
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -800,6 +820,19 @@ impl Message for TxnOffsetCommitRequest {
     }
     fn encoded_len(&self, version: i16) -> usize {
         self.body_len(version)
+    }
+}
+
+impl TxnOffsetCommitRequest {
+    /// The response to this request failing as a whole with `code`, as a broker sends it:
+    /// every error code field set to `code`, the request's topics, partitions, groups or
+    /// resources echoed, and every other field at its default (or its error value).
+    pub fn error_response(
+        &self,
+        code: crate::ErrorCode,
+    ) -> super::txn_offset_commit_response::TxnOffsetCommitResponse {
+        let c = code.code();
+        super::txn_offset_commit_response::TxnOffsetCommitResponse { topics: self.topics.iter().map(|e0| super::txn_offset_commit_response::TxnOffsetCommitResponseTopic { name: e0.name.clone(), partitions: e0.partitions.iter().map(|e1| super::txn_offset_commit_response::TxnOffsetCommitResponsePartition { partition_index: e1.partition_index, error_code: c, ..Default::default() }).collect::<Vec<super::txn_offset_commit_response::TxnOffsetCommitResponsePartition>>(), ..Default::default() }).collect::<Vec<super::txn_offset_commit_response::TxnOffsetCommitResponseTopic>>(), ..Default::default() }
     }
 }
 
