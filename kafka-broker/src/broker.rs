@@ -8,7 +8,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
-use crate::connection::{self, wait_shutdown, Ctx};
+use crate::connection;
+use crate::context::{wait_shutdown, RequestContext};
 use crate::error::{BrokerError, Result};
 use crate::state::ClusterState;
 
@@ -75,7 +76,7 @@ async fn accept_loop(
                     tracing::debug!(broker = broker_id, %peer, "accepted connection");
                     // Responses are written whole; Nagle would only add latency.
                     let _ = stream.set_nodelay(true);
-                    let ctx = Ctx {
+                    let ctx = RequestContext {
                         state: Arc::clone(&state),
                         broker_id,
                         shutdown: shutdown.clone(),

@@ -11,7 +11,8 @@ use crate::broker::{self, RunningBroker};
 use crate::config::ClusterConfig;
 use crate::error::{BrokerError, Result};
 use crate::fault::{Fault, RequestLogEntry};
-use crate::state::{lock, BrokerInfo, ClusterState, NewTopic};
+use crate::state::{BrokerInfo, ClusterState, NewTopic};
+use crate::sync::lock;
 use crate::topics::validate_configs;
 
 /// One broker slot: its fixed address and, while it runs, its listener.
@@ -356,7 +357,7 @@ impl Cluster {
                 })?
                 .subscribe()
         };
-        let ctx = crate::connection::Ctx {
+        let ctx = crate::context::RequestContext {
             state: Arc::clone(&self.state),
             broker_id,
             shutdown,

@@ -7,6 +7,8 @@
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
+
+use crate::sync::lock;
 use std::time::Duration;
 
 use kafka_protocol::{ApiKey, ErrorCode};
@@ -188,10 +190,6 @@ impl Faults {
     pub fn clear_log(&self) {
         lock(&self.log).clear();
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 #[cfg(test)]

@@ -20,22 +20,27 @@
 
 mod authorized_operations;
 mod broker;
+mod clock;
 mod cluster;
-pub mod config;
+mod config;
 mod connection;
+mod context;
 mod error;
 pub mod fault;
 mod fetch_session;
-pub mod group;
+mod group;
 mod handlers;
+mod ids;
 mod leader_epochs;
 mod log;
-pub mod producer_state;
+mod producer_state;
 mod state;
+mod sync;
 mod topics;
 
 pub use cluster::Cluster;
 pub use config::ClusterConfig;
 pub use error::{BrokerError, Result};
 pub use fault::{Fault, FaultAction, RequestLogEntry};
+pub use group::GroupConfig;
 pub use kafka_protocol::{ApiKey, ErrorCode};

@@ -100,12 +100,9 @@ impl PartitionLog {
         }
     }
 
-    /// Locks the state. A panic while holding the lock cannot leave the log half-written in a
-    /// way that matters more than refusing service would, so a poisoned lock is recovered.
+    /// Locks the state (see [`crate::sync::lock`] on poisoning).
     pub(crate) fn lock(&self) -> MutexGuard<'_, LogState> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::sync::lock(&self.state)
     }
 
     /// The current leader and leader epoch.

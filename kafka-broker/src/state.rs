@@ -6,17 +6,20 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use kafka_protocol::ErrorCode;
 
+use crate::clock::Clock;
 use crate::config::ClusterConfig;
 use crate::fault::Faults;
 use crate::fetch_session::FetchSessionCache;
 use crate::group::{GroupCoordinator, TopicLookup};
+use crate::ids::random_uuid;
 use crate::log::PartitionLog;
 use crate::producer_state::{ProducerIdManager, ProducerIdManagerConfig};
-use crate::topics::{random_uuid, validate_topic_name, Registry, Topic};
+use crate::sync::lock;
+use crate::topics::{validate_topic_name, Registry, Topic};
 
 /// A broker's address and whether it is serving.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +51,8 @@ pub(crate) struct ClusterState {
     /// only for the groups placed on it.
     pub groups: Arc<GroupCoordinator>,
     pub producer_ids: Mutex<ProducerIdManager>,
+    /// Wall-clock and timer time for every broker of the cluster.
+    pub clock: Clock,
     /// Each broker's incremental fetch sessions (KIP-227), by broker id.
     fetch_sessions: Mutex<HashMap<i32, FetchSessionCache>>,
     /// Rotates the first leader of each new topic so leaders spread over the brokers.
@@ -60,11 +65,6 @@ impl std::fmt::Debug for ClusterState {
             .field("config", &self.config)
             .finish_non_exhaustive()
     }
-}
-
-/// Locks a std mutex, recovering from poisoning (state stays usable after a panicked task).
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// A request to create a topic, after the wire format has been parsed.
@@ -82,6 +82,7 @@ pub(crate) struct NewTopic {
 
 impl ClusterState {
     pub fn new(config: ClusterConfig, brokers: Vec<BrokerInfo>) -> Self {
+        let clock = Clock::new();
         let settings = Settings {
             auto_create_topics: config.auto_create_topics,
             default_partitions: config.default_partitions,
@@ -91,7 +92,8 @@ impl ClusterState {
         let topics = Arc::new(Mutex::new(Registry::default()));
         let lookup = Arc::new(RegistryLookup(Arc::clone(&topics)));
         ClusterState {
-            groups: GroupCoordinator::with_topics(config.group.clone(), lookup),
+            groups: GroupCoordinator::with_topics(config.group.clone(), lookup, clock),
+            clock,
             producer_ids: Mutex::new(ProducerIdManager::new(ProducerIdManagerConfig::default())),
             config,
             topics,

@@ -134,36 +134,6 @@ pub(crate) fn validate_configs<'a>(
     Ok(out)
 }
 
-/// A fresh random topic id (KIP-516): a version-4 UUID from the standard library's randomly keyed
-/// SipHash over a counter and the clock, so no RNG dependency is needed. Like Kafka's
-/// `Uuid.randomUuid`, it is never zero and never starts with a `-` in base64 (top bit cleared).
-pub(crate) fn random_uuid() -> Uuid {
-    use std::hash::{BuildHasher, Hasher};
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let state = std::collections::hash_map::RandomState::new();
-    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let mut bytes = [0u8; 16];
-    for (i, chunk) in bytes.chunks_mut(8).enumerate() {
-        let mut h = state.build_hasher();
-        h.write_u64(count);
-        h.write_u128(nanos);
-        h.write_usize(i);
-        chunk.copy_from_slice(&h.finish().to_be_bytes());
-    }
-    bytes[0] &= 0x7f;
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    if bytes == [0; 16] {
-        bytes[15] = 1;
-    }
-    Uuid(bytes)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,15 +146,6 @@ mod tests {
         assert!(validate_topic_name("a b").is_err());
         assert!(validate_topic_name(&"x".repeat(250)).is_err());
         assert!(validate_topic_name(&"x".repeat(249)).is_ok());
-    }
-
-    #[test]
-    fn uuids_differ_and_are_not_zero() {
-        let a = random_uuid();
-        let b = random_uuid();
-        assert_ne!(a, b);
-        assert!(!a.is_zero());
-        assert_eq!(a.0[0] & 0x80, 0);
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub(super) fn describe(
     version: i16,
 ) -> DescribeGroupsResponse {
     let operations = crate::authorized_operations::when(
-        version >= 3 && req.include_authorized_operations,
+        req.include_authorized_operations,
         crate::authorized_operations::GROUP,
     );
     let groups = req
@@ -96,18 +96,14 @@ fn describe_group(g: &ClassicGroup) -> DescribedGroup {
 
 /// ListGroups, with the v4 state filter (KIP-518) and the v5 type filter (KIP-848), both
 /// case-insensitive.
-pub(super) fn list(inner: &mut Inner, req: ListGroupsRequest, version: i16) -> ListGroupsResponse {
+pub(super) fn list(inner: &mut Inner, req: ListGroupsRequest) -> ListGroupsResponse {
     if !inner.active {
         return ListGroupsResponse::default()
             .with_error_code(ErrorCode::CoordinatorNotAvailable.code());
     }
-    let states: Vec<String> = if version >= 4 {
-        req.states_filter.iter().map(|s| s.to_lowercase()).collect()
-    } else {
-        Vec::new()
-    };
-    let types_ok = version < 5
-        || req.types_filter.is_empty()
+    // Versions without the filters leave them empty: every group passes.
+    let states: Vec<String> = req.states_filter.iter().map(|s| s.to_lowercase()).collect();
+    let types_ok = req.types_filter.is_empty()
         || req
             .types_filter
             .iter()
@@ -120,16 +116,8 @@ pub(super) fn list(inner: &mut Inner, req: ListGroupsRequest, version: i16) -> L
         .map(|g| ListedGroup {
             group_id: g.group_id().to_owned(),
             protocol_type: g.protocol_type().unwrap_or_default().to_owned(),
-            group_state: if version >= 4 {
-                g.state().as_str().to_owned()
-            } else {
-                String::new()
-            },
-            group_type: if version >= 5 {
-                CLASSIC_GROUP_TYPE.to_owned()
-            } else {
-                String::new()
-            },
+            group_state: g.state().as_str().to_owned(),
+            group_type: CLASSIC_GROUP_TYPE.to_owned(),
             ..Default::default()
         })
         .collect();

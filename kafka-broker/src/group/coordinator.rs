@@ -2,7 +2,7 @@
 //! and the timer task.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use kafka_protocol::messages::{
     DeleteGroupsRequest, DeleteGroupsResponse, DescribeGroupsRequest, DescribeGroupsResponse,
@@ -13,13 +13,15 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::ErrorCode;
 use tokio::sync::{oneshot, Notify};
-use tokio::time::Instant;
 
+#[cfg(test)]
+use super::accept_all;
 use super::member::WaiterId;
 use super::membership::Outcome;
 use super::state::ClassicGroup;
 use super::types::{GroupState, JoinResult, Reply, SyncResult};
-use super::{accept_all, admin, membership, offsets_api, ClientInfo, GroupConfig, TopicLookup};
+use super::{admin, membership, offsets_api, ClientInfo, GroupConfig, TopicLookup};
+use crate::clock::Clock;
 
 /// Everything behind the coordinator's lock.
 pub(super) struct Inner {
@@ -110,21 +112,20 @@ impl Inner {
 struct Shared {
     config: GroupConfig,
     topics: Arc<dyn TopicLookup>,
-    epoch: Instant,
+    clock: Clock,
     inner: Mutex<Inner>,
     wake: Notify,
 }
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        // A panic while holding the lock is a bug elsewhere; the data is still usable.
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+        crate::sync::lock(&self.inner)
     }
 
-    /// Coordinator time: milliseconds since creation, on tokio's clock so that tests can pause
-    /// and advance it.
+    /// Coordinator time: milliseconds since the clock started, on tokio's clock so that tests
+    /// can pause and advance it (see [`crate::clock`]).
     fn now_ms(&self) -> u64 {
-        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+        self.clock.elapsed_ms()
     }
 }
 
@@ -146,18 +147,24 @@ impl std::fmt::Debug for GroupCoordinator {
 
 impl GroupCoordinator {
     /// A coordinator with no topic lookup: every partition is accepted for offsets.
+    #[cfg(test)]
     pub fn new(config: GroupConfig) -> Arc<GroupCoordinator> {
-        Self::with_topics(config, accept_all())
+        Self::with_topics(config, accept_all(), Clock::new())
     }
 
-    /// A coordinator that checks partitions and resolves topic ids through `topics`.
-    pub fn with_topics(config: GroupConfig, topics: Arc<dyn TopicLookup>) -> Arc<GroupCoordinator> {
+    /// A coordinator that checks partitions and resolves topic ids through `topics`, on
+    /// `clock`.
+    pub(crate) fn with_topics(
+        config: GroupConfig,
+        topics: Arc<dyn TopicLookup>,
+        clock: Clock,
+    ) -> Arc<GroupCoordinator> {
         let next_cleanup_ms = config.offsets_retention_check_interval_ms;
         Arc::new(GroupCoordinator {
             shared: Arc::new(Shared {
                 config,
                 topics,
-                epoch: Instant::now(),
+                clock,
                 inner: Mutex::new(Inner {
                     active: true,
                     sweeper_running: false,
@@ -192,6 +199,7 @@ impl GroupCoordinator {
 
     /// JoinGroup, from an unnamed client (empty client id and host). Brokers should prefer
     /// [`GroupCoordinator::join_group_from`], which records who joined.
+    #[cfg(test)]
     pub async fn join_group(&self, req: JoinGroupRequest, version: i16) -> JoinGroupResponse {
         self.join_group_from(req, version, ClientInfo::default())
             .await
@@ -219,8 +227,8 @@ impl GroupCoordinator {
     }
 
     /// SyncGroup. Followers park until the leader's assignment arrives.
-    pub async fn sync_group(&self, req: SyncGroupRequest, version: i16) -> SyncGroupResponse {
-        let parked = self.with_inner(|inner, now, _| membership::sync(inner, now, req, version));
+    pub async fn sync_group(&self, req: SyncGroupRequest, _version: i16) -> SyncGroupResponse {
+        let parked = self.with_inner(|inner, now, _| membership::sync(inner, now, req));
         let result = match parked {
             Outcome::Parked(rx) => match rx.await {
                 Ok(Reply::Sync(r)) => r,
@@ -228,12 +236,12 @@ impl GroupCoordinator {
             },
             Outcome::Immediate(r) => r,
         };
-        membership::sync_response(result, version)
+        membership::sync_response(result)
     }
 
     /// Heartbeat.
-    pub async fn heartbeat(&self, req: HeartbeatRequest, version: i16) -> HeartbeatResponse {
-        self.with_inner(|inner, now, _| membership::heartbeat(inner, now, req, version))
+    pub async fn heartbeat(&self, req: HeartbeatRequest, _version: i16) -> HeartbeatResponse {
+        self.with_inner(|inner, now, _| membership::heartbeat(inner, now, req))
     }
 
     /// LeaveGroup (one member before v3, a batch from v3, KIP-345).
@@ -278,8 +286,8 @@ impl GroupCoordinator {
     }
 
     /// ListGroups.
-    pub async fn list_groups(&self, req: ListGroupsRequest, version: i16) -> ListGroupsResponse {
-        self.with_inner(|inner, _, _| admin::list(inner, req, version))
+    pub async fn list_groups(&self, req: ListGroupsRequest, _version: i16) -> ListGroupsResponse {
+        self.with_inner(|inner, _, _| admin::list(inner, req))
     }
 
     /// DeleteGroups.
@@ -313,6 +321,7 @@ impl GroupCoordinator {
 
     /// Serves again after [`GroupCoordinator::shutdown`], as a restarted coordinator that
     /// reloaded its groups would: members keep their ids and get a fresh session.
+    #[cfg(test)]
     pub fn resume(&self) {
         let mut inner = self.shared.lock();
         let now = self.shared.now_ms();
@@ -323,6 +332,7 @@ impl GroupCoordinator {
     }
 
     /// Ids of the groups currently held (any state but Dead).
+    #[cfg(test)]
     pub fn group_ids(&self) -> Vec<String> {
         self.shared.lock().groups.keys().cloned().collect()
     }
@@ -354,7 +364,7 @@ async fn sweep(shared: Arc<Shared>) {
                 .max(floor_ms)
                 .min(now.saturating_add(3_600_000))
         };
-        let deadline = shared.epoch + std::time::Duration::from_millis(next);
+        let deadline = shared.clock.instant_at(next);
         tokio::select! {
             () = shared.wake.notified() => {}
             () = tokio::time::sleep_until(deadline) => {}

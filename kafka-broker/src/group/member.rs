@@ -1,9 +1,5 @@
 //! One member of a classic group, and how member ids are minted.
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use bytes::Bytes;
 
 /// Identifies a parked JoinGroup or SyncGroup request; the coordinator maps it to the channel
@@ -30,8 +26,6 @@ pub struct Member {
     pub session_timeout_ms: u64,
     /// How long the coordinator waits for it to rejoin during a rebalance.
     pub rebalance_timeout_ms: u64,
-    /// Protocol type it joined with (e.g. `consumer`).
-    pub protocol_type: String,
     /// Supported protocols (assignor name, metadata), in the member's order of preference.
     pub protocols: Vec<(String, Bytes)>,
     /// Assignment the leader sent for it in the current generation.
@@ -94,35 +88,7 @@ impl Member {
 
 /// Mints a member id the way Kafka does: `client_id + "-" + random UUID`.
 pub fn new_member_id(client_id: &str) -> String {
-    format!("{client_id}-{}", random_uuid())
-}
-
-/// A random (version 4) UUID in its usual text form. Randomness comes from the standard
-/// library's per-process random hasher keys mixed with a counter, which is unique enough for
-/// member ids without another dependency.
-fn random_uuid() -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let half = |salt: u64| {
-        let mut h = RandomState::new().build_hasher();
-        h.write_u64(n);
-        h.write_u64(salt);
-        h.finish()
-    };
-    let mut b = [0u8; 16];
-    b[..8].copy_from_slice(&half(1).to_be_bytes());
-    b[8..].copy_from_slice(&half(2).to_be_bytes());
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    format!("{client_id}-{}", crate::ids::random_uuid_text())
 }
 
 #[cfg(test)]

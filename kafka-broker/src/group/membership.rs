@@ -54,19 +54,16 @@ pub(super) fn join(
         inner.groups.insert(req.group_id.clone(), group);
     }
     let session = non_negative(req.session_timeout_ms);
-    // v0 has no rebalance timeout: the session timeout bounds the rebalance (as in Kafka).
-    let rebalance = if version == 0 || req.rebalance_timeout_ms < 0 {
+    // v0 has no rebalance timeout (the field's default is -1): the session timeout bounds the
+    // rebalance, as in Kafka.
+    let rebalance = if req.rebalance_timeout_ms < 0 {
         session
     } else {
         non_negative(req.rebalance_timeout_ms)
     };
     let params = JoinParams {
         member_id: req.member_id,
-        group_instance_id: if version >= 5 {
-            req.group_instance_id
-        } else {
-            None
-        },
+        group_instance_id: req.group_instance_id,
         client_id: client.client_id,
         client_host: client.client_host,
         session_timeout_ms: session,
@@ -97,26 +94,22 @@ pub(super) fn join_response(r: JoinResult, version: i16) -> JoinGroupResponse {
     JoinGroupResponse {
         error_code: r.error.code(),
         generation_id: r.generation_id,
-        // Null protocol type/name exist from v7; before that "no protocol" is an empty string.
-        protocol_type: if version >= 7 { r.protocol_type } else { None },
+        // A null protocol name exists from v7; before that "no protocol" is an empty string.
+        protocol_type: r.protocol_type,
         protocol_name: if version >= 7 {
             r.protocol_name
         } else {
             Some(r.protocol_name.unwrap_or_default())
         },
         leader: r.leader,
-        skip_assignment: version >= 9 && r.skip_assignment,
+        skip_assignment: r.skip_assignment,
         member_id: r.member_id,
         members: r
             .members
             .into_iter()
             .map(|m| JoinGroupResponseMember {
                 member_id: m.member_id,
-                group_instance_id: if version >= 5 {
-                    m.group_instance_id
-                } else {
-                    None
-                },
+                group_instance_id: m.group_instance_id,
                 metadata: m.metadata,
                 ..Default::default()
             })
@@ -126,12 +119,7 @@ pub(super) fn join_response(r: JoinResult, version: i16) -> JoinGroupResponse {
 }
 
 /// Validates a SyncGroup and hands it to its group.
-pub(super) fn sync(
-    inner: &mut Inner,
-    now_ms: u64,
-    req: SyncGroupRequest,
-    version: i16,
-) -> Outcome<SyncResult> {
+pub(super) fn sync(inner: &mut Inner, now_ms: u64, req: SyncGroupRequest) -> Outcome<SyncResult> {
     if req.group_id.is_empty() {
         return Outcome::Immediate(SyncResult::error(ErrorCode::InvalidGroupId));
     }
@@ -143,22 +131,10 @@ pub(super) fn sync(
     }
     let params = SyncParams {
         member_id: req.member_id,
-        group_instance_id: if version >= 3 {
-            req.group_instance_id
-        } else {
-            None
-        },
+        group_instance_id: req.group_instance_id,
         generation_id: req.generation_id,
-        protocol_type: if version >= 5 {
-            req.protocol_type
-        } else {
-            None
-        },
-        protocol_name: if version >= 5 {
-            req.protocol_name
-        } else {
-            None
-        },
+        protocol_type: req.protocol_type,
+        protocol_name: req.protocol_name,
         assignments: req
             .assignments
             .into_iter()
@@ -173,13 +149,12 @@ pub(super) fn sync(
     Outcome::Parked(rx)
 }
 
-/// Builds a SyncGroup response that `version` can encode.
-pub(super) fn sync_response(r: SyncResult, version: i16) -> SyncGroupResponse {
-    let v5 = version >= 5;
+/// Builds a SyncGroup response (v5+ carries the protocol type and name too).
+pub(super) fn sync_response(r: SyncResult) -> SyncGroupResponse {
     SyncGroupResponse {
         error_code: r.error.code(),
-        protocol_type: if v5 { r.protocol_type } else { None },
-        protocol_name: if v5 { r.protocol_name } else { None },
+        protocol_type: r.protocol_type,
+        protocol_name: r.protocol_name,
         assignment: if r.error == ErrorCode::None {
             r.assignment
         } else {
@@ -194,13 +169,8 @@ pub(super) fn heartbeat(
     inner: &mut Inner,
     now_ms: u64,
     req: HeartbeatRequest,
-    version: i16,
 ) -> HeartbeatResponse {
-    let instance = if version >= 3 {
-        req.group_instance_id.as_deref()
-    } else {
-        None
-    };
+    let instance = req.group_instance_id.as_deref();
     let error = if req.group_id.is_empty() {
         ErrorCode::InvalidGroupId
     } else if !inner.active {

@@ -14,27 +14,8 @@
 //! timers on one tokio task. Coordinator placement (NOT_COORDINATOR, FindCoordinator) is the
 //! broker's job; everything here assumes this coordinator owns the group.
 //!
-//! ```
-//! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() {
-//! use kafka_broker::group::{GroupConfig, GroupCoordinator};
-//! use kafka_protocol::messages::{join_group_request::JoinGroupRequestProtocol, JoinGroupRequest};
-//!
-//! let coordinator = GroupCoordinator::new(GroupConfig::default());
-//! let join = JoinGroupRequest::default()
-//!     .with_group_id("orders".into())
-//!     .with_session_timeout_ms(10_000)
-//!     .with_rebalance_timeout_ms(10_000)
-//!     .with_protocol_type("consumer".into())
-//!     .with_protocols(vec![JoinGroupRequestProtocol::default().with_name("range".into())]);
-//! // v3 admits a new member at once; v4+ first answers MEMBER_ID_REQUIRED with its id.
-//! let response = coordinator.join_group(join, 3).await;
-//! assert_eq!(response.error_code, 0);
-//! assert_eq!(response.generation_id, 1);
-//! assert_eq!(response.leader, response.member_id);
-//! coordinator.shutdown().await;
-//! # }
-//! ```
+//! (The doc test of this flow lives in `tests/coordinator.rs`: a v3 join admits a new member at
+//! once; v4+ first answers MEMBER_ID_REQUIRED with its id.)
 
 mod admin;
 mod coordinator;
@@ -46,16 +27,16 @@ pub mod protocol;
 pub mod state;
 mod types;
 
+#[cfg(test)]
+mod tests;
+
+#[cfg(test)]
 use std::sync::Arc;
 
 use kafka_protocol::codec::Uuid;
 
 pub use coordinator::GroupCoordinator;
-pub use member::{Member, WaiterId, NEW_MEMBER_JOIN_TIMEOUT_MS};
-pub use offsets::{CommittedOffset, OffsetStore};
-pub use types::{
-    GroupLimits, GroupState, JoinParams, JoinResult, JoinedMember, Reply, SyncParams, SyncResult,
-};
+pub use types::GroupLimits;
 
 /// Coordinator settings, named after Kafka's broker configs.
 #[derive(Debug, Clone)]
@@ -138,8 +119,10 @@ pub trait TopicLookup: Send + Sync {
 }
 
 /// The lookup used when the broker gives none: everything exists, no ids are known.
+#[cfg(test)]
 struct AcceptAll;
 
+#[cfg(test)]
 impl TopicLookup for AcceptAll {
     fn partition_exists(&self, _topic: &str, _partition: i32) -> bool {
         true
@@ -152,6 +135,7 @@ impl TopicLookup for AcceptAll {
     }
 }
 
+#[cfg(test)]
 fn accept_all() -> Arc<dyn TopicLookup> {
     Arc::new(AcceptAll)
 }

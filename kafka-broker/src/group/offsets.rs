@@ -4,7 +4,7 @@
 //! per topic and partition, with what OffsetFetch returns (offset, leader epoch, metadata) and
 //! what retention needs (commit time, an explicit expiry from OffsetCommit v2-4).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 /// One committed offset.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +37,7 @@ impl OffsetStore {
     }
 
     /// The committed offset of `topic`/`partition`, if any.
+    #[cfg(test)]
     pub fn get(&self, topic: &str, partition: i32) -> Option<&CommittedOffset> {
         self.topics.get(topic).and_then(|p| p.get(&partition))
     }
@@ -69,6 +70,7 @@ impl OffsetStore {
     }
 
     /// Number of stored partition offsets.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.topics.values().map(BTreeMap::len).sum()
     }
@@ -104,11 +106,6 @@ impl OffsetStore {
             !parts.is_empty()
         });
         removed
-    }
-
-    /// The topics with at least one committed offset.
-    pub fn topic_names(&self) -> HashSet<&str> {
-        self.topics.keys().map(String::as_str).collect()
     }
 }
 

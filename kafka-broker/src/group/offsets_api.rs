@@ -34,17 +34,11 @@ pub(super) fn commit(
     req: OffsetCommitRequest,
     version: i16,
 ) -> OffsetCommitResponse {
-    // v0 commits carry no member: they are "simple" commits.
-    let (generation, member_id) = if version >= 1 {
-        (req.generation_id_or_member_epoch, req.member_id.as_str())
-    } else {
-        (-1, "")
-    };
-    let instance = if version >= 7 {
-        req.group_instance_id.as_deref()
-    } else {
-        None
-    };
+    // KIP-848: v10 names topics by id (a zero id is an unknown one), older versions by name.
+    let by_id = version >= 10;
+    // v0 commits carry no member (the fields' defaults, -1 and ""): they are "simple" commits.
+    let (generation, member_id) = (req.generation_id_or_member_epoch, req.member_id.as_str());
+    let instance = req.group_instance_id.as_deref();
     let group_error = if !inner.active {
         Some(ErrorCode::CoordinatorNotAvailable)
     } else if let Some(group) = inner.groups.get(&req.group_id) {
@@ -61,29 +55,20 @@ pub(super) fn commit(
         // A member of a generation this coordinator never saw.
         Some(ErrorCode::IllegalGeneration)
     };
-    let expire_ms = (2..=4)
-        .contains(&version)
-        .then(|| u64::try_from(req.retention_time_ms).ok())
-        .flatten()
+    // v2-v4 may set a retention time; other versions leave the field at its default, -1.
+    let expire_ms = u64::try_from(req.retention_time_ms)
+        .ok()
         .map(|retention| now_ms.saturating_add(retention));
     let mut response = OffsetCommitResponse::default();
     for topic in req.topics {
-        let name = if version >= 10 {
+        let name = if by_id {
             topics.topic_name(topic.topic_id)
         } else {
             Some(topic.name.clone())
         };
         let mut out = OffsetCommitResponseTopic {
-            name: if version >= 10 {
-                String::new()
-            } else {
-                topic.name
-            },
-            topic_id: if version >= 10 {
-                topic.topic_id
-            } else {
-                Uuid::ZERO
-            },
+            name: topic.name,
+            topic_id: topic.topic_id,
             ..Default::default()
         };
         for p in topic.partitions {
@@ -98,11 +83,7 @@ pub(super) fn commit(
                 } else if let Some(group) = inner.groups.get_mut(&req.group_id) {
                     let offset = CommittedOffset {
                         offset: p.committed_offset,
-                        leader_epoch: if version >= 6 {
-                            p.committed_leader_epoch
-                        } else {
-                            -1
-                        },
+                        leader_epoch: p.committed_leader_epoch,
                         metadata,
                         commit_ms: now_ms,
                         expire_ms,
@@ -235,12 +216,14 @@ pub(super) fn fetch(
     version: i16,
 ) -> OffsetFetchResponse {
     let mut response = OffsetFetchResponse::default();
+    // KIP-848: v10 names topics by id, older versions by name.
+    let by_id = version >= 10;
     if version >= 8 {
         for g in req.groups {
             let requested = g.topics.map(|ts| {
                 ts.into_iter()
                     .map(|t| FetchTopic {
-                        name: if version >= 10 {
+                        name: if by_id {
                             topics.topic_name(t.topic_id)
                         } else {
                             Some(t.name)
@@ -259,16 +242,8 @@ pub(super) fn fetch(
                 Ok(fetched) => {
                     for (t, parts) in fetched {
                         group.topics.push(OffsetFetchResponseTopics {
-                            name: if version >= 10 {
-                                String::new()
-                            } else {
-                                t.name.unwrap_or_default()
-                            },
-                            topic_id: if version >= 10 {
-                                t.topic_id
-                            } else {
-                                Uuid::ZERO
-                            },
+                            name: t.name.unwrap_or_default(),
+                            topic_id: t.topic_id,
                             partitions: parts
                                 .into_iter()
                                 .map(|p| OffsetFetchResponsePartitions {
@@ -332,7 +307,7 @@ pub(super) fn fetch(
                 .map(|p| OffsetFetchResponsePartition {
                     partition_index: p.partition,
                     committed_offset: p.offset,
-                    committed_leader_epoch: if version >= 5 { p.leader_epoch } else { -1 },
+                    committed_leader_epoch: p.leader_epoch,
                     metadata: p.metadata,
                     error_code: p.error.code(),
                     ..Default::default()

@@ -162,7 +162,6 @@ impl ClassicGroup {
             client_host: p.client_host,
             session_timeout_ms: p.session_timeout_ms,
             rebalance_timeout_ms: p.rebalance_timeout_ms,
-            protocol_type: p.protocol_type,
             protocols: p.protocols,
             assignment: Bytes::new(),
             join_waiter: Some(waiter),

@@ -94,6 +94,7 @@ impl ClassicGroup {
         self.state_since_ms
     }
     /// Current generation.
+    #[cfg(test)]
     pub fn generation_id(&self) -> i32 {
         self.generation_id
     }
@@ -106,6 +107,7 @@ impl ClassicGroup {
         self.protocol_name.as_deref()
     }
     /// Leader's member id.
+    #[cfg(test)]
     pub fn leader_id(&self) -> Option<&str> {
         self.leader_id.as_deref()
     }
@@ -563,6 +565,7 @@ impl ClassicGroup {
 
     /// Makes every member alive as of `now_ms`, as Kafka does when a coordinator loads a group
     /// (the members could not heartbeat while it was away).
+    #[cfg(test)]
     pub fn refresh_sessions(&mut self, now_ms: u64) {
         for m in &mut self.members {
             m.last_heartbeat_ms = now_ms;

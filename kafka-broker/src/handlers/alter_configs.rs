@@ -18,8 +18,8 @@ use super::configs::{
     apply_broker_overrides, broker_resource, is_list, validate_broker_configs, RESOURCE_BROKER,
     RESOURCE_TOPIC,
 };
-use crate::connection::Ctx;
-use crate::state::lock;
+use crate::context::RequestContext;
+use crate::sync::lock;
 use crate::topics::validate_configs;
 
 type Outcome = Result<(), (ErrorCode, String)>;
@@ -31,7 +31,7 @@ const OP_APPEND: i8 = 2;
 const OP_SUBTRACT: i8 = 3;
 
 pub(crate) fn handle_alter(
-    ctx: &Ctx,
+    ctx: &RequestContext,
     request: &AlterConfigsRequest,
     _version: i16,
 ) -> AlterConfigsResponse {
@@ -74,7 +74,7 @@ pub(crate) fn handle_alter(
 }
 
 pub(crate) fn handle_incremental(
-    ctx: &Ctx,
+    ctx: &RequestContext,
     request: &IncrementalAlterConfigsRequest,
     _version: i16,
 ) -> IncrementalAlterConfigsResponse {
@@ -200,7 +200,7 @@ fn apply_op(
 /// Computes a resource's new overrides from its current ones, validates them, and stores them
 /// unless `validate_only`.
 fn update(
-    ctx: &Ctx,
+    ctx: &RequestContext,
     resource_type: i8,
     name: &str,
     validate_only: bool,

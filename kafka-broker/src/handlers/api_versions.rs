@@ -1,68 +1,21 @@
 //! ApiVersions (key 18): which APIs and versions this broker serves (KIP-35, KIP-511).
 //!
-//! The table below is the single source of truth: the connection layer closes connections that
+//! The answer comes from the registry in [`super`]: the connection layer closes connections that
 //! use an API or version outside it, exactly as Kafka does, so what is advertised is exactly what
 //! is implemented.
 
 use kafka_protocol::messages::api_versions_response::ApiVersion;
 use kafka_protocol::messages::{ApiVersionsRequest, ApiVersionsResponse};
-use kafka_protocol::{ApiKey, ErrorCode, VersionRange};
+use kafka_protocol::{ApiKey, ErrorCode};
 
-use crate::connection::Ctx;
-
-/// The implemented APIs with the lowest version served. The highest is the highest stable version
-/// `kafka-protocol` can encode.
-///
-/// Produce starts at 3 and Fetch at 4 because older versions carry the pre-0.11 message formats
-/// (magic 0 and 1), which this broker does not store or convert (Kafka 4.0 dropped them too,
-/// KIP-896).
-const SUPPORTED: &[(ApiKey, i16)] = &[
-    (ApiKey::Produce, 3),
-    (ApiKey::Fetch, 4),
-    (ApiKey::ListOffsets, 0),
-    (ApiKey::Metadata, 0),
-    (ApiKey::ApiVersions, 0),
-    (ApiKey::CreateTopics, 0),
-    (ApiKey::DeleteTopics, 0),
-    (ApiKey::DeleteRecords, 0),
-    (ApiKey::InitProducerId, 0),
-    (ApiKey::DescribeConfigs, 0),
-    (ApiKey::AlterConfigs, 0),
-    (ApiKey::CreatePartitions, 0),
-    (ApiKey::IncrementalAlterConfigs, 0),
-    (ApiKey::DescribeCluster, 0),
-    (ApiKey::FindCoordinator, 0),
-    (ApiKey::JoinGroup, 0),
-    (ApiKey::SyncGroup, 0),
-    (ApiKey::Heartbeat, 0),
-    (ApiKey::LeaveGroup, 0),
-    (ApiKey::OffsetCommit, 0),
-    (ApiKey::OffsetFetch, 0),
-    (ApiKey::DescribeGroups, 0),
-    (ApiKey::ListGroups, 0),
-    (ApiKey::DeleteGroups, 0),
-    (ApiKey::OffsetDelete, 0),
-    (ApiKey::OffsetForLeaderEpoch, 0),
-    (ApiKey::DescribeLogDirs, 0),
-    (ApiKey::DescribeProducers, 0),
-    (ApiKey::DescribeTopicPartitions, 0),
-];
-
-/// The versions of `api_key` this broker serves, or `None` if it does not implement the API.
-pub(crate) fn supported(api_key: ApiKey) -> Option<VersionRange> {
-    let (_, min) = SUPPORTED.iter().find(|(k, _)| *k == api_key)?;
-    let codec = api_key.versions();
-    let max = api_key.max_stable_version().min(codec.max);
-    let min = (*min).max(codec.min);
-    (min <= max).then_some(VersionRange { min, max })
-}
+use crate::context::RequestContext;
 
 /// The advertised `api_keys` list, in key order.
 pub(crate) fn api_keys() -> Vec<ApiVersion> {
-    let mut keys: Vec<ApiVersion> = SUPPORTED
+    let mut keys: Vec<ApiVersion> = super::SERVED
         .iter()
         .filter_map(|(k, _)| {
-            supported(*k).map(|r| ApiVersion {
+            super::served_versions(*k).map(|r| ApiVersion {
                 api_key: k.key(),
                 min_version: r.min,
                 max_version: r.max,
@@ -108,13 +61,18 @@ fn valid_software_field(s: &str) -> bool {
 /// From v5 (KIP-1242) a client may name the cluster and node it believes it is talking to; when
 /// either is wrong (its metadata is stale, the address now belongs to another broker) the answer
 /// is REBOOTSTRAP_REQUIRED.
-pub(crate) fn handle(ctx: &Ctx, request: &ApiVersionsRequest, version: i16) -> ApiVersionsResponse {
+pub(crate) fn handle(
+    ctx: &RequestContext,
+    request: &ApiVersionsRequest,
+    version: i16,
+) -> ApiVersionsResponse {
     let wrong_cluster = request
         .cluster_id
         .as_deref()
         .is_some_and(|id| id != ctx.state.config.cluster_id);
     let wrong_node = request.node_id != -1 && request.node_id != ctx.broker_id;
-    if version >= 5 && (wrong_cluster || wrong_node) {
+    // Before v5 the fields hold their defaults (null, -1) and never mismatch.
+    if wrong_cluster || wrong_node {
         return ApiVersionsResponse {
             error_code: ErrorCode::RebootstrapRequired.code(),
             finalized_features_epoch: -1,

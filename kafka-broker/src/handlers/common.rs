@@ -1,27 +1,19 @@
-//! Helpers shared by the handlers: partition lookup with leadership checks, the clock.
+//! Helpers shared by the handlers: partition lookup with leadership checks.
 
 use std::sync::Arc;
 
 use kafka_protocol::ErrorCode;
 
-use crate::connection::Ctx;
+use crate::context::RequestContext;
 use crate::log::PartitionLog;
 use crate::topics::Topic;
-
-/// Milliseconds since the Unix epoch (Kafka's timestamp unit).
-pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
 
 /// The partition `index` of `topic` if this broker leads it.
 ///
 /// UNKNOWN_TOPIC_OR_PARTITION when it does not exist; NOT_LEADER_OR_FOLLOWER when another
 /// broker leads it, which sends the client back to Metadata to find the new leader.
 pub(crate) fn led_partition(
-    ctx: &Ctx,
+    ctx: &RequestContext,
     topic: &Topic,
     index: i32,
 ) -> Result<Arc<PartitionLog>, ErrorCode> {

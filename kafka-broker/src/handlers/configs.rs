@@ -197,7 +197,7 @@ pub(crate) fn validate_broker_configs(
 /// Replaces the dynamic broker overrides and re-derives the settings they control.
 pub(crate) fn apply_broker_overrides(state: &ClusterState, overrides: BTreeMap<String, String>) {
     let config = &state.config;
-    let mut settings = crate::state::lock(&state.settings);
+    let mut settings = crate::sync::lock(&state.settings);
     let get = |name: &str| overrides.get(name).map(|v| v.trim().to_string());
     *settings = Settings {
         auto_create_topics: get("auto.create.topics.enable")

@@ -6,12 +6,13 @@ use kafka_protocol::messages::create_partitions_response::CreatePartitionsTopicR
 use kafka_protocol::messages::{CreatePartitionsRequest, CreatePartitionsResponse};
 use kafka_protocol::ErrorCode;
 
-use crate::connection::Ctx;
+use crate::context::RequestContext;
 use crate::log::PartitionLog;
-use crate::state::{lock, MAX_PARTITIONS};
+use crate::state::MAX_PARTITIONS;
+use crate::sync::lock;
 
 pub(crate) fn handle(
-    ctx: &Ctx,
+    ctx: &RequestContext,
     request: &CreatePartitionsRequest,
     _version: i16,
 ) -> CreatePartitionsResponse {
@@ -50,7 +51,7 @@ pub(crate) fn handle(
 }
 
 fn grow(
-    ctx: &Ctx,
+    ctx: &RequestContext,
     name: &str,
     count: i32,
     explicit: &[i32],

@@ -11,12 +11,12 @@ use kafka_protocol::messages::{CreateTopicsRequest, CreateTopicsResponse};
 use kafka_protocol::ErrorCode;
 
 use super::configs::{describe_topic_configs, ConfigEntry};
-use crate::connection::Ctx;
+use crate::context::RequestContext;
 use crate::state::NewTopic;
 use crate::topics::validate_configs;
 
 pub(crate) fn handle(
-    ctx: &Ctx,
+    ctx: &RequestContext,
     request: &CreateTopicsRequest,
     _version: i16,
 ) -> CreateTopicsResponse {
@@ -53,7 +53,7 @@ pub(crate) fn handle(
 }
 
 fn create_one(
-    ctx: &Ctx,
+    ctx: &RequestContext,
     t: &CreatableTopic,
     validate_only: bool,
 ) -> Result<CreatableTopicResult, (ErrorCode, String)> {

@@ -7,11 +7,11 @@ use kafka_protocol::messages::{DeleteRecordsRequest, DeleteRecordsResponse};
 use kafka_protocol::ErrorCode;
 
 use super::common::led_partition;
-use crate::connection::Ctx;
-use crate::state::lock;
+use crate::context::RequestContext;
+use crate::sync::lock;
 
 pub(crate) fn handle(
-    ctx: &Ctx,
+    ctx: &RequestContext,
     request: &DeleteRecordsRequest,
     _version: i16,
 ) -> DeleteRecordsResponse {

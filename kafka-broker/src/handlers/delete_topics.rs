@@ -5,27 +5,27 @@ use kafka_protocol::messages::delete_topics_response::DeletableTopicResult;
 use kafka_protocol::messages::{DeleteTopicsRequest, DeleteTopicsResponse};
 use kafka_protocol::ErrorCode;
 
-use crate::connection::Ctx;
-use crate::state::lock;
+use crate::context::RequestContext;
+use crate::sync::lock;
 
 pub(crate) fn handle(
-    ctx: &Ctx,
+    ctx: &RequestContext,
     request: &DeleteTopicsRequest,
-    version: i16,
+    _version: i16,
 ) -> DeleteTopicsResponse {
-    let targets: Vec<(Option<String>, Uuid)> = if version >= 6 {
-        request
-            .topics
-            .iter()
-            .map(|t| (t.name.clone(), t.topic_id))
-            .collect()
-    } else {
-        request
-            .topic_names
-            .iter()
-            .map(|n| (Some(n.clone()), Uuid::ZERO))
-            .collect()
-    };
+    // v6 names topics by name or id in `topics`; earlier versions by name in `topic_names`.
+    // Each version fills only its own field.
+    let targets: Vec<(Option<String>, Uuid)> = request
+        .topics
+        .iter()
+        .map(|t| (t.name.clone(), t.topic_id))
+        .chain(
+            request
+                .topic_names
+                .iter()
+                .map(|n| (Some(n.clone()), Uuid::ZERO)),
+        )
+        .collect();
     let responses = targets
         .into_iter()
         .map(|(name, id)| delete_one(ctx, name, id))
@@ -37,7 +37,7 @@ pub(crate) fn handle(
     }
 }
 
-fn delete_one(ctx: &Ctx, name: Option<String>, id: Uuid) -> DeletableTopicResult {
+fn delete_one(ctx: &RequestContext, name: Option<String>, id: Uuid) -> DeletableTopicResult {
     let mut topics = lock(&ctx.state.topics);
     let resolved = match &name {
         Some(n) => topics.get(n).map(|t| (t.name.clone(), t.id)),

@@ -5,13 +5,13 @@ use kafka_protocol::messages::{DescribeClusterRequest, DescribeClusterResponse};
 use kafka_protocol::ErrorCode;
 
 use crate::authorized_operations::{when, CLUSTER, NOT_REQUESTED};
-use crate::connection::Ctx;
+use crate::context::RequestContext;
 
 /// `endpoint_type` 1: brokers. Type 2 (controllers, KIP-919) is served only by controllers.
 const ENDPOINT_BROKERS: i8 = 1;
 
 pub(crate) fn handle(
-    ctx: &Ctx,
+    ctx: &RequestContext,
     request: &DescribeClusterRequest,
     _version: i16,
 ) -> DescribeClusterResponse {

@@ -10,13 +10,13 @@ use super::configs::{
     broker_resource, describe_broker_configs, describe_topic_configs, ConfigEntry, RESOURCE_BROKER,
     RESOURCE_TOPIC, SOURCE_DEFAULT,
 };
-use crate::connection::Ctx;
-use crate::state::lock;
+use crate::context::RequestContext;
+use crate::sync::lock;
 
 pub(crate) fn handle(
-    ctx: &Ctx,
+    ctx: &RequestContext,
     request: &DescribeConfigsRequest,
-    version: i16,
+    _version: i16,
 ) -> DescribeConfigsResponse {
     let state = &ctx.state;
     let results = request
@@ -47,10 +47,7 @@ pub(crate) fn handle(
                     error_message: Some(String::new()),
                     resource_type: r.resource_type,
                     resource_name: r.resource_name.clone(),
-                    configs: entries
-                        .into_iter()
-                        .map(|e| to_wire(e, version, request))
-                        .collect(),
+                    configs: entries.into_iter().map(|e| to_wire(e, request)).collect(),
                     ..Default::default()
                 },
                 Err((code, message)) => DescribeConfigsResult {
@@ -70,12 +67,8 @@ pub(crate) fn handle(
     }
 }
 
-fn to_wire(
-    e: ConfigEntry,
-    version: i16,
-    request: &DescribeConfigsRequest,
-) -> DescribeConfigsResourceResult {
-    let synonyms = if version >= 1 && request.include_synonyms {
+fn to_wire(e: ConfigEntry, request: &DescribeConfigsRequest) -> DescribeConfigsResourceResult {
+    let synonyms = if request.include_synonyms {
         e.synonyms
             .iter()
             .map(|(name, value, source)| DescribeConfigsSynonym {
@@ -89,14 +82,15 @@ fn to_wire(
         Vec::new()
     };
     DescribeConfigsResourceResult {
-        // IsDefault exists only in v0 (not ignorable); v1+ carries ConfigSource instead.
-        is_default: version == 0 && e.source == SOURCE_DEFAULT,
-        config_source: if version >= 1 { e.source } else { -1 },
+        // IsDefault exists only in v0; v1+ carries ConfigSource instead. Each version keeps the
+        // one it has.
+        is_default: e.source == SOURCE_DEFAULT,
+        config_source: e.source,
         read_only: e.read_only,
         is_sensitive: false,
         synonyms,
-        config_type: if version >= 3 { e.config_type } else { 0 },
-        documentation: (version >= 3 && request.include_documentation).then(|| e.doc.to_string()),
+        config_type: e.config_type,
+        documentation: request.include_documentation.then(|| e.doc.to_string()),
         name: e.name,
         value: Some(e.value),
         ..Default::default()

@@ -9,8 +9,8 @@ use kafka_protocol::messages::describe_log_dirs_response::{
 use kafka_protocol::messages::{DescribeLogDirsRequest, DescribeLogDirsResponse};
 use kafka_protocol::ErrorCode;
 
-use crate::connection::Ctx;
-use crate::state::lock;
+use crate::context::RequestContext;
+use crate::sync::lock;
 
 /// The directory name reported for the in-memory logs.
 pub(crate) const LOG_DIR: &str = "/kafka-broker/in-memory";
@@ -20,7 +20,7 @@ pub(crate) const LOG_DIR: &str = "/kafka-broker/in-memory";
 const HEADROOM_BYTES: i64 = 1 << 40;
 
 pub(crate) fn handle(
-    ctx: &Ctx,
+    ctx: &RequestContext,
     request: &DescribeLogDirsRequest,
     _version: i16,
 ) -> DescribeLogDirsResponse {

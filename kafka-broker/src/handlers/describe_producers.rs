@@ -8,11 +8,11 @@ use kafka_protocol::messages::{DescribeProducersRequest, DescribeProducersRespon
 use kafka_protocol::ErrorCode;
 
 use super::common::led_partition;
-use crate::connection::Ctx;
-use crate::state::lock;
+use crate::context::RequestContext;
+use crate::sync::lock;
 
 pub(crate) fn handle(
-    ctx: &Ctx,
+    ctx: &RequestContext,
     request: &DescribeProducersRequest,
     _version: i16,
 ) -> DescribeProducersResponse {

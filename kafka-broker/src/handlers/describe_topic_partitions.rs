@@ -13,15 +13,15 @@ use kafka_protocol::messages::{DescribeTopicPartitionsRequest, DescribeTopicPart
 use kafka_protocol::ErrorCode;
 
 use crate::authorized_operations::TOPIC;
-use crate::connection::Ctx;
-use crate::state::lock;
+use crate::context::RequestContext;
+use crate::sync::lock;
 use crate::topics::Topic;
 
 /// Kafka's `max.request.partition.size.limit`.
 const MAX_PARTITIONS_PER_RESPONSE: i32 = 2000;
 
 pub(crate) fn handle(
-    ctx: &Ctx,
+    ctx: &RequestContext,
     request: &DescribeTopicPartitionsRequest,
     _version: i16,
 ) -> DescribeTopicPartitionsResponse {
@@ -91,7 +91,7 @@ pub(crate) fn handle(
 
 /// Partitions `first..last` of `topic`, with replicas as the Metadata handler reports them.
 fn describe(
-    ctx: &Ctx,
+    ctx: &RequestContext,
     topic: &Topic,
     first: i32,
     last: i32,

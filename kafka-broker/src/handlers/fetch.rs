@@ -25,11 +25,11 @@ use kafka_protocol::messages::{FetchRequest, FetchResponse};
 use kafka_protocol::ErrorCode;
 use tokio::time::Instant;
 
-use super::common::{check_leader_epoch, led_partition, now_ms};
-use crate::connection::{wait_shutdown, Ctx};
+use super::common::{check_leader_epoch, led_partition};
+use crate::context::{wait_shutdown, RequestContext};
 use crate::fetch_session::{FetchContext, PartitionFetch, PartitionSeen, TopicKey};
 use crate::log::PartitionLog;
-use crate::state::lock;
+use crate::sync::lock;
 
 /// Upper bound on one long poll, whatever the client asks: a guard against a request that would
 /// park a connection for days.
@@ -53,7 +53,11 @@ struct PartitionRead {
     seen: PartitionSeen,
 }
 
-pub(crate) async fn handle(ctx: &Ctx, request: &FetchRequest, version: i16) -> FetchResponse {
+pub(crate) async fn handle(
+    ctx: &RequestContext,
+    request: &FetchRequest,
+    version: i16,
+) -> FetchResponse {
     let uses_topic_ids = version >= 13;
     let key = |name: &String, id| {
         if uses_topic_ids {
@@ -80,8 +84,9 @@ pub(crate) async fn handle(ctx: &Ctx, request: &FetchRequest, version: i16) -> F
             })
         })
         .collect();
-    // Sessions exist from v7; older requests carry neither field and are sessionless.
-    let context = if version >= 7 {
+    // Sessions exist from v7; an older request's defaults (session 0, epoch -1) make it
+    // sessionless.
+    let context = {
         let forgotten: Vec<(TopicKey, i32)> = request
             .forgotten_topics_data
             .iter()
@@ -98,11 +103,9 @@ pub(crate) async fn handle(ctx: &Ctx, request: &FetchRequest, version: i16) -> F
                 uses_topic_ids,
                 &wanted,
                 &forgotten,
-                now_ms(),
+                ctx.state.clock.now_ms(),
             )
         })
-    } else {
-        FetchContext::Sessionless
     };
     let (partitions, answer) = match context {
         FetchContext::Error(code) => return top_level_error(code),
@@ -130,7 +133,7 @@ pub(crate) async fn handle(ctx: &Ctx, request: &FetchRequest, version: i16) -> F
                 notified
             })
             .collect();
-        let reads = read_all(ctx, request, version, &partitions);
+        let reads = read_all(ctx, request, &partitions);
         let bytes: usize = reads.iter().map(|r| r.seen.record_bytes).sum();
         let has_error = reads.iter().any(|r| r.seen.error.is_error());
         if bytes >= min_bytes || has_error || Instant::now() >= deadline {
@@ -160,7 +163,12 @@ pub(crate) async fn handle(ctx: &Ctx, request: &FetchRequest, version: i16) -> F
                 .map(|r| (r.topic.clone(), r.data.partition_index, r.fetch, r.seen))
                 .collect();
             let id = ctx.state.fetch_sessions(ctx.broker_id, |cache| {
-                cache.create_session(uses_topic_ids, privileged, members, now_ms())
+                cache.create_session(
+                    uses_topic_ids,
+                    privileged,
+                    members,
+                    ctx.state.clock.now_ms(),
+                )
             });
             (id, reads)
         }
@@ -174,7 +182,7 @@ pub(crate) async fn handle(ctx: &Ctx, request: &FetchRequest, version: i16) -> F
             (id, reads)
         }
     };
-    response(ctx, version, session_id, reads)
+    response(ctx, session_id, reads)
 }
 
 fn top_level_error(code: ErrorCode) -> FetchResponse {
@@ -194,7 +202,7 @@ fn find_topic(topics: &crate::topics::Registry, key: &TopicKey) -> Option<crate:
 
 /// The logs this broker leads among the partitions to read.
 fn partitions_to_watch(
-    ctx: &Ctx,
+    ctx: &RequestContext,
     partitions: &[(TopicKey, i32, PartitionFetch)],
 ) -> Vec<Arc<PartitionLog>> {
     let topics = lock(&ctx.state.topics);
@@ -209,16 +217,12 @@ fn partitions_to_watch(
 
 /// Reads every partition once, within the request's byte budget.
 fn read_all(
-    ctx: &Ctx,
+    ctx: &RequestContext,
     request: &FetchRequest,
-    version: i16,
     partitions: &[(TopicKey, i32, PartitionFetch)],
 ) -> Vec<PartitionRead> {
-    let mut budget = if version >= 3 {
-        usize::try_from(request.max_bytes).unwrap_or(0)
-    } else {
-        usize::MAX
-    };
+    // Before v3 there is no response limit; the field's default (i32::MAX) stands in.
+    let mut budget = usize::try_from(request.max_bytes).unwrap_or(0);
     let mut total = 0usize;
     let read_committed = request.isolation_level == 1;
     partitions
@@ -262,8 +266,7 @@ fn read_all(
                         }
                         Err(code) => {
                             let mut data = error_partition(*partition, code, read_committed);
-                            data.current_leader =
-                                leader_hint(ctx, topic, *partition, code, version);
+                            data.current_leader = leader_hint(ctx, topic, *partition, code);
                             data
                         }
                     }
@@ -289,18 +292,17 @@ fn read_all(
 /// KIP-951 (Fetch v12+): a partition that moved names its current leader, so the client can
 /// follow it without a Metadata round trip.
 fn leader_hint(
-    ctx: &Ctx,
+    ctx: &RequestContext,
     topic: &crate::topics::Topic,
     partition: i32,
     code: ErrorCode,
-    version: i16,
 ) -> LeaderIdAndEpoch {
     let moved = matches!(
         code,
         ErrorCode::NotLeaderOrFollower | ErrorCode::FencedLeaderEpoch
     );
     match topic.partition(partition) {
-        Some(log) if moved && version >= 12 => {
+        Some(log) if moved => {
             let (leader, epoch) = log.leader();
             if ctx.state.is_running(leader) {
                 LeaderIdAndEpoch {
@@ -317,7 +319,7 @@ fn leader_hint(
 }
 
 /// Groups the reads by topic (in order of first appearance) into the response.
-fn response(ctx: &Ctx, version: i16, session_id: i32, reads: Vec<PartitionRead>) -> FetchResponse {
+fn response(ctx: &RequestContext, session_id: i32, reads: Vec<PartitionRead>) -> FetchResponse {
     let mut leaders = std::collections::BTreeSet::new();
     let mut responses: Vec<FetchableTopicResponse> = Vec::new();
     for read in reads {
@@ -344,10 +346,9 @@ fn response(ctx: &Ctx, version: i16, session_id: i32, reads: Vec<PartitionRead>)
             }
         }
     }
-    // NodeEndpoints exists from v16 (KIP-951); CurrentLeader (v12+) is sent without it before.
+    // NodeEndpoints reaches clients from v16 (KIP-951), CurrentLeader from v12.
     let node_endpoints = leaders
         .into_iter()
-        .filter(|_| version >= 16)
         .filter_map(|id| ctx.state.broker(id))
         .map(|b| NodeEndpoint {
             node_id: b.id,

@@ -5,14 +5,14 @@ use kafka_protocol::messages::find_coordinator_response::Coordinator;
 use kafka_protocol::messages::{FindCoordinatorRequest, FindCoordinatorResponse};
 use kafka_protocol::ErrorCode;
 
-use crate::connection::Ctx;
+use crate::context::RequestContext;
 
 /// Key types: consumer group and transactional id.
 const KEY_GROUP: i8 = 0;
 const KEY_TRANSACTION: i8 = 1;
 
 pub(crate) fn handle(
-    ctx: &Ctx,
+    ctx: &RequestContext,
     request: &FindCoordinatorRequest,
     version: i16,
 ) -> FindCoordinatorResponse {
@@ -63,7 +63,11 @@ pub(crate) fn handle(
     }
 }
 
-fn lookup(ctx: &Ctx, key_type: i8, key: &str) -> (ErrorCode, Option<(i32, String, i32)>) {
+fn lookup(
+    ctx: &RequestContext,
+    key_type: i8,
+    key: &str,
+) -> (ErrorCode, Option<(i32, String, i32)>) {
     if key_type != KEY_GROUP && key_type != KEY_TRANSACTION {
         return (ErrorCode::InvalidRequest, None);
     }

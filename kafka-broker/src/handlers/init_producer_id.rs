@@ -5,12 +5,12 @@
 use kafka_protocol::messages::{InitProducerIdRequest, InitProducerIdResponse};
 use kafka_protocol::ErrorCode;
 
-use crate::connection::Ctx;
+use crate::context::RequestContext;
 use crate::producer_state::InitProducerIdParams;
-use crate::state::lock;
+use crate::sync::lock;
 
 pub(crate) fn handle(
-    ctx: &Ctx,
+    ctx: &RequestContext,
     request: &InitProducerIdRequest,
     version: i16,
 ) -> InitProducerIdResponse {

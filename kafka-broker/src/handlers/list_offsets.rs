@@ -8,10 +8,14 @@ use kafka_protocol::messages::{ListOffsetsRequest, ListOffsetsResponse};
 use kafka_protocol::ErrorCode;
 
 use super::common::{check_leader_epoch, led_partition};
-use crate::connection::Ctx;
-use crate::state::lock;
+use crate::context::RequestContext;
+use crate::sync::lock;
 
-pub(crate) fn handle(ctx: &Ctx, request: &ListOffsetsRequest, version: i16) -> ListOffsetsResponse {
+pub(crate) fn handle(
+    ctx: &RequestContext,
+    request: &ListOffsetsRequest,
+    _version: i16,
+) -> ListOffsetsResponse {
     let topics = request
         .topics
         .iter()
@@ -33,27 +37,19 @@ pub(crate) fn handle(ctx: &Ctx, request: &ListOffsetsRequest, version: i16) -> L
                     match result {
                         Ok((found, epoch)) => {
                             let (timestamp, offset) = found.unwrap_or((-1, -1));
-                            // v0 answers only a list of offsets; Timestamp and Offset are v1+.
-                            let v1 = version >= 1;
                             ListOffsetsPartitionResponse {
                                 partition_index: p.partition_index,
                                 error_code: ErrorCode::None.code(),
-                                // v0 answers a list of offsets (at most max_num_offsets).
-                                old_style_offsets: if version == 0
-                                    && offset >= 0
-                                    && p.max_num_offsets > 0
-                                {
+                                // v0 answers a list of offsets (at most max_num_offsets); v1+
+                                // one timestamp and offset instead.
+                                old_style_offsets: if offset >= 0 && p.max_num_offsets > 0 {
                                     vec![offset]
                                 } else {
                                     Vec::new()
                                 },
-                                timestamp: if v1 { timestamp } else { -1 },
-                                offset: if v1 { offset } else { -1 },
-                                leader_epoch: if version >= 4 && offset >= 0 {
-                                    epoch
-                                } else {
-                                    -1
-                                },
+                                timestamp,
+                                offset,
+                                leader_epoch: if offset >= 0 { epoch } else { -1 },
                                 ..Default::default()
                             }
                         }

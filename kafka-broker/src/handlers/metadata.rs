@@ -7,11 +7,16 @@ use kafka_protocol::messages::{MetadataRequest, MetadataResponse};
 use kafka_protocol::ErrorCode;
 
 use crate::authorized_operations::{self, NOT_REQUESTED};
-use crate::connection::Ctx;
-use crate::state::{lock, ClusterState, NewTopic};
+use crate::context::RequestContext;
+use crate::state::{ClusterState, NewTopic};
+use crate::sync::lock;
 use crate::topics::{validate_topic_name, Topic};
 
-pub(crate) fn handle(ctx: &Ctx, request: &MetadataRequest, version: i16) -> MetadataResponse {
+pub(crate) fn handle(
+    ctx: &RequestContext,
+    request: &MetadataRequest,
+    version: i16,
+) -> MetadataResponse {
     let state = &ctx.state;
     let live = state.live_brokers();
     let brokers = live
@@ -77,7 +82,7 @@ pub(crate) fn handle(ctx: &Ctx, request: &MetadataRequest, version: i16) -> Meta
         controller_id: state.controller_id(),
         topics,
         cluster_authorized_operations: authorized_operations::when(
-            (8..=10).contains(&version) && request.include_cluster_authorized_operations,
+            request.include_cluster_authorized_operations,
             authorized_operations::CLUSTER,
         ),
         ..Default::default()

@@ -1,4 +1,14 @@
-//! Request handlers, one module per API key (as in franz-go's kfake), and the dispatcher.
+//! Request handlers, one module per API (as in franz-go's kfake), and the one registry of what
+//! the broker serves.
+//!
+//! [`served!`] below lists every served API with its lowest version and its handler. From that
+//! one list come the dispatcher, the version ranges the connection enforces, and the ApiVersions
+//! answer, so what is advertised is exactly what is implemented. The highest version of each is
+//! the highest stable version `kafka-protocol` can encode.
+//!
+//! Handlers fill one response for every version: fields a version lacks are dropped when the
+//! response is encoded (`EncodeMode::DropAbsent`), so a handler tests the version only where
+//! the *behaviour* differs between versions.
 
 pub(crate) mod alter_configs;
 pub(crate) mod api_versions;
@@ -13,7 +23,6 @@ pub(crate) mod describe_configs;
 pub(crate) mod describe_log_dirs;
 pub(crate) mod describe_producers;
 pub(crate) mod describe_topic_partitions;
-pub(crate) mod errors;
 pub(crate) mod fetch;
 pub(crate) mod find_coordinator;
 pub(crate) mod groups;
@@ -24,9 +33,9 @@ pub(crate) mod offset_for_leader_epoch;
 pub(crate) mod produce;
 
 use kafka_protocol::messages::RequestHeader;
-use kafka_protocol::{RequestBody, ResponseBody};
+use kafka_protocol::{ApiKey, RequestBody, ResponseBody, VersionRange};
 
-use crate::connection::Ctx;
+use crate::context::RequestContext;
 
 /// What the connection should do with a handled request.
 pub(crate) enum Reply {
@@ -44,42 +53,79 @@ impl<T: Into<ResponseBody>> From<T> for Reply {
     }
 }
 
-/// Applies one decoded request.
-pub(crate) async fn dispatch(
-    ctx: &Ctx,
-    header: &RequestHeader,
-    body: RequestBody,
-    version: i16,
-) -> Reply {
-    match body {
-        RequestBody::ApiVersions(r) => api_versions::handle(ctx, &r, version).into(),
-        RequestBody::Metadata(r) => metadata::handle(ctx, &r, version).into(),
-        RequestBody::Produce(r) => match produce::handle(ctx, &r, version) {
-            Some(response) => response.into(),
-            None => Reply::Silent,
-        },
-        RequestBody::Fetch(r) => fetch::handle(ctx, &r, version).await.into(),
-        RequestBody::ListOffsets(r) => list_offsets::handle(ctx, &r, version).into(),
-        RequestBody::CreateTopics(r) => create_topics::handle(ctx, &r, version).into(),
-        RequestBody::DeleteTopics(r) => delete_topics::handle(ctx, &r, version).into(),
-        RequestBody::CreatePartitions(r) => create_partitions::handle(ctx, &r, version).into(),
-        RequestBody::DeleteRecords(r) => delete_records::handle(ctx, &r, version).into(),
-        RequestBody::DescribeConfigs(r) => describe_configs::handle(ctx, &r, version).into(),
-        RequestBody::AlterConfigs(r) => alter_configs::handle_alter(ctx, &r, version).into(),
-        RequestBody::IncrementalAlterConfigs(r) => {
-            alter_configs::handle_incremental(ctx, &r, version).into()
+/// Declares the served APIs: `Api from MIN => how handler`, where `how` is `sync` (a function
+/// of the context, the request and the version returning a response), `async` (the same,
+/// awaited) or `header` (an async function that also reads the request header and returns a
+/// [`Reply`]).
+macro_rules! served {
+    ($($api:ident from $min:literal => $how:ident $handler:path),* $(,)?) => {
+        /// Every served API and the lowest version served.
+        pub(crate) const SERVED: &[(ApiKey, i16)] = &[$((ApiKey::$api, $min)),*];
+
+        /// Applies one decoded request.
+        pub(crate) async fn dispatch(
+            ctx: &RequestContext,
+            header: &RequestHeader,
+            body: RequestBody,
+            version: i16,
+        ) -> Reply {
+            match body {
+                $(RequestBody::$api(r) => served!(@call $how $handler, ctx, header, r, version),)*
+                _ => Reply::Unsupported,
+            }
         }
-        RequestBody::DescribeCluster(r) => describe_cluster::handle(ctx, &r, version).into(),
-        RequestBody::FindCoordinator(r) => find_coordinator::handle(ctx, &r, version).into(),
-        RequestBody::InitProducerId(r) => init_producer_id::handle(ctx, &r, version).into(),
-        RequestBody::OffsetForLeaderEpoch(r) => {
-            offset_for_leader_epoch::handle(ctx, &r, version).into()
-        }
-        RequestBody::DescribeLogDirs(r) => describe_log_dirs::handle(ctx, &r, version).into(),
-        RequestBody::DescribeProducers(r) => describe_producers::handle(ctx, &r, version).into(),
-        RequestBody::DescribeTopicPartitions(r) => {
-            describe_topic_partitions::handle(ctx, &r, version).into()
-        }
-        other => groups::dispatch(ctx, header, other, version).await,
-    }
+    };
+    (@call sync $handler:path, $ctx:ident, $header:ident, $r:ident, $version:ident) => {
+        $handler($ctx, &$r, $version).into()
+    };
+    (@call async $handler:path, $ctx:ident, $header:ident, $r:ident, $version:ident) => {
+        $handler($ctx, &$r, $version).await.into()
+    };
+    (@call header $handler:path, $ctx:ident, $header:ident, $r:ident, $version:ident) => {
+        $handler($ctx, $header, $r, $version).await
+    };
+}
+
+served! {
+    // Produce from 3 and Fetch from 4: older versions carry the pre-0.11 message formats
+    // (magic 0 and 1), which this broker does not store or convert (Kafka 4.0 dropped them
+    // too, KIP-896).
+    Produce from 3 => sync produce::handle,
+    Fetch from 4 => async fetch::handle,
+    ListOffsets from 0 => sync list_offsets::handle,
+    Metadata from 0 => sync metadata::handle,
+    OffsetCommit from 0 => header groups::offset_commit,
+    OffsetFetch from 0 => header groups::offset_fetch,
+    FindCoordinator from 0 => sync find_coordinator::handle,
+    JoinGroup from 0 => header groups::join_group,
+    Heartbeat from 0 => header groups::heartbeat,
+    LeaveGroup from 0 => header groups::leave_group,
+    SyncGroup from 0 => header groups::sync_group,
+    DescribeGroups from 0 => header groups::describe_groups,
+    ListGroups from 0 => header groups::list_groups,
+    ApiVersions from 0 => sync api_versions::handle,
+    CreateTopics from 0 => sync create_topics::handle,
+    DeleteTopics from 0 => sync delete_topics::handle,
+    DeleteRecords from 0 => sync delete_records::handle,
+    InitProducerId from 0 => sync init_producer_id::handle,
+    OffsetForLeaderEpoch from 0 => sync offset_for_leader_epoch::handle,
+    DescribeConfigs from 0 => sync describe_configs::handle,
+    AlterConfigs from 0 => sync alter_configs::handle_alter,
+    DescribeLogDirs from 0 => sync describe_log_dirs::handle,
+    CreatePartitions from 0 => sync create_partitions::handle,
+    DeleteGroups from 0 => header groups::delete_groups,
+    IncrementalAlterConfigs from 0 => sync alter_configs::handle_incremental,
+    OffsetDelete from 0 => header groups::offset_delete,
+    DescribeCluster from 0 => sync describe_cluster::handle,
+    DescribeProducers from 0 => sync describe_producers::handle,
+    DescribeTopicPartitions from 0 => sync describe_topic_partitions::handle,
+}
+
+/// The versions of `api_key` this broker serves, or `None` if it does not implement the API.
+pub(crate) fn served_versions(api_key: ApiKey) -> Option<VersionRange> {
+    let (_, min) = SERVED.iter().find(|(k, _)| *k == api_key)?;
+    let codec = api_key.versions();
+    let max = api_key.max_stable_version().min(codec.max);
+    let min = (*min).max(codec.min);
+    (min <= max).then_some(VersionRange { min, max })
 }

@@ -22,9 +22,11 @@ use kafka_protocol::messages::{ProduceRequest, ProduceResponse};
 use kafka_protocol::records::{crc32c, DecodeOptions, RecordBatch, RecordBatchHeader};
 use kafka_protocol::ErrorCode;
 
-use super::common::{led_partition, now_ms};
-use crate::connection::Ctx;
-use crate::state::{lock, Settings};
+use super::common::led_partition;
+use super::Reply;
+use crate::context::RequestContext;
+use crate::state::Settings;
+use crate::sync::lock;
 use crate::topics::Topic;
 
 /// Byte offsets inside a v2 batch header (see `kafka_protocol::records` for the layout).
@@ -34,24 +36,26 @@ const MAX_TIMESTAMP_OFFSET: usize = 35;
 /// Attributes bit 3: timestamps are log-append time.
 const LOG_APPEND_TIME_BIT: i16 = 1 << 3;
 
-/// Answers Produce; `None` for `acks=0`, which gets no response at all.
-pub(crate) fn handle(ctx: &Ctx, request: &ProduceRequest, version: i16) -> Option<ProduceResponse> {
+/// Answers Produce; nothing for `acks=0`, which gets no response at all.
+pub(crate) fn handle(ctx: &RequestContext, request: &ProduceRequest, version: i16) -> Reply {
     let settings = ctx.state.settings();
     let acks_valid = matches!(request.acks, -1..=1);
     let mut leaders = BTreeSet::new();
+    // KIP-516: Produce v13 names topics by id.
+    let by_id = version >= 13;
     let responses = request
         .topic_data
         .iter()
         .map(|topic_data| {
             let topic = {
                 let topics = lock(&ctx.state.topics);
-                if version >= 13 {
+                if by_id {
                     topics.get_by_id(&topic_data.topic_id).cloned()
                 } else {
                     topics.get(&topic_data.name).cloned()
                 }
             };
-            let unknown = if version >= 13 {
+            let unknown = if by_id {
                 ErrorCode::UnknownTopicId
             } else {
                 ErrorCode::UnknownTopicOrPartition
@@ -68,7 +72,7 @@ pub(crate) fn handle(ctx: &Ctx, request: &ProduceRequest, version: i16) -> Optio
                             Some(topic) => produce_partition(ctx, topic, p, &settings),
                         }
                     };
-                    partition_response(ctx, topic.as_ref(), p.index, result, version, &mut leaders)
+                    partition_response(ctx, topic.as_ref(), p.index, result, &mut leaders)
                 })
                 .collect();
             TopicProduceResponse {
@@ -80,12 +84,11 @@ pub(crate) fn handle(ctx: &Ctx, request: &ProduceRequest, version: i16) -> Optio
         })
         .collect();
     if request.acks == 0 {
-        return None;
+        return Reply::Silent;
     }
-    // NodeEndpoints and CurrentLeader exist from v10 (KIP-951).
+    // NodeEndpoints and CurrentLeader (KIP-951) reach clients from v10.
     let node_endpoints = leaders
         .into_iter()
-        .filter(|_| version >= 10)
         .filter_map(|id| ctx.state.broker(id))
         .map(|b| NodeEndpoint {
             node_id: b.id,
@@ -95,22 +98,22 @@ pub(crate) fn handle(ctx: &Ctx, request: &ProduceRequest, version: i16) -> Optio
             ..Default::default()
         })
         .collect();
-    Some(ProduceResponse {
+    ProduceResponse {
         responses,
         throttle_time_ms: 0,
         node_endpoints,
         ..Default::default()
-    })
+    }
+    .into()
 }
 
 /// Builds a partition's response; on NOT_LEADER_OR_FOLLOWER it names the current leader
 /// (KIP-951, Produce v10+) so the client can redirect without a Metadata round trip.
 fn partition_response(
-    ctx: &Ctx,
+    ctx: &RequestContext,
     topic: Option<&Topic>,
     index: i32,
     result: Result<crate::log::AppendInfo, Refusal>,
-    version: i16,
     leaders: &mut BTreeSet<i32>,
 ) -> PartitionProduceResponse {
     match result {
@@ -134,7 +137,7 @@ fn partition_response(
                 log_start_offset,
                 ..Default::default()
             };
-            if code == ErrorCode::NotLeaderOrFollower && version >= 10 {
+            if code == ErrorCode::NotLeaderOrFollower {
                 if let Some(log) = topic.and_then(|t| t.partition(index)) {
                     let (leader, epoch) = log.leader();
                     if ctx.state.is_running(leader) {
@@ -172,7 +175,7 @@ impl From<ErrorCode> for Refusal {
 }
 
 fn produce_partition(
-    ctx: &Ctx,
+    ctx: &RequestContext,
     topic: &Topic,
     data: &PartitionProduceData,
     settings: &Settings,
@@ -203,7 +206,7 @@ fn produce_partition(
     let log_append_time = topic
         .config("message.timestamp.type", settings.message_max_bytes)
         .is_some_and(|t| t == "LogAppendTime")
-        .then(now_ms);
+        .then(|| ctx.state.clock.now_ms());
     if let Some(time) = log_append_time {
         set_log_append_time(&mut batch, header.attributes, time)?;
     }

@@ -144,6 +144,7 @@ impl ProducerIdManager {
     }
 
     /// The producer id and epoch `transactional_id` currently holds, if it was ever initialised.
+    #[cfg(test)]
     pub fn transactional_producer(&self, transactional_id: &str) -> Option<ProducerIdAndEpoch> {
         self.transactional.get(transactional_id).map(|e| e.current)
     }

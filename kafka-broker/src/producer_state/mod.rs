@@ -16,20 +16,9 @@
 //!   API is two-phase so that the caller can append between the steps while holding the
 //!   partition's lock:
 //!
-//! ```
-//! use kafka_broker::producer_state::{AppendDecision, PartitionProducerState, ProducerBatch};
-//!
-//! let mut state = PartitionProducerState::new();
-//! let batch = ProducerBatch { producer_id: 7, producer_epoch: 0, base_sequence: 0, record_count: 3 };
-//! // 1. validate; 2. append to the log (here: pretend it landed at offset 100); 3. record.
-//! assert_eq!(state.check(&batch), Ok(AppendDecision::Append));
-//! state.record(&batch, 100, 1_700_000_000_000);
-//! // The client retries the same batch because the response was lost: acknowledge, do not append.
-//! match state.check(&batch) {
-//!     Ok(AppendDecision::Duplicate(dup)) => assert_eq!(dup.base_offset, 100),
-//!     other => panic!("expected a duplicate, got {other:?}"),
-//! }
-//! ```
+//!   first validate ([`PartitionProducerState::check`]), then append to the log, then record
+//!   where the batch landed ([`PartitionProducerState::record`]). A retry of a recorded batch is
+//!   then a duplicate, acknowledged with the original offsets and not appended again.
 //!
 //! Transactions are **not** implemented beyond `InitProducerId`: a transactional producer gets its
 //! stable producer id and bumped epoch, but there is no transaction log, no
@@ -40,10 +29,7 @@ mod id_manager;
 mod partition;
 
 pub use id_manager::{InitProducerIdParams, ProducerIdManager, ProducerIdManagerConfig};
-pub use partition::{
-    AppendDecision, DuplicateBatch, PartitionProducerState, ProducerBatch, ProducerEntrySnapshot,
-    DEFAULT_MAX_PRODUCERS_PER_PARTITION,
-};
+pub use partition::{AppendDecision, PartitionProducerState, ProducerBatch};
 
 /// Producer id carried by batches of a producer that is neither idempotent nor transactional.
 pub const NO_PRODUCER_ID: i64 = -1;

@@ -314,6 +314,7 @@ impl PartitionProducerState {
     /// Kafka rebuilds this state by re-reading the log, which may still hold a forgotten
     /// producer's older batches; we keep only the last few, so such a producer becomes unknown
     /// and must restart at sequence 0 (its client resets on `UNKNOWN_PRODUCER_ID`).
+    #[cfg(test)]
     pub fn truncate_tail(&mut self, log_end_offset: i64) {
         self.producers.retain(|_, entry| {
             entry.batches.retain(|b| b.last_offset < log_end_offset);
@@ -321,13 +322,9 @@ impl PartitionProducerState {
         });
     }
 
-    /// Forgets every producer, e.g. when the partition's log is deleted or emptied.
-    pub fn clear(&mut self) {
-        self.producers.clear();
-    }
-
     /// Forgets the producers that appended nothing for `expiration_ms` (Kafka's
     /// `producer.id.expiration.ms`, one day by default) as of `now_ms`.
+    #[cfg(test)]
     pub fn remove_expired(&mut self, now_ms: i64, expiration_ms: i64) {
         self.producers
             .retain(|_, entry| now_ms.saturating_sub(entry.last_append_time_ms) < expiration_ms);
@@ -353,11 +350,13 @@ impl PartitionProducerState {
     }
 
     /// Number of producer ids remembered.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.producers.len()
     }
 
     /// Whether no producer id is remembered.
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.producers.is_empty()
     }

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::group::{ClientInfo, GroupConfig, GroupCoordinator};
 use bytes::{BufMut, Bytes, BytesMut};
-use kafka_broker::group::{ClientInfo, GroupConfig, GroupCoordinator};
 use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
 use kafka_protocol::messages::leave_group_request::MemberIdentity;
 use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
@@ -358,4 +358,24 @@ async fn shutdown_wakes_parked_requests() {
     c.resume();
     assert_eq!(describe_state(&c, "g").await.1, 2);
     c.shutdown().await;
+}
+
+/// The module documentation's flow: a v3 join admits a new member at once (v4+ would first
+/// answer MEMBER_ID_REQUIRED with its id), as the group's leader of generation 1.
+#[tokio::test]
+async fn a_v3_join_admits_a_new_member_at_once() {
+    let coordinator = GroupCoordinator::new(GroupConfig::default());
+    let join = JoinGroupRequest::default()
+        .with_group_id("orders".into())
+        .with_session_timeout_ms(10_000)
+        .with_rebalance_timeout_ms(10_000)
+        .with_protocol_type("consumer".into())
+        .with_protocols(vec![
+            JoinGroupRequestProtocol::default().with_name("range".into())
+        ]);
+    let response = coordinator.join_group(join, 3).await;
+    assert_eq!(response.error_code, 0);
+    assert_eq!(response.generation_id, 1);
+    assert_eq!(response.leader, response.member_id);
+    coordinator.shutdown().await;
 }

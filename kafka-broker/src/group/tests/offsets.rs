@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::group::{GroupConfig, GroupCoordinator, TopicLookup};
 use bytes::{BufMut, Bytes, BytesMut};
-use kafka_broker::group::{GroupConfig, GroupCoordinator, TopicLookup};
 use kafka_protocol::codec::Uuid;
 use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
 use kafka_protocol::messages::offset_commit_request::{
@@ -91,6 +91,16 @@ fn commit_req(
         .with_generation_id_or_member_epoch(generation)
         .with_member_id(member.into())
         .with_topics(topics)
+}
+
+/// `request` as a broker receives it at `version`: encoded as a client would (fields the version
+/// lacks left out) and decoded.
+fn as_sent<M: kafka_protocol::Message>(request: M, version: i16) -> M {
+    let mut buf = BytesMut::new();
+    request
+        .encode_with(&mut buf, version, kafka_protocol::EncodeMode::DropAbsent)
+        .unwrap();
+    M::decode(&mut buf.freeze(), version).unwrap()
 }
 
 fn commit_errors(r: &OffsetCommitResponse) -> Vec<ErrorCode> {
@@ -206,9 +216,9 @@ async fn commit_validation_against_generation_and_member() {
         .offset_commit(commit_req("plain", "", -1, &[("t", 0, 1)]), 8)
         .await;
     assert_eq!(commit_errors(&simple), vec![ErrorCode::None]);
-    // v0 carries no generation at all.
+    // v0 carries no generation at all: what a v0 client sends has the field's default.
     let v0 = c
-        .offset_commit(commit_req("plain", "", 99, &[("t", 0, 2)]), 0)
+        .offset_commit(as_sent(commit_req("plain", "", 99, &[("t", 0, 2)]), 0), 0)
         .await;
     assert_eq!(commit_errors(&v0), vec![ErrorCode::None]);
     // A member commit to a group this coordinator never saw.
@@ -371,7 +381,11 @@ impl TopicLookup for OneTopic {
 
 #[tokio::test(start_paused = true)]
 async fn topic_lookup_checks_partitions_and_resolves_ids() {
-    let c = GroupCoordinator::with_topics(GroupConfig::default(), Arc::new(OneTopic));
+    let c = GroupCoordinator::with_topics(
+        GroupConfig::default(),
+        Arc::new(OneTopic),
+        crate::clock::Clock::new(),
+    );
     let r = c
         .offset_commit(
             commit_req("g", "", -1, &[("t", 0, 4), ("t", 5, 1), ("x", 0, 1)]),
@@ -411,9 +425,11 @@ async fn topic_lookup_checks_partitions_and_resolves_ids() {
 
 #[tokio::test(start_paused = true)]
 async fn offsets_of_an_empty_group_expire_after_retention() {
-    let mut config = GroupConfig::default();
-    config.offsets_retention_ms = 60_000;
-    config.offsets_retention_check_interval_ms = 10_000;
+    let config = GroupConfig {
+        offsets_retention_ms: 60_000,
+        offsets_retention_check_interval_ms: 10_000,
+        ..GroupConfig::default()
+    };
     let c = GroupCoordinator::new(config);
     let r = c
         .offset_commit(commit_req("g", "", -1, &[("t", 0, 4)]), 8)

@@ -1,9 +1,10 @@
 //! Every group API at every version: the coordinator's responses (success and error paths) must
-//! encode at the request's version and decode back unchanged, i.e. no field a version lacks is
-//! set and no nullable-only value reaches a version without nulls.
+//! encode at the request's version as the broker encodes them (fields the version lacks are
+//! dropped, `EncodeMode::DropAbsent`), decode, and encode again to the same bytes: no null
+//! reaches a version without nulls, and nothing the version carries is lost.
 
+use crate::group::{GroupConfig, GroupCoordinator};
 use bytes::{Bytes, BytesMut};
-use kafka_broker::group::{GroupConfig, GroupCoordinator};
 use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
 use kafka_protocol::messages::leave_group_request::MemberIdentity;
 use kafka_protocol::messages::offset_commit_request::{
@@ -22,15 +23,24 @@ use kafka_protocol::messages::{
     OffsetCommitResponse, OffsetDeleteRequest, OffsetDeleteResponse, OffsetFetchRequest,
     OffsetFetchResponse, SyncGroupRequest, SyncGroupResponse,
 };
-use kafka_protocol::{ErrorCode, Message};
+use kafka_protocol::{EncodeMode, ErrorCode, Message};
 
 fn roundtrip<M: Message>(m: &M, version: i16) {
     let mut buf = BytesMut::new();
-    if let Err(e) = m.encode(&mut buf, version) {
+    if let Err(e) = m.encode_with(&mut buf, version, EncodeMode::DropAbsent) {
         panic!("{} v{version} does not encode: {e}\n{m:?}", M::NAME);
     }
-    let back = M::decode(&mut buf.freeze(), version).unwrap();
-    assert_eq!(&back, m, "{} v{version} changed in a round trip", M::NAME);
+    let bytes = buf.freeze();
+    let back = M::decode(&mut bytes.clone(), version).unwrap();
+    let mut again = BytesMut::new();
+    back.encode_with(&mut again, version, EncodeMode::DropAbsent)
+        .unwrap();
+    assert_eq!(
+        &again[..],
+        &bytes[..],
+        "{} v{version} changed in a round trip",
+        M::NAME
+    );
 }
 
 fn versions<M: Message>() -> std::ops::RangeInclusive<i16> {
