@@ -317,6 +317,36 @@ async fn produce_rejects_corrupt_and_oversized_batches() {
     cluster.shutdown().await;
 }
 
+/// A producer chooses a batch's base offset; the broker must not do arithmetic on it. At
+/// `i64::MAX` (where adding the record count would overflow) the batch is refused with
+/// INVALID_RECORD, as Kafka refuses any base offset but 0, and the connection keeps serving.
+#[tokio::test]
+async fn produce_refuses_a_base_offset_at_the_maximum_without_panicking() {
+    use kafka_protocol::records::{Compression, RecordBatchBuilder};
+    let cluster = cluster(1).await;
+    cluster.create_topic("overflow", 1, &[]).unwrap();
+    let mut c = Client::connect(addr(&cluster, 0)).await;
+    for base in [i64::MAX, i64::MAX - 1, -1, 1] {
+        let mut b = RecordBatchBuilder::new(Compression::None).base_offset(base);
+        for i in 0..3 {
+            b.append(i, Some(b"k"), Some(b"v"), &[]).unwrap();
+        }
+        let r: ProduceResponse = c
+            .send(&produce_request("overflow", 0, b.build().unwrap(), 1), 9)
+            .await;
+        let p = &r.responses[0].partition_responses[0];
+        assert_eq!(p.error_code, ErrorCode::InvalidRecord.code(), "base {base}");
+        // Refused at the log: Kafka reports the log start offset with such an error.
+        assert_eq!(p.log_start_offset, 0, "base {base}");
+    }
+    let r: ProduceResponse = c
+        .send(&produce_request("overflow", 0, batch(&["ok"], 0), 1), 9)
+        .await;
+    assert_eq!(r.responses[0].partition_responses[0].error_code, 0);
+    assert_eq!(cluster.partition_offsets("overflow", 0), Some((0, 1)));
+    cluster.shutdown().await;
+}
+
 #[tokio::test]
 async fn log_append_time_topics_rewrite_the_timestamp() {
     let cluster = cluster(1).await;

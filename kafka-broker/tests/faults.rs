@@ -175,3 +175,32 @@ async fn request_log_records_api_version_client_and_broker() {
     assert!(cluster.request_log().is_empty());
     cluster.shutdown().await;
 }
+
+/// Injected failures answer with the request's schema-generated error response, for every
+/// served API: the error code lands where the response carries errors and the request's keys
+/// are echoed, so a client can tell which of its partitions failed.
+#[tokio::test]
+async fn injected_failures_answer_every_api_with_its_error_response() {
+    use kafka_protocol::messages::describe_producers_request::TopicRequest;
+    use kafka_protocol::messages::{DescribeProducersRequest, DescribeProducersResponse};
+    let cluster = cluster(1).await;
+    cluster.create_topic("f", 2, &[]).unwrap();
+    cluster.inject(Fault::fail(ErrorCode::KafkaStorageError).api(ApiKey::DescribeProducers));
+    let mut c = Client::connect(addr(&cluster, 0)).await;
+    let request = DescribeProducersRequest::default().with_topics(vec![TopicRequest::default()
+        .with_name("f".into())
+        .with_partition_indexes(vec![0, 1])]);
+    let r: DescribeProducersResponse = c.send(&request, 0).await;
+    assert_eq!(r.topics[0].name, "f");
+    let codes: Vec<(i32, i16)> = r.topics[0]
+        .partitions
+        .iter()
+        .map(|p| (p.partition_index, p.error_code))
+        .collect();
+    let storage = ErrorCode::KafkaStorageError.code();
+    assert_eq!(codes, vec![(0, storage), (1, storage)]);
+    // The fault ran out: the next request is served.
+    let r: DescribeProducersResponse = c.send(&request, 0).await;
+    assert_eq!(r.topics[0].partitions[0].error_code, 0);
+    cluster.shutdown().await;
+}

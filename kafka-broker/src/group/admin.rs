@@ -9,8 +9,8 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::ErrorCode;
 
-use super::coordinator::Inner;
-use super::state::ClassicGroup;
+use super::classic::ClassicGroup;
+use super::table::GroupTable;
 use super::types::GroupState;
 
 /// `GroupType` of every group here (ListGroups v5, KIP-848 distinguishes "consumer" groups).
@@ -18,7 +18,7 @@ const CLASSIC_GROUP_TYPE: &str = "classic";
 
 /// DescribeGroups.
 pub(super) fn describe(
-    inner: &mut Inner,
+    inner: &mut GroupTable,
     req: DescribeGroupsRequest,
     version: i16,
 ) -> DescribeGroupsResponse {
@@ -96,7 +96,7 @@ fn describe_group(g: &ClassicGroup) -> DescribedGroup {
 
 /// ListGroups, with the v4 state filter (KIP-518) and the v5 type filter (KIP-848), both
 /// case-insensitive.
-pub(super) fn list(inner: &mut Inner, req: ListGroupsRequest) -> ListGroupsResponse {
+pub(super) fn list(inner: &mut GroupTable, req: ListGroupsRequest) -> ListGroupsResponse {
     if !inner.active {
         return ListGroupsResponse::default()
             .with_error_code(ErrorCode::CoordinatorNotAvailable.code());
@@ -130,7 +130,7 @@ pub(super) fn list(inner: &mut Inner, req: ListGroupsRequest) -> ListGroupsRespo
 
 /// DeleteGroups: only groups without members, and their offsets go with them.
 pub(super) fn delete(
-    inner: &mut Inner,
+    inner: &mut GroupTable,
     req: DeleteGroupsRequest,
     _version: i16,
 ) -> DeleteGroupsResponse {

@@ -12,113 +12,27 @@ use kafka_protocol::messages::{
     OffsetFetchResponse, SyncGroupRequest, SyncGroupResponse,
 };
 use kafka_protocol::ErrorCode;
-use tokio::sync::{oneshot, Notify};
+use tokio::sync::Notify;
 
 #[cfg(test)]
 use super::accept_all;
-use super::member::WaiterId;
 use super::membership::Outcome;
-use super::state::ClassicGroup;
-use super::types::{GroupState, JoinResult, Reply, SyncResult};
+use super::table::GroupTable;
+use super::types::{JoinResult, Reply, SyncResult};
 use super::{admin, membership, offsets_api, ClientInfo, GroupConfig, TopicLookup};
 use crate::clock::Clock;
-
-/// Everything behind the coordinator's lock.
-pub(super) struct Inner {
-    /// False after [`GroupCoordinator::shutdown`]: requests get COORDINATOR_NOT_AVAILABLE.
-    pub(super) active: bool,
-    sweeper_running: bool,
-    pub(super) groups: HashMap<String, ClassicGroup>,
-    waiters: HashMap<WaiterId, oneshot::Sender<Reply>>,
-    next_waiter: WaiterId,
-    next_cleanup_ms: u64,
-}
-
-impl Inner {
-    /// Registers a parked request.
-    pub(super) fn park(&mut self) -> (WaiterId, oneshot::Receiver<Reply>) {
-        let id = self.next_waiter;
-        self.next_waiter = self.next_waiter.wrapping_add(1);
-        let (tx, rx) = oneshot::channel();
-        self.waiters.insert(id, tx);
-        (id, rx)
-    }
-
-    /// Sends the answers `group_id` produced to their parked requests, and forgets the group if
-    /// it died.
-    pub(super) fn flush(&mut self, group_id: &str) {
-        let Some(group) = self.groups.get_mut(group_id) else {
-            return;
-        };
-        for (waiter, reply) in group.take_replies() {
-            if let Some(tx) = self.waiters.remove(&waiter) {
-                // The request may have been abandoned (client gone); nothing to do then.
-                let _ = tx.send(reply);
-            }
-        }
-        if group.state() == GroupState::Dead {
-            self.groups.remove(group_id);
-        }
-    }
-
-    fn next_deadline(&self) -> u64 {
-        self.groups
-            .values()
-            .filter_map(ClassicGroup::next_deadline)
-            .fold(self.next_cleanup_ms, u64::min)
-    }
-
-    fn tick(&mut self, now_ms: u64, config: &GroupConfig) {
-        let due: Vec<String> = self
-            .groups
-            .iter()
-            .filter(|(_, g)| g.next_deadline().is_some_and(|d| d <= now_ms))
-            .map(|(id, _)| id.clone())
-            .collect();
-        for id in due {
-            if let Some(g) = self.groups.get_mut(&id) {
-                g.tick(now_ms);
-            }
-            self.flush(&id);
-        }
-        if now_ms >= self.next_cleanup_ms {
-            self.cleanup(now_ms, config);
-            self.next_cleanup_ms =
-                now_ms.saturating_add(config.offsets_retention_check_interval_ms.max(1));
-        }
-    }
-
-    /// Offset retention (KIP-211) and removal of groups with neither members nor offsets.
-    fn cleanup(&mut self, now_ms: u64, config: &GroupConfig) {
-        self.groups.retain(|_, g| {
-            if g.state() == GroupState::Empty {
-                let since = g.state_since_ms();
-                g.offsets
-                    .expire(now_ms, config.offsets_retention_ms, since, &|_| false);
-            } else if let Some(subscribed) = g.subscribed_topics() {
-                // A live consumer group keeps the offsets of topics it consumes; those of
-                // topics it dropped expire from their commit time.
-                g.offsets
-                    .expire(now_ms, config.offsets_retention_ms, 0, &|t| {
-                        subscribed.contains(t)
-                    });
-            }
-            !(g.state() == GroupState::Empty && g.offsets.is_empty() && !g.has_members())
-        });
-    }
-}
 
 /// State shared with the timer task.
 struct Shared {
     config: GroupConfig,
     topics: Arc<dyn TopicLookup>,
     clock: Clock,
-    inner: Mutex<Inner>,
+    inner: Mutex<GroupTable>,
     wake: Notify,
 }
 
 impl Shared {
-    fn lock(&self) -> MutexGuard<'_, Inner> {
+    fn lock(&self) -> MutexGuard<'_, GroupTable> {
         crate::sync::lock(&self.inner)
     }
 
@@ -165,7 +79,7 @@ impl GroupCoordinator {
                 config,
                 topics,
                 clock,
-                inner: Mutex::new(Inner {
+                inner: Mutex::new(GroupTable {
                     active: true,
                     sweeper_running: false,
                     groups: HashMap::new(),
@@ -179,7 +93,7 @@ impl GroupCoordinator {
     }
 
     /// Runs `f` on the locked state at the current time, then lets the timer task re-plan.
-    fn with_inner<R>(&self, f: impl FnOnce(&mut Inner, u64, &Shared) -> R) -> R {
+    fn with_inner<R>(&self, f: impl FnOnce(&mut GroupTable, u64, &Shared) -> R) -> R {
         let r = {
             let mut inner = self.shared.lock();
             let now = self.shared.now_ms();

@@ -12,8 +12,8 @@ use kafka_protocol::messages::{
 use kafka_protocol::ErrorCode;
 use tokio::sync::oneshot;
 
-use super::coordinator::Inner;
-use super::state::ClassicGroup;
+use super::classic::ClassicGroup;
+use super::table::GroupTable;
 use super::types::{JoinParams, JoinResult, Reply, SyncParams, SyncResult};
 use super::{ClientInfo, GroupConfig};
 
@@ -27,7 +27,7 @@ pub(super) enum Outcome<T> {
 
 /// Validates a JoinGroup and hands it to its group.
 pub(super) fn join(
-    inner: &mut Inner,
+    inner: &mut GroupTable,
     now_ms: u64,
     config: &GroupConfig,
     req: JoinGroupRequest,
@@ -119,7 +119,11 @@ pub(super) fn join_response(r: JoinResult, version: i16) -> JoinGroupResponse {
 }
 
 /// Validates a SyncGroup and hands it to its group.
-pub(super) fn sync(inner: &mut Inner, now_ms: u64, req: SyncGroupRequest) -> Outcome<SyncResult> {
+pub(super) fn sync(
+    inner: &mut GroupTable,
+    now_ms: u64,
+    req: SyncGroupRequest,
+) -> Outcome<SyncResult> {
     if req.group_id.is_empty() {
         return Outcome::Immediate(SyncResult::error(ErrorCode::InvalidGroupId));
     }
@@ -166,7 +170,7 @@ pub(super) fn sync_response(r: SyncResult) -> SyncGroupResponse {
 
 /// Heartbeat.
 pub(super) fn heartbeat(
-    inner: &mut Inner,
+    inner: &mut GroupTable,
     now_ms: u64,
     req: HeartbeatRequest,
 ) -> HeartbeatResponse {
@@ -188,7 +192,7 @@ pub(super) fn heartbeat(
 /// LeaveGroup. Before v3 one member leaves and its error is the response's; from v3 (KIP-345)
 /// a batch of members, each with its own error, possibly named by instance id only.
 pub(super) fn leave(
-    inner: &mut Inner,
+    inner: &mut GroupTable,
     now_ms: u64,
     req: LeaveGroupRequest,
     version: i16,

@@ -9,7 +9,7 @@
 //! member ids before admitting a member (KIP-394), and members with a `group.instance.id` are
 //! static (KIP-345): a restarted client takes its old place without a rebalance.
 //!
-//! Layout: [`state`] holds the state machine as plain data (unit-tested without sockets or a
+//! Layout: [`classic`] holds the state machine as plain data (unit-tested without sockets or a
 //! clock), [`GroupCoordinator`] wraps it with a lock, parks long-polling requests and runs its
 //! timers on one tokio task. Coordinator placement (NOT_COORDINATOR, FindCoordinator) is the
 //! broker's job; everything here assumes this coordinator owns the group.
@@ -18,13 +18,14 @@
 //! once; v4+ first answers MEMBER_ID_REQUIRED with its id.)
 
 mod admin;
+mod classic;
 mod coordinator;
 mod member;
 mod membership;
 mod offsets;
 mod offsets_api;
-pub mod protocol;
-pub mod state;
+mod protocol;
+mod table;
 mod types;
 
 #[cfg(test)]

@@ -19,15 +19,15 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::ErrorCode;
 
-use super::coordinator::Inner;
+use super::classic::ClassicGroup;
 use super::offsets::CommittedOffset;
-use super::state::ClassicGroup;
+use super::table::GroupTable;
 use super::types::GroupState;
 use super::{GroupConfig, TopicLookup};
 
 /// OffsetCommit.
 pub(super) fn commit(
-    inner: &mut Inner,
+    inner: &mut GroupTable,
     now_ms: u64,
     config: &GroupConfig,
     topics: &dyn TopicLookup,
@@ -127,7 +127,7 @@ struct FetchedPartition {
 type FetchedGroup = Result<Vec<(FetchTopic, Vec<FetchedPartition>)>, ErrorCode>;
 
 fn fetch_group(
-    inner: &Inner,
+    inner: &GroupTable,
     topics: &dyn TopicLookup,
     group_id: &str,
     requested: Option<Vec<FetchTopic>>,
@@ -210,7 +210,7 @@ fn missing(partition: i32, error: ErrorCode) -> FetchedPartition {
 
 /// OffsetFetch.
 pub(super) fn fetch(
-    inner: &mut Inner,
+    inner: &mut GroupTable,
     topics: &dyn TopicLookup,
     req: OffsetFetchRequest,
     version: i16,
@@ -321,7 +321,7 @@ pub(super) fn fetch(
 
 /// OffsetDelete (KIP-496): refuses topics the group still consumes.
 pub(super) fn delete(
-    inner: &mut Inner,
+    inner: &mut GroupTable,
     topics: &dyn TopicLookup,
     req: OffsetDeleteRequest,
     _version: i16,

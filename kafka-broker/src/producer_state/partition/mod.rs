@@ -363,5 +363,4 @@ impl PartitionProducerState {
 }
 
 #[cfg(test)]
-#[path = "partition_tests.rs"]
 mod tests;

@@ -245,5 +245,4 @@ fn fenced_error(api_version: i16) -> ErrorCode {
 }
 
 #[cfg(test)]
-#[path = "id_manager_tests.rs"]
 mod tests;

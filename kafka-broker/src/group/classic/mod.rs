@@ -18,8 +18,7 @@ use super::offsets::OffsetStore;
 use super::protocol::{subscribed_topics, CONSUMER_PROTOCOL_TYPE};
 use super::types::{GroupLimits, GroupState, JoinResult, Reply, SyncParams, SyncResult};
 
-#[path = "rebalance.rs"]
-mod rebalance;
+mod join;
 
 /// The initial-rebalance delay of a group that was empty (`group.initial.rebalance.delay.ms`):
 /// each new member extends the wait by the delay, up to the rebalance timeout, so a group of
@@ -584,5 +583,4 @@ impl ClassicGroup {
 }
 
 #[cfg(test)]
-#[path = "state_tests.rs"]
 mod tests;
