@@ -61,8 +61,10 @@ pub fn message_file(file: &SchemaFile, m: &Message) -> Result<String, String> {
         m.name, m.flexible
     )
     .unwrap();
-    out.push_str("#![allow(unused_imports, unused_variables, clippy::all)]\n\n");
-    out.push_str("use bytes::{BufMut, Bytes, BytesMut};\n\n");
+    out.push('\n');
+    // `BufMut` only where something is written with it (message bodies without fixed-width
+    // fields need none).
+    out.push_str(IMPORT_BYTES);
     out.push_str("use crate::codec::*;\nuse crate::error::{DecodeError, EncodeError};\nuse crate::message::{EncodeMode, Message, VersionRange};\n");
     if m.kind != Kind::Header {
         out.push_str("use crate::messages::ApiKey;\n");
@@ -173,8 +175,13 @@ pub fn message_file(file: &SchemaFile, m: &Message) -> Result<String, String> {
         )
         .unwrap();
     }
+    if !out.contains("buf.put_") {
+        out = out.replacen(IMPORT_BYTES, "use bytes::{Bytes, BytesMut};\n\n", 1);
+    }
     Ok(out)
 }
+
+const IMPORT_BYTES: &str = "use bytes::{BufMut, Bytes, BytesMut};\n\n";
 
 /// `messages/mod.rs`.
 pub fn mod_file(files: &[SchemaFile]) -> Result<String, String> {
@@ -200,7 +207,7 @@ pub fn mod_file(files: &[SchemaFile]) -> Result<String, String> {
     out.push_str(
         "//! Request and response types, one module per message, and the API key table.\n",
     );
-    out.push_str("#![allow(clippy::all)]\n\n");
+    out.push('\n');
     out.push_str("use bytes::{Bytes, BytesMut};\n\nuse crate::error::{DecodeError, EncodeError};\nuse crate::message::{EncodeMode, Message, VersionRange};\n\n");
     let mut mods: Vec<String> = Vec::new();
     for f in files {

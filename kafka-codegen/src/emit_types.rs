@@ -124,41 +124,82 @@ fn fixed_size(ty: &Type) -> Option<usize> {
     }
 }
 
-/// `a` wrapped in parentheses unless it is a plain name, so `.len()` binds to the whole value.
-fn paren(a: &str) -> String {
-    if a.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        a.to_string()
-    } else {
-        format!("({a})")
+/// Where a value sits in generated code: a field of `self` (an expression of type `T`) or a
+/// binding from a loop or a match (an expression of type `&T`). The two differ only in how a
+/// `Copy` value and a reference are written, so the generated code never borrows or
+/// dereferences needlessly.
+#[derive(Debug, Clone)]
+pub struct Place {
+    expr: String,
+    is_ref: bool,
+}
+
+impl Place {
+    /// `self.name`, of type `T`.
+    pub fn field(expr: impl Into<String>) -> Place {
+        Place {
+            expr: expr.into(),
+            is_ref: false,
+        }
+    }
+
+    /// A binding of type `&T`.
+    pub fn binding(expr: impl Into<String>) -> Place {
+        Place {
+            expr: expr.into(),
+            is_ref: true,
+        }
+    }
+
+    /// The value of a `Copy` type.
+    fn value(&self) -> String {
+        if self.is_ref {
+            format!("*{}", self.expr)
+        } else {
+            self.expr.clone()
+        }
+    }
+
+    /// A reference to the value.
+    fn reference(&self) -> String {
+        if self.is_ref {
+            self.expr.clone()
+        } else {
+            format!("&{}", self.expr)
+        }
+    }
+
+    /// The expression, for method calls and slicing (which borrow by themselves).
+    pub fn path(&self) -> &str {
+        &self.expr
     }
 }
 
 /// Statements writing a non-null value.
-pub fn write_value(ty: &Type, a: &str, c: &str, p: &str, depth: usize) -> String {
-    let raw = a;
-    let a = &paren(a);
+pub fn write_value(ty: &Type, a: &Place, c: &str, p: &str, depth: usize) -> String {
+    let e = a.path();
     match ty {
         Type::Prim(prim) => match prim {
-            Prim::Bool => format!("buf.put_i8(i8::from(*{a}));"),
-            Prim::Int8 => format!("buf.put_i8(*{a});"),
-            Prim::Int16 => format!("buf.put_i16(*{a});"),
-            Prim::Uint16 => format!("buf.put_u16(*{a});"),
-            Prim::Int32 => format!("buf.put_i32(*{a});"),
-            Prim::Uint32 => format!("buf.put_u32(*{a});"),
-            Prim::Int64 => format!("buf.put_i64(*{a});"),
-            Prim::Float64 => format!("buf.put_f64(*{a});"),
-            Prim::Uuid => format!("put_uuid(buf, {raw});"),
-            Prim::String => format!("put_nullable_string(buf, {p:?}, Some({a}.as_str()), {c})?;"),
+            Prim::Bool => format!("buf.put_i8(i8::from({}));", a.value()),
+            Prim::Int8 => format!("buf.put_i8({});", a.value()),
+            Prim::Int16 => format!("buf.put_i16({});", a.value()),
+            Prim::Uint16 => format!("buf.put_u16({});", a.value()),
+            Prim::Int32 => format!("buf.put_i32({});", a.value()),
+            Prim::Uint32 => format!("buf.put_u32({});", a.value()),
+            Prim::Int64 => format!("buf.put_i64({});", a.value()),
+            Prim::Float64 => format!("buf.put_f64({});", a.value()),
+            Prim::Uuid => format!("put_uuid(buf, {});", a.reference()),
+            Prim::String => format!("put_nullable_string(buf, {p:?}, Some({e}.as_str()), {c})?;"),
             Prim::Bytes | Prim::Records => {
-                format!("put_nullable_bytes(buf, {p:?}, Some(&{a}[..]), {c})?;")
+                format!("put_nullable_bytes(buf, {p:?}, Some(&{e}[..]), {c})?;")
             }
         },
-        Type::Struct(_) => format!("{a}.encode_body(buf, version, mode)?;"),
+        Type::Struct(_) => format!("{e}.encode_body(buf, version, mode)?;"),
         Type::Array(t) => {
-            let e = format!("e{depth}");
+            let v = format!("e{depth}");
             format!(
-                "put_array_len(buf, {p:?}, Some({a}.len()), {c})?;\nfor {e} in {a}.iter() {{\n{}\n}}",
-                write_value(t, &e, c, p, depth + 1)
+                "put_array_len(buf, {p:?}, Some({e}.len()), {c})?;\nfor {v} in {e}.iter() {{\n{}\n}}",
+                write_value(t, &Place::binding(&v), c, p, depth + 1)
             )
         }
     }
@@ -178,25 +219,25 @@ pub fn write_null(ty: &Type, c: &str, p: &str) -> String {
 }
 
 /// Expression: encoded size of a non-null value.
-pub fn value_len(ty: &Type, a: &str, c: &str, depth: usize) -> String {
-    let a = &paren(a);
+pub fn value_len(ty: &Type, a: &Place, c: &str, depth: usize) -> String {
     if let Some(n) = fixed_size(ty) {
         return n.to_string();
     }
+    let e = a.path();
     match ty {
-        Type::Prim(Prim::String) => format!("nullable_string_len(Some({a}.as_str()), {c})"),
-        Type::Prim(_) => format!("nullable_bytes_len(Some(&{a}[..]), {c})"),
-        Type::Struct(_) => format!("{a}.body_len(version)"),
+        Type::Prim(Prim::String) => format!("nullable_string_len(Some({e}.as_str()), {c})"),
+        Type::Prim(_) => format!("nullable_bytes_len(Some(&{e}[..]), {c})"),
+        Type::Struct(_) => format!("{e}.body_len(version)"),
         Type::Array(t) => {
-            let e = format!("e{depth}");
+            let v = format!("e{depth}");
             let elems = match fixed_size(t) {
-                Some(n) => format!("{a}.len() * {n}"),
+                Some(n) => format!("{e}.len() * {n}"),
                 None => format!(
-                    "{a}.iter().map(|{e}| {}).sum::<usize>()",
-                    value_len(t, &e, c, depth + 1)
+                    "{e}.iter().map(|{v}| {}).sum::<usize>()",
+                    value_len(t, &Place::binding(&v), c, depth + 1)
                 ),
             };
-            format!("array_len_len(Some({a}.len()), {c}) + {elems}")
+            format!("array_len_len(Some({e}.len()), {c}) + {elems}")
         }
     }
 }

@@ -4,6 +4,7 @@
 //! * `cargo run -p kafka-codegen -- --check` regenerates in memory and fails if the committed files
 //!   differ (CI runs this, so hand edits to generated code and forgotten regenerations are caught).
 
+mod cond;
 mod emit;
 mod emit_error;
 mod emit_struct;
