@@ -19,7 +19,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 use bytes::{Bytes, BytesMut};
-use kafka_protocol::codec::{RawTaggedField, Uuid};
+use kafka_protocol::{RawTaggedField, Uuid};
 use kafka_protocol::messages::*;
 use kafka_protocol::records::{
     Compression, EndTransactionMarker, RecordBatchBuilder, RecordHeader,
@@ -91,7 +91,7 @@ fn defaults(api_key: ApiKey) -> Option<(RequestBody, ResponseBody)> {
 
 /// A small record batch with keys, values, headers and a null value.
 fn sample_batch(codec: Compression, base_offset: i64) -> Option<Bytes> {
-    let mut builder = RecordBatchBuilder::new(codec).base_offset(base_offset);
+    let mut builder = RecordBatchBuilder::new(codec).with_base_offset(base_offset);
     let headers = [
         RecordHeader::new("trace", Some(Bytes::from_static(b"abc"))),
         RecordHeader::new("empty", None),

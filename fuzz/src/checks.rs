@@ -454,17 +454,17 @@ fn check_batch(batch: &RecordBatch, options: &DecodeOptions) {
 fn rebuild(batch: &RecordBatch, records: &[Record]) {
     let header = batch.header();
     let mut builder = RecordBatchBuilder::new(batch.compression())
-        .base_offset(header.base_offset)
-        .partition_leader_epoch(header.partition_leader_epoch)
-        .producer(
+        .with_base_offset(header.base_offset)
+        .with_partition_leader_epoch(header.partition_leader_epoch)
+        .with_producer(
             header.producer_id,
             header.producer_epoch,
             header.base_sequence,
         )
-        .transactional(header.is_transactional())
-        .control(header.is_control());
+        .with_transactional(header.is_transactional())
+        .with_control(header.is_control());
     if header.timestamp_type() == TimestampType::LogAppendTime {
-        builder = builder.log_append_time(header.max_timestamp);
+        builder = builder.with_log_append_time(header.max_timestamp);
     }
     for record in records {
         // Offsets wrap on decode, so the wrapping difference is the wire delta.

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::{Arc, Mutex};
 
-use kafka_protocol::codec::Uuid;
 use kafka_protocol::ErrorCode;
+use kafka_protocol::Uuid;
 
 use crate::broker::{self, RunningBroker};
 use crate::config::ClusterConfig;

@@ -30,8 +30,8 @@
 
 use std::collections::HashMap;
 
-use kafka_protocol::codec::Uuid;
 use kafka_protocol::ErrorCode;
+use kafka_protocol::Uuid;
 
 /// Kafka's default `max.incremental.fetch.session.cache.slots`.
 pub(crate) const DEFAULT_MAX_SLOTS: usize = 1000;

@@ -6,7 +6,7 @@
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use kafka_protocol::codec::Uuid;
+use kafka_protocol::Uuid;
 
 /// 16 random bytes shaped as a version-4 UUID.
 fn random_bytes() -> [u8; 16] {

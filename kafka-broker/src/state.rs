@@ -268,11 +268,11 @@ impl TopicLookup for RegistryLookup {
             .is_some_and(|t| t.partition(partition).is_some())
     }
 
-    fn topic_name(&self, topic_id: kafka_protocol::codec::Uuid) -> Option<String> {
+    fn topic_name(&self, topic_id: kafka_protocol::Uuid) -> Option<String> {
         lock(&self.0).get_by_id(&topic_id).map(|t| t.name.clone())
     }
 
-    fn topic_id(&self, topic: &str) -> Option<kafka_protocol::codec::Uuid> {
+    fn topic_id(&self, topic: &str) -> Option<kafka_protocol::Uuid> {
         lock(&self.0).get(topic).map(|t| t.id)
     }
 }

@@ -3,8 +3,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use kafka_protocol::codec::Uuid;
 use kafka_protocol::ErrorCode;
+use kafka_protocol::Uuid;
 
 use crate::config::{self, topic_config, topic_default};
 use crate::log::PartitionLog;

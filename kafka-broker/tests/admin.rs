@@ -468,7 +468,7 @@ async fn idempotent_producer_retries_are_deduplicated() {
     assert_eq!(init.error_code, 0);
     let (pid, epoch) = (init.producer_id, init.producer_epoch);
     let batch_at = |seq: i32, values: &[&str]| {
-        let mut b = RecordBatchBuilder::new(Compression::None).producer(pid, epoch, seq);
+        let mut b = RecordBatchBuilder::new(Compression::None).with_producer(pid, epoch, seq);
         for v in values {
             b.append(0, None, Some(v.as_bytes()), &[]).unwrap();
         }

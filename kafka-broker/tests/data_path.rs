@@ -327,7 +327,7 @@ async fn produce_refuses_a_base_offset_at_the_maximum_without_panicking() {
     cluster.create_topic("overflow", 1, &[]).unwrap();
     let mut c = Client::connect(addr(&cluster, 0)).await;
     for base in [i64::MAX, i64::MAX - 1, -1, 1] {
-        let mut b = RecordBatchBuilder::new(Compression::None).base_offset(base);
+        let mut b = RecordBatchBuilder::new(Compression::None).with_base_offset(base);
         for i in 0..3 {
             b.append(i, Some(b"k"), Some(b"v"), &[]).unwrap();
         }

@@ -11,10 +11,7 @@ use kafka_protocol::{ApiKey, ErrorCode, Request};
 /// Builds a request frame on a client, or `None` if the request cannot be encoded at the version.
 type MakeFrame = Box<dyn Fn(&mut Client) -> Option<bytes::Bytes>>;
 
-fn populated_requests(
-    version: i16,
-    topic_id: kafka_protocol::codec::Uuid,
-) -> Vec<(ApiKey, MakeFrame)> {
+fn populated_requests(version: i16, topic_id: kafka_protocol::Uuid) -> Vec<(ApiKey, MakeFrame)> {
     fn framed<R: Request + 'static>(r: R, version: i16) -> MakeFrame {
         Box::new(move |c: &mut Client| {
             // Skip versions our own request cannot be expressed in.

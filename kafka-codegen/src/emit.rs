@@ -66,7 +66,7 @@ pub fn message_file(file: &SchemaFile, m: &Message) -> Result<String, String> {
     // fields need none).
     out.push_str(IMPORT_BYTES);
     out.push_str("use crate::codec::*;\nuse crate::error::{DecodeError, EncodeError};\nuse crate::message::{EncodeMode, Message, VersionRange};\n");
-    if m.kind != Kind::Header {
+    if matches!(m.kind, Kind::Request | Kind::Response) {
         out.push_str("use crate::messages::ApiKey;\n");
     }
     out.push('\n');
@@ -79,6 +79,7 @@ pub fn message_file(file: &SchemaFile, m: &Message) -> Result<String, String> {
         Kind::Request => "request",
         Kind::Response => "response",
         Kind::Header => "header",
+        Kind::Data => "data structure",
     };
     let top_doc = format!(
         "The `{}` {what}, valid versions {lo}-{hi}, flexible versions {}{}.",
@@ -152,7 +153,7 @@ pub fn message_file(file: &SchemaFile, m: &Message) -> Result<String, String> {
         let other = file
             .messages
             .iter()
-            .find(|o| o.kind != m.kind && o.kind != Kind::Header)
+            .find(|o| o.kind != m.kind && matches!(o.kind, Kind::Request | Kind::Response))
             .ok_or_else(|| format!("{api}: needs both a request and a response"))?;
         let (tr, assoc) = match m.kind {
             Kind::Request => ("Request", "Response"),

@@ -177,6 +177,9 @@ pub enum Kind {
     Request,
     Response,
     Header,
+    /// A versioned structure carried inside another message's bytes (`data`), such as the
+    /// consumer protocol's subscription and assignment; it has no API key.
+    Data,
 }
 
 /// A request, a response or a header.
@@ -315,7 +318,7 @@ pub fn parse(text: &str) -> Result<SchemaFile, String> {
                         .ok_or_else(|| err("api needs key=N".into()))?;
                     file.api = Some((name.to_string(), key));
                 }
-                kw @ ("request" | "response" | "header") => {
+                kw @ ("request" | "response" | "header" | "data") => {
                     let name = tokens
                         .get(1)
                         .ok_or_else(|| err("message needs a name".into()))?;
@@ -332,6 +335,7 @@ pub fn parse(text: &str) -> Result<SchemaFile, String> {
                         kind: match kw {
                             "request" => Kind::Request,
                             "response" => Kind::Response,
+                            "data" => Kind::Data,
                             _ => Kind::Header,
                         },
                         name: name.to_string(),

@@ -76,7 +76,7 @@ impl Workload {
     }
 
     fn encode_into(&self, builder: RecordBatchBuilder) -> Bytes {
-        let mut builder = builder.producer(1, 0, 0);
+        let mut builder = builder.with_producer(1, 0, 0);
         for (index, (key, value)) in self.keys.iter().zip(&self.values).enumerate() {
             builder
                 .append(

@@ -12,6 +12,7 @@
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use crate::error::{DecodeError, EncodeError};
+use crate::primitive::SliceReader;
 
 /// A 128-bit UUID as Kafka puts it on the wire (topic ids, KIP-516), most significant bits first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
@@ -46,36 +47,39 @@ pub struct RawTaggedField {
     pub data: Bytes,
 }
 
+/// Runs `read` over the bytes left in `buf` and consumes what it read: the fixed-width and varint
+/// readers of [`crate::primitive`] serve `Bytes` input this way (a `Bytes` is one contiguous
+/// slice), so each encoding is implemented once.
 #[inline]
-fn need(buf: &Bytes, n: usize, field: &'static str) -> Result<(), DecodeError> {
-    if buf.remaining() < n {
-        Err(DecodeError::UnexpectedEof {
-            field,
-            needed: n,
-            remaining: buf.remaining(),
-        })
-    } else {
-        Ok(())
-    }
+fn read<T>(
+    buf: &mut Bytes,
+    read: impl FnOnce(&mut SliceReader<'_>) -> Result<T, DecodeError>,
+) -> Result<T, DecodeError> {
+    let mut reader = SliceReader::new(buf.chunk());
+    let value = read(&mut reader)?;
+    let used = reader.position();
+    buf.advance(used);
+    Ok(value)
 }
 
 macro_rules! fixed {
-    ($get:ident, $put_name:ident, $ty:ty, $n:expr, $bget:ident) => {
-        /// Reads a big-endian fixed-width integer.
+    ($get:ident, $ty:ident) => {
+        #[doc = concat!("Reads a big-endian `", stringify!($ty), "`.")]
+        // The schema format has uint16 and uint32 fields, which no message uses today.
+        #[allow(dead_code)]
         #[inline]
         pub fn $get(buf: &mut Bytes, field: &'static str) -> Result<$ty, DecodeError> {
-            need(buf, $n, field)?;
-            Ok(buf.$bget())
+            read(buf, |r| r.$ty(field))
         }
     };
 }
-fixed!(get_i8, put_i8, i8, 1, get_i8);
-fixed!(get_i16, put_i16, i16, 2, get_i16);
-fixed!(get_u16, put_u16, u16, 2, get_u16);
-fixed!(get_i32, put_i32, i32, 4, get_i32);
-fixed!(get_u32, put_u32, u32, 4, get_u32);
-fixed!(get_i64, put_i64, i64, 8, get_i64);
-fixed!(get_f64, put_f64, f64, 8, get_f64);
+fixed!(get_i8, i8);
+fixed!(get_i16, i16);
+fixed!(get_u16, u16);
+fixed!(get_i32, i32);
+fixed!(get_u32, u32);
+fixed!(get_i64, i64);
+fixed!(get_f64, f64);
 
 /// Reads a boolean: Kafka writes 0 or 1; like the Java client we read any non-zero byte as true.
 #[inline]
@@ -86,10 +90,7 @@ pub fn get_bool(buf: &mut Bytes, field: &'static str) -> Result<bool, DecodeErro
 /// Reads a UUID.
 #[inline]
 pub fn get_uuid(buf: &mut Bytes, field: &'static str) -> Result<Uuid, DecodeError> {
-    need(buf, 16, field)?;
-    let mut u = [0u8; 16];
-    buf.copy_to_slice(&mut u);
-    Ok(Uuid(u))
+    read(buf, |r| r.bytes::<16>(field)).map(Uuid)
 }
 
 /// Writes a UUID.
@@ -101,42 +102,10 @@ pub fn put_uuid(buf: &mut BytesMut, v: &Uuid) {
 /// Reads an unsigned varint of at most 32 bits (5 bytes).
 #[inline]
 pub fn get_uvarint(buf: &mut Bytes, field: &'static str) -> Result<u32, DecodeError> {
-    let mut value: u32 = 0;
-    for i in 0..5 {
-        need(buf, 1, field)?;
-        let b = buf.get_u8();
-        if i == 4 && b > 0x0f {
-            return Err(DecodeError::VarintOverflow { field });
-        }
-        value |= u32::from(b & 0x7f) << (7 * i);
-        if b & 0x80 == 0 {
-            return Ok(value);
-        }
-    }
-    Err(DecodeError::VarintOverflow { field })
+    read(buf, |r| r.uvarint(field))
 }
 
-/// Writes an unsigned varint.
-#[inline]
-pub fn put_uvarint(buf: &mut BytesMut, mut v: u32) {
-    while v >= 0x80 {
-        buf.put_u8((v as u8) | 0x80);
-        v >>= 7;
-    }
-    buf.put_u8(v as u8);
-}
-
-/// Size of an unsigned varint.
-#[inline]
-pub fn uvarint_len(v: u32) -> usize {
-    match v {
-        0..=0x7f => 1,
-        0x80..=0x3fff => 2,
-        0x4000..=0x1f_ffff => 3,
-        0x20_0000..=0x0fff_ffff => 4,
-        _ => 5,
-    }
-}
+pub(crate) use crate::primitive::{put_uvarint, uvarint_len};
 
 /// Reads a length prefix: `int16` (strings) or `int32` (bytes, arrays) in classic versions, and
 /// `uvarint(len + 1)` in compact ones. Returns `None` for the null marker. A length larger than the
@@ -367,7 +336,13 @@ pub fn get_tagged_fields(
     for _ in 0..count {
         let tag = get_uvarint(buf, field)?;
         let size = get_uvarint(buf, field)? as usize;
-        need(buf, size, field)?;
+        if size > buf.remaining() {
+            return Err(DecodeError::UnexpectedEof {
+                field,
+                needed: size,
+                remaining: buf.remaining(),
+            });
+        }
         let mut data = buf.split_to(size);
         if !known(tag, &mut data)? {
             unknown.push(RawTaggedField { tag, data });

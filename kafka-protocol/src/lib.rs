@@ -4,13 +4,17 @@
 //!   message covering all its versions, with `encode`, `decode` and `encoded_len`.
 //! * [`records`]: record batches (magic v2), CRC32C and compression.
 //! * [`ErrorCode`]: every Kafka error code with its retriable classification.
+//! * [`consumer_protocol`]: the subscription and assignment bytes consumers exchange through a
+//!   group.
+//! * [`Uuid`]: topic ids (KIP-516).
 //! * [`frame`]: size prefixes and request/response headers, the one place that frames messages.
 //! * `inspect` (cargo feature `inspect`): a field-by-field view of any message.
 //!
 //! Nothing here performs I/O, and no input makes decoding panic.
 #![deny(missing_docs)]
 
-pub mod codec;
+mod codec;
+pub mod consumer_protocol;
 pub mod error;
 pub mod error_code;
 pub mod frame;
@@ -18,10 +22,12 @@ pub mod frame;
 pub mod inspect;
 pub mod message;
 pub mod messages;
+pub(crate) mod primitive;
 pub mod records;
 #[cfg(test)]
 mod test_rng;
 
+pub use codec::{RawTaggedField, Uuid};
 pub use error::{DecodeError, EncodeError};
 pub use error_code::ErrorCode;
 pub use message::{EncodeMode, Message, Request, Response, VersionRange};

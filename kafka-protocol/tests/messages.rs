@@ -2,12 +2,12 @@
 //! per message, in `src/messages/roundtrip_tests.rs`).
 
 use bytes::{BufMut, Bytes, BytesMut};
-use kafka_protocol::codec::RawTaggedField;
 use kafka_protocol::messages::{
     api_versions_request, fetch_request, metadata_request, produce_request, produce_response,
     ApiVersionsRequest, FetchRequest, MetadataRequest, ProduceRequest, ProduceResponse,
     RequestHeader, ResponseHeader,
 };
+use kafka_protocol::RawTaggedField;
 use kafka_protocol::{ApiKey, DecodeError, EncodeError, Message, Request, RequestBody};
 
 fn encode<M: Message>(m: &M, version: i16) -> Result<Bytes, EncodeError> {

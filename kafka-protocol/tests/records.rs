@@ -100,10 +100,10 @@ fn every_codec_round_trips_with_producer_fields() {
     let inputs = sample_inputs();
     for codec in CODECS {
         let wire = build(codec, &inputs, |b| {
-            b.producer(4242, 7, 100)
-                .transactional(true)
-                .base_offset(1000)
-                .partition_leader_epoch(3)
+            b.with_producer(4242, 7, 100)
+                .with_transactional(true)
+                .with_base_offset(1000)
+                .with_partition_leader_epoch(3)
         });
         let (batch, records) = decode_all(&wire);
         let header = batch.header();
@@ -270,7 +270,7 @@ fn lz4_frames_with_linked_blocks_and_checksums_decode() {
 fn log_append_time_is_applied_to_every_record() {
     let inputs = sample_inputs();
     let (batch, records) = decode_all(&build(Compression::Lz4, &inputs, |b| {
-        b.log_append_time(1_800_000_000_000)
+        b.with_log_append_time(1_800_000_000_000)
     }));
     assert_eq!(
         batch.header().timestamp_type(),
@@ -331,8 +331,8 @@ fn transaction_markers_round_trip() {
 #[test]
 fn compressed_control_batches_round_trip() {
     let mut builder = RecordBatchBuilder::new(Compression::Zstd)
-        .control(true)
-        .transactional(true);
+        .with_control(true)
+        .with_transactional(true);
     let key = ControlRecordType::LeaderChange.encode_key();
     builder.append(1, Some(&key), Some(b"opaque"), &[]).unwrap();
     let (batch, records) = decode_all(&builder.build().unwrap());
@@ -419,9 +419,9 @@ fn corrupted_bytes_without_crc_check_never_panic() {
 #[test]
 fn record_set_with_several_batches_and_a_partial_tail() {
     let inputs = sample_inputs();
-    let first = build(Compression::None, &inputs, |b| b.base_offset(0));
-    let second = build(Compression::Zstd, &inputs, |b| b.base_offset(3));
-    let third = build(Compression::Gzip, &inputs, |b| b.base_offset(6));
+    let first = build(Compression::None, &inputs, |b| b.with_base_offset(0));
+    let second = build(Compression::Zstd, &inputs, |b| b.with_base_offset(3));
+    let third = build(Compression::Gzip, &inputs, |b| b.with_base_offset(6));
     let mut data = Vec::new();
     data.extend_from_slice(&first);
     data.extend_from_slice(&second);
@@ -554,9 +554,9 @@ proptest! {
         base_offset in 0i64..(1 << 40),
     ) {
         let wire = build(codec, &inputs, |b| {
-            b.producer(producer_id, producer_epoch, base_sequence)
-                .transactional(transactional)
-                .base_offset(base_offset)
+            b.with_producer(producer_id, producer_epoch, base_sequence)
+                .with_transactional(transactional)
+                .with_base_offset(base_offset)
         });
         let (batch, records) = decode_all(&wire);
         let header = batch.header();

@@ -79,7 +79,7 @@ fn bench(c: &mut Criterion) {
             .collect();
         let bytes: u64 = values.iter().map(|v| v.len() as u64).sum();
         let ours_encode = |codec: Compression| {
-            let mut b = RecordBatchBuilder::new(codec).producer(1, 0, 0);
+            let mut b = RecordBatchBuilder::new(codec).with_producer(1, 0, 0);
             for i in 0..RECORDS {
                 b.append(
                     1_700_000_000_000 + i as i64,

@@ -24,7 +24,6 @@ mod member;
 mod membership;
 mod offsets;
 mod offsets_api;
-mod protocol;
 mod table;
 mod types;
 
@@ -34,7 +33,7 @@ mod tests;
 #[cfg(test)]
 use std::sync::Arc;
 
-use kafka_protocol::codec::Uuid;
+use kafka_protocol::Uuid;
 
 pub use coordinator::GroupCoordinator;
 pub use types::GroupLimits;

@@ -2,7 +2,6 @@
 //! carries the member and generation, v2-4 a retention time, v10 topic ids; OffsetFetch v2+
 //! fetches every committed offset when `topics` is null, v8+ batches groups, v10 uses topic ids.
 
-use kafka_protocol::codec::Uuid;
 use kafka_protocol::messages::offset_commit_response::{
     OffsetCommitResponsePartition, OffsetCommitResponseTopic,
 };
@@ -18,6 +17,7 @@ use kafka_protocol::messages::{
     OffsetFetchRequest, OffsetFetchResponse,
 };
 use kafka_protocol::ErrorCode;
+use kafka_protocol::Uuid;
 
 use super::classic::ClassicGroup;
 use super::offsets::CommittedOffset;

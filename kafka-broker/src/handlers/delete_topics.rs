@@ -1,9 +1,9 @@
 //! DeleteTopics (key 20): by name (v0-5 `topic_names`, v6 `topics[].name`) or by topic id (v6).
 
-use kafka_protocol::codec::Uuid;
 use kafka_protocol::messages::delete_topics_response::DeletableTopicResult;
 use kafka_protocol::messages::{DeleteTopicsRequest, DeleteTopicsResponse};
 use kafka_protocol::ErrorCode;
+use kafka_protocol::Uuid;
 
 use crate::context::RequestContext;
 use crate::sync::lock;

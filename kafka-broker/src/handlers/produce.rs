@@ -19,7 +19,9 @@ use kafka_protocol::messages::produce_response::{
     LeaderIdAndEpoch, NodeEndpoint, PartitionProduceResponse, TopicProduceResponse,
 };
 use kafka_protocol::messages::{ProduceRequest, ProduceResponse};
-use kafka_protocol::records::{crc32c, DecodeOptions, RecordBatch, RecordBatchHeader};
+use kafka_protocol::records::{
+    batch_frames, set_log_append_time, DecodeOptions, RecordBatch, RecordBatchHeader, MAGIC,
+};
 use kafka_protocol::ErrorCode;
 
 use super::common::led_partition;
@@ -28,13 +30,6 @@ use crate::context::RequestContext;
 use crate::state::Settings;
 use crate::sync::lock;
 use crate::topics::Topic;
-
-/// Byte offsets inside a v2 batch header (see `kafka_protocol::records` for the layout).
-const CRC_OFFSET: usize = 17;
-const ATTRIBUTES_OFFSET: usize = 21;
-const MAX_TIMESTAMP_OFFSET: usize = 35;
-/// Attributes bit 3: timestamps are log-append time.
-const LOG_APPEND_TIME_BIT: i16 = 1 << 3;
 
 /// Answers Produce; nothing for `acks=0`, which gets no response at all.
 pub(crate) fn handle(ctx: &RequestContext, request: &ProduceRequest, version: i16) -> Reply {
@@ -208,7 +203,7 @@ fn produce_partition(
         .is_some_and(|t| t == "LogAppendTime")
         .then(|| ctx.state.clock.now_ms());
     if let Some(time) = log_append_time {
-        set_log_append_time(&mut batch, header.attributes, time)?;
+        set_log_append_time(&mut batch, time).map_err(|_| ErrorCode::CorruptMessage)?;
     }
     let retention_bytes = topic
         .config("retention.bytes", settings.message_max_bytes)
@@ -218,37 +213,13 @@ fn produce_partition(
         .map_err(at_log)
 }
 
-/// Offsets in a v2 batch: its length field (after the base offset) and its magic byte.
-const BATCH_LENGTH_OFFSET: usize = 8;
-const MAGIC_OFFSET: usize = 16;
-
-/// Walks the batches of `records` by their length fields alone: one complete batch of magic 2,
-/// or INVALID_RECORD.
+/// One complete batch of magic 2, or INVALID_RECORD; the batches are found by their length
+/// fields alone, as Kafka does before looking inside.
 fn check_single_v2_batch(records: &Bytes) -> Result<(), ErrorCode> {
-    let mut at = 0usize;
-    let mut complete = 0usize;
-    while let Some(length) = records
-        .get(at + BATCH_LENGTH_OFFSET..at + BATCH_LENGTH_OFFSET + 4)
-        .and_then(|b| <[u8; 4]>::try_from(b).ok())
-        .map(i32::from_be_bytes)
-    {
-        let Some(end) = usize::try_from(length)
-            .ok()
-            .and_then(|l| (at + kafka_protocol::records::LOG_OVERHEAD).checked_add(l))
-            .filter(|end| *end <= records.len())
-        else {
-            break;
-        };
-        if records.get(at + MAGIC_OFFSET) != Some(&2) {
-            return Err(ErrorCode::InvalidRecord);
-        }
-        complete += 1;
-        at = end;
-    }
-    if complete == 1 {
-        Ok(())
-    } else {
-        Err(ErrorCode::InvalidRecord)
+    let mut frames = batch_frames(records);
+    match (frames.next(), frames.next()) {
+        (Some(frame), None) if frame.magic == MAGIC => Ok(()),
+        _ => Err(ErrorCode::InvalidRecord),
     }
 }
 
@@ -293,28 +264,4 @@ fn validate_records(batch: &RecordBatch) -> Result<(), ErrorCode> {
         return Err(ErrorCode::InvalidRecord);
     }
     Ok(())
-}
-
-/// Marks the batch as log-append time with maxTimestamp = `time`, and recomputes the CRC since
-/// both fields are covered by it.
-fn set_log_append_time(batch: &mut BytesMut, attributes: i16, time: i64) -> Result<(), ErrorCode> {
-    let put = |batch: &mut BytesMut, at: usize, bytes: &[u8]| -> Result<(), ErrorCode> {
-        batch
-            .get_mut(at..at + bytes.len())
-            .ok_or(ErrorCode::CorruptMessage)?
-            .copy_from_slice(bytes);
-        Ok(())
-    };
-    put(
-        batch,
-        ATTRIBUTES_OFFSET,
-        &(attributes | LOG_APPEND_TIME_BIT).to_be_bytes(),
-    )?;
-    put(batch, MAX_TIMESTAMP_OFFSET, &time.to_be_bytes())?;
-    let crc = crc32c(
-        batch
-            .get(ATTRIBUTES_OFFSET..)
-            .ok_or(ErrorCode::CorruptMessage)?,
-    );
-    put(batch, CRC_OFFSET, &crc.to_be_bytes())
 }

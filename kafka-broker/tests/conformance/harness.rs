@@ -357,7 +357,7 @@ impl<'a> Session<'a> {
     }
 
     /// The topic id of `topic` (setup: Metadata v12).
-    pub fn topic_id(&mut self, topic: &str) -> kafka_protocol::codec::Uuid {
+    pub fn topic_id(&mut self, topic: &str) -> kafka_protocol::Uuid {
         let request = MetadataRequest::default()
             .with_topics(Some(vec![metadata_request::MetadataRequestTopic::default(
             )

@@ -16,9 +16,9 @@
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
-use kafka_protocol::codec::Uuid;
 use kafka_protocol::inspect::Value;
 use kafka_protocol::records::RecordBatches;
+use kafka_protocol::Uuid;
 
 /// A normalized response tree.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

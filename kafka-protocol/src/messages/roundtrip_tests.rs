@@ -106,6 +106,16 @@ fn consumer_group_heartbeat_response_round_trips() {
 }
 
 #[test]
+fn consumer_protocol_subscription_round_trips() {
+    check(ConsumerProtocolSubscription::random);
+}
+
+#[test]
+fn consumer_protocol_assignment_round_trips() {
+    check(ConsumerProtocolAssignment::random);
+}
+
+#[test]
 fn create_acls_request_round_trips() {
     check(CreateAclsRequest::random);
 }

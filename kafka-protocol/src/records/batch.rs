@@ -27,8 +27,8 @@ use bytes::Bytes;
 
 use super::compression::Compression;
 use super::record::{RecordContext, Records, MIN_RECORD_SIZE};
-use super::varint::SliceReader;
 use crate::error::DecodeError;
+use crate::primitive::SliceReader;
 
 /// The magic byte (message format version) of record batches.
 pub const MAGIC: i8 = 2;
@@ -43,12 +43,16 @@ pub(crate) const CRC_OFFSET: usize = 17;
 /// Offset of attributes, where the CRC'd range begins.
 pub(crate) const ATTRIBUTES_OFFSET: usize = 21;
 /// Offset of partitionLeaderEpoch.
-const PARTITION_LEADER_EPOCH_OFFSET: usize = 12;
+pub(crate) const PARTITION_LEADER_EPOCH_OFFSET: usize = 12;
+/// Offset of batchLength.
+pub(crate) const BATCH_LENGTH_OFFSET: usize = 8;
+/// Offset of maxTimestamp.
+pub(crate) const MAX_TIMESTAMP_OFFSET: usize = 35;
 /// The smallest valid batchLength: a header with no records.
 pub(crate) const MIN_BATCH_LENGTH: i32 = (RECORD_BATCH_OVERHEAD - LOG_OVERHEAD) as i32;
 
 /// Attributes bit 3: timestamps are log-append time rather than create time.
-const TIMESTAMP_TYPE_BIT: i16 = 1 << 3;
+pub(crate) const TIMESTAMP_TYPE_BIT: i16 = 1 << 3;
 /// Attributes bit 4: the batch belongs to a transaction.
 const TRANSACTIONAL_BIT: i16 = 1 << 4;
 /// Attributes bit 5: the batch holds control records (transaction markers and the like).
@@ -387,34 +391,4 @@ impl RecordBatch {
             },
         )
     }
-}
-
-/// Overwrites baseOffset of the encoded batch at the start of `batch`.
-///
-/// baseOffset is outside the CRC'd range, so a leader can assign offsets in place.
-pub fn set_base_offset(batch: &mut [u8], base_offset: i64) -> Result<(), DecodeError> {
-    let remaining = batch.len();
-    let slot = batch.get_mut(..8).ok_or(DecodeError::UnexpectedEof {
-        field: "RecordBatch.baseOffset",
-        needed: 8,
-        remaining,
-    })?;
-    slot.copy_from_slice(&base_offset.to_be_bytes());
-    Ok(())
-}
-
-/// Overwrites partitionLeaderEpoch of the encoded batch at the start of `batch`.
-///
-/// partitionLeaderEpoch is outside the CRC'd range (KIP-101), so a leader can stamp it in place.
-pub fn set_partition_leader_epoch(batch: &mut [u8], epoch: i32) -> Result<(), DecodeError> {
-    let remaining = batch.len();
-    let slot = batch
-        .get_mut(PARTITION_LEADER_EPOCH_OFFSET..PARTITION_LEADER_EPOCH_OFFSET + 4)
-        .ok_or(DecodeError::UnexpectedEof {
-            field: "RecordBatch.partitionLeaderEpoch",
-            needed: PARTITION_LEADER_EPOCH_OFFSET + 4,
-            remaining,
-        })?;
-    slot.copy_from_slice(&epoch.to_be_bytes());
-    Ok(())
 }

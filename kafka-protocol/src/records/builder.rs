@@ -90,25 +90,30 @@ impl RecordBatchBuilder {
     }
 
     /// Sets the codec level (KIP-390); see [`Compression::compress`].
-    pub fn compression_level(mut self, level: i32) -> Self {
+    pub fn with_compression_level(mut self, level: i32) -> Self {
         self.compression_level = Some(level);
         self
     }
 
     /// Sets baseOffset (a broker assigning offsets; producers leave it 0).
-    pub fn base_offset(mut self, base_offset: i64) -> Self {
+    pub fn with_base_offset(mut self, base_offset: i64) -> Self {
         self.base_offset = base_offset;
         self
     }
 
     /// Sets partitionLeaderEpoch (a broker stamping its epoch; producers leave it -1).
-    pub fn partition_leader_epoch(mut self, epoch: i32) -> Self {
+    pub fn with_partition_leader_epoch(mut self, epoch: i32) -> Self {
         self.partition_leader_epoch = epoch;
         self
     }
 
     /// Sets the idempotent producer's id, epoch and the sequence number of the first record.
-    pub fn producer(mut self, producer_id: i64, producer_epoch: i16, base_sequence: i32) -> Self {
+    pub fn with_producer(
+        mut self,
+        producer_id: i64,
+        producer_epoch: i16,
+        base_sequence: i32,
+    ) -> Self {
         self.producer_id = producer_id;
         self.producer_epoch = producer_epoch;
         self.base_sequence = base_sequence;
@@ -116,20 +121,20 @@ impl RecordBatchBuilder {
     }
 
     /// Marks the batch as part of a transaction (attributes bit 4).
-    pub fn transactional(mut self, transactional: bool) -> Self {
+    pub fn with_transactional(mut self, transactional: bool) -> Self {
         self.transactional = transactional;
         self
     }
 
     /// Marks the batch as holding control records (attributes bit 5).
-    pub fn control(mut self, control: bool) -> Self {
+    pub fn with_control(mut self, control: bool) -> Self {
         self.control = control;
         self
     }
 
     /// Uses log-append time: sets attributes bit 3 and writes `time` as maxTimestamp, which is
     /// where readers take the timestamp of every record from.
-    pub fn log_append_time(mut self, time: i64) -> Self {
+    pub fn with_log_append_time(mut self, time: i64) -> Self {
         self.log_append_time = Some(time);
         self
     }

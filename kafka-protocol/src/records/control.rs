@@ -10,8 +10,8 @@ use bytes::Bytes;
 use super::builder::{RecordBatchBuilder, NO_SEQUENCE};
 use super::compression::Compression;
 use super::record::Record;
-use super::varint::SliceReader;
 use crate::error::{DecodeError, EncodeError};
+use crate::primitive::SliceReader;
 
 /// The control record key version this crate writes.
 const CONTROL_KEY_VERSION: i16 = 0;
@@ -175,9 +175,9 @@ impl EndTransactionMarker {
         timestamp: i64,
     ) -> Result<Bytes, EncodeError> {
         let mut builder = RecordBatchBuilder::new(Compression::None)
-            .producer(producer_id, producer_epoch, NO_SEQUENCE)
-            .transactional(true)
-            .control(true);
+            .with_producer(producer_id, producer_epoch, NO_SEQUENCE)
+            .with_transactional(true)
+            .with_control(true);
         builder.append(
             timestamp,
             Some(&self.control_type().encode_key()),

@@ -6,6 +6,9 @@
 //!   then iterates records lazily, handing out keys and values as zero-copy [`bytes::Bytes`].
 //! * [`RecordSet`] / [`RecordBatches`] walk the concatenated batches of a Produce or Fetch
 //!   `records` field and tolerate the trailing partial batch a Fetch response may carry.
+//! * [`set_base_offset`], [`set_partition_leader_epoch`] and [`set_log_append_time`] edit an
+//!   encoded batch in place as a leader does on append; [`batch_frames`] splits a record set by
+//!   its length fields alone.
 //! * [`ControlRecordType`] and [`EndTransactionMarker`] read and write control records.
 //! * [`Compression`] implements the gzip, snappy (xerial), lz4 (frame) and zstd codecs.
 //!
@@ -16,13 +19,13 @@ mod batch;
 mod builder;
 mod compression;
 mod control;
+mod edit;
 mod record;
 mod record_set;
-mod varint;
 
 pub use batch::{
-    set_base_offset, set_partition_leader_epoch, DecodeOptions, RecordBatch, RecordBatchHeader,
-    TimestampType, DEFAULT_MAX_DECOMPRESSED_SIZE, LOG_OVERHEAD, MAGIC, RECORD_BATCH_OVERHEAD,
+    DecodeOptions, RecordBatch, RecordBatchHeader, TimestampType, DEFAULT_MAX_DECOMPRESSED_SIZE,
+    LOG_OVERHEAD, MAGIC, RECORD_BATCH_OVERHEAD,
 };
 pub use builder::{
     RecordBatchBuilder, NO_PARTITION_LEADER_EPOCH, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, NO_SEQUENCE,
@@ -30,6 +33,10 @@ pub use builder::{
 };
 pub use compression::Compression;
 pub use control::{ControlRecordType, EndTransactionMarker};
+pub use edit::{
+    batch_frames, set_base_offset, set_log_append_time, set_partition_leader_epoch, BatchFrame,
+    BatchFrames,
+};
 pub use record::{Record, RecordHeader, Records};
 pub use record_set::{PartialBatch, RecordBatches, RecordSet};
 

@@ -21,8 +21,8 @@
 
 use bytes::Bytes;
 
-use super::varint::{put_varint, put_varlong, varint_len, varlong_len, SliceReader};
 use crate::error::{DecodeError, EncodeError};
+use crate::primitive::{put_varint, put_varlong, varint_len, varlong_len, SliceReader};
 
 /// The smallest possible record: a one-byte length, then attributes, timestamp delta, offset
 /// delta, key length, value length and header count of one byte each.

@@ -10,8 +10,8 @@ use bytes::Bytes;
 use super::batch::{
     DecodeOptions, RecordBatch, LOG_OVERHEAD, MAGIC, MAGIC_OFFSET, MIN_BATCH_LENGTH,
 };
-use super::varint::SliceReader;
 use crate::error::DecodeError;
+use crate::primitive::SliceReader;
 
 /// The incomplete batch at the end of a record set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -15,8 +15,10 @@ use kafka_protocol::ErrorCode;
 
 use super::member::{Member, WaiterId};
 use super::offsets::OffsetStore;
-use super::protocol::{subscribed_topics, CONSUMER_PROTOCOL_TYPE};
 use super::types::{GroupLimits, GroupState, JoinResult, Reply, SyncParams, SyncResult};
+use kafka_protocol::consumer_protocol::{
+    subscribed_topics, PROTOCOL_TYPE as CONSUMER_PROTOCOL_TYPE,
+};
 
 mod join;
 

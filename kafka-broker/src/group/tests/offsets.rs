@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use crate::group::{GroupConfig, GroupCoordinator, TopicLookup};
 use bytes::{BufMut, Bytes, BytesMut};
-use kafka_protocol::codec::Uuid;
 use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
 use kafka_protocol::messages::offset_commit_request::{
     OffsetCommitRequestPartition, OffsetCommitRequestTopic,
@@ -24,6 +23,7 @@ use kafka_protocol::messages::{
     SyncGroupRequest,
 };
 use kafka_protocol::ErrorCode;
+use kafka_protocol::Uuid;
 
 fn ok(code: i16) -> ErrorCode {
     ErrorCode::from_code(code)

@@ -97,7 +97,7 @@ pub fn describe_producers(s: &mut Session) {
     let (pid, epoch) = s.init_producer_id();
     let v = s.v(ApiKey::Produce).min(12);
     let records = batch_with(Compression::None, &["a", "b"], |b| {
-        b.producer(pid, epoch, 0)
+        b.with_producer(pid, epoch, 0)
     });
     s.call(&produce_request(&t, 0, records, -1), v);
     s.produce(&t, 1, batch(&["plain"]));

@@ -1,11 +1,11 @@
 //! Fetch (key 1) and ListOffsets (key 2): reads, limits, long polls, isolation levels, out of
 //! range and unknown partitions, leader epochs; earliest, latest, by timestamp, max timestamp.
 
-use kafka_protocol::codec::Uuid;
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
 use kafka_protocol::messages::{FetchRequest, ListOffsetsRequest};
 use kafka_protocol::ApiKey;
+use kafka_protocol::Uuid;
 
 use crate::harness::{batch, Session};
 

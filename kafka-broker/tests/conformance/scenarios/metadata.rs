@@ -1,10 +1,10 @@
 //! Metadata (key 3): all, none, known, unknown and invalid topics; auto-creation on and off;
 //! lookups by topic id; authorized operations; old versions.
 
-use kafka_protocol::codec::Uuid;
 use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
 use kafka_protocol::messages::MetadataRequest;
 use kafka_protocol::ApiKey;
+use kafka_protocol::Uuid;
 
 use crate::harness::Session;
 

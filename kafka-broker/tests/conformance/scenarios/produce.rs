@@ -97,7 +97,7 @@ pub fn unknown_topic_id(s: &mut Session) {
         .with_acks(-1)
         .with_timeout_ms(10_000)
         .with_topic_data(vec![TopicProduceData::default()
-            .with_topic_id(kafka_protocol::codec::Uuid([3; 16]))
+            .with_topic_id(kafka_protocol::Uuid([3; 16]))
             .with_partition_data(vec![PartitionProduceData::default()
                 .with_index(0)
                 .with_records(Some(batch(&["x"])))])]);
@@ -210,7 +210,7 @@ pub fn unknown_partition(s: &mut Session) {
 pub fn control_batch_from_client(s: &mut Session) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
-    let records = batch_with(Compression::None, &["x"], |b| b.control(true));
+    let records = batch_with(Compression::None, &["x"], |b| b.with_control(true));
     let v = by_name(s);
     s.send(
         "produce_control_batch",
@@ -222,7 +222,9 @@ pub fn control_batch_from_client(s: &mut Session) {
 pub fn base_offset_ignored(s: &mut Session) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
-    let records = batch_with(Compression::None, &["a", "b"], |b| b.base_offset(1_000));
+    let records = batch_with(Compression::None, &["a", "b"], |b| {
+        b.with_base_offset(1_000)
+    });
     let v = by_name(s);
     s.send(
         "produce_base_offset_1000",
@@ -235,7 +237,9 @@ pub fn base_offset_ignored(s: &mut Session) {
 pub fn base_offset_at_maximum(s: &mut Session) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
-    let records = batch_with(Compression::None, &["a", "b"], |b| b.base_offset(i64::MAX));
+    let records = batch_with(Compression::None, &["a", "b"], |b| {
+        b.with_base_offset(i64::MAX)
+    });
     let v = by_name(s);
     s.send(
         "produce_base_offset_max",
@@ -304,7 +308,9 @@ pub fn init_producer(s: &mut Session) -> (i64, i16) {
 }
 
 fn idempotent(values: &[&str], pid: i64, epoch: i16, seq: i32) -> Bytes {
-    batch_with(Compression::None, values, |b| b.producer(pid, epoch, seq))
+    batch_with(Compression::None, values, |b| {
+        b.with_producer(pid, epoch, seq)
+    })
 }
 
 pub fn idempotent_in_order(s: &mut Session) {

@@ -1,10 +1,10 @@
 //! Incremental fetch sessions (KIP-227): creating, using, closing and losing a session, adding
 //! and forgetting partitions, and every session error.
 
-use kafka_protocol::codec::Uuid;
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic, ForgottenTopic};
 use kafka_protocol::messages::{FetchRequest, FetchResponse};
 use kafka_protocol::ApiKey;
+use kafka_protocol::Uuid;
 
 use crate::harness::{batch, Session};
 

@@ -1,7 +1,6 @@
 //! CreateTopics (19), DeleteTopics (20) and CreatePartitions (37): the normal path and every
 //! validation a client can trip over.
 
-use kafka_protocol::codec::Uuid;
 use kafka_protocol::messages::create_partitions_request::{
     CreatePartitionsAssignment, CreatePartitionsTopic,
 };
@@ -14,6 +13,7 @@ use kafka_protocol::messages::{
     CreatePartitionsRequest, CreateTopicsRequest, DeleteTopicsRequest, MetadataRequest,
 };
 use kafka_protocol::ApiKey;
+use kafka_protocol::Uuid;
 
 use crate::harness::Session;
 

@@ -1,13 +1,19 @@
-//! Zigzag varints and a bounds-checked reader for record batch fields.
+//! The primitive encodings every part of the protocol shares, implemented once: big-endian
+//! fixed-width integers and base-128 varints, and [`SliceReader`], the bounds-checked reader that
+//! both the generated messages ([`crate::codec`]) and record batches ([`crate::records`]) decode
+//! with.
 //!
-//! Records inside a v2 batch (KIP-98) encode their lengths and deltas as *signed* varints: the value
-//! is zigzag-mapped (`(n << 1) ^ (n >> 31)`) so that small negative numbers, notably the `-1` null
-//! marker, stay one byte long, then written seven bits at a time, least significant group first,
-//! with the high bit of each byte set while more bytes follow. A varint carries at most 32 bits (5
-//! bytes) and a varlong at most 64 bits (10 bytes); anything longer is rejected, as the Java client
-//! does, so a run of continuation bytes cannot make the reader loop or overflow.
+//! Varints are written seven bits at a time, least significant group first, with the high bit of
+//! each byte set while more bytes follow. Messages use *unsigned* varints (KIP-482: compact
+//! lengths, tagged fields). Records inside a v2 batch (KIP-98) use *signed* ones: the value is
+//! zigzag-mapped (`(n << 1) ^ (n >> 31)`) so that small negative numbers, notably the `-1` null
+//! marker, stay one byte long. A 32-bit varint takes at most 5 bytes and a 64-bit varlong at most
+//! 10; anything longer is rejected, as the Java client does, so a run of continuation bytes cannot
+//! make the reader loop or overflow.
 
 use std::ops::Range;
+
+use bytes::BufMut;
 
 use crate::error::DecodeError;
 
@@ -27,12 +33,12 @@ fn zigzag64(value: i64) -> u64 {
 }
 
 /// Writes `value` as an unsigned base-128 varint.
-fn put_unsigned(out: &mut Vec<u8>, mut value: u64) {
+fn put_unsigned(out: &mut impl BufMut, mut value: u64) {
     while value >= 0x80 {
-        out.push((value as u8 & 0x7f) | 0x80);
+        out.put_u8((value as u8 & 0x7f) | 0x80);
         value >>= 7;
     }
-    out.push(value as u8);
+    out.put_u8(value as u8);
 }
 
 /// Bytes an unsigned base-128 varint of `value` takes.
@@ -42,13 +48,23 @@ fn unsigned_len(value: u64) -> usize {
     bits.div_ceil(7).max(1)
 }
 
+/// Appends `value` as an unsigned varint (KIP-482).
+pub(crate) fn put_uvarint(out: &mut impl BufMut, value: u32) {
+    put_unsigned(out, u64::from(value));
+}
+
+/// Bytes `value` takes as an unsigned varint.
+pub(crate) fn uvarint_len(value: u32) -> usize {
+    unsigned_len(u64::from(value))
+}
+
 /// Appends `value` as a zigzag varint.
-pub(crate) fn put_varint(out: &mut Vec<u8>, value: i32) {
+pub(crate) fn put_varint(out: &mut impl BufMut, value: i32) {
     put_unsigned(out, u64::from(zigzag32(value)));
 }
 
 /// Appends `value` as a zigzag varlong.
-pub(crate) fn put_varlong(out: &mut Vec<u8>, value: i64) {
+pub(crate) fn put_varlong(out: &mut impl BufMut, value: i64) {
     put_unsigned(out, zigzag64(value));
 }
 
@@ -140,6 +156,12 @@ impl<'a> SliceReader<'a> {
         Ok(i16::from_be_bytes(self.array(field)?))
     }
 
+    /// Reads a big-endian `u16` (for uint16 fields, which no message uses today).
+    #[allow(dead_code)]
+    pub(crate) fn u16(&mut self, field: &'static str) -> Result<u16, DecodeError> {
+        Ok(u16::from_be_bytes(self.array(field)?))
+    }
+
     /// Reads a big-endian `i32`.
     pub(crate) fn i32(&mut self, field: &'static str) -> Result<i32, DecodeError> {
         Ok(i32::from_be_bytes(self.array(field)?))
@@ -155,6 +177,19 @@ impl<'a> SliceReader<'a> {
         Ok(i64::from_be_bytes(self.array(field)?))
     }
 
+    /// Reads a big-endian IEEE 754 `f64`.
+    pub(crate) fn f64(&mut self, field: &'static str) -> Result<f64, DecodeError> {
+        Ok(f64::from_be_bytes(self.array(field)?))
+    }
+
+    /// Reads `N` bytes as they are (UUIDs).
+    pub(crate) fn bytes<const N: usize>(
+        &mut self,
+        field: &'static str,
+    ) -> Result<[u8; N], DecodeError> {
+        self.array(field)
+    }
+
     /// Reads an unsigned base-128 value of at most `max_len` bytes.
     fn unsigned(&mut self, max_len: usize, field: &'static str) -> Result<u64, DecodeError> {
         let mut value: u64 = 0;
@@ -168,11 +203,16 @@ impl<'a> SliceReader<'a> {
         Err(DecodeError::VarintOverflow { field })
     }
 
-    /// Reads a zigzag varint (at most 5 bytes, 32 significant bits).
-    pub(crate) fn varint(&mut self, field: &'static str) -> Result<i32, DecodeError> {
+    /// Reads an unsigned varint (at most 5 bytes, 32 significant bits).
+    pub(crate) fn uvarint(&mut self, field: &'static str) -> Result<u32, DecodeError> {
         let raw = self.unsigned(MAX_VARINT_LEN, field)?;
         // The fifth byte may carry bits above bit 31; such a value does not fit the type.
-        let raw = u32::try_from(raw).map_err(|_| DecodeError::VarintOverflow { field })?;
+        u32::try_from(raw).map_err(|_| DecodeError::VarintOverflow { field })
+    }
+
+    /// Reads a zigzag varint (at most 5 bytes, 32 significant bits).
+    pub(crate) fn varint(&mut self, field: &'static str) -> Result<i32, DecodeError> {
+        let raw = self.uvarint(field)?;
         Ok(((raw >> 1) as i32) ^ -((raw & 1) as i32))
     }
 
