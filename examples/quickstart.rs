@@ -16,17 +16,18 @@ use std::error::Error;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use bytes::{Buf, BufMut, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 use kafka_sdk::broker::{Cluster, ClusterConfig};
+use kafka_sdk::protocol::frame::{self, FrameSplitter};
 use kafka_sdk::protocol::messages::{
-    create_topics_request, fetch_request, join_group_request, metadata_request,
-    offset_commit_request, offset_fetch_request, produce_request, ApiVersionsRequest,
+    consumer_protocol_assignment, create_topics_request, fetch_request, join_group_request,
+    metadata_request, offset_commit_request, offset_fetch_request, produce_request,
+    ApiVersionsRequest, ConsumerProtocolAssignment, ConsumerProtocolSubscription,
     CreateTopicsRequest, FetchRequest, FindCoordinatorRequest, JoinGroupRequest, LeaveGroupRequest,
-    MetadataRequest, OffsetCommitRequest, OffsetFetchRequest, ProduceRequest, RequestHeader,
-    ResponseHeader, SyncGroupRequest,
+    MetadataRequest, OffsetCommitRequest, OffsetFetchRequest, ProduceRequest, SyncGroupRequest,
 };
 use kafka_sdk::protocol::records::{Compression, RecordBatchBuilder, RecordSet};
-use kafka_sdk::protocol::{ApiKey, ErrorCode, Message, Request};
+use kafka_sdk::protocol::{consumer_protocol, ApiKey, ErrorCode, Request};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -95,88 +96,62 @@ impl Connection {
 
     async fn call<R: Request>(&mut self, request: &R, version: i16) -> Result<R::Response> {
         self.correlation_id += 1;
-        let header = RequestHeader::default()
-            .with_request_api_key(R::API_KEY.key())
-            .with_request_api_version(version)
-            .with_correlation_id(self.correlation_id)
-            .with_client_id(Some("quickstart".into()));
-        let mut frame = BytesMut::new();
-        frame.put_i32(0); // size, patched below
-        header.encode(&mut frame, R::API_KEY.request_header_version(version))?;
-        request.encode(&mut frame, version)?;
-        let size = i32::try_from(frame.len() - 4)?;
-        frame[..4].copy_from_slice(&size.to_be_bytes());
-        tokio::time::timeout(TIMEOUT, self.stream.write_all(&frame)).await??;
+        // kafka_protocol::frame writes the size prefix and the request header of the right
+        // version for this API and version.
+        let mut out = BytesMut::new();
+        frame::encode_request(
+            &mut out,
+            self.correlation_id,
+            Some("quickstart"),
+            request,
+            version,
+        )?;
+        tokio::time::timeout(TIMEOUT, self.stream.write_all(&out)).await??;
 
-        let mut size = [0u8; 4];
-        tokio::time::timeout(TIMEOUT, self.stream.read_exact(&mut size)).await??;
-        let size = usize::try_from(i32::from_be_bytes(size))?;
-        if size > 64 << 20 {
-            return Err("response frame too large".into());
-        }
-        let mut body = vec![0u8; size];
-        tokio::time::timeout(TIMEOUT, self.stream.read_exact(&mut body)).await??;
-        let mut body = Bytes::from(body);
-        let header =
-            ResponseHeader::decode(&mut body, R::API_KEY.response_header_version(version))?;
-        if header.correlation_id != self.correlation_id {
+        // Read until the splitter has one whole frame, whose size it checks against a cap.
+        let splitter = FrameSplitter::new(64 << 20);
+        let mut input = BytesMut::new();
+        let response = loop {
+            if let Some(response) = splitter.next_frame(&mut input)? {
+                break response;
+            }
+            let read = tokio::time::timeout(TIMEOUT, self.stream.read_buf(&mut input)).await??;
+            if read == 0 {
+                return Err("the broker closed the connection".into());
+            }
+        };
+        let (correlation_id, body) = frame::decode_response::<R>(response, version)?;
+        if correlation_id != self.correlation_id {
             return Err("response out of order".into());
         }
-        Ok(R::Response::decode(&mut body, version)?)
+        Ok(body)
     }
 }
 
-/// The consumer protocol's subscription (what JoinGroup carries for protocol type "consumer"):
-/// version 0 = int16 version, array of topic names, nullable user data.
-fn subscription(topics: &[&str]) -> Bytes {
-    let mut b = BytesMut::new();
-    b.put_i16(0);
-    b.put_i32(topics.len() as i32);
-    for t in topics {
-        b.put_i16(t.len() as i16);
-        b.put_slice(t.as_bytes());
-    }
-    b.put_i32(-1);
-    b.freeze()
+/// The consumer protocol's subscription, which JoinGroup carries for protocol type "consumer".
+fn subscription(topics: &[&str]) -> Result<Bytes> {
+    let subscription = ConsumerProtocolSubscription::default()
+        .with_topics(topics.iter().map(|t| t.to_string()).collect());
+    Ok(consumer_protocol::encode_subscription(&subscription, 0)?)
 }
 
-/// The consumer protocol's assignment: int16 version, array of (topic, partitions), user data.
-fn assignment(topic: &str, partitions: &[i32]) -> Bytes {
-    let mut b = BytesMut::new();
-    b.put_i16(0);
-    b.put_i32(1);
-    b.put_i16(topic.len() as i16);
-    b.put_slice(topic.as_bytes());
-    b.put_i32(partitions.len() as i32);
-    for p in partitions {
-        b.put_i32(*p);
-    }
-    b.put_i32(-1);
-    b.freeze()
+/// The consumer protocol's assignment the leader hands a member through SyncGroup.
+fn assignment(topic: &str, partitions: &[i32]) -> Result<Bytes> {
+    let assignment = ConsumerProtocolAssignment::default().with_assigned_partitions(vec![
+        consumer_protocol_assignment::TopicPartition::default()
+            .with_topic(topic.into())
+            .with_partitions(partitions.to_vec()),
+    ]);
+    Ok(consumer_protocol::encode_assignment(&assignment, 0)?)
 }
 
-fn parse_assignment(mut b: Bytes) -> Result<Vec<(String, Vec<i32>)>> {
-    let mut out = Vec::new();
-    if b.remaining() < 6 {
-        return Err("short assignment".into());
-    }
-    let _version = b.get_i16();
-    for _ in 0..b.get_i32() {
-        if b.remaining() < 2 {
-            return Err("short assignment".into());
-        }
-        let len = b.get_i16() as usize;
-        if b.remaining() < len + 4 {
-            return Err("short assignment".into());
-        }
-        let topic = String::from_utf8(b.split_to(len).to_vec())?;
-        let n = b.get_i32() as usize;
-        if b.remaining() < n * 4 {
-            return Err("short assignment".into());
-        }
-        out.push((topic, (0..n).map(|_| b.get_i32()).collect()));
-    }
-    Ok(out)
+fn parse_assignment(bytes: &Bytes) -> Result<Vec<(String, Vec<i32>)>> {
+    let (_version, assignment) = consumer_protocol::decode_assignment(bytes)?;
+    Ok(assignment
+        .assigned_partitions
+        .into_iter()
+        .map(|t| (t.topic, t.partitions))
+        .collect())
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -293,7 +268,7 @@ async fn main() -> Result<()> {
         .with_protocols(vec![join_group_request::JoinGroupRequestProtocol::default(
         )
         .with_name("range".into())
-        .with_metadata(subscription(&[TOPIC]))]);
+        .with_metadata(subscription(&[TOPIC])?)]);
     let mut joined = coordinator.send(&join).await?;
     if ErrorCode::from_code(joined.error_code) == ErrorCode::MemberIdRequired {
         join.member_id = joined.member_id.clone();
@@ -316,10 +291,10 @@ async fn main() -> Result<()> {
             .with_protocol_name(Some("range".into()))
             .with_assignments(vec![kafka_sdk::protocol::messages::sync_group_request::SyncGroupRequestAssignment::default()
                 .with_member_id(member_id.clone())
-                .with_assignment(assignment(TOPIC, &all))]))
+                .with_assignment(assignment(TOPIC, &all)?)]))
         .await?;
     ErrorCode::from_code(synced.error_code).into_result()?;
-    let assigned = parse_assignment(synced.assignment)?;
+    let assigned = parse_assignment(&synced.assignment)?;
     println!("assigned {:?}", assigned);
 
     // 6. Consume every assigned partition from its leader, then commit the next offsets.

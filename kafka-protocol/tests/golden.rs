@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use bytes::{Buf, Bytes, BytesMut};
-use kafka_protocol::messages::{ApiVersionsResponse, RequestHeader, ResponseHeader};
-use kafka_protocol::{ApiKey, Message, RequestBody, ResponseBody};
+use kafka_protocol::messages::{ApiVersionsResponse, ResponseHeader};
+use kafka_protocol::{frame, ApiKey, EncodeMode, Message, RequestBody};
 
 /// API keys present in the captures that this crate deliberately has no schema for. Frames of
 /// these keys are skipped; any other unknown key fails the test so new captures get looked at.
@@ -77,7 +77,8 @@ fn frame(row: &Row) -> Bytes {
     Bytes::from(std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
 }
 
-/// Decodes header + body of a request frame and re-encodes them.
+/// Decodes a request frame through `kafka_protocol::frame` and frames it again from what was
+/// decoded: the bytes must come out identical.
 fn round_trip_request(row: &Row, api: ApiKey, bytes: &Bytes) -> Result<(), String> {
     let hv = api.request_header_version(row.api_version);
     if hv != row.header_version {
@@ -87,9 +88,10 @@ fn round_trip_request(row: &Row, api: ApiKey, bytes: &Bytes) -> Result<(), Strin
         ));
     }
     let mut buf = bytes.clone();
-    let header = RequestHeader::decode(&mut buf, hv).map_err(|e| format!("header: {e}"))?;
+    let (decoded_api, header) =
+        frame::decode_request_header(&mut buf).map_err(|e| format!("header: {e}"))?;
     if (
-        header.request_api_key,
+        decoded_api.key(),
         header.request_api_version,
         header.correlation_id,
     ) != (row.api_key, row.api_version, row.correlation_id)
@@ -103,17 +105,24 @@ fn round_trip_request(row: &Row, api: ApiKey, bytes: &Bytes) -> Result<(), Strin
     if buf.has_remaining() {
         return Err(format!("{} bytes left after the body", buf.remaining()));
     }
+    if !header.unknown_tagged_fields.is_empty() {
+        return Err("the header carries tagged fields frame::encode_request would drop".into());
+    }
     let mut out = BytesMut::new();
-    header
-        .encode(&mut out, hv)
-        .map_err(|e| format!("re-encode header: {e}"))?;
-    body.encode(&mut out, row.api_version)
-        .map_err(|e| format!("re-encode body: {e}"))?;
-    let predicted = header.encoded_len(hv) + body.encoded_len(row.api_version);
+    frame::encode_request_body(
+        &mut out,
+        header.correlation_id,
+        header.client_id.as_deref(),
+        &body,
+        row.api_version,
+    )
+    .map_err(|e| format!("re-encode: {e}"))?;
+    let predicted = frame::SIZE_PREFIX + header.encoded_len(hv) + body.encoded_len(row.api_version);
     compare(bytes, &out, predicted)
 }
 
-/// Decodes header + body of a response frame and re-encodes them.
+/// Decodes a response frame through `kafka_protocol::frame` (which refuses trailing bytes) and
+/// frames it again: the bytes must come out identical.
 fn round_trip_response(row: &Row, api: ApiKey, bytes: &Bytes) -> Result<(), String> {
     let hv = api.response_header_version(row.api_version);
     if hv != row.header_version {
@@ -122,30 +131,34 @@ fn round_trip_response(row: &Row, api: ApiKey, bytes: &Bytes) -> Result<(), Stri
             row.header_version
         ));
     }
-    let mut buf = bytes.clone();
-    let header = ResponseHeader::decode(&mut buf, hv).map_err(|e| format!("header: {e}"))?;
-    if header.correlation_id != row.correlation_id {
-        return Err(format!(
-            "correlation id {} in the frame",
-            header.correlation_id
-        ));
-    }
-    let body =
-        ResponseBody::decode(api, &mut buf, row.api_version).map_err(|e| format!("body: {e}"))?;
-    if buf.has_remaining() {
-        return Err(format!("{} bytes left after the body", buf.remaining()));
+    let (correlation_id, body) = frame::decode_response_body(api, row.api_version, bytes.clone())
+        .map_err(|e| format!("decode: {e}"))?;
+    if correlation_id != row.correlation_id {
+        return Err(format!("correlation id {correlation_id} in the frame"));
     }
     let mut out = BytesMut::new();
-    header
-        .encode(&mut out, hv)
-        .map_err(|e| format!("re-encode header: {e}"))?;
-    body.encode(&mut out, row.api_version)
-        .map_err(|e| format!("re-encode body: {e}"))?;
-    let predicted = header.encoded_len(hv) + body.encoded_len(row.api_version);
+    frame::encode_response(
+        &mut out,
+        api,
+        row.api_version,
+        correlation_id,
+        &body,
+        EncodeMode::Strict,
+    )
+    .map_err(|e| format!("re-encode: {e}"))?;
+    let predicted = frame::SIZE_PREFIX
+        + ResponseHeader::default().encoded_len(hv)
+        + body.encoded_len(row.api_version);
     compare(bytes, &out, predicted)
 }
 
-fn compare(original: &Bytes, out: &BytesMut, predicted_len: usize) -> Result<(), String> {
+/// Compares a frame as captured (no size prefix) with one framed again (with its prefix).
+fn compare(original: &Bytes, framed: &BytesMut, predicted_len: usize) -> Result<(), String> {
+    let size = i32::from_be_bytes([framed[0], framed[1], framed[2], framed[3]]);
+    if usize::try_from(size).ok() != Some(framed.len() - frame::SIZE_PREFIX) {
+        return Err(format!("size prefix {size} for {} bytes", framed.len() - 4));
+    }
+    let out = &framed[frame::SIZE_PREFIX..];
     if out[..] != original[..] {
         let at = original.iter().zip(out.iter()).position(|(a, b)| a != b);
         return Err(format!(
@@ -155,10 +168,10 @@ fn compare(original: &Bytes, out: &BytesMut, predicted_len: usize) -> Result<(),
             at.unwrap_or(original.len().min(out.len()))
         ));
     }
-    if predicted_len != out.len() {
+    if predicted_len != framed.len() {
         return Err(format!(
             "encoded_len said {predicted_len}, wrote {}",
-            out.len()
+            framed.len()
         ));
     }
     Ok(())
@@ -230,38 +243,20 @@ fn rows_noted(note: &str) -> Vec<Row> {
     rows
 }
 
-/// Decodes a response frame's header and body at the manifest's version, returning the body and
-/// how many bytes were left over.
-fn decode_response(
-    row: &Row,
-) -> (
-    Bytes,
-    Result<(ResponseBody, usize), kafka_protocol::DecodeError>,
-) {
-    let bytes = frame(row);
-    let api = ApiKey::from_i16(row.api_key).expect("a key the crate covers");
-    let mut buf = bytes.clone();
-    let header = ResponseHeader::decode(&mut buf, api.response_header_version(row.api_version))
-        .expect("response header");
-    assert_eq!(header.correlation_id, row.correlation_id, "{}", row.file);
-    let body = ResponseBody::decode(api, &mut buf, row.api_version).map(|b| (b, buf.remaining()));
-    (bytes, body)
-}
-
 /// librdkafka's mock answers an OffsetFetch for all of a group's topics with a null Topics array,
 /// which the schema does not allow in any response version; the decoder must refuse it with a
 /// typed error rather than invent an empty list.
 #[test]
 fn mock_null_offset_fetch_topics_is_a_typed_decode_error() {
     for row in rows_noted(NULL_TOPICS_NOTE) {
-        let (_, decoded) = decode_response(&row);
-        match decoded {
+        let api = ApiKey::from_i16(row.api_key).expect("OffsetFetch");
+        match frame::decode_response_body(api, row.api_version, frame(&row)) {
             Err(e) => assert!(
                 e.to_string().contains("null"),
                 "{}: unexpected error {e}",
                 row.file
             ),
-            Ok(body) => panic!("{}: null Topics accepted: {body:?}", row.file),
+            Ok((_, body)) => panic!("{}: null Topics accepted: {body:?}", row.file),
         }
     }
 }
@@ -271,17 +266,37 @@ fn mock_null_offset_fetch_topics_is_a_typed_decode_error() {
 #[test]
 fn mock_metadata_v13_has_exactly_one_extra_trailing_byte() {
     for row in rows_noted(EXTRA_BYTE_NOTE) {
-        let (bytes, decoded) = decode_response(&row);
-        let (body, left) = decoded.unwrap_or_else(|e| panic!("{}: {e}", row.file));
-        assert_eq!(left, 1, "{}: bytes left after the body", row.file);
+        let bytes = frame(&row);
         let api = ApiKey::from_i16(row.api_key).expect("Metadata");
+        let whole = frame::decode_response_body(api, row.api_version, bytes.clone());
+        assert!(
+            matches!(
+                whole,
+                Err(kafka_protocol::DecodeError::TrailingBytes { remaining: 1, .. })
+            ),
+            "{}: {whole:?}",
+            row.file
+        );
+        let short = bytes.slice(..bytes.len() - 1);
+        let (correlation_id, body) = frame::decode_response_body(api, row.api_version, short)
+            .unwrap_or_else(|e| panic!("{}: {e}", row.file));
+        assert_eq!(correlation_id, row.correlation_id, "{}", row.file);
         let mut out = BytesMut::new();
-        let header = ResponseHeader::default().with_correlation_id(row.correlation_id);
-        header
-            .encode(&mut out, api.response_header_version(row.api_version))
-            .expect("header");
-        body.encode(&mut out, row.api_version).expect("re-encode");
-        assert_eq!(out[..], bytes[..bytes.len() - 1], "{}", row.file);
+        frame::encode_response(
+            &mut out,
+            api,
+            row.api_version,
+            correlation_id,
+            &body,
+            EncodeMode::Strict,
+        )
+        .expect("re-encode");
+        assert_eq!(
+            out[frame::SIZE_PREFIX..],
+            bytes[..bytes.len() - 1],
+            "{}",
+            row.file
+        );
     }
 }
 

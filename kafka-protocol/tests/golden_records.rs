@@ -5,9 +5,9 @@
 use std::path::PathBuf;
 
 use bytes::{Buf, Bytes};
-use kafka_protocol::messages::{ProduceRequest, RequestHeader};
+use kafka_protocol::messages::ProduceRequest;
 use kafka_protocol::records::{Compression, RecordSet};
-use kafka_protocol::Message;
+use kafka_protocol::{frame, ApiKey, Message};
 
 fn golden(file: &str) -> Bytes {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -38,7 +38,8 @@ fn kcat_batches_decode_with_every_codec() {
         ("zstd", Compression::Zstd),
     ] {
         let mut frame = golden(&kcat_produce_file(codec));
-        let header = RequestHeader::decode(&mut frame, 1).unwrap();
+        let (api, header) = frame::decode_request_header(&mut frame).unwrap();
+        assert_eq!(api, ApiKey::Produce);
         let req = ProduceRequest::decode(&mut frame, header.request_api_version).unwrap();
         assert!(!frame.has_remaining());
         let mut records = 0;

@@ -4,15 +4,14 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use bytes::{Buf, BufMut, Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use kafka_broker::{Cluster, ClusterConfig};
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::{
-    fetch_request, FetchRequest, FetchResponse, ProduceRequest, ProduceResponse, RequestHeader,
-    ResponseHeader,
+    fetch_request, FetchRequest, FetchResponse, ProduceRequest, ProduceResponse,
 };
 use kafka_protocol::records::{Compression, RecordBatchBuilder, RecordBatches};
-use kafka_protocol::{ApiKey, Message, Request};
+use kafka_protocol::{frame, ApiKey, Request};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -41,20 +40,15 @@ impl Client {
     /// Encodes a request frame.
     pub fn frame<R: Request>(&mut self, request: &R, version: i16) -> (i32, Bytes) {
         self.correlation_id += 1;
-        let header = RequestHeader {
-            request_api_key: R::API_KEY.key(),
-            request_api_version: version,
-            correlation_id: self.correlation_id,
-            client_id: Some(self.client_id.clone()),
-            ..Default::default()
-        };
-        let header_version = R::API_KEY.request_header_version(version);
         let mut buf = BytesMut::new();
-        buf.put_i32(0);
-        header.encode(&mut buf, header_version).unwrap();
-        request.encode(&mut buf, version).unwrap();
-        let size = (buf.len() - 4) as i32;
-        buf[0..4].copy_from_slice(&size.to_be_bytes());
+        frame::encode_request(
+            &mut buf,
+            self.correlation_id,
+            Some(&self.client_id),
+            request,
+            version,
+        )
+        .unwrap();
         (self.correlation_id, buf.freeze())
     }
 
@@ -94,11 +88,10 @@ impl Client {
     pub async fn try_send<R: Request>(&mut self, request: &R, version: i16) -> Option<R::Response> {
         let (correlation_id, frame) = self.frame(request, version);
         self.send_frame(&frame).await;
-        let mut body = self.read_frame().await?;
-        let header_version = R::API_KEY.response_header_version(version);
-        let header = ResponseHeader::decode(&mut body, header_version).unwrap();
-        assert_eq!(header.correlation_id, correlation_id);
-        Some(R::Response::decode(&mut body, version).unwrap())
+        let body = self.read_frame().await?;
+        let (answered, response) = frame::decode_response::<R>(body, version).unwrap();
+        assert_eq!(answered, correlation_id);
+        Some(response)
     }
 
     /// True when the broker has closed the connection (EOF within the step timeout).
