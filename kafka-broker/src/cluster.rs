@@ -217,9 +217,9 @@ impl Cluster {
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let cluster = Cluster::start(ClusterConfig::default()).await.unwrap();
     /// // The next 3 Produce requests, on any broker, fail with NOT_ENOUGH_REPLICAS.
-    /// cluster.inject(Fault::fail(ErrorCode::NotEnoughReplicas).api(ApiKey::Produce).times(3));
+    /// cluster.inject(Fault::fail(ErrorCode::NotEnoughReplicas).with_api(ApiKey::Produce).with_times(3));
     /// // The next Fetch on broker 0 closes the connection before it is applied.
-    /// cluster.inject(Fault::drop_before_apply().api(ApiKey::Fetch).broker(0));
+    /// cluster.inject(Fault::drop_before_apply().with_api(ApiKey::Fetch).with_broker(0));
     /// cluster.clear_faults();
     /// cluster.shutdown().await;
     /// # });

@@ -37,9 +37,9 @@ pub enum FaultAction {
 /// use kafka_protocol::{ApiKey, ErrorCode};
 ///
 /// // The next two Produce requests to broker 1 fail with NOT_LEADER_OR_FOLLOWER.
-/// let fail = Fault::fail(ErrorCode::NotLeaderOrFollower).api(ApiKey::Produce).broker(1).times(2);
+/// let fail = Fault::fail(ErrorCode::NotLeaderOrFollower).with_api(ApiKey::Produce).with_broker(1).with_times(2);
 /// // Every Fetch response is delayed by 50 ms until the fault is cleared.
-/// let slow = Fault::delay(Duration::from_millis(50)).api(ApiKey::Fetch).forever();
+/// let slow = Fault::delay(Duration::from_millis(50)).with_api(ApiKey::Fetch).with_no_limit();
 /// assert_eq!(fail.remaining(), Some(2));
 /// assert_eq!(slow.remaining(), None);
 /// ```
@@ -83,25 +83,25 @@ impl Fault {
     }
 
     /// Only requests of this API.
-    pub fn api(mut self, api_key: ApiKey) -> Self {
+    pub fn with_api(mut self, api_key: ApiKey) -> Self {
         self.api_key = Some(api_key);
         self
     }
 
     /// Only requests received by this broker.
-    pub fn broker(mut self, broker_id: i32) -> Self {
+    pub fn with_broker(mut self, broker_id: i32) -> Self {
         self.broker = Some(broker_id);
         self
     }
 
     /// Apply to the next `n` matching requests (1 by default).
-    pub fn times(mut self, n: u32) -> Self {
+    pub fn with_times(mut self, n: u32) -> Self {
         self.remaining = Some(n);
         self
     }
 
     /// Apply to every matching request until [`crate::Cluster::clear_faults`].
-    pub fn forever(mut self) -> Self {
+    pub fn with_no_limit(mut self) -> Self {
         self.remaining = None;
         self
     }
@@ -201,9 +201,9 @@ mod tests {
         let faults = Faults::default();
         faults.inject(
             Fault::fail(ErrorCode::RequestTimedOut)
-                .api(ApiKey::Produce)
-                .broker(1)
-                .times(2),
+                .with_api(ApiKey::Produce)
+                .with_broker(1)
+                .with_times(2),
         );
         assert_eq!(faults.take(ApiKey::Fetch, 1), None);
         assert_eq!(faults.take(ApiKey::Produce, 0), None);
@@ -216,7 +216,7 @@ mod tests {
     #[test]
     fn forever_lasts_until_cleared() {
         let faults = Faults::default();
-        faults.inject(Fault::drop_before_apply().forever());
+        faults.inject(Fault::drop_before_apply().with_no_limit());
         for _ in 0..10 {
             assert_eq!(
                 faults.take(ApiKey::Metadata, 0),

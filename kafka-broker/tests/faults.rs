@@ -17,9 +17,9 @@ async fn fail_next_requests_of_an_api_on_one_broker() {
     let (leader, _) = cluster.partition_leader("f", 0).unwrap();
     cluster.inject(
         Fault::fail(ErrorCode::NotEnoughReplicas)
-            .api(ApiKey::Produce)
-            .broker(leader)
-            .times(2),
+            .with_api(ApiKey::Produce)
+            .with_broker(leader)
+            .with_times(2),
     );
     let mut c = Client::connect(addr(&cluster, leader)).await;
     let code = ErrorCode::NotEnoughReplicas.code();
@@ -37,7 +37,7 @@ async fn fail_next_requests_of_an_api_on_one_broker() {
 #[tokio::test]
 async fn delayed_responses_arrive_late() {
     let cluster = cluster(1).await;
-    cluster.inject(Fault::delay(Duration::from_millis(300)).api(ApiKey::Metadata));
+    cluster.inject(Fault::delay(Duration::from_millis(300)).with_api(ApiKey::Metadata));
     let mut c = Client::connect(addr(&cluster, 0)).await;
     let started = Instant::now();
     c.send(&MetadataRequest::default().with_topics(None), 12)
@@ -55,7 +55,7 @@ async fn delayed_responses_arrive_late() {
 async fn drop_before_apply_closes_without_appending() {
     let cluster = cluster(1).await;
     cluster.create_topic("d", 1, &[]).unwrap();
-    cluster.inject(Fault::drop_before_apply().api(ApiKey::Produce));
+    cluster.inject(Fault::drop_before_apply().with_api(ApiKey::Produce));
     let mut c = Client::connect(addr(&cluster, 0)).await;
     let r = c
         .try_send(&produce_request("d", 0, batch(&["x"], 0), -1), 9)
@@ -71,7 +71,7 @@ async fn drop_before_apply_closes_without_appending() {
 async fn drop_after_apply_appends_but_loses_the_response() {
     let cluster = cluster(1).await;
     cluster.create_topic("d", 1, &[]).unwrap();
-    cluster.inject(Fault::new(FaultAction::DropAfterApply).api(ApiKey::Produce));
+    cluster.inject(Fault::new(FaultAction::DropAfterApply).with_api(ApiKey::Produce));
     let mut c = Client::connect(addr(&cluster, 0)).await;
     let r = c
         .try_send(&produce_request("d", 0, batch(&["x"], 0), -1), 9)
@@ -185,7 +185,7 @@ async fn injected_failures_answer_every_api_with_its_error_response() {
     use kafka_protocol::messages::{DescribeProducersRequest, DescribeProducersResponse};
     let cluster = cluster(1).await;
     cluster.create_topic("f", 2, &[]).unwrap();
-    cluster.inject(Fault::fail(ErrorCode::KafkaStorageError).api(ApiKey::DescribeProducers));
+    cluster.inject(Fault::fail(ErrorCode::KafkaStorageError).with_api(ApiKey::DescribeProducers));
     let mut c = Client::connect(addr(&cluster, 0)).await;
     let request = DescribeProducersRequest::default().with_topics(vec![TopicRequest::default()
         .with_name("f".into())

@@ -227,9 +227,11 @@ fn kcat_idempotent_producer_retries_after_lost_responses_without_duplicates() {
     let cluster = TestCluster::start(3);
     // Create the topic first so that the faults hit data-carrying Produce requests.
     cluster.create_topic("interop-kcat-lost-responses", 1);
-    cluster
-        .cluster()
-        .inject(Fault::drop_after_apply().api(ApiKey::Produce).times(3));
+    cluster.cluster().inject(
+        Fault::drop_after_apply()
+            .with_api(ApiKey::Produce)
+            .with_times(3),
+    );
     round_trip_with_codec(&cluster, "lz4", "interop-kcat-lost-responses", IDEMPOTENT);
     let produce_batches = MESSAGES.div_ceil(500);
     assert!(

@@ -467,8 +467,8 @@ async fn every_advertised_version_gets_an_injected_error_response() {
     for key in ApiKey::ALL.iter().filter(|k| **k != ApiKey::ApiVersions) {
         cluster.inject(
             Fault::fail(ErrorCode::CoordinatorLoadInProgress)
-                .api(*key)
-                .forever(),
+                .with_api(*key)
+                .with_no_limit(),
         );
     }
     let answered = every_version_is_answered(&cluster).await;

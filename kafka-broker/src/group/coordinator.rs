@@ -16,9 +16,9 @@ use tokio::sync::Notify;
 
 #[cfg(test)]
 use super::accept_all;
-use super::membership::Outcome;
+use super::membership::Answer;
 use super::table::GroupTable;
-use super::types::{JoinResult, Reply, SyncResult};
+use super::types::{JoinResult, ParkedAnswer, SyncResult};
 use super::{admin, membership, offsets_api, ClientInfo, GroupConfig, TopicLookup};
 use crate::clock::Clock;
 
@@ -131,11 +131,11 @@ impl GroupCoordinator {
             membership::join(inner, now, &shared.config, req, version, client)
         });
         let result = match parked {
-            Outcome::Parked(rx) => match rx.await {
-                Ok(Reply::Join(r)) => r,
+            Answer::Parked(rx) => match rx.await {
+                Ok(ParkedAnswer::Join(r)) => r,
                 _ => JoinResult::error(ErrorCode::CoordinatorNotAvailable, ""),
             },
-            Outcome::Immediate(r) => r,
+            Answer::Immediate(r) => r,
         };
         membership::join_response(result, version)
     }
@@ -144,11 +144,11 @@ impl GroupCoordinator {
     pub async fn sync_group(&self, req: SyncGroupRequest, _version: i16) -> SyncGroupResponse {
         let parked = self.with_inner(|inner, now, _| membership::sync(inner, now, req));
         let result = match parked {
-            Outcome::Parked(rx) => match rx.await {
-                Ok(Reply::Sync(r)) => r,
+            Answer::Parked(rx) => match rx.await {
+                Ok(ParkedAnswer::Sync(r)) => r,
                 _ => SyncResult::error(ErrorCode::CoordinatorNotAvailable),
             },
-            Outcome::Immediate(r) => r,
+            Answer::Immediate(r) => r,
         };
         membership::sync_response(result)
     }

@@ -14,13 +14,13 @@ use tokio::sync::oneshot;
 
 use super::classic::ClassicGroup;
 use super::table::GroupTable;
-use super::types::{JoinParams, JoinResult, Reply, SyncParams, SyncResult};
+use super::types::{JoinParams, JoinResult, ParkedAnswer, SyncParams, SyncResult};
 use super::{ClientInfo, GroupConfig};
 
 /// What a JoinGroup or SyncGroup turned into.
-pub(super) enum Outcome<T> {
+pub(super) enum Answer<T> {
     /// Parked: the answer arrives on the channel.
-    Parked(oneshot::Receiver<Reply>),
+    Parked(oneshot::Receiver<ParkedAnswer>),
     /// Rejected before reaching the group.
     Immediate(T),
 }
@@ -33,8 +33,8 @@ pub(super) fn join(
     req: JoinGroupRequest,
     version: i16,
     client: ClientInfo,
-) -> Outcome<JoinResult> {
-    let fail = |e: ErrorCode| Outcome::Immediate(JoinResult::error(e, &req.member_id));
+) -> Answer<JoinResult> {
+    let fail = |e: ErrorCode| Answer::Immediate(JoinResult::error(e, &req.member_id));
     if req.group_id.is_empty() {
         return fail(ErrorCode::InvalidGroupId);
     }
@@ -82,7 +82,7 @@ pub(super) fn join(
         group.join(now_ms, params, waiter);
     }
     inner.flush(&req.group_id);
-    Outcome::Parked(rx)
+    Answer::Parked(rx)
 }
 
 fn non_negative(ms: i32) -> u64 {
@@ -123,15 +123,15 @@ pub(super) fn sync(
     inner: &mut GroupTable,
     now_ms: u64,
     req: SyncGroupRequest,
-) -> Outcome<SyncResult> {
+) -> Answer<SyncResult> {
     if req.group_id.is_empty() {
-        return Outcome::Immediate(SyncResult::error(ErrorCode::InvalidGroupId));
+        return Answer::Immediate(SyncResult::error(ErrorCode::InvalidGroupId));
     }
     if !inner.active {
-        return Outcome::Immediate(SyncResult::error(ErrorCode::CoordinatorNotAvailable));
+        return Answer::Immediate(SyncResult::error(ErrorCode::CoordinatorNotAvailable));
     }
     if !inner.groups.contains_key(&req.group_id) {
-        return Outcome::Immediate(SyncResult::error(ErrorCode::UnknownMemberId));
+        return Answer::Immediate(SyncResult::error(ErrorCode::UnknownMemberId));
     }
     let params = SyncParams {
         member_id: req.member_id,
@@ -150,7 +150,7 @@ pub(super) fn sync(
         group.sync(now_ms, params, waiter);
     }
     inner.flush(&req.group_id);
-    Outcome::Parked(rx)
+    Answer::Parked(rx)
 }
 
 /// Builds a SyncGroup response (v5+ carries the protocol type and name too).

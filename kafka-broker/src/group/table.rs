@@ -9,7 +9,7 @@ use tokio::sync::oneshot;
 
 use super::classic::ClassicGroup;
 use super::member::WaiterId;
-use super::types::{GroupState, Reply};
+use super::types::{GroupState, ParkedAnswer};
 use super::GroupConfig;
 
 /// Everything behind a coordinator's lock.
@@ -18,14 +18,14 @@ pub(super) struct GroupTable {
     pub(super) active: bool,
     pub(super) sweeper_running: bool,
     pub(super) groups: HashMap<String, ClassicGroup>,
-    pub(super) waiters: HashMap<WaiterId, oneshot::Sender<Reply>>,
+    pub(super) waiters: HashMap<WaiterId, oneshot::Sender<ParkedAnswer>>,
     pub(super) next_waiter: WaiterId,
     pub(super) next_cleanup_ms: u64,
 }
 
 impl GroupTable {
     /// Registers a parked request.
-    pub(super) fn park(&mut self) -> (WaiterId, oneshot::Receiver<Reply>) {
+    pub(super) fn park(&mut self) -> (WaiterId, oneshot::Receiver<ParkedAnswer>) {
         let id = self.next_waiter;
         self.next_waiter = self.next_waiter.wrapping_add(1);
         let (tx, rx) = oneshot::channel();

@@ -141,7 +141,7 @@ impl SyncResult {
 
 /// An answer for a parked request.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Reply {
+pub enum ParkedAnswer {
     /// For a JoinGroup.
     Join(JoinResult),
     /// For a SyncGroup.

@@ -22,7 +22,7 @@ use crate::context::RequestContext;
 use crate::sync::lock;
 use crate::topics::validate_configs;
 
-type Outcome = Result<(), (ErrorCode, String)>;
+type ResourceResult = Result<(), (ErrorCode, String)>;
 
 /// IncrementalAlterConfigs operations.
 const OP_SET: i8 = 0;
@@ -119,7 +119,7 @@ pub(crate) fn handle_incremental(
     }
 }
 
-fn split(outcome: Outcome) -> (i16, Option<String>) {
+fn split(outcome: ResourceResult) -> (i16, Option<String>) {
     match outcome {
         Ok(()) => (ErrorCode::None.code(), None),
         Err((code, message)) => (code.code(), Some(message)),
@@ -136,7 +136,7 @@ fn apply_op(
     op: i8,
     value: Option<&str>,
     default: Option<String>,
-) -> Outcome {
+) -> ResourceResult {
     let need_value = || {
         value.ok_or((
             ErrorCode::InvalidRequest,
@@ -208,7 +208,7 @@ fn update(
         &BTreeMap<String, String>,
         &dyn Fn(&str) -> Option<String>,
     ) -> Result<BTreeMap<String, String>, (ErrorCode, String)>,
-) -> Outcome {
+) -> ResourceResult {
     let state = &ctx.state;
     match resource_type {
         RESOURCE_TOPIC => {

@@ -6,7 +6,9 @@ use kafka_protocol::ErrorCode;
 
 use super::{ClassicGroup, InitialDelay};
 use crate::group::member::{new_member_id, Member, WaiterId};
-use crate::group::types::{GroupState, JoinParams, JoinResult, JoinedMember, Reply, SyncResult};
+use crate::group::types::{
+    GroupState, JoinParams, JoinResult, JoinedMember, ParkedAnswer, SyncResult,
+};
 
 impl ClassicGroup {
     /// Handles a JoinGroup; the answer arrives in the outbox for `waiter`, now or later.
@@ -14,7 +16,7 @@ impl ClassicGroup {
         if self.state == GroupState::Dead {
             self.reply(
                 waiter,
-                Reply::Join(JoinResult::error(
+                ParkedAnswer::Join(JoinResult::error(
                     ErrorCode::CoordinatorNotAvailable,
                     &p.member_id,
                 )),
@@ -36,14 +38,14 @@ impl ClassicGroup {
         let replacing = old_static.as_deref().unwrap_or_default();
         if !self.supports_protocols(replacing, &p.protocol_type, &p.protocols) {
             let r = JoinResult::error(ErrorCode::InconsistentGroupProtocol, "");
-            return self.reply(waiter, Reply::Join(r));
+            return self.reply(waiter, ParkedAnswer::Join(r));
         }
         if let Some(old_id) = old_static {
             return self.replace_static_member(now_ms, &old_id, p, waiter);
         }
         if self.members.len() + self.pending_members.len() >= self.limits.max_size {
             let r = JoinResult::error(ErrorCode::GroupMaxSizeReached, "");
-            return self.reply(waiter, Reply::Join(r));
+            return self.reply(waiter, ParkedAnswer::Join(r));
         }
         let member_id = new_member_id(&p.client_id);
         if p.group_instance_id.is_none() && p.require_known_member_id {
@@ -55,7 +57,7 @@ impl ClassicGroup {
                 now_ms.saturating_add(p.session_timeout_ms),
             );
             let r = JoinResult::error(ErrorCode::MemberIdRequired, &member_id);
-            return self.reply(waiter, Reply::Join(r));
+            return self.reply(waiter, ParkedAnswer::Join(r));
         }
         self.add_member_and_rebalance(now_ms, member_id, p, waiter);
     }
@@ -64,17 +66,20 @@ impl ClassicGroup {
         if self.pending_members.remove(&p.member_id).is_some() {
             if !self.supports_protocols("", &p.protocol_type, &p.protocols) {
                 let r = JoinResult::error(ErrorCode::InconsistentGroupProtocol, &p.member_id);
-                return self.reply(waiter, Reply::Join(r));
+                return self.reply(waiter, ParkedAnswer::Join(r));
             }
             let id = p.member_id.clone();
             return self.add_member_and_rebalance(now_ms, id, p, waiter);
         }
         if let Err(e) = self.validate_member(&p.member_id, p.group_instance_id.as_deref()) {
-            return self.reply(waiter, Reply::Join(JoinResult::error(e, &p.member_id)));
+            return self.reply(
+                waiter,
+                ParkedAnswer::Join(JoinResult::error(e, &p.member_id)),
+            );
         }
         if !self.supports_protocols(&p.member_id, &p.protocol_type, &p.protocols) {
             let r = JoinResult::error(ErrorCode::InconsistentGroupProtocol, &p.member_id);
-            return self.reply(waiter, Reply::Join(r));
+            return self.reply(waiter, ParkedAnswer::Join(r));
         }
         let unchanged = self
             .member(&p.member_id)
@@ -84,12 +89,12 @@ impl ClassicGroup {
             GroupState::CompletingRebalance if unchanged => {
                 // A retried JoinGroup whose answer was lost: repeat it.
                 let r = self.current_join_result(&p.member_id);
-                self.reply(waiter, Reply::Join(r));
+                self.reply(waiter, ParkedAnswer::Join(r));
             }
             GroupState::Stable if unchanged && !self.is_leader(&p.member_id) => {
                 let mut r = self.current_join_result(&p.member_id);
                 r.members.clear();
-                self.reply(waiter, Reply::Join(r));
+                self.reply(waiter, ParkedAnswer::Join(r));
             }
             // A leader rejoining a stable group asks for a rebalance (e.g. its subscription's
             // pattern matched new topics); so does any change of protocols.
@@ -99,7 +104,7 @@ impl ClassicGroup {
             GroupState::Empty | GroupState::Dead => {
                 self.reply(
                     waiter,
-                    Reply::Join(JoinResult::error(ErrorCode::UnknownMemberId, &p.member_id)),
+                    ParkedAnswer::Join(JoinResult::error(ErrorCode::UnknownMemberId, &p.member_id)),
                 );
             }
         }
@@ -183,7 +188,7 @@ impl ClassicGroup {
         let Some(m) = self.member_mut(&p.member_id) else {
             return self.reply(
                 waiter,
-                Reply::Join(JoinResult::error(ErrorCode::UnknownMemberId, &p.member_id)),
+                ParkedAnswer::Join(JoinResult::error(ErrorCode::UnknownMemberId, &p.member_id)),
             );
         };
         let previous = m.join_waiter.replace(waiter);
@@ -195,7 +200,7 @@ impl ClassicGroup {
             // The client gave up on its earlier JoinGroup and sent a new one; only the newest
             // can still be read.
             let r = JoinResult::error(ErrorCode::RebalanceInProgress, &p.member_id);
-            self.reply(old, Reply::Join(r));
+            self.reply(old, ParkedAnswer::Join(r));
         }
         self.maybe_prepare_rebalance(now_ms);
         self.maybe_complete_join(now_ms);
@@ -215,7 +220,7 @@ impl ClassicGroup {
         let Some(m) = self.member_mut(old_id) else {
             return self.reply(
                 waiter,
-                Reply::Join(JoinResult::error(ErrorCode::UnknownMemberId, "")),
+                ParkedAnswer::Join(JoinResult::error(ErrorCode::UnknownMemberId, "")),
             );
         };
         let old_join = m.join_waiter.replace(waiter);
@@ -228,13 +233,13 @@ impl ClassicGroup {
         if let Some(w) = old_join {
             self.reply(
                 w,
-                Reply::Join(JoinResult::error(ErrorCode::FencedInstanceId, old_id)),
+                ParkedAnswer::Join(JoinResult::error(ErrorCode::FencedInstanceId, old_id)),
             );
         }
         if let Some(w) = old_sync {
             self.reply(
                 w,
-                Reply::Sync(SyncResult::error(ErrorCode::FencedInstanceId)),
+                ParkedAnswer::Sync(SyncResult::error(ErrorCode::FencedInstanceId)),
             );
         }
         if self.leader_id.as_deref() == Some(old_id) {
@@ -265,7 +270,7 @@ impl ClassicGroup {
                     if let Some(m) = self.member_mut(&new_id) {
                         m.join_waiter = None;
                     }
-                    self.reply(waiter, Reply::Join(r));
+                    self.reply(waiter, ParkedAnswer::Join(r));
                 } else {
                     self.prepare_rebalance(now_ms);
                 }
@@ -300,7 +305,7 @@ impl ClassicGroup {
             for w in parked {
                 self.reply(
                     w,
-                    Reply::Sync(SyncResult::error(ErrorCode::RebalanceInProgress)),
+                    ParkedAnswer::Sync(SyncResult::error(ErrorCode::RebalanceInProgress)),
                 );
             }
         }
@@ -379,7 +384,7 @@ impl ClassicGroup {
         }
         for (w, id) in answers {
             let r = self.current_join_result(&id);
-            self.reply(w, Reply::Join(r));
+            self.reply(w, ParkedAnswer::Join(r));
         }
         // Members must now sync within the rebalance timeout, or they are dropped and the
         // group rebalances without them (Kafka's pending-sync timeout, KAFKA-13350).

@@ -15,7 +15,7 @@ use kafka_protocol::ErrorCode;
 
 use super::member::{Member, WaiterId};
 use super::offsets::OffsetStore;
-use super::types::{GroupLimits, GroupState, JoinResult, Reply, SyncParams, SyncResult};
+use super::types::{GroupLimits, GroupState, JoinResult, ParkedAnswer, SyncParams, SyncResult};
 use kafka_protocol::consumer_protocol::{
     subscribed_topics, PROTOCOL_TYPE as CONSUMER_PROTOCOL_TYPE,
 };
@@ -55,7 +55,7 @@ pub struct ClassicGroup {
     limits: GroupLimits,
     /// Committed offsets.
     pub offsets: OffsetStore,
-    outbox: Vec<(WaiterId, Reply)>,
+    outbox: Vec<(WaiterId, ParkedAnswer)>,
 }
 
 impl ClassicGroup {
@@ -125,7 +125,7 @@ impl ClassicGroup {
         !self.members.is_empty() || !self.pending_members.is_empty()
     }
     /// Answers for parked requests produced since the last call.
-    pub fn take_replies(&mut self) -> Vec<(WaiterId, Reply)> {
+    pub fn take_replies(&mut self) -> Vec<(WaiterId, ParkedAnswer)> {
         std::mem::take(&mut self.outbox)
     }
 
@@ -142,7 +142,7 @@ impl ClassicGroup {
         self.state = state;
         self.state_since_ms = now_ms;
     }
-    fn reply(&mut self, waiter: WaiterId, reply: Reply) {
+    fn reply(&mut self, waiter: WaiterId, reply: ParkedAnswer) {
         self.outbox.push((waiter, reply));
     }
 
@@ -262,13 +262,13 @@ impl ClassicGroup {
         if let Some(w) = m.join_waiter {
             self.reply(
                 w,
-                Reply::Join(JoinResult::error(ErrorCode::UnknownMemberId, member_id)),
+                ParkedAnswer::Join(JoinResult::error(ErrorCode::UnknownMemberId, member_id)),
             );
         }
         if let Some(w) = m.sync_waiter {
             self.reply(
                 w,
-                Reply::Sync(SyncResult::error(ErrorCode::UnknownMemberId)),
+                ParkedAnswer::Sync(SyncResult::error(ErrorCode::UnknownMemberId)),
             );
         }
         if self.is_leader(member_id) {
@@ -319,19 +319,19 @@ impl ClassicGroup {
                 })
         };
         if let Err(e) = checked {
-            return self.reply(waiter, Reply::Sync(SyncResult::error(e)));
+            return self.reply(waiter, ParkedAnswer::Sync(SyncResult::error(e)));
         }
         match self.state {
             GroupState::Empty | GroupState::Dead => {
                 self.reply(
                     waiter,
-                    Reply::Sync(SyncResult::error(ErrorCode::UnknownMemberId)),
+                    ParkedAnswer::Sync(SyncResult::error(ErrorCode::UnknownMemberId)),
                 );
             }
             GroupState::PreparingRebalance => {
                 self.reply(
                     waiter,
-                    Reply::Sync(SyncResult::error(ErrorCode::RebalanceInProgress)),
+                    ParkedAnswer::Sync(SyncResult::error(ErrorCode::RebalanceInProgress)),
                 );
             }
             GroupState::CompletingRebalance => {
@@ -344,7 +344,7 @@ impl ClassicGroup {
                 if let Some(old) = previous {
                     self.reply(
                         old,
-                        Reply::Sync(SyncResult::error(ErrorCode::RebalanceInProgress)),
+                        ParkedAnswer::Sync(SyncResult::error(ErrorCode::RebalanceInProgress)),
                     );
                 }
                 if self.is_leader(&p.member_id) {
@@ -359,7 +359,7 @@ impl ClassicGroup {
                 m.last_heartbeat_ms = now_ms;
                 let assignment = m.assignment.clone();
                 let r = self.sync_ok(assignment);
-                self.reply(waiter, Reply::Sync(r));
+                self.reply(waiter, ParkedAnswer::Sync(r));
             }
         }
         if self.pending_sync.is_empty() {
@@ -390,7 +390,7 @@ impl ClassicGroup {
         self.transition(GroupState::Stable, now_ms);
         for (w, assignment) in parked {
             let r = self.sync_ok(assignment);
-            self.reply(w, Reply::Sync(r));
+            self.reply(w, ParkedAnswer::Sync(r));
         }
     }
 

@@ -6,7 +6,7 @@ use kafka_protocol::ErrorCode;
 use super::ClassicGroup;
 use crate::group::member::WaiterId;
 use crate::group::types::{
-    GroupLimits, GroupState, JoinParams, JoinResult, Reply, SyncParams, SyncResult,
+    GroupLimits, GroupState, JoinParams, JoinResult, ParkedAnswer, SyncParams, SyncResult,
 };
 
 const SESSION: u64 = 10_000;
@@ -93,7 +93,7 @@ impl Driver {
         self.next
     }
 
-    fn replies(&mut self) -> Vec<(WaiterId, Reply)> {
+    fn replies(&mut self) -> Vec<(WaiterId, ParkedAnswer)> {
         self.g.take_replies()
     }
 
@@ -104,7 +104,7 @@ impl Driver {
             .into_iter()
             .filter(|(id, r)| {
                 if *id == w {
-                    if let Reply::Join(j) = r {
+                    if let ParkedAnswer::Join(j) = r {
                         found = Some(j.clone());
                         return false;
                     }
@@ -123,7 +123,7 @@ impl Driver {
             .into_iter()
             .filter(|(id, r)| {
                 if *id == w {
-                    if let Reply::Sync(s) = r {
+                    if let ParkedAnswer::Sync(s) = r {
                         found = Some(s.clone());
                         return false;
                     }
@@ -146,7 +146,7 @@ impl Driver {
 
 impl ClassicGroup {
     /// Puts back replies a test did not consume.
-    fn outbox_restore(&mut self, rest: Vec<(WaiterId, Reply)>) {
+    fn outbox_restore(&mut self, rest: Vec<(WaiterId, ParkedAnswer)>) {
         let mut rest = rest;
         rest.append(&mut self.outbox);
         self.outbox = rest;

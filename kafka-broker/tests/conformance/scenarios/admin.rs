@@ -34,7 +34,7 @@ fn epoch_request(topic: &str, partitions: &[(i32, i32, i32)]) -> OffsetForLeader
             )])
 }
 
-pub fn offset_for_leader_epoch(s: &mut Session) {
+pub fn offset_for_leader_epoch(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 2, &[]);
     s.produce(&t, 0, batch(&["a", "b", "c"]));
@@ -48,7 +48,7 @@ pub fn offset_for_leader_epoch(s: &mut Session) {
     s.send("future_epoch", &epoch_request(&t, &[(0, -1, 4)]), v);
 }
 
-pub fn offset_for_leader_epoch_errors(s: &mut Session) {
+pub fn offset_for_leader_epoch_errors(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let missing = s.name("missing");
@@ -64,7 +64,7 @@ pub fn offset_for_leader_epoch_errors(s: &mut Session) {
     s.send("old_version_v2", &epoch_request(&t, &[(0, -1, 0)]), 2);
 }
 
-pub fn describe_log_dirs(s: &mut Session) {
+pub fn describe_log_dirs(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 2, &[]);
     s.produce(&t, 0, batch(&["a", "b", "c"]));
@@ -91,7 +91,7 @@ pub fn describe_log_dirs(s: &mut Session) {
     s.send("describe_log_dirs_v1", &one, 1);
 }
 
-pub fn describe_producers(s: &mut Session) {
+pub fn describe_producers(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 2, &[]);
     let (pid, epoch) = s.init_producer_id();
@@ -125,7 +125,7 @@ fn partitions_request(names: &[&str], limit: i32) -> DescribeTopicPartitionsRequ
         .with_response_partition_limit(limit)
 }
 
-pub fn describe_topic_partitions(s: &mut Session) {
+pub fn describe_topic_partitions(s: &mut Session<'_>) {
     let a = s.name("a");
     let b = s.name("b");
     s.create_topic(&a, 3, &[]);

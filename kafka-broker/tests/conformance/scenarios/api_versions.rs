@@ -7,38 +7,38 @@ use kafka_protocol::{ApiKey, Message};
 
 use crate::harness::Session;
 
-fn at(s: &mut Session, version: i16) {
+fn at(s: &mut Session<'_>, version: i16) {
     let request = ApiVersionsRequest::default()
         .with_client_software_name("kafka-sdk-conformance".into())
         .with_client_software_version("0.1.0".into());
     s.send("api_versions", &request, version);
 }
 
-pub fn v0(s: &mut Session) {
+pub fn v0(s: &mut Session<'_>) {
     at(s, 0);
 }
 
-pub fn v1(s: &mut Session) {
+pub fn v1(s: &mut Session<'_>) {
     at(s, 1);
 }
 
-pub fn v2(s: &mut Session) {
+pub fn v2(s: &mut Session<'_>) {
     at(s, 2);
 }
 
-pub fn v3(s: &mut Session) {
+pub fn v3(s: &mut Session<'_>) {
     at(s, 3);
 }
 
-pub fn v4(s: &mut Session) {
+pub fn v4(s: &mut Session<'_>) {
     at(s, 4);
 }
 
-pub fn v5(s: &mut Session) {
+pub fn v5(s: &mut Session<'_>) {
     at(s, 5);
 }
 
-fn v5_naming(s: &mut Session, label: &str, cluster_id: Option<String>, node_id: i32) {
+fn v5_naming(s: &mut Session<'_>, label: &str, cluster_id: Option<String>, node_id: i32) {
     let request = ApiVersionsRequest::default()
         .with_client_software_name("kafka-sdk-conformance".into())
         .with_client_software_version("0.1.0".into())
@@ -48,14 +48,14 @@ fn v5_naming(s: &mut Session, label: &str, cluster_id: Option<String>, node_id: 
 }
 
 /// KIP-1242: a client that names the right cluster and node is answered as usual.
-pub fn v5_right_cluster_and_node(s: &mut Session) {
+pub fn v5_right_cluster_and_node(s: &mut Session<'_>) {
     let cluster = s.target.cluster_id.clone();
     let node = s.broker();
     v5_naming(s, "api_versions_v5_right", Some(cluster), node);
 }
 
 /// KIP-1242: a client whose metadata names another cluster or node must rebootstrap.
-pub fn v5_wrong_cluster_or_node(s: &mut Session) {
+pub fn v5_wrong_cluster_or_node(s: &mut Session<'_>) {
     let node = s.broker();
     v5_naming(
         s,
@@ -68,7 +68,7 @@ pub fn v5_wrong_cluster_or_node(s: &mut Session) {
 }
 
 /// A version above every broker's maximum: error 35 in a v0 body that still lists the ranges.
-pub fn above_max(s: &mut Session) {
+pub fn above_max(s: &mut Session<'_>) {
     let header = RequestHeader::default()
         .with_request_api_key(ApiKey::ApiVersions.key())
         .with_request_api_version(127)
@@ -86,7 +86,7 @@ pub fn above_max(s: &mut Session) {
 
 /// KIP-511: the client software name and version must match
 /// `[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?`.
-pub fn invalid_software_name(s: &mut Session) {
+pub fn invalid_software_name(s: &mut Session<'_>) {
     let request = ApiVersionsRequest::default()
         .with_client_software_name("not valid!".into())
         .with_client_software_version("1.0".into());

@@ -26,7 +26,7 @@ fn describe(resource_type: i8, name: &str, keys: Option<&[&str]>) -> DescribeCon
         .with_configuration_keys(keys.map(|k| k.iter().map(|s| (*s).to_string()).collect()))])
 }
 
-fn describe_topic(s: &mut Session, label: &str, topic: &str, keys: &[&str]) {
+fn describe_topic(s: &mut Session<'_>, label: &str, topic: &str, keys: &[&str]) {
     let v = s.v(ApiKey::DescribeConfigs);
     s.send(
         label,
@@ -84,13 +84,13 @@ const KEYS: &[&str] = &[
     "segment.bytes",
 ];
 
-pub fn describe_topic_selected_keys(s: &mut Session) {
+pub fn describe_topic_selected_keys(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[("retention.ms", "3600000")]);
     describe_topic(s, "describe", &t, KEYS);
 }
 
-pub fn describe_topic_with_documentation(s: &mut Session) {
+pub fn describe_topic_with_documentation(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let v = s.v(ApiKey::DescribeConfigs);
@@ -98,7 +98,7 @@ pub fn describe_topic_with_documentation(s: &mut Session) {
     s.send("describe_docs", &request, v);
 }
 
-pub fn describe_topic_v0(s: &mut Session) {
+pub fn describe_topic_v0(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[("cleanup.policy", "compact")]);
     s.send(
@@ -108,7 +108,7 @@ pub fn describe_topic_v0(s: &mut Session) {
     );
 }
 
-pub fn describe_unknown_topic(s: &mut Session) {
+pub fn describe_unknown_topic(s: &mut Session<'_>) {
     let t = s.name("missing");
     let v = s.v(ApiKey::DescribeConfigs);
     s.send(
@@ -118,13 +118,13 @@ pub fn describe_unknown_topic(s: &mut Session) {
     );
 }
 
-pub fn describe_unknown_key(s: &mut Session) {
+pub fn describe_unknown_key(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     describe_topic(s, "describe_unknown_key", &t, &["no.such.config"]);
 }
 
-pub fn describe_broker_selected_keys(s: &mut Session) {
+pub fn describe_broker_selected_keys(s: &mut Session<'_>) {
     let broker = s.broker().to_string();
     let v = s.v(ApiKey::DescribeConfigs);
     let request = describe(
@@ -145,7 +145,7 @@ pub fn describe_broker_selected_keys(s: &mut Session) {
     s.send("describe_broker", &request, v);
 }
 
-pub fn describe_unknown_broker(s: &mut Session) {
+pub fn describe_unknown_broker(s: &mut Session<'_>) {
     let v = s.v(ApiKey::DescribeConfigs);
     s.send(
         "describe_broker_4242",
@@ -154,12 +154,12 @@ pub fn describe_unknown_broker(s: &mut Session) {
     );
 }
 
-pub fn describe_invalid_resource_type(s: &mut Session) {
+pub fn describe_invalid_resource_type(s: &mut Session<'_>) {
     let v = s.v(ApiKey::DescribeConfigs);
     s.send("describe_type_9", &describe(9, "x", Some(&["a"])), v);
 }
 
-pub fn alter_topic(s: &mut Session) {
+pub fn alter_topic(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[("cleanup.policy", "compact")]);
     let v = s.v(ApiKey::AlterConfigs);
@@ -168,7 +168,7 @@ pub fn alter_topic(s: &mut Session) {
     describe_topic(s, "after_alter", &t, KEYS);
 }
 
-pub fn alter_bad_value(s: &mut Session) {
+pub fn alter_bad_value(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let v = s.v(ApiKey::AlterConfigs);
@@ -179,7 +179,7 @@ pub fn alter_bad_value(s: &mut Session) {
     );
 }
 
-pub fn alter_unknown_config(s: &mut Session) {
+pub fn alter_unknown_config(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let v = s.v(ApiKey::AlterConfigs);
@@ -190,7 +190,7 @@ pub fn alter_unknown_config(s: &mut Session) {
     );
 }
 
-pub fn alter_unknown_topic(s: &mut Session) {
+pub fn alter_unknown_topic(s: &mut Session<'_>) {
     let t = s.name("missing");
     let v = s.v(ApiKey::AlterConfigs);
     s.send(
@@ -200,7 +200,7 @@ pub fn alter_unknown_topic(s: &mut Session) {
     );
 }
 
-pub fn alter_validate_only(s: &mut Session) {
+pub fn alter_validate_only(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let v = s.v(ApiKey::AlterConfigs);
@@ -209,7 +209,7 @@ pub fn alter_validate_only(s: &mut Session) {
     describe_topic(s, "unchanged", &t, &["retention.ms"]);
 }
 
-pub fn incremental_set_and_delete(s: &mut Session) {
+pub fn incremental_set_and_delete(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[("retention.ms", "5000")]);
     let v = s.v(ApiKey::IncrementalAlterConfigs);
@@ -221,7 +221,7 @@ pub fn incremental_set_and_delete(s: &mut Session) {
     describe_topic(s, "after_incremental", &t, KEYS);
 }
 
-pub fn incremental_append_and_subtract(s: &mut Session) {
+pub fn incremental_append_and_subtract(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let v = s.v(ApiKey::IncrementalAlterConfigs);
@@ -239,7 +239,7 @@ pub fn incremental_append_and_subtract(s: &mut Session) {
     describe_topic(s, "after_subtract", &t, &["cleanup.policy"]);
 }
 
-pub fn incremental_append_to_non_list(s: &mut Session) {
+pub fn incremental_append_to_non_list(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let v = s.v(ApiKey::IncrementalAlterConfigs);
@@ -250,7 +250,7 @@ pub fn incremental_append_to_non_list(s: &mut Session) {
     );
 }
 
-pub fn incremental_bad_value(s: &mut Session) {
+pub fn incremental_bad_value(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let v = s.v(ApiKey::IncrementalAlterConfigs);
@@ -261,7 +261,7 @@ pub fn incremental_bad_value(s: &mut Session) {
     );
 }
 
-pub fn incremental_unknown_operation(s: &mut Session) {
+pub fn incremental_unknown_operation(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let v = s.v(ApiKey::IncrementalAlterConfigs);
@@ -272,7 +272,7 @@ pub fn incremental_unknown_operation(s: &mut Session) {
     );
 }
 
-pub fn incremental_validate_only(s: &mut Session) {
+pub fn incremental_validate_only(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let v = s.v(ApiKey::IncrementalAlterConfigs);
@@ -282,7 +282,7 @@ pub fn incremental_validate_only(s: &mut Session) {
     describe_topic(s, "unchanged", &t, &["retention.ms"]);
 }
 
-pub fn incremental_unknown_topic(s: &mut Session) {
+pub fn incremental_unknown_topic(s: &mut Session<'_>) {
     let t = s.name("missing");
     let v = s.v(ApiKey::IncrementalAlterConfigs);
     s.send(

@@ -28,7 +28,7 @@ fn partition_at(partition: i32, offset: i64) -> FetchPartition {
 }
 
 /// Records a fetch of `topic`/`partition` from `offset`.
-pub fn fetch_from(s: &mut Session, label: &str, topic: &str, partition: i32, offset: i64) {
+pub fn fetch_from(s: &mut Session<'_>, label: &str, topic: &str, partition: i32, offset: i64) {
     let id = s.topic_id(topic);
     let v = s.v(ApiKey::Fetch);
     s.send(label, &fetch_request(id, partition, offset), v);
@@ -45,12 +45,12 @@ fn list_offsets(topic: &str, partition: i32, timestamp: i64) -> ListOffsetsReque
 }
 
 /// Records ListOffsets latest (-1) for `topic`/`partition`.
-pub fn list_latest(s: &mut Session, label: &str, topic: &str, partition: i32) {
+pub fn list_latest(s: &mut Session<'_>, label: &str, topic: &str, partition: i32) {
     let v = s.v(ApiKey::ListOffsets);
     s.send(label, &list_offsets(topic, partition, -1), v);
 }
 
-fn with_records(s: &mut Session, partitions: i32) -> (String, Uuid) {
+fn with_records(s: &mut Session<'_>, partitions: i32) -> (String, Uuid) {
     let t = s.name("t");
     s.create_topic(&t, partitions, &[]);
     for p in 0..partitions {
@@ -61,14 +61,14 @@ fn with_records(s: &mut Session, partitions: i32) -> (String, Uuid) {
     (t, id)
 }
 
-pub fn basic(s: &mut Session) {
+pub fn basic(s: &mut Session<'_>) {
     let (t, _) = with_records(s, 1);
     fetch_from(s, "fetch_from_0", &t, 0, 0);
     fetch_from(s, "fetch_from_4", &t, 0, 4);
     fetch_from(s, "fetch_at_end", &t, 0, 5);
 }
 
-pub fn by_name_v12(s: &mut Session) {
+pub fn by_name_v12(s: &mut Session<'_>) {
     let (t, _) = with_records(s, 1);
     let request = FetchRequest::default()
         .with_max_wait_ms(0)
@@ -80,7 +80,7 @@ pub fn by_name_v12(s: &mut Session) {
     s.send("fetch_v12", &request, 12);
 }
 
-pub fn old_version_v4(s: &mut Session) {
+pub fn old_version_v4(s: &mut Session<'_>) {
     let (t, _) = with_records(s, 1);
     let request = FetchRequest::default()
         .with_max_wait_ms(0)
@@ -92,13 +92,13 @@ pub fn old_version_v4(s: &mut Session) {
     s.send("fetch_v4", &request, 4);
 }
 
-pub fn offset_out_of_range(s: &mut Session) {
+pub fn offset_out_of_range(s: &mut Session<'_>) {
     let (t, _) = with_records(s, 1);
     fetch_from(s, "fetch_past_end", &t, 0, 100);
     fetch_from(s, "fetch_negative", &t, 0, -5);
 }
 
-pub fn partition_max_bytes_smaller_than_a_batch(s: &mut Session) {
+pub fn partition_max_bytes_smaller_than_a_batch(s: &mut Session<'_>) {
     let (_, id) = with_records(s, 1);
     let v = s.v(ApiKey::Fetch);
     let mut request = fetch_request(id, 0, 0);
@@ -106,7 +106,7 @@ pub fn partition_max_bytes_smaller_than_a_batch(s: &mut Session) {
     s.send("fetch_one_byte_limit", &request, v);
 }
 
-pub fn response_max_bytes(s: &mut Session) {
+pub fn response_max_bytes(s: &mut Session<'_>) {
     let (_, id) = with_records(s, 2);
     let v = s.v(ApiKey::Fetch);
     let mut request = fetch_request(id, 0, 0).with_max_bytes(100);
@@ -114,7 +114,7 @@ pub fn response_max_bytes(s: &mut Session) {
     s.send("fetch_max_bytes_100", &request, v);
 }
 
-pub fn min_bytes_waits_for_max_wait(s: &mut Session) {
+pub fn min_bytes_waits_for_max_wait(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let id = s.topic_id(&t);
@@ -125,19 +125,19 @@ pub fn min_bytes_waits_for_max_wait(s: &mut Session) {
     s.send("fetch_empty_long_poll", &request, v);
 }
 
-pub fn read_committed(s: &mut Session) {
+pub fn read_committed(s: &mut Session<'_>) {
     let (_, id) = with_records(s, 1);
     let v = s.v(ApiKey::Fetch);
     let request = fetch_request(id, 0, 0).with_isolation_level(1);
     s.send("fetch_read_committed", &request, v);
 }
 
-pub fn unknown_topic_id(s: &mut Session) {
+pub fn unknown_topic_id(s: &mut Session<'_>) {
     let v = s.v(ApiKey::Fetch);
     s.send("fetch_unknown_id", &fetch_request(Uuid([5; 16]), 0, 0), v);
 }
 
-pub fn unknown_topic_by_name(s: &mut Session) {
+pub fn unknown_topic_by_name(s: &mut Session<'_>) {
     let t = s.name("missing");
     let request = FetchRequest::default()
         .with_max_wait_ms(0)
@@ -149,13 +149,13 @@ pub fn unknown_topic_by_name(s: &mut Session) {
     s.send("fetch_unknown_name_v12", &request, 12);
 }
 
-pub fn unknown_partition(s: &mut Session) {
+pub fn unknown_partition(s: &mut Session<'_>) {
     let (_, id) = with_records(s, 1);
     let v = s.v(ApiKey::Fetch);
     s.send("fetch_partition_9", &fetch_request(id, 9, 0), v);
 }
 
-pub fn current_leader_epoch_checks(s: &mut Session) {
+pub fn current_leader_epoch_checks(s: &mut Session<'_>) {
     let (_, id) = with_records(s, 1);
     let v = s.v(ApiKey::Fetch);
     let mut request = fetch_request(id, 0, 0);
@@ -165,7 +165,7 @@ pub fn current_leader_epoch_checks(s: &mut Session) {
     s.send("epoch_newer", &request, v);
 }
 
-pub fn several_partitions(s: &mut Session) {
+pub fn several_partitions(s: &mut Session<'_>) {
     let (_, id) = with_records(s, 3);
     let v = s.v(ApiKey::Fetch);
     let mut request = fetch_request(id, 0, 3);
@@ -174,14 +174,14 @@ pub fn several_partitions(s: &mut Session) {
     s.send("fetch_three_partitions", &request, v);
 }
 
-pub fn list_offsets_earliest_and_latest(s: &mut Session) {
+pub fn list_offsets_earliest_and_latest(s: &mut Session<'_>) {
     let (t, _) = with_records(s, 1);
     let v = s.v(ApiKey::ListOffsets);
     s.send("earliest", &list_offsets(&t, 0, -2), v);
     s.send("latest", &list_offsets(&t, 0, -1), v);
 }
 
-pub fn list_offsets_by_timestamp(s: &mut Session) {
+pub fn list_offsets_by_timestamp(s: &mut Session<'_>) {
     let (t, _) = with_records(s, 1);
     let v = s.v(ApiKey::ListOffsets);
     // The records carry timestamps 1000, 1001, 1002 and 1000, 1001.
@@ -191,20 +191,20 @@ pub fn list_offsets_by_timestamp(s: &mut Session) {
     s.send("ts_0", &list_offsets(&t, 0, 0), v);
 }
 
-pub fn list_offsets_max_timestamp(s: &mut Session) {
+pub fn list_offsets_max_timestamp(s: &mut Session<'_>) {
     let (t, _) = with_records(s, 1);
     let v = s.v(ApiKey::ListOffsets);
     s.send("max_timestamp", &list_offsets(&t, 0, -3), v);
 }
 
-pub fn list_offsets_earliest_local(s: &mut Session) {
+pub fn list_offsets_earliest_local(s: &mut Session<'_>) {
     let (t, _) = with_records(s, 1);
     let v = s.v(ApiKey::ListOffsets);
     s.send("earliest_local", &list_offsets(&t, 0, -4), v);
     s.send("latest_tiered", &list_offsets(&t, 0, -5), v);
 }
 
-pub fn list_offsets_empty_partition(s: &mut Session) {
+pub fn list_offsets_empty_partition(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let v = s.v(ApiKey::ListOffsets);
@@ -214,7 +214,7 @@ pub fn list_offsets_empty_partition(s: &mut Session) {
     s.send("by_timestamp", &list_offsets(&t, 0, 10), v);
 }
 
-pub fn list_offsets_unknown(s: &mut Session) {
+pub fn list_offsets_unknown(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let missing = s.name("missing");
@@ -223,12 +223,12 @@ pub fn list_offsets_unknown(s: &mut Session) {
     s.send("unknown_topic", &list_offsets(&missing, 0, -1), v);
 }
 
-pub fn list_offsets_v1(s: &mut Session) {
+pub fn list_offsets_v1(s: &mut Session<'_>) {
     let (t, _) = with_records(s, 1);
     s.send("latest_v1", &list_offsets(&t, 0, -1), 1);
 }
 
-pub fn list_offsets_leader_epoch(s: &mut Session) {
+pub fn list_offsets_leader_epoch(s: &mut Session<'_>) {
     let (t, _) = with_records(s, 1);
     let v = s.v(ApiKey::ListOffsets);
     let mut request = list_offsets(&t, 0, -1);

@@ -26,16 +26,16 @@ fn raw_frame(api_key: i16, version: i16, body: &[u8]) -> Vec<u8> {
     buf.to_vec()
 }
 
-pub fn unknown_api_key(s: &mut Session) {
+pub fn unknown_api_key(s: &mut Session<'_>) {
     s.send_raw("api_key_9999", &raw_frame(9999, 0, &[]));
 }
 
-pub fn version_above_maximum(s: &mut Session) {
+pub fn version_above_maximum(s: &mut Session<'_>) {
     // Metadata v99: neither broker knows how to read its body.
     s.send_raw("metadata_v99", &raw_frame(3, 99, &[0, 0, 0, 0]));
 }
 
-pub fn truncated_body(s: &mut Session) {
+pub fn truncated_body(s: &mut Session<'_>) {
     let mut body = BytesMut::new();
     MetadataRequest::default()
         .with_topics(Some(Vec::new()))

@@ -71,7 +71,7 @@ struct Member {
 }
 
 /// Joins `group` as its only member, recording nothing (setup).
-fn stable_member(s: &mut Session, conn: usize, group: &str, topic: &str) -> Member {
+fn stable_member(s: &mut Session<'_>, conn: usize, group: &str, topic: &str) -> Member {
     s.wait_for_coordinator(group);
     let v = s.v(ApiKey::JoinGroup);
     let first = s.call_on(conn, &join_request(group, "", &[topic]), v);
@@ -121,7 +121,7 @@ fn commit(
                 .with_committed_metadata(Some("meta".into()))])])
 }
 
-fn commit_version(s: &Session) -> i16 {
+fn commit_version(s: &Session<'_>) -> i16 {
     // v10 names topics by id; v9 is the newest by name.
     s.v(ApiKey::OffsetCommit).min(9)
 }
@@ -140,11 +140,11 @@ fn fetch_offsets(group: &str, topics: Option<Vec<&str>>) -> OffsetFetchRequest {
         }))])
 }
 
-fn fetch_version(s: &Session) -> i16 {
+fn fetch_version(s: &Session<'_>) -> i16 {
     s.v(ApiKey::OffsetFetch).min(9)
 }
 
-fn group_and_topic(s: &mut Session) -> (String, String) {
+fn group_and_topic(s: &mut Session<'_>) -> (String, String) {
     let g = s.name("g");
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
@@ -152,7 +152,7 @@ fn group_and_topic(s: &mut Session) -> (String, String) {
     (g, t)
 }
 
-pub fn find_coordinator_v3(s: &mut Session) {
+pub fn find_coordinator_v3(s: &mut Session<'_>) {
     let g = s.name("g");
     s.wait_for_coordinator(&g);
     s.send(
@@ -162,7 +162,7 @@ pub fn find_coordinator_v3(s: &mut Session) {
     );
 }
 
-pub fn find_coordinator_batched(s: &mut Session) {
+pub fn find_coordinator_batched(s: &mut Session<'_>) {
     let a = s.name("a");
     let b = s.name("b");
     s.wait_for_coordinator(&a);
@@ -174,7 +174,7 @@ pub fn find_coordinator_batched(s: &mut Session) {
     );
 }
 
-pub fn find_coordinator_v0(s: &mut Session) {
+pub fn find_coordinator_v0(s: &mut Session<'_>) {
     let g = s.name("g");
     s.wait_for_coordinator(&g);
     s.send(
@@ -184,7 +184,7 @@ pub fn find_coordinator_v0(s: &mut Session) {
     );
 }
 
-pub fn find_coordinator_invalid_key_type(s: &mut Session) {
+pub fn find_coordinator_invalid_key_type(s: &mut Session<'_>) {
     let v = s.v(ApiKey::FindCoordinator);
     let g = s.name("g");
     s.send(
@@ -196,13 +196,13 @@ pub fn find_coordinator_invalid_key_type(s: &mut Session) {
     );
 }
 
-pub fn join_member_id_required(s: &mut Session) {
+pub fn join_member_id_required(s: &mut Session<'_>) {
     let (g, t) = group_and_topic(s);
     let v = s.v(ApiKey::JoinGroup);
     s.send("join_without_id", &join_request(&g, "", &[&t]), v);
 }
 
-pub fn lifecycle(s: &mut Session) {
+pub fn lifecycle(s: &mut Session<'_>) {
     let (g, t) = group_and_topic(s);
     let v = s.v(ApiKey::JoinGroup);
     let first = s
@@ -263,12 +263,12 @@ pub fn lifecycle(s: &mut Session) {
     );
 }
 
-pub fn join_v3_needs_no_member_id(s: &mut Session) {
+pub fn join_v3_needs_no_member_id(s: &mut Session<'_>) {
     let (g, t) = group_and_topic(s);
     s.send("join_v3", &join_request(&g, "", &[&t]), 3);
 }
 
-pub fn join_unknown_member_id(s: &mut Session) {
+pub fn join_unknown_member_id(s: &mut Session<'_>) {
     let (g, t) = group_and_topic(s);
     let v = s.v(ApiKey::JoinGroup);
     s.send(
@@ -278,7 +278,7 @@ pub fn join_unknown_member_id(s: &mut Session) {
     );
 }
 
-pub fn join_invalid_session_timeout(s: &mut Session) {
+pub fn join_invalid_session_timeout(s: &mut Session<'_>) {
     let (g, t) = group_and_topic(s);
     let v = s.v(ApiKey::JoinGroup);
     let too_short = join_request(&g, "", &[&t]).with_session_timeout_ms(1);
@@ -287,12 +287,12 @@ pub fn join_invalid_session_timeout(s: &mut Session) {
     s.send("join_session_1d", &too_long, v);
 }
 
-pub fn join_empty_group_id(s: &mut Session) {
+pub fn join_empty_group_id(s: &mut Session<'_>) {
     let v = s.v(ApiKey::JoinGroup);
     s.send("join_empty_group", &join_request("", "", &["x"]), v);
 }
 
-pub fn join_inconsistent_protocol(s: &mut Session) {
+pub fn join_inconsistent_protocol(s: &mut Session<'_>) {
     let (g, t) = group_and_topic(s);
     stable_member(s, 0, &g, &t);
     let other = s.connect();
@@ -302,7 +302,7 @@ pub fn join_inconsistent_protocol(s: &mut Session) {
     s.send_on(other, "join_other_protocol_type", &request, v);
 }
 
-pub fn sync_wrong_generation(s: &mut Session) {
+pub fn sync_wrong_generation(s: &mut Session<'_>) {
     let (g, t) = group_and_topic(s);
     let m = stable_member(s, 0, &g, &t);
     let sv = s.v(ApiKey::SyncGroup);
@@ -315,7 +315,7 @@ pub fn sync_wrong_generation(s: &mut Session) {
     s.send("sync_generation_plus_5", &sync, sv);
 }
 
-pub fn sync_unknown_member(s: &mut Session) {
+pub fn sync_unknown_member(s: &mut Session<'_>) {
     let (g, t) = group_and_topic(s);
     let m = stable_member(s, 0, &g, &t);
     let sv = s.v(ApiKey::SyncGroup);
@@ -328,7 +328,7 @@ pub fn sync_unknown_member(s: &mut Session) {
     s.send("sync_unknown_member", &sync, sv);
 }
 
-pub fn sync_unknown_group(s: &mut Session) {
+pub fn sync_unknown_group(s: &mut Session<'_>) {
     let g = s.name("g");
     s.wait_for_coordinator(&g);
     let sv = s.v(ApiKey::SyncGroup);
@@ -341,7 +341,7 @@ pub fn sync_unknown_group(s: &mut Session) {
     s.send("sync_unknown_group", &sync, sv);
 }
 
-pub fn heartbeat_errors(s: &mut Session) {
+pub fn heartbeat_errors(s: &mut Session<'_>) {
     let (g, t) = group_and_topic(s);
     let m = stable_member(s, 0, &g, &t);
     let hv = s.v(ApiKey::Heartbeat);
@@ -358,14 +358,14 @@ pub fn heartbeat_errors(s: &mut Session) {
     s.send("heartbeat_ok", &heartbeat(&g, &m.id, m.generation), hv);
 }
 
-pub fn heartbeat_unknown_group(s: &mut Session) {
+pub fn heartbeat_unknown_group(s: &mut Session<'_>) {
     let g = s.name("g");
     s.wait_for_coordinator(&g);
     let hv = s.v(ApiKey::Heartbeat);
     s.send("heartbeat_unknown_group", &heartbeat(&g, "nobody", 1), hv);
 }
 
-pub fn rebalance_with_a_second_member(s: &mut Session) {
+pub fn rebalance_with_a_second_member(s: &mut Session<'_>) {
     let (g, t) = group_and_topic(s);
     let a = stable_member(s, 0, &g, &t);
     let b_conn = s.connect();
@@ -406,7 +406,7 @@ pub fn rebalance_with_a_second_member(s: &mut Session) {
     let _ = a_rejoined;
 }
 
-pub fn leave_unknown_member(s: &mut Session) {
+pub fn leave_unknown_member(s: &mut Session<'_>) {
     let (g, t) = group_and_topic(s);
     stable_member(s, 0, &g, &t);
     let lv = s.v(ApiKey::LeaveGroup);
@@ -421,7 +421,7 @@ pub fn leave_unknown_member(s: &mut Session) {
     );
 }
 
-pub fn leave_v0(s: &mut Session) {
+pub fn leave_v0(s: &mut Session<'_>) {
     let (g, t) = group_and_topic(s);
     let m = stable_member(s, 0, &g, &t);
     s.send(
@@ -433,7 +433,7 @@ pub fn leave_v0(s: &mut Session) {
     );
 }
 
-pub fn commit_errors(s: &mut Session) {
+pub fn commit_errors(s: &mut Session<'_>) {
     let (g, t) = group_and_topic(s);
     let m = stable_member(s, 0, &g, &t);
     let cv = commit_version(s);
@@ -450,7 +450,7 @@ pub fn commit_errors(s: &mut Session) {
     s.send("commit_as_non_member", &commit(&g, "", -1, &t, 1), cv);
 }
 
-pub fn commit_without_a_group(s: &mut Session) {
+pub fn commit_without_a_group(s: &mut Session<'_>) {
     let (g, t) = group_and_topic(s);
     let cv = commit_version(s);
     s.send("simple_commit", &commit(&g, "", -1, &t, 42), cv);
@@ -464,14 +464,14 @@ pub fn commit_without_a_group(s: &mut Session) {
     );
 }
 
-pub fn commit_unknown_topic(s: &mut Session) {
+pub fn commit_unknown_topic(s: &mut Session<'_>) {
     let (g, _) = group_and_topic(s);
     let missing = s.name("missing");
     let cv = commit_version(s);
     s.send("commit_unknown_topic", &commit(&g, "", -1, &missing, 1), cv);
 }
 
-pub fn commit_metadata_too_large(s: &mut Session) {
+pub fn commit_metadata_too_large(s: &mut Session<'_>) {
     let (g, t) = group_and_topic(s);
     let cv = commit_version(s);
     let mut request = commit(&g, "", -1, &t, 1);
@@ -479,7 +479,7 @@ pub fn commit_metadata_too_large(s: &mut Session) {
     s.send("commit_huge_metadata", &request, cv);
 }
 
-pub fn fetch_offsets_unknown_group(s: &mut Session) {
+pub fn fetch_offsets_unknown_group(s: &mut Session<'_>) {
     let (g, t) = group_and_topic(s);
     let fv = fetch_version(s);
     s.send(
@@ -489,7 +489,7 @@ pub fn fetch_offsets_unknown_group(s: &mut Session) {
     );
 }
 
-pub fn fetch_all_offsets(s: &mut Session) {
+pub fn fetch_all_offsets(s: &mut Session<'_>) {
     let (g, t) = group_and_topic(s);
     let cv = commit_version(s);
     s.call(&commit(&g, "", -1, &t, 3), cv);
@@ -497,7 +497,7 @@ pub fn fetch_all_offsets(s: &mut Session) {
     s.send("fetch_all_offsets", &fetch_offsets(&g, None), fv);
 }
 
-pub fn fetch_offsets_v7(s: &mut Session) {
+pub fn fetch_offsets_v7(s: &mut Session<'_>) {
     let (g, t) = group_and_topic(s);
     let cv = commit_version(s);
     s.call(&commit(&g, "", -1, &t, 3), cv);
@@ -509,7 +509,7 @@ pub fn fetch_offsets_v7(s: &mut Session) {
     s.send("fetch_offsets_v7", &request, 7);
 }
 
-pub fn static_member(s: &mut Session) {
+pub fn static_member(s: &mut Session<'_>) {
     let (g, t) = group_and_topic(s);
     let v = s.v(ApiKey::JoinGroup);
     let request = join_request(&g, "", &[&t]).with_group_instance_id(Some("instance-1".into()));
@@ -538,7 +538,7 @@ pub fn static_member(s: &mut Session) {
     );
 }
 
-pub fn describe_unknown_group(s: &mut Session) {
+pub fn describe_unknown_group(s: &mut Session<'_>) {
     let g = s.name("g");
     s.wait_for_coordinator(&g);
     let dv = s.v(ApiKey::DescribeGroups);
@@ -549,7 +549,7 @@ pub fn describe_unknown_group(s: &mut Session) {
     );
 }
 
-pub fn describe_with_authorized_operations(s: &mut Session) {
+pub fn describe_with_authorized_operations(s: &mut Session<'_>) {
     let (g, t) = group_and_topic(s);
     stable_member(s, 0, &g, &t);
     let dv = s.v(ApiKey::DescribeGroups);
@@ -562,7 +562,7 @@ pub fn describe_with_authorized_operations(s: &mut Session) {
     );
 }
 
-pub fn list_groups(s: &mut Session) {
+pub fn list_groups(s: &mut Session<'_>) {
     let (g, t) = group_and_topic(s);
     stable_member(s, 0, &g, &t);
     let e = s.name("empty");
@@ -584,7 +584,7 @@ pub fn list_groups(s: &mut Session) {
     s.send("list_v2", &ListGroupsRequest::default(), 2);
 }
 
-pub fn list_groups_by_type(s: &mut Session) {
+pub fn list_groups_by_type(s: &mut Session<'_>) {
     let (g, t) = group_and_topic(s);
     stable_member(s, 0, &g, &t);
     let v = s.v(ApiKey::ListGroups);
@@ -600,7 +600,7 @@ pub fn list_groups_by_type(s: &mut Session) {
     );
 }
 
-pub fn delete_groups(s: &mut Session) {
+pub fn delete_groups(s: &mut Session<'_>) {
     let (g, t) = group_and_topic(s);
     stable_member(s, 0, &g, &t);
     let empty = s.name("empty");
@@ -619,7 +619,7 @@ pub fn delete_groups(s: &mut Session) {
     s.send("offsets_gone", &fetch_offsets(&empty, None), fv);
 }
 
-pub fn offset_delete(s: &mut Session) {
+pub fn offset_delete(s: &mut Session<'_>) {
     let (g, t) = group_and_topic(s);
     let cv = commit_version(s);
     s.call(&commit(&g, "", -1, &t, 5), cv);
@@ -636,7 +636,7 @@ pub fn offset_delete(s: &mut Session) {
     s.send("after_delete", &fetch_offsets(&g, Some(vec![&t])), fv);
 }
 
-pub fn offset_delete_subscribed_topic(s: &mut Session) {
+pub fn offset_delete_subscribed_topic(s: &mut Session<'_>) {
     let (g, t) = group_and_topic(s);
     let m = stable_member(s, 0, &g, &t);
     let cv = commit_version(s);
@@ -651,7 +651,7 @@ pub fn offset_delete_subscribed_topic(s: &mut Session) {
     s.send("offset_delete_subscribed", &request, 0);
 }
 
-pub fn offset_delete_unknown_group(s: &mut Session) {
+pub fn offset_delete_unknown_group(s: &mut Session<'_>) {
     let g = s.name("g");
     s.wait_for_coordinator(&g);
     let request = OffsetDeleteRequest::default()

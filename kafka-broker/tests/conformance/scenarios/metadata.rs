@@ -19,7 +19,7 @@ fn by_name(names: &[&str], auto_create: bool) -> MetadataRequest {
         .with_allow_auto_topic_creation(auto_create)
 }
 
-pub fn all_topics(s: &mut Session) {
+pub fn all_topics(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 2, &[]);
     let v = s.v(ApiKey::Metadata);
@@ -30,7 +30,7 @@ pub fn all_topics(s: &mut Session) {
     );
 }
 
-pub fn no_topics(s: &mut Session) {
+pub fn no_topics(s: &mut Session<'_>) {
     let v = s.v(ApiKey::Metadata);
     s.send(
         "metadata_none",
@@ -39,32 +39,32 @@ pub fn no_topics(s: &mut Session) {
     );
 }
 
-pub fn known_topic(s: &mut Session) {
+pub fn known_topic(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 3, &[]);
     let v = s.v(ApiKey::Metadata);
     s.send("metadata_known", &by_name(&[&t], false), v);
 }
 
-pub fn known_topic_v4(s: &mut Session) {
+pub fn known_topic_v4(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     s.send("metadata_v4", &by_name(&[&t], false), 4);
 }
 
-pub fn known_topic_v0(s: &mut Session) {
+pub fn known_topic_v0(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     s.send("metadata_v0", &by_name(&[&t], false), 0);
 }
 
-pub fn unknown_topic_without_auto_create(s: &mut Session) {
+pub fn unknown_topic_without_auto_create(s: &mut Session<'_>) {
     let t = s.name("missing");
     let v = s.v(ApiKey::Metadata);
     s.send("metadata_unknown", &by_name(&[&t], false), v);
 }
 
-pub fn unknown_topic_auto_created(s: &mut Session) {
+pub fn unknown_topic_auto_created(s: &mut Session<'_>) {
     let t = s.name("auto");
     let v = s.v(ApiKey::Metadata);
     s.send("metadata_auto_create", &by_name(&[&t], true), v);
@@ -72,12 +72,12 @@ pub fn unknown_topic_auto_created(s: &mut Session) {
     s.send("metadata_after_auto_create", &by_name(&[&t], false), v);
 }
 
-pub fn invalid_topic_name(s: &mut Session) {
+pub fn invalid_topic_name(s: &mut Session<'_>) {
     let v = s.v(ApiKey::Metadata);
     s.send("metadata_invalid_name", &by_name(&["bad name!"], true), v);
 }
 
-pub fn known_and_unknown_together(s: &mut Session) {
+pub fn known_and_unknown_together(s: &mut Session<'_>) {
     let t = s.name("t");
     let missing = s.name("missing");
     s.create_topic(&t, 1, &[]);
@@ -85,7 +85,7 @@ pub fn known_and_unknown_together(s: &mut Session) {
     s.send("metadata_mixed", &by_name(&[&t, &missing], false), v);
 }
 
-pub fn by_topic_id(s: &mut Session) {
+pub fn by_topic_id(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let id = s.topic_id(&t);
@@ -98,7 +98,7 @@ pub fn by_topic_id(s: &mut Session) {
     s.send("metadata_by_id", &request, v);
 }
 
-pub fn unknown_topic_id(s: &mut Session) {
+pub fn unknown_topic_id(s: &mut Session<'_>) {
     let v = s.v(ApiKey::Metadata);
     let request = MetadataRequest::default()
         .with_topics(Some(vec![MetadataRequestTopic::default()
@@ -108,7 +108,7 @@ pub fn unknown_topic_id(s: &mut Session) {
     s.send("metadata_unknown_id", &request, v);
 }
 
-pub fn authorized_operations(s: &mut Session) {
+pub fn authorized_operations(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let v = s.v(ApiKey::Metadata);

@@ -19,7 +19,7 @@ pub struct Scenario {
     /// `module::function`.
     pub name: &'static str,
     /// Its body.
-    pub run: fn(&mut Session),
+    pub run: fn(&mut Session<'_>),
 }
 
 macro_rules! scenarios {

@@ -12,11 +12,11 @@ use crate::harness::{batch, batch_with, produce_request, Session};
 use crate::scenarios::fetch::{fetch_from, list_latest};
 
 /// Produce by topic name: the highest version before topic ids (v13) replaced names.
-fn by_name(s: &Session) -> i16 {
+fn by_name(s: &Session<'_>) -> i16 {
     s.v(ApiKey::Produce).min(12)
 }
 
-fn produce_and_read_back(s: &mut Session, compression: Compression) {
+fn produce_and_read_back(s: &mut Session<'_>, compression: Compression) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let v = by_name(s);
@@ -25,7 +25,7 @@ fn produce_and_read_back(s: &mut Session, compression: Compression) {
     fetch_from(s, "fetch_back", &t, 0, 0);
 }
 
-pub fn acks_1(s: &mut Session) {
+pub fn acks_1(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let v = by_name(s);
@@ -41,7 +41,7 @@ pub fn acks_1(s: &mut Session) {
     );
 }
 
-pub fn acks_all(s: &mut Session) {
+pub fn acks_all(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let v = by_name(s);
@@ -52,7 +52,7 @@ pub fn acks_all(s: &mut Session) {
     );
 }
 
-pub fn acks_0(s: &mut Session) {
+pub fn acks_0(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let v = by_name(s);
@@ -64,7 +64,7 @@ pub fn acks_0(s: &mut Session) {
     list_latest(s, "latest_offset", &t, 0);
 }
 
-pub fn invalid_acks(s: &mut Session) {
+pub fn invalid_acks(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let v = by_name(s);
@@ -75,7 +75,7 @@ pub fn invalid_acks(s: &mut Session) {
     );
 }
 
-pub fn by_topic_id(s: &mut Session) {
+pub fn by_topic_id(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let id = s.topic_id(&t);
@@ -91,7 +91,7 @@ pub fn by_topic_id(s: &mut Session) {
     s.send("produce_by_topic_id", &request, v);
 }
 
-pub fn unknown_topic_id(s: &mut Session) {
+pub fn unknown_topic_id(s: &mut Session<'_>) {
     let v = s.v(ApiKey::Produce);
     let request = ProduceRequest::default()
         .with_acks(-1)
@@ -104,7 +104,7 @@ pub fn unknown_topic_id(s: &mut Session) {
     s.send("produce_unknown_topic_id", &request, v);
 }
 
-pub fn bad_crc(s: &mut Session) {
+pub fn bad_crc(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let mut bytes = BytesMut::from(&batch(&["payload"])[..]);
@@ -119,7 +119,7 @@ pub fn bad_crc(s: &mut Session) {
     list_latest(s, "nothing_appended", &t, 0);
 }
 
-pub fn wrong_magic(s: &mut Session) {
+pub fn wrong_magic(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let mut bytes = BytesMut::from(&batch(&["payload"])[..]);
@@ -132,7 +132,7 @@ pub fn wrong_magic(s: &mut Session) {
     );
 }
 
-pub fn truncated_batch(s: &mut Session) {
+pub fn truncated_batch(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let full = batch(&["payload", "more"]);
@@ -144,7 +144,7 @@ pub fn truncated_batch(s: &mut Session) {
     );
 }
 
-pub fn two_batches_in_one_partition(s: &mut Session) {
+pub fn two_batches_in_one_partition(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let mut both = BytesMut::from(&batch(&["a"])[..]);
@@ -157,7 +157,7 @@ pub fn two_batches_in_one_partition(s: &mut Session) {
     );
 }
 
-pub fn null_records(s: &mut Session) {
+pub fn null_records(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     // Kafka 4.4 never answers this request; do not wait the full default timeout for it.
@@ -174,7 +174,7 @@ pub fn null_records(s: &mut Session) {
     s.send("produce_null_records", &request, v);
 }
 
-pub fn oversized_batch(s: &mut Session) {
+pub fn oversized_batch(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[("max.message.bytes", "1000")]);
     let big = "x".repeat(2000);
@@ -186,7 +186,7 @@ pub fn oversized_batch(s: &mut Session) {
     );
 }
 
-pub fn unknown_topic(s: &mut Session) {
+pub fn unknown_topic(s: &mut Session<'_>) {
     let t = s.name("missing");
     let v = by_name(s);
     s.send(
@@ -196,7 +196,7 @@ pub fn unknown_topic(s: &mut Session) {
     );
 }
 
-pub fn unknown_partition(s: &mut Session) {
+pub fn unknown_partition(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let v = by_name(s);
@@ -207,7 +207,7 @@ pub fn unknown_partition(s: &mut Session) {
     );
 }
 
-pub fn control_batch_from_client(s: &mut Session) {
+pub fn control_batch_from_client(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let records = batch_with(Compression::None, &["x"], |b| b.with_control(true));
@@ -219,7 +219,7 @@ pub fn control_batch_from_client(s: &mut Session) {
     );
 }
 
-pub fn base_offset_ignored(s: &mut Session) {
+pub fn base_offset_ignored(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let records = batch_with(Compression::None, &["a", "b"], |b| {
@@ -234,7 +234,7 @@ pub fn base_offset_ignored(s: &mut Session) {
     fetch_from(s, "fetch_back", &t, 0, 0);
 }
 
-pub fn base_offset_at_maximum(s: &mut Session) {
+pub fn base_offset_at_maximum(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let records = batch_with(Compression::None, &["a", "b"], |b| {
@@ -249,7 +249,7 @@ pub fn base_offset_at_maximum(s: &mut Session) {
     list_latest(s, "latest_offset", &t, 0);
 }
 
-pub fn several_topics_and_partitions(s: &mut Session) {
+pub fn several_topics_and_partitions(s: &mut Session<'_>) {
     let a = s.name("a");
     let b = s.name("b");
     s.create_topic(&a, 2, &[]);
@@ -274,23 +274,23 @@ pub fn several_topics_and_partitions(s: &mut Session) {
     s.send("produce_many", &request, v);
 }
 
-pub fn gzip(s: &mut Session) {
+pub fn gzip(s: &mut Session<'_>) {
     produce_and_read_back(s, Compression::Gzip);
 }
 
-pub fn snappy(s: &mut Session) {
+pub fn snappy(s: &mut Session<'_>) {
     produce_and_read_back(s, Compression::Snappy);
 }
 
-pub fn lz4(s: &mut Session) {
+pub fn lz4(s: &mut Session<'_>) {
     produce_and_read_back(s, Compression::Lz4);
 }
 
-pub fn zstd(s: &mut Session) {
+pub fn zstd(s: &mut Session<'_>) {
     produce_and_read_back(s, Compression::Zstd);
 }
 
-pub fn log_append_time(s: &mut Session) {
+pub fn log_append_time(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[("message.timestamp.type", "LogAppendTime")]);
     let v = by_name(s);
@@ -303,7 +303,7 @@ pub fn log_append_time(s: &mut Session) {
 }
 
 /// An idempotent producer id and epoch (InitProducerId without a transactional id).
-pub fn init_producer(s: &mut Session) -> (i64, i16) {
+pub fn init_producer(s: &mut Session<'_>) -> (i64, i16) {
     s.init_producer_id()
 }
 
@@ -313,7 +313,7 @@ fn idempotent(values: &[&str], pid: i64, epoch: i16, seq: i32) -> Bytes {
     })
 }
 
-pub fn idempotent_in_order(s: &mut Session) {
+pub fn idempotent_in_order(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let (pid, epoch) = init_producer(s);
@@ -331,7 +331,7 @@ pub fn idempotent_in_order(s: &mut Session) {
     fetch_from(s, "fetch_back", &t, 0, 0);
 }
 
-pub fn idempotent_duplicate(s: &mut Session) {
+pub fn idempotent_duplicate(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let (pid, epoch) = init_producer(s);
@@ -342,7 +342,7 @@ pub fn idempotent_duplicate(s: &mut Session) {
     list_latest(s, "latest_offset", &t, 0);
 }
 
-pub fn idempotent_older_duplicate(s: &mut Session) {
+pub fn idempotent_older_duplicate(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let (pid, epoch) = init_producer(s);
@@ -357,7 +357,7 @@ pub fn idempotent_older_duplicate(s: &mut Session) {
     s.send("seq_0_again", &produce_request(&t, 0, first, -1), v);
 }
 
-pub fn idempotent_out_of_order(s: &mut Session) {
+pub fn idempotent_out_of_order(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let (pid, epoch) = init_producer(s);
@@ -374,7 +374,7 @@ pub fn idempotent_out_of_order(s: &mut Session) {
     );
 }
 
-pub fn idempotent_first_sequence_not_zero(s: &mut Session) {
+pub fn idempotent_first_sequence_not_zero(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let (pid, epoch) = init_producer(s);
@@ -386,7 +386,7 @@ pub fn idempotent_first_sequence_not_zero(s: &mut Session) {
     );
 }
 
-pub fn idempotent_fenced_epoch(s: &mut Session) {
+pub fn idempotent_fenced_epoch(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let (pid, epoch) = init_producer(s);
@@ -422,7 +422,7 @@ pub fn idempotent_fenced_epoch(s: &mut Session) {
     );
 }
 
-pub fn idempotent_acks_1_refused(s: &mut Session) {
+pub fn idempotent_acks_1_refused(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let (pid, epoch) = init_producer(s);

@@ -21,7 +21,7 @@ fn delete_records(topic: &str, partition: i32, offset: i64) -> DeleteRecordsRequ
                 .with_offset(offset)])])
 }
 
-fn topic_with_records(s: &mut Session) -> String {
+fn topic_with_records(s: &mut Session<'_>) -> String {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     s.produce(&t, 0, batch(&["a", "b", "c"]));
@@ -29,7 +29,7 @@ fn topic_with_records(s: &mut Session) -> String {
     t
 }
 
-pub fn delete_records_basic(s: &mut Session) {
+pub fn delete_records_basic(s: &mut Session<'_>) {
     let t = topic_with_records(s);
     let v = s.v(ApiKey::DeleteRecords);
     s.send("delete_before_2", &delete_records(&t, 0, 2), v);
@@ -38,21 +38,21 @@ pub fn delete_records_basic(s: &mut Session) {
     s.send("delete_before_1_again", &delete_records(&t, 0, 1), v);
 }
 
-pub fn delete_records_to_high_watermark(s: &mut Session) {
+pub fn delete_records_to_high_watermark(s: &mut Session<'_>) {
     let t = topic_with_records(s);
     let v = s.v(ApiKey::DeleteRecords);
     s.send("delete_all", &delete_records(&t, 0, -1), v);
     fetch_from(s, "fetch_at_end", &t, 0, 5);
 }
 
-pub fn delete_records_out_of_range(s: &mut Session) {
+pub fn delete_records_out_of_range(s: &mut Session<'_>) {
     let t = topic_with_records(s);
     let v = s.v(ApiKey::DeleteRecords);
     s.send("delete_past_end", &delete_records(&t, 0, 50), v);
     s.send("delete_negative", &delete_records(&t, 0, -7), v);
 }
 
-pub fn delete_records_unknown(s: &mut Session) {
+pub fn delete_records_unknown(s: &mut Session<'_>) {
     let t = topic_with_records(s);
     let missing = s.name("missing");
     let v = s.v(ApiKey::DeleteRecords);
@@ -60,7 +60,7 @@ pub fn delete_records_unknown(s: &mut Session) {
     s.send("delete_unknown_topic", &delete_records(&missing, 0, 1), v);
 }
 
-pub fn describe_cluster(s: &mut Session) {
+pub fn describe_cluster(s: &mut Session<'_>) {
     let v = s.v(ApiKey::DescribeCluster);
     s.send("describe_cluster", &DescribeClusterRequest::default(), v);
     s.send("describe_cluster_v0", &DescribeClusterRequest::default(), 0);
@@ -71,7 +71,7 @@ pub fn describe_cluster(s: &mut Session) {
     );
 }
 
-pub fn describe_cluster_controller_endpoints(s: &mut Session) {
+pub fn describe_cluster_controller_endpoints(s: &mut Session<'_>) {
     let v = s.v(ApiKey::DescribeCluster);
     s.send(
         "describe_cluster_endpoint_type_2",
@@ -80,7 +80,7 @@ pub fn describe_cluster_controller_endpoints(s: &mut Session) {
     );
 }
 
-pub fn init_producer_id(s: &mut Session) {
+pub fn init_producer_id(s: &mut Session<'_>) {
     let v = s.v(ApiKey::InitProducerId);
     let request = InitProducerIdRequest::default()
         .with_transactional_id(None)
@@ -90,7 +90,7 @@ pub fn init_producer_id(s: &mut Session) {
     s.send("init_producer_id_v0", &request, 0);
 }
 
-pub fn init_producer_id_bump_unknown(s: &mut Session) {
+pub fn init_producer_id_bump_unknown(s: &mut Session<'_>) {
     let v = s.v(ApiKey::InitProducerId);
     let request = InitProducerIdRequest::default()
         .with_transactional_id(None)

@@ -32,7 +32,7 @@ fn by_id(id: Uuid, partitions: Vec<FetchPartition>) -> FetchTopic {
 }
 
 /// A topic with `partitions` partitions, three records in each; its id.
-fn topic(s: &mut Session, partitions: i32) -> (String, Uuid) {
+fn topic(s: &mut Session<'_>, partitions: i32) -> (String, Uuid) {
     let t = s.name("t");
     s.create_topic(&t, partitions, &[]);
     for p in 0..partitions {
@@ -43,13 +43,13 @@ fn topic(s: &mut Session, partitions: i32) -> (String, Uuid) {
 }
 
 /// Opens a session over partitions 0..n of `id` from offset 0; returns the response.
-fn open(s: &mut Session, label: &str, id: Uuid, partitions: i32) -> Option<FetchResponse> {
+fn open(s: &mut Session<'_>, label: &str, id: Uuid, partitions: i32) -> Option<FetchResponse> {
     let v = s.v(ApiKey::Fetch);
     let parts = (0..partitions).map(|p| part(p, 0)).collect();
     s.send(label, &fetch(0, 0, vec![by_id(id, parts)]), v)
 }
 
-pub fn create_and_use(s: &mut Session) {
+pub fn create_and_use(s: &mut Session<'_>) {
     let (t, id) = topic(s, 1);
     let v = s.v(ApiKey::Fetch);
     let session = open(s, "full_fetch_creates", id, 1).map_or(0, |r| r.session_id);
@@ -70,7 +70,7 @@ pub fn create_and_use(s: &mut Session) {
     );
 }
 
-pub fn wrong_epoch(s: &mut Session) {
+pub fn wrong_epoch(s: &mut Session<'_>) {
     let (_, id) = topic(s, 1);
     let v = s.v(ApiKey::Fetch);
     let session = open(s, "full_fetch_creates", id, 1).map_or(0, |r| r.session_id);
@@ -79,12 +79,12 @@ pub fn wrong_epoch(s: &mut Session) {
     s.send("epoch_1_again", &fetch(session, 1, Vec::new()), v);
 }
 
-pub fn unknown_session(s: &mut Session) {
+pub fn unknown_session(s: &mut Session<'_>) {
     let v = s.v(ApiKey::Fetch);
     s.send("unknown_session_id", &fetch(123_456, 1, Vec::new()), v);
 }
 
-pub fn close_session(s: &mut Session) {
+pub fn close_session(s: &mut Session<'_>) {
     let (_, id) = topic(s, 1);
     let v = s.v(ApiKey::Fetch);
     let session = open(s, "full_fetch_creates", id, 1).map_or(0, |r| r.session_id);
@@ -96,7 +96,7 @@ pub fn close_session(s: &mut Session) {
     s.send("closed_session_is_gone", &fetch(session, 1, Vec::new()), v);
 }
 
-pub fn reopen_replaces_the_session(s: &mut Session) {
+pub fn reopen_replaces_the_session(s: &mut Session<'_>) {
     let (_, id) = topic(s, 1);
     let v = s.v(ApiKey::Fetch);
     let first = open(s, "first_session", id, 1).map_or(0, |r| r.session_id);
@@ -108,7 +108,7 @@ pub fn reopen_replaces_the_session(s: &mut Session) {
     s.send("old_session_is_gone", &fetch(first, 1, Vec::new()), v);
 }
 
-pub fn add_and_forget_partitions(s: &mut Session) {
+pub fn add_and_forget_partitions(s: &mut Session<'_>) {
     let (t, id) = topic(s, 3);
     let v = s.v(ApiKey::Fetch);
     let session = open(s, "session_over_0_and_1", id, 2).map_or(0, |r| r.session_id);
@@ -125,7 +125,7 @@ pub fn add_and_forget_partitions(s: &mut Session) {
     s.send("news_from_0_and_2_only", &fetch(session, 2, Vec::new()), v);
 }
 
-pub fn empty_full_fetch(s: &mut Session) {
+pub fn empty_full_fetch(s: &mut Session<'_>) {
     let v = s.v(ApiKey::Fetch);
     let session = s
         .send("empty_initial_fetch", &fetch(0, 0, Vec::new()), v)
@@ -137,7 +137,7 @@ pub fn empty_full_fetch(s: &mut Session) {
     );
 }
 
-pub fn sessionless_fetch_gets_no_session(s: &mut Session) {
+pub fn sessionless_fetch_gets_no_session(s: &mut Session<'_>) {
     let (_, id) = topic(s, 1);
     let v = s.v(ApiKey::Fetch);
     s.send(
@@ -147,7 +147,7 @@ pub fn sessionless_fetch_gets_no_session(s: &mut Session) {
     );
 }
 
-pub fn names_then_ids(s: &mut Session) {
+pub fn names_then_ids(s: &mut Session<'_>) {
     let (t, id) = topic(s, 1);
     let by_name = FetchTopic::default()
         .with_topic(t.clone())
@@ -168,7 +168,7 @@ pub fn names_then_ids(s: &mut Session) {
     );
 }
 
-pub fn unknown_partition_in_session(s: &mut Session) {
+pub fn unknown_partition_in_session(s: &mut Session<'_>) {
     let (_, id) = topic(s, 1);
     let v = s.v(ApiKey::Fetch);
     let session = open(s, "full_fetch_creates", id, 1).map_or(0, |r| r.session_id);

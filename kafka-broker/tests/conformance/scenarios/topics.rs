@@ -36,7 +36,7 @@ fn create(topics: Vec<CreatableTopic>) -> CreateTopicsRequest {
         .with_topics(topics)
 }
 
-fn metadata(s: &mut Session, label: &str, name: &str) {
+fn metadata(s: &mut Session<'_>, label: &str, name: &str) {
     let v = s.v(ApiKey::Metadata);
     let request = MetadataRequest::default()
         .with_topics(Some(vec![
@@ -46,7 +46,7 @@ fn metadata(s: &mut Session, label: &str, name: &str) {
     s.send(label, &request, v);
 }
 
-pub fn create_basic(s: &mut Session) {
+pub fn create_basic(s: &mut Session<'_>) {
     let t = s.name("t");
     let v = s.v(ApiKey::CreateTopics);
     s.send("create", &create(vec![topic(&t, 3, 1)]), v);
@@ -54,7 +54,7 @@ pub fn create_basic(s: &mut Session) {
     metadata(s, "metadata", &t);
 }
 
-pub fn create_with_configs(s: &mut Session) {
+pub fn create_with_configs(s: &mut Session<'_>) {
     let t = s.name("t");
     let v = s.v(ApiKey::CreateTopics);
     let request = create(vec![topic(&t, 1, 1).with_configs(vec![
@@ -65,18 +65,18 @@ pub fn create_with_configs(s: &mut Session) {
     s.send("create_with_configs", &request, v);
 }
 
-pub fn create_v4(s: &mut Session) {
+pub fn create_v4(s: &mut Session<'_>) {
     let t = s.name("t");
     s.send("create_v4", &create(vec![topic(&t, 2, 1)]), 4);
 }
 
-pub fn create_default_partitions(s: &mut Session) {
+pub fn create_default_partitions(s: &mut Session<'_>) {
     let t = s.name("t");
     let v = s.v(ApiKey::CreateTopics);
     s.send("create_defaults", &create(vec![topic(&t, -1, -1)]), v);
 }
 
-pub fn create_invalid_name(s: &mut Session) {
+pub fn create_invalid_name(s: &mut Session<'_>) {
     let v = s.v(ApiKey::CreateTopics);
     s.send(
         "create_invalid_name",
@@ -85,13 +85,13 @@ pub fn create_invalid_name(s: &mut Session) {
     );
 }
 
-pub fn create_name_too_long(s: &mut Session) {
+pub fn create_name_too_long(s: &mut Session<'_>) {
     let v = s.v(ApiKey::CreateTopics);
     let long = s.name(&"x".repeat(250));
     s.send("create_long_name", &create(vec![topic(&long, 1, 1)]), v);
 }
 
-pub fn create_dot_names(s: &mut Session) {
+pub fn create_dot_names(s: &mut Session<'_>) {
     let v = s.v(ApiKey::CreateTopics);
     s.send(
         "create_dot",
@@ -100,14 +100,14 @@ pub fn create_dot_names(s: &mut Session) {
     );
 }
 
-pub fn create_existing(s: &mut Session) {
+pub fn create_existing(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let v = s.v(ApiKey::CreateTopics);
     s.send("create_existing", &create(vec![topic(&t, 1, 1)]), v);
 }
 
-pub fn create_duplicate_in_request(s: &mut Session) {
+pub fn create_duplicate_in_request(s: &mut Session<'_>) {
     let t = s.name("t");
     let v = s.v(ApiKey::CreateTopics);
     s.send(
@@ -117,7 +117,7 @@ pub fn create_duplicate_in_request(s: &mut Session) {
     );
 }
 
-pub fn create_bad_config_value(s: &mut Session) {
+pub fn create_bad_config_value(s: &mut Session<'_>) {
     let t = s.name("t");
     let v = s.v(ApiKey::CreateTopics);
     let request = create(vec![
@@ -127,7 +127,7 @@ pub fn create_bad_config_value(s: &mut Session) {
     metadata(s, "not_created", &t);
 }
 
-pub fn create_unknown_config(s: &mut Session) {
+pub fn create_unknown_config(s: &mut Session<'_>) {
     let t = s.name("t");
     let v = s.v(ApiKey::CreateTopics);
     let request = create(vec![
@@ -136,7 +136,7 @@ pub fn create_unknown_config(s: &mut Session) {
     s.send("create_unknown_config", &request, v);
 }
 
-pub fn create_bad_enum_config(s: &mut Session) {
+pub fn create_bad_enum_config(s: &mut Session<'_>) {
     let t = s.name("t");
     let v = s.v(ApiKey::CreateTopics);
     let request =
@@ -147,7 +147,7 @@ pub fn create_bad_enum_config(s: &mut Session) {
     s.send("create_bad_enum", &request, v);
 }
 
-pub fn create_too_many_replicas(s: &mut Session) {
+pub fn create_too_many_replicas(s: &mut Session<'_>) {
     let t = s.name("t");
     let v = s.v(ApiKey::CreateTopics);
     s.send(
@@ -157,19 +157,19 @@ pub fn create_too_many_replicas(s: &mut Session) {
     );
 }
 
-pub fn create_zero_partitions(s: &mut Session) {
+pub fn create_zero_partitions(s: &mut Session<'_>) {
     let t = s.name("t");
     let v = s.v(ApiKey::CreateTopics);
     s.send("create_zero_partitions", &create(vec![topic(&t, 0, 1)]), v);
 }
 
-pub fn create_zero_replicas(s: &mut Session) {
+pub fn create_zero_replicas(s: &mut Session<'_>) {
     let t = s.name("t");
     let v = s.v(ApiKey::CreateTopics);
     s.send("create_zero_replicas", &create(vec![topic(&t, 1, 0)]), v);
 }
 
-pub fn create_validate_only(s: &mut Session) {
+pub fn create_validate_only(s: &mut Session<'_>) {
     let t = s.name("t");
     let v = s.v(ApiKey::CreateTopics);
     let request = create(vec![topic(&t, 2, 1)]).with_validate_only(true);
@@ -177,7 +177,7 @@ pub fn create_validate_only(s: &mut Session) {
     metadata(s, "still_unknown", &t);
 }
 
-pub fn create_explicit_assignment(s: &mut Session) {
+pub fn create_explicit_assignment(s: &mut Session<'_>) {
     let t = s.name("t");
     let broker = s.broker();
     let v = s.v(ApiKey::CreateTopics);
@@ -195,7 +195,7 @@ pub fn create_explicit_assignment(s: &mut Session) {
     metadata(s, "metadata", &t);
 }
 
-pub fn create_assignment_to_unknown_broker(s: &mut Session) {
+pub fn create_assignment_to_unknown_broker(s: &mut Session<'_>) {
     let t = s.name("t");
     let v = s.v(ApiKey::CreateTopics);
     let request = create(vec![topic(&t, -1, -1).with_assignments(vec![
@@ -206,7 +206,7 @@ pub fn create_assignment_to_unknown_broker(s: &mut Session) {
     s.send("create_assigned_unknown_broker", &request, v);
 }
 
-pub fn create_assignment_with_count(s: &mut Session) {
+pub fn create_assignment_with_count(s: &mut Session<'_>) {
     let t = s.name("t");
     let broker = s.broker();
     let v = s.v(ApiKey::CreateTopics);
@@ -218,14 +218,14 @@ pub fn create_assignment_with_count(s: &mut Session) {
     s.send("create_assignment_and_count", &request, v);
 }
 
-pub fn create_several_mixed(s: &mut Session) {
+pub fn create_several_mixed(s: &mut Session<'_>) {
     let good = s.name("good");
     let v = s.v(ApiKey::CreateTopics);
     let request = create(vec![topic(&good, 1, 1), topic("bad name!", 1, 1)]);
     s.send("create_good_and_bad", &request, v);
 }
 
-pub fn delete_by_name(s: &mut Session) {
+pub fn delete_by_name(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let v = s.v(ApiKey::DeleteTopics);
@@ -237,7 +237,7 @@ pub fn delete_by_name(s: &mut Session) {
     metadata(s, "gone", &t);
 }
 
-pub fn delete_by_name_v5(s: &mut Session) {
+pub fn delete_by_name_v5(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let request = DeleteTopicsRequest::default()
@@ -246,7 +246,7 @@ pub fn delete_by_name_v5(s: &mut Session) {
     s.send("delete_v5", &request, 5);
 }
 
-pub fn delete_unknown(s: &mut Session) {
+pub fn delete_unknown(s: &mut Session<'_>) {
     let t = s.name("missing");
     let v = s.v(ApiKey::DeleteTopics);
     let request = DeleteTopicsRequest::default()
@@ -255,7 +255,7 @@ pub fn delete_unknown(s: &mut Session) {
     s.send("delete_unknown", &request, v);
 }
 
-pub fn delete_by_id(s: &mut Session) {
+pub fn delete_by_id(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let id = s.topic_id(&t);
@@ -268,7 +268,7 @@ pub fn delete_by_id(s: &mut Session) {
     s.send("delete_by_id", &request, v);
 }
 
-pub fn delete_unknown_id(s: &mut Session) {
+pub fn delete_unknown_id(s: &mut Session<'_>) {
     let v = s.v(ApiKey::DeleteTopics);
     let request = DeleteTopicsRequest::default()
         .with_timeout_ms(10_000)
@@ -291,7 +291,7 @@ fn create_partitions(topics: Vec<CreatePartitionsTopic>) -> CreatePartitionsRequ
         .with_topics(topics)
 }
 
-pub fn partitions_increase(s: &mut Session) {
+pub fn partitions_increase(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let v = s.v(ApiKey::CreatePartitions);
@@ -304,7 +304,7 @@ pub fn partitions_increase(s: &mut Session) {
     metadata(s, "metadata", &t);
 }
 
-pub fn partitions_with_assignment(s: &mut Session) {
+pub fn partitions_with_assignment(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let broker = s.broker();
@@ -315,7 +315,7 @@ pub fn partitions_with_assignment(s: &mut Session) {
     s.send("add_assigned_partition", &request, v);
 }
 
-pub fn partitions_decrease(s: &mut Session) {
+pub fn partitions_decrease(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 3, &[]);
     let v = s.v(ApiKey::CreatePartitions);
@@ -326,7 +326,7 @@ pub fn partitions_decrease(s: &mut Session) {
     );
 }
 
-pub fn partitions_same_count(s: &mut Session) {
+pub fn partitions_same_count(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 2, &[]);
     let v = s.v(ApiKey::CreatePartitions);
@@ -337,7 +337,7 @@ pub fn partitions_same_count(s: &mut Session) {
     );
 }
 
-pub fn partitions_unknown_topic(s: &mut Session) {
+pub fn partitions_unknown_topic(s: &mut Session<'_>) {
     let t = s.name("missing");
     let v = s.v(ApiKey::CreatePartitions);
     s.send(
@@ -347,7 +347,7 @@ pub fn partitions_unknown_topic(s: &mut Session) {
     );
 }
 
-pub fn partitions_validate_only(s: &mut Session) {
+pub fn partitions_validate_only(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let v = s.v(ApiKey::CreatePartitions);
