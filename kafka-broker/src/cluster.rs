@@ -8,7 +8,7 @@ use kafka_protocol::ErrorCode;
 use kafka_protocol::Uuid;
 
 use crate::broker::{self, RunningBroker};
-use crate::config::ClusterConfig;
+use crate::cluster_config::ClusterConfig;
 use crate::error::{BrokerError, Result};
 use crate::fault::{Fault, RequestLogEntry};
 use crate::state::{BrokerInfo, ClusterState, NewTopic};
@@ -48,29 +48,19 @@ impl Cluster {
     /// Starts `config.brokers` brokers, each listening on `config.host`, on `config.port + i`
     /// (or on a free port when `config.port` is 0). Returns once every broker accepts connections.
     pub async fn start(config: ClusterConfig) -> Result<Cluster> {
-        if config.brokers == 0 {
-            return Err(BrokerError::InvalidConfig(
-                "at least one broker is needed".into(),
-            ));
-        }
+        config.validate()?;
         let count = i32::try_from(config.brokers)
             .map_err(|_| BrokerError::InvalidConfig("too many brokers".into()))?;
-        if config.port != 0 && u32::from(config.port) + config.brokers as u32 - 1 > 65_535 {
-            return Err(BrokerError::InvalidConfig(format!(
-                "ports {}.. for {} brokers exceed 65535",
-                config.port, config.brokers
-            )));
-        }
-        if config.default_partitions < 1 {
-            return Err(BrokerError::InvalidConfig(
-                "default partitions must be >= 1".into(),
-            ));
-        }
         let base = resolve(&config.host, 0)?;
         let infos = (0..count)
             .map(|id| BrokerInfo {
                 id,
-                host: config.host.clone(),
+                // Metadata carries the bare address, brackets or not (as Kafka advertises it).
+                host: config
+                    .host
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .to_string(),
                 port: 0,
                 running: false,
             })
@@ -108,12 +98,13 @@ impl Cluster {
         })
     }
 
-    /// The `host:port` list of every broker, comma-separated, for `bootstrap.servers`.
+    /// The `host:port` list of every broker, comma-separated, for `bootstrap.servers` (IPv6
+    /// hosts in brackets: `[::1]:9092`).
     pub fn bootstrap_servers(&self) -> String {
-        let host = &self.state.config.host;
+        let config = &self.state.config;
         lock(&self.slots)
             .iter()
-            .map(|s| format!("{host}:{}", s.addr.port()))
+            .map(|s| config.host_port(s.addr.port()))
             .collect::<Vec<_>>()
             .join(",")
     }
@@ -411,6 +402,8 @@ fn set_running(state: &ClusterState, id: i32, port: Option<u16>) {
 }
 
 fn resolve(host: &str, port: u16) -> Result<SocketAddr> {
+    // `[::1]` is how URLs write an IPv6 literal; the resolver wants it bare.
+    let host = host.trim_start_matches('[').trim_end_matches(']');
     (host, port)
         .to_socket_addrs()
         .map_err(|e| BrokerError::io(format!("resolve {host}"), e))?

@@ -1,4 +1,4 @@
-//! Cluster settings, and the table of topic configs with Kafka's defaults.
+//! The table of topic configs with Kafka's defaults.
 //!
 //! Kafka describes every topic config with its value, where the value came from (a topic override
 //! or the default) and its type (DescribeConfigs v3+, KIP-226/KIP-569). Clients such as the Java
@@ -6,113 +6,8 @@
 //! validate them, so the tables below list Kafka 4.4's topic configs and the common broker configs
 //! with Kafka's defaults, and the broker configs Kafka names as the topic configs' synonyms.
 
+use crate::cluster_config::ClusterConfig;
 use std::collections::BTreeMap;
-use std::time::Duration;
-
-/// Settings of an in-process cluster.
-///
-/// ```
-/// use kafka_broker::ClusterConfig;
-///
-/// let config = ClusterConfig::default().with_brokers(3).with_default_partitions(6);
-/// assert_eq!(config.brokers, 3);
-/// ```
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct ClusterConfig {
-    /// Number of brokers; ids are `0..brokers`.
-    pub brokers: usize,
-    /// Host to bind and advertise, `127.0.0.1` by default.
-    pub host: String,
-    /// First port: broker `i` listens on `port + i`. `0` picks free ports.
-    pub port: u16,
-    /// Partitions of an auto-created topic, and of `CreateTopics` with `num_partitions = -1`
-    /// (Kafka's `num.partitions`).
-    pub default_partitions: i32,
-    /// Whether Metadata creates unknown topics (Kafka's `auto.create.topics.enable`).
-    pub auto_create_topics: bool,
-    /// Largest record batch a topic accepts unless it overrides `max.message.bytes`
-    /// (Kafka's `message.max.bytes`, 1048588 by default).
-    pub message_max_bytes: i32,
-    /// The cluster id Metadata and DescribeCluster report.
-    pub cluster_id: String,
-    /// The group coordinator's settings (session timeout bounds, initial rebalance delay...).
-    pub group: crate::group::GroupConfig,
-    /// How long shutdown waits for connections to finish before aborting them.
-    pub shutdown_timeout: Duration,
-}
-
-impl Default for ClusterConfig {
-    fn default() -> Self {
-        ClusterConfig {
-            brokers: 1,
-            host: "127.0.0.1".to_string(),
-            port: 0,
-            default_partitions: 1,
-            auto_create_topics: true,
-            message_max_bytes: DEFAULT_MESSAGE_MAX_BYTES,
-            cluster_id: "kafka-broker-cluster".to_string(),
-            group: crate::group::GroupConfig::default(),
-            shutdown_timeout: Duration::from_secs(5),
-        }
-    }
-}
-
-impl ClusterConfig {
-    /// Sets the number of brokers.
-    pub fn with_brokers(mut self, brokers: usize) -> Self {
-        self.brokers = brokers;
-        self
-    }
-
-    /// Sets the host to bind and advertise.
-    pub fn with_host(mut self, host: impl Into<String>) -> Self {
-        self.host = host.into();
-        self
-    }
-
-    /// Sets the first port (`0`: any free port for every broker).
-    pub fn with_port(mut self, port: u16) -> Self {
-        self.port = port;
-        self
-    }
-
-    /// Sets the partition count of auto-created topics.
-    pub fn with_default_partitions(mut self, partitions: i32) -> Self {
-        self.default_partitions = partitions;
-        self
-    }
-
-    /// Turns topic auto-creation on or off.
-    pub fn with_auto_create_topics(mut self, enabled: bool) -> Self {
-        self.auto_create_topics = enabled;
-        self
-    }
-
-    /// Sets the broker-wide `message.max.bytes`.
-    pub fn with_message_max_bytes(mut self, bytes: i32) -> Self {
-        self.message_max_bytes = bytes;
-        self
-    }
-
-    /// Sets `group.initial.rebalance.delay.ms`: how long the first rebalance of an empty group
-    /// waits for more members to join. Kafka's default is 3000; the bundled broker's is 0, so
-    /// that tests form groups at once.
-    ///
-    /// ```
-    /// use kafka_broker::ClusterConfig;
-    ///
-    /// let config = ClusterConfig::default().with_group_initial_rebalance_delay_ms(3000);
-    /// assert_eq!(config.group.initial_rebalance_delay_ms, 3000);
-    /// ```
-    pub fn with_group_initial_rebalance_delay_ms(mut self, delay_ms: u64) -> Self {
-        self.group.initial_rebalance_delay_ms = delay_ms;
-        self
-    }
-}
-
-/// Kafka's default `message.max.bytes`: 1 MiB plus the record batch overhead.
-pub const DEFAULT_MESSAGE_MAX_BYTES: i32 = 1_048_588;
 
 /// The type of a config value, as DescribeConfigs v3+ reports it (`ConfigType` in Kafka).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use kafka_protocol::ErrorCode;
 
 use crate::clock::Clock;
-use crate::config::ClusterConfig;
+use crate::cluster_config::ClusterConfig;
 use crate::fault::Faults;
 use crate::fetch_session::FetchSessionCache;
 use crate::group::{GroupCoordinator, TopicLookup};

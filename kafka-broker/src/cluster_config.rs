@@ -1,0 +1,218 @@
+//! Settings of an in-process cluster, and their validation.
+
+use std::time::Duration;
+
+use kafka_protocol::records::RECORD_BATCH_OVERHEAD;
+
+use crate::error::{BrokerError, Result};
+
+/// Settings of an in-process cluster.
+///
+/// ```
+/// use kafka_broker::ClusterConfig;
+///
+/// let config = ClusterConfig::default().with_brokers(3).with_default_partitions(6);
+/// assert_eq!(config.brokers, 3);
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ClusterConfig {
+    /// Number of brokers; ids are `0..brokers`.
+    pub brokers: usize,
+    /// Host to bind and advertise, `127.0.0.1` by default.
+    pub host: String,
+    /// First port: broker `i` listens on `port + i`. `0` picks free ports.
+    pub port: u16,
+    /// Partitions of an auto-created topic, and of `CreateTopics` with `num_partitions = -1`
+    /// (Kafka's `num.partitions`).
+    pub default_partitions: i32,
+    /// Whether Metadata creates unknown topics (Kafka's `auto.create.topics.enable`).
+    pub auto_create_topics: bool,
+    /// Largest record batch a topic accepts unless it overrides `max.message.bytes`
+    /// (Kafka's `message.max.bytes`, 1048588 by default).
+    pub message_max_bytes: i32,
+    /// The cluster id Metadata and DescribeCluster report.
+    pub cluster_id: String,
+    /// The group coordinator's settings (session timeout bounds, initial rebalance delay...).
+    pub group: crate::group::GroupConfig,
+    /// How long shutdown waits for connections to finish before aborting them.
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig {
+            brokers: 1,
+            host: "127.0.0.1".to_string(),
+            port: 0,
+            default_partitions: 1,
+            auto_create_topics: true,
+            message_max_bytes: DEFAULT_MESSAGE_MAX_BYTES,
+            cluster_id: "kafka-broker-cluster".to_string(),
+            group: crate::group::GroupConfig::default(),
+            shutdown_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+impl ClusterConfig {
+    /// Sets the number of brokers.
+    pub fn with_brokers(mut self, brokers: usize) -> Self {
+        self.brokers = brokers;
+        self
+    }
+
+    /// Sets the host to bind and advertise.
+    pub fn with_host(mut self, host: impl Into<String>) -> Self {
+        self.host = host.into();
+        self
+    }
+
+    /// Sets the first port (`0`: any free port for every broker).
+    pub fn with_port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Sets the partition count of auto-created topics.
+    pub fn with_default_partitions(mut self, partitions: i32) -> Self {
+        self.default_partitions = partitions;
+        self
+    }
+
+    /// Turns topic auto-creation on or off.
+    pub fn with_auto_create_topics(mut self, enabled: bool) -> Self {
+        self.auto_create_topics = enabled;
+        self
+    }
+
+    /// Sets the cluster id Metadata and DescribeCluster report.
+    pub fn with_cluster_id(mut self, cluster_id: impl Into<String>) -> Self {
+        self.cluster_id = cluster_id.into();
+        self
+    }
+
+    /// Sets the broker-wide `message.max.bytes`.
+    pub fn with_message_max_bytes(mut self, bytes: i32) -> Self {
+        self.message_max_bytes = bytes;
+        self
+    }
+
+    /// Sets `group.initial.rebalance.delay.ms`: how long the first rebalance of an empty group
+    /// waits for more members to join. Kafka's default is 3000; the bundled broker's is 0, so
+    /// that tests form groups at once.
+    ///
+    /// ```
+    /// use kafka_broker::ClusterConfig;
+    ///
+    /// let config = ClusterConfig::default().with_group_initial_rebalance_delay_ms(3000);
+    /// assert_eq!(config.group.initial_rebalance_delay_ms, 3000);
+    /// ```
+    pub fn with_group_initial_rebalance_delay_ms(mut self, delay_ms: u64) -> Self {
+        self.group.initial_rebalance_delay_ms = delay_ms;
+        self
+    }
+}
+
+impl ClusterConfig {
+    /// Checks that the settings make sense before anything starts: at least one broker, ports
+    /// within 0..=65535 for every broker, at least one partition per topic, room for a record
+    /// batch header in `message_max_bytes`, and a cluster id a client can print.
+    pub fn validate(&self) -> Result<()> {
+        let invalid = |m: String| Err(BrokerError::InvalidConfig(m));
+        if self.brokers == 0 {
+            return invalid("at least one broker is needed".into());
+        }
+        if i32::try_from(self.brokers).is_err() {
+            return invalid("too many brokers".into());
+        }
+        let last_port = u64::from(self.port) + self.brokers as u64 - 1;
+        if self.port != 0 && last_port > 65_535 {
+            return invalid(format!(
+                "ports {}..={last_port} for {} brokers exceed 65535",
+                self.port, self.brokers
+            ));
+        }
+        if self.host.trim().is_empty() {
+            return invalid("the host is empty".into());
+        }
+        if self.default_partitions < 1 {
+            return invalid(format!(
+                "default partitions must be at least 1, not {}",
+                self.default_partitions
+            ));
+        }
+        // A batch is at least its 61-byte header: a smaller limit refuses every produce.
+        if usize::try_from(self.message_max_bytes).map_or(true, |m| m < RECORD_BATCH_OVERHEAD) {
+            return invalid(format!(
+                "message.max.bytes must be at least {RECORD_BATCH_OVERHEAD} (one record batch \
+                 header), not {}",
+                self.message_max_bytes
+            ));
+        }
+        if self.cluster_id.is_empty()
+            || self
+                .cluster_id
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control())
+        {
+            return invalid(format!(
+                "the cluster id must be non-empty, without spaces: {:?}",
+                self.cluster_id
+            ));
+        }
+        Ok(())
+    }
+
+    /// `host:port` as `bootstrap.servers` spells it: an IPv6 literal goes in brackets
+    /// (`[::1]:9092`), since its own colons would otherwise run into the port's.
+    pub(crate) fn host_port(&self, port: u16) -> String {
+        let host = self.host.trim_start_matches('[').trim_end_matches(']');
+        if host.contains(':') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        }
+    }
+}
+
+/// Kafka's default `message.max.bytes`: 1 MiB plus the record batch overhead.
+pub const DEFAULT_MESSAGE_MAX_BYTES: i32 = 1_048_588;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nonsense_is_refused_with_the_reason() {
+        let ok = ClusterConfig::default();
+        assert!(ok.validate().is_ok());
+        let cases = [
+            (ok.clone().with_brokers(0), "at least one broker"),
+            (ok.clone().with_port(65_535).with_brokers(2), "exceed 65535"),
+            (ok.clone().with_default_partitions(0), "partitions"),
+            (ok.clone().with_message_max_bytes(0), "message.max.bytes"),
+            (ok.clone().with_message_max_bytes(-5), "message.max.bytes"),
+            (ok.clone().with_cluster_id(""), "cluster id"),
+            (ok.clone().with_cluster_id("a b"), "cluster id"),
+            (ok.clone().with_host(" "), "host"),
+        ];
+        for (config, reason) in cases {
+            let error = config.validate().expect_err(reason).to_string();
+            assert!(error.contains(reason), "{error} should say {reason}");
+        }
+        assert!(ok.with_port(65_535).validate().is_ok());
+    }
+
+    #[test]
+    fn ipv6_hosts_are_bracketed() {
+        let v4 = ClusterConfig::default();
+        assert_eq!(v4.host_port(9092), "127.0.0.1:9092");
+        let v6 = ClusterConfig::default().with_host("::1");
+        assert_eq!(v6.host_port(9092), "[::1]:9092");
+        let bracketed = ClusterConfig::default().with_host("[::1]");
+        assert_eq!(bracketed.host_port(1), "[::1]:1");
+        let name = ClusterConfig::default().with_host("localhost");
+        assert_eq!(name.host_port(1), "localhost:1");
+    }
+}
