@@ -12,14 +12,16 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::records::{Compression, RecordBatchBuilder, RecordBatches};
 use kafka_protocol::{frame, ApiKey, Request};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// Every network step of a test is bounded by this.
 pub const STEP: Duration = Duration::from_secs(10);
 
-pub struct Client {
-    pub stream: TcpStream,
+/// A client over a TCP connection, or over any byte stream (such as a `tokio::io::duplex`
+/// half handed to `Cluster::serve_connection`, which works under paused tokio time).
+pub struct Client<S = TcpStream> {
+    pub stream: S,
     correlation_id: i32,
     pub client_id: String,
 }
@@ -30,6 +32,13 @@ impl Client {
             .await
             .expect("connect timed out")
             .expect("connect failed");
+        Client::over(stream)
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
+    /// A client speaking over `stream`.
+    pub fn over(stream: S) -> Client<S> {
         Client {
             stream,
             correlation_id: 0,
