@@ -64,7 +64,7 @@ impl Connection {
                 3,
             )
             .await?;
-        ErrorCode::from_code(resp.error_code).into_result()?;
+        resp.error_code.into_result()?;
         for k in &resp.api_keys {
             if let Some(api) = ApiKey::from_i16(k.api_key) {
                 let ours = api.versions();
@@ -179,7 +179,7 @@ async fn main() -> Result<()> {
                     .with_replication_factor(1)]),
         )
         .await?;
-    ErrorCode::from_code(created.topics[0].error_code).into_result()?;
+    created.topics[0].error_code.into_result()?;
     println!("created topic {TOPIC} with {PARTITIONS} partitions");
 
     // 3. Find each partition's leader and open a connection to it.
@@ -234,7 +234,7 @@ async fn main() -> Result<()> {
             .ok_or("no leader connection")?;
         let resp = conn.send(&request).await?;
         let p = &resp.responses[0].partition_responses[0];
-        ErrorCode::from_code(p.error_code).into_result()?;
+        p.error_code.into_result()?;
         println!(
             "produced 2 records to partition {partition} at offset {}",
             p.base_offset
@@ -270,11 +270,11 @@ async fn main() -> Result<()> {
         .with_name("range".into())
         .with_metadata(subscription(&[TOPIC])?)]);
     let mut joined = coordinator.send(&join).await?;
-    if ErrorCode::from_code(joined.error_code) == ErrorCode::MemberIdRequired {
+    if joined.error_code == ErrorCode::MemberIdRequired {
         join.member_id = joined.member_id.clone();
         joined = coordinator.send(&join).await?;
     }
-    ErrorCode::from_code(joined.error_code).into_result()?;
+    joined.error_code.into_result()?;
     let member_id = joined.member_id.clone();
     println!(
         "joined generation {} as {member_id} (leader: {})",
@@ -293,7 +293,7 @@ async fn main() -> Result<()> {
                 .with_member_id(member_id.clone())
                 .with_assignment(assignment(TOPIC, &all)?)]))
         .await?;
-    ErrorCode::from_code(synced.error_code).into_result()?;
+    synced.error_code.into_result()?;
     let assigned = parse_assignment(&synced.assignment)?;
     println!("assigned {:?}", assigned);
 
@@ -319,7 +319,7 @@ async fn main() -> Result<()> {
                 )
                 .await?;
             let data = &resp.responses[0].partitions[0];
-            ErrorCode::from_code(data.error_code).into_result()?;
+            data.error_code.into_result()?;
             let mut next = 0;
             for batch in RecordSet::decode(data.records.clone().unwrap_or_default())?.batches {
                 for record in batch.records() {
@@ -355,7 +355,7 @@ async fn main() -> Result<()> {
             )
             .await?;
     for p in &committed.topics[0].partitions {
-        ErrorCode::from_code(p.error_code).into_result()?;
+        p.error_code.into_result()?;
     }
     // OffsetFetch v8+ batches groups (KIP-709); older versions name one group at top level.
     let offset_fetch = if coordinator
@@ -426,7 +426,7 @@ async fn main() -> Result<()> {
             .with_member_id(member_id.clone())
     };
     let left = coordinator.send(&leave).await?;
-    ErrorCode::from_code(left.error_code).into_result()?;
+    left.error_code.into_result()?;
     println!("left group {GROUP}");
     cluster.shutdown().await;
     println!("cluster shut down");

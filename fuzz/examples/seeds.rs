@@ -19,12 +19,12 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 use bytes::{Bytes, BytesMut};
-use kafka_protocol::{RawTaggedField, Uuid};
 use kafka_protocol::messages::*;
 use kafka_protocol::records::{
     Compression, EndTransactionMarker, RecordBatchBuilder, RecordHeader,
 };
 use kafka_protocol::{Message, RequestBody, ResponseBody};
+use kafka_protocol::{RawTaggedField, Uuid};
 use kafka_protocol_fuzz::checks::{self, MessageSelector};
 
 /// The default request and response of every API, by key.

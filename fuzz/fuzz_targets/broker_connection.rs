@@ -30,9 +30,7 @@ fn harness() -> &'static Harness {
         let cluster = runtime
             .block_on(Cluster::start(ClusterConfig::default()))
             .expect("cluster starts");
-        cluster
-            .create_topic("fuzz", 2, &[])
-            .expect("topic");
+        cluster.create_topic("fuzz", 2, &[]).expect("topic");
         Harness { runtime, cluster }
     })
 }

@@ -225,7 +225,7 @@ impl Cluster {
     }
 
     /// The requests received so far (most recent last; at most
-    /// [`crate::fault::REQUEST_LOG_CAPACITY`] are kept).
+    /// [`REQUEST_LOG_CAPACITY`](crate::REQUEST_LOG_CAPACITY) are kept).
     ///
     /// ```
     /// use kafka_broker::{Cluster, ClusterConfig};

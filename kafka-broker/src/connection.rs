@@ -155,7 +155,7 @@ async fn process(ctx: &RequestContext, mut frame: Bytes) -> Action {
             // KIP-511: a client newer than the broker learns our ranges from a v0 body carrying
             // UNSUPPORTED_VERSION, then retries with a version we support.
             let body = ApiVersionsResponse {
-                error_code: ErrorCode::UnsupportedVersion.code(),
+                error_code: ErrorCode::UnsupportedVersion,
                 api_keys: handlers::api_versions::api_versions_entry(),
                 ..Default::default()
             };

@@ -42,6 +42,6 @@ mod topics;
 pub use cluster::Cluster;
 pub use cluster_config::ClusterConfig;
 pub use error::{BrokerError, Result};
-pub use fault::{Fault, FaultAction, RequestLogEntry};
+pub use fault::{Fault, FaultAction, RequestLogEntry, REQUEST_LOG_CAPACITY};
 pub use group::GroupConfig;
 pub use kafka_protocol::{ApiKey, ErrorCode};

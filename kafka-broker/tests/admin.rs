@@ -54,11 +54,11 @@ async fn create_and_delete_topics() {
     assert_eq!(
         codes,
         vec![
-            ("a", 0),
-            ("b", 0),
-            ("bad", ErrorCode::InvalidPartitions.code()),
-            ("cfg", ErrorCode::InvalidConfig.code()),
-            ("rf", ErrorCode::InvalidReplicationFactor.code()),
+            ("a", ErrorCode::None),
+            ("b", ErrorCode::None),
+            ("bad", ErrorCode::InvalidPartitions),
+            ("cfg", ErrorCode::InvalidConfig),
+            ("rf", ErrorCode::InvalidReplicationFactor),
         ]
     );
     assert_eq!(r.topics[0].num_partitions, 3);
@@ -83,10 +83,7 @@ async fn create_and_delete_topics() {
             7,
         )
         .await;
-    assert_eq!(
-        again.topics[0].error_code,
-        ErrorCode::TopicAlreadyExists.code()
-    );
+    assert_eq!(again.topics[0].error_code, ErrorCode::TopicAlreadyExists);
     let dry = c
         .send(
             &CreateTopicsRequest {
@@ -97,7 +94,7 @@ async fn create_and_delete_topics() {
             7,
         )
         .await;
-    assert_eq!(dry.topics[0].error_code, 0);
+    assert_eq!(dry.topics[0].error_code, ErrorCode::None);
     assert!(cluster.topic_id("dry").is_none());
 
     // Delete by name (v5) and by id (v6).
@@ -110,10 +107,10 @@ async fn create_and_delete_topics() {
             5,
         )
         .await;
-    assert_eq!(r.responses[0].error_code, 0);
+    assert_eq!(r.responses[0].error_code, ErrorCode::None);
     assert_eq!(
         r.responses[1].error_code,
-        ErrorCode::UnknownTopicOrPartition.code()
+        ErrorCode::UnknownTopicOrPartition
     );
     let id = cluster.topic_id("b").unwrap();
     let r = c
@@ -129,7 +126,7 @@ async fn create_and_delete_topics() {
             6,
         )
         .await;
-    assert_eq!(r.responses[0].error_code, 0);
+    assert_eq!(r.responses[0].error_code, ErrorCode::None);
     assert_eq!(r.responses[0].name.as_deref(), Some("b"));
     assert!(cluster.topic_id("a").is_none() && cluster.topic_id("b").is_none());
     cluster.shutdown().await;
@@ -150,10 +147,13 @@ async fn create_partitions_grows_topics() {
         timeout_ms: 1000,
         ..Default::default()
     };
-    assert_eq!(c.send(&grow(4), 3).await.results[0].error_code, 0);
+    assert_eq!(
+        c.send(&grow(4), 3).await.results[0].error_code,
+        ErrorCode::None
+    );
     assert_eq!(
         c.send(&grow(2), 3).await.results[0].error_code,
-        ErrorCode::InvalidPartitions.code()
+        ErrorCode::InvalidPartitions
     );
     let r = c
         .send(&MetadataRequest::default().with_topics(None), 12)
@@ -206,7 +206,7 @@ async fn describe_alter_and_incrementally_alter_configs() {
     let missing = c.send(&describe(2, "nope", None), 4).await;
     assert_eq!(
         missing.results[0].error_code,
-        ErrorCode::UnknownTopicOrPartition.code()
+        ErrorCode::UnknownTopicOrPartition
     );
 
     // AlterConfigs replaces the whole override set.
@@ -223,7 +223,10 @@ async fn describe_alter_and_incrementally_alter_configs() {
         }],
         ..Default::default()
     };
-    assert_eq!(c.send(&alter, 2).await.responses[0].error_code, 0);
+    assert_eq!(
+        c.send(&alter, 2).await.responses[0].error_code,
+        ErrorCode::None
+    );
     let topic_configs = cluster.topic_configs("c").unwrap();
     assert_eq!(
         topic_configs.get("cleanup.policy").map(String::as_str),
@@ -260,7 +263,7 @@ async fn describe_alter_and_incrementally_alter_configs() {
             1,
         )
         .await;
-    assert_eq!(r.responses[0].error_code, 0);
+    assert_eq!(r.responses[0].error_code, ErrorCode::None);
     let topic_configs = cluster.topic_configs("c").unwrap();
     assert_eq!(
         topic_configs.get("retention.ms").map(String::as_str),
@@ -276,7 +279,7 @@ async fn describe_alter_and_incrementally_alter_configs() {
             1,
         )
         .await;
-    assert_eq!(r.responses[0].error_code, ErrorCode::InvalidConfig.code());
+    assert_eq!(r.responses[0].error_code, ErrorCode::InvalidConfig);
     assert_eq!(
         cluster
             .topic_configs("c")
@@ -306,7 +309,10 @@ async fn describe_alter_and_incrementally_alter_configs() {
         }],
         ..Default::default()
     };
-    assert_eq!(c.send(&set, 1).await.responses[0].error_code, 0);
+    assert_eq!(
+        c.send(&set, 1).await.responses[0].error_code,
+        ErrorCode::None
+    );
     let r = c
         .send(&describe(4, "0", Some(vec!["num.partitions".into()])), 4)
         .await;
@@ -319,10 +325,13 @@ async fn describe_alter_and_incrementally_alter_configs() {
     ]));
     // As in Kafka 4, the request that auto-creates a topic reports it as not there yet...
     let meta = c.send(&auto3, 12).await;
-    assert_eq!(meta.topics[0].error_code, 3);
+    assert_eq!(
+        meta.topics[0].error_code,
+        ErrorCode::UnknownTopicOrPartition
+    );
     // ... and the next one shows it, with the overridden partition count.
     let meta = c.send(&auto3, 12).await;
-    assert_eq!(meta.topics[0].error_code, 0);
+    assert_eq!(meta.topics[0].error_code, ErrorCode::None);
     assert_eq!(meta.topics[0].partitions.len(), 3);
     cluster.shutdown().await;
 }
@@ -353,18 +362,18 @@ async fn delete_records_advances_the_log_start_offset() {
             r.topics[0].partitions[0].error_code,
             r.topics[0].partitions[0].low_watermark
         ),
-        (0, 2)
+        (ErrorCode::None, 2)
     );
     assert_eq!(cluster.partition_offsets("dr", 0), Some((2, 3)));
     let r = c.send(&req(10), 2).await;
     assert_eq!(
         r.topics[0].partitions[0].error_code,
-        ErrorCode::OffsetOutOfRange.code()
+        ErrorCode::OffsetOutOfRange
     );
     let f: FetchResponse = c.send(&fetch_request("dr", 0, 0, 0, 1), 12).await;
     assert_eq!(
         f.responses[0].partitions[0].error_code,
-        ErrorCode::OffsetOutOfRange.code()
+        ErrorCode::OffsetOutOfRange
     );
     let f: FetchResponse = c.send(&fetch_request("dr", 0, 2, 0, 1), 12).await;
     assert_eq!(f.responses[0].partitions[0].log_start_offset, 2);
@@ -400,7 +409,7 @@ async fn describe_cluster_and_find_coordinator() {
         .await;
     let mut used = std::collections::BTreeSet::new();
     for co in &r.coordinators {
-        assert_eq!(co.error_code, 0);
+        assert_eq!(co.error_code, ErrorCode::None);
         used.insert(co.node_id);
         // The same answer through v3, and stable across calls.
         let single = c
@@ -431,7 +440,7 @@ async fn describe_cluster_and_find_coordinator() {
             4,
         )
         .await;
-    assert_eq!(hb.error_code, ErrorCode::NotCoordinator.code());
+    assert_eq!(hb.error_code, ErrorCode::NotCoordinator);
     let mut right = Client::connect(addr(&cluster, co.node_id)).await;
     let hb = right
         .send(
@@ -444,7 +453,7 @@ async fn describe_cluster_and_find_coordinator() {
             4,
         )
         .await;
-    assert_ne!(hb.error_code, ErrorCode::NotCoordinator.code());
+    assert_ne!(hb.error_code, ErrorCode::NotCoordinator);
     cluster.shutdown().await;
 }
 
@@ -465,7 +474,7 @@ async fn idempotent_producer_retries_are_deduplicated() {
             4,
         )
         .await;
-    assert_eq!(init.error_code, 0);
+    assert_eq!(init.error_code, ErrorCode::None);
     let (pid, epoch) = (init.producer_id, init.producer_epoch);
     let batch_at = |seq: i32, values: &[&str]| {
         let mut b = RecordBatchBuilder::new(Compression::None).with_producer(pid, epoch, seq);
@@ -480,13 +489,13 @@ async fn idempotent_producer_retries_are_deduplicated() {
     // The retry of a lost response gets the original offset and is not appended again.
     let retry = c.send(&send(batch_at(0, &["a", "b"])), 9).await;
     let p = &retry.responses[0].partition_responses[0];
-    assert_eq!((p.error_code, p.base_offset), (0, 0));
+    assert_eq!((p.error_code, p.base_offset), (ErrorCode::None, 0));
     assert_eq!(cluster.partition_offsets("idem", 0), Some((0, 2)));
     // A gap in the sequence is refused.
     let gap = c.send(&send(batch_at(5, &["x"])), 9).await;
     assert_eq!(
         gap.responses[0].partition_responses[0].error_code,
-        ErrorCode::OutOfOrderSequenceNumber.code()
+        ErrorCode::OutOfOrderSequenceNumber
     );
     let next = c.send(&send(batch_at(2, &["c"])), 9).await;
     assert_eq!(next.responses[0].partition_responses[0].base_offset, 2);

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use common::Client;
 use kafka_protocol::messages::{metadata_request, MetadataRequest};
+use kafka_protocol::ErrorCode;
 
 /// The running binary; killed if the test ends (or panics) before it stopped by itself.
 struct Broker(Option<Child>);
@@ -139,7 +140,7 @@ async fn ipv6_bootstrap_and_topics_at_start() {
             12,
         )
         .await;
-    let partitions: Vec<(Option<String>, i16, usize)> = r
+    let partitions: Vec<(Option<String>, ErrorCode, usize)> = r
         .topics
         .iter()
         .map(|t| (t.name.clone(), t.error_code, t.partitions.len()))
@@ -147,9 +148,13 @@ async fn ipv6_bootstrap_and_topics_at_start() {
     assert_eq!(
         partitions,
         vec![
-            (Some("orders".into()), 0, 3),
-            (Some("audit".into()), 0, 1),
-            (Some("missing".into()), 3, 0),
+            (Some("orders".into()), ErrorCode::None, 3),
+            (Some("audit".into()), ErrorCode::None, 1),
+            (
+                Some("missing".into()),
+                ErrorCode::UnknownTopicOrPartition,
+                0
+            ),
         ]
     );
     assert_eq!(r.brokers[0].host, "::1");

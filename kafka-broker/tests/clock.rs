@@ -16,6 +16,7 @@ use kafka_protocol::messages::{
     offset_commit_request, offset_fetch_request, OffsetCommitRequest, OffsetFetchRequest,
 };
 use kafka_protocol::records::{RecordBatches, TimestampType};
+use kafka_protocol::ErrorCode;
 use tokio::io::DuplexStream;
 use tokio::task::JoinHandle;
 
@@ -107,7 +108,7 @@ async fn paused_time_moves_log_append_time_and_offset_retention() {
                 ]),
         ]);
     let response = client.send(&commit, 8).await;
-    assert_eq!(response.topics[0].partitions[0].error_code, 0);
+    assert_eq!(response.topics[0].partitions[0].error_code, ErrorCode::None);
     assert_eq!(committed(&mut client).await, 2);
     tokio::time::advance(Duration::from_millis(RETENTION_MS - 5_000)).await;
     assert_eq!(committed(&mut client).await, 2, "kept before the retention");
@@ -124,7 +125,10 @@ async fn paused_time_moves_log_append_time_and_offset_retention() {
     let waited = client
         .send(&fetch_request("stamps", 0, 2, 8_000, 1), 12)
         .await;
-    assert_eq!(waited.responses[0].partitions[0].error_code, 0);
+    assert_eq!(
+        waited.responses[0].partitions[0].error_code,
+        ErrorCode::None
+    );
     assert!(common::records_of(&waited).is_empty());
     assert!(started.elapsed() >= Duration::from_secs(8));
     assert!(wall.elapsed() < Duration::from_secs(5));

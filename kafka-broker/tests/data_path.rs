@@ -20,7 +20,7 @@ async fn api_versions_lists_the_implemented_apis() {
     let mut c = Client::connect(addr(&cluster, 0)).await;
     for version in [0, 3, 4] {
         let r = c.send(&common::api_versions_request(), version).await;
-        assert_eq!(r.error_code, 0);
+        assert_eq!(r.error_code, ErrorCode::None);
         let produce = r
             .api_keys
             .iter()
@@ -67,7 +67,7 @@ async fn api_versions_too_new_gets_unsupported_version_with_v0_body() {
     assert_eq!(correlation, 7);
     let _ = body.split_to(4);
     let r = ApiVersionsResponse::decode(&mut body, 0).unwrap();
-    assert_eq!(r.error_code, ErrorCode::UnsupportedVersion.code());
+    assert_eq!(r.error_code, ErrorCode::UnsupportedVersion);
     assert!(r.api_keys.iter().any(|k| k.api_key == 18));
     cluster.shutdown().await;
 }
@@ -119,23 +119,14 @@ async fn metadata_auto_creates_unless_disabled() {
     // As Kafka 4 does, the request that creates the topic reports it as not there yet; the next
     // one shows it.
     let r = c.send(&ask("auto", true), 12).await;
-    assert_eq!(
-        r.topics[0].error_code,
-        ErrorCode::UnknownTopicOrPartition.code()
-    );
+    assert_eq!(r.topics[0].error_code, ErrorCode::UnknownTopicOrPartition);
     let r = c.send(&ask("auto", true), 12).await;
-    assert_eq!(r.topics[0].error_code, 0);
+    assert_eq!(r.topics[0].error_code, ErrorCode::None);
     assert_eq!(r.topics[0].partitions.len(), 4);
     let r = c.send(&ask("manual", false), 12).await;
-    assert_eq!(
-        r.topics[0].error_code,
-        ErrorCode::UnknownTopicOrPartition.code()
-    );
+    assert_eq!(r.topics[0].error_code, ErrorCode::UnknownTopicOrPartition);
     let r = c.send(&ask("bad name!", true), 12).await;
-    assert_eq!(
-        r.topics[0].error_code,
-        ErrorCode::InvalidTopicException.code()
-    );
+    assert_eq!(r.topics[0].error_code, ErrorCode::InvalidTopicException);
     cluster.shutdown().await;
 
     let cluster = Cluster::start(ClusterConfig::default().with_auto_create_topics(false))
@@ -143,10 +134,7 @@ async fn metadata_auto_creates_unless_disabled() {
         .unwrap();
     let mut c = Client::connect(addr(&cluster, 0)).await;
     let r = c.send(&ask("auto", true), 12).await;
-    assert_eq!(
-        r.topics[0].error_code,
-        ErrorCode::UnknownTopicOrPartition.code()
-    );
+    assert_eq!(r.topics[0].error_code, ErrorCode::UnknownTopicOrPartition);
     cluster.shutdown().await;
 }
 
@@ -155,12 +143,15 @@ async fn produce_then_fetch_round_trips_records() {
     let cluster = cluster(1).await;
     cluster.create_topic("rt", 1, &[]).unwrap();
     let mut c = Client::connect(addr(&cluster, 0)).await;
-    assert_eq!(produce(&mut c, "rt", 0, &["a", "b", "c"]).await, (0, 0));
-    assert_eq!(produce(&mut c, "rt", 0, &["d"]).await, (0, 3));
+    assert_eq!(
+        produce(&mut c, "rt", 0, &["a", "b", "c"]).await,
+        (ErrorCode::None, 0)
+    );
+    assert_eq!(produce(&mut c, "rt", 0, &["d"]).await, (ErrorCode::None, 3));
     for version in [4, 11, 12] {
         let r: FetchResponse = c.send(&fetch_request("rt", 0, 1, 0, 1), version).await;
         let p = &r.responses[0].partitions[0];
-        assert_eq!(p.error_code, 0);
+        assert_eq!(p.error_code, ErrorCode::None);
         assert_eq!(p.high_watermark, 4);
         assert_eq!(p.last_stable_offset, 4);
         let got = records_of(&r);
@@ -172,7 +163,7 @@ async fn produce_then_fetch_round_trips_records() {
     let r: FetchResponse = c.send(&fetch_request("rt", 0, 99, 0, 1), 12).await;
     assert_eq!(
         r.responses[0].partitions[0].error_code,
-        ErrorCode::OffsetOutOfRange.code()
+        ErrorCode::OffsetOutOfRange
     );
     cluster.shutdown().await;
 }
@@ -222,7 +213,7 @@ async fn fetch_returns_empty_after_max_wait() {
     let started = std::time::Instant::now();
     let r: FetchResponse = c.send(&fetch_request("idle", 0, 0, 300, 1), 12).await;
     assert!(started.elapsed() >= Duration::from_millis(250));
-    assert_eq!(r.responses[0].partitions[0].error_code, 0);
+    assert_eq!(r.responses[0].partitions[0].error_code, ErrorCode::None);
     assert!(records_of(&r).is_empty());
     cluster.shutdown().await;
 }
@@ -260,14 +251,14 @@ async fn produce_to_the_wrong_broker_is_not_leader() {
         .send(&produce_request("nl", 0, batch(&["v"], 0), 1), 10)
         .await;
     let p = &r.responses[0].partition_responses[0];
-    assert_eq!(p.error_code, ErrorCode::NotLeaderOrFollower.code());
+    assert_eq!(p.error_code, ErrorCode::NotLeaderOrFollower);
     assert_eq!(p.current_leader.leader_id, leader);
     assert_eq!(p.current_leader.leader_epoch, epoch);
     assert_eq!(r.node_endpoints.len(), 1);
     let f: FetchResponse = c.send(&fetch_request("nl", 0, 0, 0, 1), 12).await;
     assert_eq!(
         f.responses[0].partitions[0].error_code,
-        ErrorCode::NotLeaderOrFollower.code()
+        ErrorCode::NotLeaderOrFollower
     );
     cluster.shutdown().await;
 }
@@ -281,7 +272,7 @@ async fn produce_acks_zero_gets_no_response_but_appends() {
     c.send_frame(&frame).await;
     // The next response on the connection answers the next request, not the produce.
     let r = c.send(&common::api_versions_request(), 3).await;
-    assert_eq!(r.error_code, 0);
+    assert_eq!(r.error_code, ErrorCode::None);
     assert_eq!(cluster.partition_offsets("a0", 0), Some((0, 1)));
     cluster.shutdown().await;
 }
@@ -299,7 +290,7 @@ async fn produce_rejects_corrupt_and_oversized_batches() {
     let r: ProduceResponse = c.send(&produce_request("v", 0, bad.freeze(), 1), 9).await;
     assert_eq!(
         r.responses[0].partition_responses[0].error_code,
-        ErrorCode::CorruptMessage.code()
+        ErrorCode::CorruptMessage
     );
     let big = "y".repeat(3000);
     let r: ProduceResponse = c
@@ -307,12 +298,15 @@ async fn produce_rejects_corrupt_and_oversized_batches() {
         .await;
     assert_eq!(
         r.responses[0].partition_responses[0].error_code,
-        ErrorCode::MessageTooLarge.code()
+        ErrorCode::MessageTooLarge
     );
     let r: ProduceResponse = c
         .send(&produce_request("v", 0, batch(&["ok"], 0), 1), 9)
         .await;
-    assert_eq!(r.responses[0].partition_responses[0].error_code, 0);
+    assert_eq!(
+        r.responses[0].partition_responses[0].error_code,
+        ErrorCode::None
+    );
     assert_eq!(cluster.partition_offsets("v", 0), Some((0, 1)));
     cluster.shutdown().await;
 }
@@ -335,14 +329,17 @@ async fn produce_refuses_a_base_offset_at_the_maximum_without_panicking() {
             .send(&produce_request("overflow", 0, b.build().unwrap(), 1), 9)
             .await;
         let p = &r.responses[0].partition_responses[0];
-        assert_eq!(p.error_code, ErrorCode::InvalidRecord.code(), "base {base}");
+        assert_eq!(p.error_code, ErrorCode::InvalidRecord, "base {base}");
         // Refused at the log: Kafka reports the log start offset with such an error.
         assert_eq!(p.log_start_offset, 0, "base {base}");
     }
     let r: ProduceResponse = c
         .send(&produce_request("overflow", 0, batch(&["ok"], 0), 1), 9)
         .await;
-    assert_eq!(r.responses[0].partition_responses[0].error_code, 0);
+    assert_eq!(
+        r.responses[0].partition_responses[0].error_code,
+        ErrorCode::None
+    );
     assert_eq!(cluster.partition_offsets("overflow", 0), Some((0, 1)));
     cluster.shutdown().await;
 }

@@ -22,15 +22,15 @@ async fn fail_next_requests_of_an_api_on_one_broker() {
             .with_times(2),
     );
     let mut c = Client::connect(addr(&cluster, leader)).await;
-    let code = ErrorCode::NotEnoughReplicas.code();
+    let code = ErrorCode::NotEnoughReplicas;
     assert_eq!(produce(&mut c, "f", 0, &["1"]).await.0, code);
     assert_eq!(produce(&mut c, "f", 0, &["2"]).await.0, code);
-    assert_eq!(produce(&mut c, "f", 0, &["3"]).await, (0, 0));
+    assert_eq!(produce(&mut c, "f", 0, &["3"]).await, (ErrorCode::None, 0));
     // The failed requests were not applied.
     assert_eq!(cluster.partition_offsets("f", 0), Some((0, 1)));
     // Other APIs are untouched.
     let r = c.send(&common::api_versions_request(), 3).await;
-    assert_eq!(r.error_code, 0);
+    assert_eq!(r.error_code, ErrorCode::None);
     cluster.shutdown().await;
 }
 
@@ -63,7 +63,7 @@ async fn drop_before_apply_closes_without_appending() {
     assert!(r.is_none(), "connection should close");
     assert_eq!(cluster.partition_offsets("d", 0), Some((0, 0)));
     let mut c = Client::connect(addr(&cluster, 0)).await;
-    assert_eq!(produce(&mut c, "d", 0, &["x"]).await, (0, 0));
+    assert_eq!(produce(&mut c, "d", 0, &["x"]).await, (ErrorCode::None, 0));
     cluster.shutdown().await;
 }
 
@@ -102,7 +102,7 @@ async fn stop_and_restart_a_broker_on_the_same_port() {
         .find(|p| p.replica_nodes == vec![1])
         .unwrap();
     assert_eq!(offline.leader_id, -1);
-    assert_eq!(offline.error_code, ErrorCode::LeaderNotAvailable.code());
+    assert_eq!(offline.error_code, ErrorCode::LeaderNotAvailable);
     assert!(cluster.stop_broker(1).await.is_err(), "already stopped");
 
     cluster.restart_broker(1).await.unwrap();
@@ -112,7 +112,10 @@ async fn stop_and_restart_a_broker_on_the_same_port() {
         .send(&MetadataRequest::default().with_topics(None), 12)
         .await;
     assert_eq!(r.brokers.len(), 2);
-    assert!(r.topics[0].partitions.iter().all(|p| p.error_code == 0));
+    assert!(r.topics[0]
+        .partitions
+        .iter()
+        .all(|p| p.error_code == ErrorCode::None));
     cluster.shutdown().await;
 }
 
@@ -133,16 +136,19 @@ async fn moving_a_leader_bumps_the_epoch_and_redirects_clients() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(cluster.move_leader("m", 0, new).unwrap(), epoch + 1);
     let (code, waited) = parked.await.unwrap();
-    assert_eq!(code, ErrorCode::NotLeaderOrFollower.code());
+    assert_eq!(code, ErrorCode::NotLeaderOrFollower);
     assert!(waited < Duration::from_secs(8));
 
     let mut c_old = Client::connect(addr(&cluster, old)).await;
     assert_eq!(
         produce(&mut c_old, "m", 0, &["x"]).await.0,
-        ErrorCode::NotLeaderOrFollower.code()
+        ErrorCode::NotLeaderOrFollower
     );
     let mut c_new = Client::connect(addr(&cluster, new)).await;
-    assert_eq!(produce(&mut c_new, "m", 0, &["x"]).await, (0, 0));
+    assert_eq!(
+        produce(&mut c_new, "m", 0, &["x"]).await,
+        (ErrorCode::None, 0)
+    );
     let r = c_new
         .send(&MetadataRequest::default().with_topics(None), 12)
         .await;
@@ -192,15 +198,15 @@ async fn injected_failures_answer_every_api_with_its_error_response() {
         .with_partition_indexes(vec![0, 1])]);
     let r: DescribeProducersResponse = c.send(&request, 0).await;
     assert_eq!(r.topics[0].name, "f");
-    let codes: Vec<(i32, i16)> = r.topics[0]
+    let codes: Vec<(i32, ErrorCode)> = r.topics[0]
         .partitions
         .iter()
         .map(|p| (p.partition_index, p.error_code))
         .collect();
-    let storage = ErrorCode::KafkaStorageError.code();
+    let storage = ErrorCode::KafkaStorageError;
     assert_eq!(codes, vec![(0, storage), (1, storage)]);
     // The fault ran out: the next request is served.
     let r: DescribeProducersResponse = c.send(&request, 0).await;
-    assert_eq!(r.topics[0].partitions[0].error_code, 0);
+    assert_eq!(r.topics[0].partitions[0].error_code, ErrorCode::None);
     cluster.shutdown().await;
 }

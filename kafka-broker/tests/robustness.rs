@@ -8,13 +8,14 @@ use std::time::{Duration, Instant};
 use bytes::{BufMut, BytesMut};
 use common::*;
 use kafka_protocol::messages::{MetadataRequest, ProduceRequest};
+use kafka_protocol::ErrorCode;
 use tokio::io::AsyncWriteExt;
 
 async fn still_serving(cluster: &kafka_broker::Cluster) {
     let mut c = Client::connect(addr(cluster, 0)).await;
     assert_eq!(
         c.send(&common::api_versions_request(), 3).await.error_code,
-        0
+        ErrorCode::None
     );
 }
 
@@ -61,14 +62,17 @@ async fn malformed_frames_close_only_their_connection() {
             9,
         )
         .await;
-    assert_ne!(r.responses[0].partition_responses[0].error_code, 0);
+    assert_ne!(
+        r.responses[0].partition_responses[0].error_code,
+        ErrorCode::None
+    );
 
     assert_eq!(
         bystander
             .send(&common::api_versions_request(), 3)
             .await
             .error_code,
-        0
+        ErrorCode::None
     );
     still_serving(&cluster).await;
     cluster.shutdown().await;
@@ -144,7 +148,7 @@ async fn produce_with_an_invalid_acks_value_is_rejected() {
     let r = c.send(&req, 9).await;
     assert_eq!(
         r.responses[0].partition_responses[0].error_code,
-        kafka_protocol::ErrorCode::InvalidRequiredAcks.code()
+        kafka_protocol::ErrorCode::InvalidRequiredAcks
     );
     cluster.shutdown().await;
 }

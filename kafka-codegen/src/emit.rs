@@ -176,6 +176,13 @@ pub fn message_file(file: &SchemaFile, m: &Message) -> Result<String, String> {
         )
         .unwrap();
     }
+    if out.contains("ErrorCode::") {
+        out = out.replacen(
+            "use crate::error::{DecodeError, EncodeError};\n",
+            "use crate::error::{DecodeError, EncodeError};\nuse crate::error_code::ErrorCode;\n",
+            1,
+        );
+    }
     if !out.contains("buf.put_") {
         out = out.replacen(IMPORT_BYTES, "use bytes::{Bytes, BytesMut};\n\n", 1);
     }

@@ -48,8 +48,7 @@ fn is_key(f: &Field) -> bool {
 }
 
 fn is_error_code(f: &Field) -> bool {
-    matches!(f.ty, Type::Prim(Prim::Int16))
-        && (f.name == "ErrorCode" || f.name.ends_with("ErrorCode"))
+    matches!(f.ty, Type::Prim(Prim::ErrorCode))
 }
 
 /// Which alias class a key name belongs to, so that `Partition` answers `PartitionIndex`.
@@ -349,7 +348,7 @@ pub fn error_response_impl(
     )
     .map_err(|e| e.to_string())?;
     if body.contains(": c,") {
-        writeln!(out, "        let c = code.code();").map_err(|e| e.to_string())?;
+        writeln!(out, "        let c = code;").map_err(|e| e.to_string())?;
     } else {
         writeln!(out, "        let _ = code;").map_err(|e| e.to_string())?;
     }

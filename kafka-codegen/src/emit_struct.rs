@@ -112,7 +112,14 @@ fn differs(f: &Field, e: &str) -> Result<String, String> {
 fn is_type_default(d: &str) -> bool {
     matches!(
         d,
-        "false" | "0" | "0.0" | "Uuid::ZERO" | "String::new()" | "Bytes::new()" | "None"
+        "false"
+            | "0"
+            | "0.0"
+            | "Uuid::ZERO"
+            | "String::new()"
+            | "Bytes::new()"
+            | "None"
+            | "ErrorCode::None"
     ) || d.ends_with("::default()")
         || d.starts_with("Vec::<")
 }

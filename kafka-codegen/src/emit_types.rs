@@ -23,6 +23,7 @@ pub fn base_type(ty: &Type) -> String {
             Prim::Uuid => "Uuid",
             Prim::String => "String",
             Prim::Bytes | Prim::Records => "Bytes",
+            Prim::ErrorCode => "ErrorCode",
         }
         .to_string(),
         Type::Struct(n) => n.clone(),
@@ -97,6 +98,10 @@ pub fn default_expr(f: &Field) -> Result<String, String> {
                 Some(s) => format!("String::from({s:?})"),
             },
             Prim::Bytes | Prim::Records => "Bytes::new()".into(),
+            Prim::ErrorCode => match d.unwrap_or("0") {
+                "0" => "ErrorCode::None".into(),
+                other => format!("ErrorCode::from_code({})", int_literal(Prim::Int16, other)?),
+            },
             p => int_literal(*p, d.unwrap_or("0"))?,
         },
         Type::Struct(n) => format!("{n}::default()"),
@@ -116,7 +121,7 @@ pub fn default_expr(f: &Field) -> Result<String, String> {
 fn fixed_size(ty: &Type) -> Option<usize> {
     match ty {
         Type::Prim(Prim::Bool | Prim::Int8) => Some(1),
-        Type::Prim(Prim::Int16 | Prim::Uint16) => Some(2),
+        Type::Prim(Prim::Int16 | Prim::Uint16 | Prim::ErrorCode) => Some(2),
         Type::Prim(Prim::Int32 | Prim::Uint32) => Some(4),
         Type::Prim(Prim::Int64 | Prim::Float64) => Some(8),
         Type::Prim(Prim::Uuid) => Some(16),
@@ -183,6 +188,7 @@ pub fn write_value(ty: &Type, a: &Place, c: &str, p: &str, depth: usize) -> Stri
             Prim::Bool => format!("buf.put_i8(i8::from({}));", a.value()),
             Prim::Int8 => format!("buf.put_i8({});", a.value()),
             Prim::Int16 => format!("buf.put_i16({});", a.value()),
+            Prim::ErrorCode => format!("buf.put_i16({}.code());", a.path()),
             Prim::Uint16 => format!("buf.put_u16({});", a.value()),
             Prim::Int32 => format!("buf.put_i32({});", a.value()),
             Prim::Uint32 => format!("buf.put_u32({});", a.value()),
@@ -259,6 +265,7 @@ pub fn read_value(ty: &Type, c: &str, p: &str, depth: usize) -> String {
             Prim::Bool => format!("get_bool(buf, {p:?})?"),
             Prim::Int8 => format!("get_i8(buf, {p:?})?"),
             Prim::Int16 => format!("get_i16(buf, {p:?})?"),
+            Prim::ErrorCode => format!("ErrorCode::from_code(get_i16(buf, {p:?})?)"),
             Prim::Uint16 => format!("get_u16(buf, {p:?})?"),
             Prim::Int32 => format!("get_i32(buf, {p:?})?"),
             Prim::Uint32 => format!("get_u32(buf, {p:?})?"),
@@ -303,6 +310,7 @@ pub fn random_value(ty: &Type) -> String {
             Prim::Bool => "rng.bool()".into(),
             Prim::Int8 => "rng.next_u64() as i8".into(),
             Prim::Int16 => "rng.next_u64() as i16".into(),
+            Prim::ErrorCode => "ErrorCode::from_code(rng.next_u64() as i16)".into(),
             Prim::Uint16 => "rng.next_u64() as u16".into(),
             Prim::Int32 => "rng.next_u64() as i32".into(),
             Prim::Uint32 => "rng.next_u64() as u32".into(),

@@ -99,6 +99,9 @@ pub enum Prim {
     String,
     Bytes,
     Records,
+    /// An `int16` holding a Kafka error code: every int16 field named `ErrorCode` or
+    /// `...ErrorCode`. Same wire form; the Rust type is `ErrorCode`.
+    ErrorCode,
 }
 
 impl Prim {
@@ -257,9 +260,13 @@ fn parse_field(tokens: &[&str]) -> Result<Field, String> {
             d.to_string()
         }
     });
+    let mut ty = Type::parse(ty);
+    if ty == Type::Prim(Prim::Int16) && name.ends_with("ErrorCode") {
+        ty = Type::Prim(Prim::ErrorCode);
+    }
     Ok(Field {
         name: name.to_string(),
-        ty: Type::parse(ty),
+        ty,
         versions,
         nullable: opt_versions("nullable")?,
         default,

@@ -18,6 +18,13 @@ use std::fmt;
 
 /// Generates [`ErrorCode`] and its lookup methods from one table, so that the enum, the
 /// code ↔ variant mapping, the names, the retriable flags and the descriptions cannot drift apart.
+/// `NONE` (0): what a response field holds when nothing went wrong.
+impl Default for ErrorCode {
+    fn default() -> Self {
+        ErrorCode::None
+    }
+}
+
 macro_rules! error_codes {
     ($( $code:literal => $variant:ident, $name:literal, $retriable:literal, $desc:literal; )*) => {
         /// A Kafka protocol error code.

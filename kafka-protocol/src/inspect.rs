@@ -60,6 +60,13 @@ macro_rules! int_inspect {
 }
 int_inspect!(i8, i16, i32, i64, u16, u32);
 
+/// Error codes show as the number on the wire, so views of two peers compare field by field.
+impl Inspect for crate::ErrorCode {
+    fn inspect(&self, _version: i16) -> Value {
+        Value::Int(i64::from(self.code()))
+    }
+}
+
 impl Inspect for bool {
     fn inspect(&self, _version: i16) -> Value {
         Value::Bool(*self)

@@ -32,7 +32,7 @@ pub(super) fn describe(
         .map(|group_id| {
             let mut d = if !inner.active {
                 DescribedGroup {
-                    error_code: ErrorCode::CoordinatorNotAvailable.code(),
+                    error_code: ErrorCode::CoordinatorNotAvailable,
                     group_id,
                     ..Default::default()
                 }
@@ -41,7 +41,7 @@ pub(super) fn describe(
             } else if version >= 6 {
                 // KIP-1043: v6 reports unknown groups as such; older versions as "Dead".
                 DescribedGroup {
-                    error_code: ErrorCode::GroupIdNotFound.code(),
+                    error_code: ErrorCode::GroupIdNotFound,
                     error_message: Some(format!("Group {group_id} not found.")),
                     group_id,
                     group_state: GroupState::Dead.as_str().to_owned(),
@@ -98,8 +98,7 @@ fn describe_group(g: &ClassicGroup) -> DescribedGroup {
 /// case-insensitive.
 pub(super) fn list(inner: &mut GroupTable, req: ListGroupsRequest) -> ListGroupsResponse {
     if !inner.active {
-        return ListGroupsResponse::default()
-            .with_error_code(ErrorCode::CoordinatorNotAvailable.code());
+        return ListGroupsResponse::default().with_error_code(ErrorCode::CoordinatorNotAvailable);
     }
     // Versions without the filters leave them empty: every group passes.
     let states: Vec<String> = req.states_filter.iter().map(|s| s.to_lowercase()).collect();
@@ -152,7 +151,7 @@ pub(super) fn delete(
             };
             DeletableGroupResult {
                 group_id,
-                error_code: error.code(),
+                error_code: error,
                 ..Default::default()
             }
         })

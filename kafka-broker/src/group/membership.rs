@@ -92,7 +92,7 @@ fn non_negative(ms: i32) -> u64 {
 /// Builds a JoinGroup response that `version` can encode.
 pub(super) fn join_response(r: JoinResult, version: i16) -> JoinGroupResponse {
     JoinGroupResponse {
-        error_code: r.error.code(),
+        error_code: r.error,
         generation_id: r.generation_id,
         // A null protocol name exists from v7; before that "no protocol" is an empty string.
         protocol_type: r.protocol_type,
@@ -156,7 +156,7 @@ pub(super) fn sync(
 /// Builds a SyncGroup response (v5+ carries the protocol type and name too).
 pub(super) fn sync_response(r: SyncResult) -> SyncGroupResponse {
     SyncGroupResponse {
-        error_code: r.error.code(),
+        error_code: r.error,
         protocol_type: r.protocol_type,
         protocol_name: r.protocol_name,
         assignment: if r.error == ErrorCode::None {
@@ -186,7 +186,7 @@ pub(super) fn heartbeat(
     } else {
         ErrorCode::UnknownMemberId
     };
-    HeartbeatResponse::default().with_error_code(error.code())
+    HeartbeatResponse::default().with_error_code(error)
 }
 
 /// LeaveGroup. Before v3 one member leaves and its error is the response's; from v3 (KIP-345)
@@ -222,7 +222,7 @@ pub(super) fn leave(
             results.push(MemberResponse {
                 member_id,
                 group_instance_id: instance,
-                error_code: error.code(),
+                error_code: error,
                 ..Default::default()
             });
         }
@@ -230,13 +230,12 @@ pub(super) fn leave(
     }
     let mut resp = LeaveGroupResponse::default();
     if version >= 3 {
-        resp.error_code = group_error.unwrap_or(ErrorCode::None).code();
+        resp.error_code = group_error.unwrap_or(ErrorCode::None);
         resp.members = results;
     } else {
         resp.error_code = group_error
-            .map(ErrorCode::code)
             .or_else(|| results.first().map(|r| r.error_code))
-            .unwrap_or(0);
+            .unwrap_or(ErrorCode::None);
     }
     resp
 }

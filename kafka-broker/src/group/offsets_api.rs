@@ -98,7 +98,7 @@ pub(super) fn commit(
             };
             out.partitions.push(OffsetCommitResponsePartition {
                 partition_index: p.partition_index,
-                error_code: error.code(),
+                error_code: error,
                 ..Default::default()
             });
         }
@@ -238,7 +238,7 @@ pub(super) fn fetch(
                 ..Default::default()
             };
             match fetch_group(inner, topics, &g.group_id, requested) {
-                Err(e) => group.error_code = e.code(),
+                Err(e) => group.error_code = e,
                 Ok(fetched) => {
                     for (t, parts) in fetched {
                         group.topics.push(OffsetFetchResponseTopics {
@@ -251,7 +251,7 @@ pub(super) fn fetch(
                                     committed_offset: p.offset,
                                     committed_leader_epoch: p.leader_epoch,
                                     metadata: p.metadata,
-                                    error_code: p.error.code(),
+                                    error_code: p.error,
                                     ..Default::default()
                                 })
                                 .collect(),
@@ -282,7 +282,7 @@ pub(super) fn fetch(
     let fetched = match fetch_group(inner, topics, &req.group_id, requested) {
         Ok(f) => f,
         Err(e) if version >= 2 => {
-            response.error_code = e.code();
+            response.error_code = e;
             return response;
         }
         // v0-1 have no top-level error: report it on every requested partition.
@@ -309,7 +309,7 @@ pub(super) fn fetch(
                     committed_offset: p.offset,
                     committed_leader_epoch: p.leader_epoch,
                     metadata: p.metadata,
-                    error_code: p.error.code(),
+                    error_code: p.error,
                     ..Default::default()
                 })
                 .collect(),
@@ -343,11 +343,11 @@ pub(super) fn delete(
         }
     };
     if let Some(e) = group_error {
-        response.error_code = e.code();
+        response.error_code = e;
         return response;
     }
     let Some(group) = inner.groups.get_mut(&req.group_id) else {
-        response.error_code = ErrorCode::GroupIdNotFound.code();
+        response.error_code = ErrorCode::GroupIdNotFound;
         return response;
     };
     // Unknown subscriptions (unparsable metadata) count as "subscribed to everything".
@@ -376,7 +376,7 @@ pub(super) fn delete(
             };
             out.partitions.push(OffsetDeleteResponsePartition {
                 partition_index: p.partition_index,
-                error_code: error.code(),
+                error_code: error,
                 ..Default::default()
             });
         }

@@ -119,10 +119,10 @@ pub(crate) fn handle_incremental(
     }
 }
 
-fn split(outcome: ResourceResult) -> (i16, Option<String>) {
+fn split(outcome: ResourceResult) -> (ErrorCode, Option<String>) {
     match outcome {
-        Ok(()) => (ErrorCode::None.code(), None),
-        Err((code, message)) => (code.code(), Some(message)),
+        Ok(()) => (ErrorCode::None, None),
+        Err((code, message)) => (code, Some(message)),
     }
 }
 

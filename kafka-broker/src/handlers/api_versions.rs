@@ -74,7 +74,7 @@ pub(crate) fn handle(
     // Before v5 the fields hold their defaults (null, -1) and never mismatch.
     if wrong_cluster || wrong_node {
         return ApiVersionsResponse {
-            error_code: ErrorCode::RebootstrapRequired.code(),
+            error_code: ErrorCode::RebootstrapRequired,
             finalized_features_epoch: -1,
             ..Default::default()
         };
@@ -84,13 +84,13 @@ pub(crate) fn handle(
             && valid_software_field(&request.client_software_version))
     {
         return ApiVersionsResponse {
-            error_code: ErrorCode::InvalidRequest.code(),
+            error_code: ErrorCode::InvalidRequest,
             finalized_features_epoch: -1,
             ..Default::default()
         };
     }
     ApiVersionsResponse {
-        error_code: ErrorCode::None.code(),
+        error_code: ErrorCode::None,
         api_keys: api_keys(),
         throttle_time_ms: 0,
         supported_features: Vec::new(),

@@ -37,7 +37,7 @@ pub(crate) fn handle(
             };
             CreatePartitionsTopicResult {
                 name: t.name.clone(),
-                error_code: code.code(),
+                error_code: code,
                 error_message: message,
                 ..Default::default()
             }

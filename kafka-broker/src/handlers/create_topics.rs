@@ -112,7 +112,7 @@ fn create_one(
     Ok(CreatableTopicResult {
         name: topic.name.clone(),
         topic_id: topic.id,
-        error_code: ErrorCode::None.code(),
+        error_code: ErrorCode::None,
         error_message: None,
         num_partitions: i32::try_from(topic.partitions.len()).unwrap_or(i32::MAX),
         replication_factor: if replication_factor == -1 {
@@ -128,7 +128,7 @@ fn create_one(
 fn failure(name: &str, code: ErrorCode, message: String) -> CreatableTopicResult {
     CreatableTopicResult {
         name: name.to_string(),
-        error_code: code.code(),
+        error_code: code,
         error_message: Some(message),
         num_partitions: -1,
         replication_factor: -1,

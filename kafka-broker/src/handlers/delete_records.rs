@@ -36,7 +36,7 @@ pub(crate) fn handle(
                     DeleteRecordsPartitionResult {
                         partition_index: p.partition_index,
                         low_watermark,
-                        error_code: code.code(),
+                        error_code: code,
                         ..Default::default()
                     }
                 })

@@ -50,7 +50,7 @@ fn delete_one(ctx: &RequestContext, name: Option<String>, id: Uuid) -> Deletable
             DeletableTopicResult {
                 name: Some(topic_name),
                 topic_id,
-                error_code: ErrorCode::None.code(),
+                error_code: ErrorCode::None,
                 ..Default::default()
             }
         }
@@ -58,9 +58,9 @@ fn delete_one(ctx: &RequestContext, name: Option<String>, id: Uuid) -> Deletable
             name: name.clone(),
             topic_id: id,
             error_code: if name.is_some() {
-                ErrorCode::UnknownTopicOrPartition.code()
+                ErrorCode::UnknownTopicOrPartition
             } else {
-                ErrorCode::UnknownTopicId.code()
+                ErrorCode::UnknownTopicId
             },
             error_message: Some("This server does not host this topic.".into()),
             ..Default::default()

@@ -19,7 +19,7 @@ pub(crate) fn handle(
         // A broker asked for controller endpoints answers as Kafka's brokers do: the request
         // belongs on a controller listener.
         return DescribeClusterResponse {
-            error_code: ErrorCode::MismatchedEndpointType.code(),
+            error_code: ErrorCode::MismatchedEndpointType,
             error_message: Some(
                 "controller endpoints are described by controllers; this is a broker".into(),
             ),
@@ -43,7 +43,7 @@ pub(crate) fn handle(
         .collect();
     DescribeClusterResponse {
         throttle_time_ms: 0,
-        error_code: ErrorCode::None.code(),
+        error_code: ErrorCode::None,
         error_message: None,
         endpoint_type: ENDPOINT_BROKERS,
         cluster_id: ctx.state.config.cluster_id.clone(),

@@ -42,7 +42,7 @@ pub(crate) fn handle(
             };
             match entries {
                 Ok(entries) => DescribeConfigsResult {
-                    error_code: ErrorCode::None.code(),
+                    error_code: ErrorCode::None,
                     // Kafka sends an empty message, not null, with success.
                     error_message: Some(String::new()),
                     resource_type: r.resource_type,
@@ -51,7 +51,7 @@ pub(crate) fn handle(
                     ..Default::default()
                 },
                 Err((code, message)) => DescribeConfigsResult {
-                    error_code: code.code(),
+                    error_code: code,
                     error_message: Some(message),
                     resource_type: r.resource_type,
                     resource_name: r.resource_name.clone(),

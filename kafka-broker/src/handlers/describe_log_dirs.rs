@@ -65,9 +65,9 @@ pub(crate) fn handle(
     }
     DescribeLogDirsResponse {
         throttle_time_ms: 0,
-        error_code: ErrorCode::None.code(),
+        error_code: ErrorCode::None,
         results: vec![DescribeLogDirsResult {
-            error_code: ErrorCode::None.code(),
+            error_code: ErrorCode::None,
             log_dir: LOG_DIR.to_string(),
             topics: described,
             total_bytes: held.saturating_add(HEADROOM_BYTES),

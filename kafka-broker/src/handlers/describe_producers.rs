@@ -49,7 +49,7 @@ pub(crate) fn handle(
                             active.sort_by_key(|p| p.producer_id);
                             PartitionResponse {
                                 partition_index: *index,
-                                error_code: ErrorCode::None.code(),
+                                error_code: ErrorCode::None,
                                 error_message: None,
                                 active_producers: active,
                                 ..Default::default()
@@ -58,7 +58,7 @@ pub(crate) fn handle(
                         // Kafka explains an unknown topic, and leaves other errors bare.
                         Err(code) => PartitionResponse {
                             partition_index: *index,
-                            error_code: code.code(),
+                            error_code: code,
                             error_message: topic.is_none().then(|| code.description().to_string()),
                             ..Default::default()
                         },

@@ -56,7 +56,7 @@ pub(crate) fn handle(
         }
         let Some(topic) = registry.get(name) else {
             topics.push(DescribeTopicPartitionsResponseTopic {
-                error_code: ErrorCode::UnknownTopicOrPartition.code(),
+                error_code: ErrorCode::UnknownTopicOrPartition,
                 name: Some(name.clone()),
                 topic_authorized_operations: TOPIC,
                 ..Default::default()
@@ -102,9 +102,9 @@ fn describe(
             let up = ctx.state.is_running(leader);
             DescribeTopicPartitionsResponsePartition {
                 error_code: if up {
-                    ErrorCode::None.code()
+                    ErrorCode::None
                 } else {
-                    ErrorCode::LeaderNotAvailable.code()
+                    ErrorCode::LeaderNotAvailable
                 },
                 partition_index: index,
                 leader_id: if up { leader } else { -1 },
@@ -120,7 +120,7 @@ fn describe(
         })
         .collect();
     DescribeTopicPartitionsResponseTopic {
-        error_code: ErrorCode::None.code(),
+        error_code: ErrorCode::None,
         name: Some(topic.name.clone()),
         topic_id: topic.id,
         is_internal: false,

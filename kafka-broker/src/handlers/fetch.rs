@@ -187,7 +187,7 @@ pub(crate) async fn handle(
 
 fn top_level_error(code: ErrorCode) -> FetchResponse {
     FetchResponse {
-        error_code: code.code(),
+        error_code: code,
         session_id: 0,
         ..Default::default()
     }
@@ -252,7 +252,7 @@ fn read_all(
                             budget = budget.saturating_sub(n);
                             PartitionData {
                                 partition_index: *partition,
-                                error_code: ErrorCode::None.code(),
+                                error_code: ErrorCode::None,
                                 high_watermark: read.offsets.high_watermark,
                                 last_stable_offset: read.offsets.high_watermark,
                                 log_start_offset: read.offsets.log_start_offset,
@@ -273,7 +273,7 @@ fn read_all(
                 }
             };
             let seen = PartitionSeen {
-                error: ErrorCode::from_code(data.error_code),
+                error: data.error_code,
                 high_watermark: data.high_watermark,
                 last_stable_offset: data.last_stable_offset,
                 log_start_offset: data.log_start_offset,
@@ -360,7 +360,7 @@ fn response(ctx: &RequestContext, session_id: i32, reads: Vec<PartitionRead>) ->
         .collect();
     FetchResponse {
         throttle_time_ms: 0,
-        error_code: ErrorCode::None.code(),
+        error_code: ErrorCode::None,
         session_id,
         responses,
         node_endpoints,
@@ -378,7 +378,7 @@ fn error_partition(partition: i32, code: ErrorCode, read_committed: bool) -> Par
     );
     PartitionData {
         partition_index: partition,
-        error_code: code.code(),
+        error_code: code,
         high_watermark: -1,
         last_stable_offset: -1,
         log_start_offset: -1,

@@ -28,7 +28,7 @@ pub(crate) fn handle(
                     node_id,
                     host,
                     port,
-                    error_code: code.code(),
+                    error_code: code,
                     // Kafka leaves the per-key message empty, even for errors of the key's
                     // coordinator, and explains only a request it cannot serve at all.
                     error_message: Some(if code == ErrorCode::InvalidRequest {
@@ -49,7 +49,7 @@ pub(crate) fn handle(
     let (node_id, host, port) = node.unwrap_or((-1, String::new(), -1));
     FindCoordinatorResponse {
         throttle_time_ms: 0,
-        error_code: code.code(),
+        error_code: code,
         // Kafka sends the error's name for success ("NONE") and its description otherwise.
         error_message: Some(if code.is_error() {
             code.description().to_string()

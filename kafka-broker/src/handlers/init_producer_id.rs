@@ -15,7 +15,7 @@ pub(crate) fn handle(
     version: i16,
 ) -> InitProducerIdResponse {
     let failure = |code: ErrorCode| InitProducerIdResponse {
-        error_code: code.code(),
+        error_code: code,
         producer_id: -1,
         producer_epoch: -1,
         ..Default::default()
@@ -34,7 +34,7 @@ pub(crate) fn handle(
     match result {
         Ok(pid) => InitProducerIdResponse {
             throttle_time_ms: 0,
-            error_code: ErrorCode::None.code(),
+            error_code: ErrorCode::None,
             producer_id: pid.producer_id,
             producer_epoch: pid.producer_epoch,
             ..Default::default()

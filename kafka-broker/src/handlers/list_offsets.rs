@@ -39,7 +39,7 @@ pub(crate) fn handle(
                             let (timestamp, offset) = found.unwrap_or((-1, -1));
                             ListOffsetsPartitionResponse {
                                 partition_index: p.partition_index,
-                                error_code: ErrorCode::None.code(),
+                                error_code: ErrorCode::None,
                                 // v0 answers a list of offsets (at most max_num_offsets); v1+
                                 // one timestamp and offset instead.
                                 old_style_offsets: if offset >= 0 && p.max_num_offsets > 0 {
@@ -55,7 +55,7 @@ pub(crate) fn handle(
                         }
                         Err(code) => ListOffsetsPartitionResponse {
                             partition_index: p.partition_index,
-                            error_code: code.code(),
+                            error_code: code,
                             timestamp: -1,
                             offset: -1,
                             leader_epoch: -1,

@@ -55,7 +55,7 @@ pub(crate) fn handle(
                     match topics.get_by_id(&t.topic_id) {
                         Some(topic) => topic_metadata(state, topic),
                         None => MetadataResponseTopic {
-                            error_code: ErrorCode::UnknownTopicId.code(),
+                            error_code: ErrorCode::UnknownTopicId,
                             name: None,
                             topic_id: t.topic_id,
                             topic_authorized_operations: NOT_REQUESTED,
@@ -69,7 +69,7 @@ pub(crate) fn handle(
     let topics = topics
         .into_iter()
         .map(|mut t| {
-            if t.error_code == ErrorCode::None.code() {
+            if t.error_code == ErrorCode::None {
                 t.topic_authorized_operations = topic_ops;
             }
             t
@@ -96,7 +96,7 @@ pub(crate) fn handle(
 /// propagated, so clients retry Metadata; answering the same here keeps their code paths alike.
 fn by_name(state: &ClusterState, name: &str, allow_auto_create: bool) -> MetadataResponseTopic {
     let error = |code: ErrorCode| MetadataResponseTopic {
-        error_code: code.code(),
+        error_code: code,
         name: Some(name.to_string()),
         topic_authorized_operations: NOT_REQUESTED,
         ..Default::default()
@@ -140,9 +140,9 @@ fn topic_metadata(state: &ClusterState, topic: &Topic) -> MetadataResponseTopic 
             let up = state.is_running(leader);
             MetadataResponsePartition {
                 error_code: if up {
-                    ErrorCode::None.code()
+                    ErrorCode::None
                 } else {
-                    ErrorCode::LeaderNotAvailable.code()
+                    ErrorCode::LeaderNotAvailable
                 },
                 partition_index: index,
                 leader_id: if up { leader } else { -1 },
@@ -155,7 +155,7 @@ fn topic_metadata(state: &ClusterState, topic: &Topic) -> MetadataResponseTopic 
         })
         .collect();
     MetadataResponseTopic {
-        error_code: ErrorCode::None.code(),
+        error_code: ErrorCode::None,
         name: Some(topic.name.clone()),
         topic_id: topic.id,
         is_internal: false,

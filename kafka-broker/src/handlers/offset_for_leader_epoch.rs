@@ -39,7 +39,7 @@ pub(crate) fn handle(
                         Err(code) => (code, crate::leader_epochs::UNDEFINED),
                     };
                     EpochEndOffset {
-                        error_code: code.code(),
+                        error_code: code,
                         partition: p.partition,
                         leader_epoch,
                         end_offset,

@@ -114,7 +114,7 @@ fn partition_response(
     match result {
         Ok(info) => PartitionProduceResponse {
             index,
-            error_code: ErrorCode::None.code(),
+            error_code: ErrorCode::None,
             base_offset: info.base_offset,
             log_append_time_ms: info.log_append_time_ms,
             log_start_offset: info.log_start_offset,
@@ -126,7 +126,7 @@ fn partition_response(
         }) => {
             let mut response = PartitionProduceResponse {
                 index,
-                error_code: code.code(),
+                error_code: code,
                 base_offset: -1,
                 log_append_time_ms: -1,
                 log_start_offset,

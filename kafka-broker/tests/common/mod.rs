@@ -11,7 +11,7 @@ use kafka_protocol::messages::{
     fetch_request, FetchRequest, FetchResponse, ProduceRequest, ProduceResponse,
 };
 use kafka_protocol::records::{Compression, RecordBatchBuilder, RecordBatches};
-use kafka_protocol::{frame, ApiKey, Request};
+use kafka_protocol::{frame, ApiKey, ErrorCode, Request};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -162,7 +162,7 @@ pub async fn produce(
     topic: &str,
     partition: i32,
     values: &[&str],
-) -> (i16, i64) {
+) -> (ErrorCode, i64) {
     let response: ProduceResponse = client
         .send(
             &produce_request(topic, partition, batch(values, 1_000), -1),

@@ -16,7 +16,7 @@ use kafka_protocol::messages::create_topics_request::{CreatableTopic, CreatableT
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::*;
 use kafka_protocol::records::{Compression, RecordBatchBuilder};
-use kafka_protocol::{ApiKey, Message, Request};
+use kafka_protocol::{ApiKey, ErrorCode, Message, Request};
 use kafka_testkit::wire::{Connection, WireError};
 
 use crate::normalize::{Interner, Norm, Normalizer};
@@ -387,7 +387,11 @@ impl<'a> Session<'a> {
             .with_allow_auto_topic_creation(false);
         loop {
             let response = self.call(&request, 9);
-            if response.topics.first().is_some_and(|t| t.error_code == 3) {
+            if response
+                .topics
+                .first()
+                .is_some_and(|t| t.error_code == ErrorCode::UnknownTopicOrPartition)
+            {
                 return;
             }
             assert!(
@@ -435,9 +439,13 @@ impl<'a> Session<'a> {
                 )]);
         let v = self.v(ApiKey::CreateTopics);
         let response = self.call(&request, v);
-        let code = response.topics.first().map_or(-1, |t| t.error_code);
+        let code = response
+            .topics
+            .first()
+            .map_or(ErrorCode::UnknownServerError, |t| t.error_code);
         assert_eq!(
-            code, 0,
+            code,
+            ErrorCode::None,
             "{}: creating {name} failed: {response:?}",
             self.target.name
         );
@@ -455,11 +463,11 @@ impl<'a> Session<'a> {
         loop {
             let response = self.call(&request, 9);
             let ready = response.topics.first().is_some_and(|t| {
-                t.error_code == 0
+                t.error_code == ErrorCode::None
                     && t.partitions.len() == usize::try_from(partitions).unwrap_or(0)
                     && t.partitions
                         .iter()
-                        .all(|p| p.leader_id >= 0 && p.error_code == 0)
+                        .all(|p| p.leader_id >= 0 && p.error_code == ErrorCode::None)
             });
             // Kafka publishes a new partition's leader in its metadata a moment before the
             // leader's log accepts requests; ListOffsets succeeds only once it does.
@@ -491,7 +499,7 @@ impl<'a> Session<'a> {
             .topics
             .first()
             .and_then(|t| t.partitions.first())
-            .is_some_and(|p| p.error_code == 0)
+            .is_some_and(|p| p.error_code == ErrorCode::None)
     }
 
     /// Changes the read timeout of connection 0 (for a scenario that expects no answer).
@@ -509,7 +517,7 @@ impl<'a> Session<'a> {
             .with_transaction_timeout_ms(60_000);
         loop {
             let response = self.call(&request, v);
-            if response.error_code == 0 {
+            if response.error_code == ErrorCode::None {
                 return (response.producer_id, response.producer_epoch);
             }
             assert!(
@@ -527,7 +535,8 @@ impl<'a> Session<'a> {
         let response = self.call(&produce_request(topic, partition, batch, -1), v);
         let p = &response.responses[0].partition_responses[0];
         assert_eq!(
-            p.error_code, 0,
+            p.error_code,
+            ErrorCode::None,
             "{}: setup produce to {topic}-{partition} failed: {response:?}",
             self.target.name
         );
@@ -543,7 +552,7 @@ impl<'a> Session<'a> {
                 &FindCoordinatorRequest::default().with_key(group.to_string()),
                 3,
             );
-            if response.error_code == 0 {
+            if response.error_code == ErrorCode::None {
                 return;
             }
             assert!(

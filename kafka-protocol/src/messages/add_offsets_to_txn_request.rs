@@ -213,7 +213,7 @@ impl AddOffsetsToTxnRequest {
         &self,
         code: crate::ErrorCode,
     ) -> super::add_offsets_to_txn_response::AddOffsetsToTxnResponse {
-        let c = code.code();
+        let c = code;
         super::add_offsets_to_txn_response::AddOffsetsToTxnResponse {
             error_code: c,
             ..Default::default()

@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
@@ -15,7 +16,7 @@ pub struct AddOffsetsToTxnResponse {
     /// `ThrottleTimeMs`: versions 0+.
     pub throttle_time_ms: i32,
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
@@ -28,7 +29,7 @@ impl AddOffsetsToTxnResponse {
     }
 
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -41,7 +42,7 @@ impl AddOffsetsToTxnResponse {
     ) -> Result<(), EncodeError> {
         let flexible = version >= 3;
         buf.put_i32(self.throttle_time_ms);
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         if flexible {
             put_uvarint(buf, self.unknown_tagged_fields.len() as u32);
             for u in &self.unknown_tagged_fields {
@@ -68,7 +69,7 @@ impl AddOffsetsToTxnResponse {
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 3;
         let throttle_time_ms = get_i32(buf, "AddOffsetsToTxnResponse.throttle_time_ms")?;
-        let error_code = get_i16(buf, "AddOffsetsToTxnResponse.error_code")?;
+        let error_code = ErrorCode::from_code(get_i16(buf, "AddOffsetsToTxnResponse.error_code")?);
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
             get_tagged_fields(
@@ -90,7 +91,7 @@ impl AddOffsetsToTxnResponse {
         let flexible = version >= 3;
         Self {
             throttle_time_ms: rng.next_u64() as i32,
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             unknown_tagged_fields: if flexible && rng.below(4) == 0 {
                 vec![rng.unknown_tagged_field()]
             } else {

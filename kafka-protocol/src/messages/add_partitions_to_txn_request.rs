@@ -704,7 +704,7 @@ impl AddPartitionsToTxnRequest {
         &self,
         code: crate::ErrorCode,
     ) -> super::add_partitions_to_txn_response::AddPartitionsToTxnResponse {
-        let c = code.code();
+        let c = code;
         super::add_partitions_to_txn_response::AddPartitionsToTxnResponse { error_code: c, results_by_transaction: self.transactions.iter().map(|e0| super::add_partitions_to_txn_response::AddPartitionsToTxnResult { transactional_id: e0.transactional_id.clone(), topic_results: e0.topics.iter().map(|e1| super::add_partitions_to_txn_response::AddPartitionsToTxnTopicResult { name: e1.name.clone(), ..Default::default() }).collect::<Vec<super::add_partitions_to_txn_response::AddPartitionsToTxnTopicResult>>(), ..Default::default() }).collect::<Vec<super::add_partitions_to_txn_response::AddPartitionsToTxnResult>>(), results_by_topic_v3_and_below: self.v3_and_below_topics.iter().map(|e0| super::add_partitions_to_txn_response::AddPartitionsToTxnTopicResult { name: e0.name.clone(), ..Default::default() }).collect::<Vec<super::add_partitions_to_txn_response::AddPartitionsToTxnTopicResult>>(), ..Default::default() }
     }
 }

@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
@@ -15,7 +16,7 @@ pub struct AddPartitionsToTxnResponse {
     /// `ThrottleTimeMs`: versions 0+.
     pub throttle_time_ms: i32,
     /// `ErrorCode`: versions 4+, ignorable.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `ResultsByTransaction`: versions 4+.
     pub results_by_transaction: Vec<AddPartitionsToTxnResult>,
     /// `ResultsByTopicV3AndBelow`: versions 0-3.
@@ -32,7 +33,7 @@ impl AddPartitionsToTxnResponse {
     }
 
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -61,7 +62,7 @@ impl AddPartitionsToTxnResponse {
         let flexible = version >= 3;
         buf.put_i32(self.throttle_time_ms);
         if version >= 4 {
-            buf.put_i16(self.error_code);
+            buf.put_i16(self.error_code.code());
         }
         if version >= 4 {
             put_array_len(
@@ -141,9 +142,9 @@ impl AddPartitionsToTxnResponse {
         let flexible = version >= 3;
         let throttle_time_ms = get_i32(buf, "AddPartitionsToTxnResponse.throttle_time_ms")?;
         let error_code = if version >= 4 {
-            get_i16(buf, "AddPartitionsToTxnResponse.error_code")?
+            ErrorCode::from_code(get_i16(buf, "AddPartitionsToTxnResponse.error_code")?)
         } else {
-            0
+            ErrorCode::None
         };
         let results_by_transaction = if version >= 4 {
             {
@@ -203,9 +204,9 @@ impl AddPartitionsToTxnResponse {
         Self {
             throttle_time_ms: rng.next_u64() as i32,
             error_code: if version >= 4 {
-                rng.next_u64() as i16
+                ErrorCode::from_code(rng.next_u64() as i16)
             } else {
-                0
+                ErrorCode::None
             },
             results_by_transaction: if version >= 4 {
                 (0..rng.below(3))
@@ -565,7 +566,7 @@ pub struct AddPartitionsToTxnPartitionResult {
     /// `PartitionIndex`: versions 0+, map key.
     pub partition_index: i32,
     /// `PartitionErrorCode`: versions 0+.
-    pub partition_error_code: i16,
+    pub partition_error_code: ErrorCode,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
@@ -578,7 +579,7 @@ impl AddPartitionsToTxnPartitionResult {
     }
 
     /// Sets `partition_error_code` (PartitionErrorCode).
-    pub fn with_partition_error_code(mut self, value: i16) -> Self {
+    pub fn with_partition_error_code(mut self, value: ErrorCode) -> Self {
         self.partition_error_code = value;
         self
     }
@@ -591,7 +592,7 @@ impl AddPartitionsToTxnPartitionResult {
     ) -> Result<(), EncodeError> {
         let flexible = version >= 3;
         buf.put_i32(self.partition_index);
-        buf.put_i16(self.partition_error_code);
+        buf.put_i16(self.partition_error_code.code());
         if flexible {
             put_uvarint(buf, self.unknown_tagged_fields.len() as u32);
             for u in &self.unknown_tagged_fields {
@@ -618,10 +619,10 @@ impl AddPartitionsToTxnPartitionResult {
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 3;
         let partition_index = get_i32(buf, "AddPartitionsToTxnPartitionResult.partition_index")?;
-        let partition_error_code = get_i16(
+        let partition_error_code = ErrorCode::from_code(get_i16(
             buf,
             "AddPartitionsToTxnPartitionResult.partition_error_code",
-        )?;
+        )?);
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
             get_tagged_fields(
@@ -643,7 +644,7 @@ impl AddPartitionsToTxnPartitionResult {
         let flexible = version >= 3;
         Self {
             partition_index: rng.next_u64() as i32,
-            partition_error_code: rng.next_u64() as i16,
+            partition_error_code: ErrorCode::from_code(rng.next_u64() as i16),
             unknown_tagged_fields: if flexible && rng.below(4) == 0 {
                 vec![rng.unknown_tagged_field()]
             } else {

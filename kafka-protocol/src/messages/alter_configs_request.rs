@@ -492,7 +492,7 @@ impl AlterConfigsRequest {
         &self,
         code: crate::ErrorCode,
     ) -> super::alter_configs_response::AlterConfigsResponse {
-        let c = code.code();
+        let c = code;
         super::alter_configs_response::AlterConfigsResponse {
             responses: self
                 .resources

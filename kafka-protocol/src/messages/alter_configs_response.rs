@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
@@ -151,7 +152,7 @@ impl crate::inspect::Inspect for AlterConfigsResponse {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlterConfigsResourceResponse {
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 0+, nullable in 0+.
     pub error_message: Option<String>,
     /// `ResourceType`: versions 0+.
@@ -165,7 +166,7 @@ pub struct AlterConfigsResourceResponse {
 impl Default for AlterConfigsResourceResponse {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode::None,
             error_message: Some(String::new()),
             resource_type: 0,
             resource_name: String::new(),
@@ -176,7 +177,7 @@ impl Default for AlterConfigsResourceResponse {
 
 impl AlterConfigsResourceResponse {
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -206,7 +207,7 @@ impl AlterConfigsResourceResponse {
         _mode: EncodeMode,
     ) -> Result<(), EncodeError> {
         let flexible = version >= 2;
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         match &self.error_message {
             Some(v) => {
                 put_nullable_string(
@@ -262,7 +263,8 @@ impl AlterConfigsResourceResponse {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 2;
-        let error_code = get_i16(buf, "AlterConfigsResourceResponse.error_code")?;
+        let error_code =
+            ErrorCode::from_code(get_i16(buf, "AlterConfigsResourceResponse.error_code")?);
         let error_message =
             get_nullable_string(buf, "AlterConfigsResourceResponse.error_message", flexible)?;
         let resource_type = get_i8(buf, "AlterConfigsResourceResponse.resource_type")?;
@@ -294,7 +296,7 @@ impl AlterConfigsResourceResponse {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 2;
         Self {
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             error_message: if rng.below(4) == 0 {
                 None
             } else {

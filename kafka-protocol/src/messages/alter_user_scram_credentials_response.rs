@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
@@ -147,7 +148,7 @@ pub struct AlterUserScramCredentialsResult {
     /// `User`: versions 0+.
     pub user: String,
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 0+, nullable in 0+.
     pub error_message: Option<String>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -158,7 +159,7 @@ impl Default for AlterUserScramCredentialsResult {
     fn default() -> Self {
         Self {
             user: String::new(),
-            error_code: 0,
+            error_code: ErrorCode::None,
             error_message: Some(String::new()),
             unknown_tagged_fields: Vec::new(),
         }
@@ -173,7 +174,7 @@ impl AlterUserScramCredentialsResult {
     }
 
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -196,7 +197,7 @@ impl AlterUserScramCredentialsResult {
             Some(self.user.as_str()),
             true,
         )?;
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         match &self.error_message {
             Some(v) => {
                 put_nullable_string(
@@ -240,7 +241,8 @@ impl AlterUserScramCredentialsResult {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let user = get_string(buf, "AlterUserScramCredentialsResult.user", true, version)?;
-        let error_code = get_i16(buf, "AlterUserScramCredentialsResult.error_code")?;
+        let error_code =
+            ErrorCode::from_code(get_i16(buf, "AlterUserScramCredentialsResult.error_code")?);
         let error_message =
             get_nullable_string(buf, "AlterUserScramCredentialsResult.error_message", true)?;
         let mut unknown_tagged_fields = Vec::new();
@@ -262,7 +264,7 @@ impl AlterUserScramCredentialsResult {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, _version: i16) -> Self {
         Self {
             user: rng.string(),
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             error_message: if rng.below(4) == 0 {
                 None
             } else {

@@ -320,7 +320,7 @@ impl ApiVersionsRequest {
         &self,
         code: crate::ErrorCode,
     ) -> super::api_versions_response::ApiVersionsResponse {
-        let c = code.code();
+        let c = code;
         super::api_versions_response::ApiVersionsResponse {
             error_code: c,
             ..Default::default()

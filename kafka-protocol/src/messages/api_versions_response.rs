@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
@@ -13,7 +14,7 @@ use crate::messages::ApiKey;
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiVersionsResponse {
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `ApiKeys`: versions 0+.
     pub api_keys: Vec<ApiVersion>,
     /// `ThrottleTimeMs`: versions 1+, ignorable.
@@ -33,7 +34,7 @@ pub struct ApiVersionsResponse {
 impl Default for ApiVersionsResponse {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode::None,
             api_keys: Vec::<ApiVersion>::new(),
             throttle_time_ms: 0,
             supported_features: Vec::<SupportedFeatureKey>::new(),
@@ -47,7 +48,7 @@ impl Default for ApiVersionsResponse {
 
 impl ApiVersionsResponse {
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -95,7 +96,7 @@ impl ApiVersionsResponse {
         mode: EncodeMode,
     ) -> Result<(), EncodeError> {
         let flexible = version >= 3;
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         put_array_len(
             buf,
             "ApiVersionsResponse.api_keys",
@@ -242,7 +243,7 @@ impl ApiVersionsResponse {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 3;
-        let error_code = get_i16(buf, "ApiVersionsResponse.error_code")?;
+        let error_code = ErrorCode::from_code(get_i16(buf, "ApiVersionsResponse.error_code")?);
         let api_keys = {
             let n0 =
                 get_array_len_non_null(buf, "ApiVersionsResponse.api_keys", flexible, version)?;
@@ -330,7 +331,7 @@ impl ApiVersionsResponse {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 3;
         Self {
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             api_keys: (0..rng.below(3))
                 .map(|_| ApiVersion::random(rng, version))
                 .collect(),

@@ -192,7 +192,7 @@ impl ConsumerGroupDescribeRequest {
         &self,
         code: crate::ErrorCode,
     ) -> super::consumer_group_describe_response::ConsumerGroupDescribeResponse {
-        let c = code.code();
+        let c = code;
         super::consumer_group_describe_response::ConsumerGroupDescribeResponse {
             groups: self
                 .group_ids

@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
@@ -141,7 +142,7 @@ impl crate::inspect::Inspect for ConsumerGroupDescribeResponse {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribedGroup {
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 0+, nullable in 0+, default `null`.
     pub error_message: Option<String>,
     /// `GroupId`: versions 0+, entity: groupId.
@@ -165,7 +166,7 @@ pub struct DescribedGroup {
 impl Default for DescribedGroup {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode::None,
             error_message: None,
             group_id: String::new(),
             group_state: String::new(),
@@ -181,7 +182,7 @@ impl Default for DescribedGroup {
 
 impl DescribedGroup {
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -240,7 +241,7 @@ impl DescribedGroup {
         version: i16,
         mode: EncodeMode,
     ) -> Result<(), EncodeError> {
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         match &self.error_message {
             Some(v) => {
                 put_nullable_string(buf, "DescribedGroup.error_message", Some(v.as_str()), true)?;
@@ -313,7 +314,7 @@ impl DescribedGroup {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let error_code = get_i16(buf, "DescribedGroup.error_code")?;
+        let error_code = ErrorCode::from_code(get_i16(buf, "DescribedGroup.error_code")?);
         let error_message = get_nullable_string(buf, "DescribedGroup.error_message", true)?;
         let group_id = get_string(buf, "DescribedGroup.group_id", true, version)?;
         let group_state = get_string(buf, "DescribedGroup.group_state", true, version)?;
@@ -353,7 +354,7 @@ impl DescribedGroup {
     #[cfg(test)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         Self {
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             error_message: if rng.below(4) == 0 {
                 None
             } else {

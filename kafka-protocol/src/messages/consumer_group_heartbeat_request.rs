@@ -669,7 +669,7 @@ impl ConsumerGroupHeartbeatRequest {
         &self,
         code: crate::ErrorCode,
     ) -> super::consumer_group_heartbeat_response::ConsumerGroupHeartbeatResponse {
-        let c = code.code();
+        let c = code;
         super::consumer_group_heartbeat_response::ConsumerGroupHeartbeatResponse {
             error_code: c,
             ..Default::default()

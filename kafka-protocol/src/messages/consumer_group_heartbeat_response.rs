@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
@@ -15,7 +16,7 @@ pub struct ConsumerGroupHeartbeatResponse {
     /// `ThrottleTimeMs`: versions 0+.
     pub throttle_time_ms: i32,
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 0+, nullable in 0+, default `null`.
     pub error_message: Option<String>,
     /// `MemberId`: versions 0+, nullable in 0+, default `null`.
@@ -38,7 +39,7 @@ impl ConsumerGroupHeartbeatResponse {
     }
 
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -80,7 +81,7 @@ impl ConsumerGroupHeartbeatResponse {
         mode: EncodeMode,
     ) -> Result<(), EncodeError> {
         buf.put_i32(self.throttle_time_ms);
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         match &self.error_message {
             Some(v) => {
                 put_nullable_string(
@@ -158,7 +159,8 @@ impl ConsumerGroupHeartbeatResponse {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let throttle_time_ms = get_i32(buf, "ConsumerGroupHeartbeatResponse.throttle_time_ms")?;
-        let error_code = get_i16(buf, "ConsumerGroupHeartbeatResponse.error_code")?;
+        let error_code =
+            ErrorCode::from_code(get_i16(buf, "ConsumerGroupHeartbeatResponse.error_code")?);
         let error_message =
             get_nullable_string(buf, "ConsumerGroupHeartbeatResponse.error_message", true)?;
         let member_id = get_nullable_string(buf, "ConsumerGroupHeartbeatResponse.member_id", true)?;
@@ -193,7 +195,7 @@ impl ConsumerGroupHeartbeatResponse {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         Self {
             throttle_time_ms: rng.next_u64() as i32,
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             error_message: if rng.below(4) == 0 {
                 None
             } else {

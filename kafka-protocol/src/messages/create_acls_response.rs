@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
@@ -150,7 +151,7 @@ impl crate::inspect::Inspect for CreateAclsResponse {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AclCreationResult {
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 0+, nullable in 0+.
     pub error_message: Option<String>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -160,7 +161,7 @@ pub struct AclCreationResult {
 impl Default for AclCreationResult {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode::None,
             error_message: Some(String::new()),
             unknown_tagged_fields: Vec::new(),
         }
@@ -169,7 +170,7 @@ impl Default for AclCreationResult {
 
 impl AclCreationResult {
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -187,7 +188,7 @@ impl AclCreationResult {
         _mode: EncodeMode,
     ) -> Result<(), EncodeError> {
         let flexible = version >= 2;
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         match &self.error_message {
             Some(v) => {
                 put_nullable_string(
@@ -229,7 +230,7 @@ impl AclCreationResult {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 2;
-        let error_code = get_i16(buf, "AclCreationResult.error_code")?;
+        let error_code = ErrorCode::from_code(get_i16(buf, "AclCreationResult.error_code")?);
         let error_message = get_nullable_string(buf, "AclCreationResult.error_message", flexible)?;
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
@@ -251,7 +252,7 @@ impl AclCreationResult {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 2;
         Self {
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             error_message: if rng.below(4) == 0 {
                 None
             } else {

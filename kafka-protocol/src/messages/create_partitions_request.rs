@@ -507,7 +507,7 @@ impl CreatePartitionsRequest {
         &self,
         code: crate::ErrorCode,
     ) -> super::create_partitions_response::CreatePartitionsResponse {
-        let c = code.code();
+        let c = code;
         super::create_partitions_response::CreatePartitionsResponse {
             results: self
                 .topics

@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
@@ -153,7 +154,7 @@ pub struct CreatePartitionsTopicResult {
     /// `Name`: versions 0+, entity: topicName.
     pub name: String,
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 0+, nullable in 0+, default `null`.
     pub error_message: Option<String>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -168,7 +169,7 @@ impl CreatePartitionsTopicResult {
     }
 
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -192,7 +193,7 @@ impl CreatePartitionsTopicResult {
             Some(self.name.as_str()),
             flexible,
         )?;
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         match &self.error_message {
             Some(v) => {
                 put_nullable_string(
@@ -242,7 +243,8 @@ impl CreatePartitionsTopicResult {
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 2;
         let name = get_string(buf, "CreatePartitionsTopicResult.name", flexible, version)?;
-        let error_code = get_i16(buf, "CreatePartitionsTopicResult.error_code")?;
+        let error_code =
+            ErrorCode::from_code(get_i16(buf, "CreatePartitionsTopicResult.error_code")?);
         let error_message =
             get_nullable_string(buf, "CreatePartitionsTopicResult.error_message", flexible)?;
         let mut unknown_tagged_fields = Vec::new();
@@ -267,7 +269,7 @@ impl CreatePartitionsTopicResult {
         let flexible = version >= 2;
         Self {
             name: rng.string(),
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             error_message: if rng.below(4) == 0 {
                 None
             } else {

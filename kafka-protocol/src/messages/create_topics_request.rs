@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
@@ -728,7 +729,7 @@ impl CreateTopicsRequest {
         &self,
         code: crate::ErrorCode,
     ) -> super::create_topics_response::CreateTopicsResponse {
-        let c = code.code();
+        let c = code;
         super::create_topics_response::CreateTopicsResponse {
             topics: self
                 .topics
@@ -736,7 +737,7 @@ impl CreateTopicsRequest {
                 .map(|e0| super::create_topics_response::CreatableTopicResult {
                     name: e0.name.clone(),
                     error_code: c,
-                    topic_config_error_code: 0,
+                    topic_config_error_code: ErrorCode::None,
                     configs: Some(
                         e0.configs
                             .iter()

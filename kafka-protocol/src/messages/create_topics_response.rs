@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
@@ -167,11 +168,11 @@ pub struct CreatableTopicResult {
     /// `TopicId`: versions 7+, ignorable.
     pub topic_id: Uuid,
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 1+, nullable in 0+, ignorable.
     pub error_message: Option<String>,
     /// `TopicConfigErrorCode`: versions 5+, tagged field 0 in 5+, ignorable.
-    pub topic_config_error_code: i16,
+    pub topic_config_error_code: ErrorCode,
     /// `NumPartitions`: versions 5+, default `-1`, ignorable.
     pub num_partitions: i32,
     /// `ReplicationFactor`: versions 5+, default `-1`, ignorable.
@@ -187,9 +188,9 @@ impl Default for CreatableTopicResult {
         Self {
             name: String::new(),
             topic_id: Uuid::ZERO,
-            error_code: 0,
+            error_code: ErrorCode::None,
             error_message: Some(String::new()),
-            topic_config_error_code: 0,
+            topic_config_error_code: ErrorCode::None,
             num_partitions: -1,
             replication_factor: -1,
             configs: Some(Vec::<CreatableTopicConfigs>::new()),
@@ -212,7 +213,7 @@ impl CreatableTopicResult {
     }
 
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -224,7 +225,7 @@ impl CreatableTopicResult {
     }
 
     /// Sets `topic_config_error_code` (TopicConfigErrorCode).
-    pub fn with_topic_config_error_code(mut self, value: i16) -> Self {
+    pub fn with_topic_config_error_code(mut self, value: ErrorCode) -> Self {
         self.topic_config_error_code = value;
         self
     }
@@ -263,7 +264,7 @@ impl CreatableTopicResult {
         if version >= 7 {
             put_uuid(buf, &self.topic_id);
         }
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         if version >= 1 {
             match &self.error_message {
                 Some(v) => {
@@ -306,15 +307,15 @@ impl CreatableTopicResult {
         }
         if flexible {
             let mut count = self.unknown_tagged_fields.len();
-            if self.topic_config_error_code != 0 {
+            if self.topic_config_error_code != ErrorCode::None {
                 count += 1;
             }
             put_uvarint(buf, count as u32);
             let unknown = self.unknown_tagged_fields.iter();
-            if self.topic_config_error_code != 0 {
+            if self.topic_config_error_code != ErrorCode::None {
                 let size = 2;
                 put_tagged_header(buf, 0, size);
-                buf.put_i16(self.topic_config_error_code);
+                buf.put_i16(self.topic_config_error_code.code());
             }
             for u in unknown {
                 put_raw_tagged(buf, u);
@@ -352,7 +353,7 @@ impl CreatableTopicResult {
         }
         if flexible {
             let mut count = self.unknown_tagged_fields.len();
-            if self.topic_config_error_code != 0 {
+            if self.topic_config_error_code != ErrorCode::None {
                 let size = 2;
                 n += tagged_header_len(0, size) + size;
                 count += 1;
@@ -375,13 +376,13 @@ impl CreatableTopicResult {
         } else {
             Uuid::ZERO
         };
-        let error_code = get_i16(buf, "CreatableTopicResult.error_code")?;
+        let error_code = ErrorCode::from_code(get_i16(buf, "CreatableTopicResult.error_code")?);
         let error_message = if version >= 1 {
             get_nullable_string(buf, "CreatableTopicResult.error_message", flexible)?
         } else {
             Some(String::new())
         };
-        let mut topic_config_error_code = 0;
+        let mut topic_config_error_code = ErrorCode::None;
         let num_partitions = if version >= 5 {
             get_i32(buf, "CreatableTopicResult.num_partitions")?
         } else {
@@ -430,8 +431,10 @@ impl CreatableTopicResult {
                 &mut unknown_tagged_fields,
                 |tag, buf| match tag {
                     0 => {
-                        topic_config_error_code =
-                            get_i16(buf, "CreatableTopicResult.topic_config_error_code")?;
+                        topic_config_error_code = ErrorCode::from_code(get_i16(
+                            buf,
+                            "CreatableTopicResult.topic_config_error_code",
+                        )?);
                         Ok(true)
                     }
                     _ => Ok(false),
@@ -457,7 +460,7 @@ impl CreatableTopicResult {
         Self {
             name: rng.string(),
             topic_id: if version >= 7 { rng.uuid() } else { Uuid::ZERO },
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             error_message: if version >= 1 {
                 if rng.below(4) == 0 {
                     None
@@ -468,9 +471,9 @@ impl CreatableTopicResult {
                 Some(String::new())
             },
             topic_config_error_code: if version >= 5 {
-                rng.next_u64() as i16
+                ErrorCode::from_code(rng.next_u64() as i16)
             } else {
-                0
+                ErrorCode::None
             },
             num_partitions: if version >= 5 {
                 rng.next_u64() as i32

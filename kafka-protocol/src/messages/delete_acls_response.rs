@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
@@ -155,7 +156,7 @@ impl crate::inspect::Inspect for DeleteAclsResponse {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeleteAclsFilterResult {
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 0+, nullable in 0+.
     pub error_message: Option<String>,
     /// `MatchingAcls`: versions 0+.
@@ -167,7 +168,7 @@ pub struct DeleteAclsFilterResult {
 impl Default for DeleteAclsFilterResult {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode::None,
             error_message: Some(String::new()),
             matching_acls: Vec::<DeleteAclsMatchingAcl>::new(),
             unknown_tagged_fields: Vec::new(),
@@ -177,7 +178,7 @@ impl Default for DeleteAclsFilterResult {
 
 impl DeleteAclsFilterResult {
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -201,7 +202,7 @@ impl DeleteAclsFilterResult {
         mode: EncodeMode,
     ) -> Result<(), EncodeError> {
         let flexible = version >= 2;
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         match &self.error_message {
             Some(v) => {
                 put_nullable_string(
@@ -258,7 +259,7 @@ impl DeleteAclsFilterResult {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 2;
-        let error_code = get_i16(buf, "DeleteAclsFilterResult.error_code")?;
+        let error_code = ErrorCode::from_code(get_i16(buf, "DeleteAclsFilterResult.error_code")?);
         let error_message =
             get_nullable_string(buf, "DeleteAclsFilterResult.error_message", flexible)?;
         let matching_acls = {
@@ -295,7 +296,7 @@ impl DeleteAclsFilterResult {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 2;
         Self {
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             error_message: if rng.below(4) == 0 {
                 None
             } else {
@@ -344,7 +345,7 @@ impl crate::inspect::Inspect for DeleteAclsFilterResult {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeleteAclsMatchingAcl {
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 0+, nullable in 0+.
     pub error_message: Option<String>,
     /// `ResourceType`: versions 0+.
@@ -368,7 +369,7 @@ pub struct DeleteAclsMatchingAcl {
 impl Default for DeleteAclsMatchingAcl {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode::None,
             error_message: Some(String::new()),
             resource_type: 0,
             resource_name: String::new(),
@@ -384,7 +385,7 @@ impl Default for DeleteAclsMatchingAcl {
 
 impl DeleteAclsMatchingAcl {
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -444,7 +445,7 @@ impl DeleteAclsMatchingAcl {
         mode: EncodeMode,
     ) -> Result<(), EncodeError> {
         let flexible = version >= 2;
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         match &self.error_message {
             Some(v) => {
                 put_nullable_string(
@@ -524,7 +525,7 @@ impl DeleteAclsMatchingAcl {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 2;
-        let error_code = get_i16(buf, "DeleteAclsMatchingAcl.error_code")?;
+        let error_code = ErrorCode::from_code(get_i16(buf, "DeleteAclsMatchingAcl.error_code")?);
         let error_message =
             get_nullable_string(buf, "DeleteAclsMatchingAcl.error_message", flexible)?;
         let resource_type = get_i8(buf, "DeleteAclsMatchingAcl.resource_type")?;
@@ -570,7 +571,7 @@ impl DeleteAclsMatchingAcl {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 2;
         Self {
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             error_message: if rng.below(4) == 0 {
                 None
             } else {

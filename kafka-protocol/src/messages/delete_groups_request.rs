@@ -176,7 +176,7 @@ impl DeleteGroupsRequest {
         &self,
         code: crate::ErrorCode,
     ) -> super::delete_groups_response::DeleteGroupsResponse {
-        let c = code.code();
+        let c = code;
         super::delete_groups_response::DeleteGroupsResponse {
             results: self
                 .groups_names

@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
@@ -153,7 +154,7 @@ pub struct DeletableGroupResult {
     /// `GroupId`: versions 0+, map key, entity: groupId.
     pub group_id: String,
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 3+, nullable in 3+, default `null`, ignorable.
     pub error_message: Option<String>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -168,7 +169,7 @@ impl DeletableGroupResult {
     }
 
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -192,7 +193,7 @@ impl DeletableGroupResult {
             Some(self.group_id.as_str()),
             flexible,
         )?;
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         if version >= 3 {
             match &self.error_message {
                 Some(v) => {
@@ -246,7 +247,7 @@ impl DeletableGroupResult {
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 2;
         let group_id = get_string(buf, "DeletableGroupResult.group_id", flexible, version)?;
-        let error_code = get_i16(buf, "DeletableGroupResult.error_code")?;
+        let error_code = ErrorCode::from_code(get_i16(buf, "DeletableGroupResult.error_code")?);
         let error_message = if version >= 3 {
             if version >= 3 {
                 get_nullable_string(buf, "DeletableGroupResult.error_message", flexible)?
@@ -283,7 +284,7 @@ impl DeletableGroupResult {
         let flexible = version >= 2;
         Self {
             group_id: rng.string(),
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             error_message: if version >= 3 {
                 if version >= 3 && rng.below(4) == 0 {
                     None

@@ -443,7 +443,7 @@ impl DeleteRecordsRequest {
         &self,
         code: crate::ErrorCode,
     ) -> super::delete_records_response::DeleteRecordsResponse {
-        let c = code.code();
+        let c = code;
         super::delete_records_response::DeleteRecordsResponse { topics: self.topics.iter().map(|e0| super::delete_records_response::DeleteRecordsTopicResult { name: e0.name.clone(), partitions: e0.partitions.iter().map(|e1| super::delete_records_response::DeleteRecordsPartitionResult { partition_index: e1.partition_index, low_watermark: -1, error_code: c, ..Default::default() }).collect::<Vec<super::delete_records_response::DeleteRecordsPartitionResult>>(), ..Default::default() }).collect::<Vec<super::delete_records_response::DeleteRecordsTopicResult>>(), ..Default::default() }
     }
 }

@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
@@ -302,7 +303,7 @@ pub struct DeleteRecordsPartitionResult {
     /// `LowWatermark`: versions 0+.
     pub low_watermark: i64,
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
@@ -321,7 +322,7 @@ impl DeleteRecordsPartitionResult {
     }
 
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -335,7 +336,7 @@ impl DeleteRecordsPartitionResult {
         let flexible = version >= 2;
         buf.put_i32(self.partition_index);
         buf.put_i64(self.low_watermark);
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         if flexible {
             put_uvarint(buf, self.unknown_tagged_fields.len() as u32);
             for u in &self.unknown_tagged_fields {
@@ -363,7 +364,8 @@ impl DeleteRecordsPartitionResult {
         let flexible = version >= 2;
         let partition_index = get_i32(buf, "DeleteRecordsPartitionResult.partition_index")?;
         let low_watermark = get_i64(buf, "DeleteRecordsPartitionResult.low_watermark")?;
-        let error_code = get_i16(buf, "DeleteRecordsPartitionResult.error_code")?;
+        let error_code =
+            ErrorCode::from_code(get_i16(buf, "DeleteRecordsPartitionResult.error_code")?);
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
             get_tagged_fields(
@@ -387,7 +389,7 @@ impl DeleteRecordsPartitionResult {
         Self {
             partition_index: rng.next_u64() as i32,
             low_watermark: rng.next_u64() as i64,
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             unknown_tagged_fields: if flexible && rng.below(4) == 0 {
                 vec![rng.unknown_tagged_field()]
             } else {

@@ -389,7 +389,7 @@ impl DeleteTopicsRequest {
         &self,
         code: crate::ErrorCode,
     ) -> super::delete_topics_response::DeleteTopicsResponse {
-        let c = code.code();
+        let c = code;
         super::delete_topics_response::DeleteTopicsResponse {
             responses: self
                 .topics

@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
@@ -168,7 +169,7 @@ pub struct DeletableTopicResult {
     /// `TopicId`: versions 6+, ignorable.
     pub topic_id: Uuid,
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 5+, nullable in 5+, default `null`, ignorable.
     pub error_message: Option<String>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -180,7 +181,7 @@ impl Default for DeletableTopicResult {
         Self {
             name: Some(String::new()),
             topic_id: Uuid::ZERO,
-            error_code: 0,
+            error_code: ErrorCode::None,
             error_message: None,
             unknown_tagged_fields: Vec::new(),
         }
@@ -201,7 +202,7 @@ impl DeletableTopicResult {
     }
 
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -236,7 +237,7 @@ impl DeletableTopicResult {
         if version >= 6 {
             put_uuid(buf, &self.topic_id);
         }
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         if version >= 5 {
             match &self.error_message {
                 Some(v) => {
@@ -310,7 +311,7 @@ impl DeletableTopicResult {
         } else {
             Uuid::ZERO
         };
-        let error_code = get_i16(buf, "DeletableTopicResult.error_code")?;
+        let error_code = ErrorCode::from_code(get_i16(buf, "DeletableTopicResult.error_code")?);
         let error_message = if version >= 5 {
             if version >= 5 {
                 get_nullable_string(buf, "DeletableTopicResult.error_message", flexible)?
@@ -353,7 +354,7 @@ impl DeletableTopicResult {
                 Some(rng.string())
             },
             topic_id: if version >= 6 { rng.uuid() } else { Uuid::ZERO },
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             error_message: if version >= 5 {
                 if version >= 5 && rng.below(4) == 0 {
                     None

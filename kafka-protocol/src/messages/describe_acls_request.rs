@@ -344,7 +344,7 @@ impl DescribeAclsRequest {
         &self,
         code: crate::ErrorCode,
     ) -> super::describe_acls_response::DescribeAclsResponse {
-        let c = code.code();
+        let c = code;
         super::describe_acls_response::DescribeAclsResponse {
             error_code: c,
             ..Default::default()

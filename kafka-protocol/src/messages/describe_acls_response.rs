@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
@@ -15,7 +16,7 @@ pub struct DescribeAclsResponse {
     /// `ThrottleTimeMs`: versions 0+.
     pub throttle_time_ms: i32,
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 0+, nullable in 0+.
     pub error_message: Option<String>,
     /// `Resources`: versions 0+.
@@ -28,7 +29,7 @@ impl Default for DescribeAclsResponse {
     fn default() -> Self {
         Self {
             throttle_time_ms: 0,
-            error_code: 0,
+            error_code: ErrorCode::None,
             error_message: Some(String::new()),
             resources: Vec::<DescribeAclsResource>::new(),
             unknown_tagged_fields: Vec::new(),
@@ -44,7 +45,7 @@ impl DescribeAclsResponse {
     }
 
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -69,7 +70,7 @@ impl DescribeAclsResponse {
     ) -> Result<(), EncodeError> {
         let flexible = version >= 2;
         buf.put_i32(self.throttle_time_ms);
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         match &self.error_message {
             Some(v) => {
                 put_nullable_string(
@@ -129,7 +130,7 @@ impl DescribeAclsResponse {
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 2;
         let throttle_time_ms = get_i32(buf, "DescribeAclsResponse.throttle_time_ms")?;
-        let error_code = get_i16(buf, "DescribeAclsResponse.error_code")?;
+        let error_code = ErrorCode::from_code(get_i16(buf, "DescribeAclsResponse.error_code")?);
         let error_message =
             get_nullable_string(buf, "DescribeAclsResponse.error_message", flexible)?;
         let resources = {
@@ -164,7 +165,7 @@ impl DescribeAclsResponse {
         let flexible = version >= 2;
         Self {
             throttle_time_ms: rng.next_u64() as i32,
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             error_message: if rng.below(4) == 0 {
                 None
             } else {

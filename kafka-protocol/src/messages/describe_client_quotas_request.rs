@@ -353,7 +353,7 @@ impl DescribeClientQuotasRequest {
         &self,
         code: crate::ErrorCode,
     ) -> super::describe_client_quotas_response::DescribeClientQuotasResponse {
-        let c = code.code();
+        let c = code;
         super::describe_client_quotas_response::DescribeClientQuotasResponse {
             error_code: c,
             ..Default::default()

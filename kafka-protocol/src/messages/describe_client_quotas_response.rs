@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
@@ -15,7 +16,7 @@ pub struct DescribeClientQuotasResponse {
     /// `ThrottleTimeMs`: versions 0+.
     pub throttle_time_ms: i32,
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 0+, nullable in 0+.
     pub error_message: Option<String>,
     /// `Entries`: versions 0+, nullable in 0+.
@@ -28,7 +29,7 @@ impl Default for DescribeClientQuotasResponse {
     fn default() -> Self {
         Self {
             throttle_time_ms: 0,
-            error_code: 0,
+            error_code: ErrorCode::None,
             error_message: Some(String::new()),
             entries: Some(Vec::<EntryData>::new()),
             unknown_tagged_fields: Vec::new(),
@@ -44,7 +45,7 @@ impl DescribeClientQuotasResponse {
     }
 
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -69,7 +70,7 @@ impl DescribeClientQuotasResponse {
     ) -> Result<(), EncodeError> {
         let flexible = version >= 1;
         buf.put_i32(self.throttle_time_ms);
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         match &self.error_message {
             Some(v) => {
                 put_nullable_string(
@@ -142,7 +143,8 @@ impl DescribeClientQuotasResponse {
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 1;
         let throttle_time_ms = get_i32(buf, "DescribeClientQuotasResponse.throttle_time_ms")?;
-        let error_code = get_i16(buf, "DescribeClientQuotasResponse.error_code")?;
+        let error_code =
+            ErrorCode::from_code(get_i16(buf, "DescribeClientQuotasResponse.error_code")?);
         let error_message =
             get_nullable_string(buf, "DescribeClientQuotasResponse.error_message", flexible)?;
         let entries = match get_array_len(buf, "DescribeClientQuotasResponse.entries", flexible)? {
@@ -178,7 +180,7 @@ impl DescribeClientQuotasResponse {
         let flexible = version >= 1;
         Self {
             throttle_time_ms: rng.next_u64() as i32,
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             error_message: if rng.below(4) == 0 {
                 None
             } else {

@@ -217,7 +217,7 @@ impl DescribeClusterRequest {
         &self,
         code: crate::ErrorCode,
     ) -> super::describe_cluster_response::DescribeClusterResponse {
-        let c = code.code();
+        let c = code;
         super::describe_cluster_response::DescribeClusterResponse {
             error_code: c,
             ..Default::default()

@@ -437,7 +437,7 @@ impl DescribeConfigsRequest {
         &self,
         code: crate::ErrorCode,
     ) -> super::describe_configs_response::DescribeConfigsResponse {
-        let c = code.code();
+        let c = code;
         super::describe_configs_response::DescribeConfigsResponse {
             results: self
                 .resources

@@ -208,7 +208,7 @@ impl DescribeGroupsRequest {
         &self,
         code: crate::ErrorCode,
     ) -> super::describe_groups_response::DescribeGroupsResponse {
-        let c = code.code();
+        let c = code;
         super::describe_groups_response::DescribeGroupsResponse {
             groups: self
                 .groups

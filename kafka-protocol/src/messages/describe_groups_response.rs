@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
@@ -164,7 +165,7 @@ impl crate::inspect::Inspect for DescribeGroupsResponse {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribedGroup {
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 6+, nullable in 6+, default `null`.
     pub error_message: Option<String>,
     /// `GroupId`: versions 0+, entity: groupId.
@@ -186,7 +187,7 @@ pub struct DescribedGroup {
 impl Default for DescribedGroup {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode::None,
             error_message: None,
             group_id: String::new(),
             group_state: String::new(),
@@ -201,7 +202,7 @@ impl Default for DescribedGroup {
 
 impl DescribedGroup {
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -255,7 +256,7 @@ impl DescribedGroup {
         mode: EncodeMode,
     ) -> Result<(), EncodeError> {
         let flexible = version >= 5;
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         if version >= 6 {
             match &self.error_message {
                 Some(v) => {
@@ -367,7 +368,7 @@ impl DescribedGroup {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 5;
-        let error_code = get_i16(buf, "DescribedGroup.error_code")?;
+        let error_code = ErrorCode::from_code(get_i16(buf, "DescribedGroup.error_code")?);
         let error_message = if version >= 6 {
             if version >= 6 {
                 get_nullable_string(buf, "DescribedGroup.error_message", flexible)?
@@ -425,7 +426,7 @@ impl DescribedGroup {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 5;
         Self {
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             error_message: if version >= 6 {
                 if version >= 6 && rng.below(4) == 0 {
                     None

@@ -333,7 +333,7 @@ impl DescribeLogDirsRequest {
         &self,
         code: crate::ErrorCode,
     ) -> super::describe_log_dirs_response::DescribeLogDirsResponse {
-        let c = code.code();
+        let c = code;
         super::describe_log_dirs_response::DescribeLogDirsResponse {
             error_code: c,
             ..Default::default()

@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
@@ -15,7 +16,7 @@ pub struct DescribeLogDirsResponse {
     /// `ThrottleTimeMs`: versions 0+.
     pub throttle_time_ms: i32,
     /// `ErrorCode`: versions 3+, ignorable.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `Results`: versions 0+.
     pub results: Vec<DescribeLogDirsResult>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -30,7 +31,7 @@ impl DescribeLogDirsResponse {
     }
 
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -50,7 +51,7 @@ impl DescribeLogDirsResponse {
         let flexible = version >= 2;
         buf.put_i32(self.throttle_time_ms);
         if version >= 3 {
-            buf.put_i16(self.error_code);
+            buf.put_i16(self.error_code.code());
         }
         put_array_len(
             buf,
@@ -97,9 +98,9 @@ impl DescribeLogDirsResponse {
         let flexible = version >= 2;
         let throttle_time_ms = get_i32(buf, "DescribeLogDirsResponse.throttle_time_ms")?;
         let error_code = if version >= 3 {
-            get_i16(buf, "DescribeLogDirsResponse.error_code")?
+            ErrorCode::from_code(get_i16(buf, "DescribeLogDirsResponse.error_code")?)
         } else {
-            0
+            ErrorCode::None
         };
         let results = {
             let n0 =
@@ -133,9 +134,9 @@ impl DescribeLogDirsResponse {
         Self {
             throttle_time_ms: rng.next_u64() as i32,
             error_code: if version >= 3 {
-                rng.next_u64() as i16
+                ErrorCode::from_code(rng.next_u64() as i16)
             } else {
-                0
+                ErrorCode::None
             },
             results: (0..rng.below(3))
                 .map(|_| DescribeLogDirsResult::random(rng, version))
@@ -180,7 +181,7 @@ impl crate::inspect::Inspect for DescribeLogDirsResponse {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribeLogDirsResult {
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `LogDir`: versions 0+.
     pub log_dir: String,
     /// `Topics`: versions 0+.
@@ -198,7 +199,7 @@ pub struct DescribeLogDirsResult {
 impl Default for DescribeLogDirsResult {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode::None,
             log_dir: String::new(),
             topics: Vec::<DescribeLogDirsTopic>::new(),
             total_bytes: -1,
@@ -211,7 +212,7 @@ impl Default for DescribeLogDirsResult {
 
 impl DescribeLogDirsResult {
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -253,7 +254,7 @@ impl DescribeLogDirsResult {
         mode: EncodeMode,
     ) -> Result<(), EncodeError> {
         let flexible = version >= 2;
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         put_nullable_string(
             buf,
             "DescribeLogDirsResult.log_dir",
@@ -319,7 +320,7 @@ impl DescribeLogDirsResult {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 2;
-        let error_code = get_i16(buf, "DescribeLogDirsResult.error_code")?;
+        let error_code = ErrorCode::from_code(get_i16(buf, "DescribeLogDirsResult.error_code")?);
         let log_dir = get_string(buf, "DescribeLogDirsResult.log_dir", flexible, version)?;
         let topics = {
             let n0 =
@@ -369,7 +370,7 @@ impl DescribeLogDirsResult {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 2;
         Self {
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             log_dir: rng.string(),
             topics: (0..rng.below(3))
                 .map(|_| DescribeLogDirsTopic::random(rng, version))

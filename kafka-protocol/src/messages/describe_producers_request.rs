@@ -278,7 +278,7 @@ impl DescribeProducersRequest {
         &self,
         code: crate::ErrorCode,
     ) -> super::describe_producers_response::DescribeProducersResponse {
-        let c = code.code();
+        let c = code;
         super::describe_producers_response::DescribeProducersResponse {
             topics: self
                 .topics

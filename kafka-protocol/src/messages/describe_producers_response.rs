@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
@@ -270,7 +271,7 @@ pub struct PartitionResponse {
     /// `PartitionIndex`: versions 0+.
     pub partition_index: i32,
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 0+, nullable in 0+, default `null`.
     pub error_message: Option<String>,
     /// `ActiveProducers`: versions 0+.
@@ -287,7 +288,7 @@ impl PartitionResponse {
     }
 
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -311,7 +312,7 @@ impl PartitionResponse {
         mode: EncodeMode,
     ) -> Result<(), EncodeError> {
         buf.put_i32(self.partition_index);
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         match &self.error_message {
             Some(v) => {
                 put_nullable_string(
@@ -365,7 +366,7 @@ impl PartitionResponse {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let partition_index = get_i32(buf, "PartitionResponse.partition_index")?;
-        let error_code = get_i16(buf, "PartitionResponse.error_code")?;
+        let error_code = ErrorCode::from_code(get_i16(buf, "PartitionResponse.error_code")?);
         let error_message = get_nullable_string(buf, "PartitionResponse.error_message", true)?;
         let active_producers = {
             let n0 =
@@ -396,7 +397,7 @@ impl PartitionResponse {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         Self {
             partition_index: rng.next_u64() as i32,
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             error_message: if rng.below(4) == 0 {
                 None
             } else {

@@ -426,7 +426,7 @@ impl DescribeTopicPartitionsRequest {
         &self,
         code: crate::ErrorCode,
     ) -> super::describe_topic_partitions_response::DescribeTopicPartitionsResponse {
-        let c = code.code();
+        let c = code;
         super::describe_topic_partitions_response::DescribeTopicPartitionsResponse { topics: self.topics.iter().map(|e0| super::describe_topic_partitions_response::DescribeTopicPartitionsResponseTopic { error_code: c, name: Some(e0.name.clone()), ..Default::default() }).collect::<Vec<super::describe_topic_partitions_response::DescribeTopicPartitionsResponseTopic>>(), ..Default::default() }
     }
 }

@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
@@ -183,7 +184,7 @@ impl crate::inspect::Inspect for DescribeTopicPartitionsResponse {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribeTopicPartitionsResponseTopic {
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `Name`: versions 0+, nullable in 0+, map key, entity: topicName.
     pub name: Option<String>,
     /// `TopicId`: versions 0+, ignorable.
@@ -201,7 +202,7 @@ pub struct DescribeTopicPartitionsResponseTopic {
 impl Default for DescribeTopicPartitionsResponseTopic {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode::None,
             name: Some(String::new()),
             topic_id: Uuid::ZERO,
             is_internal: false,
@@ -214,7 +215,7 @@ impl Default for DescribeTopicPartitionsResponseTopic {
 
 impl DescribeTopicPartitionsResponseTopic {
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -255,7 +256,7 @@ impl DescribeTopicPartitionsResponseTopic {
         version: i16,
         mode: EncodeMode,
     ) -> Result<(), EncodeError> {
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         match &self.name {
             Some(v) => {
                 put_nullable_string(
@@ -312,7 +313,10 @@ impl DescribeTopicPartitionsResponseTopic {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let error_code = get_i16(buf, "DescribeTopicPartitionsResponseTopic.error_code")?;
+        let error_code = ErrorCode::from_code(get_i16(
+            buf,
+            "DescribeTopicPartitionsResponseTopic.error_code",
+        )?);
         let name = get_nullable_string(buf, "DescribeTopicPartitionsResponseTopic.name", true)?;
         let topic_id = get_uuid(buf, "DescribeTopicPartitionsResponseTopic.topic_id")?;
         let is_internal = get_bool(buf, "DescribeTopicPartitionsResponseTopic.is_internal")?;
@@ -356,7 +360,7 @@ impl DescribeTopicPartitionsResponseTopic {
     #[cfg(test)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         Self {
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             name: if rng.below(4) == 0 {
                 None
             } else {
@@ -420,7 +424,7 @@ impl crate::inspect::Inspect for DescribeTopicPartitionsResponseTopic {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribeTopicPartitionsResponsePartition {
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `PartitionIndex`: versions 0+.
     pub partition_index: i32,
     /// `LeaderId`: versions 0+, entity: brokerId.
@@ -444,7 +448,7 @@ pub struct DescribeTopicPartitionsResponsePartition {
 impl Default for DescribeTopicPartitionsResponsePartition {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode::None,
             partition_index: 0,
             leader_id: 0,
             leader_epoch: -1,
@@ -460,7 +464,7 @@ impl Default for DescribeTopicPartitionsResponsePartition {
 
 impl DescribeTopicPartitionsResponsePartition {
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -519,7 +523,7 @@ impl DescribeTopicPartitionsResponsePartition {
         _version: i16,
         _mode: EncodeMode,
     ) -> Result<(), EncodeError> {
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         buf.put_i32(self.partition_index);
         buf.put_i32(self.leader_id);
         buf.put_i32(self.leader_epoch);
@@ -628,7 +632,10 @@ impl DescribeTopicPartitionsResponsePartition {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let error_code = get_i16(buf, "DescribeTopicPartitionsResponsePartition.error_code")?;
+        let error_code = ErrorCode::from_code(get_i16(
+            buf,
+            "DescribeTopicPartitionsResponsePartition.error_code",
+        )?);
         let partition_index = get_i32(
             buf,
             "DescribeTopicPartitionsResponsePartition.partition_index",
@@ -741,7 +748,7 @@ impl DescribeTopicPartitionsResponsePartition {
     #[cfg(test)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, _version: i16) -> Self {
         Self {
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             partition_index: rng.next_u64() as i32,
             leader_id: rng.next_u64() as i32,
             leader_epoch: rng.next_u64() as i32,

@@ -170,7 +170,7 @@ impl DescribeTransactionsRequest {
         &self,
         code: crate::ErrorCode,
     ) -> super::describe_transactions_response::DescribeTransactionsResponse {
-        let c = code.code();
+        let c = code;
         super::describe_transactions_response::DescribeTransactionsResponse {
             transaction_states: self
                 .transactional_ids

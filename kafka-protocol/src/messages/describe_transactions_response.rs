@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
@@ -145,7 +146,7 @@ impl crate::inspect::Inspect for DescribeTransactionsResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TransactionState {
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `TransactionalId`: versions 0+, entity: transactionalId.
     pub transactional_id: String,
     /// `TransactionState`: versions 0+.
@@ -166,7 +167,7 @@ pub struct TransactionState {
 
 impl TransactionState {
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -219,7 +220,7 @@ impl TransactionState {
         version: i16,
         mode: EncodeMode,
     ) -> Result<(), EncodeError> {
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         put_nullable_string(
             buf,
             "TransactionState.transactional_id",
@@ -276,7 +277,7 @@ impl TransactionState {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let error_code = get_i16(buf, "TransactionState.error_code")?;
+        let error_code = ErrorCode::from_code(get_i16(buf, "TransactionState.error_code")?);
         let transactional_id = get_string(buf, "TransactionState.transactional_id", true, version)?;
         let transaction_state =
             get_string(buf, "TransactionState.transaction_state", true, version)?;
@@ -315,7 +316,7 @@ impl TransactionState {
     #[cfg(test)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         Self {
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             transactional_id: rng.string(),
             transaction_state: rng.string(),
             transaction_timeout_ms: rng.next_u64() as i32,

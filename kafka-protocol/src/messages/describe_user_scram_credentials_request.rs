@@ -268,7 +268,7 @@ impl DescribeUserScramCredentialsRequest {
         &self,
         code: crate::ErrorCode,
     ) -> super::describe_user_scram_credentials_response::DescribeUserScramCredentialsResponse {
-        let c = code.code();
+        let c = code;
         super::describe_user_scram_credentials_response::DescribeUserScramCredentialsResponse {
             error_code: c,
             ..Default::default()

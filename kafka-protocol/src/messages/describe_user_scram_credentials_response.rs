@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
@@ -15,7 +16,7 @@ pub struct DescribeUserScramCredentialsResponse {
     /// `ThrottleTimeMs`: versions 0+.
     pub throttle_time_ms: i32,
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 0+, nullable in 0+.
     pub error_message: Option<String>,
     /// `Results`: versions 0+.
@@ -28,7 +29,7 @@ impl Default for DescribeUserScramCredentialsResponse {
     fn default() -> Self {
         Self {
             throttle_time_ms: 0,
-            error_code: 0,
+            error_code: ErrorCode::None,
             error_message: Some(String::new()),
             results: Vec::<DescribeUserScramCredentialsResult>::new(),
             unknown_tagged_fields: Vec::new(),
@@ -44,7 +45,7 @@ impl DescribeUserScramCredentialsResponse {
     }
 
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -68,7 +69,7 @@ impl DescribeUserScramCredentialsResponse {
         mode: EncodeMode,
     ) -> Result<(), EncodeError> {
         buf.put_i32(self.throttle_time_ms);
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         match &self.error_message {
             Some(v) => {
                 put_nullable_string(
@@ -128,7 +129,10 @@ impl DescribeUserScramCredentialsResponse {
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let throttle_time_ms =
             get_i32(buf, "DescribeUserScramCredentialsResponse.throttle_time_ms")?;
-        let error_code = get_i16(buf, "DescribeUserScramCredentialsResponse.error_code")?;
+        let error_code = ErrorCode::from_code(get_i16(
+            buf,
+            "DescribeUserScramCredentialsResponse.error_code",
+        )?);
         let error_message = get_nullable_string(
             buf,
             "DescribeUserScramCredentialsResponse.error_message",
@@ -169,7 +173,7 @@ impl DescribeUserScramCredentialsResponse {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         Self {
             throttle_time_ms: rng.next_u64() as i32,
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             error_message: if rng.below(4) == 0 {
                 None
             } else {
@@ -224,7 +228,7 @@ pub struct DescribeUserScramCredentialsResult {
     /// `User`: versions 0+.
     pub user: String,
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 0+, nullable in 0+.
     pub error_message: Option<String>,
     /// `CredentialInfos`: versions 0+.
@@ -237,7 +241,7 @@ impl Default for DescribeUserScramCredentialsResult {
     fn default() -> Self {
         Self {
             user: String::new(),
-            error_code: 0,
+            error_code: ErrorCode::None,
             error_message: Some(String::new()),
             credential_infos: Vec::<CredentialInfo>::new(),
             unknown_tagged_fields: Vec::new(),
@@ -253,7 +257,7 @@ impl DescribeUserScramCredentialsResult {
     }
 
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -282,7 +286,7 @@ impl DescribeUserScramCredentialsResult {
             Some(self.user.as_str()),
             true,
         )?;
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         match &self.error_message {
             Some(v) => {
                 put_nullable_string(
@@ -346,7 +350,10 @@ impl DescribeUserScramCredentialsResult {
             true,
             version,
         )?;
-        let error_code = get_i16(buf, "DescribeUserScramCredentialsResult.error_code")?;
+        let error_code = ErrorCode::from_code(get_i16(
+            buf,
+            "DescribeUserScramCredentialsResult.error_code",
+        )?);
         let error_message = get_nullable_string(
             buf,
             "DescribeUserScramCredentialsResult.error_message",
@@ -385,7 +392,7 @@ impl DescribeUserScramCredentialsResult {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         Self {
             user: rng.string(),
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             error_message: if rng.below(4) == 0 {
                 None
             } else {

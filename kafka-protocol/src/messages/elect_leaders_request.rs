@@ -384,7 +384,7 @@ impl ElectLeadersRequest {
         &self,
         code: crate::ErrorCode,
     ) -> super::elect_leaders_response::ElectLeadersResponse {
-        let c = code.code();
+        let c = code;
         super::elect_leaders_response::ElectLeadersResponse {
             error_code: c,
             replica_election_results: self

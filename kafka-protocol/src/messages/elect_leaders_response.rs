@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
@@ -15,7 +16,7 @@ pub struct ElectLeadersResponse {
     /// `ThrottleTimeMs`: versions 0+.
     pub throttle_time_ms: i32,
     /// `ErrorCode`: versions 1+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `ReplicaElectionResults`: versions 0+.
     pub replica_election_results: Vec<ReplicaElectionResult>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -30,7 +31,7 @@ impl ElectLeadersResponse {
     }
 
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -50,8 +51,8 @@ impl ElectLeadersResponse {
         let flexible = version >= 2;
         buf.put_i32(self.throttle_time_ms);
         if version >= 1 {
-            buf.put_i16(self.error_code);
-        } else if mode == EncodeMode::Strict && self.error_code != 0 {
+            buf.put_i16(self.error_code.code());
+        } else if mode == EncodeMode::Strict && self.error_code != ErrorCode::None {
             return Err(EncodeError::FieldNotSupported {
                 field: "ElectLeadersResponse.error_code",
                 version,
@@ -102,9 +103,9 @@ impl ElectLeadersResponse {
         let flexible = version >= 2;
         let throttle_time_ms = get_i32(buf, "ElectLeadersResponse.throttle_time_ms")?;
         let error_code = if version >= 1 {
-            get_i16(buf, "ElectLeadersResponse.error_code")?
+            ErrorCode::from_code(get_i16(buf, "ElectLeadersResponse.error_code")?)
         } else {
-            0
+            ErrorCode::None
         };
         let replica_election_results = {
             let n0 = get_array_len_non_null(
@@ -142,9 +143,9 @@ impl ElectLeadersResponse {
         Self {
             throttle_time_ms: rng.next_u64() as i32,
             error_code: if version >= 1 {
-                rng.next_u64() as i16
+                ErrorCode::from_code(rng.next_u64() as i16)
             } else {
-                0
+                ErrorCode::None
             },
             replica_election_results: (0..rng.below(3))
                 .map(|_| ReplicaElectionResult::random(rng, version))
@@ -338,7 +339,7 @@ pub struct PartitionResult {
     /// `PartitionId`: versions 0+.
     pub partition_id: i32,
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 0+, nullable in 0+.
     pub error_message: Option<String>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -349,7 +350,7 @@ impl Default for PartitionResult {
     fn default() -> Self {
         Self {
             partition_id: 0,
-            error_code: 0,
+            error_code: ErrorCode::None,
             error_message: Some(String::new()),
             unknown_tagged_fields: Vec::new(),
         }
@@ -364,7 +365,7 @@ impl PartitionResult {
     }
 
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -383,7 +384,7 @@ impl PartitionResult {
     ) -> Result<(), EncodeError> {
         let flexible = version >= 2;
         buf.put_i32(self.partition_id);
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         match &self.error_message {
             Some(v) => {
                 put_nullable_string(
@@ -428,7 +429,7 @@ impl PartitionResult {
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 2;
         let partition_id = get_i32(buf, "PartitionResult.partition_id")?;
-        let error_code = get_i16(buf, "PartitionResult.error_code")?;
+        let error_code = ErrorCode::from_code(get_i16(buf, "PartitionResult.error_code")?);
         let error_message = get_nullable_string(buf, "PartitionResult.error_message", flexible)?;
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
@@ -452,7 +453,7 @@ impl PartitionResult {
         let flexible = version >= 2;
         Self {
             partition_id: rng.next_u64() as i32,
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             error_message: if rng.below(4) == 0 {
                 None
             } else {

@@ -201,7 +201,7 @@ impl EndTxnRequest {
         &self,
         code: crate::ErrorCode,
     ) -> super::end_txn_response::EndTxnResponse {
-        let c = code.code();
+        let c = code;
         super::end_txn_response::EndTxnResponse {
             error_code: c,
             ..Default::default()

@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
@@ -15,7 +16,7 @@ pub struct EndTxnResponse {
     /// `ThrottleTimeMs`: versions 0+.
     pub throttle_time_ms: i32,
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `ProducerId`: versions 5+, default `-1`, ignorable, entity: producerId.
     pub producer_id: i64,
     /// `ProducerEpoch`: versions 5+, default `-1`, ignorable.
@@ -28,7 +29,7 @@ impl Default for EndTxnResponse {
     fn default() -> Self {
         Self {
             throttle_time_ms: 0,
-            error_code: 0,
+            error_code: ErrorCode::None,
             producer_id: -1,
             producer_epoch: -1,
             unknown_tagged_fields: Vec::new(),
@@ -44,7 +45,7 @@ impl EndTxnResponse {
     }
 
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -69,7 +70,7 @@ impl EndTxnResponse {
     ) -> Result<(), EncodeError> {
         let flexible = version >= 3;
         buf.put_i32(self.throttle_time_ms);
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         if version >= 5 {
             buf.put_i64(self.producer_id);
         }
@@ -108,7 +109,7 @@ impl EndTxnResponse {
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 3;
         let throttle_time_ms = get_i32(buf, "EndTxnResponse.throttle_time_ms")?;
-        let error_code = get_i16(buf, "EndTxnResponse.error_code")?;
+        let error_code = ErrorCode::from_code(get_i16(buf, "EndTxnResponse.error_code")?);
         let producer_id = if version >= 5 {
             get_i64(buf, "EndTxnResponse.producer_id")?
         } else {
@@ -142,7 +143,7 @@ impl EndTxnResponse {
         let flexible = version >= 3;
         Self {
             throttle_time_ms: rng.next_u64() as i32,
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             producer_id: if version >= 5 {
                 rng.next_u64() as i64
             } else {

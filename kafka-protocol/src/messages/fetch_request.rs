@@ -1405,7 +1405,7 @@ impl FetchRequest {
     /// every error code field set to `code`, the request's topics, partitions, groups or
     /// resources echoed, and every other field at its default (or its error value).
     pub fn error_response(&self, code: crate::ErrorCode) -> super::fetch_response::FetchResponse {
-        let c = code.code();
+        let c = code;
         super::fetch_response::FetchResponse {
             error_code: c,
             responses: self

@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
@@ -15,7 +16,7 @@ pub struct FetchResponse {
     /// `ThrottleTimeMs`: versions 1+, ignorable.
     pub throttle_time_ms: i32,
     /// `ErrorCode`: versions 7+, ignorable.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `SessionId`: versions 7+, default `0`.
     pub session_id: i32,
     /// `Responses`: versions 0+.
@@ -34,7 +35,7 @@ impl FetchResponse {
     }
 
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -68,7 +69,7 @@ impl FetchResponse {
             buf.put_i32(self.throttle_time_ms);
         }
         if version >= 7 {
-            buf.put_i16(self.error_code);
+            buf.put_i16(self.error_code.code());
         }
         if version >= 7 {
             buf.put_i32(self.session_id);
@@ -172,9 +173,9 @@ impl FetchResponse {
             0
         };
         let error_code = if version >= 7 {
-            get_i16(buf, "FetchResponse.error_code")?
+            ErrorCode::from_code(get_i16(buf, "FetchResponse.error_code")?)
         } else {
-            0
+            ErrorCode::None
         };
         let session_id = if version >= 7 {
             get_i32(buf, "FetchResponse.session_id")?
@@ -237,9 +238,9 @@ impl FetchResponse {
                 0
             },
             error_code: if version >= 7 {
-                rng.next_u64() as i16
+                ErrorCode::from_code(rng.next_u64() as i16)
             } else {
-                0
+                ErrorCode::None
             },
             session_id: if version >= 7 {
                 rng.next_u64() as i32
@@ -504,7 +505,7 @@ pub struct PartitionData {
     /// `PartitionIndex`: versions 0+.
     pub partition_index: i32,
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `HighWatermark`: versions 0+.
     pub high_watermark: i64,
     /// `LastStableOffset`: versions 4+, default `-1`, ignorable.
@@ -531,7 +532,7 @@ impl Default for PartitionData {
     fn default() -> Self {
         Self {
             partition_index: 0,
-            error_code: 0,
+            error_code: ErrorCode::None,
             high_watermark: 0,
             last_stable_offset: -1,
             log_start_offset: -1,
@@ -554,7 +555,7 @@ impl PartitionData {
     }
 
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -621,7 +622,7 @@ impl PartitionData {
     ) -> Result<(), EncodeError> {
         let flexible = version >= 12;
         buf.put_i32(self.partition_index);
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         buf.put_i64(self.high_watermark);
         if version >= 4 {
             buf.put_i64(self.last_stable_offset);
@@ -791,7 +792,7 @@ impl PartitionData {
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 12;
         let partition_index = get_i32(buf, "PartitionData.partition_index")?;
-        let error_code = get_i16(buf, "PartitionData.error_code")?;
+        let error_code = ErrorCode::from_code(get_i16(buf, "PartitionData.error_code")?);
         let high_watermark = get_i64(buf, "PartitionData.high_watermark")?;
         let last_stable_offset = if version >= 4 {
             get_i64(buf, "PartitionData.last_stable_offset")?
@@ -886,7 +887,7 @@ impl PartitionData {
         let flexible = version >= 12;
         Self {
             partition_index: rng.next_u64() as i32,
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             high_watermark: rng.next_u64() as i64,
             last_stable_offset: if version >= 4 {
                 rng.next_u64() as i64

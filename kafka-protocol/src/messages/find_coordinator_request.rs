@@ -275,7 +275,7 @@ impl FindCoordinatorRequest {
         &self,
         code: crate::ErrorCode,
     ) -> super::find_coordinator_response::FindCoordinatorResponse {
-        let c = code.code();
+        let c = code;
         super::find_coordinator_response::FindCoordinatorResponse {
             error_code: c,
             node_id: -1,

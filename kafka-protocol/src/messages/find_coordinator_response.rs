@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
@@ -15,7 +16,7 @@ pub struct FindCoordinatorResponse {
     /// `ThrottleTimeMs`: versions 1+, ignorable.
     pub throttle_time_ms: i32,
     /// `ErrorCode`: versions 0-3.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 1-3, nullable in 1-3, ignorable.
     pub error_message: Option<String>,
     /// `NodeId`: versions 0-3, entity: brokerId.
@@ -34,7 +35,7 @@ impl Default for FindCoordinatorResponse {
     fn default() -> Self {
         Self {
             throttle_time_ms: 0,
-            error_code: 0,
+            error_code: ErrorCode::None,
             error_message: Some(String::new()),
             node_id: 0,
             host: String::new(),
@@ -53,7 +54,7 @@ impl FindCoordinatorResponse {
     }
 
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -99,8 +100,8 @@ impl FindCoordinatorResponse {
             buf.put_i32(self.throttle_time_ms);
         }
         if version <= 3 {
-            buf.put_i16(self.error_code);
-        } else if mode == EncodeMode::Strict && self.error_code != 0 {
+            buf.put_i16(self.error_code.code());
+        } else if mode == EncodeMode::Strict && self.error_code != ErrorCode::None {
             return Err(EncodeError::FieldNotSupported {
                 field: "FindCoordinatorResponse.error_code",
                 version,
@@ -237,9 +238,9 @@ impl FindCoordinatorResponse {
             0
         };
         let error_code = if version <= 3 {
-            get_i16(buf, "FindCoordinatorResponse.error_code")?
+            ErrorCode::from_code(get_i16(buf, "FindCoordinatorResponse.error_code")?)
         } else {
-            0
+            ErrorCode::None
         };
         let error_message = if (1..=3).contains(&version) {
             if (1..=3).contains(&version) {
@@ -318,9 +319,9 @@ impl FindCoordinatorResponse {
                 0
             },
             error_code: if version <= 3 {
-                rng.next_u64() as i16
+                ErrorCode::from_code(rng.next_u64() as i16)
             } else {
-                0
+                ErrorCode::None
             },
             error_message: if (1..=3).contains(&version) {
                 if (1..=3).contains(&version) && rng.below(4) == 0 {
@@ -430,7 +431,7 @@ pub struct Coordinator {
     /// `Port`: versions 4+.
     pub port: i32,
     /// `ErrorCode`: versions 4+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 4+, nullable in 4+, ignorable.
     pub error_message: Option<String>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -444,7 +445,7 @@ impl Default for Coordinator {
             node_id: 0,
             host: String::new(),
             port: 0,
-            error_code: 0,
+            error_code: ErrorCode::None,
             error_message: Some(String::new()),
             unknown_tagged_fields: Vec::new(),
         }
@@ -477,7 +478,7 @@ impl Coordinator {
     }
 
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -498,7 +499,7 @@ impl Coordinator {
         buf.put_i32(self.node_id);
         put_nullable_string(buf, "Coordinator.host", Some(self.host.as_str()), true)?;
         buf.put_i32(self.port);
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         match &self.error_message {
             Some(v) => {
                 put_nullable_string(buf, "Coordinator.error_message", Some(v.as_str()), true)?;
@@ -538,7 +539,7 @@ impl Coordinator {
         let node_id = get_i32(buf, "Coordinator.node_id")?;
         let host = get_string(buf, "Coordinator.host", true, version)?;
         let port = get_i32(buf, "Coordinator.port")?;
-        let error_code = get_i16(buf, "Coordinator.error_code")?;
+        let error_code = ErrorCode::from_code(get_i16(buf, "Coordinator.error_code")?);
         let error_message = get_nullable_string(buf, "Coordinator.error_message", true)?;
         let mut unknown_tagged_fields = Vec::new();
         get_tagged_fields(
@@ -565,7 +566,7 @@ impl Coordinator {
             node_id: rng.next_u64() as i32,
             host: rng.string(),
             port: rng.next_u64() as i32,
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             error_message: if rng.below(4) == 0 {
                 None
             } else {

@@ -261,7 +261,7 @@ impl HeartbeatRequest {
         &self,
         code: crate::ErrorCode,
     ) -> super::heartbeat_response::HeartbeatResponse {
-        let c = code.code();
+        let c = code;
         super::heartbeat_response::HeartbeatResponse {
             error_code: c,
             ..Default::default()

@@ -514,7 +514,7 @@ impl IncrementalAlterConfigsRequest {
         &self,
         code: crate::ErrorCode,
     ) -> super::incremental_alter_configs_response::IncrementalAlterConfigsResponse {
-        let c = code.code();
+        let c = code;
         super::incremental_alter_configs_response::IncrementalAlterConfigsResponse { responses: self.resources.iter().map(|e0| super::incremental_alter_configs_response::AlterConfigsResourceResponse { error_code: c, resource_type: e0.resource_type, resource_name: e0.resource_name.clone(), ..Default::default() }).collect::<Vec<super::incremental_alter_configs_response::AlterConfigsResourceResponse>>(), ..Default::default() }
     }
 }

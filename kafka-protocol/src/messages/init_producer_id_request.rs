@@ -338,7 +338,7 @@ impl InitProducerIdRequest {
         &self,
         code: crate::ErrorCode,
     ) -> super::init_producer_id_response::InitProducerIdResponse {
-        let c = code.code();
+        let c = code;
         super::init_producer_id_response::InitProducerIdResponse {
             error_code: c,
             producer_epoch: -1,

@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
@@ -15,7 +16,7 @@ pub struct InitProducerIdResponse {
     /// `ThrottleTimeMs`: versions 0+, ignorable.
     pub throttle_time_ms: i32,
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `ProducerId`: versions 0+, default `-1`, entity: producerId.
     pub producer_id: i64,
     /// `ProducerEpoch`: versions 0+.
@@ -32,7 +33,7 @@ impl Default for InitProducerIdResponse {
     fn default() -> Self {
         Self {
             throttle_time_ms: 0,
-            error_code: 0,
+            error_code: ErrorCode::None,
             producer_id: -1,
             producer_epoch: 0,
             ongoing_txn_producer_id: -1,
@@ -50,7 +51,7 @@ impl InitProducerIdResponse {
     }
 
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -87,7 +88,7 @@ impl InitProducerIdResponse {
     ) -> Result<(), EncodeError> {
         let flexible = version >= 2;
         buf.put_i32(self.throttle_time_ms);
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         buf.put_i64(self.producer_id);
         buf.put_i16(self.producer_epoch);
         if version >= 6 {
@@ -138,7 +139,7 @@ impl InitProducerIdResponse {
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 2;
         let throttle_time_ms = get_i32(buf, "InitProducerIdResponse.throttle_time_ms")?;
-        let error_code = get_i16(buf, "InitProducerIdResponse.error_code")?;
+        let error_code = ErrorCode::from_code(get_i16(buf, "InitProducerIdResponse.error_code")?);
         let producer_id = get_i64(buf, "InitProducerIdResponse.producer_id")?;
         let producer_epoch = get_i16(buf, "InitProducerIdResponse.producer_epoch")?;
         let ongoing_txn_producer_id = if version >= 6 {
@@ -176,7 +177,7 @@ impl InitProducerIdResponse {
         let flexible = version >= 2;
         Self {
             throttle_time_ms: rng.next_u64() as i32,
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             producer_id: rng.next_u64() as i64,
             producer_epoch: rng.next_u64() as i16,
             ongoing_txn_producer_id: if version >= 6 {

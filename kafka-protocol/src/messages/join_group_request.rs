@@ -559,7 +559,7 @@ impl JoinGroupRequest {
         &self,
         code: crate::ErrorCode,
     ) -> super::join_group_response::JoinGroupResponse {
-        let c = code.code();
+        let c = code;
         super::join_group_response::JoinGroupResponse {
             error_code: c,
             ..Default::default()

@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
@@ -15,7 +16,7 @@ pub struct JoinGroupResponse {
     /// `ThrottleTimeMs`: versions 2+, ignorable.
     pub throttle_time_ms: i32,
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `GenerationId`: versions 0+, default `-1`.
     pub generation_id: i32,
     /// `ProtocolType`: versions 7+, nullable in 7+, default `null`, ignorable.
@@ -38,7 +39,7 @@ impl Default for JoinGroupResponse {
     fn default() -> Self {
         Self {
             throttle_time_ms: 0,
-            error_code: 0,
+            error_code: ErrorCode::None,
             generation_id: -1,
             protocol_type: None,
             protocol_name: Some(String::new()),
@@ -59,7 +60,7 @@ impl JoinGroupResponse {
     }
 
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -116,7 +117,7 @@ impl JoinGroupResponse {
         if version >= 2 {
             buf.put_i32(self.throttle_time_ms);
         }
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         buf.put_i32(self.generation_id);
         if version >= 7 {
             match &self.protocol_type {
@@ -242,7 +243,7 @@ impl JoinGroupResponse {
         } else {
             0
         };
-        let error_code = get_i16(buf, "JoinGroupResponse.error_code")?;
+        let error_code = ErrorCode::from_code(get_i16(buf, "JoinGroupResponse.error_code")?);
         let generation_id = get_i32(buf, "JoinGroupResponse.generation_id")?;
         let protocol_type = if version >= 7 {
             if version >= 7 {
@@ -315,7 +316,7 @@ impl JoinGroupResponse {
             } else {
                 0
             },
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             generation_id: rng.next_u64() as i32,
             protocol_type: if version >= 7 {
                 if version >= 7 && rng.below(4) == 0 {

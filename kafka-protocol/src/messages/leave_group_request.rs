@@ -445,7 +445,7 @@ impl LeaveGroupRequest {
         &self,
         code: crate::ErrorCode,
     ) -> super::leave_group_response::LeaveGroupResponse {
-        let c = code.code();
+        let c = code;
         super::leave_group_response::LeaveGroupResponse {
             error_code: c,
             ..Default::default()

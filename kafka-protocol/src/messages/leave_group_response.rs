@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
@@ -15,7 +16,7 @@ pub struct LeaveGroupResponse {
     /// `ThrottleTimeMs`: versions 1+, ignorable.
     pub throttle_time_ms: i32,
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `Members`: versions 3+.
     pub members: Vec<MemberResponse>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -30,7 +31,7 @@ impl LeaveGroupResponse {
     }
 
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -51,7 +52,7 @@ impl LeaveGroupResponse {
         if version >= 1 {
             buf.put_i32(self.throttle_time_ms);
         }
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         if version >= 3 {
             put_array_len(
                 buf,
@@ -109,7 +110,7 @@ impl LeaveGroupResponse {
         } else {
             0
         };
-        let error_code = get_i16(buf, "LeaveGroupResponse.error_code")?;
+        let error_code = ErrorCode::from_code(get_i16(buf, "LeaveGroupResponse.error_code")?);
         let members = if version >= 3 {
             {
                 let n0 =
@@ -149,7 +150,7 @@ impl LeaveGroupResponse {
             } else {
                 0
             },
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             members: if version >= 3 {
                 (0..rng.below(3))
                     .map(|_| MemberResponse::random(rng, version))
@@ -204,7 +205,7 @@ pub struct MemberResponse {
     /// `GroupInstanceId`: versions 3+, nullable in 3+.
     pub group_instance_id: Option<String>,
     /// `ErrorCode`: versions 3+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
@@ -214,7 +215,7 @@ impl Default for MemberResponse {
         Self {
             member_id: String::new(),
             group_instance_id: Some(String::new()),
-            error_code: 0,
+            error_code: ErrorCode::None,
             unknown_tagged_fields: Vec::new(),
         }
     }
@@ -234,7 +235,7 @@ impl MemberResponse {
     }
 
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -265,7 +266,7 @@ impl MemberResponse {
                 put_nullable_string(buf, "MemberResponse.group_instance_id", None, flexible)?;
             }
         }
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         if flexible {
             put_uvarint(buf, self.unknown_tagged_fields.len() as u32);
             for u in &self.unknown_tagged_fields {
@@ -299,7 +300,7 @@ impl MemberResponse {
         let member_id = get_string(buf, "MemberResponse.member_id", flexible, version)?;
         let group_instance_id =
             get_nullable_string(buf, "MemberResponse.group_instance_id", flexible)?;
-        let error_code = get_i16(buf, "MemberResponse.error_code")?;
+        let error_code = ErrorCode::from_code(get_i16(buf, "MemberResponse.error_code")?);
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
             get_tagged_fields(
@@ -327,7 +328,7 @@ impl MemberResponse {
             } else {
                 Some(rng.string())
             },
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             unknown_tagged_fields: if flexible && rng.below(4) == 0 {
                 vec![rng.unknown_tagged_field()]
             } else {

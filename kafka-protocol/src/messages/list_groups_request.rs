@@ -272,7 +272,7 @@ impl ListGroupsRequest {
         &self,
         code: crate::ErrorCode,
     ) -> super::list_groups_response::ListGroupsResponse {
-        let c = code.code();
+        let c = code;
         super::list_groups_response::ListGroupsResponse {
             error_code: c,
             ..Default::default()

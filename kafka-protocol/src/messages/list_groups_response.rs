@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
@@ -15,7 +16,7 @@ pub struct ListGroupsResponse {
     /// `ThrottleTimeMs`: versions 1+, ignorable.
     pub throttle_time_ms: i32,
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `Groups`: versions 0+.
     pub groups: Vec<ListedGroup>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -30,7 +31,7 @@ impl ListGroupsResponse {
     }
 
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -51,7 +52,7 @@ impl ListGroupsResponse {
         if version >= 1 {
             buf.put_i32(self.throttle_time_ms);
         }
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         put_array_len(
             buf,
             "ListGroupsResponse.groups",
@@ -100,7 +101,7 @@ impl ListGroupsResponse {
         } else {
             0
         };
-        let error_code = get_i16(buf, "ListGroupsResponse.error_code")?;
+        let error_code = ErrorCode::from_code(get_i16(buf, "ListGroupsResponse.error_code")?);
         let groups = {
             let n0 = get_array_len_non_null(buf, "ListGroupsResponse.groups", flexible, version)?;
             let mut v0 = Vec::with_capacity(initial_capacity(n0));
@@ -135,7 +136,7 @@ impl ListGroupsResponse {
             } else {
                 0
             },
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             groups: (0..rng.below(3))
                 .map(|_| ListedGroup::random(rng, version))
                 .collect(),

@@ -584,7 +584,7 @@ impl ListOffsetsRequest {
         &self,
         code: crate::ErrorCode,
     ) -> super::list_offsets_response::ListOffsetsResponse {
-        let c = code.code();
+        let c = code;
         super::list_offsets_response::ListOffsetsResponse { topics: self.topics.iter().map(|e0| super::list_offsets_response::ListOffsetsTopicResponse { name: e0.name.clone(), partitions: e0.partitions.iter().map(|e1| super::list_offsets_response::ListOffsetsPartitionResponse { partition_index: e1.partition_index, error_code: c, ..Default::default() }).collect::<Vec<super::list_offsets_response::ListOffsetsPartitionResponse>>(), ..Default::default() }).collect::<Vec<super::list_offsets_response::ListOffsetsTopicResponse>>(), ..Default::default() }
     }
 }

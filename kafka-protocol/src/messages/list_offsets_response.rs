@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
@@ -312,7 +313,7 @@ pub struct ListOffsetsPartitionResponse {
     /// `PartitionIndex`: versions 0+.
     pub partition_index: i32,
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `OldStyleOffsets`: versions 0.
     pub old_style_offsets: Vec<i64>,
     /// `Timestamp`: versions 1+, default `-1`.
@@ -329,7 +330,7 @@ impl Default for ListOffsetsPartitionResponse {
     fn default() -> Self {
         Self {
             partition_index: 0,
-            error_code: 0,
+            error_code: ErrorCode::None,
             old_style_offsets: Vec::<i64>::new(),
             timestamp: -1,
             offset: -1,
@@ -347,7 +348,7 @@ impl ListOffsetsPartitionResponse {
     }
 
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -384,7 +385,7 @@ impl ListOffsetsPartitionResponse {
     ) -> Result<(), EncodeError> {
         let flexible = version >= 6;
         buf.put_i32(self.partition_index);
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         if version <= 0 {
             put_array_len(
                 buf,
@@ -464,7 +465,8 @@ impl ListOffsetsPartitionResponse {
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 6;
         let partition_index = get_i32(buf, "ListOffsetsPartitionResponse.partition_index")?;
-        let error_code = get_i16(buf, "ListOffsetsPartitionResponse.error_code")?;
+        let error_code =
+            ErrorCode::from_code(get_i16(buf, "ListOffsetsPartitionResponse.error_code")?);
         let old_style_offsets = if version <= 0 {
             {
                 let n0 = get_array_len_non_null(
@@ -525,7 +527,7 @@ impl ListOffsetsPartitionResponse {
         let flexible = version >= 6;
         Self {
             partition_index: rng.next_u64() as i32,
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             old_style_offsets: if version <= 0 {
                 (0..rng.below(3)).map(|_| rng.next_u64() as i64).collect()
             } else {

@@ -337,7 +337,7 @@ impl ListTransactionsRequest {
         &self,
         code: crate::ErrorCode,
     ) -> super::list_transactions_response::ListTransactionsResponse {
-        let c = code.code();
+        let c = code;
         super::list_transactions_response::ListTransactionsResponse {
             error_code: c,
             transaction_states: self

@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
@@ -15,7 +16,7 @@ pub struct ListTransactionsResponse {
     /// `ThrottleTimeMs`: versions 0+.
     pub throttle_time_ms: i32,
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `UnknownStateFilters`: versions 0+.
     pub unknown_state_filters: Vec<String>,
     /// `TransactionStates`: versions 0+.
@@ -32,7 +33,7 @@ impl ListTransactionsResponse {
     }
 
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -56,7 +57,7 @@ impl ListTransactionsResponse {
         mode: EncodeMode,
     ) -> Result<(), EncodeError> {
         buf.put_i32(self.throttle_time_ms);
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         put_array_len(
             buf,
             "ListTransactionsResponse.unknown_state_filters",
@@ -113,7 +114,7 @@ impl ListTransactionsResponse {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let throttle_time_ms = get_i32(buf, "ListTransactionsResponse.throttle_time_ms")?;
-        let error_code = get_i16(buf, "ListTransactionsResponse.error_code")?;
+        let error_code = ErrorCode::from_code(get_i16(buf, "ListTransactionsResponse.error_code")?);
         let unknown_state_filters = {
             let n0 = get_array_len_non_null(
                 buf,
@@ -165,7 +166,7 @@ impl ListTransactionsResponse {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         Self {
             throttle_time_ms: rng.next_u64() as i32,
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             unknown_state_filters: (0..rng.below(3)).map(|_| rng.string()).collect(),
             transaction_states: (0..rng.below(3))
                 .map(|_| TransactionState::random(rng, version))

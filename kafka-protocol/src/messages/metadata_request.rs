@@ -480,7 +480,7 @@ impl MetadataRequest {
         &self,
         code: crate::ErrorCode,
     ) -> super::metadata_response::MetadataResponse {
-        let c = code.code();
+        let c = code;
         super::metadata_response::MetadataResponse {
             topics: self
                 .topics

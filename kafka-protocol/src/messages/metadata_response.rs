@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
@@ -25,7 +26,7 @@ pub struct MetadataResponse {
     /// `ClusterAuthorizedOperations`: versions 8-10, default `-2147483648`.
     pub cluster_authorized_operations: i32,
     /// `ErrorCode`: versions 13+, ignorable.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
@@ -39,7 +40,7 @@ impl Default for MetadataResponse {
             controller_id: -1,
             topics: Vec::<MetadataResponseTopic>::new(),
             cluster_authorized_operations: i32::MIN,
-            error_code: 0,
+            error_code: ErrorCode::None,
             unknown_tagged_fields: Vec::new(),
         }
     }
@@ -83,7 +84,7 @@ impl MetadataResponse {
     }
 
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -149,7 +150,7 @@ impl MetadataResponse {
             });
         }
         if version >= 13 {
-            buf.put_i16(self.error_code);
+            buf.put_i16(self.error_code.code());
         }
         if flexible {
             put_uvarint(buf, self.unknown_tagged_fields.len() as u32);
@@ -251,9 +252,9 @@ impl MetadataResponse {
             i32::MIN
         };
         let error_code = if version >= 13 {
-            get_i16(buf, "MetadataResponse.error_code")?
+            ErrorCode::from_code(get_i16(buf, "MetadataResponse.error_code")?)
         } else {
-            0
+            ErrorCode::None
         };
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
@@ -311,9 +312,9 @@ impl MetadataResponse {
                 i32::MIN
             },
             error_code: if version >= 13 {
-                rng.next_u64() as i16
+                ErrorCode::from_code(rng.next_u64() as i16)
             } else {
-                0
+                ErrorCode::None
             },
             unknown_tagged_fields: if flexible && rng.below(4) == 0 {
                 vec![rng.unknown_tagged_field()]
@@ -580,7 +581,7 @@ impl crate::inspect::Inspect for MetadataResponseBroker {
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetadataResponseTopic {
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `Name`: versions 0+, nullable in 12+, map key, entity: topicName.
     pub name: Option<String>,
     /// `TopicId`: versions 10+, ignorable.
@@ -598,7 +599,7 @@ pub struct MetadataResponseTopic {
 impl Default for MetadataResponseTopic {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode::None,
             name: Some(String::new()),
             topic_id: Uuid::ZERO,
             is_internal: false,
@@ -611,7 +612,7 @@ impl Default for MetadataResponseTopic {
 
 impl MetadataResponseTopic {
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -653,7 +654,7 @@ impl MetadataResponseTopic {
         mode: EncodeMode,
     ) -> Result<(), EncodeError> {
         let flexible = version >= 9;
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         match &self.name {
             Some(v) => {
                 put_nullable_string(
@@ -739,7 +740,7 @@ impl MetadataResponseTopic {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 9;
-        let error_code = get_i16(buf, "MetadataResponseTopic.error_code")?;
+        let error_code = ErrorCode::from_code(get_i16(buf, "MetadataResponseTopic.error_code")?);
         let name = if version >= 12 {
             get_nullable_string(buf, "MetadataResponseTopic.name", flexible)?
         } else {
@@ -798,7 +799,7 @@ impl MetadataResponseTopic {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 9;
         Self {
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             name: if version >= 12 && rng.below(4) == 0 {
                 None
             } else {
@@ -876,7 +877,7 @@ impl crate::inspect::Inspect for MetadataResponseTopic {
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetadataResponsePartition {
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `PartitionIndex`: versions 0+.
     pub partition_index: i32,
     /// `LeaderId`: versions 0+, entity: brokerId.
@@ -896,7 +897,7 @@ pub struct MetadataResponsePartition {
 impl Default for MetadataResponsePartition {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode::None,
             partition_index: 0,
             leader_id: 0,
             leader_epoch: -1,
@@ -910,7 +911,7 @@ impl Default for MetadataResponsePartition {
 
 impl MetadataResponsePartition {
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -958,7 +959,7 @@ impl MetadataResponsePartition {
         _mode: EncodeMode,
     ) -> Result<(), EncodeError> {
         let flexible = version >= 9;
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         buf.put_i32(self.partition_index);
         buf.put_i32(self.leader_id);
         if version >= 7 {
@@ -1031,7 +1032,8 @@ impl MetadataResponsePartition {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 9;
-        let error_code = get_i16(buf, "MetadataResponsePartition.error_code")?;
+        let error_code =
+            ErrorCode::from_code(get_i16(buf, "MetadataResponsePartition.error_code")?);
         let partition_index = get_i32(buf, "MetadataResponsePartition.partition_index")?;
         let leader_id = get_i32(buf, "MetadataResponsePartition.leader_id")?;
         let leader_epoch = if version >= 7 {
@@ -1107,7 +1109,7 @@ impl MetadataResponsePartition {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 9;
         Self {
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             partition_index: rng.next_u64() as i32,
             leader_id: rng.next_u64() as i32,
             leader_epoch: if version >= 7 {

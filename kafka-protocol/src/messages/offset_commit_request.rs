@@ -807,7 +807,7 @@ impl OffsetCommitRequest {
         &self,
         code: crate::ErrorCode,
     ) -> super::offset_commit_response::OffsetCommitResponse {
-        let c = code.code();
+        let c = code;
         super::offset_commit_response::OffsetCommitResponse { topics: self.topics.iter().map(|e0| super::offset_commit_response::OffsetCommitResponseTopic { name: e0.name.clone(), topic_id: e0.topic_id, partitions: e0.partitions.iter().map(|e1| super::offset_commit_response::OffsetCommitResponsePartition { partition_index: e1.partition_index, error_code: c, ..Default::default() }).collect::<Vec<super::offset_commit_response::OffsetCommitResponsePartition>>(), ..Default::default() }).collect::<Vec<super::offset_commit_response::OffsetCommitResponseTopic>>(), ..Default::default() }
     }
 }

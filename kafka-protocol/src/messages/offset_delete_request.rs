@@ -337,7 +337,7 @@ impl OffsetDeleteRequest {
         &self,
         code: crate::ErrorCode,
     ) -> super::offset_delete_response::OffsetDeleteResponse {
-        let c = code.code();
+        let c = code;
         super::offset_delete_response::OffsetDeleteResponse { error_code: c, topics: self.topics.iter().map(|e0| super::offset_delete_response::OffsetDeleteResponseTopic { name: e0.name.clone(), partitions: e0.partitions.iter().map(|e1| super::offset_delete_response::OffsetDeleteResponsePartition { partition_index: e1.partition_index, error_code: c, ..Default::default() }).collect::<Vec<super::offset_delete_response::OffsetDeleteResponsePartition>>(), ..Default::default() }).collect::<Vec<super::offset_delete_response::OffsetDeleteResponseTopic>>(), ..Default::default() }
     }
 }

@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
@@ -13,7 +14,7 @@ use crate::messages::ApiKey;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OffsetDeleteResponse {
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `ThrottleTimeMs`: versions 0+, ignorable.
     pub throttle_time_ms: i32,
     /// `Topics`: versions 0+.
@@ -24,7 +25,7 @@ pub struct OffsetDeleteResponse {
 
 impl OffsetDeleteResponse {
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -47,7 +48,7 @@ impl OffsetDeleteResponse {
         version: i16,
         mode: EncodeMode,
     ) -> Result<(), EncodeError> {
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         buf.put_i32(self.throttle_time_ms);
         put_array_len(
             buf,
@@ -72,7 +73,7 @@ impl OffsetDeleteResponse {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let error_code = get_i16(buf, "OffsetDeleteResponse.error_code")?;
+        let error_code = ErrorCode::from_code(get_i16(buf, "OffsetDeleteResponse.error_code")?);
         let throttle_time_ms = get_i32(buf, "OffsetDeleteResponse.throttle_time_ms")?;
         let topics = {
             let n0 = get_array_len_non_null(buf, "OffsetDeleteResponse.topics", false, version)?;
@@ -94,7 +95,7 @@ impl OffsetDeleteResponse {
     #[cfg(test)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         Self {
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             throttle_time_ms: rng.next_u64() as i32,
             topics: (0..rng.below(3))
                 .map(|_| OffsetDeleteResponseTopic::random(rng, version))
@@ -253,7 +254,7 @@ pub struct OffsetDeleteResponsePartition {
     /// `PartitionIndex`: versions 0+, map key.
     pub partition_index: i32,
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
@@ -266,7 +267,7 @@ impl OffsetDeleteResponsePartition {
     }
 
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -278,7 +279,7 @@ impl OffsetDeleteResponsePartition {
         _mode: EncodeMode,
     ) -> Result<(), EncodeError> {
         buf.put_i32(self.partition_index);
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         Ok(())
     }
 
@@ -288,7 +289,8 @@ impl OffsetDeleteResponsePartition {
 
     pub(crate) fn decode_body(buf: &mut Bytes, _version: i16) -> Result<Self, DecodeError> {
         let partition_index = get_i32(buf, "OffsetDeleteResponsePartition.partition_index")?;
-        let error_code = get_i16(buf, "OffsetDeleteResponsePartition.error_code")?;
+        let error_code =
+            ErrorCode::from_code(get_i16(buf, "OffsetDeleteResponsePartition.error_code")?);
         let unknown_tagged_fields = Vec::new();
         Ok(Self {
             partition_index,
@@ -301,7 +303,7 @@ impl OffsetDeleteResponsePartition {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, _version: i16) -> Self {
         Self {
             partition_index: rng.next_u64() as i32,
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             unknown_tagged_fields: Vec::new(),
         }
     }

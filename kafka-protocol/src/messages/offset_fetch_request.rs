@@ -932,7 +932,7 @@ impl OffsetFetchRequest {
         &self,
         code: crate::ErrorCode,
     ) -> super::offset_fetch_response::OffsetFetchResponse {
-        let c = code.code();
+        let c = code;
         super::offset_fetch_response::OffsetFetchResponse { topics: self.topics.iter().flatten().map(|e0| super::offset_fetch_response::OffsetFetchResponseTopic { name: e0.name.clone(), partitions: e0.partition_indexes.iter().map(|e1| super::offset_fetch_response::OffsetFetchResponsePartition { partition_index: *e1, committed_offset: -1, error_code: c, ..Default::default() }).collect::<Vec<super::offset_fetch_response::OffsetFetchResponsePartition>>(), ..Default::default() }).collect::<Vec<super::offset_fetch_response::OffsetFetchResponseTopic>>(), error_code: c, groups: self.groups.iter().map(|e0| super::offset_fetch_response::OffsetFetchResponseGroup { group_id: e0.group_id.clone(), topics: e0.topics.iter().flatten().map(|e1| super::offset_fetch_response::OffsetFetchResponseTopics { name: e1.name.clone(), topic_id: e1.topic_id, partitions: e1.partition_indexes.iter().map(|e2| super::offset_fetch_response::OffsetFetchResponsePartitions { partition_index: *e2, committed_offset: -1, error_code: c, ..Default::default() }).collect::<Vec<super::offset_fetch_response::OffsetFetchResponsePartitions>>(), ..Default::default() }).collect::<Vec<super::offset_fetch_response::OffsetFetchResponseTopics>>(), error_code: c, ..Default::default() }).collect::<Vec<super::offset_fetch_response::OffsetFetchResponseGroup>>(), ..Default::default() }
     }
 }

@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
@@ -17,7 +18,7 @@ pub struct OffsetFetchResponse {
     /// `Topics`: versions 0-7.
     pub topics: Vec<OffsetFetchResponseTopic>,
     /// `ErrorCode`: versions 2-7, default `0`, ignorable.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `Groups`: versions 8+.
     pub groups: Vec<OffsetFetchResponseGroup>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -38,7 +39,7 @@ impl OffsetFetchResponse {
     }
 
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -76,7 +77,7 @@ impl OffsetFetchResponse {
             });
         }
         if (2..=7).contains(&version) {
-            buf.put_i16(self.error_code);
+            buf.put_i16(self.error_code.code());
         }
         if version >= 8 {
             put_array_len(
@@ -160,9 +161,9 @@ impl OffsetFetchResponse {
             Vec::<OffsetFetchResponseTopic>::new()
         };
         let error_code = if (2..=7).contains(&version) {
-            get_i16(buf, "OffsetFetchResponse.error_code")?
+            ErrorCode::from_code(get_i16(buf, "OffsetFetchResponse.error_code")?)
         } else {
-            0
+            ErrorCode::None
         };
         let groups = if version >= 8 {
             {
@@ -212,9 +213,9 @@ impl OffsetFetchResponse {
                 Vec::<OffsetFetchResponseTopic>::new()
             },
             error_code: if (2..=7).contains(&version) {
-                rng.next_u64() as i16
+                ErrorCode::from_code(rng.next_u64() as i16)
             } else {
-                0
+                ErrorCode::None
             },
             groups: if version >= 8 {
                 (0..rng.below(3))
@@ -429,7 +430,7 @@ pub struct OffsetFetchResponsePartition {
     /// `Metadata`: versions 0-7, nullable in 0-7.
     pub metadata: Option<String>,
     /// `ErrorCode`: versions 0-7.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
@@ -441,7 +442,7 @@ impl Default for OffsetFetchResponsePartition {
             committed_offset: 0,
             committed_leader_epoch: -1,
             metadata: Some(String::new()),
-            error_code: 0,
+            error_code: ErrorCode::None,
             unknown_tagged_fields: Vec::new(),
         }
     }
@@ -473,7 +474,7 @@ impl OffsetFetchResponsePartition {
     }
 
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -503,7 +504,7 @@ impl OffsetFetchResponsePartition {
                 put_nullable_string(buf, "OffsetFetchResponsePartition.metadata", None, flexible)?;
             }
         }
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         if flexible {
             put_uvarint(buf, self.unknown_tagged_fields.len() as u32);
             for u in &self.unknown_tagged_fields {
@@ -546,7 +547,8 @@ impl OffsetFetchResponsePartition {
             -1
         };
         let metadata = get_nullable_string(buf, "OffsetFetchResponsePartition.metadata", flexible)?;
-        let error_code = get_i16(buf, "OffsetFetchResponsePartition.error_code")?;
+        let error_code =
+            ErrorCode::from_code(get_i16(buf, "OffsetFetchResponsePartition.error_code")?);
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
             get_tagged_fields(
@@ -582,7 +584,7 @@ impl OffsetFetchResponsePartition {
             } else {
                 Some(rng.string())
             },
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             unknown_tagged_fields: if flexible && rng.below(4) == 0 {
                 vec![rng.unknown_tagged_field()]
             } else {
@@ -637,7 +639,7 @@ pub struct OffsetFetchResponseGroup {
     /// `Topics`: versions 8+.
     pub topics: Vec<OffsetFetchResponseTopics>,
     /// `ErrorCode`: versions 8+, default `0`.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
@@ -656,7 +658,7 @@ impl OffsetFetchResponseGroup {
     }
 
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -682,7 +684,7 @@ impl OffsetFetchResponseGroup {
         for e0 in self.topics.iter() {
             e0.encode_body(buf, version, mode)?;
         }
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         put_uvarint(buf, self.unknown_tagged_fields.len() as u32);
         for u in &self.unknown_tagged_fields {
             put_raw_tagged(buf, u);
@@ -718,7 +720,7 @@ impl OffsetFetchResponseGroup {
             }
             v0
         };
-        let error_code = get_i16(buf, "OffsetFetchResponseGroup.error_code")?;
+        let error_code = ErrorCode::from_code(get_i16(buf, "OffsetFetchResponseGroup.error_code")?);
         let mut unknown_tagged_fields = Vec::new();
         get_tagged_fields(
             buf,
@@ -741,7 +743,7 @@ impl OffsetFetchResponseGroup {
             topics: (0..rng.below(3))
                 .map(|_| OffsetFetchResponseTopics::random(rng, version))
                 .collect(),
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             unknown_tagged_fields: if rng.below(4) == 0 {
                 vec![rng.unknown_tagged_field()]
             } else {
@@ -967,7 +969,7 @@ pub struct OffsetFetchResponsePartitions {
     /// `Metadata`: versions 8+, nullable in 8+.
     pub metadata: Option<String>,
     /// `ErrorCode`: versions 8+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
@@ -979,7 +981,7 @@ impl Default for OffsetFetchResponsePartitions {
             committed_offset: 0,
             committed_leader_epoch: -1,
             metadata: Some(String::new()),
-            error_code: 0,
+            error_code: ErrorCode::None,
             unknown_tagged_fields: Vec::new(),
         }
     }
@@ -1011,7 +1013,7 @@ impl OffsetFetchResponsePartitions {
     }
 
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -1038,7 +1040,7 @@ impl OffsetFetchResponsePartitions {
                 put_nullable_string(buf, "OffsetFetchResponsePartitions.metadata", None, true)?;
             }
         }
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         put_uvarint(buf, self.unknown_tagged_fields.len() as u32);
         for u in &self.unknown_tagged_fields {
             put_raw_tagged(buf, u);
@@ -1070,7 +1072,8 @@ impl OffsetFetchResponsePartitions {
         let committed_leader_epoch =
             get_i32(buf, "OffsetFetchResponsePartitions.committed_leader_epoch")?;
         let metadata = get_nullable_string(buf, "OffsetFetchResponsePartitions.metadata", true)?;
-        let error_code = get_i16(buf, "OffsetFetchResponsePartitions.error_code")?;
+        let error_code =
+            ErrorCode::from_code(get_i16(buf, "OffsetFetchResponsePartitions.error_code")?);
         let mut unknown_tagged_fields = Vec::new();
         get_tagged_fields(
             buf,
@@ -1099,7 +1102,7 @@ impl OffsetFetchResponsePartitions {
             } else {
                 Some(rng.string())
             },
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             unknown_tagged_fields: if rng.below(4) == 0 {
                 vec![rng.unknown_tagged_field()]
             } else {

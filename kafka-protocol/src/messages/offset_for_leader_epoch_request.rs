@@ -511,7 +511,7 @@ impl OffsetForLeaderEpochRequest {
         &self,
         code: crate::ErrorCode,
     ) -> super::offset_for_leader_epoch_response::OffsetForLeaderEpochResponse {
-        let c = code.code();
+        let c = code;
         super::offset_for_leader_epoch_response::OffsetForLeaderEpochResponse { topics: self.topics.iter().map(|e0| super::offset_for_leader_epoch_response::OffsetForLeaderTopicResult { topic: e0.topic.clone(), partitions: e0.partitions.iter().map(|e1| super::offset_for_leader_epoch_response::EpochEndOffset { error_code: c, partition: e1.partition, ..Default::default() }).collect::<Vec<super::offset_for_leader_epoch_response::EpochEndOffset>>(), ..Default::default() }).collect::<Vec<super::offset_for_leader_epoch_response::OffsetForLeaderTopicResult>>(), ..Default::default() }
     }
 }

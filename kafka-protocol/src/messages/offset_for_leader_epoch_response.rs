@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
@@ -315,7 +316,7 @@ impl crate::inspect::Inspect for OffsetForLeaderTopicResult {
 #[derive(Debug, Clone, PartialEq)]
 pub struct EpochEndOffset {
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `Partition`: versions 0+.
     pub partition: i32,
     /// `LeaderEpoch`: versions 1+, default `-1`, ignorable.
@@ -329,7 +330,7 @@ pub struct EpochEndOffset {
 impl Default for EpochEndOffset {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode::None,
             partition: 0,
             leader_epoch: -1,
             end_offset: -1,
@@ -340,7 +341,7 @@ impl Default for EpochEndOffset {
 
 impl EpochEndOffset {
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -370,7 +371,7 @@ impl EpochEndOffset {
         _mode: EncodeMode,
     ) -> Result<(), EncodeError> {
         let flexible = version >= 4;
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         buf.put_i32(self.partition);
         if version >= 1 {
             buf.put_i32(self.leader_epoch);
@@ -404,7 +405,7 @@ impl EpochEndOffset {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 4;
-        let error_code = get_i16(buf, "EpochEndOffset.error_code")?;
+        let error_code = ErrorCode::from_code(get_i16(buf, "EpochEndOffset.error_code")?);
         let partition = get_i32(buf, "EpochEndOffset.partition")?;
         let leader_epoch = if version >= 1 {
             get_i32(buf, "EpochEndOffset.leader_epoch")?
@@ -434,7 +435,7 @@ impl EpochEndOffset {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 4;
         Self {
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             partition: rng.next_u64() as i32,
             leader_epoch: if version >= 1 {
                 rng.next_u64() as i32

@@ -587,7 +587,7 @@ impl ProduceRequest {
         &self,
         code: crate::ErrorCode,
     ) -> super::produce_response::ProduceResponse {
-        let c = code.code();
+        let c = code;
         super::produce_response::ProduceResponse {
             responses: self
                 .topic_data

@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
@@ -436,7 +437,7 @@ pub struct PartitionProduceResponse {
     /// `Index`: versions 0+.
     pub index: i32,
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `BaseOffset`: versions 0+.
     pub base_offset: i64,
     /// `LogAppendTimeMs`: versions 2+, default `-1`, ignorable.
@@ -457,7 +458,7 @@ impl Default for PartitionProduceResponse {
     fn default() -> Self {
         Self {
             index: 0,
-            error_code: 0,
+            error_code: ErrorCode::None,
             base_offset: 0,
             log_append_time_ms: -1,
             log_start_offset: -1,
@@ -477,7 +478,7 @@ impl PartitionProduceResponse {
     }
 
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -526,7 +527,7 @@ impl PartitionProduceResponse {
     ) -> Result<(), EncodeError> {
         let flexible = version >= 9;
         buf.put_i32(self.index);
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         buf.put_i64(self.base_offset);
         if version >= 2 {
             buf.put_i64(self.log_append_time_ms);
@@ -642,7 +643,7 @@ impl PartitionProduceResponse {
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 9;
         let index = get_i32(buf, "PartitionProduceResponse.index")?;
-        let error_code = get_i16(buf, "PartitionProduceResponse.error_code")?;
+        let error_code = ErrorCode::from_code(get_i16(buf, "PartitionProduceResponse.error_code")?);
         let base_offset = get_i64(buf, "PartitionProduceResponse.base_offset")?;
         let log_append_time_ms = if version >= 2 {
             get_i64(buf, "PartitionProduceResponse.log_append_time_ms")?
@@ -719,7 +720,7 @@ impl PartitionProduceResponse {
         let flexible = version >= 9;
         Self {
             index: rng.next_u64() as i32,
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             base_offset: rng.next_u64() as i64,
             log_append_time_ms: if version >= 2 {
                 rng.next_u64() as i64

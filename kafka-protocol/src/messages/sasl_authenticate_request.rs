@@ -150,7 +150,7 @@ impl SaslAuthenticateRequest {
         &self,
         code: crate::ErrorCode,
     ) -> super::sasl_authenticate_response::SaslAuthenticateResponse {
-        let c = code.code();
+        let c = code;
         super::sasl_authenticate_response::SaslAuthenticateResponse {
             error_code: c,
             ..Default::default()

@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
@@ -13,7 +14,7 @@ use crate::messages::ApiKey;
 #[derive(Debug, Clone, PartialEq)]
 pub struct SaslAuthenticateResponse {
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 0+, nullable in 0+.
     pub error_message: Option<String>,
     /// `AuthBytes`: versions 0+.
@@ -27,7 +28,7 @@ pub struct SaslAuthenticateResponse {
 impl Default for SaslAuthenticateResponse {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode::None,
             error_message: Some(String::new()),
             auth_bytes: Bytes::new(),
             session_lifetime_ms: 0,
@@ -38,7 +39,7 @@ impl Default for SaslAuthenticateResponse {
 
 impl SaslAuthenticateResponse {
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -68,7 +69,7 @@ impl SaslAuthenticateResponse {
         _mode: EncodeMode,
     ) -> Result<(), EncodeError> {
         let flexible = version >= 2;
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         match &self.error_message {
             Some(v) => {
                 put_nullable_string(
@@ -128,7 +129,7 @@ impl SaslAuthenticateResponse {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 2;
-        let error_code = get_i16(buf, "SaslAuthenticateResponse.error_code")?;
+        let error_code = ErrorCode::from_code(get_i16(buf, "SaslAuthenticateResponse.error_code")?);
         let error_message =
             get_nullable_string(buf, "SaslAuthenticateResponse.error_message", flexible)?;
         let auth_bytes = get_bytes(
@@ -164,7 +165,7 @@ impl SaslAuthenticateResponse {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 2;
         Self {
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             error_message: if rng.below(4) == 0 {
                 None
             } else {

@@ -119,7 +119,7 @@ impl SaslHandshakeRequest {
         &self,
         code: crate::ErrorCode,
     ) -> super::sasl_handshake_response::SaslHandshakeResponse {
-        let c = code.code();
+        let c = code;
         super::sasl_handshake_response::SaslHandshakeResponse {
             error_code: c,
             ..Default::default()

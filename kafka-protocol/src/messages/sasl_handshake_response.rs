@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
@@ -13,7 +14,7 @@ use crate::messages::ApiKey;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SaslHandshakeResponse {
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `Mechanisms`: versions 0+.
     pub mechanisms: Vec<String>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -22,7 +23,7 @@ pub struct SaslHandshakeResponse {
 
 impl SaslHandshakeResponse {
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -39,7 +40,7 @@ impl SaslHandshakeResponse {
         _version: i16,
         _mode: EncodeMode,
     ) -> Result<(), EncodeError> {
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         put_array_len(
             buf,
             "SaslHandshakeResponse.mechanisms",
@@ -67,7 +68,7 @@ impl SaslHandshakeResponse {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let error_code = get_i16(buf, "SaslHandshakeResponse.error_code")?;
+        let error_code = ErrorCode::from_code(get_i16(buf, "SaslHandshakeResponse.error_code")?);
         let mechanisms = {
             let n0 =
                 get_array_len_non_null(buf, "SaslHandshakeResponse.mechanisms", false, version)?;
@@ -93,7 +94,7 @@ impl SaslHandshakeResponse {
     #[cfg(test)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, _version: i16) -> Self {
         Self {
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             mechanisms: (0..rng.below(3)).map(|_| rng.string()).collect(),
             unknown_tagged_fields: Vec::new(),
         }

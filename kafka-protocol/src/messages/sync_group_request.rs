@@ -566,7 +566,7 @@ impl SyncGroupRequest {
         &self,
         code: crate::ErrorCode,
     ) -> super::sync_group_response::SyncGroupResponse {
-        let c = code.code();
+        let c = code;
         super::sync_group_response::SyncGroupResponse {
             error_code: c,
             ..Default::default()

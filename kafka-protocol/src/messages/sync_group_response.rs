@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
@@ -15,7 +16,7 @@ pub struct SyncGroupResponse {
     /// `ThrottleTimeMs`: versions 1+, ignorable.
     pub throttle_time_ms: i32,
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// `ProtocolType`: versions 5+, nullable in 5+, default `null`, ignorable.
     pub protocol_type: Option<String>,
     /// `ProtocolName`: versions 5+, nullable in 5+, default `null`, ignorable.
@@ -34,7 +35,7 @@ impl SyncGroupResponse {
     }
 
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -67,7 +68,7 @@ impl SyncGroupResponse {
         if version >= 1 {
             buf.put_i32(self.throttle_time_ms);
         }
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         if version >= 5 {
             match &self.protocol_type {
                 Some(v) => {
@@ -161,7 +162,7 @@ impl SyncGroupResponse {
         } else {
             0
         };
-        let error_code = get_i16(buf, "SyncGroupResponse.error_code")?;
+        let error_code = ErrorCode::from_code(get_i16(buf, "SyncGroupResponse.error_code")?);
         let protocol_type = if version >= 5 {
             if version >= 5 {
                 get_nullable_string(buf, "SyncGroupResponse.protocol_type", flexible)?
@@ -219,7 +220,7 @@ impl SyncGroupResponse {
             } else {
                 0
             },
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             protocol_type: if version >= 5 {
                 if version >= 5 && rng.below(4) == 0 {
                     None

@@ -774,7 +774,7 @@ impl TxnOffsetCommitRequest {
         &self,
         code: crate::ErrorCode,
     ) -> super::txn_offset_commit_response::TxnOffsetCommitResponse {
-        let c = code.code();
+        let c = code;
         super::txn_offset_commit_response::TxnOffsetCommitResponse { topics: self.topics.iter().map(|e0| super::txn_offset_commit_response::TxnOffsetCommitResponseTopic { name: e0.name.clone(), partitions: e0.partitions.iter().map(|e1| super::txn_offset_commit_response::TxnOffsetCommitResponsePartition { partition_index: e1.partition_index, error_code: c, ..Default::default() }).collect::<Vec<super::txn_offset_commit_response::TxnOffsetCommitResponsePartition>>(), ..Default::default() }).collect::<Vec<super::txn_offset_commit_response::TxnOffsetCommitResponseTopic>>(), ..Default::default() }
     }
 }

@@ -6,6 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
 use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
 
@@ -419,7 +420,7 @@ pub struct WritableTxnMarkerPartitionResult {
     /// `PartitionIndex`: versions 0+.
     pub partition_index: i32,
     /// `ErrorCode`: versions 0+.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
@@ -432,7 +433,7 @@ impl WritableTxnMarkerPartitionResult {
     }
 
     /// Sets `error_code` (ErrorCode).
-    pub fn with_error_code(mut self, value: i16) -> Self {
+    pub fn with_error_code(mut self, value: ErrorCode) -> Self {
         self.error_code = value;
         self
     }
@@ -445,7 +446,7 @@ impl WritableTxnMarkerPartitionResult {
     ) -> Result<(), EncodeError> {
         let flexible = version >= 1;
         buf.put_i32(self.partition_index);
-        buf.put_i16(self.error_code);
+        buf.put_i16(self.error_code.code());
         if flexible {
             put_uvarint(buf, self.unknown_tagged_fields.len() as u32);
             for u in &self.unknown_tagged_fields {
@@ -472,7 +473,8 @@ impl WritableTxnMarkerPartitionResult {
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 1;
         let partition_index = get_i32(buf, "WritableTxnMarkerPartitionResult.partition_index")?;
-        let error_code = get_i16(buf, "WritableTxnMarkerPartitionResult.error_code")?;
+        let error_code =
+            ErrorCode::from_code(get_i16(buf, "WritableTxnMarkerPartitionResult.error_code")?);
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
             get_tagged_fields(
@@ -494,7 +496,7 @@ impl WritableTxnMarkerPartitionResult {
         let flexible = version >= 1;
         Self {
             partition_index: rng.next_u64() as i32,
-            error_code: rng.next_u64() as i16,
+            error_code: ErrorCode::from_code(rng.next_u64() as i16),
             unknown_tagged_fields: if flexible && rng.below(4) == 0 {
                 vec![rng.unknown_tagged_field()]
             } else {

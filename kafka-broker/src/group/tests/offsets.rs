@@ -52,7 +52,7 @@ async fn consumer_group(c: &GroupCoordinator, group: &str, topics: &[&str]) -> (
             .with_name("range".into())
             .with_metadata(subscription(topics))]);
     let j = c.join_group(join, 3).await;
-    assert_eq!(ok(j.error_code), ErrorCode::None);
+    assert_eq!(ok(j.error_code.code()), ErrorCode::None);
     let s = SyncGroupRequest::default()
         .with_group_id(group.into())
         .with_member_id(j.member_id.clone())
@@ -60,7 +60,10 @@ async fn consumer_group(c: &GroupCoordinator, group: &str, topics: &[&str]) -> (
         .with_assignments(vec![SyncGroupRequestAssignment::default()
             .with_member_id(j.member_id.clone())
             .with_assignment(Bytes::from_static(b"x"))]);
-    assert_eq!(ok(c.sync_group(s, 3).await.error_code), ErrorCode::None);
+    assert_eq!(
+        ok(c.sync_group(s, 3).await.error_code.code()),
+        ErrorCode::None
+    );
     (j.member_id, j.generation_id)
 }
 
@@ -106,7 +109,7 @@ fn as_sent<M: kafka_protocol::Message>(request: M, version: i16) -> M {
 fn commit_errors(r: &OffsetCommitResponse) -> Vec<ErrorCode> {
     r.topics
         .iter()
-        .flat_map(|t| t.partitions.iter().map(|p| ok(p.error_code)))
+        .flat_map(|t| t.partitions.iter().map(|p| ok(p.error_code.code())))
         .collect()
 }
 
@@ -134,7 +137,7 @@ async fn commit_and_fetch_offsets() {
             .with_name("t".into())
             .with_partition_indexes(vec![0, 1, 2])]));
     let f = c.offset_fetch(fetch, 5).await;
-    assert_eq!(ok(f.error_code), ErrorCode::None);
+    assert_eq!(ok(f.error_code.code()), ErrorCode::None);
     let parts = &f.topics[0].partitions;
     let got: Vec<(i32, i64, i32, Option<&str>)> = parts
         .iter()
@@ -189,7 +192,7 @@ async fn commit_and_fetch_offsets() {
     assert_eq!(f.groups.len(), 3);
     assert_eq!(f.groups[0].topics[0].partitions[0].committed_offset, 5);
     assert_eq!(f.groups[1].topics[0].partitions[0].committed_offset, -1);
-    assert_eq!(ok(f.groups[1].error_code), ErrorCode::None);
+    assert_eq!(ok(f.groups[1].error_code.code()), ErrorCode::None);
     assert_eq!(f.groups[2].topics.len(), 2);
     c.shutdown().await;
 }
@@ -286,7 +289,11 @@ async fn delete_list_and_describe_groups() {
             2,
         )
         .await;
-    let errors: Vec<ErrorCode> = del.results.iter().map(|r| ok(r.error_code)).collect();
+    let errors: Vec<ErrorCode> = del
+        .results
+        .iter()
+        .map(|r| ok(r.error_code.code()))
+        .collect();
     assert_eq!(
         errors,
         vec![
@@ -303,7 +310,7 @@ async fn delete_list_and_describe_groups() {
         )
         .await;
     assert_eq!(d.groups[0].group_state, "Dead");
-    assert_eq!(ok(d.groups[0].error_code), ErrorCode::None);
+    assert_eq!(ok(d.groups[0].error_code.code()), ErrorCode::None);
     assert_eq!(d.groups[1].group_state, "Stable");
     let d6 = c
         .describe_groups(
@@ -311,7 +318,10 @@ async fn delete_list_and_describe_groups() {
             6,
         )
         .await;
-    assert_eq!(ok(d6.groups[0].error_code), ErrorCode::GroupIdNotFound);
+    assert_eq!(
+        ok(d6.groups[0].error_code.code()),
+        ErrorCode::GroupIdNotFound
+    );
     // The deleted group's offsets went with it.
     let f = c
         .offset_fetch(
@@ -349,18 +359,18 @@ async fn offset_delete_refuses_subscribed_topics() {
                 ]),
         ]);
     let r = c.offset_delete(req.clone(), 0).await;
-    assert_eq!(ok(r.error_code), ErrorCode::None);
+    assert_eq!(ok(r.error_code.code()), ErrorCode::None);
     let errors: Vec<ErrorCode> = r
         .topics
         .iter()
-        .map(|t| ok(t.partitions[0].error_code))
+        .map(|t| ok(t.partitions[0].error_code.code()))
         .collect();
     assert_eq!(
         errors,
         vec![ErrorCode::GroupSubscribedToTopic, ErrorCode::None]
     );
     let missing = c.offset_delete(req.with_group_id("nope".into()), 0).await;
-    assert_eq!(ok(missing.error_code), ErrorCode::GroupIdNotFound);
+    assert_eq!(ok(missing.error_code.code()), ErrorCode::GroupIdNotFound);
     c.shutdown().await;
 }
 

@@ -65,7 +65,7 @@ async fn join_at(c: &GroupCoordinator, version: i16) -> JoinGroupResponse {
     roundtrip(&first, version);
     if version >= 4 {
         assert_eq!(
-            ErrorCode::from_code(first.error_code),
+            ErrorCode::from_code(first.error_code.code()),
             ErrorCode::MemberIdRequired
         );
         let second = c.join_group(join_req(&first.member_id), version).await;
@@ -81,14 +81,18 @@ async fn join_sync_heartbeat_leave_every_version() {
     for v in versions::<JoinGroupResponse>() {
         let c = GroupCoordinator::new(GroupConfig::default());
         let j = join_at(&c, v).await;
-        assert_eq!(ErrorCode::from_code(j.error_code), ErrorCode::None, "v{v}");
+        assert_eq!(
+            ErrorCode::from_code(j.error_code.code()),
+            ErrorCode::None,
+            "v{v}"
+        );
         assert_eq!(j.members.len(), 1);
         let bad = c
             .join_group(join_req("").with_session_timeout_ms(1), v)
             .await;
         roundtrip(&bad, v);
         assert_eq!(
-            ErrorCode::from_code(bad.error_code),
+            ErrorCode::from_code(bad.error_code.code()),
             ErrorCode::InvalidSessionTimeout
         );
         c.shutdown().await;
@@ -106,11 +110,15 @@ async fn join_sync_heartbeat_leave_every_version() {
                 .with_protocol_name(Some("range".into()));
         }
         let r = c.sync_group(s.clone(), v).await;
-        assert_eq!(ErrorCode::from_code(r.error_code), ErrorCode::None, "v{v}");
+        assert_eq!(
+            ErrorCode::from_code(r.error_code.code()),
+            ErrorCode::None,
+            "v{v}"
+        );
         roundtrip(&r, v);
         let r = c.sync_group(s.with_generation_id(9), v).await;
         assert_eq!(
-            ErrorCode::from_code(r.error_code),
+            ErrorCode::from_code(r.error_code.code()),
             ErrorCode::IllegalGeneration
         );
         roundtrip(&r, v);
@@ -120,7 +128,7 @@ async fn join_sync_heartbeat_leave_every_version() {
                 .with_member_id(j.member_id.clone())
                 .with_generation_id(j.generation_id);
             let r = c.heartbeat(h, hv).await;
-            assert_eq!(ErrorCode::from_code(r.error_code), ErrorCode::None);
+            assert_eq!(ErrorCode::from_code(r.error_code.code()), ErrorCode::None);
             roundtrip(&r, hv);
         }
         c.shutdown().await;
@@ -169,7 +177,7 @@ async fn offsets_every_version() {
             ErrorCode::None
         };
         assert_eq!(
-            ErrorCode::from_code(r.topics[0].partitions[0].error_code),
+            ErrorCode::from_code(r.topics[0].partitions[0].error_code.code()),
             expected
         );
         c.shutdown().await;

@@ -17,7 +17,7 @@ use kafka_protocol::messages::offset_fetch_request::{
 };
 use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
 use kafka_protocol::messages::*;
-use kafka_protocol::ApiKey;
+use kafka_protocol::{ApiKey, ErrorCode};
 
 use crate::harness::Session;
 
@@ -76,7 +76,7 @@ fn stable_member(s: &mut Session<'_>, conn: usize, group: &str, topic: &str) -> 
     let v = s.v(ApiKey::JoinGroup);
     let first = s.call_on(conn, &join_request(group, "", &[topic]), v);
     let joined = s.call_on(conn, &join_request(group, &first.member_id, &[topic]), v);
-    assert_eq!(joined.error_code, 0, "join: {joined:?}");
+    assert_eq!(joined.error_code, ErrorCode::None, "join: {joined:?}");
     let sv = s.v(ApiKey::SyncGroup);
     let sync = SyncGroupRequest::default()
         .with_group_id(group.to_string())
@@ -88,7 +88,7 @@ fn stable_member(s: &mut Session<'_>, conn: usize, group: &str, topic: &str) -> 
             .with_member_id(joined.member_id.clone())
             .with_assignment(assignment(topic, &[0]))]);
     let synced = s.call_on(conn, &sync, sv);
-    assert_eq!(synced.error_code, 0, "sync: {synced:?}");
+    assert_eq!(synced.error_code, ErrorCode::None, "sync: {synced:?}");
     Member {
         id: joined.member_id,
         generation: joined.generation_id,
