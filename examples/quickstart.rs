@@ -27,7 +27,7 @@ use kafka_sdk::protocol::messages::{
     MetadataRequest, OffsetCommitRequest, OffsetFetchRequest, ProduceRequest, SyncGroupRequest,
 };
 use kafka_sdk::protocol::records::{Compression, RecordBatchBuilder, RecordSet};
-use kafka_sdk::protocol::{consumer_protocol, ApiKey, ErrorCode, Request};
+use kafka_sdk::protocol::{consumer_protocol, ApiKey, BrokerId, ErrorCode, Request, TopicName};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -59,8 +59,8 @@ impl Connection {
         let resp = conn
             .call(
                 &ApiVersionsRequest::default()
-                    .with_client_software_name("kafka-sdk-quickstart".into())
-                    .with_client_software_version(env!("CARGO_PKG_VERSION").into()),
+                    .with_client_software_name("kafka-sdk-quickstart")
+                    .with_client_software_version(env!("CARGO_PKG_VERSION")),
                 3,
             )
             .await?;
@@ -131,7 +131,7 @@ impl Connection {
 /// The consumer protocol's subscription, which JoinGroup carries for protocol type "consumer".
 fn subscription(topics: &[&str]) -> Result<Bytes> {
     let subscription = ConsumerProtocolSubscription::default()
-        .with_topics(topics.iter().map(|t| t.to_string()).collect());
+        .with_topics(topics.iter().map(|t| TopicName::from(*t)).collect());
     Ok(consumer_protocol::encode_subscription(&subscription, 0)?)
 }
 
@@ -139,13 +139,13 @@ fn subscription(topics: &[&str]) -> Result<Bytes> {
 fn assignment(topic: &str, partitions: &[i32]) -> Result<Bytes> {
     let assignment = ConsumerProtocolAssignment::default().with_assigned_partitions(vec![
         consumer_protocol_assignment::TopicPartition::default()
-            .with_topic(topic.into())
+            .with_topic(topic)
             .with_partitions(partitions.to_vec()),
     ]);
     Ok(consumer_protocol::encode_assignment(&assignment, 0)?)
 }
 
-fn parse_assignment(bytes: &Bytes) -> Result<Vec<(String, Vec<i32>)>> {
+fn parse_assignment(bytes: &Bytes) -> Result<Vec<(TopicName, Vec<i32>)>> {
     let (_version, assignment) = consumer_protocol::decode_assignment(bytes)?;
     Ok(assignment
         .assigned_partitions
@@ -162,8 +162,12 @@ async fn main() -> Result<()> {
         "started 3 brokers: bootstrap {}",
         cluster.bootstrap_servers()
     );
-    let addrs: HashMap<i32, SocketAddr> = cluster.brokers().into_iter().collect();
-    let mut bootstrap = Connection::open(addrs[&0]).await?;
+    let addrs: HashMap<BrokerId, SocketAddr> = cluster
+        .brokers()
+        .into_iter()
+        .map(|(id, addr)| (BrokerId(id), addr))
+        .collect();
+    let mut bootstrap = Connection::open(addrs[&BrokerId(0)]).await?;
     println!("negotiated {} APIs with broker 0", bootstrap.versions.len());
 
     // 2. Create a topic through the controller.
@@ -174,7 +178,7 @@ async fn main() -> Result<()> {
             &CreateTopicsRequest::default()
                 .with_timeout_ms(5000)
                 .with_topics(vec![create_topics_request::CreatableTopic::default()
-                    .with_name(TOPIC.into())
+                    .with_name(TOPIC)
                     .with_num_partitions(PARTITIONS)
                     .with_replication_factor(1)]),
         )
@@ -197,7 +201,7 @@ async fn main() -> Result<()> {
             p.partition_index, p.leader_id
         );
     }
-    let mut conns: HashMap<i32, Connection> = HashMap::new();
+    let mut conns: HashMap<BrokerId, Connection> = HashMap::new();
     for id in leaders.values() {
         if !conns.contains_key(id) {
             conns.insert(*id, Connection::open(addrs[id]).await?);
@@ -223,7 +227,7 @@ async fn main() -> Result<()> {
             .with_topic_data(vec![
                 // Produce v13 names topics by id (KIP-516), older versions by name: set both.
                 produce_request::TopicProduceData::default()
-                    .with_name(TOPIC.into())
+                    .with_name(TOPIC)
                     .with_topic_id(topic_id)
                     .with_partition_data(vec![produce_request::PartitionProduceData::default()
                         .with_index(partition)
@@ -251,7 +255,7 @@ async fn main() -> Result<()> {
     {
         FindCoordinatorRequest::default().with_coordinator_keys(vec![GROUP.into()])
     } else {
-        FindCoordinatorRequest::default().with_key(GROUP.into())
+        FindCoordinatorRequest::default().with_key(GROUP)
     };
     let coord = bootstrap.send(&find).await?;
     let coordinator_id = coord
@@ -261,13 +265,13 @@ async fn main() -> Result<()> {
     let mut coordinator = Connection::open(addrs[&coordinator_id]).await?;
     println!("group {GROUP} is coordinated by broker {coordinator_id}");
     let mut join = JoinGroupRequest::default()
-        .with_group_id(GROUP.into())
+        .with_group_id(GROUP)
         .with_session_timeout_ms(10_000)
         .with_rebalance_timeout_ms(10_000)
-        .with_protocol_type("consumer".into())
+        .with_protocol_type("consumer")
         .with_protocols(vec![join_group_request::JoinGroupRequestProtocol::default(
         )
-        .with_name("range".into())
+        .with_name("range")
         .with_metadata(subscription(&[TOPIC])?)]);
     let mut joined = coordinator.send(&join).await?;
     if joined.error_code == ErrorCode::MemberIdRequired {
@@ -284,7 +288,7 @@ async fn main() -> Result<()> {
     let all: Vec<i32> = (0..PARTITIONS).collect();
     let synced = coordinator
         .send(&SyncGroupRequest::default()
-            .with_group_id(GROUP.into())
+            .with_group_id(GROUP)
             .with_generation_id(joined.generation_id)
             .with_member_id(member_id.clone())
             .with_protocol_type(Some("consumer".into()))
@@ -339,12 +343,12 @@ async fn main() -> Result<()> {
         coordinator
             .send(
                 &OffsetCommitRequest::default()
-                    .with_group_id(GROUP.into())
+                    .with_group_id(GROUP)
                     .with_generation_id_or_member_epoch(joined.generation_id)
                     .with_member_id(member_id.clone())
                     .with_topics(
                         vec![offset_commit_request::OffsetCommitRequestTopic::default()
-                .with_name(TOPIC.into())
+                .with_name(TOPIC)
                 .with_topic_id(topic_id)
                 .with_partitions(commits.iter().map(|(p, o)| {
                     offset_commit_request::OffsetCommitRequestPartition::default()
@@ -365,22 +369,22 @@ async fn main() -> Result<()> {
     {
         OffsetFetchRequest::default().with_groups(vec![
             offset_fetch_request::OffsetFetchRequestGroup::default()
-                .with_group_id(GROUP.into())
+                .with_group_id(GROUP)
                 .with_member_id(Some(member_id.clone()))
                 .with_member_epoch(joined.generation_id)
                 .with_topics(Some(vec![
                     offset_fetch_request::OffsetFetchRequestTopics::default()
-                        .with_name(TOPIC.into())
+                        .with_name(TOPIC)
                         .with_topic_id(topic_id)
                         .with_partition_indexes(all.clone()),
                 ])),
         ])
     } else {
         OffsetFetchRequest::default()
-            .with_group_id(GROUP.into())
+            .with_group_id(GROUP)
             .with_topics(Some(vec![
                 offset_fetch_request::OffsetFetchRequestTopic::default()
-                    .with_name(TOPIC.into())
+                    .with_name(TOPIC)
                     .with_partition_indexes(all.clone()),
             ]))
     };
@@ -415,14 +419,14 @@ async fn main() -> Result<()> {
         .is_some_and(|v| *v >= 3)
     {
         LeaveGroupRequest::default()
-            .with_group_id(GROUP.into())
+            .with_group_id(GROUP)
             .with_members(vec![
                 kafka_sdk::protocol::messages::leave_group_request::MemberIdentity::default()
                     .with_member_id(member_id.clone()),
             ])
     } else {
         LeaveGroupRequest::default()
-            .with_group_id(GROUP.into())
+            .with_group_id(GROUP)
             .with_member_id(member_id.clone())
     };
     let left = coordinator.send(&leave).await?;

@@ -23,6 +23,7 @@ use kafka_protocol::messages::*;
 use kafka_protocol::records::{
     Compression, EndTransactionMarker, RecordBatchBuilder, RecordHeader,
 };
+use kafka_protocol::{BrokerId, ProducerId};
 use kafka_protocol::{Message, RequestBody, ResponseBody};
 use kafka_protocol::{RawTaggedField, Uuid};
 use kafka_protocol_fuzz::checks::{self, MessageSelector};
@@ -130,7 +131,7 @@ fn populated() -> Vec<(RequestBody, ResponseBody)> {
             .with_timeout_ms(30_000)
             .with_topic_data(vec![produce_request::TopicProduceData {
                 name: if by_id {
-                    String::new()
+                    String::new().into()
                 } else {
                     "orders".into()
                 },
@@ -148,7 +149,7 @@ fn populated() -> Vec<(RequestBody, ResponseBody)> {
             .with_session_id(5)
             .with_responses(vec![fetch_response::FetchableTopicResponse {
                 topic: if by_id {
-                    String::new()
+                    String::new().into()
                 } else {
                     "orders".into()
                 },
@@ -157,7 +158,7 @@ fn populated() -> Vec<(RequestBody, ResponseBody)> {
                     partition_index: 3,
                     high_watermark: 10,
                     aborted_transactions: Some(vec![fetch_response::AbortedTransaction {
-                        producer_id: 4,
+                        producer_id: ProducerId(4),
                         first_offset: 1,
                         ..Default::default()
                     }]),
@@ -173,7 +174,7 @@ fn populated() -> Vec<(RequestBody, ResponseBody)> {
         max_bytes: 1 << 20,
         topics: vec![fetch_request::FetchTopic {
             topic: if by_id {
-                String::new()
+                String::new().into()
             } else {
                 "orders".into()
             },
@@ -196,21 +197,21 @@ fn populated() -> Vec<(RequestBody, ResponseBody)> {
     ]));
     let metadata_response = MetadataResponse {
         brokers: vec![metadata_response::MetadataResponseBroker {
-            node_id: 1,
+            node_id: BrokerId(1),
             host: "broker-1".into(),
             port: 9092,
             rack: Some("r1".into()),
             ..Default::default()
         }],
         cluster_id: Some("cluster".into()),
-        controller_id: 1,
+        controller_id: BrokerId(1),
         topics: vec![metadata_response::MetadataResponseTopic {
             name: Some("orders".into()),
             partitions: vec![metadata_response::MetadataResponsePartition {
                 partition_index: 0,
-                leader_id: 1,
-                replica_nodes: vec![1, 2, 3],
-                isr_nodes: vec![1, 2],
+                leader_id: BrokerId(1),
+                replica_nodes: vec![BrokerId(1), BrokerId(2), BrokerId(3)],
+                isr_nodes: vec![BrokerId(1), BrokerId(2)],
                 ..Default::default()
             }],
             ..Default::default()

@@ -147,7 +147,7 @@ async fn process(ctx: &RequestContext, mut frame: Bytes) -> Action {
         broker_id: ctx.broker_id,
         api_key: prefix.api_key,
         api_version: version,
-        client_id: header.client_id.clone(),
+        client_id: header.client_id.clone().map(Into::into),
         correlation_id: header.correlation_id,
     });
     if !range.contains(version) {

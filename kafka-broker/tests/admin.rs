@@ -6,6 +6,7 @@ use common::*;
 use kafka_protocol::messages::*;
 use kafka_protocol::records::{Compression, RecordBatchBuilder};
 use kafka_protocol::ErrorCode;
+use kafka_protocol::ProducerId;
 
 fn create(
     name: &str,
@@ -168,7 +169,7 @@ fn describe(resource_type: i8, name: &str, keys: Option<Vec<String>>) -> Describ
         resources: vec![describe_configs_request::DescribeConfigsResource {
             resource_type,
             resource_name: name.into(),
-            configuration_keys: keys,
+            configuration_keys: keys.map(|v| v.into_iter().map(Into::into).collect()),
             ..Default::default()
         }],
         include_synonyms: true,
@@ -182,7 +183,7 @@ fn value_of(r: &DescribeConfigsResponse, key: &str) -> Option<(String, i8)> {
         .configs
         .iter()
         .find(|c| c.name == key)
-        .map(|c| (c.value.clone().unwrap_or_default(), c.config_source))
+        .map(|c| (c.value.clone().unwrap_or_default().into(), c.config_source))
 }
 
 #[tokio::test]
@@ -401,7 +402,7 @@ async fn describe_cluster_and_find_coordinator() {
         .send(
             &FindCoordinatorRequest {
                 key_type: 0,
-                coordinator_keys: keys.clone(),
+                coordinator_keys: keys.clone().into_iter().map(Into::into).collect(),
                 ..Default::default()
             },
             4,
@@ -427,12 +428,12 @@ async fn describe_cluster_and_find_coordinator() {
 
     // A group request on a broker that is not the coordinator: NOT_COORDINATOR.
     let co = &r.coordinators[0];
-    let other = (co.node_id + 1) % 3;
+    let other = (co.node_id.0 + 1) % 3;
     let mut wrong = Client::connect(addr(&cluster, other)).await;
     let hb = wrong
         .send(
             &HeartbeatRequest {
-                group_id: co.key.clone(),
+                group_id: co.key.clone().into(),
                 generation_id: 1,
                 member_id: "m".into(),
                 ..Default::default()
@@ -441,11 +442,11 @@ async fn describe_cluster_and_find_coordinator() {
         )
         .await;
     assert_eq!(hb.error_code, ErrorCode::NotCoordinator);
-    let mut right = Client::connect(addr(&cluster, co.node_id)).await;
+    let mut right = Client::connect(addr(&cluster, co.node_id.0)).await;
     let hb = right
         .send(
             &HeartbeatRequest {
-                group_id: co.key.clone(),
+                group_id: co.key.clone().into(),
                 generation_id: 1,
                 member_id: "m".into(),
                 ..Default::default()
@@ -467,7 +468,7 @@ async fn idempotent_producer_retries_are_deduplicated() {
             &InitProducerIdRequest {
                 transactional_id: None,
                 transaction_timeout_ms: 60_000,
-                producer_id: -1,
+                producer_id: ProducerId::NONE,
                 producer_epoch: -1,
                 ..Default::default()
             },
@@ -477,7 +478,7 @@ async fn idempotent_producer_retries_are_deduplicated() {
     assert_eq!(init.error_code, ErrorCode::None);
     let (pid, epoch) = (init.producer_id, init.producer_epoch);
     let batch_at = |seq: i32, values: &[&str]| {
-        let mut b = RecordBatchBuilder::new(Compression::None).with_producer(pid, epoch, seq);
+        let mut b = RecordBatchBuilder::new(Compression::None).with_producer(pid.0, epoch, seq);
         for v in values {
             b.append(0, None, Some(v.as_bytes()), &[]).unwrap();
         }

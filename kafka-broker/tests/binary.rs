@@ -129,9 +129,8 @@ async fn ipv6_bootstrap_and_topics_at_start() {
     assert!(line.starts_with("bootstrap: [::1]:"), "{line}");
     let addrs = bootstrap(&line);
     let mut c = Client::connect(addrs[0]).await;
-    let topics = ["orders", "audit", "missing"].map(|name| {
-        metadata_request::MetadataRequestTopic::default().with_name(Some(name.to_string()))
-    });
+    let topics = ["orders", "audit", "missing"]
+        .map(|name| metadata_request::MetadataRequestTopic::default().with_name(Some(name.into())));
     let r = c
         .send(
             &MetadataRequest::default()
@@ -143,7 +142,13 @@ async fn ipv6_bootstrap_and_topics_at_start() {
     let partitions: Vec<(Option<String>, ErrorCode, usize)> = r
         .topics
         .iter()
-        .map(|t| (t.name.clone(), t.error_code, t.partitions.len()))
+        .map(|t| {
+            (
+                t.name.as_deref().map(String::from),
+                t.error_code,
+                t.partitions.len(),
+            )
+        })
         .collect();
     assert_eq!(
         partitions,

@@ -53,10 +53,10 @@ async fn batch_times(client: &mut Client<DuplexStream>) -> Vec<(i64, TimestampTy
 
 async fn committed(client: &mut Client<DuplexStream>) -> i64 {
     let request = OffsetFetchRequest::default()
-        .with_group_id("retained".into())
+        .with_group_id("retained")
         .with_topics(Some(vec![
             offset_fetch_request::OffsetFetchRequestTopic::default()
-                .with_name("stamps".into())
+                .with_name("stamps")
                 .with_partition_indexes(vec![0]),
         ]));
     let response = client.send(&request, 7).await;
@@ -96,11 +96,11 @@ async fn paused_time_moves_log_append_time_and_offset_retention() {
     // Offset retention (KIP-211): an empty group's offsets go `offsets.retention` after the
     // commit, on the coordinator's next cleanup after that.
     let commit = OffsetCommitRequest::default()
-        .with_group_id("retained".into())
+        .with_group_id("retained")
         .with_generation_id_or_member_epoch(-1)
         .with_topics(vec![
             offset_commit_request::OffsetCommitRequestTopic::default()
-                .with_name("stamps".into())
+                .with_name("stamps")
                 .with_partitions(vec![
                     offset_commit_request::OffsetCommitRequestPartition::default()
                         .with_partition_index(0)

@@ -12,6 +12,7 @@ use kafka_protocol::messages::{
     list_offsets_request, ApiVersionsResponse, FetchResponse, ListOffsetsRequest, MetadataRequest,
     ProduceResponse,
 };
+use kafka_protocol::BrokerId;
 use kafka_protocol::{ApiKey, ErrorCode, Message};
 
 #[tokio::test]
@@ -92,7 +93,7 @@ async fn metadata_spreads_leaders_over_brokers() {
         let mut per_broker = [0; 3];
         for p in &t.partitions {
             assert_eq!(p.replica_nodes, vec![p.leader_id]);
-            per_broker[p.leader_id as usize] += 1;
+            per_broker[p.leader_id.0 as usize] += 1;
         }
         assert_eq!(per_broker, [2, 2, 2]);
         if version >= 10 {
@@ -376,7 +377,7 @@ async fn list_offsets_earliest_latest_and_by_timestamp() {
     produce(&mut p, "lo", 0, &["a", "b", "c"]).await;
     produce(&mut p, "lo", 0, &["d"]).await;
     let ask = |ts: i64| ListOffsetsRequest {
-        replica_id: -1,
+        replica_id: BrokerId::NONE,
         topics: vec![list_offsets_request::ListOffsetsTopic {
             name: "lo".into(),
             partitions: vec![list_offsets_request::ListOffsetsPartition {

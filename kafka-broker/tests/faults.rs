@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use kafka_broker::{Fault, FaultAction};
 use kafka_protocol::messages::{FetchResponse, MetadataRequest};
+use kafka_protocol::BrokerId;
 use kafka_protocol::{ApiKey, ErrorCode};
 
 #[tokio::test]
@@ -153,7 +154,7 @@ async fn moving_a_leader_bumps_the_epoch_and_redirects_clients() {
         .send(&MetadataRequest::default().with_topics(None), 12)
         .await;
     let p = &r.topics[0].partitions[0];
-    assert_eq!((p.leader_id, p.leader_epoch), (new, epoch + 1));
+    assert_eq!((p.leader_id, p.leader_epoch), (BrokerId(new), epoch + 1));
     // The stamped epoch of the appended batch is the new one.
     let f: FetchResponse = c_new.send(&fetch_request("m", 0, 0, 0, 1), 12).await;
     let data = f.responses[0].partitions[0].records.clone().unwrap();
@@ -194,7 +195,7 @@ async fn injected_failures_answer_every_api_with_its_error_response() {
     cluster.inject(Fault::fail(ErrorCode::KafkaStorageError).with_api(ApiKey::DescribeProducers));
     let mut c = Client::connect(addr(&cluster, 0)).await;
     let request = DescribeProducersRequest::default().with_topics(vec![TopicRequest::default()
-        .with_name("f".into())
+        .with_name("f")
         .with_partition_indexes(vec![0, 1])]);
     let r: DescribeProducersResponse = c.send(&request, 0).await;
     assert_eq!(r.topics[0].name, "f");

@@ -7,6 +7,7 @@ use common::*;
 use kafka_broker::{Cluster, Fault};
 use kafka_protocol::messages::*;
 use kafka_protocol::{ApiKey, ErrorCode, Request};
+use kafka_protocol::{BrokerId, ProducerId};
 
 /// Builds a request frame on a client, or `None` if the request cannot be encoded at the version.
 type MakeFrame = Box<dyn Fn(&mut Client) -> Option<bytes::Bytes>>;
@@ -31,7 +32,7 @@ fn populated_requests(version: i16, topic_id: kafka_protocol::Uuid) -> Vec<(ApiK
             ApiKey::ListOffsets,
             framed(
                 ListOffsetsRequest {
-                    replica_id: -1,
+                    replica_id: BrokerId::NONE,
                     topics: vec![list_offsets_request::ListOffsetsTopic {
                         name: "t".into(),
                         partitions: vec![list_offsets_request::ListOffsetsPartition {
@@ -71,7 +72,7 @@ fn populated_requests(version: i16, topic_id: kafka_protocol::Uuid) -> Vec<(ApiK
             framed(
                 CreateTopicsRequest {
                     topics: vec![create_topics_request::CreatableTopic {
-                        name: format!("new-{version}"),
+                        name: (format!("new-{version}")).into(),
                         num_partitions: 2,
                         replication_factor: 1,
                         configs: vec![create_topics_request::CreatableTopicConfig {
@@ -135,7 +136,7 @@ fn populated_requests(version: i16, topic_id: kafka_protocol::Uuid) -> Vec<(ApiK
                 InitProducerIdRequest {
                     transactional_id: None,
                     transaction_timeout_ms: 60_000,
-                    producer_id: -1,
+                    producer_id: ProducerId::NONE,
                     producer_epoch: -1,
                     ..Default::default()
                 },
@@ -242,7 +243,7 @@ fn populated_requests(version: i16, topic_id: kafka_protocol::Uuid) -> Vec<(ApiK
                     key: if version < 4 {
                         "g".into()
                     } else {
-                        String::new()
+                        String::new().into()
                     },
                     key_type: 0,
                     coordinator_keys: if version >= 4 {
@@ -259,7 +260,7 @@ fn populated_requests(version: i16, topic_id: kafka_protocol::Uuid) -> Vec<(ApiK
             ApiKey::JoinGroup,
             framed(
                 JoinGroupRequest {
-                    group_id: format!("join-{version}"),
+                    group_id: (format!("join-{version}")).into(),
                     session_timeout_ms: 10_000,
                     rebalance_timeout_ms: 10_000,
                     protocol_type: "consumer".into(),
@@ -304,7 +305,7 @@ fn populated_requests(version: i16, topic_id: kafka_protocol::Uuid) -> Vec<(ApiK
                     member_id: if version < 3 {
                         "m".into()
                     } else {
-                        String::new()
+                        String::new().into()
                     },
                     members: if version >= 3 {
                         vec![leave_group_request::MemberIdentity {
@@ -334,7 +335,7 @@ fn populated_requests(version: i16, topic_id: kafka_protocol::Uuid) -> Vec<(ApiK
                             committed_offset: 1,
                             committed_leader_epoch: -1,
                             commit_timestamp: -1,
-                            committed_metadata: Some(String::new()),
+                            committed_metadata: Some(String::new().into()),
                             ..Default::default()
                         }],
                         ..Default::default()
@@ -351,7 +352,7 @@ fn populated_requests(version: i16, topic_id: kafka_protocol::Uuid) -> Vec<(ApiK
                     group_id: if version < 8 {
                         "oc".into()
                     } else {
-                        String::new()
+                        String::new().into()
                     },
                     topics: if version < 8 {
                         Some(vec![offset_fetch_request::OffsetFetchRequestTopic {

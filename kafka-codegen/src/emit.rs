@@ -183,6 +183,26 @@ pub fn message_file(file: &SchemaFile, m: &Message) -> Result<String, String> {
             1,
         );
     }
+    let entities: Vec<&str> = crate::schema::Entity::ALL
+        .iter()
+        .map(|e| e.rust())
+        .filter(|n| {
+            [": ", "<", "&"]
+                .iter()
+                .any(|before| out.contains(&format!("{before}{n}")))
+                || out.contains(&format!("{n}("))
+                || out.contains(&format!("{n}::"))
+        })
+        .collect();
+    if !entities.is_empty() {
+        let import = if entities.len() == 1 {
+            format!("use crate::entity::{};\n", entities[0])
+        } else {
+            format!("use crate::entity::{{{}}};\n", entities.join(", "))
+        };
+        const ERRORS: &str = "use crate::error::{DecodeError, EncodeError};\n";
+        out = out.replacen(ERRORS, &format!("{import}{ERRORS}"), 1);
+    }
     if !out.contains("buf.put_") {
         out = out.replacen(IMPORT_BYTES, "use bytes::{Bytes, BytesMut};\n\n", 1);
     }

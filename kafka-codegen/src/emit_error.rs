@@ -163,19 +163,27 @@ fn sources<'a>(
 
 /// Whether values of `ty` are `Copy` in Rust (and so are copied, not cloned).
 fn is_copy(ty: &Type) -> bool {
-    matches!(ty, Type::Prim(p) if !matches!(p, Prim::String | Prim::Bytes | Prim::Records))
+    matches!(ty.wire(), Type::Prim(p) if !matches!(p, Prim::String | Prim::Bytes | Prim::Records))
 }
 
 /// An expression converting request value `expr` (of `q`'s type) into `r`'s type.
 fn adapt(expr: &str, q: &Field, r: &Field) -> Option<String> {
-    if base_type(&q.ty) != base_type(&r.ty) {
+    if q.ty.wire() != r.ty.wire() {
         return None;
     }
-    let value = if is_copy(&q.ty) {
+    let mut value = if is_copy(&q.ty) {
         expr.to_string()
     } else {
         format!("{expr}.clone()")
     };
+    if base_type(&q.ty) != base_type(&r.ty) {
+        // One side names an entity the other leaves plain: same wire type, so convert.
+        value = if is_option(q) {
+            format!("{value}.map(Into::into)")
+        } else {
+            format!("{}::from({value})", base_type(&r.ty))
+        };
+    }
     Some(match (is_option(q), is_option(r)) {
         (false, false) | (true, true) => value,
         (false, true) => format!("Some({value})"),
@@ -232,7 +240,7 @@ fn build(
                     .find_map(|q| adapt(&format!("{expr}.{}", snake(&q.name)), q, f)),
                 Source::Scalar { expr, key } if *key == f.name => {
                     let plain =
-                        matches!(f.ty, Type::Prim(Prim::String | Prim::Uuid)) || is_option(f);
+                        !is_copy(&f.ty) || matches!(f.ty, Type::Prim(Prim::Uuid)) || is_option(f);
                     Some(if is_option(f) {
                         format!("Some({expr}.clone())")
                     } else if plain {

@@ -10,7 +10,7 @@ use std::fmt::Write;
 
 use crate::cond::{and, complement_test, param};
 use crate::emit_types::*;
-use crate::schema::{Field, Type, Versions};
+use crate::schema::{Field, Prim, Type, Versions};
 
 /// What every structure of one message shares.
 pub struct Ctx {
@@ -102,7 +102,7 @@ fn differs(f: &Field, e: &str) -> Result<String, String> {
         "false" => e.to_string(),
         "true" => format!("!{e}"),
         "None" => format!("{e}.is_some()"),
-        "String::new()" | "Bytes::new()" => format!("!{e}.is_empty()"),
+        "StrBytes::new()" | "Bytes::new()" => format!("!{e}.is_empty()"),
         d if d.starts_with("Vec::<") => format!("!{e}.is_empty()"),
         d => format!("{e} != {d}"),
     })
@@ -116,7 +116,7 @@ fn is_type_default(d: &str) -> bool {
             | "0"
             | "0.0"
             | "Uuid::ZERO"
-            | "String::new()"
+            | "StrBytes::new()"
             | "Bytes::new()"
             | "None"
             | "ErrorCode::None"
@@ -280,14 +280,22 @@ pub fn emit_struct(
     for f in fields {
         let n = field_name(f);
         writeln!(out, "    /// Sets `{n}` ({}).", f.name).unwrap();
+        // A string or an entity takes anything that converts into it (`"orders"`, a `String`,
+        // a `StrBytes`), so callers need no `.into()`. Integers keep their exact type: with
+        // `impl Into<i16>` a bare literal would default to `i32` and not compile.
+        let (param, assign) = match &f.ty {
+            Type::Prim(Prim::String | Prim::Entity(_)) if !is_option(f) => {
+                (format!("impl Into<{}>", field_type(f)), "value.into()")
+            }
+            _ => (field_type(f), "value"),
+        };
         writeln!(
             out,
-            "    pub fn with_{}(mut self, value: {}) -> Self {{",
+            "    pub fn with_{}(mut self, value: {param}) -> Self {{",
             n.trim_end_matches('_'),
-            field_type(f)
         )
         .unwrap();
-        writeln!(out, "        self.{n} = value;\n        self\n    }}\n").unwrap();
+        writeln!(out, "        self.{n} = {assign};\n        self\n    }}\n").unwrap();
     }
 
     emit_encode(out, ctx, name, fields, &tagged)?;

@@ -21,9 +21,10 @@ pub fn base_type(ty: &Type) -> String {
             Prim::Int64 => "i64",
             Prim::Float64 => "f64",
             Prim::Uuid => "Uuid",
-            Prim::String => "String",
+            Prim::String => "StrBytes",
             Prim::Bytes | Prim::Records => "Bytes",
             Prim::ErrorCode => "ErrorCode",
+            Prim::Entity(e) => e.rust(),
         }
         .to_string(),
         Type::Struct(n) => n.clone(),
@@ -94,8 +95,16 @@ pub fn default_expr(f: &Field) -> Result<String, String> {
             ),
             Prim::Uuid => "Uuid::ZERO".into(),
             Prim::String => match d {
-                None | Some("") => "String::new()".into(),
-                Some(s) => format!("String::from({s:?})"),
+                None | Some("") => "StrBytes::new()".into(),
+                Some(s) => format!("StrBytes::from_static({s:?})"),
+            },
+            Prim::Entity(e) => match (e.wire(), d) {
+                (Prim::String, None | Some("")) | (_, None | Some("0")) => {
+                    format!("{}::default()", e.rust())
+                }
+                (Prim::String, Some(s)) => format!("{}::from_static({s:?})", e.rust()),
+                (_, Some("-1")) => format!("{}::NONE", e.rust()),
+                (w, Some(n)) => format!("{}({})", e.rust(), int_literal(w, n)?),
             },
             Prim::Bytes | Prim::Records => "Bytes::new()".into(),
             Prim::ErrorCode => match d.unwrap_or("0") {
@@ -119,7 +128,7 @@ pub fn default_expr(f: &Field) -> Result<String, String> {
 }
 
 fn fixed_size(ty: &Type) -> Option<usize> {
-    match ty {
+    match &ty.wire() {
         Type::Prim(Prim::Bool | Prim::Int8) => Some(1),
         Type::Prim(Prim::Int16 | Prim::Uint16 | Prim::ErrorCode) => Some(2),
         Type::Prim(Prim::Int32 | Prim::Uint32) => Some(4),
@@ -196,6 +205,13 @@ pub fn write_value(ty: &Type, a: &Place, c: &str, p: &str, depth: usize) -> Stri
             Prim::Float64 => format!("buf.put_f64({});", a.value()),
             Prim::Uuid => format!("put_uuid(buf, {});", a.reference()),
             Prim::String => format!("put_nullable_string(buf, {p:?}, Some({e}.as_str()), {c})?;"),
+            Prim::Entity(en) => match en.wire() {
+                Prim::String => {
+                    format!("put_nullable_string(buf, {p:?}, Some({e}.as_str()), {c})?;")
+                }
+                Prim::Int32 => format!("buf.put_i32({e}.0);"),
+                _ => format!("buf.put_i64({e}.0);"),
+            },
             Prim::Bytes | Prim::Records => {
                 format!("put_nullable_bytes(buf, {p:?}, Some(&{e}[..]), {c})?;")
             }
@@ -213,7 +229,7 @@ pub fn write_value(ty: &Type, a: &Place, c: &str, p: &str, depth: usize) -> Stri
 
 /// Statement writing a null value.
 pub fn write_null(ty: &Type, c: &str, p: &str) -> String {
-    match ty {
+    match &ty.wire() {
         Type::Prim(Prim::String) => format!("put_nullable_string(buf, {p:?}, None, {c})?;"),
         Type::Prim(Prim::Bytes | Prim::Records) => {
             format!("put_nullable_bytes(buf, {p:?}, None, {c})?;")
@@ -230,7 +246,7 @@ pub fn value_len(ty: &Type, a: &Place, c: &str, depth: usize) -> String {
         return n.to_string();
     }
     let e = a.path();
-    match ty {
+    match &ty.wire() {
         Type::Prim(Prim::String) => format!("nullable_string_len(Some({e}.as_str()), {c})"),
         Type::Prim(_) => format!("nullable_bytes_len(Some(&{e}[..]), {c})"),
         Type::Struct(_) => format!("{e}.body_len(version)"),
@@ -250,7 +266,7 @@ pub fn value_len(ty: &Type, a: &Place, c: &str, depth: usize) -> String {
 
 /// Expression: encoded size of a null value.
 pub fn null_len(ty: &Type, c: &str) -> String {
-    match ty {
+    match &ty.wire() {
         Type::Prim(Prim::String) => format!("nullable_string_len(None, {c})"),
         Type::Prim(_) => format!("nullable_bytes_len(None, {c})"),
         Type::Array(_) => format!("array_len_len(None, {c})"),
@@ -273,6 +289,10 @@ pub fn read_value(ty: &Type, c: &str, p: &str, depth: usize) -> String {
             Prim::Float64 => format!("get_f64(buf, {p:?})?"),
             Prim::Uuid => format!("get_uuid(buf, {p:?})?"),
             Prim::String => format!("get_string(buf, {p:?}, {c}, version)?"),
+            Prim::Entity(e) => {
+                let wire = read_value(&Type::Prim(e.wire()), c, p, depth);
+                format!("{}({wire})", e.rust())
+            }
             Prim::Bytes | Prim::Records => format!("get_bytes(buf, {p:?}, {c}, version)?"),
         },
         Type::Struct(n) => format!("{n}::decode_body(buf, version)?"),
@@ -291,6 +311,7 @@ pub fn read_value(ty: &Type, c: &str, p: &str, depth: usize) -> String {
 pub fn read_nullable(ty: &Type, c: &str, p: &str) -> String {
     match ty {
         Type::Prim(Prim::String) => format!("get_nullable_string(buf, {p:?}, {c})?"),
+        Type::Prim(Prim::Entity(e)) => format!("{}.map({})", read_nullable(&Type::Prim(e.wire()), c, p), e.rust()),
         Type::Prim(Prim::Bytes | Prim::Records) => format!("get_nullable_bytes(buf, {p:?}, {c})?"),
         Type::Array(t) => format!(
             "match get_array_len(buf, {p:?}, {c})? {{\nNone => None,\nSome(n0) => {{\nlet mut v0 = Vec::with_capacity(initial_capacity(n0));\nfor _ in 0..n0 {{\nv0.push({});\n}}\nSome(v0)\n}}\n}}",
@@ -318,6 +339,7 @@ pub fn random_value(ty: &Type) -> String {
             Prim::Float64 => "rng.f64()".into(),
             Prim::Uuid => "rng.uuid()".into(),
             Prim::String => "rng.string()".into(),
+            Prim::Entity(e) => format!("{}({})", e.rust(), random_value(&Type::Prim(e.wire()))),
             Prim::Bytes | Prim::Records => "rng.bytes()".into(),
         },
         Type::Struct(n) => format!("{n}::random(rng, version)"),

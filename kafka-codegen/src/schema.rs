@@ -102,6 +102,63 @@ pub enum Prim {
     /// An `int16` holding a Kafka error code: every int16 field named `ErrorCode` or
     /// `...ErrorCode`. Same wire form; the Rust type is `ErrorCode`.
     ErrorCode,
+    /// A string or integer naming an [`Entity`] (the `entity=` attribute). Same wire form as
+    /// [`Entity::wire`]; the Rust type is the entity's newtype.
+    Entity(Entity),
+}
+
+/// What a field's value names, for the entities that have a Rust newtype in
+/// `kafka_protocol::entity`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity {
+    TopicName,
+    GroupId,
+    TransactionalId,
+    BrokerId,
+    ProducerId,
+}
+
+impl Entity {
+    /// The attribute value naming it, e.g. `topicName`.
+    fn parse(s: &str) -> Option<Entity> {
+        Some(match s {
+            "topicName" => Entity::TopicName,
+            "groupId" => Entity::GroupId,
+            "transactionalId" => Entity::TransactionalId,
+            "brokerId" => Entity::BrokerId,
+            "producerId" => Entity::ProducerId,
+            _ => return None,
+        })
+    }
+
+    /// The Rust newtype.
+    pub fn rust(self) -> &'static str {
+        match self {
+            Entity::TopicName => "TopicName",
+            Entity::GroupId => "GroupId",
+            Entity::TransactionalId => "TransactionalId",
+            Entity::BrokerId => "BrokerId",
+            Entity::ProducerId => "ProducerId",
+        }
+    }
+
+    /// The wire type the newtype wraps.
+    pub fn wire(self) -> Prim {
+        match self {
+            Entity::TopicName | Entity::GroupId | Entity::TransactionalId => Prim::String,
+            Entity::BrokerId => Prim::Int32,
+            Entity::ProducerId => Prim::Int64,
+        }
+    }
+
+    /// Every entity, for import lists.
+    pub const ALL: [Entity; 5] = [
+        Entity::TopicName,
+        Entity::GroupId,
+        Entity::TransactionalId,
+        Entity::BrokerId,
+        Entity::ProducerId,
+    ];
 }
 
 impl Prim {
@@ -140,6 +197,25 @@ impl Type {
         match Prim::parse(s) {
             Some(p) => Type::Prim(p),
             None => Type::Struct(s.to_string()),
+        }
+    }
+
+    /// The type with its primitive (or its arrays' primitive) replaced by `e`'s newtype, if
+    /// that primitive is the one `e` wraps.
+    fn with_entity(self, e: Entity) -> Option<Type> {
+        match self {
+            Type::Prim(p) if p == e.wire() => Some(Type::Prim(Prim::Entity(e))),
+            Type::Array(t) => t.with_entity(e).map(|t| Type::Array(Box::new(t))),
+            _ => None,
+        }
+    }
+
+    /// The type with entity newtypes replaced by what they wrap: what goes on the wire.
+    pub fn wire(&self) -> Type {
+        match self {
+            Type::Prim(Prim::Entity(e)) => Type::Prim(e.wire()),
+            Type::Array(t) => Type::Array(Box::new(t.wire())),
+            other => other.clone(),
         }
     }
 }
@@ -263,6 +339,11 @@ fn parse_field(tokens: &[&str]) -> Result<Field, String> {
     let mut ty = Type::parse(ty);
     if ty == Type::Prim(Prim::Int16) && name.ends_with("ErrorCode") {
         ty = Type::Prim(Prim::ErrorCode);
+    }
+    if let Some(e) = get(&a, "entity").and_then(Entity::parse) {
+        ty = ty
+            .with_entity(e)
+            .ok_or_else(|| format!("{name}: entity={} needs a {:?} value", e.rust(), e.wire()))?;
     }
     Ok(Field {
         name: name.to_string(),

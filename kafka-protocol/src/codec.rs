@@ -13,29 +13,8 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use crate::error::{DecodeError, EncodeError};
 use crate::primitive::SliceReader;
-
-/// A 128-bit UUID as Kafka puts it on the wire (topic ids, KIP-516), most significant bits first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
-pub struct Uuid(pub [u8; 16]);
-
-impl Uuid {
-    /// The all-zero UUID, which Kafka uses to mean "no topic id".
-    pub const ZERO: Uuid = Uuid([0; 16]);
-
-    /// Whether this is the all-zero UUID.
-    pub fn is_zero(&self) -> bool {
-        self.0 == [0; 16]
-    }
-}
-
-impl std::fmt::Display for Uuid {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for b in self.0 {
-            write!(f, "{b:02x}")?;
-        }
-        Ok(())
-    }
-}
+pub use crate::str_bytes::StrBytes;
+pub use crate::uuid::Uuid;
 
 /// A tagged field (KIP-482) that this version of the schema does not know. It is kept as raw bytes
 /// so that a message decoded and re-encoded by us is byte-identical to what the peer sent.
@@ -138,22 +117,19 @@ fn get_len(
     Ok(Some(raw as usize))
 }
 
-/// Reads a nullable string (classic `int16` length or compact).
+/// Reads a nullable string (classic `int16` length or compact). The result shares the input
+/// buffer: the bytes are checked to be UTF-8, not copied.
 #[inline]
 pub fn get_nullable_string(
     buf: &mut Bytes,
     field: &'static str,
     compact: bool,
-) -> Result<Option<String>, DecodeError> {
+) -> Result<Option<StrBytes>, DecodeError> {
     match get_len(buf, field, compact, false)? {
         None => Ok(None),
-        Some(n) => {
-            let raw = buf.split_to(n);
-            match std::str::from_utf8(&raw) {
-                Ok(s) => Ok(Some(s.to_owned())),
-                Err(_) => Err(DecodeError::InvalidUtf8 { field }),
-            }
-        }
+        Some(n) => StrBytes::from_utf8(buf.split_to(n))
+            .map(Some)
+            .map_err(|_| DecodeError::InvalidUtf8 { field }),
     }
 }
 
@@ -164,7 +140,7 @@ pub fn get_string(
     field: &'static str,
     compact: bool,
     version: i16,
-) -> Result<String, DecodeError> {
+) -> Result<StrBytes, DecodeError> {
     get_nullable_string(buf, field, compact)?.ok_or(DecodeError::UnexpectedNull { field, version })
 }
 

@@ -29,6 +29,7 @@ use crate::codec::{get_array_len, get_i16, get_string, initial_capacity};
 use crate::error::{DecodeError, EncodeError};
 use crate::message::Message;
 use crate::messages::{ConsumerProtocolAssignment, ConsumerProtocolSubscription};
+use crate::TopicName;
 
 /// `protocol_type` of groups formed by Kafka consumers.
 pub const PROTOCOL_TYPE: &str = "consumer";
@@ -66,7 +67,7 @@ pub fn decode_assignment(bytes: &Bytes) -> Result<(i16, ConsumerProtocolAssignme
 /// This is what a group coordinator needs (OffsetDelete, KIP-496, refuses to delete offsets of a
 /// topic the group still subscribes to), and it accepts a subscription whose later fields it
 /// could not read.
-pub fn subscribed_topics(metadata: &Bytes) -> Result<Vec<String>, DecodeError> {
+pub fn subscribed_topics(metadata: &Bytes) -> Result<Vec<TopicName>, DecodeError> {
     let mut buf = metadata.clone();
     let version = read_version(&mut buf, "ConsumerProtocolSubscription.version")?;
     let field = "ConsumerProtocolSubscription.topics";
@@ -75,7 +76,7 @@ pub fn subscribed_topics(metadata: &Bytes) -> Result<Vec<String>, DecodeError> {
         .ok_or(DecodeError::UnexpectedNull { field, version })?;
     let mut topics = Vec::with_capacity(initial_capacity(count));
     for _ in 0..count {
-        topics.push(get_string(&mut buf, field, false, version)?);
+        topics.push(TopicName(get_string(&mut buf, field, false, version)?));
     }
     Ok(topics)
 }
@@ -201,7 +202,7 @@ mod tests {
             .with_topics(vec!["t".into()])
             .with_user_data(Some(Bytes::from_static(b"u")))
             .with_owned_partitions(vec![OwnedTopic::default()
-                .with_topic("t".into())
+                .with_topic("t")
                 .with_partitions(vec![0, 2])])
             .with_generation_id(4)
             .with_rack_id(Some("r1".into()));
@@ -227,7 +228,7 @@ mod tests {
 
         let assignment = ConsumerProtocolAssignment::default().with_assigned_partitions(vec![
             AssignedTopic::default()
-                .with_topic("t".into())
+                .with_topic("t")
                 .with_partitions(vec![1]),
         ]);
         let bytes = encode_assignment(&assignment, 1).unwrap();

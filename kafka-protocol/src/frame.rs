@@ -21,6 +21,7 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use crate::error::{DecodeError, EncodeError};
 use crate::message::{EncodeMode, Message, Request};
 use crate::messages::{ApiKey, RequestBody, RequestHeader, ResponseBody, ResponseHeader};
+use crate::StrBytes;
 
 /// Bytes of the size prefix in front of every frame.
 pub const SIZE_PREFIX: usize = 4;
@@ -79,7 +80,7 @@ fn request_header(
         request_api_key: api_key.key(),
         request_api_version: version,
         correlation_id,
-        client_id: client_id.map(str::to_owned),
+        client_id: client_id.map(StrBytes::from),
         ..Default::default()
     }
 }

@@ -10,7 +10,7 @@
 //! use kafka_protocol::inspect::{Inspect, Value};
 //! use kafka_protocol::messages::FindCoordinatorRequest;
 //!
-//! let request = FindCoordinatorRequest::default().with_key("orders".into());
+//! let request = FindCoordinatorRequest::default().with_key("orders");
 //! let Value::Struct(fields) = request.inspect(0) else { unreachable!() };
 //! // Version 0 has only the key; key_type arrived in v1.
 //! assert_eq!(fields, vec![("key", Value::Str("orders".into()))]);
@@ -84,6 +84,34 @@ impl Inspect for String {
         Value::Str(self.clone())
     }
 }
+
+impl Inspect for crate::StrBytes {
+    fn inspect(&self, _version: i16) -> Value {
+        Value::Str(self.as_str().to_owned())
+    }
+}
+
+macro_rules! inspect_string_entity {
+    ($($t:ty),*) => {$(
+        impl Inspect for $t {
+            fn inspect(&self, _version: i16) -> Value {
+                Value::Str(self.as_str().to_owned())
+            }
+        }
+    )*};
+}
+inspect_string_entity!(crate::TopicName, crate::GroupId, crate::TransactionalId);
+
+macro_rules! inspect_integer_entity {
+    ($($t:ty),*) => {$(
+        impl Inspect for $t {
+            fn inspect(&self, _version: i16) -> Value {
+                Value::Int(i64::from(self.get()))
+            }
+        }
+    )*};
+}
+inspect_integer_entity!(crate::BrokerId, crate::ProducerId);
 
 impl Inspect for Bytes {
     fn inspect(&self, _version: i16) -> Value {

@@ -6,7 +6,9 @@
 //! * [`ErrorCode`]: every Kafka error code with its retriable classification.
 //! * [`consumer_protocol`]: the subscription and assignment bytes consumers exchange through a
 //!   group.
-//! * [`Uuid`]: topic ids (KIP-516).
+//! * [`Uuid`]: topic ids (KIP-516), printed as Kafka prints them.
+//! * [`StrBytes`]: decoded strings, sharing the input buffer.
+//! * [`entity`]: [`TopicName`], [`GroupId`], [`TransactionalId`], [`BrokerId`], [`ProducerId`].
 //! * [`frame`]: size prefixes and request/response headers, the one place that frames messages.
 //! * `inspect` (cargo feature `inspect`): a field-by-field view of any message.
 //!
@@ -15,6 +17,7 @@
 
 mod codec;
 pub mod consumer_protocol;
+pub mod entity;
 pub mod error;
 pub mod error_code;
 pub mod frame;
@@ -24,11 +27,16 @@ pub mod message;
 pub mod messages;
 pub(crate) mod primitive;
 pub mod records;
+mod str_bytes;
 #[cfg(test)]
 mod test_rng;
+mod uuid;
 
-pub use codec::{RawTaggedField, Uuid};
+pub use codec::RawTaggedField;
+pub use entity::{BrokerId, GroupId, ProducerId, TopicName, TransactionalId};
 pub use error::{DecodeError, EncodeError};
 pub use error_code::ErrorCode;
 pub use message::{EncodeMode, Message, Request, Response, VersionRange};
 pub use messages::{ApiKey, RequestBody, ResponseBody};
+pub use str_bytes::StrBytes;
+pub use uuid::{ParseUuidError, Uuid};

@@ -41,7 +41,7 @@ impl TestRng {
         Uuid(u)
     }
 
-    pub(crate) fn string(&mut self) -> String {
+    pub(crate) fn string(&mut self) -> crate::StrBytes {
         const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz-._0123456789";
         let len = self.below(12) as usize;
         let mut s: String = (0..len)
@@ -50,7 +50,7 @@ impl TestRng {
         if self.below(8) == 0 {
             s.push('é'); // multi-byte UTF-8 must survive too
         }
-        s
+        s.into()
     }
 
     pub(crate) fn bytes(&mut self) -> Bytes {

@@ -37,7 +37,7 @@ fn non_ignorable_field_at_a_version_without_it_is_an_encode_error() {
 fn ignorable_field_is_dropped_at_a_version_without_it() {
     let part = produce_response::PartitionProduceResponse::default().with_log_append_time_ms(42);
     let topic = produce_response::TopicProduceResponse::default()
-        .with_name("t".into())
+        .with_name("t")
         .with_partition_responses(vec![part]);
     let resp = ProduceResponse::default().with_responses(vec![topic]);
     let bytes = encode(&resp, 1).expect("ignorable fields never fail encoding");
@@ -96,8 +96,8 @@ fn versions_outside_the_range_are_rejected() {
 #[test]
 fn api_versions_request_v3_matches_hand_written_bytes() {
     let req = ApiVersionsRequest::default()
-        .with_client_software_name("kcat".into())
-        .with_client_software_version("1.7".into());
+        .with_client_software_name("kcat")
+        .with_client_software_version("1.7");
     let expected: &[u8] = &[
         5, b'k', b'c', b'a', b't', // compact string: length + 1
         4, b'1', b'.', b'7', // compact string
@@ -221,7 +221,7 @@ fn every_truncation_of_a_populated_message_is_an_error_not_a_panic() {
         .with_acks(-1)
         .with_timeout_ms(30_000)
         .with_topic_data(vec![produce_request::TopicProduceData::default()
-            .with_name("events".into())
+            .with_name("events")
             .with_partition_data(vec![
                 produce_request::PartitionProduceData::default()
                     .with_index(3)

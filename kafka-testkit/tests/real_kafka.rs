@@ -26,8 +26,8 @@ fn brokers_seen_by(address: &str) -> usize {
 fn api_versions(address: &str) -> Vec<(i16, i16, i16)> {
     let mut conn = Connection::connect(address, TIMEOUT).expect("connect");
     let request = ApiVersionsRequest::default()
-        .with_client_software_name("kafka-testkit".into())
-        .with_client_software_version("0.1.0".into());
+        .with_client_software_name("kafka-testkit")
+        .with_client_software_version("0.1.0");
     conn.send(&request, 3)
         .expect("ApiVersions")
         .api_keys

@@ -36,21 +36,21 @@ pub(super) fn describe(
                     group_id,
                     ..Default::default()
                 }
-            } else if let Some(g) = inner.groups.get(&group_id) {
+            } else if let Some(g) = inner.groups.get(group_id.as_str()) {
                 describe_group(g)
             } else if version >= 6 {
                 // KIP-1043: v6 reports unknown groups as such; older versions as "Dead".
                 DescribedGroup {
                     error_code: ErrorCode::GroupIdNotFound,
-                    error_message: Some(format!("Group {group_id} not found.")),
+                    error_message: Some(format!("Group {group_id} not found.").into()),
                     group_id,
-                    group_state: GroupState::Dead.as_str().to_owned(),
+                    group_state: GroupState::Dead.as_str().to_owned().into(),
                     ..Default::default()
                 }
             } else {
                 DescribedGroup {
                     group_id,
-                    group_state: GroupState::Dead.as_str().to_owned(),
+                    group_state: GroupState::Dead.as_str().to_owned().into(),
                     ..Default::default()
                 }
             };
@@ -71,18 +71,18 @@ fn describe_group(g: &ClassicGroup) -> DescribedGroup {
     let stable = g.state() == GroupState::Stable;
     let protocol = if stable { g.protocol_name() } else { None };
     DescribedGroup {
-        group_id: g.group_id().to_owned(),
-        group_state: g.state().as_str().to_owned(),
-        protocol_type: g.protocol_type().unwrap_or_default().to_owned(),
-        protocol_data: protocol.unwrap_or_default().to_owned(),
+        group_id: g.group_id().to_owned().into(),
+        group_state: g.state().as_str().to_owned().into(),
+        protocol_type: g.protocol_type().unwrap_or_default().to_owned().into(),
+        protocol_data: protocol.unwrap_or_default().to_owned().into(),
         members: g
             .members()
             .iter()
             .map(|m| DescribedGroupMember {
-                member_id: m.member_id.clone(),
-                group_instance_id: m.group_instance_id.clone(),
-                client_id: m.client_id.clone(),
-                client_host: m.client_host.clone(),
+                member_id: m.member_id.clone().into(),
+                group_instance_id: m.group_instance_id.clone().map(Into::into),
+                client_id: m.client_id.clone().into(),
+                client_host: m.client_host.clone().into(),
                 member_metadata: protocol
                     .and_then(|p| m.metadata(p).cloned())
                     .unwrap_or_default(),
@@ -113,10 +113,10 @@ pub(super) fn list(inner: &mut GroupTable, req: ListGroupsRequest) -> ListGroups
         .filter(|g| g.state() != GroupState::Dead && types_ok)
         .filter(|g| states.is_empty() || states.contains(&g.state().as_str().to_lowercase()))
         .map(|g| ListedGroup {
-            group_id: g.group_id().to_owned(),
-            protocol_type: g.protocol_type().unwrap_or_default().to_owned(),
-            group_state: g.state().as_str().to_owned(),
-            group_type: CLASSIC_GROUP_TYPE.to_owned(),
+            group_id: g.group_id().to_owned().into(),
+            protocol_type: g.protocol_type().unwrap_or_default().to_owned().into(),
+            group_state: g.state().as_str().to_owned().into(),
+            group_type: CLASSIC_GROUP_TYPE.to_owned().into(),
             ..Default::default()
         })
         .collect();
@@ -140,10 +140,10 @@ pub(super) fn delete(
             let error = if !inner.active {
                 ErrorCode::CoordinatorNotAvailable
             } else {
-                match inner.groups.get(&group_id).map(ClassicGroup::state) {
+                match inner.groups.get(group_id.as_str()).map(ClassicGroup::state) {
                     None | Some(GroupState::Dead) => ErrorCode::GroupIdNotFound,
                     Some(GroupState::Empty) => {
-                        inner.groups.remove(&group_id);
+                        inner.groups.remove(group_id.as_str());
                         ErrorCode::None
                     }
                     Some(_) => ErrorCode::NonEmptyGroup,

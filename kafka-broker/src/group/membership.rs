@@ -46,12 +46,12 @@ pub(super) fn join(
     {
         return fail(ErrorCode::InvalidSessionTimeout);
     }
-    if !inner.groups.contains_key(&req.group_id) {
+    if !inner.groups.contains_key(req.group_id.as_str()) {
         if !req.member_id.is_empty() {
             return fail(ErrorCode::UnknownMemberId);
         }
         let group = ClassicGroup::new(&req.group_id, now_ms, config.limits());
-        inner.groups.insert(req.group_id.clone(), group);
+        inner.groups.insert(req.group_id.to_string(), group);
     }
     let session = non_negative(req.session_timeout_ms);
     // v0 has no rebalance timeout (the field's default is -1): the session timeout bounds the
@@ -62,23 +62,23 @@ pub(super) fn join(
         non_negative(req.rebalance_timeout_ms)
     };
     let params = JoinParams {
-        member_id: req.member_id,
-        group_instance_id: req.group_instance_id,
+        member_id: req.member_id.to_string(),
+        group_instance_id: req.group_instance_id.map(Into::into),
         client_id: client.client_id,
         client_host: client.client_host,
         session_timeout_ms: session,
         rebalance_timeout_ms: rebalance,
-        protocol_type: req.protocol_type,
+        protocol_type: req.protocol_type.to_string(),
         protocols: req
             .protocols
             .into_iter()
-            .map(|p| (p.name, p.metadata))
+            .map(|p| (p.name.into(), p.metadata))
             .collect(),
         require_known_member_id: version >= 4,
         supports_skip_assignment: version >= 9,
     };
     let (waiter, rx) = inner.park();
-    if let Some(group) = inner.groups.get_mut(&req.group_id) {
+    if let Some(group) = inner.groups.get_mut(req.group_id.as_str()) {
         group.join(now_ms, params, waiter);
     }
     inner.flush(&req.group_id);
@@ -95,21 +95,21 @@ pub(super) fn join_response(r: JoinResult, version: i16) -> JoinGroupResponse {
         error_code: r.error,
         generation_id: r.generation_id,
         // A null protocol name exists from v7; before that "no protocol" is an empty string.
-        protocol_type: r.protocol_type,
+        protocol_type: r.protocol_type.map(Into::into),
         protocol_name: if version >= 7 {
-            r.protocol_name
+            r.protocol_name.map(Into::into)
         } else {
-            Some(r.protocol_name.unwrap_or_default())
+            Some(r.protocol_name.unwrap_or_default().into())
         },
-        leader: r.leader,
+        leader: r.leader.into(),
         skip_assignment: r.skip_assignment,
-        member_id: r.member_id,
+        member_id: r.member_id.into(),
         members: r
             .members
             .into_iter()
             .map(|m| JoinGroupResponseMember {
-                member_id: m.member_id,
-                group_instance_id: m.group_instance_id,
+                member_id: m.member_id.into(),
+                group_instance_id: m.group_instance_id.map(Into::into),
                 metadata: m.metadata,
                 ..Default::default()
             })
@@ -130,23 +130,23 @@ pub(super) fn sync(
     if !inner.active {
         return Answer::Immediate(SyncResult::error(ErrorCode::CoordinatorNotAvailable));
     }
-    if !inner.groups.contains_key(&req.group_id) {
+    if !inner.groups.contains_key(req.group_id.as_str()) {
         return Answer::Immediate(SyncResult::error(ErrorCode::UnknownMemberId));
     }
     let params = SyncParams {
-        member_id: req.member_id,
-        group_instance_id: req.group_instance_id,
+        member_id: req.member_id.to_string(),
+        group_instance_id: req.group_instance_id.map(Into::into),
         generation_id: req.generation_id,
-        protocol_type: req.protocol_type,
-        protocol_name: req.protocol_name,
+        protocol_type: req.protocol_type.map(Into::into),
+        protocol_name: req.protocol_name.map(Into::into),
         assignments: req
             .assignments
             .into_iter()
-            .map(|a| (a.member_id, a.assignment))
+            .map(|a| (a.member_id.into(), a.assignment))
             .collect(),
     };
     let (waiter, rx) = inner.park();
-    if let Some(group) = inner.groups.get_mut(&req.group_id) {
+    if let Some(group) = inner.groups.get_mut(req.group_id.as_str()) {
         group.sync(now_ms, params, waiter);
     }
     inner.flush(&req.group_id);
@@ -157,8 +157,8 @@ pub(super) fn sync(
 pub(super) fn sync_response(r: SyncResult) -> SyncGroupResponse {
     SyncGroupResponse {
         error_code: r.error,
-        protocol_type: r.protocol_type,
-        protocol_name: r.protocol_name,
+        protocol_type: r.protocol_type.map(Into::into),
+        protocol_name: r.protocol_name.map(Into::into),
         assignment: if r.error == ErrorCode::None {
             r.assignment
         } else {
@@ -179,7 +179,7 @@ pub(super) fn heartbeat(
         ErrorCode::InvalidGroupId
     } else if !inner.active {
         ErrorCode::CoordinatorNotAvailable
-    } else if let Some(group) = inner.groups.get_mut(&req.group_id) {
+    } else if let Some(group) = inner.groups.get_mut(req.group_id.as_str()) {
         let e = group.heartbeat(now_ms, &req.member_id, instance, req.generation_id);
         inner.flush(&req.group_id);
         e
@@ -200,10 +200,10 @@ pub(super) fn leave(
     let leaving: Vec<(String, Option<String>)> = if version >= 3 {
         req.members
             .into_iter()
-            .map(|m| (m.member_id, m.group_instance_id))
+            .map(|m| (m.member_id.into(), m.group_instance_id.map(Into::into)))
             .collect()
     } else {
-        vec![(req.member_id, None)]
+        vec![(req.member_id.to_string(), None)]
     };
     let group_error = if req.group_id.is_empty() {
         Some(ErrorCode::InvalidGroupId)
@@ -215,13 +215,13 @@ pub(super) fn leave(
     let mut results = Vec::with_capacity(leaving.len());
     if group_error.is_none() {
         for (member_id, instance) in leaving {
-            let error = match inner.groups.get_mut(&req.group_id) {
+            let error = match inner.groups.get_mut(req.group_id.as_str()) {
                 Some(group) => group.leave(now_ms, &member_id, instance.as_deref()),
                 None => ErrorCode::UnknownMemberId,
             };
             results.push(MemberResponse {
-                member_id,
-                group_instance_id: instance,
+                member_id: member_id.into(),
+                group_instance_id: instance.map(Into::into),
                 error_code: error,
                 ..Default::default()
             });

@@ -41,7 +41,7 @@ pub(super) fn commit(
     let instance = req.group_instance_id.as_deref();
     let group_error = if !inner.active {
         Some(ErrorCode::CoordinatorNotAvailable)
-    } else if let Some(group) = inner.groups.get(&req.group_id) {
+    } else if let Some(group) = inner.groups.get(req.group_id.as_str()) {
         group
             .validate_offset_commit(member_id, instance, generation)
             .err()
@@ -49,7 +49,7 @@ pub(super) fn commit(
         // A group that only stores offsets (no group management) comes into being with its
         // first commit.
         let group = ClassicGroup::new(&req.group_id, now_ms, config.limits());
-        inner.groups.insert(req.group_id.clone(), group);
+        inner.groups.insert(req.group_id.to_string(), group);
         None
     } else {
         // A member of a generation this coordinator never saw.
@@ -64,7 +64,7 @@ pub(super) fn commit(
         let name = if by_id {
             topics.topic_name(topic.topic_id)
         } else {
-            Some(topic.name.clone())
+            Some(topic.name.clone().into())
         };
         let mut out = OffsetCommitResponseTopic {
             name: topic.name,
@@ -80,11 +80,11 @@ pub(super) fn commit(
                     ErrorCode::UnknownTopicOrPartition
                 } else if metadata.len() > config.offset_metadata_max_bytes {
                     ErrorCode::OffsetMetadataTooLarge
-                } else if let Some(group) = inner.groups.get_mut(&req.group_id) {
+                } else if let Some(group) = inner.groups.get_mut(req.group_id.as_str()) {
                     let offset = CommittedOffset {
                         offset: p.committed_offset,
                         leader_epoch: p.committed_leader_epoch,
-                        metadata,
+                        metadata: metadata.to_string(),
                         commit_ms: now_ms,
                         expire_ms,
                     };
@@ -226,7 +226,7 @@ pub(super) fn fetch(
                         name: if by_id {
                             topics.topic_name(t.topic_id)
                         } else {
-                            Some(t.name)
+                            Some(t.name.to_string())
                         },
                         topic_id: t.topic_id,
                         partitions: Some(t.partition_indexes),
@@ -242,7 +242,7 @@ pub(super) fn fetch(
                 Ok(fetched) => {
                     for (t, parts) in fetched {
                         group.topics.push(OffsetFetchResponseTopics {
-                            name: t.name.unwrap_or_default(),
+                            name: t.name.unwrap_or_default().into(),
                             topic_id: t.topic_id,
                             partitions: parts
                                 .into_iter()
@@ -250,7 +250,7 @@ pub(super) fn fetch(
                                     partition_index: p.partition,
                                     committed_offset: p.offset,
                                     committed_leader_epoch: p.leader_epoch,
-                                    metadata: p.metadata,
+                                    metadata: p.metadata.map(Into::into),
                                     error_code: p.error,
                                     ..Default::default()
                                 })
@@ -267,7 +267,7 @@ pub(super) fn fetch(
     // v0-1 cannot ask for "all topics" (their array is not nullable).
     let requested_names: Option<Vec<(String, Vec<i32>)>> = req.topics.map(|ts| {
         ts.into_iter()
-            .map(|t| (t.name, t.partition_indexes))
+            .map(|t| (t.name.into(), t.partition_indexes))
             .collect()
     });
     let requested = requested_names.clone().map(|ts| {
@@ -301,14 +301,14 @@ pub(super) fn fetch(
     };
     for (t, parts) in fetched {
         response.topics.push(OffsetFetchResponseTopic {
-            name: t.name.unwrap_or_default(),
+            name: t.name.unwrap_or_default().into(),
             partitions: parts
                 .into_iter()
                 .map(|p| OffsetFetchResponsePartition {
                     partition_index: p.partition,
                     committed_offset: p.offset,
                     committed_leader_epoch: p.leader_epoch,
-                    metadata: p.metadata,
+                    metadata: p.metadata.map(Into::into),
                     error_code: p.error,
                     ..Default::default()
                 })
@@ -332,7 +332,7 @@ pub(super) fn delete(
     } else if !inner.active {
         Some(ErrorCode::CoordinatorNotAvailable)
     } else {
-        match inner.groups.get(&req.group_id) {
+        match inner.groups.get(req.group_id.as_str()) {
             None => Some(ErrorCode::GroupIdNotFound),
             Some(g) if g.state() == GroupState::Dead => Some(ErrorCode::GroupIdNotFound),
             // Only consumer groups can tell which topics they use; others must be empty.
@@ -346,7 +346,7 @@ pub(super) fn delete(
         response.error_code = e;
         return response;
     }
-    let Some(group) = inner.groups.get_mut(&req.group_id) else {
+    let Some(group) = inner.groups.get_mut(req.group_id.as_str()) else {
         response.error_code = ErrorCode::GroupIdNotFound;
         return response;
     };
@@ -358,7 +358,7 @@ pub(super) fn delete(
     };
     for topic in req.topics {
         let is_subscribed = match &subscribed {
-            Some(s) => s.contains(&topic.name),
+            Some(s) => s.contains(topic.name.as_str()),
             None => true,
         };
         let mut out = OffsetDeleteResponseTopic {

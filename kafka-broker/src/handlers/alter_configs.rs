@@ -51,7 +51,7 @@ pub(crate) fn handle_alter(
                             ErrorCode::InvalidRequest,
                             format!("Null value not supported for {}", c.name),
                         ))?;
-                        next.insert(c.name.clone(), value);
+                        next.insert(c.name.to_string(), value.to_string());
                     }
                     Ok(next)
                 },
@@ -59,7 +59,7 @@ pub(crate) fn handle_alter(
             let (code, message) = split(outcome);
             alter_configs_response::AlterConfigsResourceResponse {
                 error_code: code,
-                error_message: message,
+                error_message: message.map(Into::into),
                 resource_type: r.resource_type,
                 resource_name: r.resource_name.clone(),
                 ..Default::default()
@@ -105,7 +105,7 @@ pub(crate) fn handle_incremental(
             let (code, message) = split(outcome);
             incremental_alter_configs_response::AlterConfigsResourceResponse {
                 error_code: code,
-                error_message: message,
+                error_message: message.map(Into::into),
                 resource_type: r.resource_type,
                 resource_name: r.resource_name.clone(),
                 ..Default::default()

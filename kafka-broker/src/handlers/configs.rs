@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use kafka_protocol::ErrorCode;
+use kafka_protocol::{ErrorCode, StrBytes};
 
 use crate::config::{self, broker_configs, ConfigDef, ConfigType, BROKER_CONFIGS, TOPIC_CONFIGS};
 use crate::state::{ClusterState, Settings};
@@ -43,7 +43,7 @@ pub(crate) struct ConfigEntry {
     pub synonyms: Vec<Synonym>,
 }
 
-fn wanted(name: &str, keys: Option<&[String]>) -> bool {
+fn wanted(name: &str, keys: Option<&[StrBytes]>) -> bool {
     keys.is_none_or(|keys| keys.iter().any(|k| k == name))
 }
 
@@ -107,7 +107,7 @@ fn entry(def: &ConfigDef, synonyms: Vec<Synonym>, read_only: bool) -> ConfigEntr
 pub(crate) fn describe_topic_configs(
     state: &ClusterState,
     topic: &Topic,
-    keys: Option<&[String]>,
+    keys: Option<&[StrBytes]>,
 ) -> Vec<ConfigEntry> {
     let broker_id = state.live_brokers().first().map_or(0, |b| b.id);
     TOPIC_CONFIGS
@@ -144,7 +144,7 @@ pub(crate) fn describe_topic_configs(
 pub(crate) fn describe_broker_configs(
     state: &ClusterState,
     broker_id: i32,
-    keys: Option<&[String]>,
+    keys: Option<&[StrBytes]>,
 ) -> Vec<ConfigEntry> {
     BROKER_CONFIGS
         .iter()

@@ -24,7 +24,7 @@ pub(crate) fn handle(
                 .assignments
                 .iter()
                 .flatten()
-                .filter_map(|a| a.broker_ids.first().copied())
+                .filter_map(|a| a.broker_ids.first().map(|b| b.0))
                 .collect();
             let outcome = grow(ctx, &t.name, t.count, &explicit, request.validate_only);
             let (code, message) = match outcome {
@@ -38,7 +38,7 @@ pub(crate) fn handle(
             CreatePartitionsTopicResult {
                 name: t.name.clone(),
                 error_code: code,
-                error_message: message,
+                error_message: message.map(Into::into),
                 ..Default::default()
             }
         })

@@ -69,7 +69,7 @@ fn create_one(
         let mut sorted: Vec<_> = t.assignments.iter().collect();
         sorted.sort_by_key(|a| a.partition_index);
         for (expected, a) in (0i32..).zip(&sorted) {
-            let leader = a.broker_ids.first().copied();
+            let leader = a.broker_ids.first().map(|b| b.0);
             match leader {
                 Some(leader) if a.partition_index == expected => assignments.push(leader),
                 _ => {
@@ -91,7 +91,7 @@ fn create_one(
             .map(|c| (c.name.as_str(), c.value.as_deref())),
     )?;
     let new = NewTopic {
-        name: t.name.clone(),
+        name: t.name.to_string(),
         partitions: t.num_partitions,
         replication_factor,
         assignments,
@@ -101,8 +101,8 @@ fn create_one(
     let configs = describe_topic_configs(&ctx.state, &topic, None)
         .into_iter()
         .map(|c: ConfigEntry| CreatableTopicConfigs {
-            name: c.name,
-            value: Some(c.value),
+            name: c.name.into(),
+            value: Some(c.value.into()),
             read_only: false,
             config_source: c.source,
             is_sensitive: false,
@@ -110,7 +110,7 @@ fn create_one(
         })
         .collect();
     Ok(CreatableTopicResult {
-        name: topic.name.clone(),
+        name: topic.name.clone().into(),
         topic_id: topic.id,
         error_code: ErrorCode::None,
         error_message: None,
@@ -127,9 +127,9 @@ fn create_one(
 
 fn failure(name: &str, code: ErrorCode, message: String) -> CreatableTopicResult {
     CreatableTopicResult {
-        name: name.to_string(),
+        name: name.into(),
         error_code: code,
-        error_message: Some(message),
+        error_message: Some(message.into()),
         num_partitions: -1,
         replication_factor: -1,
         // Kafka answers a failed topic with an empty config list (null is for versions that

@@ -18,12 +18,12 @@ pub(crate) fn handle(
     let targets: Vec<(Option<String>, Uuid)> = request
         .topics
         .iter()
-        .map(|t| (t.name.clone(), t.topic_id))
+        .map(|t| (t.name.as_deref().map(String::from), t.topic_id))
         .chain(
             request
                 .topic_names
                 .iter()
-                .map(|n| (Some(n.clone()), Uuid::ZERO)),
+                .map(|n| (Some(n.to_string()), Uuid::ZERO)),
         )
         .collect();
     let responses = targets
@@ -48,14 +48,14 @@ fn delete_one(ctx: &RequestContext, name: Option<String>, id: Uuid) -> Deletable
             topics.remove(&topic_name);
             tracing::debug!(topic = %topic_name, "deleted topic");
             DeletableTopicResult {
-                name: Some(topic_name),
+                name: Some(topic_name.into()),
                 topic_id,
                 error_code: ErrorCode::None,
                 ..Default::default()
             }
         }
         None => DeletableTopicResult {
-            name: name.clone(),
+            name: name.clone().map(Into::into),
             topic_id: id,
             error_code: if name.is_some() {
                 ErrorCode::UnknownTopicOrPartition

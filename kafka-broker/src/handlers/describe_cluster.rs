@@ -6,6 +6,7 @@ use kafka_protocol::ErrorCode;
 
 use crate::authorized_operations::{when, CLUSTER, NOT_REQUESTED};
 use crate::context::RequestContext;
+use kafka_protocol::BrokerId;
 
 /// `endpoint_type` 1: brokers. Type 2 (controllers, KIP-919) is served only by controllers.
 const ENDPOINT_BROKERS: i8 = 1;
@@ -33,8 +34,8 @@ pub(crate) fn handle(
         .live_brokers()
         .into_iter()
         .map(|b| DescribeClusterBroker {
-            broker_id: b.id,
-            host: b.host,
+            broker_id: BrokerId(b.id),
+            host: b.host.into(),
             port: i32::from(b.port),
             rack: None,
             is_fenced: false,
@@ -46,8 +47,8 @@ pub(crate) fn handle(
         error_code: ErrorCode::None,
         error_message: None,
         endpoint_type: ENDPOINT_BROKERS,
-        cluster_id: ctx.state.config.cluster_id.clone(),
-        controller_id: ctx.state.controller_id(),
+        cluster_id: ctx.state.config.cluster_id.clone().into(),
+        controller_id: BrokerId(ctx.state.controller_id()),
         brokers,
         cluster_authorized_operations: when(request.include_cluster_authorized_operations, CLUSTER),
         ..Default::default()

@@ -44,7 +44,7 @@ pub(crate) fn handle(
                 Ok(entries) => DescribeConfigsResult {
                     error_code: ErrorCode::None,
                     // Kafka sends an empty message, not null, with success.
-                    error_message: Some(String::new()),
+                    error_message: Some(String::new().into()),
                     resource_type: r.resource_type,
                     resource_name: r.resource_name.clone(),
                     configs: entries.into_iter().map(|e| to_wire(e, request)).collect(),
@@ -52,7 +52,7 @@ pub(crate) fn handle(
                 },
                 Err((code, message)) => DescribeConfigsResult {
                     error_code: code,
-                    error_message: Some(message),
+                    error_message: Some(message.into()),
                     resource_type: r.resource_type,
                     resource_name: r.resource_name.clone(),
                     ..Default::default()
@@ -72,8 +72,8 @@ fn to_wire(e: ConfigEntry, request: &DescribeConfigsRequest) -> DescribeConfigsR
         e.synonyms
             .iter()
             .map(|(name, value, source)| DescribeConfigsSynonym {
-                name: name.clone(),
-                value: value.clone(),
+                name: name.clone().into(),
+                value: value.clone().map(Into::into),
                 source: *source,
                 ..Default::default()
             })
@@ -90,9 +90,9 @@ fn to_wire(e: ConfigEntry, request: &DescribeConfigsRequest) -> DescribeConfigsR
         is_sensitive: false,
         synonyms,
         config_type: e.config_type,
-        documentation: request.include_documentation.then(|| e.doc.to_string()),
-        name: e.name,
-        value: Some(e.value),
+        documentation: (request.include_documentation.then(|| e.doc.to_string())).map(Into::into),
+        name: e.name.into(),
+        value: Some(e.value.into()),
         ..Default::default()
     }
 }

@@ -11,6 +11,7 @@ use kafka_protocol::ErrorCode;
 
 use crate::context::RequestContext;
 use crate::sync::lock;
+use kafka_protocol::StrBytes;
 
 /// The directory name reported for the in-memory logs.
 pub(crate) const LOG_DIR: &str = "/kafka-broker/in-memory";
@@ -57,7 +58,7 @@ pub(crate) fn handle(
             .collect();
         if !partitions.is_empty() {
             described.push(DescribeLogDirsTopic {
-                name: topic.name.clone(),
+                name: topic.name.clone().into(),
                 partitions,
                 ..Default::default()
             });
@@ -68,7 +69,7 @@ pub(crate) fn handle(
         error_code: ErrorCode::None,
         results: vec![DescribeLogDirsResult {
             error_code: ErrorCode::None,
-            log_dir: LOG_DIR.to_string(),
+            log_dir: StrBytes::from_static(LOG_DIR),
             topics: described,
             total_bytes: held.saturating_add(HEADROOM_BYTES),
             usable_bytes: HEADROOM_BYTES,

@@ -10,6 +10,7 @@ use kafka_protocol::ErrorCode;
 use super::common::led_partition;
 use crate::context::RequestContext;
 use crate::sync::lock;
+use kafka_protocol::ProducerId;
 
 pub(crate) fn handle(
     ctx: &RequestContext,
@@ -36,7 +37,7 @@ pub(crate) fn handle(
                                 .producers
                                 .producers()
                                 .map(|p| ProducerState {
-                                    producer_id: p.producer_id,
+                                    producer_id: ProducerId(p.producer_id),
                                     producer_epoch: i32::from(p.producer_epoch),
                                     last_sequence: p.last_sequence,
                                     last_timestamp: p.last_append_time_ms,
@@ -59,7 +60,10 @@ pub(crate) fn handle(
                         Err(code) => PartitionResponse {
                             partition_index: *index,
                             error_code: code,
-                            error_message: topic.is_none().then(|| code.description().to_string()),
+                            error_message: (topic
+                                .is_none()
+                                .then(|| code.description().to_string()))
+                            .map(Into::into),
                             ..Default::default()
                         },
                     }

@@ -16,6 +16,7 @@ use crate::authorized_operations::TOPIC;
 use crate::context::RequestContext;
 use crate::sync::lock;
 use crate::topics::Topic;
+use kafka_protocol::BrokerId;
 
 /// Kafka's `max.request.partition.size.limit`.
 const MAX_PARTITIONS_PER_RESPONSE: i32 = 2000;
@@ -29,12 +30,12 @@ pub(crate) fn handle(
     let mut names: Vec<String> = if request.topics.is_empty() {
         registry.iter().map(|t| t.name.clone()).collect()
     } else {
-        request.topics.iter().map(|t| t.name.clone()).collect()
+        request.topics.iter().map(|t| t.name.to_string()).collect()
     };
     names.sort();
     names.dedup();
     let (start_topic, start_partition) = match &request.cursor {
-        Some(c) => (Some(c.topic_name.clone()), c.partition_index.max(0)),
+        Some(c) => (Some(c.topic_name.to_string()), c.partition_index.max(0)),
         None => (None, 0),
     };
     let mut budget = request
@@ -48,7 +49,7 @@ pub(crate) fn handle(
     {
         if budget == 0 {
             next_cursor = Some(Cursor {
-                topic_name: name.clone(),
+                topic_name: name.clone().into(),
                 partition_index: 0,
                 ..Default::default()
             });
@@ -57,7 +58,7 @@ pub(crate) fn handle(
         let Some(topic) = registry.get(name) else {
             topics.push(DescribeTopicPartitionsResponseTopic {
                 error_code: ErrorCode::UnknownTopicOrPartition,
-                name: Some(name.clone()),
+                name: Some(name.clone().into()),
                 topic_authorized_operations: TOPIC,
                 ..Default::default()
             });
@@ -74,7 +75,7 @@ pub(crate) fn handle(
         topics.push(describe(ctx, topic, first, last));
         if last < count {
             next_cursor = Some(Cursor {
-                topic_name: name.clone(),
+                topic_name: name.clone().into(),
                 partition_index: last,
                 ..Default::default()
             });
@@ -107,21 +108,29 @@ fn describe(
                     ErrorCode::LeaderNotAvailable
                 },
                 partition_index: index,
-                leader_id: if up { leader } else { -1 },
+                leader_id: if up { BrokerId(leader) } else { BrokerId::NONE },
                 leader_epoch: epoch,
-                replica_nodes: vec![leader],
-                isr_nodes: if up { vec![leader] } else { Vec::new() },
+                replica_nodes: vec![BrokerId(leader)],
+                isr_nodes: if up {
+                    vec![BrokerId(leader)]
+                } else {
+                    Vec::new()
+                },
                 // KIP-966 eligible leader replicas: with one replica there are none to list.
                 eligible_leader_replicas: Some(Vec::new()),
                 last_known_elr: Some(Vec::new()),
-                offline_replicas: if up { Vec::new() } else { vec![leader] },
+                offline_replicas: if up {
+                    Vec::new()
+                } else {
+                    vec![BrokerId(leader)]
+                },
                 ..Default::default()
             }
         })
         .collect();
     DescribeTopicPartitionsResponseTopic {
         error_code: ErrorCode::None,
-        name: Some(topic.name.clone()),
+        name: Some(topic.name.clone().into()),
         topic_id: topic.id,
         is_internal: false,
         partitions,

@@ -30,6 +30,7 @@ use crate::context::{wait_shutdown, RequestContext};
 use crate::fetch_session::{FetchContext, PartitionFetch, PartitionSeen, TopicKey};
 use crate::log::PartitionLog;
 use crate::sync::lock;
+use kafka_protocol::BrokerId;
 
 /// Upper bound on one long poll, whatever the client asks: a guard against a request that would
 /// park a connection for days.
@@ -59,11 +60,11 @@ pub(crate) async fn handle(
     version: i16,
 ) -> FetchResponse {
     let uses_topic_ids = version >= 13;
-    let key = |name: &String, id| {
+    let key = |name: &str, id| {
         if uses_topic_ids {
             TopicKey::Id(id)
         } else {
-            TopicKey::Name(name.clone())
+            TopicKey::Name(name.to_string())
         }
     };
     let wanted: Vec<(TopicKey, i32, PartitionFetch)> = request
@@ -259,7 +260,7 @@ fn read_all(
                                 // Kafka sends an (empty, until transactions exist) list to
                                 // read_committed consumers and null to the others.
                                 aborted_transactions: read_committed.then(Vec::new),
-                                preferred_read_replica: -1,
+                                preferred_read_replica: BrokerId::NONE,
                                 records: Some(read.records),
                                 ..Default::default()
                             }
@@ -306,7 +307,7 @@ fn leader_hint(
             let (leader, epoch) = log.leader();
             if ctx.state.is_running(leader) {
                 LeaderIdAndEpoch {
-                    leader_id: leader,
+                    leader_id: BrokerId(leader),
                     leader_epoch: epoch,
                     ..Default::default()
                 }
@@ -338,7 +339,7 @@ fn response(ctx: &RequestContext, session_id: i32, reads: Vec<PartitionRead>) ->
                     TopicKey::Name(name) => (name.clone(), Default::default()),
                 };
                 responses.push(FetchableTopicResponse {
-                    topic,
+                    topic: topic.into(),
                     topic_id,
                     partitions: vec![read.data],
                     ..Default::default()
@@ -349,10 +350,10 @@ fn response(ctx: &RequestContext, session_id: i32, reads: Vec<PartitionRead>) ->
     // NodeEndpoints reaches clients from v16 (KIP-951), CurrentLeader from v12.
     let node_endpoints = leaders
         .into_iter()
-        .filter_map(|id| ctx.state.broker(id))
+        .filter_map(|id| ctx.state.broker(id.0))
         .map(|b| NodeEndpoint {
-            node_id: b.id,
-            host: b.host,
+            node_id: BrokerId(b.id),
+            host: b.host.into(),
             port: i32::from(b.port),
             rack: None,
             ..Default::default()
@@ -383,7 +384,7 @@ fn error_partition(partition: i32, code: ErrorCode, read_committed: bool) -> Par
         last_stable_offset: -1,
         log_start_offset: -1,
         aborted_transactions: (unknown || read_committed).then(Vec::new),
-        preferred_read_replica: -1,
+        preferred_read_replica: BrokerId::NONE,
         records: Some(Bytes::new()),
         ..Default::default()
     }

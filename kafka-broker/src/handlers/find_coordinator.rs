@@ -6,6 +6,7 @@ use kafka_protocol::messages::{FindCoordinatorRequest, FindCoordinatorResponse};
 use kafka_protocol::ErrorCode;
 
 use crate::context::RequestContext;
+use kafka_protocol::BrokerId;
 
 /// Key types: consumer group and transactional id.
 const KEY_GROUP: i8 = 0;
@@ -25,16 +26,16 @@ pub(crate) fn handle(
                 let (node_id, host, port) = node.unwrap_or((-1, String::new(), -1));
                 Coordinator {
                     key: key.clone(),
-                    node_id,
-                    host,
+                    node_id: BrokerId(node_id),
+                    host: host.into(),
                     port,
                     error_code: code,
                     // Kafka leaves the per-key message empty, even for errors of the key's
                     // coordinator, and explains only a request it cannot serve at all.
                     error_message: Some(if code == ErrorCode::InvalidRequest {
-                        code.description().to_string()
+                        code.description().into()
                     } else {
-                        String::new()
+                        String::new().into()
                     }),
                     ..Default::default()
                 }
@@ -52,12 +53,12 @@ pub(crate) fn handle(
         error_code: code,
         // Kafka sends the error's name for success ("NONE") and its description otherwise.
         error_message: Some(if code.is_error() {
-            code.description().to_string()
+            code.description().into()
         } else {
-            code.name().to_string()
+            code.name().into()
         }),
-        node_id,
-        host,
+        node_id: BrokerId(node_id),
+        host: host.into(),
         port,
         ..Default::default()
     }

@@ -11,7 +11,7 @@
 //! client that asks every broker sees each group once.
 
 use kafka_protocol::messages::*;
-use kafka_protocol::ErrorCode;
+use kafka_protocol::{ErrorCode, GroupId};
 
 use super::Reply;
 use crate::context::RequestContext;
@@ -143,7 +143,7 @@ pub(crate) async fn describe_groups(
     version: i16,
 ) -> Reply {
     let others = DescribeGroupsRequest {
-        groups: split(ctx, &mut r.groups, String::as_str),
+        groups: split(ctx, &mut r.groups, GroupId::as_str),
         ..Default::default()
     };
     let mut response = if r.groups.is_empty() {
@@ -164,7 +164,7 @@ pub(crate) async fn delete_groups(
     version: i16,
 ) -> Reply {
     let others = DeleteGroupsRequest {
-        groups_names: split(ctx, &mut r.groups_names, String::as_str),
+        groups_names: split(ctx, &mut r.groups_names, GroupId::as_str),
         ..Default::default()
     };
     let mut response = if r.groups_names.is_empty() {

@@ -8,6 +8,7 @@ use kafka_protocol::ErrorCode;
 use crate::context::RequestContext;
 use crate::producer_state::InitProducerIdParams;
 use crate::sync::lock;
+use kafka_protocol::ProducerId;
 
 pub(crate) fn handle(
     ctx: &RequestContext,
@@ -16,7 +17,7 @@ pub(crate) fn handle(
 ) -> InitProducerIdResponse {
     let failure = |code: ErrorCode| InitProducerIdResponse {
         error_code: code,
-        producer_id: -1,
+        producer_id: ProducerId::NONE,
         producer_epoch: -1,
         ..Default::default()
     };
@@ -35,7 +36,7 @@ pub(crate) fn handle(
         Ok(pid) => InitProducerIdResponse {
             throttle_time_ms: 0,
             error_code: ErrorCode::None,
-            producer_id: pid.producer_id,
+            producer_id: ProducerId(pid.producer_id),
             producer_epoch: pid.producer_epoch,
             ..Default::default()
         },

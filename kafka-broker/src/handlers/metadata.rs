@@ -11,6 +11,7 @@ use crate::context::RequestContext;
 use crate::state::{ClusterState, NewTopic};
 use crate::sync::lock;
 use crate::topics::{validate_topic_name, Topic};
+use kafka_protocol::BrokerId;
 
 pub(crate) fn handle(
     ctx: &RequestContext,
@@ -22,8 +23,8 @@ pub(crate) fn handle(
     let brokers = live
         .iter()
         .map(|b| MetadataResponseBroker {
-            node_id: b.id,
-            host: b.host.clone(),
+            node_id: BrokerId(b.id),
+            host: b.host.clone().into(),
             port: i32::from(b.port),
             rack: None,
             ..Default::default()
@@ -78,8 +79,8 @@ pub(crate) fn handle(
     MetadataResponse {
         throttle_time_ms: 0,
         brokers,
-        cluster_id: Some(state.config.cluster_id.clone()),
-        controller_id: state.controller_id(),
+        cluster_id: Some(state.config.cluster_id.clone().into()),
+        controller_id: BrokerId(state.controller_id()),
         topics,
         cluster_authorized_operations: authorized_operations::when(
             request.include_cluster_authorized_operations,
@@ -97,7 +98,7 @@ pub(crate) fn handle(
 fn by_name(state: &ClusterState, name: &str, allow_auto_create: bool) -> MetadataResponseTopic {
     let error = |code: ErrorCode| MetadataResponseTopic {
         error_code: code,
-        name: Some(name.to_string()),
+        name: Some(name.into()),
         topic_authorized_operations: NOT_REQUESTED,
         ..Default::default()
     };
@@ -145,18 +146,26 @@ fn topic_metadata(state: &ClusterState, topic: &Topic) -> MetadataResponseTopic 
                     ErrorCode::LeaderNotAvailable
                 },
                 partition_index: index,
-                leader_id: if up { leader } else { -1 },
+                leader_id: if up { BrokerId(leader) } else { BrokerId::NONE },
                 leader_epoch: epoch,
-                replica_nodes: vec![leader],
-                isr_nodes: if up { vec![leader] } else { Vec::new() },
-                offline_replicas: if up { Vec::new() } else { vec![leader] },
+                replica_nodes: vec![BrokerId(leader)],
+                isr_nodes: if up {
+                    vec![BrokerId(leader)]
+                } else {
+                    Vec::new()
+                },
+                offline_replicas: if up {
+                    Vec::new()
+                } else {
+                    vec![BrokerId(leader)]
+                },
                 ..Default::default()
             }
         })
         .collect();
     MetadataResponseTopic {
         error_code: ErrorCode::None,
-        name: Some(topic.name.clone()),
+        name: Some(topic.name.clone().into()),
         topic_id: topic.id,
         is_internal: false,
         partitions,

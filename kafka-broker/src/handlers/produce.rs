@@ -30,6 +30,7 @@ use crate::context::RequestContext;
 use crate::state::Settings;
 use crate::sync::lock;
 use crate::topics::Topic;
+use kafka_protocol::BrokerId;
 
 /// Answers Produce; nothing for `acks=0`, which gets no response at all.
 pub(crate) fn handle(ctx: &RequestContext, request: &ProduceRequest, version: i16) -> Reply {
@@ -86,8 +87,8 @@ pub(crate) fn handle(ctx: &RequestContext, request: &ProduceRequest, version: i1
         .into_iter()
         .filter_map(|id| ctx.state.broker(id))
         .map(|b| NodeEndpoint {
-            node_id: b.id,
-            host: b.host,
+            node_id: BrokerId(b.id),
+            host: b.host.into(),
             port: i32::from(b.port),
             rack: None,
             ..Default::default()
@@ -138,7 +139,7 @@ fn partition_response(
                     if ctx.state.is_running(leader) {
                         leaders.insert(leader);
                         response.current_leader = LeaderIdAndEpoch {
-                            leader_id: leader,
+                            leader_id: BrokerId(leader),
                             leader_epoch: epoch,
                             ..Default::default()
                         };

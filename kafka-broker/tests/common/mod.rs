@@ -11,6 +11,7 @@ use kafka_protocol::messages::{
     fetch_request, FetchRequest, FetchResponse, ProduceRequest, ProduceResponse,
 };
 use kafka_protocol::records::{Compression, RecordBatchBuilder, RecordBatches};
+use kafka_protocol::BrokerId;
 use kafka_protocol::{frame, ApiKey, ErrorCode, Request};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -181,7 +182,7 @@ pub fn fetch_request(
     min_bytes: i32,
 ) -> FetchRequest {
     FetchRequest {
-        replica_id: -1,
+        replica_id: BrokerId::NONE,
         max_wait_ms,
         min_bytes,
         max_bytes: 50 * 1024 * 1024,
@@ -228,8 +229,8 @@ pub fn records_of(response: &FetchResponse) -> Vec<(i64, String, String)> {
 /// refuses an empty or malformed name with INVALID_REQUEST, as Kafka does).
 pub fn api_versions_request() -> kafka_protocol::messages::ApiVersionsRequest {
     kafka_protocol::messages::ApiVersionsRequest::default()
-        .with_client_software_name("kafka-broker-tests".into())
-        .with_client_software_version("0.1.0".into())
+        .with_client_software_name("kafka-broker-tests")
+        .with_client_software_version("0.1.0")
 }
 
 /// The API key of a request type (for request-log assertions).

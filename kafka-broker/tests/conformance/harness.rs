@@ -55,14 +55,14 @@ impl Target {
         let metadata = conn
             .send(&MetadataRequest::default().with_topics(Some(Vec::new())), 9)
             .expect("Metadata");
-        let mut broker_ids: Vec<i32> = metadata.brokers.iter().map(|b| b.node_id).collect();
+        let mut broker_ids: Vec<i32> = metadata.brokers.iter().map(|b| b.node_id.0).collect();
         broker_ids.sort_unstable();
         Target {
             name,
             address,
             broker_ids,
             versions,
-            cluster_id: metadata.cluster_id.unwrap_or_default(),
+            cluster_id: metadata.cluster_id.unwrap_or_default().to_string(),
         }
     }
 }
@@ -361,7 +361,7 @@ impl<'a> Session<'a> {
         let request = MetadataRequest::default()
             .with_topics(Some(vec![metadata_request::MetadataRequestTopic::default(
             )
-            .with_name(Some(topic.to_string()))]))
+            .with_name(Some(topic.into()))]))
             .with_allow_auto_topic_creation(false);
         let response = self.call(&request, 12);
         let id = response
@@ -383,7 +383,7 @@ impl<'a> Session<'a> {
         let request = MetadataRequest::default()
             .with_topics(Some(vec![metadata_request::MetadataRequestTopic::default(
             )
-            .with_name(Some(topic.to_string()))]))
+            .with_name(Some(topic.into()))]))
             .with_allow_auto_topic_creation(false);
         loop {
             let response = self.call(&request, 9);
@@ -433,7 +433,7 @@ impl<'a> Session<'a> {
                         .map(|(k, v)| {
                             CreatableTopicConfig::default()
                                 .with_name((*k).to_string())
-                                .with_value(Some((*v).to_string()))
+                                .with_value(Some((*v).to_string().into()))
                         })
                         .collect(),
                 )]);
@@ -458,7 +458,7 @@ impl<'a> Session<'a> {
         let request = MetadataRequest::default()
             .with_topics(Some(vec![metadata_request::MetadataRequestTopic::default(
             )
-            .with_name(Some(topic.to_string()))]))
+            .with_name(Some(topic.into()))]))
             .with_allow_auto_topic_creation(false);
         loop {
             let response = self.call(&request, 9);
@@ -518,7 +518,7 @@ impl<'a> Session<'a> {
         loop {
             let response = self.call(&request, v);
             if response.error_code == ErrorCode::None {
-                return (response.producer_id, response.producer_epoch);
+                return (response.producer_id.0, response.producer_epoch);
             }
             assert!(
                 Instant::now() < deadline,
@@ -548,10 +548,7 @@ impl<'a> Session<'a> {
     pub fn wait_for_coordinator(&mut self, group: &str) {
         let deadline = Instant::now() + SETTLE_TIMEOUT;
         loop {
-            let response = self.call(
-                &FindCoordinatorRequest::default().with_key(group.to_string()),
-                3,
-            );
+            let response = self.call(&FindCoordinatorRequest::default().with_key(group), 3);
             if response.error_code == ErrorCode::None {
                 return;
             }

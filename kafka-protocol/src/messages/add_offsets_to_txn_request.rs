@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::{GroupId, ProducerId, TransactionalId};
 use crate::error::{DecodeError, EncodeError};
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
@@ -13,27 +14,27 @@ use crate::messages::ApiKey;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddOffsetsToTxnRequest {
     /// `TransactionalId`: versions 0+, entity: transactionalId.
-    pub transactional_id: String,
+    pub transactional_id: TransactionalId,
     /// `ProducerId`: versions 0+, entity: producerId.
-    pub producer_id: i64,
+    pub producer_id: ProducerId,
     /// `ProducerEpoch`: versions 0+.
     pub producer_epoch: i16,
     /// `GroupId`: versions 0+, entity: groupId.
-    pub group_id: String,
+    pub group_id: GroupId,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
 
 impl AddOffsetsToTxnRequest {
     /// Sets `transactional_id` (TransactionalId).
-    pub fn with_transactional_id(mut self, value: String) -> Self {
-        self.transactional_id = value;
+    pub fn with_transactional_id(mut self, value: impl Into<TransactionalId>) -> Self {
+        self.transactional_id = value.into();
         self
     }
 
     /// Sets `producer_id` (ProducerId).
-    pub fn with_producer_id(mut self, value: i64) -> Self {
-        self.producer_id = value;
+    pub fn with_producer_id(mut self, value: impl Into<ProducerId>) -> Self {
+        self.producer_id = value.into();
         self
     }
 
@@ -44,8 +45,8 @@ impl AddOffsetsToTxnRequest {
     }
 
     /// Sets `group_id` (GroupId).
-    pub fn with_group_id(mut self, value: String) -> Self {
-        self.group_id = value;
+    pub fn with_group_id(mut self, value: impl Into<GroupId>) -> Self {
+        self.group_id = value.into();
         self
     }
 
@@ -62,7 +63,7 @@ impl AddOffsetsToTxnRequest {
             Some(self.transactional_id.as_str()),
             flexible,
         )?;
-        buf.put_i64(self.producer_id);
+        buf.put_i64(self.producer_id.0);
         buf.put_i16(self.producer_epoch);
         put_nullable_string(
             buf,
@@ -98,15 +99,20 @@ impl AddOffsetsToTxnRequest {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 3;
-        let transactional_id = get_string(
+        let transactional_id = TransactionalId(get_string(
             buf,
             "AddOffsetsToTxnRequest.transactional_id",
             flexible,
             version,
-        )?;
-        let producer_id = get_i64(buf, "AddOffsetsToTxnRequest.producer_id")?;
+        )?);
+        let producer_id = ProducerId(get_i64(buf, "AddOffsetsToTxnRequest.producer_id")?);
         let producer_epoch = get_i16(buf, "AddOffsetsToTxnRequest.producer_epoch")?;
-        let group_id = get_string(buf, "AddOffsetsToTxnRequest.group_id", flexible, version)?;
+        let group_id = GroupId(get_string(
+            buf,
+            "AddOffsetsToTxnRequest.group_id",
+            flexible,
+            version,
+        )?);
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
             get_tagged_fields(
@@ -129,10 +135,10 @@ impl AddOffsetsToTxnRequest {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 3;
         Self {
-            transactional_id: rng.string(),
-            producer_id: rng.next_u64() as i64,
+            transactional_id: TransactionalId(rng.string()),
+            producer_id: ProducerId(rng.next_u64() as i64),
             producer_epoch: rng.next_u64() as i16,
-            group_id: rng.string(),
+            group_id: GroupId(rng.string()),
             unknown_tagged_fields: if flexible && rng.below(4) == 0 {
                 vec![rng.unknown_tagged_field()]
             } else {

@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::{ProducerId, TopicName, TransactionalId};
 use crate::error::{DecodeError, EncodeError};
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
@@ -15,9 +16,9 @@ pub struct AddPartitionsToTxnRequest {
     /// `Transactions`: versions 4+.
     pub transactions: Vec<AddPartitionsToTxnTransaction>,
     /// `V3AndBelowTransactionalId`: versions 0-3, entity: transactionalId.
-    pub v3_and_below_transactional_id: String,
+    pub v3_and_below_transactional_id: TransactionalId,
     /// `V3AndBelowProducerId`: versions 0-3, entity: producerId.
-    pub v3_and_below_producer_id: i64,
+    pub v3_and_below_producer_id: ProducerId,
     /// `V3AndBelowProducerEpoch`: versions 0-3.
     pub v3_and_below_producer_epoch: i16,
     /// `V3AndBelowTopics`: versions 0-3.
@@ -34,14 +35,14 @@ impl AddPartitionsToTxnRequest {
     }
 
     /// Sets `v3_and_below_transactional_id` (V3AndBelowTransactionalId).
-    pub fn with_v3_and_below_transactional_id(mut self, value: String) -> Self {
-        self.v3_and_below_transactional_id = value;
+    pub fn with_v3_and_below_transactional_id(mut self, value: impl Into<TransactionalId>) -> Self {
+        self.v3_and_below_transactional_id = value.into();
         self
     }
 
     /// Sets `v3_and_below_producer_id` (V3AndBelowProducerId).
-    pub fn with_v3_and_below_producer_id(mut self, value: i64) -> Self {
-        self.v3_and_below_producer_id = value;
+    pub fn with_v3_and_below_producer_id(mut self, value: impl Into<ProducerId>) -> Self {
+        self.v3_and_below_producer_id = value.into();
         self
     }
 
@@ -87,15 +88,19 @@ impl AddPartitionsToTxnRequest {
                 Some(self.v3_and_below_transactional_id.as_str()),
                 flexible,
             )?;
-        } else if mode == EncodeMode::Strict && !self.v3_and_below_transactional_id.is_empty() {
+        } else if mode == EncodeMode::Strict
+            && self.v3_and_below_transactional_id != TransactionalId::default()
+        {
             return Err(EncodeError::FieldNotSupported {
                 field: "AddPartitionsToTxnRequest.v3_and_below_transactional_id",
                 version,
             });
         }
         if version <= 3 {
-            buf.put_i64(self.v3_and_below_producer_id);
-        } else if mode == EncodeMode::Strict && self.v3_and_below_producer_id != 0 {
+            buf.put_i64(self.v3_and_below_producer_id.0);
+        } else if mode == EncodeMode::Strict
+            && self.v3_and_below_producer_id != ProducerId::default()
+        {
             return Err(EncodeError::FieldNotSupported {
                 field: "AddPartitionsToTxnRequest.v3_and_below_producer_id",
                 version,
@@ -193,19 +198,22 @@ impl AddPartitionsToTxnRequest {
             Vec::<AddPartitionsToTxnTransaction>::new()
         };
         let v3_and_below_transactional_id = if version <= 3 {
-            get_string(
+            TransactionalId(get_string(
                 buf,
                 "AddPartitionsToTxnRequest.v3_and_below_transactional_id",
                 flexible,
                 version,
-            )?
+            )?)
         } else {
-            String::new()
+            TransactionalId::default()
         };
         let v3_and_below_producer_id = if version <= 3 {
-            get_i64(buf, "AddPartitionsToTxnRequest.v3_and_below_producer_id")?
+            ProducerId(get_i64(
+                buf,
+                "AddPartitionsToTxnRequest.v3_and_below_producer_id",
+            )?)
         } else {
-            0
+            ProducerId::default()
         };
         let v3_and_below_producer_epoch = if version <= 3 {
             get_i16(buf, "AddPartitionsToTxnRequest.v3_and_below_producer_epoch")?
@@ -260,14 +268,14 @@ impl AddPartitionsToTxnRequest {
                 Vec::<AddPartitionsToTxnTransaction>::new()
             },
             v3_and_below_transactional_id: if version <= 3 {
-                rng.string()
+                TransactionalId(rng.string())
             } else {
-                String::new()
+                TransactionalId::default()
             },
             v3_and_below_producer_id: if version <= 3 {
-                rng.next_u64() as i64
+                ProducerId(rng.next_u64() as i64)
             } else {
-                0
+                ProducerId::default()
             },
             v3_and_below_producer_epoch: if version <= 3 {
                 rng.next_u64() as i16
@@ -338,9 +346,9 @@ impl crate::inspect::Inspect for AddPartitionsToTxnRequest {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddPartitionsToTxnTransaction {
     /// `TransactionalId`: versions 4+, map key, entity: transactionalId.
-    pub transactional_id: String,
+    pub transactional_id: TransactionalId,
     /// `ProducerId`: versions 4+, entity: producerId.
-    pub producer_id: i64,
+    pub producer_id: ProducerId,
     /// `ProducerEpoch`: versions 4+.
     pub producer_epoch: i16,
     /// `VerifyOnly`: versions 4+, default `false`.
@@ -353,14 +361,14 @@ pub struct AddPartitionsToTxnTransaction {
 
 impl AddPartitionsToTxnTransaction {
     /// Sets `transactional_id` (TransactionalId).
-    pub fn with_transactional_id(mut self, value: String) -> Self {
-        self.transactional_id = value;
+    pub fn with_transactional_id(mut self, value: impl Into<TransactionalId>) -> Self {
+        self.transactional_id = value.into();
         self
     }
 
     /// Sets `producer_id` (ProducerId).
-    pub fn with_producer_id(mut self, value: i64) -> Self {
-        self.producer_id = value;
+    pub fn with_producer_id(mut self, value: impl Into<ProducerId>) -> Self {
+        self.producer_id = value.into();
         self
     }
 
@@ -394,7 +402,7 @@ impl AddPartitionsToTxnTransaction {
             Some(self.transactional_id.as_str()),
             true,
         )?;
-        buf.put_i64(self.producer_id);
+        buf.put_i64(self.producer_id.0);
         buf.put_i16(self.producer_epoch);
         buf.put_i8(i8::from(self.verify_only));
         put_array_len(
@@ -434,13 +442,13 @@ impl AddPartitionsToTxnTransaction {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let transactional_id = get_string(
+        let transactional_id = TransactionalId(get_string(
             buf,
             "AddPartitionsToTxnTransaction.transactional_id",
             true,
             version,
-        )?;
-        let producer_id = get_i64(buf, "AddPartitionsToTxnTransaction.producer_id")?;
+        )?);
+        let producer_id = ProducerId(get_i64(buf, "AddPartitionsToTxnTransaction.producer_id")?);
         let producer_epoch = get_i16(buf, "AddPartitionsToTxnTransaction.producer_epoch")?;
         let verify_only = get_bool(buf, "AddPartitionsToTxnTransaction.verify_only")?;
         let topics = {
@@ -472,8 +480,8 @@ impl AddPartitionsToTxnTransaction {
     #[cfg(test)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         Self {
-            transactional_id: rng.string(),
-            producer_id: rng.next_u64() as i64,
+            transactional_id: TransactionalId(rng.string()),
+            producer_id: ProducerId(rng.next_u64() as i64),
             producer_epoch: rng.next_u64() as i16,
             verify_only: rng.bool(),
             topics: (0..rng.below(3))
@@ -527,7 +535,7 @@ impl crate::inspect::Inspect for AddPartitionsToTxnTransaction {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddPartitionsToTxnTopic {
     /// `Name`: versions 0+, map key, entity: topicName.
-    pub name: String,
+    pub name: TopicName,
     /// `Partitions`: versions 0+.
     pub partitions: Vec<i32>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -536,8 +544,8 @@ pub struct AddPartitionsToTxnTopic {
 
 impl AddPartitionsToTxnTopic {
     /// Sets `name` (Name).
-    pub fn with_name(mut self, value: String) -> Self {
-        self.name = value;
+    pub fn with_name(mut self, value: impl Into<TopicName>) -> Self {
+        self.name = value.into();
         self
     }
 
@@ -596,7 +604,12 @@ impl AddPartitionsToTxnTopic {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 3;
-        let name = get_string(buf, "AddPartitionsToTxnTopic.name", flexible, version)?;
+        let name = TopicName(get_string(
+            buf,
+            "AddPartitionsToTxnTopic.name",
+            flexible,
+            version,
+        )?);
         let partitions = {
             let n0 = get_array_len_non_null(
                 buf,
@@ -630,7 +643,7 @@ impl AddPartitionsToTxnTopic {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 3;
         Self {
-            name: rng.string(),
+            name: TopicName(rng.string()),
             partitions: (0..rng.below(3)).map(|_| rng.next_u64() as i32).collect(),
             unknown_tagged_fields: if flexible && rng.below(4) == 0 {
                 vec![rng.unknown_tagged_field()]

@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::{TopicName, TransactionalId};
 use crate::error::{DecodeError, EncodeError};
 use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
@@ -270,7 +271,7 @@ impl crate::inspect::Inspect for AddPartitionsToTxnResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddPartitionsToTxnResult {
     /// `TransactionalId`: versions 4+, map key, entity: transactionalId.
-    pub transactional_id: String,
+    pub transactional_id: TransactionalId,
     /// `TopicResults`: versions 4+.
     pub topic_results: Vec<AddPartitionsToTxnTopicResult>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -279,8 +280,8 @@ pub struct AddPartitionsToTxnResult {
 
 impl AddPartitionsToTxnResult {
     /// Sets `transactional_id` (TransactionalId).
-    pub fn with_transactional_id(mut self, value: String) -> Self {
-        self.transactional_id = value;
+    pub fn with_transactional_id(mut self, value: impl Into<TransactionalId>) -> Self {
+        self.transactional_id = value.into();
         self
     }
 
@@ -336,12 +337,12 @@ impl AddPartitionsToTxnResult {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let transactional_id = get_string(
+        let transactional_id = TransactionalId(get_string(
             buf,
             "AddPartitionsToTxnResult.transactional_id",
             true,
             version,
-        )?;
+        )?);
         let topic_results = {
             let n0 = get_array_len_non_null(
                 buf,
@@ -372,7 +373,7 @@ impl AddPartitionsToTxnResult {
     #[cfg(test)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         Self {
-            transactional_id: rng.string(),
+            transactional_id: TransactionalId(rng.string()),
             topic_results: (0..rng.below(3))
                 .map(|_| AddPartitionsToTxnTopicResult::random(rng, version))
                 .collect(),
@@ -412,7 +413,7 @@ impl crate::inspect::Inspect for AddPartitionsToTxnResult {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddPartitionsToTxnTopicResult {
     /// `Name`: versions 0+, map key, entity: topicName.
-    pub name: String,
+    pub name: TopicName,
     /// `ResultsByPartition`: versions 0+.
     pub results_by_partition: Vec<AddPartitionsToTxnPartitionResult>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -421,8 +422,8 @@ pub struct AddPartitionsToTxnTopicResult {
 
 impl AddPartitionsToTxnTopicResult {
     /// Sets `name` (Name).
-    pub fn with_name(mut self, value: String) -> Self {
-        self.name = value;
+    pub fn with_name(mut self, value: impl Into<TopicName>) -> Self {
+        self.name = value.into();
         self
     }
 
@@ -488,7 +489,12 @@ impl AddPartitionsToTxnTopicResult {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 3;
-        let name = get_string(buf, "AddPartitionsToTxnTopicResult.name", flexible, version)?;
+        let name = TopicName(get_string(
+            buf,
+            "AddPartitionsToTxnTopicResult.name",
+            flexible,
+            version,
+        )?);
         let results_by_partition = {
             let n0 = get_array_len_non_null(
                 buf,
@@ -524,7 +530,7 @@ impl AddPartitionsToTxnTopicResult {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 3;
         Self {
-            name: rng.string(),
+            name: TopicName(rng.string()),
             results_by_partition: (0..rng.below(3))
                 .map(|_| AddPartitionsToTxnPartitionResult::random(rng, version))
                 .collect(),

@@ -153,7 +153,7 @@ pub struct AlterConfigsResource {
     /// `ResourceType`: versions 0+, map key.
     pub resource_type: i8,
     /// `ResourceName`: versions 0+, map key.
-    pub resource_name: String,
+    pub resource_name: StrBytes,
     /// `Configs`: versions 0+.
     pub configs: Vec<AlterableConfig>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -168,8 +168,8 @@ impl AlterConfigsResource {
     }
 
     /// Sets `resource_name` (ResourceName).
-    pub fn with_resource_name(mut self, value: String) -> Self {
-        self.resource_name = value;
+    pub fn with_resource_name(mut self, value: impl Into<StrBytes>) -> Self {
+        self.resource_name = value.into();
         self
     }
 
@@ -312,9 +312,9 @@ impl crate::inspect::Inspect for AlterConfigsResource {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlterableConfig {
     /// `Name`: versions 0+, map key.
-    pub name: String,
+    pub name: StrBytes,
     /// `Value`: versions 0+, nullable in 0+.
-    pub value: Option<String>,
+    pub value: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
@@ -322,8 +322,8 @@ pub struct AlterableConfig {
 impl Default for AlterableConfig {
     fn default() -> Self {
         Self {
-            name: String::new(),
-            value: Some(String::new()),
+            name: StrBytes::new(),
+            value: Some(StrBytes::new()),
             unknown_tagged_fields: Vec::new(),
         }
     }
@@ -331,13 +331,13 @@ impl Default for AlterableConfig {
 
 impl AlterableConfig {
     /// Sets `name` (Name).
-    pub fn with_name(mut self, value: String) -> Self {
-        self.name = value;
+    pub fn with_name(mut self, value: impl Into<StrBytes>) -> Self {
+        self.name = value.into();
         self
     }
 
     /// Sets `value` (Value).
-    pub fn with_value(mut self, value: Option<String>) -> Self {
+    pub fn with_value(mut self, value: Option<StrBytes>) -> Self {
         self.value = value;
         self
     }

@@ -172,7 +172,7 @@ impl crate::inspect::Inspect for AlterUserScramCredentialsRequest {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ScramCredentialDeletion {
     /// `Name`: versions 0+.
-    pub name: String,
+    pub name: StrBytes,
     /// `Mechanism`: versions 0+.
     pub mechanism: i8,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -181,8 +181,8 @@ pub struct ScramCredentialDeletion {
 
 impl ScramCredentialDeletion {
     /// Sets `name` (Name).
-    pub fn with_name(mut self, value: String) -> Self {
-        self.name = value;
+    pub fn with_name(mut self, value: impl Into<StrBytes>) -> Self {
+        self.name = value.into();
         self
     }
 
@@ -281,7 +281,7 @@ impl crate::inspect::Inspect for ScramCredentialDeletion {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ScramCredentialUpsertion {
     /// `Name`: versions 0+.
-    pub name: String,
+    pub name: StrBytes,
     /// `Mechanism`: versions 0+.
     pub mechanism: i8,
     /// `Iterations`: versions 0+.
@@ -296,8 +296,8 @@ pub struct ScramCredentialUpsertion {
 
 impl ScramCredentialUpsertion {
     /// Sets `name` (Name).
-    pub fn with_name(mut self, value: String) -> Self {
-        self.name = value;
+    pub fn with_name(mut self, value: impl Into<StrBytes>) -> Self {
+        self.name = value.into();
         self
     }
 

@@ -146,11 +146,11 @@ impl crate::inspect::Inspect for AlterUserScramCredentialsResponse {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlterUserScramCredentialsResult {
     /// `User`: versions 0+.
-    pub user: String,
+    pub user: StrBytes,
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 0+, nullable in 0+.
-    pub error_message: Option<String>,
+    pub error_message: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
@@ -158,9 +158,9 @@ pub struct AlterUserScramCredentialsResult {
 impl Default for AlterUserScramCredentialsResult {
     fn default() -> Self {
         Self {
-            user: String::new(),
+            user: StrBytes::new(),
             error_code: ErrorCode::None,
-            error_message: Some(String::new()),
+            error_message: Some(StrBytes::new()),
             unknown_tagged_fields: Vec::new(),
         }
     }
@@ -168,8 +168,8 @@ impl Default for AlterUserScramCredentialsResult {
 
 impl AlterUserScramCredentialsResult {
     /// Sets `user` (User).
-    pub fn with_user(mut self, value: String) -> Self {
-        self.user = value;
+    pub fn with_user(mut self, value: impl Into<StrBytes>) -> Self {
+        self.user = value.into();
         self
     }
 
@@ -180,7 +180,7 @@ impl AlterUserScramCredentialsResult {
     }
 
     /// Sets `error_message` (ErrorMessage).
-    pub fn with_error_message(mut self, value: Option<String>) -> Self {
+    pub fn with_error_message(mut self, value: Option<StrBytes>) -> Self {
         self.error_message = value;
         self
     }

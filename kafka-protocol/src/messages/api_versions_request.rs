@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::BrokerId;
 use crate::error::{DecodeError, EncodeError};
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
@@ -13,13 +14,13 @@ use crate::messages::ApiKey;
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiVersionsRequest {
     /// `ClientSoftwareName`: versions 3+, ignorable.
-    pub client_software_name: String,
+    pub client_software_name: StrBytes,
     /// `ClientSoftwareVersion`: versions 3+, ignorable.
-    pub client_software_version: String,
+    pub client_software_version: StrBytes,
     /// `ClusterId`: versions 5+, nullable in 5+, default `null`, ignorable.
-    pub cluster_id: Option<String>,
+    pub cluster_id: Option<StrBytes>,
     /// `NodeId`: versions 5+, default `-1`, ignorable, entity: brokerId.
-    pub node_id: i32,
+    pub node_id: BrokerId,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
@@ -27,10 +28,10 @@ pub struct ApiVersionsRequest {
 impl Default for ApiVersionsRequest {
     fn default() -> Self {
         Self {
-            client_software_name: String::new(),
-            client_software_version: String::new(),
+            client_software_name: StrBytes::new(),
+            client_software_version: StrBytes::new(),
             cluster_id: None,
-            node_id: -1,
+            node_id: BrokerId::NONE,
             unknown_tagged_fields: Vec::new(),
         }
     }
@@ -38,26 +39,26 @@ impl Default for ApiVersionsRequest {
 
 impl ApiVersionsRequest {
     /// Sets `client_software_name` (ClientSoftwareName).
-    pub fn with_client_software_name(mut self, value: String) -> Self {
-        self.client_software_name = value;
+    pub fn with_client_software_name(mut self, value: impl Into<StrBytes>) -> Self {
+        self.client_software_name = value.into();
         self
     }
 
     /// Sets `client_software_version` (ClientSoftwareVersion).
-    pub fn with_client_software_version(mut self, value: String) -> Self {
-        self.client_software_version = value;
+    pub fn with_client_software_version(mut self, value: impl Into<StrBytes>) -> Self {
+        self.client_software_version = value.into();
         self
     }
 
     /// Sets `cluster_id` (ClusterId).
-    pub fn with_cluster_id(mut self, value: Option<String>) -> Self {
+    pub fn with_cluster_id(mut self, value: Option<StrBytes>) -> Self {
         self.cluster_id = value;
         self
     }
 
     /// Sets `node_id` (NodeId).
-    pub fn with_node_id(mut self, value: i32) -> Self {
-        self.node_id = value;
+    pub fn with_node_id(mut self, value: impl Into<BrokerId>) -> Self {
+        self.node_id = value.into();
         self
     }
 
@@ -106,7 +107,7 @@ impl ApiVersionsRequest {
             }
         }
         if version >= 5 {
-            buf.put_i32(self.node_id);
+            buf.put_i32(self.node_id.0);
         }
         if flexible {
             put_uvarint(buf, self.unknown_tagged_fields.len() as u32);
@@ -156,7 +157,7 @@ impl ApiVersionsRequest {
                 version,
             )?
         } else {
-            String::new()
+            StrBytes::new()
         };
         let client_software_version = if version >= 3 {
             get_string(
@@ -166,7 +167,7 @@ impl ApiVersionsRequest {
                 version,
             )?
         } else {
-            String::new()
+            StrBytes::new()
         };
         let cluster_id = if version >= 5 {
             if version >= 5 {
@@ -183,9 +184,9 @@ impl ApiVersionsRequest {
             None
         };
         let node_id = if version >= 5 {
-            get_i32(buf, "ApiVersionsRequest.node_id")?
+            BrokerId(get_i32(buf, "ApiVersionsRequest.node_id")?)
         } else {
-            -1
+            BrokerId::NONE
         };
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
@@ -212,12 +213,12 @@ impl ApiVersionsRequest {
             client_software_name: if version >= 3 {
                 rng.string()
             } else {
-                String::new()
+                StrBytes::new()
             },
             client_software_version: if version >= 3 {
                 rng.string()
             } else {
-                String::new()
+                StrBytes::new()
             },
             cluster_id: if version >= 5 {
                 if version >= 5 && rng.below(4) == 0 {
@@ -229,9 +230,9 @@ impl ApiVersionsRequest {
                 None
             },
             node_id: if version >= 5 {
-                rng.next_u64() as i32
+                BrokerId(rng.next_u64() as i32)
             } else {
-                -1
+                BrokerId::NONE
             },
             unknown_tagged_fields: if flexible && rng.below(4) == 0 {
                 vec![rng.unknown_tagged_field()]

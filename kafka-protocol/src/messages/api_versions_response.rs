@@ -556,7 +556,7 @@ impl crate::inspect::Inspect for ApiVersion {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SupportedFeatureKey {
     /// `Name`: versions 3+, map key.
-    pub name: String,
+    pub name: StrBytes,
     /// `MinVersion`: versions 3+.
     pub min_version: i16,
     /// `MaxVersion`: versions 3+.
@@ -567,8 +567,8 @@ pub struct SupportedFeatureKey {
 
 impl SupportedFeatureKey {
     /// Sets `name` (Name).
-    pub fn with_name(mut self, value: String) -> Self {
-        self.name = value;
+    pub fn with_name(mut self, value: impl Into<StrBytes>) -> Self {
+        self.name = value.into();
         self
     }
 
@@ -681,7 +681,7 @@ impl crate::inspect::Inspect for SupportedFeatureKey {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FinalizedFeatureKey {
     /// `Name`: versions 3+, map key.
-    pub name: String,
+    pub name: StrBytes,
     /// `MaxVersionLevel`: versions 3+.
     pub max_version_level: i16,
     /// `MinVersionLevel`: versions 3+.
@@ -692,8 +692,8 @@ pub struct FinalizedFeatureKey {
 
 impl FinalizedFeatureKey {
     /// Sets `name` (Name).
-    pub fn with_name(mut self, value: String) -> Self {
-        self.name = value;
+    pub fn with_name(mut self, value: impl Into<StrBytes>) -> Self {
+        self.name = value.into();
         self
     }
 

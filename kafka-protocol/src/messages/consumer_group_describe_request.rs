@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::GroupId;
 use crate::error::{DecodeError, EncodeError};
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
@@ -13,7 +14,7 @@ use crate::messages::ApiKey;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ConsumerGroupDescribeRequest {
     /// `GroupIds`: versions 0+, entity: groupId.
-    pub group_ids: Vec<String>,
+    pub group_ids: Vec<GroupId>,
     /// `IncludeAuthorizedOperations`: versions 0+.
     pub include_authorized_operations: bool,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -22,7 +23,7 @@ pub struct ConsumerGroupDescribeRequest {
 
 impl ConsumerGroupDescribeRequest {
     /// Sets `group_ids` (GroupIds).
-    pub fn with_group_ids(mut self, value: Vec<String>) -> Self {
+    pub fn with_group_ids(mut self, value: Vec<GroupId>) -> Self {
         self.group_ids = value;
         self
     }
@@ -88,12 +89,12 @@ impl ConsumerGroupDescribeRequest {
             )?;
             let mut v0 = Vec::with_capacity(initial_capacity(n0));
             for _ in 0..n0 {
-                v0.push(get_string(
+                v0.push(GroupId(get_string(
                     buf,
                     "ConsumerGroupDescribeRequest.group_ids",
                     true,
                     version,
-                )?);
+                )?));
             }
             v0
         };
@@ -118,7 +119,7 @@ impl ConsumerGroupDescribeRequest {
     #[cfg(test)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, _version: i16) -> Self {
         Self {
-            group_ids: (0..rng.below(3)).map(|_| rng.string()).collect(),
+            group_ids: (0..rng.below(3)).map(|_| GroupId(rng.string())).collect(),
             include_authorized_operations: rng.bool(),
             unknown_tagged_fields: if rng.below(4) == 0 {
                 vec![rng.unknown_tagged_field()]

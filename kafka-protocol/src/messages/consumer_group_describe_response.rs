@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::{GroupId, TopicName};
 use crate::error::{DecodeError, EncodeError};
 use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
@@ -144,17 +145,17 @@ pub struct DescribedGroup {
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 0+, nullable in 0+, default `null`.
-    pub error_message: Option<String>,
+    pub error_message: Option<StrBytes>,
     /// `GroupId`: versions 0+, entity: groupId.
-    pub group_id: String,
+    pub group_id: GroupId,
     /// `GroupState`: versions 0+.
-    pub group_state: String,
+    pub group_state: StrBytes,
     /// `GroupEpoch`: versions 0+.
     pub group_epoch: i32,
     /// `AssignmentEpoch`: versions 0+.
     pub assignment_epoch: i32,
     /// `AssignorName`: versions 0+.
-    pub assignor_name: String,
+    pub assignor_name: StrBytes,
     /// `Members`: versions 0+.
     pub members: Vec<Member>,
     /// `AuthorizedOperations`: versions 0+, default `-2147483648`.
@@ -168,11 +169,11 @@ impl Default for DescribedGroup {
         Self {
             error_code: ErrorCode::None,
             error_message: None,
-            group_id: String::new(),
-            group_state: String::new(),
+            group_id: GroupId::default(),
+            group_state: StrBytes::new(),
             group_epoch: 0,
             assignment_epoch: 0,
-            assignor_name: String::new(),
+            assignor_name: StrBytes::new(),
             members: Vec::<Member>::new(),
             authorized_operations: i32::MIN,
             unknown_tagged_fields: Vec::new(),
@@ -188,20 +189,20 @@ impl DescribedGroup {
     }
 
     /// Sets `error_message` (ErrorMessage).
-    pub fn with_error_message(mut self, value: Option<String>) -> Self {
+    pub fn with_error_message(mut self, value: Option<StrBytes>) -> Self {
         self.error_message = value;
         self
     }
 
     /// Sets `group_id` (GroupId).
-    pub fn with_group_id(mut self, value: String) -> Self {
-        self.group_id = value;
+    pub fn with_group_id(mut self, value: impl Into<GroupId>) -> Self {
+        self.group_id = value.into();
         self
     }
 
     /// Sets `group_state` (GroupState).
-    pub fn with_group_state(mut self, value: String) -> Self {
-        self.group_state = value;
+    pub fn with_group_state(mut self, value: impl Into<StrBytes>) -> Self {
+        self.group_state = value.into();
         self
     }
 
@@ -218,8 +219,8 @@ impl DescribedGroup {
     }
 
     /// Sets `assignor_name` (AssignorName).
-    pub fn with_assignor_name(mut self, value: String) -> Self {
-        self.assignor_name = value;
+    pub fn with_assignor_name(mut self, value: impl Into<StrBytes>) -> Self {
+        self.assignor_name = value.into();
         self
     }
 
@@ -316,7 +317,7 @@ impl DescribedGroup {
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let error_code = ErrorCode::from_code(get_i16(buf, "DescribedGroup.error_code")?);
         let error_message = get_nullable_string(buf, "DescribedGroup.error_message", true)?;
-        let group_id = get_string(buf, "DescribedGroup.group_id", true, version)?;
+        let group_id = GroupId(get_string(buf, "DescribedGroup.group_id", true, version)?);
         let group_state = get_string(buf, "DescribedGroup.group_state", true, version)?;
         let group_epoch = get_i32(buf, "DescribedGroup.group_epoch")?;
         let assignment_epoch = get_i32(buf, "DescribedGroup.assignment_epoch")?;
@@ -360,7 +361,7 @@ impl DescribedGroup {
             } else {
                 Some(rng.string())
             },
-            group_id: rng.string(),
+            group_id: GroupId(rng.string()),
             group_state: rng.string(),
             group_epoch: rng.next_u64() as i32,
             assignment_epoch: rng.next_u64() as i32,
@@ -433,21 +434,21 @@ impl crate::inspect::Inspect for DescribedGroup {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Member {
     /// `MemberId`: versions 0+.
-    pub member_id: String,
+    pub member_id: StrBytes,
     /// `InstanceId`: versions 0+, nullable in 0+, default `null`.
-    pub instance_id: Option<String>,
+    pub instance_id: Option<StrBytes>,
     /// `RackId`: versions 0+, nullable in 0+, default `null`.
-    pub rack_id: Option<String>,
+    pub rack_id: Option<StrBytes>,
     /// `MemberEpoch`: versions 0+.
     pub member_epoch: i32,
     /// `ClientId`: versions 0+.
-    pub client_id: String,
+    pub client_id: StrBytes,
     /// `ClientHost`: versions 0+.
-    pub client_host: String,
+    pub client_host: StrBytes,
     /// `SubscribedTopicNames`: versions 0+, entity: topicName.
-    pub subscribed_topic_names: Vec<String>,
+    pub subscribed_topic_names: Vec<TopicName>,
     /// `SubscribedTopicRegex`: versions 0+, nullable in 0+, default `null`.
-    pub subscribed_topic_regex: Option<String>,
+    pub subscribed_topic_regex: Option<StrBytes>,
     /// `Assignment`: versions 0+.
     pub assignment: Assignment,
     /// `TargetAssignment`: versions 0+.
@@ -461,13 +462,13 @@ pub struct Member {
 impl Default for Member {
     fn default() -> Self {
         Self {
-            member_id: String::new(),
+            member_id: StrBytes::new(),
             instance_id: None,
             rack_id: None,
             member_epoch: 0,
-            client_id: String::new(),
-            client_host: String::new(),
-            subscribed_topic_names: Vec::<String>::new(),
+            client_id: StrBytes::new(),
+            client_host: StrBytes::new(),
+            subscribed_topic_names: Vec::<TopicName>::new(),
             subscribed_topic_regex: None,
             assignment: Assignment::default(),
             target_assignment: Assignment::default(),
@@ -479,19 +480,19 @@ impl Default for Member {
 
 impl Member {
     /// Sets `member_id` (MemberId).
-    pub fn with_member_id(mut self, value: String) -> Self {
-        self.member_id = value;
+    pub fn with_member_id(mut self, value: impl Into<StrBytes>) -> Self {
+        self.member_id = value.into();
         self
     }
 
     /// Sets `instance_id` (InstanceId).
-    pub fn with_instance_id(mut self, value: Option<String>) -> Self {
+    pub fn with_instance_id(mut self, value: Option<StrBytes>) -> Self {
         self.instance_id = value;
         self
     }
 
     /// Sets `rack_id` (RackId).
-    pub fn with_rack_id(mut self, value: Option<String>) -> Self {
+    pub fn with_rack_id(mut self, value: Option<StrBytes>) -> Self {
         self.rack_id = value;
         self
     }
@@ -503,25 +504,25 @@ impl Member {
     }
 
     /// Sets `client_id` (ClientId).
-    pub fn with_client_id(mut self, value: String) -> Self {
-        self.client_id = value;
+    pub fn with_client_id(mut self, value: impl Into<StrBytes>) -> Self {
+        self.client_id = value.into();
         self
     }
 
     /// Sets `client_host` (ClientHost).
-    pub fn with_client_host(mut self, value: String) -> Self {
-        self.client_host = value;
+    pub fn with_client_host(mut self, value: impl Into<StrBytes>) -> Self {
+        self.client_host = value.into();
         self
     }
 
     /// Sets `subscribed_topic_names` (SubscribedTopicNames).
-    pub fn with_subscribed_topic_names(mut self, value: Vec<String>) -> Self {
+    pub fn with_subscribed_topic_names(mut self, value: Vec<TopicName>) -> Self {
         self.subscribed_topic_names = value;
         self
     }
 
     /// Sets `subscribed_topic_regex` (SubscribedTopicRegex).
-    pub fn with_subscribed_topic_regex(mut self, value: Option<String>) -> Self {
+    pub fn with_subscribed_topic_regex(mut self, value: Option<StrBytes>) -> Self {
         self.subscribed_topic_regex = value;
         self
     }
@@ -657,12 +658,12 @@ impl Member {
             let n0 = get_array_len_non_null(buf, "Member.subscribed_topic_names", true, version)?;
             let mut v0 = Vec::with_capacity(initial_capacity(n0));
             for _ in 0..n0 {
-                v0.push(get_string(
+                v0.push(TopicName(get_string(
                     buf,
                     "Member.subscribed_topic_names",
                     true,
                     version,
-                )?);
+                )?));
             }
             v0
         };
@@ -715,7 +716,7 @@ impl Member {
             member_epoch: rng.next_u64() as i32,
             client_id: rng.string(),
             client_host: rng.string(),
-            subscribed_topic_names: (0..rng.below(3)).map(|_| rng.string()).collect(),
+            subscribed_topic_names: (0..rng.below(3)).map(|_| TopicName(rng.string())).collect(),
             subscribed_topic_regex: if rng.below(4) == 0 {
                 None
             } else {
@@ -804,7 +805,7 @@ pub struct TopicPartitions {
     /// `TopicId`: versions 0+.
     pub topic_id: Uuid,
     /// `TopicName`: versions 0+, entity: topicName.
-    pub topic_name: String,
+    pub topic_name: TopicName,
     /// `Partitions`: versions 0+.
     pub partitions: Vec<i32>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -819,8 +820,8 @@ impl TopicPartitions {
     }
 
     /// Sets `topic_name` (TopicName).
-    pub fn with_topic_name(mut self, value: String) -> Self {
-        self.topic_name = value;
+    pub fn with_topic_name(mut self, value: impl Into<TopicName>) -> Self {
+        self.topic_name = value.into();
         self
     }
 
@@ -875,7 +876,12 @@ impl TopicPartitions {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let topic_id = get_uuid(buf, "TopicPartitions.topic_id")?;
-        let topic_name = get_string(buf, "TopicPartitions.topic_name", true, version)?;
+        let topic_name = TopicName(get_string(
+            buf,
+            "TopicPartitions.topic_name",
+            true,
+            version,
+        )?);
         let partitions = {
             let n0 = get_array_len_non_null(buf, "TopicPartitions.partitions", true, version)?;
             let mut v0 = Vec::with_capacity(initial_capacity(n0));
@@ -903,7 +909,7 @@ impl TopicPartitions {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, _version: i16) -> Self {
         Self {
             topic_id: rng.uuid(),
-            topic_name: rng.string(),
+            topic_name: TopicName(rng.string()),
             partitions: (0..rng.below(3)).map(|_| rng.next_u64() as i32).collect(),
             unknown_tagged_fields: if rng.below(4) == 0 {
                 vec![rng.unknown_tagged_field()]

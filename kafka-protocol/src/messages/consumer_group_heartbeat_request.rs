@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::{GroupId, TopicName};
 use crate::error::{DecodeError, EncodeError};
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
@@ -13,23 +14,23 @@ use crate::messages::ApiKey;
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConsumerGroupHeartbeatRequest {
     /// `GroupId`: versions 0+, entity: groupId.
-    pub group_id: String,
+    pub group_id: GroupId,
     /// `MemberId`: versions 0+.
-    pub member_id: String,
+    pub member_id: StrBytes,
     /// `MemberEpoch`: versions 0+.
     pub member_epoch: i32,
     /// `InstanceId`: versions 0+, nullable in 0+, default `null`.
-    pub instance_id: Option<String>,
+    pub instance_id: Option<StrBytes>,
     /// `RackId`: versions 0+, nullable in 0+, default `null`.
-    pub rack_id: Option<String>,
+    pub rack_id: Option<StrBytes>,
     /// `RebalanceTimeoutMs`: versions 0+, default `-1`.
     pub rebalance_timeout_ms: i32,
     /// `SubscribedTopicNames`: versions 0+, nullable in 0+, default `null`, entity: topicName.
-    pub subscribed_topic_names: Option<Vec<String>>,
+    pub subscribed_topic_names: Option<Vec<TopicName>>,
     /// `SubscribedTopicRegex`: versions 1+, nullable in 1+, default `null`.
-    pub subscribed_topic_regex: Option<String>,
+    pub subscribed_topic_regex: Option<StrBytes>,
     /// `ServerAssignor`: versions 0+, nullable in 0+, default `null`.
-    pub server_assignor: Option<String>,
+    pub server_assignor: Option<StrBytes>,
     /// `TopicPartitions`: versions 0+, nullable in 0+, default `null`.
     pub topic_partitions: Option<Vec<TopicPartitions>>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -39,8 +40,8 @@ pub struct ConsumerGroupHeartbeatRequest {
 impl Default for ConsumerGroupHeartbeatRequest {
     fn default() -> Self {
         Self {
-            group_id: String::new(),
-            member_id: String::new(),
+            group_id: GroupId::default(),
+            member_id: StrBytes::new(),
             member_epoch: 0,
             instance_id: None,
             rack_id: None,
@@ -56,14 +57,14 @@ impl Default for ConsumerGroupHeartbeatRequest {
 
 impl ConsumerGroupHeartbeatRequest {
     /// Sets `group_id` (GroupId).
-    pub fn with_group_id(mut self, value: String) -> Self {
-        self.group_id = value;
+    pub fn with_group_id(mut self, value: impl Into<GroupId>) -> Self {
+        self.group_id = value.into();
         self
     }
 
     /// Sets `member_id` (MemberId).
-    pub fn with_member_id(mut self, value: String) -> Self {
-        self.member_id = value;
+    pub fn with_member_id(mut self, value: impl Into<StrBytes>) -> Self {
+        self.member_id = value.into();
         self
     }
 
@@ -74,13 +75,13 @@ impl ConsumerGroupHeartbeatRequest {
     }
 
     /// Sets `instance_id` (InstanceId).
-    pub fn with_instance_id(mut self, value: Option<String>) -> Self {
+    pub fn with_instance_id(mut self, value: Option<StrBytes>) -> Self {
         self.instance_id = value;
         self
     }
 
     /// Sets `rack_id` (RackId).
-    pub fn with_rack_id(mut self, value: Option<String>) -> Self {
+    pub fn with_rack_id(mut self, value: Option<StrBytes>) -> Self {
         self.rack_id = value;
         self
     }
@@ -92,19 +93,19 @@ impl ConsumerGroupHeartbeatRequest {
     }
 
     /// Sets `subscribed_topic_names` (SubscribedTopicNames).
-    pub fn with_subscribed_topic_names(mut self, value: Option<Vec<String>>) -> Self {
+    pub fn with_subscribed_topic_names(mut self, value: Option<Vec<TopicName>>) -> Self {
         self.subscribed_topic_names = value;
         self
     }
 
     /// Sets `subscribed_topic_regex` (SubscribedTopicRegex).
-    pub fn with_subscribed_topic_regex(mut self, value: Option<String>) -> Self {
+    pub fn with_subscribed_topic_regex(mut self, value: Option<StrBytes>) -> Self {
         self.subscribed_topic_regex = value;
         self
     }
 
     /// Sets `server_assignor` (ServerAssignor).
-    pub fn with_server_assignor(mut self, value: Option<String>) -> Self {
+    pub fn with_server_assignor(mut self, value: Option<StrBytes>) -> Self {
         self.server_assignor = value;
         self
     }
@@ -313,7 +314,12 @@ impl ConsumerGroupHeartbeatRequest {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let group_id = get_string(buf, "ConsumerGroupHeartbeatRequest.group_id", true, version)?;
+        let group_id = GroupId(get_string(
+            buf,
+            "ConsumerGroupHeartbeatRequest.group_id",
+            true,
+            version,
+        )?);
         let member_id = get_string(
             buf,
             "ConsumerGroupHeartbeatRequest.member_id",
@@ -335,12 +341,12 @@ impl ConsumerGroupHeartbeatRequest {
             Some(n0) => {
                 let mut v0 = Vec::with_capacity(initial_capacity(n0));
                 for _ in 0..n0 {
-                    v0.push(get_string(
+                    v0.push(TopicName(get_string(
                         buf,
                         "ConsumerGroupHeartbeatRequest.subscribed_topic_names",
                         true,
                         version,
-                    )?);
+                    )?));
                 }
                 Some(v0)
             }
@@ -401,7 +407,7 @@ impl ConsumerGroupHeartbeatRequest {
     #[cfg(test)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         Self {
-            group_id: rng.string(),
+            group_id: GroupId(rng.string()),
             member_id: rng.string(),
             member_epoch: rng.next_u64() as i32,
             instance_id: if rng.below(4) == 0 {
@@ -418,7 +424,7 @@ impl ConsumerGroupHeartbeatRequest {
             subscribed_topic_names: if rng.below(4) == 0 {
                 None
             } else {
-                Some((0..rng.below(3)).map(|_| rng.string()).collect())
+                Some((0..rng.below(3)).map(|_| TopicName(rng.string())).collect())
             },
             subscribed_topic_regex: if version >= 1 {
                 if version >= 1 && rng.below(4) == 0 {

@@ -18,9 +18,9 @@ pub struct ConsumerGroupHeartbeatResponse {
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 0+, nullable in 0+, default `null`.
-    pub error_message: Option<String>,
+    pub error_message: Option<StrBytes>,
     /// `MemberId`: versions 0+, nullable in 0+, default `null`.
-    pub member_id: Option<String>,
+    pub member_id: Option<StrBytes>,
     /// `MemberEpoch`: versions 0+.
     pub member_epoch: i32,
     /// `HeartbeatIntervalMs`: versions 0+.
@@ -45,13 +45,13 @@ impl ConsumerGroupHeartbeatResponse {
     }
 
     /// Sets `error_message` (ErrorMessage).
-    pub fn with_error_message(mut self, value: Option<String>) -> Self {
+    pub fn with_error_message(mut self, value: Option<StrBytes>) -> Self {
         self.error_message = value;
         self
     }
 
     /// Sets `member_id` (MemberId).
-    pub fn with_member_id(mut self, value: Option<String>) -> Self {
+    pub fn with_member_id(mut self, value: Option<StrBytes>) -> Self {
         self.member_id = value;
         self
     }

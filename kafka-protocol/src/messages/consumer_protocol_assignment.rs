@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::TopicName;
 use crate::error::{DecodeError, EncodeError};
 use crate::message::{EncodeMode, Message, VersionRange};
 
@@ -142,7 +143,7 @@ impl crate::inspect::Inspect for ConsumerProtocolAssignment {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TopicPartition {
     /// `Topic`: versions 0+, map key, entity: topicName.
-    pub topic: String,
+    pub topic: TopicName,
     /// `Partitions`: versions 0+.
     pub partitions: Vec<i32>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -151,8 +152,8 @@ pub struct TopicPartition {
 
 impl TopicPartition {
     /// Sets `topic` (Topic).
-    pub fn with_topic(mut self, value: String) -> Self {
-        self.topic = value;
+    pub fn with_topic(mut self, value: impl Into<TopicName>) -> Self {
+        self.topic = value.into();
         self
     }
 
@@ -193,7 +194,7 @@ impl TopicPartition {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let topic = get_string(buf, "TopicPartition.topic", false, version)?;
+        let topic = TopicName(get_string(buf, "TopicPartition.topic", false, version)?);
         let partitions = {
             let n0 = get_array_len_non_null(buf, "TopicPartition.partitions", false, version)?;
             let mut v0 = Vec::with_capacity(initial_capacity(n0));
@@ -213,7 +214,7 @@ impl TopicPartition {
     #[cfg(test)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, _version: i16) -> Self {
         Self {
-            topic: rng.string(),
+            topic: TopicName(rng.string()),
             partitions: (0..rng.below(3)).map(|_| rng.next_u64() as i32).collect(),
             unknown_tagged_fields: Vec::new(),
         }

@@ -5,14 +5,15 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::TopicName;
 use crate::error::{DecodeError, EncodeError};
 use crate::message::{EncodeMode, Message, VersionRange};
 
 /// The `ConsumerProtocolSubscription` data structure, valid versions 0-3, flexible versions none.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConsumerProtocolSubscription {
-    /// `Topics`: versions 0+.
-    pub topics: Vec<String>,
+    /// `Topics`: versions 0+, entity: topicName.
+    pub topics: Vec<TopicName>,
     /// `UserData`: versions 0+, nullable in 0+, default `null`.
     pub user_data: Option<Bytes>,
     /// `OwnedPartitions`: versions 1+, ignorable.
@@ -20,7 +21,7 @@ pub struct ConsumerProtocolSubscription {
     /// `GenerationId`: versions 2+, default `-1`, ignorable.
     pub generation_id: i32,
     /// `RackId`: versions 3+, nullable in 3+, default `null`, ignorable.
-    pub rack_id: Option<String>,
+    pub rack_id: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
@@ -28,7 +29,7 @@ pub struct ConsumerProtocolSubscription {
 impl Default for ConsumerProtocolSubscription {
     fn default() -> Self {
         Self {
-            topics: Vec::<String>::new(),
+            topics: Vec::<TopicName>::new(),
             user_data: None,
             owned_partitions: Vec::<TopicPartition>::new(),
             generation_id: -1,
@@ -40,7 +41,7 @@ impl Default for ConsumerProtocolSubscription {
 
 impl ConsumerProtocolSubscription {
     /// Sets `topics` (Topics).
-    pub fn with_topics(mut self, value: Vec<String>) -> Self {
+    pub fn with_topics(mut self, value: Vec<TopicName>) -> Self {
         self.topics = value;
         self
     }
@@ -64,7 +65,7 @@ impl ConsumerProtocolSubscription {
     }
 
     /// Sets `rack_id` (RackId).
-    pub fn with_rack_id(mut self, value: Option<String>) -> Self {
+    pub fn with_rack_id(mut self, value: Option<StrBytes>) -> Self {
         self.rack_id = value;
         self
     }
@@ -177,12 +178,12 @@ impl ConsumerProtocolSubscription {
                 get_array_len_non_null(buf, "ConsumerProtocolSubscription.topics", false, version)?;
             let mut v0 = Vec::with_capacity(initial_capacity(n0));
             for _ in 0..n0 {
-                v0.push(get_string(
+                v0.push(TopicName(get_string(
                     buf,
                     "ConsumerProtocolSubscription.topics",
                     false,
                     version,
-                )?);
+                )?));
             }
             v0
         };
@@ -237,7 +238,7 @@ impl ConsumerProtocolSubscription {
     #[cfg(test)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         Self {
-            topics: (0..rng.below(3)).map(|_| rng.string()).collect(),
+            topics: (0..rng.below(3)).map(|_| TopicName(rng.string())).collect(),
             user_data: if rng.below(4) == 0 {
                 None
             } else {
@@ -314,7 +315,7 @@ impl crate::inspect::Inspect for ConsumerProtocolSubscription {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TopicPartition {
     /// `Topic`: versions 1+, map key, entity: topicName.
-    pub topic: String,
+    pub topic: TopicName,
     /// `Partitions`: versions 1+.
     pub partitions: Vec<i32>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -323,8 +324,8 @@ pub struct TopicPartition {
 
 impl TopicPartition {
     /// Sets `topic` (Topic).
-    pub fn with_topic(mut self, value: String) -> Self {
-        self.topic = value;
+    pub fn with_topic(mut self, value: impl Into<TopicName>) -> Self {
+        self.topic = value.into();
         self
     }
 
@@ -365,7 +366,7 @@ impl TopicPartition {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let topic = get_string(buf, "TopicPartition.topic", false, version)?;
+        let topic = TopicName(get_string(buf, "TopicPartition.topic", false, version)?);
         let partitions = {
             let n0 = get_array_len_non_null(buf, "TopicPartition.partitions", false, version)?;
             let mut v0 = Vec::with_capacity(initial_capacity(n0));
@@ -385,7 +386,7 @@ impl TopicPartition {
     #[cfg(test)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, _version: i16) -> Self {
         Self {
-            topic: rng.string(),
+            topic: TopicName(rng.string()),
             partitions: (0..rng.below(3)).map(|_| rng.next_u64() as i32).collect(),
             unknown_tagged_fields: Vec::new(),
         }

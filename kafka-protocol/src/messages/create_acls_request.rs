@@ -133,13 +133,13 @@ pub struct AclCreation {
     /// `ResourceType`: versions 0+.
     pub resource_type: i8,
     /// `ResourceName`: versions 0+.
-    pub resource_name: String,
+    pub resource_name: StrBytes,
     /// `ResourcePatternType`: versions 1+, default `3`.
     pub resource_pattern_type: i8,
     /// `Principal`: versions 0+.
-    pub principal: String,
+    pub principal: StrBytes,
     /// `Host`: versions 0+.
-    pub host: String,
+    pub host: StrBytes,
     /// `Operation`: versions 0+.
     pub operation: i8,
     /// `PermissionType`: versions 0+.
@@ -152,10 +152,10 @@ impl Default for AclCreation {
     fn default() -> Self {
         Self {
             resource_type: 0,
-            resource_name: String::new(),
+            resource_name: StrBytes::new(),
             resource_pattern_type: 3,
-            principal: String::new(),
-            host: String::new(),
+            principal: StrBytes::new(),
+            host: StrBytes::new(),
             operation: 0,
             permission_type: 0,
             unknown_tagged_fields: Vec::new(),
@@ -171,8 +171,8 @@ impl AclCreation {
     }
 
     /// Sets `resource_name` (ResourceName).
-    pub fn with_resource_name(mut self, value: String) -> Self {
-        self.resource_name = value;
+    pub fn with_resource_name(mut self, value: impl Into<StrBytes>) -> Self {
+        self.resource_name = value.into();
         self
     }
 
@@ -183,14 +183,14 @@ impl AclCreation {
     }
 
     /// Sets `principal` (Principal).
-    pub fn with_principal(mut self, value: String) -> Self {
-        self.principal = value;
+    pub fn with_principal(mut self, value: impl Into<StrBytes>) -> Self {
+        self.principal = value.into();
         self
     }
 
     /// Sets `host` (Host).
-    pub fn with_host(mut self, value: String) -> Self {
-        self.host = value;
+    pub fn with_host(mut self, value: impl Into<StrBytes>) -> Self {
+        self.host = value.into();
         self
     }
 

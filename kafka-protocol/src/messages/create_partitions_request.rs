@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::{BrokerId, TopicName};
 use crate::error::{DecodeError, EncodeError};
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
@@ -168,7 +169,7 @@ impl crate::inspect::Inspect for CreatePartitionsRequest {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CreatePartitionsTopic {
     /// `Name`: versions 0+, map key, entity: topicName.
-    pub name: String,
+    pub name: TopicName,
     /// `Count`: versions 0+.
     pub count: i32,
     /// `Assignments`: versions 0+, nullable in 0+.
@@ -180,7 +181,7 @@ pub struct CreatePartitionsTopic {
 impl Default for CreatePartitionsTopic {
     fn default() -> Self {
         Self {
-            name: String::new(),
+            name: TopicName::default(),
             count: 0,
             assignments: Some(Vec::<CreatePartitionsAssignment>::new()),
             unknown_tagged_fields: Vec::new(),
@@ -190,8 +191,8 @@ impl Default for CreatePartitionsTopic {
 
 impl CreatePartitionsTopic {
     /// Sets `name` (Name).
-    pub fn with_name(mut self, value: String) -> Self {
-        self.name = value;
+    pub fn with_name(mut self, value: impl Into<TopicName>) -> Self {
+        self.name = value.into();
         self
     }
 
@@ -270,7 +271,12 @@ impl CreatePartitionsTopic {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 2;
-        let name = get_string(buf, "CreatePartitionsTopic.name", flexible, version)?;
+        let name = TopicName(get_string(
+            buf,
+            "CreatePartitionsTopic.name",
+            flexible,
+            version,
+        )?);
         let count = get_i32(buf, "CreatePartitionsTopic.count")?;
         let assignments = match get_array_len(buf, "CreatePartitionsTopic.assignments", flexible)? {
             None => None,
@@ -303,7 +309,7 @@ impl CreatePartitionsTopic {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 2;
         Self {
-            name: rng.string(),
+            name: TopicName(rng.string()),
             count: rng.next_u64() as i32,
             assignments: if rng.below(4) == 0 {
                 None
@@ -354,14 +360,14 @@ impl crate::inspect::Inspect for CreatePartitionsTopic {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreatePartitionsAssignment {
     /// `BrokerIds`: versions 0+, entity: brokerId.
-    pub broker_ids: Vec<i32>,
+    pub broker_ids: Vec<BrokerId>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
 
 impl CreatePartitionsAssignment {
     /// Sets `broker_ids` (BrokerIds).
-    pub fn with_broker_ids(mut self, value: Vec<i32>) -> Self {
+    pub fn with_broker_ids(mut self, value: Vec<BrokerId>) -> Self {
         self.broker_ids = value;
         self
     }
@@ -380,7 +386,7 @@ impl CreatePartitionsAssignment {
             flexible,
         )?;
         for e0 in self.broker_ids.iter() {
-            buf.put_i32(*e0);
+            buf.put_i32(e0.0);
         }
         if flexible {
             put_uvarint(buf, self.unknown_tagged_fields.len() as u32);
@@ -417,7 +423,10 @@ impl CreatePartitionsAssignment {
             )?;
             let mut v0 = Vec::with_capacity(initial_capacity(n0));
             for _ in 0..n0 {
-                v0.push(get_i32(buf, "CreatePartitionsAssignment.broker_ids")?);
+                v0.push(BrokerId(get_i32(
+                    buf,
+                    "CreatePartitionsAssignment.broker_ids",
+                )?));
             }
             v0
         };
@@ -440,7 +449,9 @@ impl CreatePartitionsAssignment {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 2;
         Self {
-            broker_ids: (0..rng.below(3)).map(|_| rng.next_u64() as i32).collect(),
+            broker_ids: (0..rng.below(3))
+                .map(|_| BrokerId(rng.next_u64() as i32))
+                .collect(),
             unknown_tagged_fields: if flexible && rng.below(4) == 0 {
                 vec![rng.unknown_tagged_field()]
             } else {

@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::TopicName;
 use crate::error::{DecodeError, EncodeError};
 use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
@@ -152,19 +153,19 @@ impl crate::inspect::Inspect for CreatePartitionsResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreatePartitionsTopicResult {
     /// `Name`: versions 0+, entity: topicName.
-    pub name: String,
+    pub name: TopicName,
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 0+, nullable in 0+, default `null`.
-    pub error_message: Option<String>,
+    pub error_message: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
 
 impl CreatePartitionsTopicResult {
     /// Sets `name` (Name).
-    pub fn with_name(mut self, value: String) -> Self {
-        self.name = value;
+    pub fn with_name(mut self, value: impl Into<TopicName>) -> Self {
+        self.name = value.into();
         self
     }
 
@@ -175,7 +176,7 @@ impl CreatePartitionsTopicResult {
     }
 
     /// Sets `error_message` (ErrorMessage).
-    pub fn with_error_message(mut self, value: Option<String>) -> Self {
+    pub fn with_error_message(mut self, value: Option<StrBytes>) -> Self {
         self.error_message = value;
         self
     }
@@ -242,7 +243,12 @@ impl CreatePartitionsTopicResult {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 2;
-        let name = get_string(buf, "CreatePartitionsTopicResult.name", flexible, version)?;
+        let name = TopicName(get_string(
+            buf,
+            "CreatePartitionsTopicResult.name",
+            flexible,
+            version,
+        )?);
         let error_code =
             ErrorCode::from_code(get_i16(buf, "CreatePartitionsTopicResult.error_code")?);
         let error_message =
@@ -268,7 +274,7 @@ impl CreatePartitionsTopicResult {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 2;
         Self {
-            name: rng.string(),
+            name: TopicName(rng.string()),
             error_code: ErrorCode::from_code(rng.next_u64() as i16),
             error_message: if rng.below(4) == 0 {
                 None

@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::{BrokerId, TopicName};
 use crate::error::{DecodeError, EncodeError};
 use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
@@ -194,7 +195,7 @@ impl crate::inspect::Inspect for CreateTopicsRequest {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreatableTopic {
     /// `Name`: versions 0+, map key, entity: topicName.
-    pub name: String,
+    pub name: TopicName,
     /// `NumPartitions`: versions 0+.
     pub num_partitions: i32,
     /// `ReplicationFactor`: versions 0+.
@@ -209,8 +210,8 @@ pub struct CreatableTopic {
 
 impl CreatableTopic {
     /// Sets `name` (Name).
-    pub fn with_name(mut self, value: String) -> Self {
-        self.name = value;
+    pub fn with_name(mut self, value: impl Into<TopicName>) -> Self {
+        self.name = value.into();
         self
     }
 
@@ -310,7 +311,7 @@ impl CreatableTopic {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 5;
-        let name = get_string(buf, "CreatableTopic.name", flexible, version)?;
+        let name = TopicName(get_string(buf, "CreatableTopic.name", flexible, version)?);
         let num_partitions = get_i32(buf, "CreatableTopic.num_partitions")?;
         let replication_factor = get_i16(buf, "CreatableTopic.replication_factor")?;
         let assignments = {
@@ -352,7 +353,7 @@ impl CreatableTopic {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 5;
         Self {
-            name: rng.string(),
+            name: TopicName(rng.string()),
             num_partitions: rng.next_u64() as i32,
             replication_factor: rng.next_u64() as i16,
             assignments: (0..rng.below(3))
@@ -411,7 +412,7 @@ pub struct CreatableReplicaAssignment {
     /// `PartitionIndex`: versions 0+, map key.
     pub partition_index: i32,
     /// `BrokerIds`: versions 0+, entity: brokerId.
-    pub broker_ids: Vec<i32>,
+    pub broker_ids: Vec<BrokerId>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
@@ -424,7 +425,7 @@ impl CreatableReplicaAssignment {
     }
 
     /// Sets `broker_ids` (BrokerIds).
-    pub fn with_broker_ids(mut self, value: Vec<i32>) -> Self {
+    pub fn with_broker_ids(mut self, value: Vec<BrokerId>) -> Self {
         self.broker_ids = value;
         self
     }
@@ -444,7 +445,7 @@ impl CreatableReplicaAssignment {
             flexible,
         )?;
         for e0 in self.broker_ids.iter() {
-            buf.put_i32(*e0);
+            buf.put_i32(e0.0);
         }
         if flexible {
             put_uvarint(buf, self.unknown_tagged_fields.len() as u32);
@@ -482,7 +483,10 @@ impl CreatableReplicaAssignment {
             )?;
             let mut v0 = Vec::with_capacity(initial_capacity(n0));
             for _ in 0..n0 {
-                v0.push(get_i32(buf, "CreatableReplicaAssignment.broker_ids")?);
+                v0.push(BrokerId(get_i32(
+                    buf,
+                    "CreatableReplicaAssignment.broker_ids",
+                )?));
             }
             v0
         };
@@ -507,7 +511,9 @@ impl CreatableReplicaAssignment {
         let flexible = version >= 5;
         Self {
             partition_index: rng.next_u64() as i32,
-            broker_ids: (0..rng.below(3)).map(|_| rng.next_u64() as i32).collect(),
+            broker_ids: (0..rng.below(3))
+                .map(|_| BrokerId(rng.next_u64() as i32))
+                .collect(),
             unknown_tagged_fields: if flexible && rng.below(4) == 0 {
                 vec![rng.unknown_tagged_field()]
             } else {
@@ -544,9 +550,9 @@ impl crate::inspect::Inspect for CreatableReplicaAssignment {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CreatableTopicConfig {
     /// `Name`: versions 0+, map key.
-    pub name: String,
+    pub name: StrBytes,
     /// `Value`: versions 0+, nullable in 0+.
-    pub value: Option<String>,
+    pub value: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
@@ -554,8 +560,8 @@ pub struct CreatableTopicConfig {
 impl Default for CreatableTopicConfig {
     fn default() -> Self {
         Self {
-            name: String::new(),
-            value: Some(String::new()),
+            name: StrBytes::new(),
+            value: Some(StrBytes::new()),
             unknown_tagged_fields: Vec::new(),
         }
     }
@@ -563,13 +569,13 @@ impl Default for CreatableTopicConfig {
 
 impl CreatableTopicConfig {
     /// Sets `name` (Name).
-    pub fn with_name(mut self, value: String) -> Self {
-        self.name = value;
+    pub fn with_name(mut self, value: impl Into<StrBytes>) -> Self {
+        self.name = value.into();
         self
     }
 
     /// Sets `value` (Value).
-    pub fn with_value(mut self, value: Option<String>) -> Self {
+    pub fn with_value(mut self, value: Option<StrBytes>) -> Self {
         self.value = value;
         self
     }

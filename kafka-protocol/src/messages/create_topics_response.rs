@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::TopicName;
 use crate::error::{DecodeError, EncodeError};
 use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
@@ -164,13 +165,13 @@ impl crate::inspect::Inspect for CreateTopicsResponse {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CreatableTopicResult {
     /// `Name`: versions 0+, map key, entity: topicName.
-    pub name: String,
+    pub name: TopicName,
     /// `TopicId`: versions 7+, ignorable.
     pub topic_id: Uuid,
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 1+, nullable in 0+, ignorable.
-    pub error_message: Option<String>,
+    pub error_message: Option<StrBytes>,
     /// `TopicConfigErrorCode`: versions 5+, tagged field 0 in 5+, ignorable.
     pub topic_config_error_code: ErrorCode,
     /// `NumPartitions`: versions 5+, default `-1`, ignorable.
@@ -186,10 +187,10 @@ pub struct CreatableTopicResult {
 impl Default for CreatableTopicResult {
     fn default() -> Self {
         Self {
-            name: String::new(),
+            name: TopicName::default(),
             topic_id: Uuid::ZERO,
             error_code: ErrorCode::None,
-            error_message: Some(String::new()),
+            error_message: Some(StrBytes::new()),
             topic_config_error_code: ErrorCode::None,
             num_partitions: -1,
             replication_factor: -1,
@@ -201,8 +202,8 @@ impl Default for CreatableTopicResult {
 
 impl CreatableTopicResult {
     /// Sets `name` (Name).
-    pub fn with_name(mut self, value: String) -> Self {
-        self.name = value;
+    pub fn with_name(mut self, value: impl Into<TopicName>) -> Self {
+        self.name = value.into();
         self
     }
 
@@ -219,7 +220,7 @@ impl CreatableTopicResult {
     }
 
     /// Sets `error_message` (ErrorMessage).
-    pub fn with_error_message(mut self, value: Option<String>) -> Self {
+    pub fn with_error_message(mut self, value: Option<StrBytes>) -> Self {
         self.error_message = value;
         self
     }
@@ -370,7 +371,12 @@ impl CreatableTopicResult {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 5;
-        let name = get_string(buf, "CreatableTopicResult.name", flexible, version)?;
+        let name = TopicName(get_string(
+            buf,
+            "CreatableTopicResult.name",
+            flexible,
+            version,
+        )?);
         let topic_id = if version >= 7 {
             get_uuid(buf, "CreatableTopicResult.topic_id")?
         } else {
@@ -380,7 +386,7 @@ impl CreatableTopicResult {
         let error_message = if version >= 1 {
             get_nullable_string(buf, "CreatableTopicResult.error_message", flexible)?
         } else {
-            Some(String::new())
+            Some(StrBytes::new())
         };
         let mut topic_config_error_code = ErrorCode::None;
         let num_partitions = if version >= 5 {
@@ -458,7 +464,7 @@ impl CreatableTopicResult {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 5;
         Self {
-            name: rng.string(),
+            name: TopicName(rng.string()),
             topic_id: if version >= 7 { rng.uuid() } else { Uuid::ZERO },
             error_code: ErrorCode::from_code(rng.next_u64() as i16),
             error_message: if version >= 1 {
@@ -468,7 +474,7 @@ impl CreatableTopicResult {
                     Some(rng.string())
                 }
             } else {
-                Some(String::new())
+                Some(StrBytes::new())
             },
             topic_config_error_code: if version >= 5 {
                 ErrorCode::from_code(rng.next_u64() as i16)
@@ -568,9 +574,9 @@ impl crate::inspect::Inspect for CreatableTopicResult {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CreatableTopicConfigs {
     /// `Name`: versions 5+.
-    pub name: String,
+    pub name: StrBytes,
     /// `Value`: versions 5+, nullable in 5+.
-    pub value: Option<String>,
+    pub value: Option<StrBytes>,
     /// `ReadOnly`: versions 5+.
     pub read_only: bool,
     /// `ConfigSource`: versions 5+, default `-1`, ignorable.
@@ -584,8 +590,8 @@ pub struct CreatableTopicConfigs {
 impl Default for CreatableTopicConfigs {
     fn default() -> Self {
         Self {
-            name: String::new(),
-            value: Some(String::new()),
+            name: StrBytes::new(),
+            value: Some(StrBytes::new()),
             read_only: false,
             config_source: -1,
             is_sensitive: false,
@@ -596,13 +602,13 @@ impl Default for CreatableTopicConfigs {
 
 impl CreatableTopicConfigs {
     /// Sets `name` (Name).
-    pub fn with_name(mut self, value: String) -> Self {
-        self.name = value;
+    pub fn with_name(mut self, value: impl Into<StrBytes>) -> Self {
+        self.name = value.into();
         self
     }
 
     /// Sets `value` (Value).
-    pub fn with_value(mut self, value: Option<String>) -> Self {
+    pub fn with_value(mut self, value: Option<StrBytes>) -> Self {
         self.value = value;
         self
     }

@@ -133,13 +133,13 @@ pub struct DeleteAclsFilter {
     /// `ResourceTypeFilter`: versions 0+.
     pub resource_type_filter: i8,
     /// `ResourceNameFilter`: versions 0+, nullable in 0+.
-    pub resource_name_filter: Option<String>,
+    pub resource_name_filter: Option<StrBytes>,
     /// `PatternTypeFilter`: versions 1+, default `3`.
     pub pattern_type_filter: i8,
     /// `PrincipalFilter`: versions 0+, nullable in 0+.
-    pub principal_filter: Option<String>,
+    pub principal_filter: Option<StrBytes>,
     /// `HostFilter`: versions 0+, nullable in 0+.
-    pub host_filter: Option<String>,
+    pub host_filter: Option<StrBytes>,
     /// `Operation`: versions 0+.
     pub operation: i8,
     /// `PermissionType`: versions 0+.
@@ -152,10 +152,10 @@ impl Default for DeleteAclsFilter {
     fn default() -> Self {
         Self {
             resource_type_filter: 0,
-            resource_name_filter: Some(String::new()),
+            resource_name_filter: Some(StrBytes::new()),
             pattern_type_filter: 3,
-            principal_filter: Some(String::new()),
-            host_filter: Some(String::new()),
+            principal_filter: Some(StrBytes::new()),
+            host_filter: Some(StrBytes::new()),
             operation: 0,
             permission_type: 0,
             unknown_tagged_fields: Vec::new(),
@@ -171,7 +171,7 @@ impl DeleteAclsFilter {
     }
 
     /// Sets `resource_name_filter` (ResourceNameFilter).
-    pub fn with_resource_name_filter(mut self, value: Option<String>) -> Self {
+    pub fn with_resource_name_filter(mut self, value: Option<StrBytes>) -> Self {
         self.resource_name_filter = value;
         self
     }
@@ -183,13 +183,13 @@ impl DeleteAclsFilter {
     }
 
     /// Sets `principal_filter` (PrincipalFilter).
-    pub fn with_principal_filter(mut self, value: Option<String>) -> Self {
+    pub fn with_principal_filter(mut self, value: Option<StrBytes>) -> Self {
         self.principal_filter = value;
         self
     }
 
     /// Sets `host_filter` (HostFilter).
-    pub fn with_host_filter(mut self, value: Option<String>) -> Self {
+    pub fn with_host_filter(mut self, value: Option<StrBytes>) -> Self {
         self.host_filter = value;
         self
     }

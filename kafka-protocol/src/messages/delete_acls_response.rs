@@ -158,7 +158,7 @@ pub struct DeleteAclsFilterResult {
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 0+, nullable in 0+.
-    pub error_message: Option<String>,
+    pub error_message: Option<StrBytes>,
     /// `MatchingAcls`: versions 0+.
     pub matching_acls: Vec<DeleteAclsMatchingAcl>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -169,7 +169,7 @@ impl Default for DeleteAclsFilterResult {
     fn default() -> Self {
         Self {
             error_code: ErrorCode::None,
-            error_message: Some(String::new()),
+            error_message: Some(StrBytes::new()),
             matching_acls: Vec::<DeleteAclsMatchingAcl>::new(),
             unknown_tagged_fields: Vec::new(),
         }
@@ -184,7 +184,7 @@ impl DeleteAclsFilterResult {
     }
 
     /// Sets `error_message` (ErrorMessage).
-    pub fn with_error_message(mut self, value: Option<String>) -> Self {
+    pub fn with_error_message(mut self, value: Option<StrBytes>) -> Self {
         self.error_message = value;
         self
     }
@@ -347,17 +347,17 @@ pub struct DeleteAclsMatchingAcl {
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 0+, nullable in 0+.
-    pub error_message: Option<String>,
+    pub error_message: Option<StrBytes>,
     /// `ResourceType`: versions 0+.
     pub resource_type: i8,
     /// `ResourceName`: versions 0+.
-    pub resource_name: String,
+    pub resource_name: StrBytes,
     /// `PatternType`: versions 1+, default `3`.
     pub pattern_type: i8,
     /// `Principal`: versions 0+.
-    pub principal: String,
+    pub principal: StrBytes,
     /// `Host`: versions 0+.
-    pub host: String,
+    pub host: StrBytes,
     /// `Operation`: versions 0+.
     pub operation: i8,
     /// `PermissionType`: versions 0+.
@@ -370,12 +370,12 @@ impl Default for DeleteAclsMatchingAcl {
     fn default() -> Self {
         Self {
             error_code: ErrorCode::None,
-            error_message: Some(String::new()),
+            error_message: Some(StrBytes::new()),
             resource_type: 0,
-            resource_name: String::new(),
+            resource_name: StrBytes::new(),
             pattern_type: 3,
-            principal: String::new(),
-            host: String::new(),
+            principal: StrBytes::new(),
+            host: StrBytes::new(),
             operation: 0,
             permission_type: 0,
             unknown_tagged_fields: Vec::new(),
@@ -391,7 +391,7 @@ impl DeleteAclsMatchingAcl {
     }
 
     /// Sets `error_message` (ErrorMessage).
-    pub fn with_error_message(mut self, value: Option<String>) -> Self {
+    pub fn with_error_message(mut self, value: Option<StrBytes>) -> Self {
         self.error_message = value;
         self
     }
@@ -403,8 +403,8 @@ impl DeleteAclsMatchingAcl {
     }
 
     /// Sets `resource_name` (ResourceName).
-    pub fn with_resource_name(mut self, value: String) -> Self {
-        self.resource_name = value;
+    pub fn with_resource_name(mut self, value: impl Into<StrBytes>) -> Self {
+        self.resource_name = value.into();
         self
     }
 
@@ -415,14 +415,14 @@ impl DeleteAclsMatchingAcl {
     }
 
     /// Sets `principal` (Principal).
-    pub fn with_principal(mut self, value: String) -> Self {
-        self.principal = value;
+    pub fn with_principal(mut self, value: impl Into<StrBytes>) -> Self {
+        self.principal = value.into();
         self
     }
 
     /// Sets `host` (Host).
-    pub fn with_host(mut self, value: String) -> Self {
-        self.host = value;
+    pub fn with_host(mut self, value: impl Into<StrBytes>) -> Self {
+        self.host = value.into();
         self
     }
 

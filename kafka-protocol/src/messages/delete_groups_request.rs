@@ -5,6 +5,7 @@
 use bytes::{Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::GroupId;
 use crate::error::{DecodeError, EncodeError};
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
@@ -13,14 +14,14 @@ use crate::messages::ApiKey;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteGroupsRequest {
     /// `GroupsNames`: versions 0+, entity: groupId.
-    pub groups_names: Vec<String>,
+    pub groups_names: Vec<GroupId>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
 
 impl DeleteGroupsRequest {
     /// Sets `groups_names` (GroupsNames).
-    pub fn with_groups_names(mut self, value: Vec<String>) -> Self {
+    pub fn with_groups_names(mut self, value: Vec<GroupId>) -> Self {
         self.groups_names = value;
         self
     }
@@ -81,12 +82,12 @@ impl DeleteGroupsRequest {
                 get_array_len_non_null(buf, "DeleteGroupsRequest.groups_names", flexible, version)?;
             let mut v0 = Vec::with_capacity(initial_capacity(n0));
             for _ in 0..n0 {
-                v0.push(get_string(
+                v0.push(GroupId(get_string(
                     buf,
                     "DeleteGroupsRequest.groups_names",
                     flexible,
                     version,
-                )?);
+                )?));
             }
             v0
         };
@@ -109,7 +110,7 @@ impl DeleteGroupsRequest {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 2;
         Self {
-            groups_names: (0..rng.below(3)).map(|_| rng.string()).collect(),
+            groups_names: (0..rng.below(3)).map(|_| GroupId(rng.string())).collect(),
             unknown_tagged_fields: if flexible && rng.below(4) == 0 {
                 vec![rng.unknown_tagged_field()]
             } else {

@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::GroupId;
 use crate::error::{DecodeError, EncodeError};
 use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
@@ -152,19 +153,19 @@ impl crate::inspect::Inspect for DeleteGroupsResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeletableGroupResult {
     /// `GroupId`: versions 0+, map key, entity: groupId.
-    pub group_id: String,
+    pub group_id: GroupId,
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 3+, nullable in 3+, default `null`, ignorable.
-    pub error_message: Option<String>,
+    pub error_message: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
 
 impl DeletableGroupResult {
     /// Sets `group_id` (GroupId).
-    pub fn with_group_id(mut self, value: String) -> Self {
-        self.group_id = value;
+    pub fn with_group_id(mut self, value: impl Into<GroupId>) -> Self {
+        self.group_id = value.into();
         self
     }
 
@@ -175,7 +176,7 @@ impl DeletableGroupResult {
     }
 
     /// Sets `error_message` (ErrorMessage).
-    pub fn with_error_message(mut self, value: Option<String>) -> Self {
+    pub fn with_error_message(mut self, value: Option<StrBytes>) -> Self {
         self.error_message = value;
         self
     }
@@ -246,7 +247,12 @@ impl DeletableGroupResult {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 2;
-        let group_id = get_string(buf, "DeletableGroupResult.group_id", flexible, version)?;
+        let group_id = GroupId(get_string(
+            buf,
+            "DeletableGroupResult.group_id",
+            flexible,
+            version,
+        )?);
         let error_code = ErrorCode::from_code(get_i16(buf, "DeletableGroupResult.error_code")?);
         let error_message = if version >= 3 {
             if version >= 3 {
@@ -283,7 +289,7 @@ impl DeletableGroupResult {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 2;
         Self {
-            group_id: rng.string(),
+            group_id: GroupId(rng.string()),
             error_code: ErrorCode::from_code(rng.next_u64() as i16),
             error_message: if version >= 3 {
                 if version >= 3 && rng.below(4) == 0 {

@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::TopicName;
 use crate::error::{DecodeError, EncodeError};
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
@@ -150,7 +151,7 @@ impl crate::inspect::Inspect for DeleteRecordsRequest {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteRecordsTopic {
     /// `Name`: versions 0+, entity: topicName.
-    pub name: String,
+    pub name: TopicName,
     /// `Partitions`: versions 0+.
     pub partitions: Vec<DeleteRecordsPartition>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -159,8 +160,8 @@ pub struct DeleteRecordsTopic {
 
 impl DeleteRecordsTopic {
     /// Sets `name` (Name).
-    pub fn with_name(mut self, value: String) -> Self {
-        self.name = value;
+    pub fn with_name(mut self, value: impl Into<TopicName>) -> Self {
+        self.name = value.into();
         self
     }
 
@@ -223,7 +224,12 @@ impl DeleteRecordsTopic {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 2;
-        let name = get_string(buf, "DeleteRecordsTopic.name", flexible, version)?;
+        let name = TopicName(get_string(
+            buf,
+            "DeleteRecordsTopic.name",
+            flexible,
+            version,
+        )?);
         let partitions = {
             let n0 =
                 get_array_len_non_null(buf, "DeleteRecordsTopic.partitions", flexible, version)?;
@@ -253,7 +259,7 @@ impl DeleteRecordsTopic {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 2;
         Self {
-            name: rng.string(),
+            name: TopicName(rng.string()),
             partitions: (0..rng.below(3))
                 .map(|_| DeleteRecordsPartition::random(rng, version))
                 .collect(),

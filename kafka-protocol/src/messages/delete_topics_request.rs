@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::TopicName;
 use crate::error::{DecodeError, EncodeError};
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
@@ -15,7 +16,7 @@ pub struct DeleteTopicsRequest {
     /// `Topics`: versions 6+.
     pub topics: Vec<DeleteTopicState>,
     /// `TopicNames`: versions 0-5, ignorable, entity: topicName.
-    pub topic_names: Vec<String>,
+    pub topic_names: Vec<TopicName>,
     /// `TimeoutMs`: versions 0+.
     pub timeout_ms: i32,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -30,7 +31,7 @@ impl DeleteTopicsRequest {
     }
 
     /// Sets `topic_names` (TopicNames).
-    pub fn with_topic_names(mut self, value: Vec<String>) -> Self {
+    pub fn with_topic_names(mut self, value: Vec<TopicName>) -> Self {
         self.topic_names = value;
         self
     }
@@ -145,17 +146,17 @@ impl DeleteTopicsRequest {
                 )?;
                 let mut v0 = Vec::with_capacity(initial_capacity(n0));
                 for _ in 0..n0 {
-                    v0.push(get_string(
+                    v0.push(TopicName(get_string(
                         buf,
                         "DeleteTopicsRequest.topic_names",
                         flexible,
                         version,
-                    )?);
+                    )?));
                 }
                 v0
             }
         } else {
-            Vec::<String>::new()
+            Vec::<TopicName>::new()
         };
         let timeout_ms = get_i32(buf, "DeleteTopicsRequest.timeout_ms")?;
         let mut unknown_tagged_fields = Vec::new();
@@ -187,9 +188,9 @@ impl DeleteTopicsRequest {
                 Vec::<DeleteTopicState>::new()
             },
             topic_names: if version <= 5 {
-                (0..rng.below(3)).map(|_| rng.string()).collect()
+                (0..rng.below(3)).map(|_| TopicName(rng.string())).collect()
             } else {
-                Vec::<String>::new()
+                Vec::<TopicName>::new()
             },
             timeout_ms: rng.next_u64() as i32,
             unknown_tagged_fields: if flexible && rng.below(4) == 0 {
@@ -235,7 +236,7 @@ impl crate::inspect::Inspect for DeleteTopicsRequest {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteTopicState {
     /// `Name`: versions 6+, nullable in 6+, default `null`, entity: topicName.
-    pub name: Option<String>,
+    pub name: Option<TopicName>,
     /// `TopicId`: versions 6+.
     pub topic_id: Uuid,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -244,7 +245,7 @@ pub struct DeleteTopicState {
 
 impl DeleteTopicState {
     /// Sets `name` (Name).
-    pub fn with_name(mut self, value: Option<String>) -> Self {
+    pub fn with_name(mut self, value: Option<TopicName>) -> Self {
         self.name = value;
         self
     }
@@ -292,7 +293,7 @@ impl DeleteTopicState {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, _version: i16) -> Result<Self, DecodeError> {
-        let name = get_nullable_string(buf, "DeleteTopicState.name", true)?;
+        let name = get_nullable_string(buf, "DeleteTopicState.name", true)?.map(TopicName);
         let topic_id = get_uuid(buf, "DeleteTopicState.topic_id")?;
         let mut unknown_tagged_fields = Vec::new();
         get_tagged_fields(
@@ -314,7 +315,7 @@ impl DeleteTopicState {
             name: if rng.below(4) == 0 {
                 None
             } else {
-                Some(rng.string())
+                Some(TopicName(rng.string()))
             },
             topic_id: rng.uuid(),
             unknown_tagged_fields: if rng.below(4) == 0 {

@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::TopicName;
 use crate::error::{DecodeError, EncodeError};
 use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
@@ -165,13 +166,13 @@ impl crate::inspect::Inspect for DeleteTopicsResponse {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeletableTopicResult {
     /// `Name`: versions 0+, nullable in 6+, map key, entity: topicName.
-    pub name: Option<String>,
+    pub name: Option<TopicName>,
     /// `TopicId`: versions 6+, ignorable.
     pub topic_id: Uuid,
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 5+, nullable in 5+, default `null`, ignorable.
-    pub error_message: Option<String>,
+    pub error_message: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
@@ -179,7 +180,7 @@ pub struct DeletableTopicResult {
 impl Default for DeletableTopicResult {
     fn default() -> Self {
         Self {
-            name: Some(String::new()),
+            name: Some(TopicName::default()),
             topic_id: Uuid::ZERO,
             error_code: ErrorCode::None,
             error_message: None,
@@ -190,7 +191,7 @@ impl Default for DeletableTopicResult {
 
 impl DeletableTopicResult {
     /// Sets `name` (Name).
-    pub fn with_name(mut self, value: Option<String>) -> Self {
+    pub fn with_name(mut self, value: Option<TopicName>) -> Self {
         self.name = value;
         self
     }
@@ -208,7 +209,7 @@ impl DeletableTopicResult {
     }
 
     /// Sets `error_message` (ErrorMessage).
-    pub fn with_error_message(mut self, value: Option<String>) -> Self {
+    pub fn with_error_message(mut self, value: Option<StrBytes>) -> Self {
         self.error_message = value;
         self
     }
@@ -297,14 +298,14 @@ impl DeletableTopicResult {
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 4;
         let name = if version >= 6 {
-            get_nullable_string(buf, "DeletableTopicResult.name", flexible)?
+            get_nullable_string(buf, "DeletableTopicResult.name", flexible)?.map(TopicName)
         } else {
-            Some(get_string(
+            Some(TopicName(get_string(
                 buf,
                 "DeletableTopicResult.name",
                 flexible,
                 version,
-            )?)
+            )?))
         };
         let topic_id = if version >= 6 {
             get_uuid(buf, "DeletableTopicResult.topic_id")?
@@ -351,7 +352,7 @@ impl DeletableTopicResult {
             name: if version >= 6 && rng.below(4) == 0 {
                 None
             } else {
-                Some(rng.string())
+                Some(TopicName(rng.string()))
             },
             topic_id: if version >= 6 { rng.uuid() } else { Uuid::ZERO },
             error_code: ErrorCode::from_code(rng.next_u64() as i16),

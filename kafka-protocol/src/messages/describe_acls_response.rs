@@ -18,7 +18,7 @@ pub struct DescribeAclsResponse {
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 0+, nullable in 0+.
-    pub error_message: Option<String>,
+    pub error_message: Option<StrBytes>,
     /// `Resources`: versions 0+.
     pub resources: Vec<DescribeAclsResource>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -30,7 +30,7 @@ impl Default for DescribeAclsResponse {
         Self {
             throttle_time_ms: 0,
             error_code: ErrorCode::None,
-            error_message: Some(String::new()),
+            error_message: Some(StrBytes::new()),
             resources: Vec::<DescribeAclsResource>::new(),
             unknown_tagged_fields: Vec::new(),
         }
@@ -51,7 +51,7 @@ impl DescribeAclsResponse {
     }
 
     /// Sets `error_message` (ErrorMessage).
-    pub fn with_error_message(mut self, value: Option<String>) -> Self {
+    pub fn with_error_message(mut self, value: Option<StrBytes>) -> Self {
         self.error_message = value;
         self
     }
@@ -220,7 +220,7 @@ pub struct DescribeAclsResource {
     /// `ResourceType`: versions 0+.
     pub resource_type: i8,
     /// `ResourceName`: versions 0+.
-    pub resource_name: String,
+    pub resource_name: StrBytes,
     /// `PatternType`: versions 1+, default `3`.
     pub pattern_type: i8,
     /// `Acls`: versions 0+.
@@ -233,7 +233,7 @@ impl Default for DescribeAclsResource {
     fn default() -> Self {
         Self {
             resource_type: 0,
-            resource_name: String::new(),
+            resource_name: StrBytes::new(),
             pattern_type: 3,
             acls: Vec::<AclDescription>::new(),
             unknown_tagged_fields: Vec::new(),
@@ -249,8 +249,8 @@ impl DescribeAclsResource {
     }
 
     /// Sets `resource_name` (ResourceName).
-    pub fn with_resource_name(mut self, value: String) -> Self {
-        self.resource_name = value;
+    pub fn with_resource_name(mut self, value: impl Into<StrBytes>) -> Self {
+        self.resource_name = value.into();
         self
     }
 
@@ -426,9 +426,9 @@ impl crate::inspect::Inspect for DescribeAclsResource {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AclDescription {
     /// `Principal`: versions 0+.
-    pub principal: String,
+    pub principal: StrBytes,
     /// `Host`: versions 0+.
-    pub host: String,
+    pub host: StrBytes,
     /// `Operation`: versions 0+.
     pub operation: i8,
     /// `PermissionType`: versions 0+.
@@ -439,14 +439,14 @@ pub struct AclDescription {
 
 impl AclDescription {
     /// Sets `principal` (Principal).
-    pub fn with_principal(mut self, value: String) -> Self {
-        self.principal = value;
+    pub fn with_principal(mut self, value: impl Into<StrBytes>) -> Self {
+        self.principal = value.into();
         self
     }
 
     /// Sets `host` (Host).
-    pub fn with_host(mut self, value: String) -> Self {
-        self.host = value;
+    pub fn with_host(mut self, value: impl Into<StrBytes>) -> Self {
+        self.host = value.into();
         self
     }
 

@@ -155,11 +155,11 @@ impl crate::inspect::Inspect for DescribeClientQuotasRequest {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ComponentData {
     /// `EntityType`: versions 0+.
-    pub entity_type: String,
+    pub entity_type: StrBytes,
     /// `MatchType`: versions 0+.
     pub match_type: i8,
     /// `Match`: versions 0+, nullable in 0+.
-    pub match_: Option<String>,
+    pub match_: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
@@ -167,9 +167,9 @@ pub struct ComponentData {
 impl Default for ComponentData {
     fn default() -> Self {
         Self {
-            entity_type: String::new(),
+            entity_type: StrBytes::new(),
             match_type: 0,
-            match_: Some(String::new()),
+            match_: Some(StrBytes::new()),
             unknown_tagged_fields: Vec::new(),
         }
     }
@@ -177,8 +177,8 @@ impl Default for ComponentData {
 
 impl ComponentData {
     /// Sets `entity_type` (EntityType).
-    pub fn with_entity_type(mut self, value: String) -> Self {
-        self.entity_type = value;
+    pub fn with_entity_type(mut self, value: impl Into<StrBytes>) -> Self {
+        self.entity_type = value.into();
         self
     }
 
@@ -189,7 +189,7 @@ impl ComponentData {
     }
 
     /// Sets `match_` (Match).
-    pub fn with_match(mut self, value: Option<String>) -> Self {
+    pub fn with_match(mut self, value: Option<StrBytes>) -> Self {
         self.match_ = value;
         self
     }

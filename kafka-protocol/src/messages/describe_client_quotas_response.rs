@@ -18,7 +18,7 @@ pub struct DescribeClientQuotasResponse {
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 0+, nullable in 0+.
-    pub error_message: Option<String>,
+    pub error_message: Option<StrBytes>,
     /// `Entries`: versions 0+, nullable in 0+.
     pub entries: Option<Vec<EntryData>>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -30,7 +30,7 @@ impl Default for DescribeClientQuotasResponse {
         Self {
             throttle_time_ms: 0,
             error_code: ErrorCode::None,
-            error_message: Some(String::new()),
+            error_message: Some(StrBytes::new()),
             entries: Some(Vec::<EntryData>::new()),
             unknown_tagged_fields: Vec::new(),
         }
@@ -51,7 +51,7 @@ impl DescribeClientQuotasResponse {
     }
 
     /// Sets `error_message` (ErrorMessage).
-    pub fn with_error_message(mut self, value: Option<String>) -> Self {
+    pub fn with_error_message(mut self, value: Option<StrBytes>) -> Self {
         self.error_message = value;
         self
     }
@@ -388,9 +388,9 @@ impl crate::inspect::Inspect for EntryData {
 #[derive(Debug, Clone, PartialEq)]
 pub struct EntityData {
     /// `EntityType`: versions 0+.
-    pub entity_type: String,
+    pub entity_type: StrBytes,
     /// `EntityName`: versions 0+, nullable in 0+.
-    pub entity_name: Option<String>,
+    pub entity_name: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
@@ -398,8 +398,8 @@ pub struct EntityData {
 impl Default for EntityData {
     fn default() -> Self {
         Self {
-            entity_type: String::new(),
-            entity_name: Some(String::new()),
+            entity_type: StrBytes::new(),
+            entity_name: Some(StrBytes::new()),
             unknown_tagged_fields: Vec::new(),
         }
     }
@@ -407,13 +407,13 @@ impl Default for EntityData {
 
 impl EntityData {
     /// Sets `entity_type` (EntityType).
-    pub fn with_entity_type(mut self, value: String) -> Self {
-        self.entity_type = value;
+    pub fn with_entity_type(mut self, value: impl Into<StrBytes>) -> Self {
+        self.entity_type = value.into();
         self
     }
 
     /// Sets `entity_name` (EntityName).
-    pub fn with_entity_name(mut self, value: Option<String>) -> Self {
+    pub fn with_entity_name(mut self, value: Option<StrBytes>) -> Self {
         self.entity_name = value;
         self
     }
@@ -532,7 +532,7 @@ impl crate::inspect::Inspect for EntityData {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ValueData {
     /// `Key`: versions 0+.
-    pub key: String,
+    pub key: StrBytes,
     /// `Value`: versions 0+.
     pub value: f64,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -541,8 +541,8 @@ pub struct ValueData {
 
 impl ValueData {
     /// Sets `key` (Key).
-    pub fn with_key(mut self, value: String) -> Self {
-        self.key = value;
+    pub fn with_key(mut self, value: impl Into<StrBytes>) -> Self {
+        self.key = value.into();
         self
     }
 

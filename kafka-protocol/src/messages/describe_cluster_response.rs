@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::BrokerId;
 use crate::error::{DecodeError, EncodeError};
 use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
@@ -18,13 +19,13 @@ pub struct DescribeClusterResponse {
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 0+, nullable in 0+, default `null`.
-    pub error_message: Option<String>,
+    pub error_message: Option<StrBytes>,
     /// `EndpointType`: versions 1+, default `1`.
     pub endpoint_type: i8,
     /// `ClusterId`: versions 0+.
-    pub cluster_id: String,
+    pub cluster_id: StrBytes,
     /// `ControllerId`: versions 0+, default `-1`, entity: brokerId.
-    pub controller_id: i32,
+    pub controller_id: BrokerId,
     /// `Brokers`: versions 0+.
     pub brokers: Vec<DescribeClusterBroker>,
     /// `ClusterAuthorizedOperations`: versions 0+, default `-2147483648`.
@@ -40,8 +41,8 @@ impl Default for DescribeClusterResponse {
             error_code: ErrorCode::None,
             error_message: None,
             endpoint_type: 1,
-            cluster_id: String::new(),
-            controller_id: -1,
+            cluster_id: StrBytes::new(),
+            controller_id: BrokerId::NONE,
             brokers: Vec::<DescribeClusterBroker>::new(),
             cluster_authorized_operations: i32::MIN,
             unknown_tagged_fields: Vec::new(),
@@ -63,7 +64,7 @@ impl DescribeClusterResponse {
     }
 
     /// Sets `error_message` (ErrorMessage).
-    pub fn with_error_message(mut self, value: Option<String>) -> Self {
+    pub fn with_error_message(mut self, value: Option<StrBytes>) -> Self {
         self.error_message = value;
         self
     }
@@ -75,14 +76,14 @@ impl DescribeClusterResponse {
     }
 
     /// Sets `cluster_id` (ClusterId).
-    pub fn with_cluster_id(mut self, value: String) -> Self {
-        self.cluster_id = value;
+    pub fn with_cluster_id(mut self, value: impl Into<StrBytes>) -> Self {
+        self.cluster_id = value.into();
         self
     }
 
     /// Sets `controller_id` (ControllerId).
-    pub fn with_controller_id(mut self, value: i32) -> Self {
-        self.controller_id = value;
+    pub fn with_controller_id(mut self, value: impl Into<BrokerId>) -> Self {
+        self.controller_id = value.into();
         self
     }
 
@@ -133,7 +134,7 @@ impl DescribeClusterResponse {
             Some(self.cluster_id.as_str()),
             true,
         )?;
-        buf.put_i32(self.controller_id);
+        buf.put_i32(self.controller_id.0);
         put_array_len(
             buf,
             "DescribeClusterResponse.brokers",
@@ -190,7 +191,7 @@ impl DescribeClusterResponse {
             1
         };
         let cluster_id = get_string(buf, "DescribeClusterResponse.cluster_id", true, version)?;
-        let controller_id = get_i32(buf, "DescribeClusterResponse.controller_id")?;
+        let controller_id = BrokerId(get_i32(buf, "DescribeClusterResponse.controller_id")?);
         let brokers = {
             let n0 = get_array_len_non_null(buf, "DescribeClusterResponse.brokers", true, version)?;
             let mut v0 = Vec::with_capacity(initial_capacity(n0));
@@ -237,7 +238,7 @@ impl DescribeClusterResponse {
                 1
             },
             cluster_id: rng.string(),
-            controller_id: rng.next_u64() as i32,
+            controller_id: BrokerId(rng.next_u64() as i32),
             brokers: (0..rng.below(3))
                 .map(|_| DescribeClusterBroker::random(rng, version))
                 .collect(),
@@ -304,13 +305,13 @@ impl crate::inspect::Inspect for DescribeClusterResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeClusterBroker {
     /// `BrokerId`: versions 0+, map key, entity: brokerId.
-    pub broker_id: i32,
+    pub broker_id: BrokerId,
     /// `Host`: versions 0+.
-    pub host: String,
+    pub host: StrBytes,
     /// `Port`: versions 0+.
     pub port: i32,
     /// `Rack`: versions 0+, nullable in 0+, default `null`.
-    pub rack: Option<String>,
+    pub rack: Option<StrBytes>,
     /// `IsFenced`: versions 2+.
     pub is_fenced: bool,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -319,14 +320,14 @@ pub struct DescribeClusterBroker {
 
 impl DescribeClusterBroker {
     /// Sets `broker_id` (BrokerId).
-    pub fn with_broker_id(mut self, value: i32) -> Self {
-        self.broker_id = value;
+    pub fn with_broker_id(mut self, value: impl Into<BrokerId>) -> Self {
+        self.broker_id = value.into();
         self
     }
 
     /// Sets `host` (Host).
-    pub fn with_host(mut self, value: String) -> Self {
-        self.host = value;
+    pub fn with_host(mut self, value: impl Into<StrBytes>) -> Self {
+        self.host = value.into();
         self
     }
 
@@ -337,7 +338,7 @@ impl DescribeClusterBroker {
     }
 
     /// Sets `rack` (Rack).
-    pub fn with_rack(mut self, value: Option<String>) -> Self {
+    pub fn with_rack(mut self, value: Option<StrBytes>) -> Self {
         self.rack = value;
         self
     }
@@ -354,7 +355,7 @@ impl DescribeClusterBroker {
         version: i16,
         mode: EncodeMode,
     ) -> Result<(), EncodeError> {
-        buf.put_i32(self.broker_id);
+        buf.put_i32(self.broker_id.0);
         put_nullable_string(
             buf,
             "DescribeClusterBroker.host",
@@ -406,7 +407,7 @@ impl DescribeClusterBroker {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let broker_id = get_i32(buf, "DescribeClusterBroker.broker_id")?;
+        let broker_id = BrokerId(get_i32(buf, "DescribeClusterBroker.broker_id")?);
         let host = get_string(buf, "DescribeClusterBroker.host", true, version)?;
         let port = get_i32(buf, "DescribeClusterBroker.port")?;
         let rack = get_nullable_string(buf, "DescribeClusterBroker.rack", true)?;
@@ -435,7 +436,7 @@ impl DescribeClusterBroker {
     #[cfg(test)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         Self {
-            broker_id: rng.next_u64() as i32,
+            broker_id: BrokerId(rng.next_u64() as i32),
             host: rng.string(),
             port: rng.next_u64() as i32,
             rack: if rng.below(4) == 0 {

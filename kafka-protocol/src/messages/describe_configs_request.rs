@@ -198,9 +198,9 @@ pub struct DescribeConfigsResource {
     /// `ResourceType`: versions 0+.
     pub resource_type: i8,
     /// `ResourceName`: versions 0+.
-    pub resource_name: String,
+    pub resource_name: StrBytes,
     /// `ConfigurationKeys`: versions 0+, nullable in 0+.
-    pub configuration_keys: Option<Vec<String>>,
+    pub configuration_keys: Option<Vec<StrBytes>>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
@@ -209,8 +209,8 @@ impl Default for DescribeConfigsResource {
     fn default() -> Self {
         Self {
             resource_type: 0,
-            resource_name: String::new(),
-            configuration_keys: Some(Vec::<String>::new()),
+            resource_name: StrBytes::new(),
+            configuration_keys: Some(Vec::<StrBytes>::new()),
             unknown_tagged_fields: Vec::new(),
         }
     }
@@ -224,13 +224,13 @@ impl DescribeConfigsResource {
     }
 
     /// Sets `resource_name` (ResourceName).
-    pub fn with_resource_name(mut self, value: String) -> Self {
-        self.resource_name = value;
+    pub fn with_resource_name(mut self, value: impl Into<StrBytes>) -> Self {
+        self.resource_name = value.into();
         self
     }
 
     /// Sets `configuration_keys` (ConfigurationKeys).
-    pub fn with_configuration_keys(mut self, value: Option<Vec<String>>) -> Self {
+    pub fn with_configuration_keys(mut self, value: Option<Vec<StrBytes>>) -> Self {
         self.configuration_keys = value;
         self
     }

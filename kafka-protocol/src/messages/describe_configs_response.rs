@@ -154,11 +154,11 @@ pub struct DescribeConfigsResult {
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 0+, nullable in 0+.
-    pub error_message: Option<String>,
+    pub error_message: Option<StrBytes>,
     /// `ResourceType`: versions 0+.
     pub resource_type: i8,
     /// `ResourceName`: versions 0+.
-    pub resource_name: String,
+    pub resource_name: StrBytes,
     /// `Configs`: versions 0+.
     pub configs: Vec<DescribeConfigsResourceResult>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -169,9 +169,9 @@ impl Default for DescribeConfigsResult {
     fn default() -> Self {
         Self {
             error_code: ErrorCode::None,
-            error_message: Some(String::new()),
+            error_message: Some(StrBytes::new()),
             resource_type: 0,
-            resource_name: String::new(),
+            resource_name: StrBytes::new(),
             configs: Vec::<DescribeConfigsResourceResult>::new(),
             unknown_tagged_fields: Vec::new(),
         }
@@ -186,7 +186,7 @@ impl DescribeConfigsResult {
     }
 
     /// Sets `error_message` (ErrorMessage).
-    pub fn with_error_message(mut self, value: Option<String>) -> Self {
+    pub fn with_error_message(mut self, value: Option<StrBytes>) -> Self {
         self.error_message = value;
         self
     }
@@ -198,8 +198,8 @@ impl DescribeConfigsResult {
     }
 
     /// Sets `resource_name` (ResourceName).
-    pub fn with_resource_name(mut self, value: String) -> Self {
-        self.resource_name = value;
+    pub fn with_resource_name(mut self, value: impl Into<StrBytes>) -> Self {
+        self.resource_name = value.into();
         self
     }
 
@@ -383,9 +383,9 @@ impl crate::inspect::Inspect for DescribeConfigsResult {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribeConfigsResourceResult {
     /// `Name`: versions 0+.
-    pub name: String,
+    pub name: StrBytes,
     /// `Value`: versions 0+, nullable in 0+.
-    pub value: Option<String>,
+    pub value: Option<StrBytes>,
     /// `ReadOnly`: versions 0+.
     pub read_only: bool,
     /// `IsDefault`: versions 0.
@@ -399,7 +399,7 @@ pub struct DescribeConfigsResourceResult {
     /// `ConfigType`: versions 3+, default `0`, ignorable.
     pub config_type: i8,
     /// `Documentation`: versions 3+, nullable in 0+, ignorable.
-    pub documentation: Option<String>,
+    pub documentation: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
@@ -407,15 +407,15 @@ pub struct DescribeConfigsResourceResult {
 impl Default for DescribeConfigsResourceResult {
     fn default() -> Self {
         Self {
-            name: String::new(),
-            value: Some(String::new()),
+            name: StrBytes::new(),
+            value: Some(StrBytes::new()),
             read_only: false,
             is_default: false,
             config_source: -1,
             is_sensitive: false,
             synonyms: Vec::<DescribeConfigsSynonym>::new(),
             config_type: 0,
-            documentation: Some(String::new()),
+            documentation: Some(StrBytes::new()),
             unknown_tagged_fields: Vec::new(),
         }
     }
@@ -423,13 +423,13 @@ impl Default for DescribeConfigsResourceResult {
 
 impl DescribeConfigsResourceResult {
     /// Sets `name` (Name).
-    pub fn with_name(mut self, value: String) -> Self {
-        self.name = value;
+    pub fn with_name(mut self, value: impl Into<StrBytes>) -> Self {
+        self.name = value.into();
         self
     }
 
     /// Sets `value` (Value).
-    pub fn with_value(mut self, value: Option<String>) -> Self {
+    pub fn with_value(mut self, value: Option<StrBytes>) -> Self {
         self.value = value;
         self
     }
@@ -471,7 +471,7 @@ impl DescribeConfigsResourceResult {
     }
 
     /// Sets `documentation` (Documentation).
-    pub fn with_documentation(mut self, value: Option<String>) -> Self {
+    pub fn with_documentation(mut self, value: Option<StrBytes>) -> Self {
         self.documentation = value;
         self
     }
@@ -642,7 +642,7 @@ impl DescribeConfigsResourceResult {
         let documentation = if version >= 3 {
             get_nullable_string(buf, "DescribeConfigsResourceResult.documentation", flexible)?
         } else {
-            Some(String::new())
+            Some(StrBytes::new())
         };
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
@@ -704,7 +704,7 @@ impl DescribeConfigsResourceResult {
                     Some(rng.string())
                 }
             } else {
-                Some(String::new())
+                Some(StrBytes::new())
             },
             unknown_tagged_fields: if flexible && rng.below(4) == 0 {
                 vec![rng.unknown_tagged_field()]
@@ -780,9 +780,9 @@ impl crate::inspect::Inspect for DescribeConfigsResourceResult {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribeConfigsSynonym {
     /// `Name`: versions 1+.
-    pub name: String,
+    pub name: StrBytes,
     /// `Value`: versions 1+, nullable in 0+.
-    pub value: Option<String>,
+    pub value: Option<StrBytes>,
     /// `Source`: versions 1+.
     pub source: i8,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -792,8 +792,8 @@ pub struct DescribeConfigsSynonym {
 impl Default for DescribeConfigsSynonym {
     fn default() -> Self {
         Self {
-            name: String::new(),
-            value: Some(String::new()),
+            name: StrBytes::new(),
+            value: Some(StrBytes::new()),
             source: 0,
             unknown_tagged_fields: Vec::new(),
         }
@@ -802,13 +802,13 @@ impl Default for DescribeConfigsSynonym {
 
 impl DescribeConfigsSynonym {
     /// Sets `name` (Name).
-    pub fn with_name(mut self, value: String) -> Self {
-        self.name = value;
+    pub fn with_name(mut self, value: impl Into<StrBytes>) -> Self {
+        self.name = value.into();
         self
     }
 
     /// Sets `value` (Value).
-    pub fn with_value(mut self, value: Option<String>) -> Self {
+    pub fn with_value(mut self, value: Option<StrBytes>) -> Self {
         self.value = value;
         self
     }

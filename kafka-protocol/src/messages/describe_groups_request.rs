@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::GroupId;
 use crate::error::{DecodeError, EncodeError};
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
@@ -13,7 +14,7 @@ use crate::messages::ApiKey;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeGroupsRequest {
     /// `Groups`: versions 0+, entity: groupId.
-    pub groups: Vec<String>,
+    pub groups: Vec<GroupId>,
     /// `IncludeAuthorizedOperations`: versions 3+.
     pub include_authorized_operations: bool,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -22,7 +23,7 @@ pub struct DescribeGroupsRequest {
 
 impl DescribeGroupsRequest {
     /// Sets `groups` (Groups).
-    pub fn with_groups(mut self, value: Vec<String>) -> Self {
+    pub fn with_groups(mut self, value: Vec<GroupId>) -> Self {
         self.groups = value;
         self
     }
@@ -100,12 +101,12 @@ impl DescribeGroupsRequest {
                 get_array_len_non_null(buf, "DescribeGroupsRequest.groups", flexible, version)?;
             let mut v0 = Vec::with_capacity(initial_capacity(n0));
             for _ in 0..n0 {
-                v0.push(get_string(
+                v0.push(GroupId(get_string(
                     buf,
                     "DescribeGroupsRequest.groups",
                     flexible,
                     version,
-                )?);
+                )?));
             }
             v0
         };
@@ -134,7 +135,7 @@ impl DescribeGroupsRequest {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 5;
         Self {
-            groups: (0..rng.below(3)).map(|_| rng.string()).collect(),
+            groups: (0..rng.below(3)).map(|_| GroupId(rng.string())).collect(),
             include_authorized_operations: if version >= 3 { rng.bool() } else { false },
             unknown_tagged_fields: if flexible && rng.below(4) == 0 {
                 vec![rng.unknown_tagged_field()]

@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::GroupId;
 use crate::error::{DecodeError, EncodeError};
 use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
@@ -167,15 +168,15 @@ pub struct DescribedGroup {
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 6+, nullable in 6+, default `null`.
-    pub error_message: Option<String>,
+    pub error_message: Option<StrBytes>,
     /// `GroupId`: versions 0+, entity: groupId.
-    pub group_id: String,
+    pub group_id: GroupId,
     /// `GroupState`: versions 0+.
-    pub group_state: String,
+    pub group_state: StrBytes,
     /// `ProtocolType`: versions 0+.
-    pub protocol_type: String,
+    pub protocol_type: StrBytes,
     /// `ProtocolData`: versions 0+.
-    pub protocol_data: String,
+    pub protocol_data: StrBytes,
     /// `Members`: versions 0+.
     pub members: Vec<DescribedGroupMember>,
     /// `AuthorizedOperations`: versions 3+, default `-2147483648`.
@@ -189,10 +190,10 @@ impl Default for DescribedGroup {
         Self {
             error_code: ErrorCode::None,
             error_message: None,
-            group_id: String::new(),
-            group_state: String::new(),
-            protocol_type: String::new(),
-            protocol_data: String::new(),
+            group_id: GroupId::default(),
+            group_state: StrBytes::new(),
+            protocol_type: StrBytes::new(),
+            protocol_data: StrBytes::new(),
             members: Vec::<DescribedGroupMember>::new(),
             authorized_operations: i32::MIN,
             unknown_tagged_fields: Vec::new(),
@@ -208,32 +209,32 @@ impl DescribedGroup {
     }
 
     /// Sets `error_message` (ErrorMessage).
-    pub fn with_error_message(mut self, value: Option<String>) -> Self {
+    pub fn with_error_message(mut self, value: Option<StrBytes>) -> Self {
         self.error_message = value;
         self
     }
 
     /// Sets `group_id` (GroupId).
-    pub fn with_group_id(mut self, value: String) -> Self {
-        self.group_id = value;
+    pub fn with_group_id(mut self, value: impl Into<GroupId>) -> Self {
+        self.group_id = value.into();
         self
     }
 
     /// Sets `group_state` (GroupState).
-    pub fn with_group_state(mut self, value: String) -> Self {
-        self.group_state = value;
+    pub fn with_group_state(mut self, value: impl Into<StrBytes>) -> Self {
+        self.group_state = value.into();
         self
     }
 
     /// Sets `protocol_type` (ProtocolType).
-    pub fn with_protocol_type(mut self, value: String) -> Self {
-        self.protocol_type = value;
+    pub fn with_protocol_type(mut self, value: impl Into<StrBytes>) -> Self {
+        self.protocol_type = value.into();
         self
     }
 
     /// Sets `protocol_data` (ProtocolData).
-    pub fn with_protocol_data(mut self, value: String) -> Self {
-        self.protocol_data = value;
+    pub fn with_protocol_data(mut self, value: impl Into<StrBytes>) -> Self {
+        self.protocol_data = value.into();
         self
     }
 
@@ -383,7 +384,12 @@ impl DescribedGroup {
         } else {
             None
         };
-        let group_id = get_string(buf, "DescribedGroup.group_id", flexible, version)?;
+        let group_id = GroupId(get_string(
+            buf,
+            "DescribedGroup.group_id",
+            flexible,
+            version,
+        )?);
         let group_state = get_string(buf, "DescribedGroup.group_state", flexible, version)?;
         let protocol_type = get_string(buf, "DescribedGroup.protocol_type", flexible, version)?;
         let protocol_data = get_string(buf, "DescribedGroup.protocol_data", flexible, version)?;
@@ -436,7 +442,7 @@ impl DescribedGroup {
             } else {
                 None
             },
-            group_id: rng.string(),
+            group_id: GroupId(rng.string()),
             group_state: rng.string(),
             protocol_type: rng.string(),
             protocol_data: rng.string(),
@@ -510,13 +516,13 @@ impl crate::inspect::Inspect for DescribedGroup {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribedGroupMember {
     /// `MemberId`: versions 0+.
-    pub member_id: String,
+    pub member_id: StrBytes,
     /// `GroupInstanceId`: versions 4+, nullable in 4+, default `null`, ignorable.
-    pub group_instance_id: Option<String>,
+    pub group_instance_id: Option<StrBytes>,
     /// `ClientId`: versions 0+.
-    pub client_id: String,
+    pub client_id: StrBytes,
     /// `ClientHost`: versions 0+.
-    pub client_host: String,
+    pub client_host: StrBytes,
     /// `MemberMetadata`: versions 0+.
     pub member_metadata: Bytes,
     /// `MemberAssignment`: versions 0+.
@@ -527,26 +533,26 @@ pub struct DescribedGroupMember {
 
 impl DescribedGroupMember {
     /// Sets `member_id` (MemberId).
-    pub fn with_member_id(mut self, value: String) -> Self {
-        self.member_id = value;
+    pub fn with_member_id(mut self, value: impl Into<StrBytes>) -> Self {
+        self.member_id = value.into();
         self
     }
 
     /// Sets `group_instance_id` (GroupInstanceId).
-    pub fn with_group_instance_id(mut self, value: Option<String>) -> Self {
+    pub fn with_group_instance_id(mut self, value: Option<StrBytes>) -> Self {
         self.group_instance_id = value;
         self
     }
 
     /// Sets `client_id` (ClientId).
-    pub fn with_client_id(mut self, value: String) -> Self {
-        self.client_id = value;
+    pub fn with_client_id(mut self, value: impl Into<StrBytes>) -> Self {
+        self.client_id = value.into();
         self
     }
 
     /// Sets `client_host` (ClientHost).
-    pub fn with_client_host(mut self, value: String) -> Self {
-        self.client_host = value;
+    pub fn with_client_host(mut self, value: impl Into<StrBytes>) -> Self {
+        self.client_host = value.into();
         self
     }
 

@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::TopicName;
 use crate::error::{DecodeError, EncodeError};
 use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
@@ -183,7 +184,7 @@ pub struct DescribeLogDirsResult {
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
     /// `LogDir`: versions 0+.
-    pub log_dir: String,
+    pub log_dir: StrBytes,
     /// `Topics`: versions 0+.
     pub topics: Vec<DescribeLogDirsTopic>,
     /// `TotalBytes`: versions 4+, default `-1`, ignorable.
@@ -200,7 +201,7 @@ impl Default for DescribeLogDirsResult {
     fn default() -> Self {
         Self {
             error_code: ErrorCode::None,
-            log_dir: String::new(),
+            log_dir: StrBytes::new(),
             topics: Vec::<DescribeLogDirsTopic>::new(),
             total_bytes: -1,
             usable_bytes: -1,
@@ -218,8 +219,8 @@ impl DescribeLogDirsResult {
     }
 
     /// Sets `log_dir` (LogDir).
-    pub fn with_log_dir(mut self, value: String) -> Self {
-        self.log_dir = value;
+    pub fn with_log_dir(mut self, value: impl Into<StrBytes>) -> Self {
+        self.log_dir = value.into();
         self
     }
 
@@ -444,7 +445,7 @@ impl crate::inspect::Inspect for DescribeLogDirsResult {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeLogDirsTopic {
     /// `Name`: versions 0+, entity: topicName.
-    pub name: String,
+    pub name: TopicName,
     /// `Partitions`: versions 0+.
     pub partitions: Vec<DescribeLogDirsPartition>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -453,8 +454,8 @@ pub struct DescribeLogDirsTopic {
 
 impl DescribeLogDirsTopic {
     /// Sets `name` (Name).
-    pub fn with_name(mut self, value: String) -> Self {
-        self.name = value;
+    pub fn with_name(mut self, value: impl Into<TopicName>) -> Self {
+        self.name = value.into();
         self
     }
 
@@ -517,7 +518,12 @@ impl DescribeLogDirsTopic {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 2;
-        let name = get_string(buf, "DescribeLogDirsTopic.name", flexible, version)?;
+        let name = TopicName(get_string(
+            buf,
+            "DescribeLogDirsTopic.name",
+            flexible,
+            version,
+        )?);
         let partitions = {
             let n0 =
                 get_array_len_non_null(buf, "DescribeLogDirsTopic.partitions", flexible, version)?;
@@ -547,7 +553,7 @@ impl DescribeLogDirsTopic {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 2;
         Self {
-            name: rng.string(),
+            name: TopicName(rng.string()),
             partitions: (0..rng.below(3))
                 .map(|_| DescribeLogDirsPartition::random(rng, version))
                 .collect(),

@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::TopicName;
 use crate::error::{DecodeError, EncodeError};
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
@@ -121,7 +122,7 @@ impl crate::inspect::Inspect for DescribeProducersRequest {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TopicRequest {
     /// `Name`: versions 0+, entity: topicName.
-    pub name: String,
+    pub name: TopicName,
     /// `PartitionIndexes`: versions 0+.
     pub partition_indexes: Vec<i32>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -130,8 +131,8 @@ pub struct TopicRequest {
 
 impl TopicRequest {
     /// Sets `name` (Name).
-    pub fn with_name(mut self, value: String) -> Self {
-        self.name = value;
+    pub fn with_name(mut self, value: impl Into<TopicName>) -> Self {
+        self.name = value.into();
         self
     }
 
@@ -178,7 +179,7 @@ impl TopicRequest {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let name = get_string(buf, "TopicRequest.name", true, version)?;
+        let name = TopicName(get_string(buf, "TopicRequest.name", true, version)?);
         let partition_indexes = {
             let n0 = get_array_len_non_null(buf, "TopicRequest.partition_indexes", true, version)?;
             let mut v0 = Vec::with_capacity(initial_capacity(n0));
@@ -204,7 +205,7 @@ impl TopicRequest {
     #[cfg(test)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, _version: i16) -> Self {
         Self {
-            name: rng.string(),
+            name: TopicName(rng.string()),
             partition_indexes: (0..rng.below(3)).map(|_| rng.next_u64() as i32).collect(),
             unknown_tagged_fields: if rng.below(4) == 0 {
                 vec![rng.unknown_tagged_field()]

@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::{ProducerId, TopicName};
 use crate::error::{DecodeError, EncodeError};
 use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
@@ -142,7 +143,7 @@ impl crate::inspect::Inspect for DescribeProducersResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TopicResponse {
     /// `Name`: versions 0+, entity: topicName.
-    pub name: String,
+    pub name: TopicName,
     /// `Partitions`: versions 0+.
     pub partitions: Vec<PartitionResponse>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -151,8 +152,8 @@ pub struct TopicResponse {
 
 impl TopicResponse {
     /// Sets `name` (Name).
-    pub fn with_name(mut self, value: String) -> Self {
-        self.name = value;
+    pub fn with_name(mut self, value: impl Into<TopicName>) -> Self {
+        self.name = value.into();
         self
     }
 
@@ -203,7 +204,7 @@ impl TopicResponse {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let name = get_string(buf, "TopicResponse.name", true, version)?;
+        let name = TopicName(get_string(buf, "TopicResponse.name", true, version)?);
         let partitions = {
             let n0 = get_array_len_non_null(buf, "TopicResponse.partitions", true, version)?;
             let mut v0 = Vec::with_capacity(initial_capacity(n0));
@@ -229,7 +230,7 @@ impl TopicResponse {
     #[cfg(test)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         Self {
-            name: rng.string(),
+            name: TopicName(rng.string()),
             partitions: (0..rng.below(3))
                 .map(|_| PartitionResponse::random(rng, version))
                 .collect(),
@@ -273,7 +274,7 @@ pub struct PartitionResponse {
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 0+, nullable in 0+, default `null`.
-    pub error_message: Option<String>,
+    pub error_message: Option<StrBytes>,
     /// `ActiveProducers`: versions 0+.
     pub active_producers: Vec<ProducerState>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -294,7 +295,7 @@ impl PartitionResponse {
     }
 
     /// Sets `error_message` (ErrorMessage).
-    pub fn with_error_message(mut self, value: Option<String>) -> Self {
+    pub fn with_error_message(mut self, value: Option<StrBytes>) -> Self {
         self.error_message = value;
         self
     }
@@ -450,7 +451,7 @@ impl crate::inspect::Inspect for PartitionResponse {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProducerState {
     /// `ProducerId`: versions 0+, entity: producerId.
-    pub producer_id: i64,
+    pub producer_id: ProducerId,
     /// `ProducerEpoch`: versions 0+.
     pub producer_epoch: i32,
     /// `LastSequence`: versions 0+, default `-1`.
@@ -468,7 +469,7 @@ pub struct ProducerState {
 impl Default for ProducerState {
     fn default() -> Self {
         Self {
-            producer_id: 0,
+            producer_id: ProducerId::default(),
             producer_epoch: 0,
             last_sequence: -1,
             last_timestamp: -1,
@@ -481,8 +482,8 @@ impl Default for ProducerState {
 
 impl ProducerState {
     /// Sets `producer_id` (ProducerId).
-    pub fn with_producer_id(mut self, value: i64) -> Self {
-        self.producer_id = value;
+    pub fn with_producer_id(mut self, value: impl Into<ProducerId>) -> Self {
+        self.producer_id = value.into();
         self
     }
 
@@ -522,7 +523,7 @@ impl ProducerState {
         _version: i16,
         _mode: EncodeMode,
     ) -> Result<(), EncodeError> {
-        buf.put_i64(self.producer_id);
+        buf.put_i64(self.producer_id.0);
         buf.put_i32(self.producer_epoch);
         buf.put_i32(self.last_sequence);
         buf.put_i64(self.last_timestamp);
@@ -547,7 +548,7 @@ impl ProducerState {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, _version: i16) -> Result<Self, DecodeError> {
-        let producer_id = get_i64(buf, "ProducerState.producer_id")?;
+        let producer_id = ProducerId(get_i64(buf, "ProducerState.producer_id")?);
         let producer_epoch = get_i32(buf, "ProducerState.producer_epoch")?;
         let last_sequence = get_i32(buf, "ProducerState.last_sequence")?;
         let last_timestamp = get_i64(buf, "ProducerState.last_timestamp")?;
@@ -574,7 +575,7 @@ impl ProducerState {
     #[cfg(test)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, _version: i16) -> Self {
         Self {
-            producer_id: rng.next_u64() as i64,
+            producer_id: ProducerId(rng.next_u64() as i64),
             producer_epoch: rng.next_u64() as i32,
             last_sequence: rng.next_u64() as i32,
             last_timestamp: rng.next_u64() as i64,

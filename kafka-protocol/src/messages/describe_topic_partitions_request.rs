@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::TopicName;
 use crate::error::{DecodeError, EncodeError};
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
@@ -195,15 +196,15 @@ impl crate::inspect::Inspect for DescribeTopicPartitionsRequest {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TopicRequest {
     /// `Name`: versions 0+, entity: topicName.
-    pub name: String,
+    pub name: TopicName,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
 
 impl TopicRequest {
     /// Sets `name` (Name).
-    pub fn with_name(mut self, value: String) -> Self {
-        self.name = value;
+    pub fn with_name(mut self, value: impl Into<TopicName>) -> Self {
+        self.name = value.into();
         self
     }
 
@@ -233,7 +234,7 @@ impl TopicRequest {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let name = get_string(buf, "TopicRequest.name", true, version)?;
+        let name = TopicName(get_string(buf, "TopicRequest.name", true, version)?);
         let mut unknown_tagged_fields = Vec::new();
         get_tagged_fields(
             buf,
@@ -250,7 +251,7 @@ impl TopicRequest {
     #[cfg(test)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, _version: i16) -> Self {
         Self {
-            name: rng.string(),
+            name: TopicName(rng.string()),
             unknown_tagged_fields: if rng.below(4) == 0 {
                 vec![rng.unknown_tagged_field()]
             } else {
@@ -281,7 +282,7 @@ impl crate::inspect::Inspect for TopicRequest {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Cursor {
     /// `TopicName`: versions 0+, entity: topicName.
-    pub topic_name: String,
+    pub topic_name: TopicName,
     /// `PartitionIndex`: versions 0+.
     pub partition_index: i32,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -290,8 +291,8 @@ pub struct Cursor {
 
 impl Cursor {
     /// Sets `topic_name` (TopicName).
-    pub fn with_topic_name(mut self, value: String) -> Self {
-        self.topic_name = value;
+    pub fn with_topic_name(mut self, value: impl Into<TopicName>) -> Self {
+        self.topic_name = value.into();
         self
     }
 
@@ -333,7 +334,7 @@ impl Cursor {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let topic_name = get_string(buf, "Cursor.topic_name", true, version)?;
+        let topic_name = TopicName(get_string(buf, "Cursor.topic_name", true, version)?);
         let partition_index = get_i32(buf, "Cursor.partition_index")?;
         let mut unknown_tagged_fields = Vec::new();
         get_tagged_fields(
@@ -352,7 +353,7 @@ impl Cursor {
     #[cfg(test)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, _version: i16) -> Self {
         Self {
-            topic_name: rng.string(),
+            topic_name: TopicName(rng.string()),
             partition_index: rng.next_u64() as i32,
             unknown_tagged_fields: if rng.below(4) == 0 {
                 vec![rng.unknown_tagged_field()]

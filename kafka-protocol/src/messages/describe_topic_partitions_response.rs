@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::{BrokerId, TopicName};
 use crate::error::{DecodeError, EncodeError};
 use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
@@ -186,7 +187,7 @@ pub struct DescribeTopicPartitionsResponseTopic {
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
     /// `Name`: versions 0+, nullable in 0+, map key, entity: topicName.
-    pub name: Option<String>,
+    pub name: Option<TopicName>,
     /// `TopicId`: versions 0+, ignorable.
     pub topic_id: Uuid,
     /// `IsInternal`: versions 0+, default `false`, ignorable.
@@ -203,7 +204,7 @@ impl Default for DescribeTopicPartitionsResponseTopic {
     fn default() -> Self {
         Self {
             error_code: ErrorCode::None,
-            name: Some(String::new()),
+            name: Some(TopicName::default()),
             topic_id: Uuid::ZERO,
             is_internal: false,
             partitions: Vec::<DescribeTopicPartitionsResponsePartition>::new(),
@@ -221,7 +222,7 @@ impl DescribeTopicPartitionsResponseTopic {
     }
 
     /// Sets `name` (Name).
-    pub fn with_name(mut self, value: Option<String>) -> Self {
+    pub fn with_name(mut self, value: Option<TopicName>) -> Self {
         self.name = value;
         self
     }
@@ -317,7 +318,8 @@ impl DescribeTopicPartitionsResponseTopic {
             buf,
             "DescribeTopicPartitionsResponseTopic.error_code",
         )?);
-        let name = get_nullable_string(buf, "DescribeTopicPartitionsResponseTopic.name", true)?;
+        let name = get_nullable_string(buf, "DescribeTopicPartitionsResponseTopic.name", true)?
+            .map(TopicName);
         let topic_id = get_uuid(buf, "DescribeTopicPartitionsResponseTopic.topic_id")?;
         let is_internal = get_bool(buf, "DescribeTopicPartitionsResponseTopic.is_internal")?;
         let partitions = {
@@ -364,7 +366,7 @@ impl DescribeTopicPartitionsResponseTopic {
             name: if rng.below(4) == 0 {
                 None
             } else {
-                Some(rng.string())
+                Some(TopicName(rng.string()))
             },
             topic_id: rng.uuid(),
             is_internal: rng.bool(),
@@ -428,19 +430,19 @@ pub struct DescribeTopicPartitionsResponsePartition {
     /// `PartitionIndex`: versions 0+.
     pub partition_index: i32,
     /// `LeaderId`: versions 0+, entity: brokerId.
-    pub leader_id: i32,
+    pub leader_id: BrokerId,
     /// `LeaderEpoch`: versions 0+, default `-1`, ignorable.
     pub leader_epoch: i32,
     /// `ReplicaNodes`: versions 0+, entity: brokerId.
-    pub replica_nodes: Vec<i32>,
+    pub replica_nodes: Vec<BrokerId>,
     /// `IsrNodes`: versions 0+, entity: brokerId.
-    pub isr_nodes: Vec<i32>,
+    pub isr_nodes: Vec<BrokerId>,
     /// `EligibleLeaderReplicas`: versions 0+, nullable in 0+, default `null`, entity: brokerId.
-    pub eligible_leader_replicas: Option<Vec<i32>>,
+    pub eligible_leader_replicas: Option<Vec<BrokerId>>,
     /// `LastKnownElr`: versions 0+, nullable in 0+, default `null`, entity: brokerId.
-    pub last_known_elr: Option<Vec<i32>>,
+    pub last_known_elr: Option<Vec<BrokerId>>,
     /// `OfflineReplicas`: versions 0+, ignorable, entity: brokerId.
-    pub offline_replicas: Vec<i32>,
+    pub offline_replicas: Vec<BrokerId>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
@@ -450,13 +452,13 @@ impl Default for DescribeTopicPartitionsResponsePartition {
         Self {
             error_code: ErrorCode::None,
             partition_index: 0,
-            leader_id: 0,
+            leader_id: BrokerId::default(),
             leader_epoch: -1,
-            replica_nodes: Vec::<i32>::new(),
-            isr_nodes: Vec::<i32>::new(),
+            replica_nodes: Vec::<BrokerId>::new(),
+            isr_nodes: Vec::<BrokerId>::new(),
             eligible_leader_replicas: None,
             last_known_elr: None,
-            offline_replicas: Vec::<i32>::new(),
+            offline_replicas: Vec::<BrokerId>::new(),
             unknown_tagged_fields: Vec::new(),
         }
     }
@@ -476,8 +478,8 @@ impl DescribeTopicPartitionsResponsePartition {
     }
 
     /// Sets `leader_id` (LeaderId).
-    pub fn with_leader_id(mut self, value: i32) -> Self {
-        self.leader_id = value;
+    pub fn with_leader_id(mut self, value: impl Into<BrokerId>) -> Self {
+        self.leader_id = value.into();
         self
     }
 
@@ -488,31 +490,31 @@ impl DescribeTopicPartitionsResponsePartition {
     }
 
     /// Sets `replica_nodes` (ReplicaNodes).
-    pub fn with_replica_nodes(mut self, value: Vec<i32>) -> Self {
+    pub fn with_replica_nodes(mut self, value: Vec<BrokerId>) -> Self {
         self.replica_nodes = value;
         self
     }
 
     /// Sets `isr_nodes` (IsrNodes).
-    pub fn with_isr_nodes(mut self, value: Vec<i32>) -> Self {
+    pub fn with_isr_nodes(mut self, value: Vec<BrokerId>) -> Self {
         self.isr_nodes = value;
         self
     }
 
     /// Sets `eligible_leader_replicas` (EligibleLeaderReplicas).
-    pub fn with_eligible_leader_replicas(mut self, value: Option<Vec<i32>>) -> Self {
+    pub fn with_eligible_leader_replicas(mut self, value: Option<Vec<BrokerId>>) -> Self {
         self.eligible_leader_replicas = value;
         self
     }
 
     /// Sets `last_known_elr` (LastKnownElr).
-    pub fn with_last_known_elr(mut self, value: Option<Vec<i32>>) -> Self {
+    pub fn with_last_known_elr(mut self, value: Option<Vec<BrokerId>>) -> Self {
         self.last_known_elr = value;
         self
     }
 
     /// Sets `offline_replicas` (OfflineReplicas).
-    pub fn with_offline_replicas(mut self, value: Vec<i32>) -> Self {
+    pub fn with_offline_replicas(mut self, value: Vec<BrokerId>) -> Self {
         self.offline_replicas = value;
         self
     }
@@ -525,7 +527,7 @@ impl DescribeTopicPartitionsResponsePartition {
     ) -> Result<(), EncodeError> {
         buf.put_i16(self.error_code.code());
         buf.put_i32(self.partition_index);
-        buf.put_i32(self.leader_id);
+        buf.put_i32(self.leader_id.0);
         buf.put_i32(self.leader_epoch);
         put_array_len(
             buf,
@@ -534,7 +536,7 @@ impl DescribeTopicPartitionsResponsePartition {
             true,
         )?;
         for e0 in self.replica_nodes.iter() {
-            buf.put_i32(*e0);
+            buf.put_i32(e0.0);
         }
         put_array_len(
             buf,
@@ -543,7 +545,7 @@ impl DescribeTopicPartitionsResponsePartition {
             true,
         )?;
         for e0 in self.isr_nodes.iter() {
-            buf.put_i32(*e0);
+            buf.put_i32(e0.0);
         }
         match &self.eligible_leader_replicas {
             Some(v) => {
@@ -554,7 +556,7 @@ impl DescribeTopicPartitionsResponsePartition {
                     true,
                 )?;
                 for e0 in v.iter() {
-                    buf.put_i32(*e0);
+                    buf.put_i32(e0.0);
                 }
             }
             None => {
@@ -575,7 +577,7 @@ impl DescribeTopicPartitionsResponsePartition {
                     true,
                 )?;
                 for e0 in v.iter() {
-                    buf.put_i32(*e0);
+                    buf.put_i32(e0.0);
                 }
             }
             None => {
@@ -594,7 +596,7 @@ impl DescribeTopicPartitionsResponsePartition {
             true,
         )?;
         for e0 in self.offline_replicas.iter() {
-            buf.put_i32(*e0);
+            buf.put_i32(e0.0);
         }
         put_uvarint(buf, self.unknown_tagged_fields.len() as u32);
         for u in &self.unknown_tagged_fields {
@@ -640,7 +642,10 @@ impl DescribeTopicPartitionsResponsePartition {
             buf,
             "DescribeTopicPartitionsResponsePartition.partition_index",
         )?;
-        let leader_id = get_i32(buf, "DescribeTopicPartitionsResponsePartition.leader_id")?;
+        let leader_id = BrokerId(get_i32(
+            buf,
+            "DescribeTopicPartitionsResponsePartition.leader_id",
+        )?);
         let leader_epoch = get_i32(buf, "DescribeTopicPartitionsResponsePartition.leader_epoch")?;
         let replica_nodes = {
             let n0 = get_array_len_non_null(
@@ -651,10 +656,10 @@ impl DescribeTopicPartitionsResponsePartition {
             )?;
             let mut v0 = Vec::with_capacity(initial_capacity(n0));
             for _ in 0..n0 {
-                v0.push(get_i32(
+                v0.push(BrokerId(get_i32(
                     buf,
                     "DescribeTopicPartitionsResponsePartition.replica_nodes",
-                )?);
+                )?));
             }
             v0
         };
@@ -667,10 +672,10 @@ impl DescribeTopicPartitionsResponsePartition {
             )?;
             let mut v0 = Vec::with_capacity(initial_capacity(n0));
             for _ in 0..n0 {
-                v0.push(get_i32(
+                v0.push(BrokerId(get_i32(
                     buf,
                     "DescribeTopicPartitionsResponsePartition.isr_nodes",
-                )?);
+                )?));
             }
             v0
         };
@@ -683,10 +688,10 @@ impl DescribeTopicPartitionsResponsePartition {
             Some(n0) => {
                 let mut v0 = Vec::with_capacity(initial_capacity(n0));
                 for _ in 0..n0 {
-                    v0.push(get_i32(
+                    v0.push(BrokerId(get_i32(
                         buf,
                         "DescribeTopicPartitionsResponsePartition.eligible_leader_replicas",
-                    )?);
+                    )?));
                 }
                 Some(v0)
             }
@@ -700,10 +705,10 @@ impl DescribeTopicPartitionsResponsePartition {
             Some(n0) => {
                 let mut v0 = Vec::with_capacity(initial_capacity(n0));
                 for _ in 0..n0 {
-                    v0.push(get_i32(
+                    v0.push(BrokerId(get_i32(
                         buf,
                         "DescribeTopicPartitionsResponsePartition.last_known_elr",
-                    )?);
+                    )?));
                 }
                 Some(v0)
             }
@@ -717,10 +722,10 @@ impl DescribeTopicPartitionsResponsePartition {
             )?;
             let mut v0 = Vec::with_capacity(initial_capacity(n0));
             for _ in 0..n0 {
-                v0.push(get_i32(
+                v0.push(BrokerId(get_i32(
                     buf,
                     "DescribeTopicPartitionsResponsePartition.offline_replicas",
-                )?);
+                )?));
             }
             v0
         };
@@ -750,21 +755,35 @@ impl DescribeTopicPartitionsResponsePartition {
         Self {
             error_code: ErrorCode::from_code(rng.next_u64() as i16),
             partition_index: rng.next_u64() as i32,
-            leader_id: rng.next_u64() as i32,
+            leader_id: BrokerId(rng.next_u64() as i32),
             leader_epoch: rng.next_u64() as i32,
-            replica_nodes: (0..rng.below(3)).map(|_| rng.next_u64() as i32).collect(),
-            isr_nodes: (0..rng.below(3)).map(|_| rng.next_u64() as i32).collect(),
+            replica_nodes: (0..rng.below(3))
+                .map(|_| BrokerId(rng.next_u64() as i32))
+                .collect(),
+            isr_nodes: (0..rng.below(3))
+                .map(|_| BrokerId(rng.next_u64() as i32))
+                .collect(),
             eligible_leader_replicas: if rng.below(4) == 0 {
                 None
             } else {
-                Some((0..rng.below(3)).map(|_| rng.next_u64() as i32).collect())
+                Some(
+                    (0..rng.below(3))
+                        .map(|_| BrokerId(rng.next_u64() as i32))
+                        .collect(),
+                )
             },
             last_known_elr: if rng.below(4) == 0 {
                 None
             } else {
-                Some((0..rng.below(3)).map(|_| rng.next_u64() as i32).collect())
+                Some(
+                    (0..rng.below(3))
+                        .map(|_| BrokerId(rng.next_u64() as i32))
+                        .collect(),
+                )
             },
-            offline_replicas: (0..rng.below(3)).map(|_| rng.next_u64() as i32).collect(),
+            offline_replicas: (0..rng.below(3))
+                .map(|_| BrokerId(rng.next_u64() as i32))
+                .collect(),
             unknown_tagged_fields: if rng.below(4) == 0 {
                 vec![rng.unknown_tagged_field()]
             } else {
@@ -829,7 +848,7 @@ impl crate::inspect::Inspect for DescribeTopicPartitionsResponsePartition {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Cursor {
     /// `TopicName`: versions 0+, entity: topicName.
-    pub topic_name: String,
+    pub topic_name: TopicName,
     /// `PartitionIndex`: versions 0+.
     pub partition_index: i32,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -838,8 +857,8 @@ pub struct Cursor {
 
 impl Cursor {
     /// Sets `topic_name` (TopicName).
-    pub fn with_topic_name(mut self, value: String) -> Self {
-        self.topic_name = value;
+    pub fn with_topic_name(mut self, value: impl Into<TopicName>) -> Self {
+        self.topic_name = value.into();
         self
     }
 
@@ -881,7 +900,7 @@ impl Cursor {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let topic_name = get_string(buf, "Cursor.topic_name", true, version)?;
+        let topic_name = TopicName(get_string(buf, "Cursor.topic_name", true, version)?);
         let partition_index = get_i32(buf, "Cursor.partition_index")?;
         let mut unknown_tagged_fields = Vec::new();
         get_tagged_fields(
@@ -900,7 +919,7 @@ impl Cursor {
     #[cfg(test)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, _version: i16) -> Self {
         Self {
-            topic_name: rng.string(),
+            topic_name: TopicName(rng.string()),
             partition_index: rng.next_u64() as i32,
             unknown_tagged_fields: if rng.below(4) == 0 {
                 vec![rng.unknown_tagged_field()]

@@ -5,6 +5,7 @@
 use bytes::{Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::TransactionalId;
 use crate::error::{DecodeError, EncodeError};
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
@@ -13,14 +14,14 @@ use crate::messages::ApiKey;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeTransactionsRequest {
     /// `TransactionalIds`: versions 0+, entity: transactionalId.
-    pub transactional_ids: Vec<String>,
+    pub transactional_ids: Vec<TransactionalId>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
 
 impl DescribeTransactionsRequest {
     /// Sets `transactional_ids` (TransactionalIds).
-    pub fn with_transactional_ids(mut self, value: Vec<String>) -> Self {
+    pub fn with_transactional_ids(mut self, value: Vec<TransactionalId>) -> Self {
         self.transactional_ids = value;
         self
     }
@@ -78,12 +79,12 @@ impl DescribeTransactionsRequest {
             )?;
             let mut v0 = Vec::with_capacity(initial_capacity(n0));
             for _ in 0..n0 {
-                v0.push(get_string(
+                v0.push(TransactionalId(get_string(
                     buf,
                     "DescribeTransactionsRequest.transactional_ids",
                     true,
                     version,
-                )?);
+                )?));
             }
             v0
         };
@@ -103,7 +104,9 @@ impl DescribeTransactionsRequest {
     #[cfg(test)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, _version: i16) -> Self {
         Self {
-            transactional_ids: (0..rng.below(3)).map(|_| rng.string()).collect(),
+            transactional_ids: (0..rng.below(3))
+                .map(|_| TransactionalId(rng.string()))
+                .collect(),
             unknown_tagged_fields: if rng.below(4) == 0 {
                 vec![rng.unknown_tagged_field()]
             } else {

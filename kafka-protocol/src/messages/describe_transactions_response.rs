@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::{ProducerId, TopicName, TransactionalId};
 use crate::error::{DecodeError, EncodeError};
 use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
@@ -148,15 +149,15 @@ pub struct TransactionState {
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
     /// `TransactionalId`: versions 0+, entity: transactionalId.
-    pub transactional_id: String,
+    pub transactional_id: TransactionalId,
     /// `TransactionState`: versions 0+.
-    pub transaction_state: String,
+    pub transaction_state: StrBytes,
     /// `TransactionTimeoutMs`: versions 0+.
     pub transaction_timeout_ms: i32,
     /// `TransactionStartTimeMs`: versions 0+.
     pub transaction_start_time_ms: i64,
     /// `ProducerId`: versions 0+, entity: producerId.
-    pub producer_id: i64,
+    pub producer_id: ProducerId,
     /// `ProducerEpoch`: versions 0+.
     pub producer_epoch: i16,
     /// `Topics`: versions 0+.
@@ -173,14 +174,14 @@ impl TransactionState {
     }
 
     /// Sets `transactional_id` (TransactionalId).
-    pub fn with_transactional_id(mut self, value: String) -> Self {
-        self.transactional_id = value;
+    pub fn with_transactional_id(mut self, value: impl Into<TransactionalId>) -> Self {
+        self.transactional_id = value.into();
         self
     }
 
     /// Sets `transaction_state` (TransactionState).
-    pub fn with_transaction_state(mut self, value: String) -> Self {
-        self.transaction_state = value;
+    pub fn with_transaction_state(mut self, value: impl Into<StrBytes>) -> Self {
+        self.transaction_state = value.into();
         self
     }
 
@@ -197,8 +198,8 @@ impl TransactionState {
     }
 
     /// Sets `producer_id` (ProducerId).
-    pub fn with_producer_id(mut self, value: i64) -> Self {
-        self.producer_id = value;
+    pub fn with_producer_id(mut self, value: impl Into<ProducerId>) -> Self {
+        self.producer_id = value.into();
         self
     }
 
@@ -235,7 +236,7 @@ impl TransactionState {
         )?;
         buf.put_i32(self.transaction_timeout_ms);
         buf.put_i64(self.transaction_start_time_ms);
-        buf.put_i64(self.producer_id);
+        buf.put_i64(self.producer_id.0);
         buf.put_i16(self.producer_epoch);
         put_array_len(
             buf,
@@ -278,12 +279,17 @@ impl TransactionState {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let error_code = ErrorCode::from_code(get_i16(buf, "TransactionState.error_code")?);
-        let transactional_id = get_string(buf, "TransactionState.transactional_id", true, version)?;
+        let transactional_id = TransactionalId(get_string(
+            buf,
+            "TransactionState.transactional_id",
+            true,
+            version,
+        )?);
         let transaction_state =
             get_string(buf, "TransactionState.transaction_state", true, version)?;
         let transaction_timeout_ms = get_i32(buf, "TransactionState.transaction_timeout_ms")?;
         let transaction_start_time_ms = get_i64(buf, "TransactionState.transaction_start_time_ms")?;
-        let producer_id = get_i64(buf, "TransactionState.producer_id")?;
+        let producer_id = ProducerId(get_i64(buf, "TransactionState.producer_id")?);
         let producer_epoch = get_i16(buf, "TransactionState.producer_epoch")?;
         let topics = {
             let n0 = get_array_len_non_null(buf, "TransactionState.topics", true, version)?;
@@ -317,11 +323,11 @@ impl TransactionState {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         Self {
             error_code: ErrorCode::from_code(rng.next_u64() as i16),
-            transactional_id: rng.string(),
+            transactional_id: TransactionalId(rng.string()),
             transaction_state: rng.string(),
             transaction_timeout_ms: rng.next_u64() as i32,
             transaction_start_time_ms: rng.next_u64() as i64,
-            producer_id: rng.next_u64() as i64,
+            producer_id: ProducerId(rng.next_u64() as i64),
             producer_epoch: rng.next_u64() as i16,
             topics: (0..rng.below(3))
                 .map(|_| TopicData::random(rng, version))
@@ -386,7 +392,7 @@ impl crate::inspect::Inspect for TransactionState {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TopicData {
     /// `Topic`: versions 0+, map key, entity: topicName.
-    pub topic: String,
+    pub topic: TopicName,
     /// `Partitions`: versions 0+.
     pub partitions: Vec<i32>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -395,8 +401,8 @@ pub struct TopicData {
 
 impl TopicData {
     /// Sets `topic` (Topic).
-    pub fn with_topic(mut self, value: String) -> Self {
-        self.topic = value;
+    pub fn with_topic(mut self, value: impl Into<TopicName>) -> Self {
+        self.topic = value.into();
         self
     }
 
@@ -443,7 +449,7 @@ impl TopicData {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let topic = get_string(buf, "TopicData.topic", true, version)?;
+        let topic = TopicName(get_string(buf, "TopicData.topic", true, version)?);
         let partitions = {
             let n0 = get_array_len_non_null(buf, "TopicData.partitions", true, version)?;
             let mut v0 = Vec::with_capacity(initial_capacity(n0));
@@ -469,7 +475,7 @@ impl TopicData {
     #[cfg(test)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, _version: i16) -> Self {
         Self {
-            topic: rng.string(),
+            topic: TopicName(rng.string()),
             partitions: (0..rng.below(3)).map(|_| rng.next_u64() as i32).collect(),
             unknown_tagged_fields: if rng.below(4) == 0 {
                 vec![rng.unknown_tagged_field()]

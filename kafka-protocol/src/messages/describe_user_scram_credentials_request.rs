@@ -146,15 +146,15 @@ impl crate::inspect::Inspect for DescribeUserScramCredentialsRequest {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UserName {
     /// `Name`: versions 0+.
-    pub name: String,
+    pub name: StrBytes,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
 
 impl UserName {
     /// Sets `name` (Name).
-    pub fn with_name(mut self, value: String) -> Self {
-        self.name = value;
+    pub fn with_name(mut self, value: impl Into<StrBytes>) -> Self {
+        self.name = value.into();
         self
     }
 

@@ -18,7 +18,7 @@ pub struct DescribeUserScramCredentialsResponse {
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 0+, nullable in 0+.
-    pub error_message: Option<String>,
+    pub error_message: Option<StrBytes>,
     /// `Results`: versions 0+.
     pub results: Vec<DescribeUserScramCredentialsResult>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -30,7 +30,7 @@ impl Default for DescribeUserScramCredentialsResponse {
         Self {
             throttle_time_ms: 0,
             error_code: ErrorCode::None,
-            error_message: Some(String::new()),
+            error_message: Some(StrBytes::new()),
             results: Vec::<DescribeUserScramCredentialsResult>::new(),
             unknown_tagged_fields: Vec::new(),
         }
@@ -51,7 +51,7 @@ impl DescribeUserScramCredentialsResponse {
     }
 
     /// Sets `error_message` (ErrorMessage).
-    pub fn with_error_message(mut self, value: Option<String>) -> Self {
+    pub fn with_error_message(mut self, value: Option<StrBytes>) -> Self {
         self.error_message = value;
         self
     }
@@ -226,11 +226,11 @@ impl crate::inspect::Inspect for DescribeUserScramCredentialsResponse {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribeUserScramCredentialsResult {
     /// `User`: versions 0+.
-    pub user: String,
+    pub user: StrBytes,
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 0+, nullable in 0+.
-    pub error_message: Option<String>,
+    pub error_message: Option<StrBytes>,
     /// `CredentialInfos`: versions 0+.
     pub credential_infos: Vec<CredentialInfo>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -240,9 +240,9 @@ pub struct DescribeUserScramCredentialsResult {
 impl Default for DescribeUserScramCredentialsResult {
     fn default() -> Self {
         Self {
-            user: String::new(),
+            user: StrBytes::new(),
             error_code: ErrorCode::None,
-            error_message: Some(String::new()),
+            error_message: Some(StrBytes::new()),
             credential_infos: Vec::<CredentialInfo>::new(),
             unknown_tagged_fields: Vec::new(),
         }
@@ -251,8 +251,8 @@ impl Default for DescribeUserScramCredentialsResult {
 
 impl DescribeUserScramCredentialsResult {
     /// Sets `user` (User).
-    pub fn with_user(mut self, value: String) -> Self {
-        self.user = value;
+    pub fn with_user(mut self, value: impl Into<StrBytes>) -> Self {
+        self.user = value.into();
         self
     }
 
@@ -263,7 +263,7 @@ impl DescribeUserScramCredentialsResult {
     }
 
     /// Sets `error_message` (ErrorMessage).
-    pub fn with_error_message(mut self, value: Option<String>) -> Self {
+    pub fn with_error_message(mut self, value: Option<StrBytes>) -> Self {
         self.error_message = value;
         self
     }

@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::TopicName;
 use crate::error::{DecodeError, EncodeError};
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
@@ -212,7 +213,7 @@ impl crate::inspect::Inspect for ElectLeadersRequest {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TopicPartitions {
     /// `Topic`: versions 0+, map key, entity: topicName.
-    pub topic: String,
+    pub topic: TopicName,
     /// `Partitions`: versions 0+.
     pub partitions: Vec<i32>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -221,8 +222,8 @@ pub struct TopicPartitions {
 
 impl TopicPartitions {
     /// Sets `topic` (Topic).
-    pub fn with_topic(mut self, value: String) -> Self {
-        self.topic = value;
+    pub fn with_topic(mut self, value: impl Into<TopicName>) -> Self {
+        self.topic = value.into();
         self
     }
 
@@ -281,7 +282,7 @@ impl TopicPartitions {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 2;
-        let topic = get_string(buf, "TopicPartitions.topic", flexible, version)?;
+        let topic = TopicName(get_string(buf, "TopicPartitions.topic", flexible, version)?);
         let partitions = {
             let n0 = get_array_len_non_null(buf, "TopicPartitions.partitions", flexible, version)?;
             let mut v0 = Vec::with_capacity(initial_capacity(n0));
@@ -310,7 +311,7 @@ impl TopicPartitions {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 2;
         Self {
-            topic: rng.string(),
+            topic: TopicName(rng.string()),
             partitions: (0..rng.below(3)).map(|_| rng.next_u64() as i32).collect(),
             unknown_tagged_fields: if flexible && rng.below(4) == 0 {
                 vec![rng.unknown_tagged_field()]

@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::TopicName;
 use crate::error::{DecodeError, EncodeError};
 use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
@@ -190,7 +191,7 @@ impl crate::inspect::Inspect for ElectLeadersResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReplicaElectionResult {
     /// `Topic`: versions 0+, entity: topicName.
-    pub topic: String,
+    pub topic: TopicName,
     /// `PartitionResult`: versions 0+.
     pub partition_result: Vec<PartitionResult>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -199,8 +200,8 @@ pub struct ReplicaElectionResult {
 
 impl ReplicaElectionResult {
     /// Sets `topic` (Topic).
-    pub fn with_topic(mut self, value: String) -> Self {
-        self.topic = value;
+    pub fn with_topic(mut self, value: impl Into<TopicName>) -> Self {
+        self.topic = value.into();
         self
     }
 
@@ -263,7 +264,12 @@ impl ReplicaElectionResult {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 2;
-        let topic = get_string(buf, "ReplicaElectionResult.topic", flexible, version)?;
+        let topic = TopicName(get_string(
+            buf,
+            "ReplicaElectionResult.topic",
+            flexible,
+            version,
+        )?);
         let partition_result = {
             let n0 = get_array_len_non_null(
                 buf,
@@ -297,7 +303,7 @@ impl ReplicaElectionResult {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 2;
         Self {
-            topic: rng.string(),
+            topic: TopicName(rng.string()),
             partition_result: (0..rng.below(3))
                 .map(|_| PartitionResult::random(rng, version))
                 .collect(),
@@ -341,7 +347,7 @@ pub struct PartitionResult {
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 0+, nullable in 0+.
-    pub error_message: Option<String>,
+    pub error_message: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
@@ -351,7 +357,7 @@ impl Default for PartitionResult {
         Self {
             partition_id: 0,
             error_code: ErrorCode::None,
-            error_message: Some(String::new()),
+            error_message: Some(StrBytes::new()),
             unknown_tagged_fields: Vec::new(),
         }
     }
@@ -371,7 +377,7 @@ impl PartitionResult {
     }
 
     /// Sets `error_message` (ErrorMessage).
-    pub fn with_error_message(mut self, value: Option<String>) -> Self {
+    pub fn with_error_message(mut self, value: Option<StrBytes>) -> Self {
         self.error_message = value;
         self
     }

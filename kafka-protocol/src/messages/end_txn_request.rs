@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::{ProducerId, TransactionalId};
 use crate::error::{DecodeError, EncodeError};
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
@@ -13,9 +14,9 @@ use crate::messages::ApiKey;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EndTxnRequest {
     /// `TransactionalId`: versions 0+, entity: transactionalId.
-    pub transactional_id: String,
+    pub transactional_id: TransactionalId,
     /// `ProducerId`: versions 0+, entity: producerId.
-    pub producer_id: i64,
+    pub producer_id: ProducerId,
     /// `ProducerEpoch`: versions 0+.
     pub producer_epoch: i16,
     /// `Committed`: versions 0+.
@@ -26,14 +27,14 @@ pub struct EndTxnRequest {
 
 impl EndTxnRequest {
     /// Sets `transactional_id` (TransactionalId).
-    pub fn with_transactional_id(mut self, value: String) -> Self {
-        self.transactional_id = value;
+    pub fn with_transactional_id(mut self, value: impl Into<TransactionalId>) -> Self {
+        self.transactional_id = value.into();
         self
     }
 
     /// Sets `producer_id` (ProducerId).
-    pub fn with_producer_id(mut self, value: i64) -> Self {
-        self.producer_id = value;
+    pub fn with_producer_id(mut self, value: impl Into<ProducerId>) -> Self {
+        self.producer_id = value.into();
         self
     }
 
@@ -62,7 +63,7 @@ impl EndTxnRequest {
             Some(self.transactional_id.as_str()),
             flexible,
         )?;
-        buf.put_i64(self.producer_id);
+        buf.put_i64(self.producer_id.0);
         buf.put_i16(self.producer_epoch);
         buf.put_i8(i8::from(self.committed));
         if flexible {
@@ -90,9 +91,13 @@ impl EndTxnRequest {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 3;
-        let transactional_id =
-            get_string(buf, "EndTxnRequest.transactional_id", flexible, version)?;
-        let producer_id = get_i64(buf, "EndTxnRequest.producer_id")?;
+        let transactional_id = TransactionalId(get_string(
+            buf,
+            "EndTxnRequest.transactional_id",
+            flexible,
+            version,
+        )?);
+        let producer_id = ProducerId(get_i64(buf, "EndTxnRequest.producer_id")?);
         let producer_epoch = get_i16(buf, "EndTxnRequest.producer_epoch")?;
         let committed = get_bool(buf, "EndTxnRequest.committed")?;
         let mut unknown_tagged_fields = Vec::new();
@@ -117,8 +122,8 @@ impl EndTxnRequest {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 3;
         Self {
-            transactional_id: rng.string(),
-            producer_id: rng.next_u64() as i64,
+            transactional_id: TransactionalId(rng.string()),
+            producer_id: ProducerId(rng.next_u64() as i64),
             producer_epoch: rng.next_u64() as i16,
             committed: rng.bool(),
             unknown_tagged_fields: if flexible && rng.below(4) == 0 {

@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::ProducerId;
 use crate::error::{DecodeError, EncodeError};
 use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
@@ -18,7 +19,7 @@ pub struct EndTxnResponse {
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
     /// `ProducerId`: versions 5+, default `-1`, ignorable, entity: producerId.
-    pub producer_id: i64,
+    pub producer_id: ProducerId,
     /// `ProducerEpoch`: versions 5+, default `-1`, ignorable.
     pub producer_epoch: i16,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -30,7 +31,7 @@ impl Default for EndTxnResponse {
         Self {
             throttle_time_ms: 0,
             error_code: ErrorCode::None,
-            producer_id: -1,
+            producer_id: ProducerId::NONE,
             producer_epoch: -1,
             unknown_tagged_fields: Vec::new(),
         }
@@ -51,8 +52,8 @@ impl EndTxnResponse {
     }
 
     /// Sets `producer_id` (ProducerId).
-    pub fn with_producer_id(mut self, value: i64) -> Self {
-        self.producer_id = value;
+    pub fn with_producer_id(mut self, value: impl Into<ProducerId>) -> Self {
+        self.producer_id = value.into();
         self
     }
 
@@ -72,7 +73,7 @@ impl EndTxnResponse {
         buf.put_i32(self.throttle_time_ms);
         buf.put_i16(self.error_code.code());
         if version >= 5 {
-            buf.put_i64(self.producer_id);
+            buf.put_i64(self.producer_id.0);
         }
         if version >= 5 {
             buf.put_i16(self.producer_epoch);
@@ -111,9 +112,9 @@ impl EndTxnResponse {
         let throttle_time_ms = get_i32(buf, "EndTxnResponse.throttle_time_ms")?;
         let error_code = ErrorCode::from_code(get_i16(buf, "EndTxnResponse.error_code")?);
         let producer_id = if version >= 5 {
-            get_i64(buf, "EndTxnResponse.producer_id")?
+            ProducerId(get_i64(buf, "EndTxnResponse.producer_id")?)
         } else {
-            -1
+            ProducerId::NONE
         };
         let producer_epoch = if version >= 5 {
             get_i16(buf, "EndTxnResponse.producer_epoch")?
@@ -145,9 +146,9 @@ impl EndTxnResponse {
             throttle_time_ms: rng.next_u64() as i32,
             error_code: ErrorCode::from_code(rng.next_u64() as i16),
             producer_id: if version >= 5 {
-                rng.next_u64() as i64
+                ProducerId(rng.next_u64() as i64)
             } else {
-                -1
+                ProducerId::NONE
             },
             producer_epoch: if version >= 5 {
                 rng.next_u64() as i16

@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::{BrokerId, TopicName};
 use crate::error::{DecodeError, EncodeError};
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
@@ -13,9 +14,9 @@ use crate::messages::ApiKey;
 #[derive(Debug, Clone, PartialEq)]
 pub struct FetchRequest {
     /// `ClusterId`: versions 12+, nullable in 12+, tagged field 0 in 12+, default `null`, ignorable.
-    pub cluster_id: Option<String>,
+    pub cluster_id: Option<StrBytes>,
     /// `ReplicaId`: versions 0-14, default `-1`, entity: brokerId.
-    pub replica_id: i32,
+    pub replica_id: BrokerId,
     /// `ReplicaState`: versions 15+, tagged field 1 in 15+.
     pub replica_state: ReplicaState,
     /// `MaxWaitMs`: versions 0+.
@@ -35,7 +36,7 @@ pub struct FetchRequest {
     /// `ForgottenTopicsData`: versions 7+.
     pub forgotten_topics_data: Vec<ForgottenTopic>,
     /// `RackId`: versions 11+, default `""`, ignorable.
-    pub rack_id: String,
+    pub rack_id: StrBytes,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
@@ -44,7 +45,7 @@ impl Default for FetchRequest {
     fn default() -> Self {
         Self {
             cluster_id: None,
-            replica_id: -1,
+            replica_id: BrokerId::NONE,
             replica_state: ReplicaState::default(),
             max_wait_ms: 0,
             min_bytes: 0,
@@ -54,7 +55,7 @@ impl Default for FetchRequest {
             session_epoch: -1,
             topics: Vec::<FetchTopic>::new(),
             forgotten_topics_data: Vec::<ForgottenTopic>::new(),
-            rack_id: String::new(),
+            rack_id: StrBytes::new(),
             unknown_tagged_fields: Vec::new(),
         }
     }
@@ -62,14 +63,14 @@ impl Default for FetchRequest {
 
 impl FetchRequest {
     /// Sets `cluster_id` (ClusterId).
-    pub fn with_cluster_id(mut self, value: Option<String>) -> Self {
+    pub fn with_cluster_id(mut self, value: Option<StrBytes>) -> Self {
         self.cluster_id = value;
         self
     }
 
     /// Sets `replica_id` (ReplicaId).
-    pub fn with_replica_id(mut self, value: i32) -> Self {
-        self.replica_id = value;
+    pub fn with_replica_id(mut self, value: impl Into<BrokerId>) -> Self {
+        self.replica_id = value.into();
         self
     }
 
@@ -128,8 +129,8 @@ impl FetchRequest {
     }
 
     /// Sets `rack_id` (RackId).
-    pub fn with_rack_id(mut self, value: String) -> Self {
-        self.rack_id = value;
+    pub fn with_rack_id(mut self, value: impl Into<StrBytes>) -> Self {
+        self.rack_id = value.into();
         self
     }
 
@@ -141,8 +142,8 @@ impl FetchRequest {
     ) -> Result<(), EncodeError> {
         let flexible = version >= 12;
         if version <= 14 {
-            buf.put_i32(self.replica_id);
-        } else if mode == EncodeMode::Strict && self.replica_id != -1 {
+            buf.put_i32(self.replica_id.0);
+        } else if mode == EncodeMode::Strict && self.replica_id != BrokerId::NONE {
             return Err(EncodeError::FieldNotSupported {
                 field: "FetchRequest.replica_id",
                 version,
@@ -320,9 +321,9 @@ impl FetchRequest {
         let flexible = version >= 12;
         let mut cluster_id = None;
         let replica_id = if version <= 14 {
-            get_i32(buf, "FetchRequest.replica_id")?
+            BrokerId(get_i32(buf, "FetchRequest.replica_id")?)
         } else {
-            -1
+            BrokerId::NONE
         };
         let mut replica_state = ReplicaState::default();
         let max_wait_ms = get_i32(buf, "FetchRequest.max_wait_ms")?;
@@ -375,7 +376,7 @@ impl FetchRequest {
         let rack_id = if version >= 11 {
             get_string(buf, "FetchRequest.rack_id", flexible, version)?
         } else {
-            String::new()
+            StrBytes::new()
         };
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
@@ -431,9 +432,9 @@ impl FetchRequest {
                 None
             },
             replica_id: if version <= 14 {
-                rng.next_u64() as i32
+                BrokerId(rng.next_u64() as i32)
             } else {
-                -1
+                BrokerId::NONE
             },
             replica_state: if version >= 15 {
                 ReplicaState::random(rng, version)
@@ -475,7 +476,7 @@ impl FetchRequest {
             rack_id: if version >= 11 {
                 rng.string()
             } else {
-                String::new()
+                StrBytes::new()
             },
             unknown_tagged_fields: if flexible && rng.below(4) == 0 {
                 vec![rng.unknown_tagged_field()]
@@ -570,7 +571,7 @@ impl crate::inspect::Inspect for FetchRequest {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReplicaState {
     /// `ReplicaId`: versions 15+, default `-1`, entity: brokerId.
-    pub replica_id: i32,
+    pub replica_id: BrokerId,
     /// `ReplicaEpoch`: versions 15+, default `-1`.
     pub replica_epoch: i64,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -580,7 +581,7 @@ pub struct ReplicaState {
 impl Default for ReplicaState {
     fn default() -> Self {
         Self {
-            replica_id: -1,
+            replica_id: BrokerId::NONE,
             replica_epoch: -1,
             unknown_tagged_fields: Vec::new(),
         }
@@ -589,8 +590,8 @@ impl Default for ReplicaState {
 
 impl ReplicaState {
     /// Sets `replica_id` (ReplicaId).
-    pub fn with_replica_id(mut self, value: i32) -> Self {
-        self.replica_id = value;
+    pub fn with_replica_id(mut self, value: impl Into<BrokerId>) -> Self {
+        self.replica_id = value.into();
         self
     }
 
@@ -606,7 +607,7 @@ impl ReplicaState {
         _version: i16,
         _mode: EncodeMode,
     ) -> Result<(), EncodeError> {
-        buf.put_i32(self.replica_id);
+        buf.put_i32(self.replica_id.0);
         buf.put_i64(self.replica_epoch);
         put_uvarint(buf, self.unknown_tagged_fields.len() as u32);
         for u in &self.unknown_tagged_fields {
@@ -627,7 +628,7 @@ impl ReplicaState {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, _version: i16) -> Result<Self, DecodeError> {
-        let replica_id = get_i32(buf, "ReplicaState.replica_id")?;
+        let replica_id = BrokerId(get_i32(buf, "ReplicaState.replica_id")?);
         let replica_epoch = get_i64(buf, "ReplicaState.replica_epoch")?;
         let mut unknown_tagged_fields = Vec::new();
         get_tagged_fields(
@@ -646,7 +647,7 @@ impl ReplicaState {
     #[cfg(test)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, _version: i16) -> Self {
         Self {
-            replica_id: rng.next_u64() as i32,
+            replica_id: BrokerId(rng.next_u64() as i32),
             replica_epoch: rng.next_u64() as i64,
             unknown_tagged_fields: if rng.below(4) == 0 {
                 vec![rng.unknown_tagged_field()]
@@ -684,7 +685,7 @@ impl crate::inspect::Inspect for ReplicaState {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FetchTopic {
     /// `Topic`: versions 0-12, ignorable, entity: topicName.
-    pub topic: String,
+    pub topic: TopicName,
     /// `TopicId`: versions 13+, ignorable.
     pub topic_id: Uuid,
     /// `Partitions`: versions 0+.
@@ -695,8 +696,8 @@ pub struct FetchTopic {
 
 impl FetchTopic {
     /// Sets `topic` (Topic).
-    pub fn with_topic(mut self, value: String) -> Self {
-        self.topic = value;
+    pub fn with_topic(mut self, value: impl Into<TopicName>) -> Self {
+        self.topic = value.into();
         self
     }
 
@@ -771,9 +772,9 @@ impl FetchTopic {
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 12;
         let topic = if version <= 12 {
-            get_string(buf, "FetchTopic.topic", flexible, version)?
+            TopicName(get_string(buf, "FetchTopic.topic", flexible, version)?)
         } else {
-            String::new()
+            TopicName::default()
         };
         let topic_id = if version >= 13 {
             get_uuid(buf, "FetchTopic.topic_id")?
@@ -810,9 +811,9 @@ impl FetchTopic {
         let flexible = version >= 12;
         Self {
             topic: if version <= 12 {
-                rng.string()
+                TopicName(rng.string())
             } else {
-                String::new()
+                TopicName::default()
             },
             topic_id: if version >= 13 {
                 rng.uuid()
@@ -1192,7 +1193,7 @@ impl crate::inspect::Inspect for FetchPartition {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ForgottenTopic {
     /// `Topic`: versions 7-12, ignorable, entity: topicName.
-    pub topic: String,
+    pub topic: TopicName,
     /// `TopicId`: versions 13+, ignorable.
     pub topic_id: Uuid,
     /// `Partitions`: versions 7+.
@@ -1203,8 +1204,8 @@ pub struct ForgottenTopic {
 
 impl ForgottenTopic {
     /// Sets `topic` (Topic).
-    pub fn with_topic(mut self, value: String) -> Self {
-        self.topic = value;
+    pub fn with_topic(mut self, value: impl Into<TopicName>) -> Self {
+        self.topic = value.into();
         self
     }
 
@@ -1280,9 +1281,9 @@ impl ForgottenTopic {
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 12;
         let topic = if version <= 12 {
-            get_string(buf, "ForgottenTopic.topic", flexible, version)?
+            TopicName(get_string(buf, "ForgottenTopic.topic", flexible, version)?)
         } else {
-            String::new()
+            TopicName::default()
         };
         let topic_id = if version >= 13 {
             get_uuid(buf, "ForgottenTopic.topic_id")?
@@ -1319,9 +1320,9 @@ impl ForgottenTopic {
         let flexible = version >= 12;
         Self {
             topic: if version <= 12 {
-                rng.string()
+                TopicName(rng.string())
             } else {
-                String::new()
+                TopicName::default()
             },
             topic_id: if version >= 13 {
                 rng.uuid()

@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::{BrokerId, ProducerId, TopicName};
 use crate::error::{DecodeError, EncodeError};
 use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
@@ -312,7 +313,7 @@ impl crate::inspect::Inspect for FetchResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FetchableTopicResponse {
     /// `Topic`: versions 0-12, ignorable, entity: topicName.
-    pub topic: String,
+    pub topic: TopicName,
     /// `TopicId`: versions 13+, ignorable.
     pub topic_id: Uuid,
     /// `Partitions`: versions 0+.
@@ -323,8 +324,8 @@ pub struct FetchableTopicResponse {
 
 impl FetchableTopicResponse {
     /// Sets `topic` (Topic).
-    pub fn with_topic(mut self, value: String) -> Self {
-        self.topic = value;
+    pub fn with_topic(mut self, value: impl Into<TopicName>) -> Self {
+        self.topic = value.into();
         self
     }
 
@@ -404,9 +405,14 @@ impl FetchableTopicResponse {
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 12;
         let topic = if version <= 12 {
-            get_string(buf, "FetchableTopicResponse.topic", flexible, version)?
+            TopicName(get_string(
+                buf,
+                "FetchableTopicResponse.topic",
+                flexible,
+                version,
+            )?)
         } else {
-            String::new()
+            TopicName::default()
         };
         let topic_id = if version >= 13 {
             get_uuid(buf, "FetchableTopicResponse.topic_id")?
@@ -448,9 +454,9 @@ impl FetchableTopicResponse {
         let flexible = version >= 12;
         Self {
             topic: if version <= 12 {
-                rng.string()
+                TopicName(rng.string())
             } else {
-                String::new()
+                TopicName::default()
             },
             topic_id: if version >= 13 {
                 rng.uuid()
@@ -521,7 +527,7 @@ pub struct PartitionData {
     /// `AbortedTransactions`: versions 4+, nullable in 4+, ignorable.
     pub aborted_transactions: Option<Vec<AbortedTransaction>>,
     /// `PreferredReadReplica`: versions 11+, default `-1`, entity: brokerId.
-    pub preferred_read_replica: i32,
+    pub preferred_read_replica: BrokerId,
     /// `Records`: versions 0+, nullable in 0+.
     pub records: Option<Bytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -540,7 +546,7 @@ impl Default for PartitionData {
             current_leader: LeaderIdAndEpoch::default(),
             snapshot_id: SnapshotId::default(),
             aborted_transactions: Some(Vec::<AbortedTransaction>::new()),
-            preferred_read_replica: -1,
+            preferred_read_replica: BrokerId::NONE,
             records: None,
             unknown_tagged_fields: Vec::new(),
         }
@@ -603,8 +609,8 @@ impl PartitionData {
     }
 
     /// Sets `preferred_read_replica` (PreferredReadReplica).
-    pub fn with_preferred_read_replica(mut self, value: i32) -> Self {
-        self.preferred_read_replica = value;
+    pub fn with_preferred_read_replica(mut self, value: impl Into<BrokerId>) -> Self {
+        self.preferred_read_replica = value.into();
         self
     }
 
@@ -679,8 +685,8 @@ impl PartitionData {
             }
         }
         if version >= 11 {
-            buf.put_i32(self.preferred_read_replica);
-        } else if mode == EncodeMode::Strict && self.preferred_read_replica != -1 {
+            buf.put_i32(self.preferred_read_replica.0);
+        } else if mode == EncodeMode::Strict && self.preferred_read_replica != BrokerId::NONE {
             return Err(EncodeError::FieldNotSupported {
                 field: "PartitionData.preferred_read_replica",
                 version,
@@ -838,9 +844,9 @@ impl PartitionData {
             Some(Vec::<AbortedTransaction>::new())
         };
         let preferred_read_replica = if version >= 11 {
-            get_i32(buf, "PartitionData.preferred_read_replica")?
+            BrokerId(get_i32(buf, "PartitionData.preferred_read_replica")?)
         } else {
-            -1
+            BrokerId::NONE
         };
         let records = get_nullable_bytes(buf, "PartitionData.records", flexible)?;
         let mut unknown_tagged_fields = Vec::new();
@@ -928,9 +934,9 @@ impl PartitionData {
                 Some(Vec::<AbortedTransaction>::new())
             },
             preferred_read_replica: if version >= 11 {
-                rng.next_u64() as i32
+                BrokerId(rng.next_u64() as i32)
             } else {
-                -1
+                BrokerId::NONE
             },
             records: if rng.below(4) == 0 {
                 None
@@ -1137,7 +1143,7 @@ impl crate::inspect::Inspect for EpochEndOffset {
 #[derive(Debug, Clone, PartialEq)]
 pub struct LeaderIdAndEpoch {
     /// `LeaderId`: versions 12+, default `-1`, entity: brokerId.
-    pub leader_id: i32,
+    pub leader_id: BrokerId,
     /// `LeaderEpoch`: versions 12+, default `-1`.
     pub leader_epoch: i32,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -1147,7 +1153,7 @@ pub struct LeaderIdAndEpoch {
 impl Default for LeaderIdAndEpoch {
     fn default() -> Self {
         Self {
-            leader_id: -1,
+            leader_id: BrokerId::NONE,
             leader_epoch: -1,
             unknown_tagged_fields: Vec::new(),
         }
@@ -1156,8 +1162,8 @@ impl Default for LeaderIdAndEpoch {
 
 impl LeaderIdAndEpoch {
     /// Sets `leader_id` (LeaderId).
-    pub fn with_leader_id(mut self, value: i32) -> Self {
-        self.leader_id = value;
+    pub fn with_leader_id(mut self, value: impl Into<BrokerId>) -> Self {
+        self.leader_id = value.into();
         self
     }
 
@@ -1173,7 +1179,7 @@ impl LeaderIdAndEpoch {
         _version: i16,
         _mode: EncodeMode,
     ) -> Result<(), EncodeError> {
-        buf.put_i32(self.leader_id);
+        buf.put_i32(self.leader_id.0);
         buf.put_i32(self.leader_epoch);
         put_uvarint(buf, self.unknown_tagged_fields.len() as u32);
         for u in &self.unknown_tagged_fields {
@@ -1194,7 +1200,7 @@ impl LeaderIdAndEpoch {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, _version: i16) -> Result<Self, DecodeError> {
-        let leader_id = get_i32(buf, "LeaderIdAndEpoch.leader_id")?;
+        let leader_id = BrokerId(get_i32(buf, "LeaderIdAndEpoch.leader_id")?);
         let leader_epoch = get_i32(buf, "LeaderIdAndEpoch.leader_epoch")?;
         let mut unknown_tagged_fields = Vec::new();
         get_tagged_fields(
@@ -1213,7 +1219,7 @@ impl LeaderIdAndEpoch {
     #[cfg(test)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, _version: i16) -> Self {
         Self {
-            leader_id: rng.next_u64() as i32,
+            leader_id: BrokerId(rng.next_u64() as i32),
             leader_epoch: rng.next_u64() as i32,
             unknown_tagged_fields: if rng.below(4) == 0 {
                 vec![rng.unknown_tagged_field()]
@@ -1365,7 +1371,7 @@ impl crate::inspect::Inspect for SnapshotId {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AbortedTransaction {
     /// `ProducerId`: versions 4+, entity: producerId.
-    pub producer_id: i64,
+    pub producer_id: ProducerId,
     /// `FirstOffset`: versions 4+.
     pub first_offset: i64,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -1374,8 +1380,8 @@ pub struct AbortedTransaction {
 
 impl AbortedTransaction {
     /// Sets `producer_id` (ProducerId).
-    pub fn with_producer_id(mut self, value: i64) -> Self {
-        self.producer_id = value;
+    pub fn with_producer_id(mut self, value: impl Into<ProducerId>) -> Self {
+        self.producer_id = value.into();
         self
     }
 
@@ -1392,7 +1398,7 @@ impl AbortedTransaction {
         _mode: EncodeMode,
     ) -> Result<(), EncodeError> {
         let flexible = version >= 12;
-        buf.put_i64(self.producer_id);
+        buf.put_i64(self.producer_id.0);
         buf.put_i64(self.first_offset);
         if flexible {
             put_uvarint(buf, self.unknown_tagged_fields.len() as u32);
@@ -1419,7 +1425,7 @@ impl AbortedTransaction {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 12;
-        let producer_id = get_i64(buf, "AbortedTransaction.producer_id")?;
+        let producer_id = ProducerId(get_i64(buf, "AbortedTransaction.producer_id")?);
         let first_offset = get_i64(buf, "AbortedTransaction.first_offset")?;
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
@@ -1441,7 +1447,7 @@ impl AbortedTransaction {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 12;
         Self {
-            producer_id: rng.next_u64() as i64,
+            producer_id: ProducerId(rng.next_u64() as i64),
             first_offset: rng.next_u64() as i64,
             unknown_tagged_fields: if flexible && rng.below(4) == 0 {
                 vec![rng.unknown_tagged_field()]
@@ -1479,27 +1485,27 @@ impl crate::inspect::Inspect for AbortedTransaction {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NodeEndpoint {
     /// `NodeId`: versions 16+, map key, entity: brokerId.
-    pub node_id: i32,
+    pub node_id: BrokerId,
     /// `Host`: versions 16+.
-    pub host: String,
+    pub host: StrBytes,
     /// `Port`: versions 16+.
     pub port: i32,
     /// `Rack`: versions 16+, nullable in 16+, default `null`.
-    pub rack: Option<String>,
+    pub rack: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
 
 impl NodeEndpoint {
     /// Sets `node_id` (NodeId).
-    pub fn with_node_id(mut self, value: i32) -> Self {
-        self.node_id = value;
+    pub fn with_node_id(mut self, value: impl Into<BrokerId>) -> Self {
+        self.node_id = value.into();
         self
     }
 
     /// Sets `host` (Host).
-    pub fn with_host(mut self, value: String) -> Self {
-        self.host = value;
+    pub fn with_host(mut self, value: impl Into<StrBytes>) -> Self {
+        self.host = value.into();
         self
     }
 
@@ -1510,7 +1516,7 @@ impl NodeEndpoint {
     }
 
     /// Sets `rack` (Rack).
-    pub fn with_rack(mut self, value: Option<String>) -> Self {
+    pub fn with_rack(mut self, value: Option<StrBytes>) -> Self {
         self.rack = value;
         self
     }
@@ -1521,7 +1527,7 @@ impl NodeEndpoint {
         _version: i16,
         _mode: EncodeMode,
     ) -> Result<(), EncodeError> {
-        buf.put_i32(self.node_id);
+        buf.put_i32(self.node_id.0);
         put_nullable_string(buf, "NodeEndpoint.host", Some(self.host.as_str()), true)?;
         buf.put_i32(self.port);
         match &self.rack {
@@ -1557,7 +1563,7 @@ impl NodeEndpoint {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let node_id = get_i32(buf, "NodeEndpoint.node_id")?;
+        let node_id = BrokerId(get_i32(buf, "NodeEndpoint.node_id")?);
         let host = get_string(buf, "NodeEndpoint.host", true, version)?;
         let port = get_i32(buf, "NodeEndpoint.port")?;
         let rack = get_nullable_string(buf, "NodeEndpoint.rack", true)?;
@@ -1580,7 +1586,7 @@ impl NodeEndpoint {
     #[cfg(test)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, _version: i16) -> Self {
         Self {
-            node_id: rng.next_u64() as i32,
+            node_id: BrokerId(rng.next_u64() as i32),
             host: rng.string(),
             port: rng.next_u64() as i32,
             rack: if rng.below(4) == 0 {

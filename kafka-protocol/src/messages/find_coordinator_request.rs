@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::BrokerId;
 use crate::error::{DecodeError, EncodeError};
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
@@ -13,19 +14,19 @@ use crate::messages::ApiKey;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FindCoordinatorRequest {
     /// `Key`: versions 0-3.
-    pub key: String,
+    pub key: StrBytes,
     /// `KeyType`: versions 1+, default `0`.
     pub key_type: i8,
     /// `CoordinatorKeys`: versions 4+.
-    pub coordinator_keys: Vec<String>,
+    pub coordinator_keys: Vec<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
 
 impl FindCoordinatorRequest {
     /// Sets `key` (Key).
-    pub fn with_key(mut self, value: String) -> Self {
-        self.key = value;
+    pub fn with_key(mut self, value: impl Into<StrBytes>) -> Self {
+        self.key = value.into();
         self
     }
 
@@ -36,7 +37,7 @@ impl FindCoordinatorRequest {
     }
 
     /// Sets `coordinator_keys` (CoordinatorKeys).
-    pub fn with_coordinator_keys(mut self, value: Vec<String>) -> Self {
+    pub fn with_coordinator_keys(mut self, value: Vec<StrBytes>) -> Self {
         self.coordinator_keys = value;
         self
     }
@@ -132,7 +133,7 @@ impl FindCoordinatorRequest {
         let key = if version <= 3 {
             get_string(buf, "FindCoordinatorRequest.key", flexible, version)?
         } else {
-            String::new()
+            StrBytes::new()
         };
         let key_type = if version >= 1 {
             get_i8(buf, "FindCoordinatorRequest.key_type")?
@@ -159,7 +160,7 @@ impl FindCoordinatorRequest {
                 v0
             }
         } else {
-            Vec::<String>::new()
+            Vec::<StrBytes>::new()
         };
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
@@ -185,7 +186,7 @@ impl FindCoordinatorRequest {
             key: if version <= 3 {
                 rng.string()
             } else {
-                String::new()
+                StrBytes::new()
             },
             key_type: if version >= 1 {
                 rng.next_u64() as i8
@@ -195,7 +196,7 @@ impl FindCoordinatorRequest {
             coordinator_keys: if version >= 4 {
                 (0..rng.below(3)).map(|_| rng.string()).collect()
             } else {
-                Vec::<String>::new()
+                Vec::<StrBytes>::new()
             },
             unknown_tagged_fields: if flexible && rng.below(4) == 0 {
                 vec![rng.unknown_tagged_field()]
@@ -278,14 +279,14 @@ impl FindCoordinatorRequest {
         let c = code;
         super::find_coordinator_response::FindCoordinatorResponse {
             error_code: c,
-            node_id: -1,
+            node_id: BrokerId::NONE,
             port: -1,
             coordinators: self
                 .coordinator_keys
                 .iter()
                 .map(|e0| super::find_coordinator_response::Coordinator {
                     key: e0.clone(),
-                    node_id: -1,
+                    node_id: BrokerId::NONE,
                     port: -1,
                     error_code: c,
                     ..Default::default()

@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::BrokerId;
 use crate::error::{DecodeError, EncodeError};
 use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
@@ -18,11 +19,11 @@ pub struct FindCoordinatorResponse {
     /// `ErrorCode`: versions 0-3.
     pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 1-3, nullable in 1-3, ignorable.
-    pub error_message: Option<String>,
+    pub error_message: Option<StrBytes>,
     /// `NodeId`: versions 0-3, entity: brokerId.
-    pub node_id: i32,
+    pub node_id: BrokerId,
     /// `Host`: versions 0-3.
-    pub host: String,
+    pub host: StrBytes,
     /// `Port`: versions 0-3.
     pub port: i32,
     /// `Coordinators`: versions 4+.
@@ -36,9 +37,9 @@ impl Default for FindCoordinatorResponse {
         Self {
             throttle_time_ms: 0,
             error_code: ErrorCode::None,
-            error_message: Some(String::new()),
-            node_id: 0,
-            host: String::new(),
+            error_message: Some(StrBytes::new()),
+            node_id: BrokerId::default(),
+            host: StrBytes::new(),
             port: 0,
             coordinators: Vec::<Coordinator>::new(),
             unknown_tagged_fields: Vec::new(),
@@ -60,20 +61,20 @@ impl FindCoordinatorResponse {
     }
 
     /// Sets `error_message` (ErrorMessage).
-    pub fn with_error_message(mut self, value: Option<String>) -> Self {
+    pub fn with_error_message(mut self, value: Option<StrBytes>) -> Self {
         self.error_message = value;
         self
     }
 
     /// Sets `node_id` (NodeId).
-    pub fn with_node_id(mut self, value: i32) -> Self {
-        self.node_id = value;
+    pub fn with_node_id(mut self, value: impl Into<BrokerId>) -> Self {
+        self.node_id = value.into();
         self
     }
 
     /// Sets `host` (Host).
-    pub fn with_host(mut self, value: String) -> Self {
-        self.host = value;
+    pub fn with_host(mut self, value: impl Into<StrBytes>) -> Self {
+        self.host = value.into();
         self
     }
 
@@ -134,8 +135,8 @@ impl FindCoordinatorResponse {
             }
         }
         if version <= 3 {
-            buf.put_i32(self.node_id);
-        } else if mode == EncodeMode::Strict && self.node_id != 0 {
+            buf.put_i32(self.node_id.0);
+        } else if mode == EncodeMode::Strict && self.node_id != BrokerId::default() {
             return Err(EncodeError::FieldNotSupported {
                 field: "FindCoordinatorResponse.node_id",
                 version,
@@ -254,17 +255,17 @@ impl FindCoordinatorResponse {
                 )?)
             }
         } else {
-            Some(String::new())
+            Some(StrBytes::new())
         };
         let node_id = if version <= 3 {
-            get_i32(buf, "FindCoordinatorResponse.node_id")?
+            BrokerId(get_i32(buf, "FindCoordinatorResponse.node_id")?)
         } else {
-            0
+            BrokerId::default()
         };
         let host = if version <= 3 {
             get_string(buf, "FindCoordinatorResponse.host", flexible, version)?
         } else {
-            String::new()
+            StrBytes::new()
         };
         let port = if version <= 3 {
             get_i32(buf, "FindCoordinatorResponse.port")?
@@ -330,17 +331,17 @@ impl FindCoordinatorResponse {
                     Some(rng.string())
                 }
             } else {
-                Some(String::new())
+                Some(StrBytes::new())
             },
             node_id: if version <= 3 {
-                rng.next_u64() as i32
+                BrokerId(rng.next_u64() as i32)
             } else {
-                0
+                BrokerId::default()
             },
             host: if version <= 3 {
                 rng.string()
             } else {
-                String::new()
+                StrBytes::new()
             },
             port: if version <= 3 {
                 rng.next_u64() as i32
@@ -423,17 +424,17 @@ impl crate::inspect::Inspect for FindCoordinatorResponse {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Coordinator {
     /// `Key`: versions 4+.
-    pub key: String,
+    pub key: StrBytes,
     /// `NodeId`: versions 4+, entity: brokerId.
-    pub node_id: i32,
+    pub node_id: BrokerId,
     /// `Host`: versions 4+.
-    pub host: String,
+    pub host: StrBytes,
     /// `Port`: versions 4+.
     pub port: i32,
     /// `ErrorCode`: versions 4+.
     pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 4+, nullable in 4+, ignorable.
-    pub error_message: Option<String>,
+    pub error_message: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
@@ -441,12 +442,12 @@ pub struct Coordinator {
 impl Default for Coordinator {
     fn default() -> Self {
         Self {
-            key: String::new(),
-            node_id: 0,
-            host: String::new(),
+            key: StrBytes::new(),
+            node_id: BrokerId::default(),
+            host: StrBytes::new(),
             port: 0,
             error_code: ErrorCode::None,
-            error_message: Some(String::new()),
+            error_message: Some(StrBytes::new()),
             unknown_tagged_fields: Vec::new(),
         }
     }
@@ -454,20 +455,20 @@ impl Default for Coordinator {
 
 impl Coordinator {
     /// Sets `key` (Key).
-    pub fn with_key(mut self, value: String) -> Self {
-        self.key = value;
+    pub fn with_key(mut self, value: impl Into<StrBytes>) -> Self {
+        self.key = value.into();
         self
     }
 
     /// Sets `node_id` (NodeId).
-    pub fn with_node_id(mut self, value: i32) -> Self {
-        self.node_id = value;
+    pub fn with_node_id(mut self, value: impl Into<BrokerId>) -> Self {
+        self.node_id = value.into();
         self
     }
 
     /// Sets `host` (Host).
-    pub fn with_host(mut self, value: String) -> Self {
-        self.host = value;
+    pub fn with_host(mut self, value: impl Into<StrBytes>) -> Self {
+        self.host = value.into();
         self
     }
 
@@ -484,7 +485,7 @@ impl Coordinator {
     }
 
     /// Sets `error_message` (ErrorMessage).
-    pub fn with_error_message(mut self, value: Option<String>) -> Self {
+    pub fn with_error_message(mut self, value: Option<StrBytes>) -> Self {
         self.error_message = value;
         self
     }
@@ -496,7 +497,7 @@ impl Coordinator {
         _mode: EncodeMode,
     ) -> Result<(), EncodeError> {
         put_nullable_string(buf, "Coordinator.key", Some(self.key.as_str()), true)?;
-        buf.put_i32(self.node_id);
+        buf.put_i32(self.node_id.0);
         put_nullable_string(buf, "Coordinator.host", Some(self.host.as_str()), true)?;
         buf.put_i32(self.port);
         buf.put_i16(self.error_code.code());
@@ -536,7 +537,7 @@ impl Coordinator {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let key = get_string(buf, "Coordinator.key", true, version)?;
-        let node_id = get_i32(buf, "Coordinator.node_id")?;
+        let node_id = BrokerId(get_i32(buf, "Coordinator.node_id")?);
         let host = get_string(buf, "Coordinator.host", true, version)?;
         let port = get_i32(buf, "Coordinator.port")?;
         let error_code = ErrorCode::from_code(get_i16(buf, "Coordinator.error_code")?);
@@ -563,7 +564,7 @@ impl Coordinator {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, _version: i16) -> Self {
         Self {
             key: rng.string(),
-            node_id: rng.next_u64() as i32,
+            node_id: BrokerId(rng.next_u64() as i32),
             host: rng.string(),
             port: rng.next_u64() as i32,
             error_code: ErrorCode::from_code(rng.next_u64() as i16),

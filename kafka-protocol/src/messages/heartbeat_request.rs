@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::GroupId;
 use crate::error::{DecodeError, EncodeError};
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
@@ -13,21 +14,21 @@ use crate::messages::ApiKey;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct HeartbeatRequest {
     /// `GroupId`: versions 0+, entity: groupId.
-    pub group_id: String,
+    pub group_id: GroupId,
     /// `GenerationId`: versions 0+.
     pub generation_id: i32,
     /// `MemberId`: versions 0+.
-    pub member_id: String,
+    pub member_id: StrBytes,
     /// `GroupInstanceId`: versions 3+, nullable in 3+, default `null`.
-    pub group_instance_id: Option<String>,
+    pub group_instance_id: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
 
 impl HeartbeatRequest {
     /// Sets `group_id` (GroupId).
-    pub fn with_group_id(mut self, value: String) -> Self {
-        self.group_id = value;
+    pub fn with_group_id(mut self, value: impl Into<GroupId>) -> Self {
+        self.group_id = value.into();
         self
     }
 
@@ -38,13 +39,13 @@ impl HeartbeatRequest {
     }
 
     /// Sets `member_id` (MemberId).
-    pub fn with_member_id(mut self, value: String) -> Self {
-        self.member_id = value;
+    pub fn with_member_id(mut self, value: impl Into<StrBytes>) -> Self {
+        self.member_id = value.into();
         self
     }
 
     /// Sets `group_instance_id` (GroupInstanceId).
-    pub fn with_group_instance_id(mut self, value: Option<String>) -> Self {
+    pub fn with_group_instance_id(mut self, value: Option<StrBytes>) -> Self {
         self.group_instance_id = value;
         self
     }
@@ -128,7 +129,12 @@ impl HeartbeatRequest {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 4;
-        let group_id = get_string(buf, "HeartbeatRequest.group_id", flexible, version)?;
+        let group_id = GroupId(get_string(
+            buf,
+            "HeartbeatRequest.group_id",
+            flexible,
+            version,
+        )?);
         let generation_id = get_i32(buf, "HeartbeatRequest.generation_id")?;
         let member_id = get_string(buf, "HeartbeatRequest.member_id", flexible, version)?;
         let group_instance_id = if version >= 3 {
@@ -167,7 +173,7 @@ impl HeartbeatRequest {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 4;
         Self {
-            group_id: rng.string(),
+            group_id: GroupId(rng.string()),
             generation_id: rng.next_u64() as i32,
             member_id: rng.string(),
             group_instance_id: if version >= 3 {

@@ -158,11 +158,11 @@ pub struct AlterConfigsResourceResponse {
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 0+, nullable in 0+.
-    pub error_message: Option<String>,
+    pub error_message: Option<StrBytes>,
     /// `ResourceType`: versions 0+.
     pub resource_type: i8,
     /// `ResourceName`: versions 0+.
-    pub resource_name: String,
+    pub resource_name: StrBytes,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
@@ -171,9 +171,9 @@ impl Default for AlterConfigsResourceResponse {
     fn default() -> Self {
         Self {
             error_code: ErrorCode::None,
-            error_message: Some(String::new()),
+            error_message: Some(StrBytes::new()),
             resource_type: 0,
-            resource_name: String::new(),
+            resource_name: StrBytes::new(),
             unknown_tagged_fields: Vec::new(),
         }
     }
@@ -187,7 +187,7 @@ impl AlterConfigsResourceResponse {
     }
 
     /// Sets `error_message` (ErrorMessage).
-    pub fn with_error_message(mut self, value: Option<String>) -> Self {
+    pub fn with_error_message(mut self, value: Option<StrBytes>) -> Self {
         self.error_message = value;
         self
     }
@@ -199,8 +199,8 @@ impl AlterConfigsResourceResponse {
     }
 
     /// Sets `resource_name` (ResourceName).
-    pub fn with_resource_name(mut self, value: String) -> Self {
-        self.resource_name = value;
+    pub fn with_resource_name(mut self, value: impl Into<StrBytes>) -> Self {
+        self.resource_name = value.into();
         self
     }
 

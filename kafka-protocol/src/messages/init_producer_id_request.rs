@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::{ProducerId, TransactionalId};
 use crate::error::{DecodeError, EncodeError};
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
@@ -13,11 +14,11 @@ use crate::messages::ApiKey;
 #[derive(Debug, Clone, PartialEq)]
 pub struct InitProducerIdRequest {
     /// `TransactionalId`: versions 0+, nullable in 0+, entity: transactionalId.
-    pub transactional_id: Option<String>,
+    pub transactional_id: Option<TransactionalId>,
     /// `TransactionTimeoutMs`: versions 0+.
     pub transaction_timeout_ms: i32,
     /// `ProducerId`: versions 3+, default `-1`, entity: producerId.
-    pub producer_id: i64,
+    pub producer_id: ProducerId,
     /// `ProducerEpoch`: versions 3+, default `-1`.
     pub producer_epoch: i16,
     /// `Enable2Pc`: versions 6+, default `false`.
@@ -31,9 +32,9 @@ pub struct InitProducerIdRequest {
 impl Default for InitProducerIdRequest {
     fn default() -> Self {
         Self {
-            transactional_id: Some(String::new()),
+            transactional_id: Some(TransactionalId::default()),
             transaction_timeout_ms: 0,
-            producer_id: -1,
+            producer_id: ProducerId::NONE,
             producer_epoch: -1,
             enable2_pc: false,
             keep_prepared_txn: false,
@@ -44,7 +45,7 @@ impl Default for InitProducerIdRequest {
 
 impl InitProducerIdRequest {
     /// Sets `transactional_id` (TransactionalId).
-    pub fn with_transactional_id(mut self, value: Option<String>) -> Self {
+    pub fn with_transactional_id(mut self, value: Option<TransactionalId>) -> Self {
         self.transactional_id = value;
         self
     }
@@ -56,8 +57,8 @@ impl InitProducerIdRequest {
     }
 
     /// Sets `producer_id` (ProducerId).
-    pub fn with_producer_id(mut self, value: i64) -> Self {
-        self.producer_id = value;
+    pub fn with_producer_id(mut self, value: impl Into<ProducerId>) -> Self {
+        self.producer_id = value.into();
         self
     }
 
@@ -106,8 +107,8 @@ impl InitProducerIdRequest {
         }
         buf.put_i32(self.transaction_timeout_ms);
         if version >= 3 {
-            buf.put_i64(self.producer_id);
-        } else if mode == EncodeMode::Strict && self.producer_id != -1 {
+            buf.put_i64(self.producer_id.0);
+        } else if mode == EncodeMode::Strict && self.producer_id != ProducerId::NONE {
             return Err(EncodeError::FieldNotSupported {
                 field: "InitProducerIdRequest.producer_id",
                 version,
@@ -178,12 +179,13 @@ impl InitProducerIdRequest {
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 2;
         let transactional_id =
-            get_nullable_string(buf, "InitProducerIdRequest.transactional_id", flexible)?;
+            get_nullable_string(buf, "InitProducerIdRequest.transactional_id", flexible)?
+                .map(TransactionalId);
         let transaction_timeout_ms = get_i32(buf, "InitProducerIdRequest.transaction_timeout_ms")?;
         let producer_id = if version >= 3 {
-            get_i64(buf, "InitProducerIdRequest.producer_id")?
+            ProducerId(get_i64(buf, "InitProducerIdRequest.producer_id")?)
         } else {
-            -1
+            ProducerId::NONE
         };
         let producer_epoch = if version >= 3 {
             get_i16(buf, "InitProducerIdRequest.producer_epoch")?
@@ -227,13 +229,13 @@ impl InitProducerIdRequest {
             transactional_id: if rng.below(4) == 0 {
                 None
             } else {
-                Some(rng.string())
+                Some(TransactionalId(rng.string()))
             },
             transaction_timeout_ms: rng.next_u64() as i32,
             producer_id: if version >= 3 {
-                rng.next_u64() as i64
+                ProducerId(rng.next_u64() as i64)
             } else {
-                -1
+                ProducerId::NONE
             },
             producer_epoch: if version >= 3 {
                 rng.next_u64() as i16

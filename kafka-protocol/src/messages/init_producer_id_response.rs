@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::ProducerId;
 use crate::error::{DecodeError, EncodeError};
 use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
@@ -18,11 +19,11 @@ pub struct InitProducerIdResponse {
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
     /// `ProducerId`: versions 0+, default `-1`, entity: producerId.
-    pub producer_id: i64,
+    pub producer_id: ProducerId,
     /// `ProducerEpoch`: versions 0+.
     pub producer_epoch: i16,
     /// `OngoingTxnProducerId`: versions 6+, default `-1`, entity: producerId.
-    pub ongoing_txn_producer_id: i64,
+    pub ongoing_txn_producer_id: ProducerId,
     /// `OngoingTxnProducerEpoch`: versions 6+, default `-1`.
     pub ongoing_txn_producer_epoch: i16,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -34,9 +35,9 @@ impl Default for InitProducerIdResponse {
         Self {
             throttle_time_ms: 0,
             error_code: ErrorCode::None,
-            producer_id: -1,
+            producer_id: ProducerId::NONE,
             producer_epoch: 0,
-            ongoing_txn_producer_id: -1,
+            ongoing_txn_producer_id: ProducerId::NONE,
             ongoing_txn_producer_epoch: -1,
             unknown_tagged_fields: Vec::new(),
         }
@@ -57,8 +58,8 @@ impl InitProducerIdResponse {
     }
 
     /// Sets `producer_id` (ProducerId).
-    pub fn with_producer_id(mut self, value: i64) -> Self {
-        self.producer_id = value;
+    pub fn with_producer_id(mut self, value: impl Into<ProducerId>) -> Self {
+        self.producer_id = value.into();
         self
     }
 
@@ -69,8 +70,8 @@ impl InitProducerIdResponse {
     }
 
     /// Sets `ongoing_txn_producer_id` (OngoingTxnProducerId).
-    pub fn with_ongoing_txn_producer_id(mut self, value: i64) -> Self {
-        self.ongoing_txn_producer_id = value;
+    pub fn with_ongoing_txn_producer_id(mut self, value: impl Into<ProducerId>) -> Self {
+        self.ongoing_txn_producer_id = value.into();
         self
     }
 
@@ -89,11 +90,11 @@ impl InitProducerIdResponse {
         let flexible = version >= 2;
         buf.put_i32(self.throttle_time_ms);
         buf.put_i16(self.error_code.code());
-        buf.put_i64(self.producer_id);
+        buf.put_i64(self.producer_id.0);
         buf.put_i16(self.producer_epoch);
         if version >= 6 {
-            buf.put_i64(self.ongoing_txn_producer_id);
-        } else if mode == EncodeMode::Strict && self.ongoing_txn_producer_id != -1 {
+            buf.put_i64(self.ongoing_txn_producer_id.0);
+        } else if mode == EncodeMode::Strict && self.ongoing_txn_producer_id != ProducerId::NONE {
             return Err(EncodeError::FieldNotSupported {
                 field: "InitProducerIdResponse.ongoing_txn_producer_id",
                 version,
@@ -140,12 +141,15 @@ impl InitProducerIdResponse {
         let flexible = version >= 2;
         let throttle_time_ms = get_i32(buf, "InitProducerIdResponse.throttle_time_ms")?;
         let error_code = ErrorCode::from_code(get_i16(buf, "InitProducerIdResponse.error_code")?);
-        let producer_id = get_i64(buf, "InitProducerIdResponse.producer_id")?;
+        let producer_id = ProducerId(get_i64(buf, "InitProducerIdResponse.producer_id")?);
         let producer_epoch = get_i16(buf, "InitProducerIdResponse.producer_epoch")?;
         let ongoing_txn_producer_id = if version >= 6 {
-            get_i64(buf, "InitProducerIdResponse.ongoing_txn_producer_id")?
+            ProducerId(get_i64(
+                buf,
+                "InitProducerIdResponse.ongoing_txn_producer_id",
+            )?)
         } else {
-            -1
+            ProducerId::NONE
         };
         let ongoing_txn_producer_epoch = if version >= 6 {
             get_i16(buf, "InitProducerIdResponse.ongoing_txn_producer_epoch")?
@@ -178,12 +182,12 @@ impl InitProducerIdResponse {
         Self {
             throttle_time_ms: rng.next_u64() as i32,
             error_code: ErrorCode::from_code(rng.next_u64() as i16),
-            producer_id: rng.next_u64() as i64,
+            producer_id: ProducerId(rng.next_u64() as i64),
             producer_epoch: rng.next_u64() as i16,
             ongoing_txn_producer_id: if version >= 6 {
-                rng.next_u64() as i64
+                ProducerId(rng.next_u64() as i64)
             } else {
-                -1
+                ProducerId::NONE
             },
             ongoing_txn_producer_epoch: if version >= 6 {
                 rng.next_u64() as i16

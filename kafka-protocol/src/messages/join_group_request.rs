@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::GroupId;
 use crate::error::{DecodeError, EncodeError};
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
@@ -13,21 +14,21 @@ use crate::messages::ApiKey;
 #[derive(Debug, Clone, PartialEq)]
 pub struct JoinGroupRequest {
     /// `GroupId`: versions 0+, entity: groupId.
-    pub group_id: String,
+    pub group_id: GroupId,
     /// `SessionTimeoutMs`: versions 0+.
     pub session_timeout_ms: i32,
     /// `RebalanceTimeoutMs`: versions 1+, default `-1`, ignorable.
     pub rebalance_timeout_ms: i32,
     /// `MemberId`: versions 0+.
-    pub member_id: String,
+    pub member_id: StrBytes,
     /// `GroupInstanceId`: versions 5+, nullable in 5+, default `null`.
-    pub group_instance_id: Option<String>,
+    pub group_instance_id: Option<StrBytes>,
     /// `ProtocolType`: versions 0+.
-    pub protocol_type: String,
+    pub protocol_type: StrBytes,
     /// `Protocols`: versions 0+.
     pub protocols: Vec<JoinGroupRequestProtocol>,
     /// `Reason`: versions 8+, nullable in 8+, default `null`, ignorable.
-    pub reason: Option<String>,
+    pub reason: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
@@ -35,12 +36,12 @@ pub struct JoinGroupRequest {
 impl Default for JoinGroupRequest {
     fn default() -> Self {
         Self {
-            group_id: String::new(),
+            group_id: GroupId::default(),
             session_timeout_ms: 0,
             rebalance_timeout_ms: -1,
-            member_id: String::new(),
+            member_id: StrBytes::new(),
             group_instance_id: None,
-            protocol_type: String::new(),
+            protocol_type: StrBytes::new(),
             protocols: Vec::<JoinGroupRequestProtocol>::new(),
             reason: None,
             unknown_tagged_fields: Vec::new(),
@@ -50,8 +51,8 @@ impl Default for JoinGroupRequest {
 
 impl JoinGroupRequest {
     /// Sets `group_id` (GroupId).
-    pub fn with_group_id(mut self, value: String) -> Self {
-        self.group_id = value;
+    pub fn with_group_id(mut self, value: impl Into<GroupId>) -> Self {
+        self.group_id = value.into();
         self
     }
 
@@ -68,20 +69,20 @@ impl JoinGroupRequest {
     }
 
     /// Sets `member_id` (MemberId).
-    pub fn with_member_id(mut self, value: String) -> Self {
-        self.member_id = value;
+    pub fn with_member_id(mut self, value: impl Into<StrBytes>) -> Self {
+        self.member_id = value.into();
         self
     }
 
     /// Sets `group_instance_id` (GroupInstanceId).
-    pub fn with_group_instance_id(mut self, value: Option<String>) -> Self {
+    pub fn with_group_instance_id(mut self, value: Option<StrBytes>) -> Self {
         self.group_instance_id = value;
         self
     }
 
     /// Sets `protocol_type` (ProtocolType).
-    pub fn with_protocol_type(mut self, value: String) -> Self {
-        self.protocol_type = value;
+    pub fn with_protocol_type(mut self, value: impl Into<StrBytes>) -> Self {
+        self.protocol_type = value.into();
         self
     }
 
@@ -92,7 +93,7 @@ impl JoinGroupRequest {
     }
 
     /// Sets `reason` (Reason).
-    pub fn with_reason(mut self, value: Option<String>) -> Self {
+    pub fn with_reason(mut self, value: Option<StrBytes>) -> Self {
         self.reason = value;
         self
     }
@@ -231,7 +232,12 @@ impl JoinGroupRequest {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 6;
-        let group_id = get_string(buf, "JoinGroupRequest.group_id", flexible, version)?;
+        let group_id = GroupId(get_string(
+            buf,
+            "JoinGroupRequest.group_id",
+            flexible,
+            version,
+        )?);
         let session_timeout_ms = get_i32(buf, "JoinGroupRequest.session_timeout_ms")?;
         let rebalance_timeout_ms = if version >= 1 {
             get_i32(buf, "JoinGroupRequest.rebalance_timeout_ms")?
@@ -302,7 +308,7 @@ impl JoinGroupRequest {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 6;
         Self {
-            group_id: rng.string(),
+            group_id: GroupId(rng.string()),
             session_timeout_ms: rng.next_u64() as i32,
             rebalance_timeout_ms: if version >= 1 {
                 rng.next_u64() as i32
@@ -398,7 +404,7 @@ impl crate::inspect::Inspect for JoinGroupRequest {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct JoinGroupRequestProtocol {
     /// `Name`: versions 0+, map key.
-    pub name: String,
+    pub name: StrBytes,
     /// `Metadata`: versions 0+.
     pub metadata: Bytes,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -407,8 +413,8 @@ pub struct JoinGroupRequestProtocol {
 
 impl JoinGroupRequestProtocol {
     /// Sets `name` (Name).
-    pub fn with_name(mut self, value: String) -> Self {
-        self.name = value;
+    pub fn with_name(mut self, value: impl Into<StrBytes>) -> Self {
+        self.name = value.into();
         self
     }
 

@@ -20,15 +20,15 @@ pub struct JoinGroupResponse {
     /// `GenerationId`: versions 0+, default `-1`.
     pub generation_id: i32,
     /// `ProtocolType`: versions 7+, nullable in 7+, default `null`, ignorable.
-    pub protocol_type: Option<String>,
+    pub protocol_type: Option<StrBytes>,
     /// `ProtocolName`: versions 0+, nullable in 7+.
-    pub protocol_name: Option<String>,
+    pub protocol_name: Option<StrBytes>,
     /// `Leader`: versions 0+.
-    pub leader: String,
+    pub leader: StrBytes,
     /// `SkipAssignment`: versions 9+, default `false`.
     pub skip_assignment: bool,
     /// `MemberId`: versions 0+.
-    pub member_id: String,
+    pub member_id: StrBytes,
     /// `Members`: versions 0+.
     pub members: Vec<JoinGroupResponseMember>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -42,10 +42,10 @@ impl Default for JoinGroupResponse {
             error_code: ErrorCode::None,
             generation_id: -1,
             protocol_type: None,
-            protocol_name: Some(String::new()),
-            leader: String::new(),
+            protocol_name: Some(StrBytes::new()),
+            leader: StrBytes::new(),
             skip_assignment: false,
-            member_id: String::new(),
+            member_id: StrBytes::new(),
             members: Vec::<JoinGroupResponseMember>::new(),
             unknown_tagged_fields: Vec::new(),
         }
@@ -72,20 +72,20 @@ impl JoinGroupResponse {
     }
 
     /// Sets `protocol_type` (ProtocolType).
-    pub fn with_protocol_type(mut self, value: Option<String>) -> Self {
+    pub fn with_protocol_type(mut self, value: Option<StrBytes>) -> Self {
         self.protocol_type = value;
         self
     }
 
     /// Sets `protocol_name` (ProtocolName).
-    pub fn with_protocol_name(mut self, value: Option<String>) -> Self {
+    pub fn with_protocol_name(mut self, value: Option<StrBytes>) -> Self {
         self.protocol_name = value;
         self
     }
 
     /// Sets `leader` (Leader).
-    pub fn with_leader(mut self, value: String) -> Self {
-        self.leader = value;
+    pub fn with_leader(mut self, value: impl Into<StrBytes>) -> Self {
+        self.leader = value.into();
         self
     }
 
@@ -96,8 +96,8 @@ impl JoinGroupResponse {
     }
 
     /// Sets `member_id` (MemberId).
-    pub fn with_member_id(mut self, value: String) -> Self {
-        self.member_id = value;
+    pub fn with_member_id(mut self, value: impl Into<StrBytes>) -> Self {
+        self.member_id = value.into();
         self
     }
 
@@ -407,9 +407,9 @@ impl crate::inspect::Inspect for JoinGroupResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct JoinGroupResponseMember {
     /// `MemberId`: versions 0+.
-    pub member_id: String,
+    pub member_id: StrBytes,
     /// `GroupInstanceId`: versions 5+, nullable in 5+, default `null`, ignorable.
-    pub group_instance_id: Option<String>,
+    pub group_instance_id: Option<StrBytes>,
     /// `Metadata`: versions 0+.
     pub metadata: Bytes,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -418,13 +418,13 @@ pub struct JoinGroupResponseMember {
 
 impl JoinGroupResponseMember {
     /// Sets `member_id` (MemberId).
-    pub fn with_member_id(mut self, value: String) -> Self {
-        self.member_id = value;
+    pub fn with_member_id(mut self, value: impl Into<StrBytes>) -> Self {
+        self.member_id = value.into();
         self
     }
 
     /// Sets `group_instance_id` (GroupInstanceId).
-    pub fn with_group_instance_id(mut self, value: Option<String>) -> Self {
+    pub fn with_group_instance_id(mut self, value: Option<StrBytes>) -> Self {
         self.group_instance_id = value;
         self
     }

@@ -5,6 +5,7 @@
 use bytes::{Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::GroupId;
 use crate::error::{DecodeError, EncodeError};
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
@@ -13,9 +14,9 @@ use crate::messages::ApiKey;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LeaveGroupRequest {
     /// `GroupId`: versions 0+, entity: groupId.
-    pub group_id: String,
+    pub group_id: GroupId,
     /// `MemberId`: versions 0-2.
-    pub member_id: String,
+    pub member_id: StrBytes,
     /// `Members`: versions 3+.
     pub members: Vec<MemberIdentity>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -24,14 +25,14 @@ pub struct LeaveGroupRequest {
 
 impl LeaveGroupRequest {
     /// Sets `group_id` (GroupId).
-    pub fn with_group_id(mut self, value: String) -> Self {
-        self.group_id = value;
+    pub fn with_group_id(mut self, value: impl Into<GroupId>) -> Self {
+        self.group_id = value.into();
         self
     }
 
     /// Sets `member_id` (MemberId).
-    pub fn with_member_id(mut self, value: String) -> Self {
-        self.member_id = value;
+    pub fn with_member_id(mut self, value: impl Into<StrBytes>) -> Self {
+        self.member_id = value.into();
         self
     }
 
@@ -119,11 +120,16 @@ impl LeaveGroupRequest {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 4;
-        let group_id = get_string(buf, "LeaveGroupRequest.group_id", flexible, version)?;
+        let group_id = GroupId(get_string(
+            buf,
+            "LeaveGroupRequest.group_id",
+            flexible,
+            version,
+        )?);
         let member_id = if version <= 2 {
             get_string(buf, "LeaveGroupRequest.member_id", flexible, version)?
         } else {
-            String::new()
+            StrBytes::new()
         };
         let members = if version >= 3 {
             {
@@ -159,11 +165,11 @@ impl LeaveGroupRequest {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 4;
         Self {
-            group_id: rng.string(),
+            group_id: GroupId(rng.string()),
             member_id: if version <= 2 {
                 rng.string()
             } else {
-                String::new()
+                StrBytes::new()
             },
             members: if version >= 3 {
                 (0..rng.below(3))
@@ -214,30 +220,30 @@ impl crate::inspect::Inspect for LeaveGroupRequest {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MemberIdentity {
     /// `MemberId`: versions 3+.
-    pub member_id: String,
+    pub member_id: StrBytes,
     /// `GroupInstanceId`: versions 3+, nullable in 3+, default `null`.
-    pub group_instance_id: Option<String>,
+    pub group_instance_id: Option<StrBytes>,
     /// `Reason`: versions 5+, nullable in 5+, default `null`, ignorable.
-    pub reason: Option<String>,
+    pub reason: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
 
 impl MemberIdentity {
     /// Sets `member_id` (MemberId).
-    pub fn with_member_id(mut self, value: String) -> Self {
-        self.member_id = value;
+    pub fn with_member_id(mut self, value: impl Into<StrBytes>) -> Self {
+        self.member_id = value.into();
         self
     }
 
     /// Sets `group_instance_id` (GroupInstanceId).
-    pub fn with_group_instance_id(mut self, value: Option<String>) -> Self {
+    pub fn with_group_instance_id(mut self, value: Option<StrBytes>) -> Self {
         self.group_instance_id = value;
         self
     }
 
     /// Sets `reason` (Reason).
-    pub fn with_reason(mut self, value: Option<String>) -> Self {
+    pub fn with_reason(mut self, value: Option<StrBytes>) -> Self {
         self.reason = value;
         self
     }

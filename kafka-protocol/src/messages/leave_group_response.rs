@@ -201,9 +201,9 @@ impl crate::inspect::Inspect for LeaveGroupResponse {
 #[derive(Debug, Clone, PartialEq)]
 pub struct MemberResponse {
     /// `MemberId`: versions 3+.
-    pub member_id: String,
+    pub member_id: StrBytes,
     /// `GroupInstanceId`: versions 3+, nullable in 3+.
-    pub group_instance_id: Option<String>,
+    pub group_instance_id: Option<StrBytes>,
     /// `ErrorCode`: versions 3+.
     pub error_code: ErrorCode,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -213,8 +213,8 @@ pub struct MemberResponse {
 impl Default for MemberResponse {
     fn default() -> Self {
         Self {
-            member_id: String::new(),
-            group_instance_id: Some(String::new()),
+            member_id: StrBytes::new(),
+            group_instance_id: Some(StrBytes::new()),
             error_code: ErrorCode::None,
             unknown_tagged_fields: Vec::new(),
         }
@@ -223,13 +223,13 @@ impl Default for MemberResponse {
 
 impl MemberResponse {
     /// Sets `member_id` (MemberId).
-    pub fn with_member_id(mut self, value: String) -> Self {
-        self.member_id = value;
+    pub fn with_member_id(mut self, value: impl Into<StrBytes>) -> Self {
+        self.member_id = value.into();
         self
     }
 
     /// Sets `group_instance_id` (GroupInstanceId).
-    pub fn with_group_instance_id(mut self, value: Option<String>) -> Self {
+    pub fn with_group_instance_id(mut self, value: Option<StrBytes>) -> Self {
         self.group_instance_id = value;
         self
     }

@@ -13,22 +13,22 @@ use crate::messages::ApiKey;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListGroupsRequest {
     /// `StatesFilter`: versions 4+.
-    pub states_filter: Vec<String>,
+    pub states_filter: Vec<StrBytes>,
     /// `TypesFilter`: versions 5+.
-    pub types_filter: Vec<String>,
+    pub types_filter: Vec<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
 
 impl ListGroupsRequest {
     /// Sets `states_filter` (StatesFilter).
-    pub fn with_states_filter(mut self, value: Vec<String>) -> Self {
+    pub fn with_states_filter(mut self, value: Vec<StrBytes>) -> Self {
         self.states_filter = value;
         self
     }
 
     /// Sets `types_filter` (TypesFilter).
-    pub fn with_types_filter(mut self, value: Vec<String>) -> Self {
+    pub fn with_types_filter(mut self, value: Vec<StrBytes>) -> Self {
         self.types_filter = value;
         self
     }
@@ -143,7 +143,7 @@ impl ListGroupsRequest {
                 v0
             }
         } else {
-            Vec::<String>::new()
+            Vec::<StrBytes>::new()
         };
         let types_filter = if version >= 5 {
             {
@@ -165,7 +165,7 @@ impl ListGroupsRequest {
                 v0
             }
         } else {
-            Vec::<String>::new()
+            Vec::<StrBytes>::new()
         };
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
@@ -190,12 +190,12 @@ impl ListGroupsRequest {
             states_filter: if version >= 4 {
                 (0..rng.below(3)).map(|_| rng.string()).collect()
             } else {
-                Vec::<String>::new()
+                Vec::<StrBytes>::new()
             },
             types_filter: if version >= 5 {
                 (0..rng.below(3)).map(|_| rng.string()).collect()
             } else {
-                Vec::<String>::new()
+                Vec::<StrBytes>::new()
             },
             unknown_tagged_fields: if flexible && rng.below(4) == 0 {
                 vec![rng.unknown_tagged_field()]

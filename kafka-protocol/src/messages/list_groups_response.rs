@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::GroupId;
 use crate::error::{DecodeError, EncodeError};
 use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
@@ -181,39 +182,39 @@ impl crate::inspect::Inspect for ListGroupsResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListedGroup {
     /// `GroupId`: versions 0+, entity: groupId.
-    pub group_id: String,
+    pub group_id: GroupId,
     /// `ProtocolType`: versions 0+.
-    pub protocol_type: String,
+    pub protocol_type: StrBytes,
     /// `GroupState`: versions 4+, ignorable.
-    pub group_state: String,
+    pub group_state: StrBytes,
     /// `GroupType`: versions 5+, ignorable.
-    pub group_type: String,
+    pub group_type: StrBytes,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
 
 impl ListedGroup {
     /// Sets `group_id` (GroupId).
-    pub fn with_group_id(mut self, value: String) -> Self {
-        self.group_id = value;
+    pub fn with_group_id(mut self, value: impl Into<GroupId>) -> Self {
+        self.group_id = value.into();
         self
     }
 
     /// Sets `protocol_type` (ProtocolType).
-    pub fn with_protocol_type(mut self, value: String) -> Self {
-        self.protocol_type = value;
+    pub fn with_protocol_type(mut self, value: impl Into<StrBytes>) -> Self {
+        self.protocol_type = value.into();
         self
     }
 
     /// Sets `group_state` (GroupState).
-    pub fn with_group_state(mut self, value: String) -> Self {
-        self.group_state = value;
+    pub fn with_group_state(mut self, value: impl Into<StrBytes>) -> Self {
+        self.group_state = value.into();
         self
     }
 
     /// Sets `group_type` (GroupType).
-    pub fn with_group_type(mut self, value: String) -> Self {
-        self.group_type = value;
+    pub fn with_group_type(mut self, value: impl Into<StrBytes>) -> Self {
+        self.group_type = value.into();
         self
     }
 
@@ -284,17 +285,17 @@ impl ListedGroup {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 3;
-        let group_id = get_string(buf, "ListedGroup.group_id", flexible, version)?;
+        let group_id = GroupId(get_string(buf, "ListedGroup.group_id", flexible, version)?);
         let protocol_type = get_string(buf, "ListedGroup.protocol_type", flexible, version)?;
         let group_state = if version >= 4 {
             get_string(buf, "ListedGroup.group_state", flexible, version)?
         } else {
-            String::new()
+            StrBytes::new()
         };
         let group_type = if version >= 5 {
             get_string(buf, "ListedGroup.group_type", flexible, version)?
         } else {
-            String::new()
+            StrBytes::new()
         };
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
@@ -318,17 +319,17 @@ impl ListedGroup {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 3;
         Self {
-            group_id: rng.string(),
+            group_id: GroupId(rng.string()),
             protocol_type: rng.string(),
             group_state: if version >= 4 {
                 rng.string()
             } else {
-                String::new()
+                StrBytes::new()
             },
             group_type: if version >= 5 {
                 rng.string()
             } else {
-                String::new()
+                StrBytes::new()
             },
             unknown_tagged_fields: if flexible && rng.below(4) == 0 {
                 vec![rng.unknown_tagged_field()]

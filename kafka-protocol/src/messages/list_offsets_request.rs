@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::{BrokerId, TopicName};
 use crate::error::{DecodeError, EncodeError};
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
@@ -13,7 +14,7 @@ use crate::messages::ApiKey;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListOffsetsRequest {
     /// `ReplicaId`: versions 0+, entity: brokerId.
-    pub replica_id: i32,
+    pub replica_id: BrokerId,
     /// `IsolationLevel`: versions 2+.
     pub isolation_level: i8,
     /// `Topics`: versions 0+.
@@ -26,8 +27,8 @@ pub struct ListOffsetsRequest {
 
 impl ListOffsetsRequest {
     /// Sets `replica_id` (ReplicaId).
-    pub fn with_replica_id(mut self, value: i32) -> Self {
-        self.replica_id = value;
+    pub fn with_replica_id(mut self, value: impl Into<BrokerId>) -> Self {
+        self.replica_id = value.into();
         self
     }
 
@@ -56,7 +57,7 @@ impl ListOffsetsRequest {
         mode: EncodeMode,
     ) -> Result<(), EncodeError> {
         let flexible = version >= 6;
-        buf.put_i32(self.replica_id);
+        buf.put_i32(self.replica_id.0);
         if version >= 2 {
             buf.put_i8(self.isolation_level);
         } else if mode == EncodeMode::Strict && self.isolation_level != 0 {
@@ -114,7 +115,7 @@ impl ListOffsetsRequest {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 6;
-        let replica_id = get_i32(buf, "ListOffsetsRequest.replica_id")?;
+        let replica_id = BrokerId(get_i32(buf, "ListOffsetsRequest.replica_id")?);
         let isolation_level = if version >= 2 {
             get_i8(buf, "ListOffsetsRequest.isolation_level")?
         } else {
@@ -155,7 +156,7 @@ impl ListOffsetsRequest {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 6;
         Self {
-            replica_id: rng.next_u64() as i32,
+            replica_id: BrokerId(rng.next_u64() as i32),
             isolation_level: if version >= 2 {
                 rng.next_u64() as i8
             } else {
@@ -215,7 +216,7 @@ impl crate::inspect::Inspect for ListOffsetsRequest {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListOffsetsTopic {
     /// `Name`: versions 0+, entity: topicName.
-    pub name: String,
+    pub name: TopicName,
     /// `Partitions`: versions 0+.
     pub partitions: Vec<ListOffsetsPartition>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -224,8 +225,8 @@ pub struct ListOffsetsTopic {
 
 impl ListOffsetsTopic {
     /// Sets `name` (Name).
-    pub fn with_name(mut self, value: String) -> Self {
-        self.name = value;
+    pub fn with_name(mut self, value: impl Into<TopicName>) -> Self {
+        self.name = value.into();
         self
     }
 
@@ -288,7 +289,7 @@ impl ListOffsetsTopic {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 6;
-        let name = get_string(buf, "ListOffsetsTopic.name", flexible, version)?;
+        let name = TopicName(get_string(buf, "ListOffsetsTopic.name", flexible, version)?);
         let partitions = {
             let n0 = get_array_len_non_null(buf, "ListOffsetsTopic.partitions", flexible, version)?;
             let mut v0 = Vec::with_capacity(initial_capacity(n0));
@@ -317,7 +318,7 @@ impl ListOffsetsTopic {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 6;
         Self {
-            name: rng.string(),
+            name: TopicName(rng.string()),
             partitions: (0..rng.below(3))
                 .map(|_| ListOffsetsPartition::random(rng, version))
                 .collect(),

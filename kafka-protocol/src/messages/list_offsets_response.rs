@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::TopicName;
 use crate::error::{DecodeError, EncodeError};
 use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
@@ -164,7 +165,7 @@ impl crate::inspect::Inspect for ListOffsetsResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListOffsetsTopicResponse {
     /// `Name`: versions 0+, entity: topicName.
-    pub name: String,
+    pub name: TopicName,
     /// `Partitions`: versions 0+.
     pub partitions: Vec<ListOffsetsPartitionResponse>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -173,8 +174,8 @@ pub struct ListOffsetsTopicResponse {
 
 impl ListOffsetsTopicResponse {
     /// Sets `name` (Name).
-    pub fn with_name(mut self, value: String) -> Self {
-        self.name = value;
+    pub fn with_name(mut self, value: impl Into<TopicName>) -> Self {
+        self.name = value.into();
         self
     }
 
@@ -237,7 +238,12 @@ impl ListOffsetsTopicResponse {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 6;
-        let name = get_string(buf, "ListOffsetsTopicResponse.name", flexible, version)?;
+        let name = TopicName(get_string(
+            buf,
+            "ListOffsetsTopicResponse.name",
+            flexible,
+            version,
+        )?);
         let partitions = {
             let n0 = get_array_len_non_null(
                 buf,
@@ -271,7 +277,7 @@ impl ListOffsetsTopicResponse {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 6;
         Self {
-            name: rng.string(),
+            name: TopicName(rng.string()),
             partitions: (0..rng.below(3))
                 .map(|_| ListOffsetsPartitionResponse::random(rng, version))
                 .collect(),

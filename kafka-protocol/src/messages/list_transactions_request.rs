@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::ProducerId;
 use crate::error::{DecodeError, EncodeError};
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
@@ -13,13 +14,13 @@ use crate::messages::ApiKey;
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListTransactionsRequest {
     /// `StateFilters`: versions 0+.
-    pub state_filters: Vec<String>,
+    pub state_filters: Vec<StrBytes>,
     /// `ProducerIdFilters`: versions 0+, entity: producerId.
-    pub producer_id_filters: Vec<i64>,
+    pub producer_id_filters: Vec<ProducerId>,
     /// `DurationFilter`: versions 1+, default `-1`.
     pub duration_filter: i64,
     /// `TransactionalIdPattern`: versions 2+, nullable in 2+, default `null`.
-    pub transactional_id_pattern: Option<String>,
+    pub transactional_id_pattern: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
@@ -27,8 +28,8 @@ pub struct ListTransactionsRequest {
 impl Default for ListTransactionsRequest {
     fn default() -> Self {
         Self {
-            state_filters: Vec::<String>::new(),
-            producer_id_filters: Vec::<i64>::new(),
+            state_filters: Vec::<StrBytes>::new(),
+            producer_id_filters: Vec::<ProducerId>::new(),
             duration_filter: -1,
             transactional_id_pattern: None,
             unknown_tagged_fields: Vec::new(),
@@ -38,13 +39,13 @@ impl Default for ListTransactionsRequest {
 
 impl ListTransactionsRequest {
     /// Sets `state_filters` (StateFilters).
-    pub fn with_state_filters(mut self, value: Vec<String>) -> Self {
+    pub fn with_state_filters(mut self, value: Vec<StrBytes>) -> Self {
         self.state_filters = value;
         self
     }
 
     /// Sets `producer_id_filters` (ProducerIdFilters).
-    pub fn with_producer_id_filters(mut self, value: Vec<i64>) -> Self {
+    pub fn with_producer_id_filters(mut self, value: Vec<ProducerId>) -> Self {
         self.producer_id_filters = value;
         self
     }
@@ -56,7 +57,7 @@ impl ListTransactionsRequest {
     }
 
     /// Sets `transactional_id_pattern` (TransactionalIdPattern).
-    pub fn with_transactional_id_pattern(mut self, value: Option<String>) -> Self {
+    pub fn with_transactional_id_pattern(mut self, value: Option<StrBytes>) -> Self {
         self.transactional_id_pattern = value;
         self
     }
@@ -88,7 +89,7 @@ impl ListTransactionsRequest {
             true,
         )?;
         for e0 in self.producer_id_filters.iter() {
-            buf.put_i64(*e0);
+            buf.put_i64(e0.0);
         }
         if version >= 1 {
             buf.put_i64(self.duration_filter);
@@ -191,7 +192,10 @@ impl ListTransactionsRequest {
             )?;
             let mut v0 = Vec::with_capacity(initial_capacity(n0));
             for _ in 0..n0 {
-                v0.push(get_i64(buf, "ListTransactionsRequest.producer_id_filters")?);
+                v0.push(ProducerId(get_i64(
+                    buf,
+                    "ListTransactionsRequest.producer_id_filters",
+                )?));
             }
             v0
         };
@@ -238,7 +242,9 @@ impl ListTransactionsRequest {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         Self {
             state_filters: (0..rng.below(3)).map(|_| rng.string()).collect(),
-            producer_id_filters: (0..rng.below(3)).map(|_| rng.next_u64() as i64).collect(),
+            producer_id_filters: (0..rng.below(3))
+                .map(|_| ProducerId(rng.next_u64() as i64))
+                .collect(),
             duration_filter: if version >= 1 {
                 rng.next_u64() as i64
             } else {

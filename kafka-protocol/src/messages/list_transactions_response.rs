@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::{ProducerId, TransactionalId};
 use crate::error::{DecodeError, EncodeError};
 use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
@@ -18,7 +19,7 @@ pub struct ListTransactionsResponse {
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
     /// `UnknownStateFilters`: versions 0+.
-    pub unknown_state_filters: Vec<String>,
+    pub unknown_state_filters: Vec<StrBytes>,
     /// `TransactionStates`: versions 0+.
     pub transaction_states: Vec<TransactionState>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -39,7 +40,7 @@ impl ListTransactionsResponse {
     }
 
     /// Sets `unknown_state_filters` (UnknownStateFilters).
-    pub fn with_unknown_state_filters(mut self, value: Vec<String>) -> Self {
+    pub fn with_unknown_state_filters(mut self, value: Vec<StrBytes>) -> Self {
         self.unknown_state_filters = value;
         self
     }
@@ -215,31 +216,31 @@ impl crate::inspect::Inspect for ListTransactionsResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TransactionState {
     /// `TransactionalId`: versions 0+, entity: transactionalId.
-    pub transactional_id: String,
+    pub transactional_id: TransactionalId,
     /// `ProducerId`: versions 0+, entity: producerId.
-    pub producer_id: i64,
+    pub producer_id: ProducerId,
     /// `TransactionState`: versions 0+.
-    pub transaction_state: String,
+    pub transaction_state: StrBytes,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
 
 impl TransactionState {
     /// Sets `transactional_id` (TransactionalId).
-    pub fn with_transactional_id(mut self, value: String) -> Self {
-        self.transactional_id = value;
+    pub fn with_transactional_id(mut self, value: impl Into<TransactionalId>) -> Self {
+        self.transactional_id = value.into();
         self
     }
 
     /// Sets `producer_id` (ProducerId).
-    pub fn with_producer_id(mut self, value: i64) -> Self {
-        self.producer_id = value;
+    pub fn with_producer_id(mut self, value: impl Into<ProducerId>) -> Self {
+        self.producer_id = value.into();
         self
     }
 
     /// Sets `transaction_state` (TransactionState).
-    pub fn with_transaction_state(mut self, value: String) -> Self {
-        self.transaction_state = value;
+    pub fn with_transaction_state(mut self, value: impl Into<StrBytes>) -> Self {
+        self.transaction_state = value.into();
         self
     }
 
@@ -255,7 +256,7 @@ impl TransactionState {
             Some(self.transactional_id.as_str()),
             true,
         )?;
-        buf.put_i64(self.producer_id);
+        buf.put_i64(self.producer_id.0);
         put_nullable_string(
             buf,
             "TransactionState.transaction_state",
@@ -283,8 +284,13 @@ impl TransactionState {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let transactional_id = get_string(buf, "TransactionState.transactional_id", true, version)?;
-        let producer_id = get_i64(buf, "TransactionState.producer_id")?;
+        let transactional_id = TransactionalId(get_string(
+            buf,
+            "TransactionState.transactional_id",
+            true,
+            version,
+        )?);
+        let producer_id = ProducerId(get_i64(buf, "TransactionState.producer_id")?);
         let transaction_state =
             get_string(buf, "TransactionState.transaction_state", true, version)?;
         let mut unknown_tagged_fields = Vec::new();
@@ -305,8 +311,8 @@ impl TransactionState {
     #[cfg(test)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, _version: i16) -> Self {
         Self {
-            transactional_id: rng.string(),
-            producer_id: rng.next_u64() as i64,
+            transactional_id: TransactionalId(rng.string()),
+            producer_id: ProducerId(rng.next_u64() as i64),
             transaction_state: rng.string(),
             unknown_tagged_fields: if rng.below(4) == 0 {
                 vec![rng.unknown_tagged_field()]

@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::TopicName;
 use crate::error::{DecodeError, EncodeError};
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
@@ -279,7 +280,7 @@ pub struct MetadataRequestTopic {
     /// `TopicId`: versions 10+, ignorable.
     pub topic_id: Uuid,
     /// `Name`: versions 0+, nullable in 10+, entity: topicName.
-    pub name: Option<String>,
+    pub name: Option<TopicName>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
@@ -288,7 +289,7 @@ impl Default for MetadataRequestTopic {
     fn default() -> Self {
         Self {
             topic_id: Uuid::ZERO,
-            name: Some(String::new()),
+            name: Some(TopicName::default()),
             unknown_tagged_fields: Vec::new(),
         }
     }
@@ -302,7 +303,7 @@ impl MetadataRequestTopic {
     }
 
     /// Sets `name` (Name).
-    pub fn with_name(mut self, value: Option<String>) -> Self {
+    pub fn with_name(mut self, value: Option<TopicName>) -> Self {
         self.name = value;
         self
     }
@@ -368,14 +369,14 @@ impl MetadataRequestTopic {
             Uuid::ZERO
         };
         let name = if version >= 10 {
-            get_nullable_string(buf, "MetadataRequestTopic.name", flexible)?
+            get_nullable_string(buf, "MetadataRequestTopic.name", flexible)?.map(TopicName)
         } else {
-            Some(get_string(
+            Some(TopicName(get_string(
                 buf,
                 "MetadataRequestTopic.name",
                 flexible,
                 version,
-            )?)
+            )?))
         };
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
@@ -405,7 +406,7 @@ impl MetadataRequestTopic {
             name: if version >= 10 && rng.below(4) == 0 {
                 None
             } else {
-                Some(rng.string())
+                Some(TopicName(rng.string()))
             },
             unknown_tagged_fields: if flexible && rng.below(4) == 0 {
                 vec![rng.unknown_tagged_field()]

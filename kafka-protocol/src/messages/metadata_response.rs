@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::{BrokerId, TopicName};
 use crate::error::{DecodeError, EncodeError};
 use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
@@ -18,9 +19,9 @@ pub struct MetadataResponse {
     /// `Brokers`: versions 0+.
     pub brokers: Vec<MetadataResponseBroker>,
     /// `ClusterId`: versions 2+, nullable in 2+, default `null`, ignorable.
-    pub cluster_id: Option<String>,
+    pub cluster_id: Option<StrBytes>,
     /// `ControllerId`: versions 1+, default `-1`, ignorable, entity: brokerId.
-    pub controller_id: i32,
+    pub controller_id: BrokerId,
     /// `Topics`: versions 0+.
     pub topics: Vec<MetadataResponseTopic>,
     /// `ClusterAuthorizedOperations`: versions 8-10, default `-2147483648`.
@@ -37,7 +38,7 @@ impl Default for MetadataResponse {
             throttle_time_ms: 0,
             brokers: Vec::<MetadataResponseBroker>::new(),
             cluster_id: None,
-            controller_id: -1,
+            controller_id: BrokerId::NONE,
             topics: Vec::<MetadataResponseTopic>::new(),
             cluster_authorized_operations: i32::MIN,
             error_code: ErrorCode::None,
@@ -60,14 +61,14 @@ impl MetadataResponse {
     }
 
     /// Sets `cluster_id` (ClusterId).
-    pub fn with_cluster_id(mut self, value: Option<String>) -> Self {
+    pub fn with_cluster_id(mut self, value: Option<StrBytes>) -> Self {
         self.cluster_id = value;
         self
     }
 
     /// Sets `controller_id` (ControllerId).
-    pub fn with_controller_id(mut self, value: i32) -> Self {
-        self.controller_id = value;
+    pub fn with_controller_id(mut self, value: impl Into<BrokerId>) -> Self {
+        self.controller_id = value.into();
         self
     }
 
@@ -130,7 +131,7 @@ impl MetadataResponse {
             }
         }
         if version >= 1 {
-            buf.put_i32(self.controller_id);
+            buf.put_i32(self.controller_id.0);
         }
         put_array_len(
             buf,
@@ -234,9 +235,9 @@ impl MetadataResponse {
             None
         };
         let controller_id = if version >= 1 {
-            get_i32(buf, "MetadataResponse.controller_id")?
+            BrokerId(get_i32(buf, "MetadataResponse.controller_id")?)
         } else {
-            -1
+            BrokerId::NONE
         };
         let topics = {
             let n0 = get_array_len_non_null(buf, "MetadataResponse.topics", flexible, version)?;
@@ -299,9 +300,9 @@ impl MetadataResponse {
                 None
             },
             controller_id: if version >= 1 {
-                rng.next_u64() as i32
+                BrokerId(rng.next_u64() as i32)
             } else {
-                -1
+                BrokerId::NONE
             },
             topics: (0..rng.below(3))
                 .map(|_| MetadataResponseTopic::random(rng, version))
@@ -381,27 +382,27 @@ impl crate::inspect::Inspect for MetadataResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MetadataResponseBroker {
     /// `NodeId`: versions 0+, map key, entity: brokerId.
-    pub node_id: i32,
+    pub node_id: BrokerId,
     /// `Host`: versions 0+.
-    pub host: String,
+    pub host: StrBytes,
     /// `Port`: versions 0+.
     pub port: i32,
     /// `Rack`: versions 1+, nullable in 1+, default `null`, ignorable.
-    pub rack: Option<String>,
+    pub rack: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
 
 impl MetadataResponseBroker {
     /// Sets `node_id` (NodeId).
-    pub fn with_node_id(mut self, value: i32) -> Self {
-        self.node_id = value;
+    pub fn with_node_id(mut self, value: impl Into<BrokerId>) -> Self {
+        self.node_id = value.into();
         self
     }
 
     /// Sets `host` (Host).
-    pub fn with_host(mut self, value: String) -> Self {
-        self.host = value;
+    pub fn with_host(mut self, value: impl Into<StrBytes>) -> Self {
+        self.host = value.into();
         self
     }
 
@@ -412,7 +413,7 @@ impl MetadataResponseBroker {
     }
 
     /// Sets `rack` (Rack).
-    pub fn with_rack(mut self, value: Option<String>) -> Self {
+    pub fn with_rack(mut self, value: Option<StrBytes>) -> Self {
         self.rack = value;
         self
     }
@@ -424,7 +425,7 @@ impl MetadataResponseBroker {
         _mode: EncodeMode,
     ) -> Result<(), EncodeError> {
         let flexible = version >= 9;
-        buf.put_i32(self.node_id);
+        buf.put_i32(self.node_id.0);
         put_nullable_string(
             buf,
             "MetadataResponseBroker.host",
@@ -484,7 +485,7 @@ impl MetadataResponseBroker {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 9;
-        let node_id = get_i32(buf, "MetadataResponseBroker.node_id")?;
+        let node_id = BrokerId(get_i32(buf, "MetadataResponseBroker.node_id")?);
         let host = get_string(buf, "MetadataResponseBroker.host", flexible, version)?;
         let port = get_i32(buf, "MetadataResponseBroker.port")?;
         let rack = if version >= 1 {
@@ -523,7 +524,7 @@ impl MetadataResponseBroker {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 9;
         Self {
-            node_id: rng.next_u64() as i32,
+            node_id: BrokerId(rng.next_u64() as i32),
             host: rng.string(),
             port: rng.next_u64() as i32,
             rack: if version >= 1 {
@@ -583,7 +584,7 @@ pub struct MetadataResponseTopic {
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
     /// `Name`: versions 0+, nullable in 12+, map key, entity: topicName.
-    pub name: Option<String>,
+    pub name: Option<TopicName>,
     /// `TopicId`: versions 10+, ignorable.
     pub topic_id: Uuid,
     /// `IsInternal`: versions 1+, default `false`, ignorable.
@@ -600,7 +601,7 @@ impl Default for MetadataResponseTopic {
     fn default() -> Self {
         Self {
             error_code: ErrorCode::None,
-            name: Some(String::new()),
+            name: Some(TopicName::default()),
             topic_id: Uuid::ZERO,
             is_internal: false,
             partitions: Vec::<MetadataResponsePartition>::new(),
@@ -618,7 +619,7 @@ impl MetadataResponseTopic {
     }
 
     /// Sets `name` (Name).
-    pub fn with_name(mut self, value: Option<String>) -> Self {
+    pub fn with_name(mut self, value: Option<TopicName>) -> Self {
         self.name = value;
         self
     }
@@ -742,14 +743,14 @@ impl MetadataResponseTopic {
         let flexible = version >= 9;
         let error_code = ErrorCode::from_code(get_i16(buf, "MetadataResponseTopic.error_code")?);
         let name = if version >= 12 {
-            get_nullable_string(buf, "MetadataResponseTopic.name", flexible)?
+            get_nullable_string(buf, "MetadataResponseTopic.name", flexible)?.map(TopicName)
         } else {
-            Some(get_string(
+            Some(TopicName(get_string(
                 buf,
                 "MetadataResponseTopic.name",
                 flexible,
                 version,
-            )?)
+            )?))
         };
         let topic_id = if version >= 10 {
             get_uuid(buf, "MetadataResponseTopic.topic_id")?
@@ -803,7 +804,7 @@ impl MetadataResponseTopic {
             name: if version >= 12 && rng.below(4) == 0 {
                 None
             } else {
-                Some(rng.string())
+                Some(TopicName(rng.string()))
             },
             topic_id: if version >= 10 {
                 rng.uuid()
@@ -881,15 +882,15 @@ pub struct MetadataResponsePartition {
     /// `PartitionIndex`: versions 0+.
     pub partition_index: i32,
     /// `LeaderId`: versions 0+, entity: brokerId.
-    pub leader_id: i32,
+    pub leader_id: BrokerId,
     /// `LeaderEpoch`: versions 7+, default `-1`, ignorable.
     pub leader_epoch: i32,
     /// `ReplicaNodes`: versions 0+, entity: brokerId.
-    pub replica_nodes: Vec<i32>,
+    pub replica_nodes: Vec<BrokerId>,
     /// `IsrNodes`: versions 0+, entity: brokerId.
-    pub isr_nodes: Vec<i32>,
+    pub isr_nodes: Vec<BrokerId>,
     /// `OfflineReplicas`: versions 5+, ignorable, entity: brokerId.
-    pub offline_replicas: Vec<i32>,
+    pub offline_replicas: Vec<BrokerId>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
@@ -899,11 +900,11 @@ impl Default for MetadataResponsePartition {
         Self {
             error_code: ErrorCode::None,
             partition_index: 0,
-            leader_id: 0,
+            leader_id: BrokerId::default(),
             leader_epoch: -1,
-            replica_nodes: Vec::<i32>::new(),
-            isr_nodes: Vec::<i32>::new(),
-            offline_replicas: Vec::<i32>::new(),
+            replica_nodes: Vec::<BrokerId>::new(),
+            isr_nodes: Vec::<BrokerId>::new(),
+            offline_replicas: Vec::<BrokerId>::new(),
             unknown_tagged_fields: Vec::new(),
         }
     }
@@ -923,8 +924,8 @@ impl MetadataResponsePartition {
     }
 
     /// Sets `leader_id` (LeaderId).
-    pub fn with_leader_id(mut self, value: i32) -> Self {
-        self.leader_id = value;
+    pub fn with_leader_id(mut self, value: impl Into<BrokerId>) -> Self {
+        self.leader_id = value.into();
         self
     }
 
@@ -935,19 +936,19 @@ impl MetadataResponsePartition {
     }
 
     /// Sets `replica_nodes` (ReplicaNodes).
-    pub fn with_replica_nodes(mut self, value: Vec<i32>) -> Self {
+    pub fn with_replica_nodes(mut self, value: Vec<BrokerId>) -> Self {
         self.replica_nodes = value;
         self
     }
 
     /// Sets `isr_nodes` (IsrNodes).
-    pub fn with_isr_nodes(mut self, value: Vec<i32>) -> Self {
+    pub fn with_isr_nodes(mut self, value: Vec<BrokerId>) -> Self {
         self.isr_nodes = value;
         self
     }
 
     /// Sets `offline_replicas` (OfflineReplicas).
-    pub fn with_offline_replicas(mut self, value: Vec<i32>) -> Self {
+    pub fn with_offline_replicas(mut self, value: Vec<BrokerId>) -> Self {
         self.offline_replicas = value;
         self
     }
@@ -961,7 +962,7 @@ impl MetadataResponsePartition {
         let flexible = version >= 9;
         buf.put_i16(self.error_code.code());
         buf.put_i32(self.partition_index);
-        buf.put_i32(self.leader_id);
+        buf.put_i32(self.leader_id.0);
         if version >= 7 {
             buf.put_i32(self.leader_epoch);
         }
@@ -972,7 +973,7 @@ impl MetadataResponsePartition {
             flexible,
         )?;
         for e0 in self.replica_nodes.iter() {
-            buf.put_i32(*e0);
+            buf.put_i32(e0.0);
         }
         put_array_len(
             buf,
@@ -981,7 +982,7 @@ impl MetadataResponsePartition {
             flexible,
         )?;
         for e0 in self.isr_nodes.iter() {
-            buf.put_i32(*e0);
+            buf.put_i32(e0.0);
         }
         if version >= 5 {
             put_array_len(
@@ -991,7 +992,7 @@ impl MetadataResponsePartition {
                 flexible,
             )?;
             for e0 in self.offline_replicas.iter() {
-                buf.put_i32(*e0);
+                buf.put_i32(e0.0);
             }
         }
         if flexible {
@@ -1035,7 +1036,7 @@ impl MetadataResponsePartition {
         let error_code =
             ErrorCode::from_code(get_i16(buf, "MetadataResponsePartition.error_code")?);
         let partition_index = get_i32(buf, "MetadataResponsePartition.partition_index")?;
-        let leader_id = get_i32(buf, "MetadataResponsePartition.leader_id")?;
+        let leader_id = BrokerId(get_i32(buf, "MetadataResponsePartition.leader_id")?);
         let leader_epoch = if version >= 7 {
             get_i32(buf, "MetadataResponsePartition.leader_epoch")?
         } else {
@@ -1050,7 +1051,10 @@ impl MetadataResponsePartition {
             )?;
             let mut v0 = Vec::with_capacity(initial_capacity(n0));
             for _ in 0..n0 {
-                v0.push(get_i32(buf, "MetadataResponsePartition.replica_nodes")?);
+                v0.push(BrokerId(get_i32(
+                    buf,
+                    "MetadataResponsePartition.replica_nodes",
+                )?));
             }
             v0
         };
@@ -1063,7 +1067,10 @@ impl MetadataResponsePartition {
             )?;
             let mut v0 = Vec::with_capacity(initial_capacity(n0));
             for _ in 0..n0 {
-                v0.push(get_i32(buf, "MetadataResponsePartition.isr_nodes")?);
+                v0.push(BrokerId(get_i32(
+                    buf,
+                    "MetadataResponsePartition.isr_nodes",
+                )?));
             }
             v0
         };
@@ -1077,12 +1084,15 @@ impl MetadataResponsePartition {
                 )?;
                 let mut v0 = Vec::with_capacity(initial_capacity(n0));
                 for _ in 0..n0 {
-                    v0.push(get_i32(buf, "MetadataResponsePartition.offline_replicas")?);
+                    v0.push(BrokerId(get_i32(
+                        buf,
+                        "MetadataResponsePartition.offline_replicas",
+                    )?));
                 }
                 v0
             }
         } else {
-            Vec::<i32>::new()
+            Vec::<BrokerId>::new()
         };
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
@@ -1111,18 +1121,24 @@ impl MetadataResponsePartition {
         Self {
             error_code: ErrorCode::from_code(rng.next_u64() as i16),
             partition_index: rng.next_u64() as i32,
-            leader_id: rng.next_u64() as i32,
+            leader_id: BrokerId(rng.next_u64() as i32),
             leader_epoch: if version >= 7 {
                 rng.next_u64() as i32
             } else {
                 -1
             },
-            replica_nodes: (0..rng.below(3)).map(|_| rng.next_u64() as i32).collect(),
-            isr_nodes: (0..rng.below(3)).map(|_| rng.next_u64() as i32).collect(),
+            replica_nodes: (0..rng.below(3))
+                .map(|_| BrokerId(rng.next_u64() as i32))
+                .collect(),
+            isr_nodes: (0..rng.below(3))
+                .map(|_| BrokerId(rng.next_u64() as i32))
+                .collect(),
             offline_replicas: if version >= 5 {
-                (0..rng.below(3)).map(|_| rng.next_u64() as i32).collect()
+                (0..rng.below(3))
+                    .map(|_| BrokerId(rng.next_u64() as i32))
+                    .collect()
             } else {
-                Vec::<i32>::new()
+                Vec::<BrokerId>::new()
             },
             unknown_tagged_fields: if flexible && rng.below(4) == 0 {
                 vec![rng.unknown_tagged_field()]

@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::{GroupId, TopicName};
 use crate::error::{DecodeError, EncodeError};
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
@@ -13,13 +14,13 @@ use crate::messages::ApiKey;
 #[derive(Debug, Clone, PartialEq)]
 pub struct OffsetCommitRequest {
     /// `GroupId`: versions 0+, entity: groupId.
-    pub group_id: String,
+    pub group_id: GroupId,
     /// `GenerationIdOrMemberEpoch`: versions 1+, default `-1`, ignorable.
     pub generation_id_or_member_epoch: i32,
     /// `MemberId`: versions 1+, ignorable.
-    pub member_id: String,
+    pub member_id: StrBytes,
     /// `GroupInstanceId`: versions 7+, nullable in 7+, default `null`.
-    pub group_instance_id: Option<String>,
+    pub group_instance_id: Option<StrBytes>,
     /// `RetentionTimeMs`: versions 2-4, default `-1`, ignorable.
     pub retention_time_ms: i64,
     /// `Topics`: versions 0+.
@@ -31,9 +32,9 @@ pub struct OffsetCommitRequest {
 impl Default for OffsetCommitRequest {
     fn default() -> Self {
         Self {
-            group_id: String::new(),
+            group_id: GroupId::default(),
             generation_id_or_member_epoch: -1,
-            member_id: String::new(),
+            member_id: StrBytes::new(),
             group_instance_id: None,
             retention_time_ms: -1,
             topics: Vec::<OffsetCommitRequestTopic>::new(),
@@ -44,8 +45,8 @@ impl Default for OffsetCommitRequest {
 
 impl OffsetCommitRequest {
     /// Sets `group_id` (GroupId).
-    pub fn with_group_id(mut self, value: String) -> Self {
-        self.group_id = value;
+    pub fn with_group_id(mut self, value: impl Into<GroupId>) -> Self {
+        self.group_id = value.into();
         self
     }
 
@@ -56,13 +57,13 @@ impl OffsetCommitRequest {
     }
 
     /// Sets `member_id` (MemberId).
-    pub fn with_member_id(mut self, value: String) -> Self {
-        self.member_id = value;
+    pub fn with_member_id(mut self, value: impl Into<StrBytes>) -> Self {
+        self.member_id = value.into();
         self
     }
 
     /// Sets `group_instance_id` (GroupInstanceId).
-    pub fn with_group_instance_id(mut self, value: Option<String>) -> Self {
+    pub fn with_group_instance_id(mut self, value: Option<StrBytes>) -> Self {
         self.group_instance_id = value;
         self
     }
@@ -192,7 +193,12 @@ impl OffsetCommitRequest {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 8;
-        let group_id = get_string(buf, "OffsetCommitRequest.group_id", flexible, version)?;
+        let group_id = GroupId(get_string(
+            buf,
+            "OffsetCommitRequest.group_id",
+            flexible,
+            version,
+        )?);
         let generation_id_or_member_epoch = if version >= 1 {
             get_i32(buf, "OffsetCommitRequest.generation_id_or_member_epoch")?
         } else {
@@ -201,7 +207,7 @@ impl OffsetCommitRequest {
         let member_id = if version >= 1 {
             get_string(buf, "OffsetCommitRequest.member_id", flexible, version)?
         } else {
-            String::new()
+            StrBytes::new()
         };
         let group_instance_id = if version >= 7 {
             if version >= 7 {
@@ -254,7 +260,7 @@ impl OffsetCommitRequest {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 8;
         Self {
-            group_id: rng.string(),
+            group_id: GroupId(rng.string()),
             generation_id_or_member_epoch: if version >= 1 {
                 rng.next_u64() as i32
             } else {
@@ -263,7 +269,7 @@ impl OffsetCommitRequest {
             member_id: if version >= 1 {
                 rng.string()
             } else {
-                String::new()
+                StrBytes::new()
             },
             group_instance_id: if version >= 7 {
                 if version >= 7 && rng.below(4) == 0 {
@@ -340,7 +346,7 @@ impl crate::inspect::Inspect for OffsetCommitRequest {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OffsetCommitRequestTopic {
     /// `Name`: versions 0-9, ignorable, entity: topicName.
-    pub name: String,
+    pub name: TopicName,
     /// `TopicId`: versions 10+, ignorable.
     pub topic_id: Uuid,
     /// `Partitions`: versions 0+.
@@ -351,8 +357,8 @@ pub struct OffsetCommitRequestTopic {
 
 impl OffsetCommitRequestTopic {
     /// Sets `name` (Name).
-    pub fn with_name(mut self, value: String) -> Self {
-        self.name = value;
+    pub fn with_name(mut self, value: impl Into<TopicName>) -> Self {
+        self.name = value.into();
         self
     }
 
@@ -432,9 +438,14 @@ impl OffsetCommitRequestTopic {
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 8;
         let name = if version <= 9 {
-            get_string(buf, "OffsetCommitRequestTopic.name", flexible, version)?
+            TopicName(get_string(
+                buf,
+                "OffsetCommitRequestTopic.name",
+                flexible,
+                version,
+            )?)
         } else {
-            String::new()
+            TopicName::default()
         };
         let topic_id = if version >= 10 {
             get_uuid(buf, "OffsetCommitRequestTopic.topic_id")?
@@ -476,9 +487,9 @@ impl OffsetCommitRequestTopic {
         let flexible = version >= 8;
         Self {
             name: if version <= 9 {
-                rng.string()
+                TopicName(rng.string())
             } else {
-                String::new()
+                TopicName::default()
             },
             topic_id: if version >= 10 {
                 rng.uuid()
@@ -539,7 +550,7 @@ pub struct OffsetCommitRequestPartition {
     /// `CommitTimestamp`: versions 1, default `-1`.
     pub commit_timestamp: i64,
     /// `CommittedMetadata`: versions 0+, nullable in 0+.
-    pub committed_metadata: Option<String>,
+    pub committed_metadata: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
@@ -551,7 +562,7 @@ impl Default for OffsetCommitRequestPartition {
             committed_offset: 0,
             committed_leader_epoch: -1,
             commit_timestamp: -1,
-            committed_metadata: Some(String::new()),
+            committed_metadata: Some(StrBytes::new()),
             unknown_tagged_fields: Vec::new(),
         }
     }
@@ -583,7 +594,7 @@ impl OffsetCommitRequestPartition {
     }
 
     /// Sets `committed_metadata` (CommittedMetadata).
-    pub fn with_committed_metadata(mut self, value: Option<String>) -> Self {
+    pub fn with_committed_metadata(mut self, value: Option<StrBytes>) -> Self {
         self.committed_metadata = value;
         self
     }

@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::TopicName;
 use crate::error::{DecodeError, EncodeError};
 use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
@@ -164,7 +165,7 @@ impl crate::inspect::Inspect for OffsetCommitResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OffsetCommitResponseTopic {
     /// `Name`: versions 0-9, ignorable, entity: topicName.
-    pub name: String,
+    pub name: TopicName,
     /// `TopicId`: versions 10+, ignorable.
     pub topic_id: Uuid,
     /// `Partitions`: versions 0+.
@@ -175,8 +176,8 @@ pub struct OffsetCommitResponseTopic {
 
 impl OffsetCommitResponseTopic {
     /// Sets `name` (Name).
-    pub fn with_name(mut self, value: String) -> Self {
-        self.name = value;
+    pub fn with_name(mut self, value: impl Into<TopicName>) -> Self {
+        self.name = value.into();
         self
     }
 
@@ -256,9 +257,14 @@ impl OffsetCommitResponseTopic {
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 8;
         let name = if version <= 9 {
-            get_string(buf, "OffsetCommitResponseTopic.name", flexible, version)?
+            TopicName(get_string(
+                buf,
+                "OffsetCommitResponseTopic.name",
+                flexible,
+                version,
+            )?)
         } else {
-            String::new()
+            TopicName::default()
         };
         let topic_id = if version >= 10 {
             get_uuid(buf, "OffsetCommitResponseTopic.topic_id")?
@@ -300,9 +306,9 @@ impl OffsetCommitResponseTopic {
         let flexible = version >= 8;
         Self {
             name: if version <= 9 {
-                rng.string()
+                TopicName(rng.string())
             } else {
-                String::new()
+                TopicName::default()
             },
             topic_id: if version >= 10 {
                 rng.uuid()

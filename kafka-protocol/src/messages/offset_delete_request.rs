@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::{GroupId, TopicName};
 use crate::error::{DecodeError, EncodeError};
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
@@ -13,7 +14,7 @@ use crate::messages::ApiKey;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OffsetDeleteRequest {
     /// `GroupId`: versions 0+, entity: groupId.
-    pub group_id: String,
+    pub group_id: GroupId,
     /// `Topics`: versions 0+.
     pub topics: Vec<OffsetDeleteRequestTopic>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -22,8 +23,8 @@ pub struct OffsetDeleteRequest {
 
 impl OffsetDeleteRequest {
     /// Sets `group_id` (GroupId).
-    pub fn with_group_id(mut self, value: String) -> Self {
-        self.group_id = value;
+    pub fn with_group_id(mut self, value: impl Into<GroupId>) -> Self {
+        self.group_id = value.into();
         self
     }
 
@@ -68,7 +69,12 @@ impl OffsetDeleteRequest {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let group_id = get_string(buf, "OffsetDeleteRequest.group_id", false, version)?;
+        let group_id = GroupId(get_string(
+            buf,
+            "OffsetDeleteRequest.group_id",
+            false,
+            version,
+        )?);
         let topics = {
             let n0 = get_array_len_non_null(buf, "OffsetDeleteRequest.topics", false, version)?;
             let mut v0 = Vec::with_capacity(initial_capacity(n0));
@@ -88,7 +94,7 @@ impl OffsetDeleteRequest {
     #[cfg(test)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         Self {
-            group_id: rng.string(),
+            group_id: GroupId(rng.string()),
             topics: (0..rng.below(3))
                 .map(|_| OffsetDeleteRequestTopic::random(rng, version))
                 .collect(),
@@ -124,7 +130,7 @@ impl crate::inspect::Inspect for OffsetDeleteRequest {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OffsetDeleteRequestTopic {
     /// `Name`: versions 0+, map key, entity: topicName.
-    pub name: String,
+    pub name: TopicName,
     /// `Partitions`: versions 0+.
     pub partitions: Vec<OffsetDeleteRequestPartition>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -133,8 +139,8 @@ pub struct OffsetDeleteRequestTopic {
 
 impl OffsetDeleteRequestTopic {
     /// Sets `name` (Name).
-    pub fn with_name(mut self, value: String) -> Self {
-        self.name = value;
+    pub fn with_name(mut self, value: impl Into<TopicName>) -> Self {
+        self.name = value.into();
         self
     }
 
@@ -179,7 +185,12 @@ impl OffsetDeleteRequestTopic {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let name = get_string(buf, "OffsetDeleteRequestTopic.name", false, version)?;
+        let name = TopicName(get_string(
+            buf,
+            "OffsetDeleteRequestTopic.name",
+            false,
+            version,
+        )?);
         let partitions = {
             let n0 =
                 get_array_len_non_null(buf, "OffsetDeleteRequestTopic.partitions", false, version)?;
@@ -200,7 +211,7 @@ impl OffsetDeleteRequestTopic {
     #[cfg(test)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         Self {
-            name: rng.string(),
+            name: TopicName(rng.string()),
             partitions: (0..rng.below(3))
                 .map(|_| OffsetDeleteRequestPartition::random(rng, version))
                 .collect(),

@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::TopicName;
 use crate::error::{DecodeError, EncodeError};
 use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
@@ -136,7 +137,7 @@ impl crate::inspect::Inspect for OffsetDeleteResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OffsetDeleteResponseTopic {
     /// `Name`: versions 0+, map key, entity: topicName.
-    pub name: String,
+    pub name: TopicName,
     /// `Partitions`: versions 0+.
     pub partitions: Vec<OffsetDeleteResponsePartition>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -145,8 +146,8 @@ pub struct OffsetDeleteResponseTopic {
 
 impl OffsetDeleteResponseTopic {
     /// Sets `name` (Name).
-    pub fn with_name(mut self, value: String) -> Self {
-        self.name = value;
+    pub fn with_name(mut self, value: impl Into<TopicName>) -> Self {
+        self.name = value.into();
         self
     }
 
@@ -191,7 +192,12 @@ impl OffsetDeleteResponseTopic {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let name = get_string(buf, "OffsetDeleteResponseTopic.name", false, version)?;
+        let name = TopicName(get_string(
+            buf,
+            "OffsetDeleteResponseTopic.name",
+            false,
+            version,
+        )?);
         let partitions = {
             let n0 = get_array_len_non_null(
                 buf,
@@ -216,7 +222,7 @@ impl OffsetDeleteResponseTopic {
     #[cfg(test)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         Self {
-            name: rng.string(),
+            name: TopicName(rng.string()),
             partitions: (0..rng.below(3))
                 .map(|_| OffsetDeleteResponsePartition::random(rng, version))
                 .collect(),

@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::{GroupId, TopicName};
 use crate::error::{DecodeError, EncodeError};
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
@@ -13,7 +14,7 @@ use crate::messages::ApiKey;
 #[derive(Debug, Clone, PartialEq)]
 pub struct OffsetFetchRequest {
     /// `GroupId`: versions 0-7, entity: groupId.
-    pub group_id: String,
+    pub group_id: GroupId,
     /// `Topics`: versions 0-7, nullable in 2-7.
     pub topics: Option<Vec<OffsetFetchRequestTopic>>,
     /// `Groups`: versions 8+.
@@ -27,7 +28,7 @@ pub struct OffsetFetchRequest {
 impl Default for OffsetFetchRequest {
     fn default() -> Self {
         Self {
-            group_id: String::new(),
+            group_id: GroupId::default(),
             topics: Some(Vec::<OffsetFetchRequestTopic>::new()),
             groups: Vec::<OffsetFetchRequestGroup>::new(),
             require_stable: false,
@@ -38,8 +39,8 @@ impl Default for OffsetFetchRequest {
 
 impl OffsetFetchRequest {
     /// Sets `group_id` (GroupId).
-    pub fn with_group_id(mut self, value: String) -> Self {
-        self.group_id = value;
+    pub fn with_group_id(mut self, value: impl Into<GroupId>) -> Self {
+        self.group_id = value.into();
         self
     }
 
@@ -75,7 +76,7 @@ impl OffsetFetchRequest {
                 Some(self.group_id.as_str()),
                 flexible,
             )?;
-        } else if mode == EncodeMode::Strict && !self.group_id.is_empty() {
+        } else if mode == EncodeMode::Strict && self.group_id != GroupId::default() {
             return Err(EncodeError::FieldNotSupported {
                 field: "OffsetFetchRequest.group_id",
                 version,
@@ -180,9 +181,14 @@ impl OffsetFetchRequest {
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 6;
         let group_id = if version <= 7 {
-            get_string(buf, "OffsetFetchRequest.group_id", flexible, version)?
+            GroupId(get_string(
+                buf,
+                "OffsetFetchRequest.group_id",
+                flexible,
+                version,
+            )?)
         } else {
-            String::new()
+            GroupId::default()
         };
         let topics = if version <= 7 {
             if (2..=7).contains(&version) {
@@ -255,9 +261,9 @@ impl OffsetFetchRequest {
         let flexible = version >= 6;
         Self {
             group_id: if version <= 7 {
-                rng.string()
+                GroupId(rng.string())
             } else {
-                String::new()
+                GroupId::default()
             },
             topics: if version <= 7 {
                 if (2..=7).contains(&version) && rng.below(4) == 0 {
@@ -331,7 +337,7 @@ impl crate::inspect::Inspect for OffsetFetchRequest {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OffsetFetchRequestTopic {
     /// `Name`: versions 0-7, entity: topicName.
-    pub name: String,
+    pub name: TopicName,
     /// `PartitionIndexes`: versions 0-7.
     pub partition_indexes: Vec<i32>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -340,8 +346,8 @@ pub struct OffsetFetchRequestTopic {
 
 impl OffsetFetchRequestTopic {
     /// Sets `name` (Name).
-    pub fn with_name(mut self, value: String) -> Self {
-        self.name = value;
+    pub fn with_name(mut self, value: impl Into<TopicName>) -> Self {
+        self.name = value.into();
         self
     }
 
@@ -400,7 +406,12 @@ impl OffsetFetchRequestTopic {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 6;
-        let name = get_string(buf, "OffsetFetchRequestTopic.name", flexible, version)?;
+        let name = TopicName(get_string(
+            buf,
+            "OffsetFetchRequestTopic.name",
+            flexible,
+            version,
+        )?);
         let partition_indexes = {
             let n0 = get_array_len_non_null(
                 buf,
@@ -434,7 +445,7 @@ impl OffsetFetchRequestTopic {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 6;
         Self {
-            name: rng.string(),
+            name: TopicName(rng.string()),
             partition_indexes: (0..rng.below(3)).map(|_| rng.next_u64() as i32).collect(),
             unknown_tagged_fields: if flexible && rng.below(4) == 0 {
                 vec![rng.unknown_tagged_field()]
@@ -472,9 +483,9 @@ impl crate::inspect::Inspect for OffsetFetchRequestTopic {
 #[derive(Debug, Clone, PartialEq)]
 pub struct OffsetFetchRequestGroup {
     /// `GroupId`: versions 8+, entity: groupId.
-    pub group_id: String,
+    pub group_id: GroupId,
     /// `MemberId`: versions 9+, nullable in 9+, default `null`, ignorable.
-    pub member_id: Option<String>,
+    pub member_id: Option<StrBytes>,
     /// `MemberEpoch`: versions 9+, default `-1`, ignorable.
     pub member_epoch: i32,
     /// `Topics`: versions 8+, nullable in 8+.
@@ -486,7 +497,7 @@ pub struct OffsetFetchRequestGroup {
 impl Default for OffsetFetchRequestGroup {
     fn default() -> Self {
         Self {
-            group_id: String::new(),
+            group_id: GroupId::default(),
             member_id: None,
             member_epoch: -1,
             topics: Some(Vec::<OffsetFetchRequestTopics>::new()),
@@ -497,13 +508,13 @@ impl Default for OffsetFetchRequestGroup {
 
 impl OffsetFetchRequestGroup {
     /// Sets `group_id` (GroupId).
-    pub fn with_group_id(mut self, value: String) -> Self {
-        self.group_id = value;
+    pub fn with_group_id(mut self, value: impl Into<GroupId>) -> Self {
+        self.group_id = value.into();
         self
     }
 
     /// Sets `member_id` (MemberId).
-    pub fn with_member_id(mut self, value: Option<String>) -> Self {
+    pub fn with_member_id(mut self, value: Option<StrBytes>) -> Self {
         self.member_id = value;
         self
     }
@@ -602,7 +613,12 @@ impl OffsetFetchRequestGroup {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let group_id = get_string(buf, "OffsetFetchRequestGroup.group_id", true, version)?;
+        let group_id = GroupId(get_string(
+            buf,
+            "OffsetFetchRequestGroup.group_id",
+            true,
+            version,
+        )?);
         let member_id = if version >= 9 {
             if version >= 9 {
                 get_nullable_string(buf, "OffsetFetchRequestGroup.member_id", true)?
@@ -651,7 +667,7 @@ impl OffsetFetchRequestGroup {
     #[cfg(test)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         Self {
-            group_id: rng.string(),
+            group_id: GroupId(rng.string()),
             member_id: if version >= 9 {
                 if version >= 9 && rng.below(4) == 0 {
                     None
@@ -721,7 +737,7 @@ impl crate::inspect::Inspect for OffsetFetchRequestGroup {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OffsetFetchRequestTopics {
     /// `Name`: versions 8-9, ignorable, entity: topicName.
-    pub name: String,
+    pub name: TopicName,
     /// `TopicId`: versions 10+, ignorable.
     pub topic_id: Uuid,
     /// `PartitionIndexes`: versions 8+.
@@ -732,8 +748,8 @@ pub struct OffsetFetchRequestTopics {
 
 impl OffsetFetchRequestTopics {
     /// Sets `name` (Name).
-    pub fn with_name(mut self, value: String) -> Self {
-        self.name = value;
+    pub fn with_name(mut self, value: impl Into<TopicName>) -> Self {
+        self.name = value.into();
         self
     }
 
@@ -802,9 +818,14 @@ impl OffsetFetchRequestTopics {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let name = if version <= 9 {
-            get_string(buf, "OffsetFetchRequestTopics.name", true, version)?
+            TopicName(get_string(
+                buf,
+                "OffsetFetchRequestTopics.name",
+                true,
+                version,
+            )?)
         } else {
-            String::new()
+            TopicName::default()
         };
         let topic_id = if version >= 10 {
             get_uuid(buf, "OffsetFetchRequestTopics.topic_id")?
@@ -843,9 +864,9 @@ impl OffsetFetchRequestTopics {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         Self {
             name: if version <= 9 {
-                rng.string()
+                TopicName(rng.string())
             } else {
-                String::new()
+                TopicName::default()
             },
             topic_id: if version >= 10 {
                 rng.uuid()

@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::{GroupId, TopicName};
 use crate::error::{DecodeError, EncodeError};
 use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
@@ -275,7 +276,7 @@ impl crate::inspect::Inspect for OffsetFetchResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OffsetFetchResponseTopic {
     /// `Name`: versions 0-7, entity: topicName.
-    pub name: String,
+    pub name: TopicName,
     /// `Partitions`: versions 0-7.
     pub partitions: Vec<OffsetFetchResponsePartition>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -284,8 +285,8 @@ pub struct OffsetFetchResponseTopic {
 
 impl OffsetFetchResponseTopic {
     /// Sets `name` (Name).
-    pub fn with_name(mut self, value: String) -> Self {
-        self.name = value;
+    pub fn with_name(mut self, value: impl Into<TopicName>) -> Self {
+        self.name = value.into();
         self
     }
 
@@ -348,7 +349,12 @@ impl OffsetFetchResponseTopic {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 6;
-        let name = get_string(buf, "OffsetFetchResponseTopic.name", flexible, version)?;
+        let name = TopicName(get_string(
+            buf,
+            "OffsetFetchResponseTopic.name",
+            flexible,
+            version,
+        )?);
         let partitions = {
             let n0 = get_array_len_non_null(
                 buf,
@@ -382,7 +388,7 @@ impl OffsetFetchResponseTopic {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 6;
         Self {
-            name: rng.string(),
+            name: TopicName(rng.string()),
             partitions: (0..rng.below(3))
                 .map(|_| OffsetFetchResponsePartition::random(rng, version))
                 .collect(),
@@ -428,7 +434,7 @@ pub struct OffsetFetchResponsePartition {
     /// `CommittedLeaderEpoch`: versions 5-7, default `-1`, ignorable.
     pub committed_leader_epoch: i32,
     /// `Metadata`: versions 0-7, nullable in 0-7.
-    pub metadata: Option<String>,
+    pub metadata: Option<StrBytes>,
     /// `ErrorCode`: versions 0-7.
     pub error_code: ErrorCode,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -441,7 +447,7 @@ impl Default for OffsetFetchResponsePartition {
             partition_index: 0,
             committed_offset: 0,
             committed_leader_epoch: -1,
-            metadata: Some(String::new()),
+            metadata: Some(StrBytes::new()),
             error_code: ErrorCode::None,
             unknown_tagged_fields: Vec::new(),
         }
@@ -468,7 +474,7 @@ impl OffsetFetchResponsePartition {
     }
 
     /// Sets `metadata` (Metadata).
-    pub fn with_metadata(mut self, value: Option<String>) -> Self {
+    pub fn with_metadata(mut self, value: Option<StrBytes>) -> Self {
         self.metadata = value;
         self
     }
@@ -635,7 +641,7 @@ impl crate::inspect::Inspect for OffsetFetchResponsePartition {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OffsetFetchResponseGroup {
     /// `GroupId`: versions 8+, entity: groupId.
-    pub group_id: String,
+    pub group_id: GroupId,
     /// `Topics`: versions 8+.
     pub topics: Vec<OffsetFetchResponseTopics>,
     /// `ErrorCode`: versions 8+, default `0`.
@@ -646,8 +652,8 @@ pub struct OffsetFetchResponseGroup {
 
 impl OffsetFetchResponseGroup {
     /// Sets `group_id` (GroupId).
-    pub fn with_group_id(mut self, value: String) -> Self {
-        self.group_id = value;
+    pub fn with_group_id(mut self, value: impl Into<GroupId>) -> Self {
+        self.group_id = value.into();
         self
     }
 
@@ -711,7 +717,12 @@ impl OffsetFetchResponseGroup {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let group_id = get_string(buf, "OffsetFetchResponseGroup.group_id", true, version)?;
+        let group_id = GroupId(get_string(
+            buf,
+            "OffsetFetchResponseGroup.group_id",
+            true,
+            version,
+        )?);
         let topics = {
             let n0 = get_array_len_non_null(buf, "OffsetFetchResponseGroup.topics", true, version)?;
             let mut v0 = Vec::with_capacity(initial_capacity(n0));
@@ -739,7 +750,7 @@ impl OffsetFetchResponseGroup {
     #[cfg(test)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         Self {
-            group_id: rng.string(),
+            group_id: GroupId(rng.string()),
             topics: (0..rng.below(3))
                 .map(|_| OffsetFetchResponseTopics::random(rng, version))
                 .collect(),
@@ -784,7 +795,7 @@ impl crate::inspect::Inspect for OffsetFetchResponseGroup {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OffsetFetchResponseTopics {
     /// `Name`: versions 8-9, ignorable, entity: topicName.
-    pub name: String,
+    pub name: TopicName,
     /// `TopicId`: versions 10+, ignorable.
     pub topic_id: Uuid,
     /// `Partitions`: versions 8+.
@@ -795,8 +806,8 @@ pub struct OffsetFetchResponseTopics {
 
 impl OffsetFetchResponseTopics {
     /// Sets `name` (Name).
-    pub fn with_name(mut self, value: String) -> Self {
-        self.name = value;
+    pub fn with_name(mut self, value: impl Into<TopicName>) -> Self {
+        self.name = value.into();
         self
     }
 
@@ -869,9 +880,14 @@ impl OffsetFetchResponseTopics {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let name = if version <= 9 {
-            get_string(buf, "OffsetFetchResponseTopics.name", true, version)?
+            TopicName(get_string(
+                buf,
+                "OffsetFetchResponseTopics.name",
+                true,
+                version,
+            )?)
         } else {
-            String::new()
+            TopicName::default()
         };
         let topic_id = if version >= 10 {
             get_uuid(buf, "OffsetFetchResponseTopics.topic_id")?
@@ -906,9 +922,9 @@ impl OffsetFetchResponseTopics {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         Self {
             name: if version <= 9 {
-                rng.string()
+                TopicName(rng.string())
             } else {
-                String::new()
+                TopicName::default()
             },
             topic_id: if version >= 10 {
                 rng.uuid()
@@ -967,7 +983,7 @@ pub struct OffsetFetchResponsePartitions {
     /// `CommittedLeaderEpoch`: versions 8+, default `-1`, ignorable.
     pub committed_leader_epoch: i32,
     /// `Metadata`: versions 8+, nullable in 8+.
-    pub metadata: Option<String>,
+    pub metadata: Option<StrBytes>,
     /// `ErrorCode`: versions 8+.
     pub error_code: ErrorCode,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -980,7 +996,7 @@ impl Default for OffsetFetchResponsePartitions {
             partition_index: 0,
             committed_offset: 0,
             committed_leader_epoch: -1,
-            metadata: Some(String::new()),
+            metadata: Some(StrBytes::new()),
             error_code: ErrorCode::None,
             unknown_tagged_fields: Vec::new(),
         }
@@ -1007,7 +1023,7 @@ impl OffsetFetchResponsePartitions {
     }
 
     /// Sets `metadata` (Metadata).
-    pub fn with_metadata(mut self, value: Option<String>) -> Self {
+    pub fn with_metadata(mut self, value: Option<StrBytes>) -> Self {
         self.metadata = value;
         self
     }

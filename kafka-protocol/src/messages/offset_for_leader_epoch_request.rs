@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::{BrokerId, TopicName};
 use crate::error::{DecodeError, EncodeError};
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
@@ -13,7 +14,7 @@ use crate::messages::ApiKey;
 #[derive(Debug, Clone, PartialEq)]
 pub struct OffsetForLeaderEpochRequest {
     /// `ReplicaId`: versions 3+, default `-2`, ignorable, entity: brokerId.
-    pub replica_id: i32,
+    pub replica_id: BrokerId,
     /// `Topics`: versions 0+.
     pub topics: Vec<OffsetForLeaderTopic>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -23,7 +24,7 @@ pub struct OffsetForLeaderEpochRequest {
 impl Default for OffsetForLeaderEpochRequest {
     fn default() -> Self {
         Self {
-            replica_id: -2,
+            replica_id: BrokerId(-2),
             topics: Vec::<OffsetForLeaderTopic>::new(),
             unknown_tagged_fields: Vec::new(),
         }
@@ -32,8 +33,8 @@ impl Default for OffsetForLeaderEpochRequest {
 
 impl OffsetForLeaderEpochRequest {
     /// Sets `replica_id` (ReplicaId).
-    pub fn with_replica_id(mut self, value: i32) -> Self {
-        self.replica_id = value;
+    pub fn with_replica_id(mut self, value: impl Into<BrokerId>) -> Self {
+        self.replica_id = value.into();
         self
     }
 
@@ -51,7 +52,7 @@ impl OffsetForLeaderEpochRequest {
     ) -> Result<(), EncodeError> {
         let flexible = version >= 4;
         if version >= 3 {
-            buf.put_i32(self.replica_id);
+            buf.put_i32(self.replica_id.0);
         }
         put_array_len(
             buf,
@@ -96,9 +97,9 @@ impl OffsetForLeaderEpochRequest {
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 4;
         let replica_id = if version >= 3 {
-            get_i32(buf, "OffsetForLeaderEpochRequest.replica_id")?
+            BrokerId(get_i32(buf, "OffsetForLeaderEpochRequest.replica_id")?)
         } else {
-            -2
+            BrokerId(-2)
         };
         let topics = {
             let n0 = get_array_len_non_null(
@@ -134,9 +135,9 @@ impl OffsetForLeaderEpochRequest {
         let flexible = version >= 4;
         Self {
             replica_id: if version >= 3 {
-                rng.next_u64() as i32
+                BrokerId(rng.next_u64() as i32)
             } else {
-                -2
+                BrokerId(-2)
             },
             topics: (0..rng.below(3))
                 .map(|_| OffsetForLeaderTopic::random(rng, version))
@@ -178,7 +179,7 @@ impl crate::inspect::Inspect for OffsetForLeaderEpochRequest {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OffsetForLeaderTopic {
     /// `Topic`: versions 0+, map key, entity: topicName.
-    pub topic: String,
+    pub topic: TopicName,
     /// `Partitions`: versions 0+.
     pub partitions: Vec<OffsetForLeaderPartition>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -187,8 +188,8 @@ pub struct OffsetForLeaderTopic {
 
 impl OffsetForLeaderTopic {
     /// Sets `topic` (Topic).
-    pub fn with_topic(mut self, value: String) -> Self {
-        self.topic = value;
+    pub fn with_topic(mut self, value: impl Into<TopicName>) -> Self {
+        self.topic = value.into();
         self
     }
 
@@ -251,7 +252,12 @@ impl OffsetForLeaderTopic {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 4;
-        let topic = get_string(buf, "OffsetForLeaderTopic.topic", flexible, version)?;
+        let topic = TopicName(get_string(
+            buf,
+            "OffsetForLeaderTopic.topic",
+            flexible,
+            version,
+        )?);
         let partitions = {
             let n0 =
                 get_array_len_non_null(buf, "OffsetForLeaderTopic.partitions", flexible, version)?;
@@ -281,7 +287,7 @@ impl OffsetForLeaderTopic {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 4;
         Self {
-            topic: rng.string(),
+            topic: TopicName(rng.string()),
             partitions: (0..rng.below(3))
                 .map(|_| OffsetForLeaderPartition::random(rng, version))
                 .collect(),

@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::TopicName;
 use crate::error::{DecodeError, EncodeError};
 use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
@@ -169,7 +170,7 @@ impl crate::inspect::Inspect for OffsetForLeaderEpochResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OffsetForLeaderTopicResult {
     /// `Topic`: versions 0+, map key, entity: topicName.
-    pub topic: String,
+    pub topic: TopicName,
     /// `Partitions`: versions 0+.
     pub partitions: Vec<EpochEndOffset>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -178,8 +179,8 @@ pub struct OffsetForLeaderTopicResult {
 
 impl OffsetForLeaderTopicResult {
     /// Sets `topic` (Topic).
-    pub fn with_topic(mut self, value: String) -> Self {
-        self.topic = value;
+    pub fn with_topic(mut self, value: impl Into<TopicName>) -> Self {
+        self.topic = value.into();
         self
     }
 
@@ -242,7 +243,12 @@ impl OffsetForLeaderTopicResult {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 4;
-        let topic = get_string(buf, "OffsetForLeaderTopicResult.topic", flexible, version)?;
+        let topic = TopicName(get_string(
+            buf,
+            "OffsetForLeaderTopicResult.topic",
+            flexible,
+            version,
+        )?);
         let partitions = {
             let n0 = get_array_len_non_null(
                 buf,
@@ -276,7 +282,7 @@ impl OffsetForLeaderTopicResult {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 4;
         Self {
-            topic: rng.string(),
+            topic: TopicName(rng.string()),
             partitions: (0..rng.below(3))
                 .map(|_| EpochEndOffset::random(rng, version))
                 .collect(),

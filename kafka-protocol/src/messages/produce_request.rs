@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::{TopicName, TransactionalId};
 use crate::error::{DecodeError, EncodeError};
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
@@ -13,7 +14,7 @@ use crate::messages::ApiKey;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProduceRequest {
     /// `TransactionalId`: versions 3+, nullable in 3+, default `null`, entity: transactionalId.
-    pub transactional_id: Option<String>,
+    pub transactional_id: Option<TransactionalId>,
     /// `Acks`: versions 0+.
     pub acks: i16,
     /// `TimeoutMs`: versions 0+.
@@ -26,7 +27,7 @@ pub struct ProduceRequest {
 
 impl ProduceRequest {
     /// Sets `transactional_id` (TransactionalId).
-    pub fn with_transactional_id(mut self, value: Option<String>) -> Self {
+    pub fn with_transactional_id(mut self, value: Option<TransactionalId>) -> Self {
         self.transactional_id = value;
         self
     }
@@ -134,13 +135,14 @@ impl ProduceRequest {
         let transactional_id = if version >= 3 {
             if version >= 3 {
                 get_nullable_string(buf, "ProduceRequest.transactional_id", flexible)?
+                    .map(TransactionalId)
             } else {
-                Some(get_string(
+                Some(TransactionalId(get_string(
                     buf,
                     "ProduceRequest.transactional_id",
                     flexible,
                     version,
-                )?)
+                )?))
             }
         } else {
             None
@@ -181,7 +183,7 @@ impl ProduceRequest {
                 if version >= 3 && rng.below(4) == 0 {
                     None
                 } else {
-                    Some(rng.string())
+                    Some(TransactionalId(rng.string()))
                 }
             } else {
                 None
@@ -236,7 +238,7 @@ impl crate::inspect::Inspect for ProduceRequest {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TopicProduceData {
     /// `Name`: versions 0-12, ignorable, map key, entity: topicName.
-    pub name: String,
+    pub name: TopicName,
     /// `TopicId`: versions 13+, ignorable, map key.
     pub topic_id: Uuid,
     /// `PartitionData`: versions 0+.
@@ -247,8 +249,8 @@ pub struct TopicProduceData {
 
 impl TopicProduceData {
     /// Sets `name` (Name).
-    pub fn with_name(mut self, value: String) -> Self {
-        self.name = value;
+    pub fn with_name(mut self, value: impl Into<TopicName>) -> Self {
+        self.name = value.into();
         self
     }
 
@@ -328,9 +330,9 @@ impl TopicProduceData {
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 9;
         let name = if version <= 12 {
-            get_string(buf, "TopicProduceData.name", flexible, version)?
+            TopicName(get_string(buf, "TopicProduceData.name", flexible, version)?)
         } else {
-            String::new()
+            TopicName::default()
         };
         let topic_id = if version >= 13 {
             get_uuid(buf, "TopicProduceData.topic_id")?
@@ -368,9 +370,9 @@ impl TopicProduceData {
         let flexible = version >= 9;
         Self {
             name: if version <= 12 {
-                rng.string()
+                TopicName(rng.string())
             } else {
-                String::new()
+                TopicName::default()
             },
             topic_id: if version >= 13 {
                 rng.uuid()

@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::{BrokerId, TopicName};
 use crate::error::{DecodeError, EncodeError};
 use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
@@ -244,7 +245,7 @@ impl crate::inspect::Inspect for ProduceResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TopicProduceResponse {
     /// `Name`: versions 0-12, ignorable, map key, entity: topicName.
-    pub name: String,
+    pub name: TopicName,
     /// `TopicId`: versions 13+, ignorable, map key.
     pub topic_id: Uuid,
     /// `PartitionResponses`: versions 0+.
@@ -255,8 +256,8 @@ pub struct TopicProduceResponse {
 
 impl TopicProduceResponse {
     /// Sets `name` (Name).
-    pub fn with_name(mut self, value: String) -> Self {
-        self.name = value;
+    pub fn with_name(mut self, value: impl Into<TopicName>) -> Self {
+        self.name = value.into();
         self
     }
 
@@ -336,9 +337,14 @@ impl TopicProduceResponse {
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 9;
         let name = if version <= 12 {
-            get_string(buf, "TopicProduceResponse.name", flexible, version)?
+            TopicName(get_string(
+                buf,
+                "TopicProduceResponse.name",
+                flexible,
+                version,
+            )?)
         } else {
-            String::new()
+            TopicName::default()
         };
         let topic_id = if version >= 13 {
             get_uuid(buf, "TopicProduceResponse.topic_id")?
@@ -380,9 +386,9 @@ impl TopicProduceResponse {
         let flexible = version >= 9;
         Self {
             name: if version <= 12 {
-                rng.string()
+                TopicName(rng.string())
             } else {
-                String::new()
+                TopicName::default()
             },
             topic_id: if version >= 13 {
                 rng.uuid()
@@ -447,7 +453,7 @@ pub struct PartitionProduceResponse {
     /// `RecordErrors`: versions 8+, ignorable.
     pub record_errors: Vec<BatchIndexAndErrorMessage>,
     /// `ErrorMessage`: versions 8+, nullable in 8+, default `null`, ignorable.
-    pub error_message: Option<String>,
+    pub error_message: Option<StrBytes>,
     /// `CurrentLeader`: versions 10+, tagged field 0 in 10+.
     pub current_leader: LeaderIdAndEpoch,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -508,7 +514,7 @@ impl PartitionProduceResponse {
     }
 
     /// Sets `error_message` (ErrorMessage).
-    pub fn with_error_message(mut self, value: Option<String>) -> Self {
+    pub fn with_error_message(mut self, value: Option<StrBytes>) -> Self {
         self.error_message = value;
         self
     }
@@ -825,7 +831,7 @@ pub struct BatchIndexAndErrorMessage {
     /// `BatchIndex`: versions 8+.
     pub batch_index: i32,
     /// `BatchIndexErrorMessage`: versions 8+, nullable in 8+, default `null`.
-    pub batch_index_error_message: Option<String>,
+    pub batch_index_error_message: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
@@ -838,7 +844,7 @@ impl BatchIndexAndErrorMessage {
     }
 
     /// Sets `batch_index_error_message` (BatchIndexErrorMessage).
-    pub fn with_batch_index_error_message(mut self, value: Option<String>) -> Self {
+    pub fn with_batch_index_error_message(mut self, value: Option<StrBytes>) -> Self {
         self.batch_index_error_message = value;
         self
     }
@@ -965,7 +971,7 @@ impl crate::inspect::Inspect for BatchIndexAndErrorMessage {
 #[derive(Debug, Clone, PartialEq)]
 pub struct LeaderIdAndEpoch {
     /// `LeaderId`: versions 10+, default `-1`, entity: brokerId.
-    pub leader_id: i32,
+    pub leader_id: BrokerId,
     /// `LeaderEpoch`: versions 10+, default `-1`.
     pub leader_epoch: i32,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -975,7 +981,7 @@ pub struct LeaderIdAndEpoch {
 impl Default for LeaderIdAndEpoch {
     fn default() -> Self {
         Self {
-            leader_id: -1,
+            leader_id: BrokerId::NONE,
             leader_epoch: -1,
             unknown_tagged_fields: Vec::new(),
         }
@@ -984,8 +990,8 @@ impl Default for LeaderIdAndEpoch {
 
 impl LeaderIdAndEpoch {
     /// Sets `leader_id` (LeaderId).
-    pub fn with_leader_id(mut self, value: i32) -> Self {
-        self.leader_id = value;
+    pub fn with_leader_id(mut self, value: impl Into<BrokerId>) -> Self {
+        self.leader_id = value.into();
         self
     }
 
@@ -1001,7 +1007,7 @@ impl LeaderIdAndEpoch {
         _version: i16,
         _mode: EncodeMode,
     ) -> Result<(), EncodeError> {
-        buf.put_i32(self.leader_id);
+        buf.put_i32(self.leader_id.0);
         buf.put_i32(self.leader_epoch);
         put_uvarint(buf, self.unknown_tagged_fields.len() as u32);
         for u in &self.unknown_tagged_fields {
@@ -1022,7 +1028,7 @@ impl LeaderIdAndEpoch {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, _version: i16) -> Result<Self, DecodeError> {
-        let leader_id = get_i32(buf, "LeaderIdAndEpoch.leader_id")?;
+        let leader_id = BrokerId(get_i32(buf, "LeaderIdAndEpoch.leader_id")?);
         let leader_epoch = get_i32(buf, "LeaderIdAndEpoch.leader_epoch")?;
         let mut unknown_tagged_fields = Vec::new();
         get_tagged_fields(
@@ -1041,7 +1047,7 @@ impl LeaderIdAndEpoch {
     #[cfg(test)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, _version: i16) -> Self {
         Self {
-            leader_id: rng.next_u64() as i32,
+            leader_id: BrokerId(rng.next_u64() as i32),
             leader_epoch: rng.next_u64() as i32,
             unknown_tagged_fields: if rng.below(4) == 0 {
                 vec![rng.unknown_tagged_field()]
@@ -1079,27 +1085,27 @@ impl crate::inspect::Inspect for LeaderIdAndEpoch {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NodeEndpoint {
     /// `NodeId`: versions 10+, map key, entity: brokerId.
-    pub node_id: i32,
+    pub node_id: BrokerId,
     /// `Host`: versions 10+.
-    pub host: String,
+    pub host: StrBytes,
     /// `Port`: versions 10+.
     pub port: i32,
     /// `Rack`: versions 10+, nullable in 10+, default `null`.
-    pub rack: Option<String>,
+    pub rack: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
 
 impl NodeEndpoint {
     /// Sets `node_id` (NodeId).
-    pub fn with_node_id(mut self, value: i32) -> Self {
-        self.node_id = value;
+    pub fn with_node_id(mut self, value: impl Into<BrokerId>) -> Self {
+        self.node_id = value.into();
         self
     }
 
     /// Sets `host` (Host).
-    pub fn with_host(mut self, value: String) -> Self {
-        self.host = value;
+    pub fn with_host(mut self, value: impl Into<StrBytes>) -> Self {
+        self.host = value.into();
         self
     }
 
@@ -1110,7 +1116,7 @@ impl NodeEndpoint {
     }
 
     /// Sets `rack` (Rack).
-    pub fn with_rack(mut self, value: Option<String>) -> Self {
+    pub fn with_rack(mut self, value: Option<StrBytes>) -> Self {
         self.rack = value;
         self
     }
@@ -1121,7 +1127,7 @@ impl NodeEndpoint {
         _version: i16,
         _mode: EncodeMode,
     ) -> Result<(), EncodeError> {
-        buf.put_i32(self.node_id);
+        buf.put_i32(self.node_id.0);
         put_nullable_string(buf, "NodeEndpoint.host", Some(self.host.as_str()), true)?;
         buf.put_i32(self.port);
         match &self.rack {
@@ -1157,7 +1163,7 @@ impl NodeEndpoint {
     }
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let node_id = get_i32(buf, "NodeEndpoint.node_id")?;
+        let node_id = BrokerId(get_i32(buf, "NodeEndpoint.node_id")?);
         let host = get_string(buf, "NodeEndpoint.host", true, version)?;
         let port = get_i32(buf, "NodeEndpoint.port")?;
         let rack = get_nullable_string(buf, "NodeEndpoint.rack", true)?;
@@ -1180,7 +1186,7 @@ impl NodeEndpoint {
     #[cfg(test)]
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, _version: i16) -> Self {
         Self {
-            node_id: rng.next_u64() as i32,
+            node_id: BrokerId(rng.next_u64() as i32),
             host: rng.string(),
             port: rng.next_u64() as i32,
             rack: if rng.below(4) == 0 {

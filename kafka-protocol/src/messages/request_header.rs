@@ -18,7 +18,7 @@ pub struct RequestHeader {
     /// `CorrelationId`: versions 0+.
     pub correlation_id: i32,
     /// `ClientId`: versions 1+, nullable in 1+.
-    pub client_id: Option<String>,
+    pub client_id: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
@@ -29,7 +29,7 @@ impl Default for RequestHeader {
             request_api_key: 0,
             request_api_version: 0,
             correlation_id: 0,
-            client_id: Some(String::new()),
+            client_id: Some(StrBytes::new()),
             unknown_tagged_fields: Vec::new(),
         }
     }
@@ -55,7 +55,7 @@ impl RequestHeader {
     }
 
     /// Sets `client_id` (ClientId).
-    pub fn with_client_id(mut self, value: Option<String>) -> Self {
+    pub fn with_client_id(mut self, value: Option<StrBytes>) -> Self {
         self.client_id = value;
         self
     }
@@ -85,7 +85,7 @@ impl RequestHeader {
                     })
                 }
             }
-        } else if mode == EncodeMode::Strict && self.client_id != Some(String::new()) {
+        } else if mode == EncodeMode::Strict && self.client_id != Some(StrBytes::new()) {
             return Err(EncodeError::FieldNotSupported {
                 field: "RequestHeader.client_id",
                 version,
@@ -132,7 +132,7 @@ impl RequestHeader {
                 Some(get_string(buf, "RequestHeader.client_id", false, version)?)
             }
         } else {
-            Some(String::new())
+            Some(StrBytes::new())
         };
         let mut unknown_tagged_fields = Vec::new();
         if flexible {
@@ -166,7 +166,7 @@ impl RequestHeader {
                     Some(rng.string())
                 }
             } else {
-                Some(String::new())
+                Some(StrBytes::new())
             },
             unknown_tagged_fields: if flexible && rng.below(4) == 0 {
                 vec![rng.unknown_tagged_field()]

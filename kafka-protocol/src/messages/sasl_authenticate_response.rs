@@ -16,7 +16,7 @@ pub struct SaslAuthenticateResponse {
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
     /// `ErrorMessage`: versions 0+, nullable in 0+.
-    pub error_message: Option<String>,
+    pub error_message: Option<StrBytes>,
     /// `AuthBytes`: versions 0+.
     pub auth_bytes: Bytes,
     /// `SessionLifetimeMs`: versions 1+, default `0`, ignorable.
@@ -29,7 +29,7 @@ impl Default for SaslAuthenticateResponse {
     fn default() -> Self {
         Self {
             error_code: ErrorCode::None,
-            error_message: Some(String::new()),
+            error_message: Some(StrBytes::new()),
             auth_bytes: Bytes::new(),
             session_lifetime_ms: 0,
             unknown_tagged_fields: Vec::new(),
@@ -45,7 +45,7 @@ impl SaslAuthenticateResponse {
     }
 
     /// Sets `error_message` (ErrorMessage).
-    pub fn with_error_message(mut self, value: Option<String>) -> Self {
+    pub fn with_error_message(mut self, value: Option<StrBytes>) -> Self {
         self.error_message = value;
         self
     }

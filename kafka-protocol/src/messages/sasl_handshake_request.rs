@@ -13,15 +13,15 @@ use crate::messages::ApiKey;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SaslHandshakeRequest {
     /// `Mechanism`: versions 0+.
-    pub mechanism: String,
+    pub mechanism: StrBytes,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
 
 impl SaslHandshakeRequest {
     /// Sets `mechanism` (Mechanism).
-    pub fn with_mechanism(mut self, value: String) -> Self {
-        self.mechanism = value;
+    pub fn with_mechanism(mut self, value: impl Into<StrBytes>) -> Self {
+        self.mechanism = value.into();
         self
     }
 

@@ -16,7 +16,7 @@ pub struct SaslHandshakeResponse {
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
     /// `Mechanisms`: versions 0+.
-    pub mechanisms: Vec<String>,
+    pub mechanisms: Vec<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
@@ -29,7 +29,7 @@ impl SaslHandshakeResponse {
     }
 
     /// Sets `mechanisms` (Mechanisms).
-    pub fn with_mechanisms(mut self, value: Vec<String>) -> Self {
+    pub fn with_mechanisms(mut self, value: Vec<StrBytes>) -> Self {
         self.mechanisms = value;
         self
     }

@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::GroupId;
 use crate::error::{DecodeError, EncodeError};
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
@@ -13,17 +14,17 @@ use crate::messages::ApiKey;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SyncGroupRequest {
     /// `GroupId`: versions 0+, entity: groupId.
-    pub group_id: String,
+    pub group_id: GroupId,
     /// `GenerationId`: versions 0+.
     pub generation_id: i32,
     /// `MemberId`: versions 0+.
-    pub member_id: String,
+    pub member_id: StrBytes,
     /// `GroupInstanceId`: versions 3+, nullable in 3+, default `null`.
-    pub group_instance_id: Option<String>,
+    pub group_instance_id: Option<StrBytes>,
     /// `ProtocolType`: versions 5+, nullable in 5+, default `null`, ignorable.
-    pub protocol_type: Option<String>,
+    pub protocol_type: Option<StrBytes>,
     /// `ProtocolName`: versions 5+, nullable in 5+, default `null`, ignorable.
-    pub protocol_name: Option<String>,
+    pub protocol_name: Option<StrBytes>,
     /// `Assignments`: versions 0+.
     pub assignments: Vec<SyncGroupRequestAssignment>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -32,8 +33,8 @@ pub struct SyncGroupRequest {
 
 impl SyncGroupRequest {
     /// Sets `group_id` (GroupId).
-    pub fn with_group_id(mut self, value: String) -> Self {
-        self.group_id = value;
+    pub fn with_group_id(mut self, value: impl Into<GroupId>) -> Self {
+        self.group_id = value.into();
         self
     }
 
@@ -44,25 +45,25 @@ impl SyncGroupRequest {
     }
 
     /// Sets `member_id` (MemberId).
-    pub fn with_member_id(mut self, value: String) -> Self {
-        self.member_id = value;
+    pub fn with_member_id(mut self, value: impl Into<StrBytes>) -> Self {
+        self.member_id = value.into();
         self
     }
 
     /// Sets `group_instance_id` (GroupInstanceId).
-    pub fn with_group_instance_id(mut self, value: Option<String>) -> Self {
+    pub fn with_group_instance_id(mut self, value: Option<StrBytes>) -> Self {
         self.group_instance_id = value;
         self
     }
 
     /// Sets `protocol_type` (ProtocolType).
-    pub fn with_protocol_type(mut self, value: Option<String>) -> Self {
+    pub fn with_protocol_type(mut self, value: Option<StrBytes>) -> Self {
         self.protocol_type = value;
         self
     }
 
     /// Sets `protocol_name` (ProtocolName).
-    pub fn with_protocol_name(mut self, value: Option<String>) -> Self {
+    pub fn with_protocol_name(mut self, value: Option<StrBytes>) -> Self {
         self.protocol_name = value;
         self
     }
@@ -221,7 +222,12 @@ impl SyncGroupRequest {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 4;
-        let group_id = get_string(buf, "SyncGroupRequest.group_id", flexible, version)?;
+        let group_id = GroupId(get_string(
+            buf,
+            "SyncGroupRequest.group_id",
+            flexible,
+            version,
+        )?);
         let generation_id = get_i32(buf, "SyncGroupRequest.generation_id")?;
         let member_id = get_string(buf, "SyncGroupRequest.member_id", flexible, version)?;
         let group_instance_id = if version >= 3 {
@@ -300,7 +306,7 @@ impl SyncGroupRequest {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 4;
         Self {
-            group_id: rng.string(),
+            group_id: GroupId(rng.string()),
             generation_id: rng.next_u64() as i32,
             member_id: rng.string(),
             group_instance_id: if version >= 3 {
@@ -395,7 +401,7 @@ impl crate::inspect::Inspect for SyncGroupRequest {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SyncGroupRequestAssignment {
     /// `MemberId`: versions 0+.
-    pub member_id: String,
+    pub member_id: StrBytes,
     /// `Assignment`: versions 0+.
     pub assignment: Bytes,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -404,8 +410,8 @@ pub struct SyncGroupRequestAssignment {
 
 impl SyncGroupRequestAssignment {
     /// Sets `member_id` (MemberId).
-    pub fn with_member_id(mut self, value: String) -> Self {
-        self.member_id = value;
+    pub fn with_member_id(mut self, value: impl Into<StrBytes>) -> Self {
+        self.member_id = value.into();
         self
     }
 

@@ -18,9 +18,9 @@ pub struct SyncGroupResponse {
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
     /// `ProtocolType`: versions 5+, nullable in 5+, default `null`, ignorable.
-    pub protocol_type: Option<String>,
+    pub protocol_type: Option<StrBytes>,
     /// `ProtocolName`: versions 5+, nullable in 5+, default `null`, ignorable.
-    pub protocol_name: Option<String>,
+    pub protocol_name: Option<StrBytes>,
     /// `Assignment`: versions 0+.
     pub assignment: Bytes,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -41,13 +41,13 @@ impl SyncGroupResponse {
     }
 
     /// Sets `protocol_type` (ProtocolType).
-    pub fn with_protocol_type(mut self, value: Option<String>) -> Self {
+    pub fn with_protocol_type(mut self, value: Option<StrBytes>) -> Self {
         self.protocol_type = value;
         self
     }
 
     /// Sets `protocol_name` (ProtocolName).
-    pub fn with_protocol_name(mut self, value: Option<String>) -> Self {
+    pub fn with_protocol_name(mut self, value: Option<StrBytes>) -> Self {
         self.protocol_name = value;
         self
     }

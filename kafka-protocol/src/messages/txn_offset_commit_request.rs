@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::{GroupId, ProducerId, TopicName, TransactionalId};
 use crate::error::{DecodeError, EncodeError};
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
@@ -13,19 +14,19 @@ use crate::messages::ApiKey;
 #[derive(Debug, Clone, PartialEq)]
 pub struct TxnOffsetCommitRequest {
     /// `TransactionalId`: versions 0+, entity: transactionalId.
-    pub transactional_id: String,
+    pub transactional_id: TransactionalId,
     /// `GroupId`: versions 0+, entity: groupId.
-    pub group_id: String,
+    pub group_id: GroupId,
     /// `ProducerId`: versions 0+, entity: producerId.
-    pub producer_id: i64,
+    pub producer_id: ProducerId,
     /// `ProducerEpoch`: versions 0+.
     pub producer_epoch: i16,
     /// `GenerationId`: versions 3+, default `-1`.
     pub generation_id: i32,
     /// `MemberId`: versions 3+, default `""`.
-    pub member_id: String,
+    pub member_id: StrBytes,
     /// `GroupInstanceId`: versions 3+, nullable in 3+, default `null`.
-    pub group_instance_id: Option<String>,
+    pub group_instance_id: Option<StrBytes>,
     /// `Topics`: versions 0+.
     pub topics: Vec<TxnOffsetCommitRequestTopic>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -35,12 +36,12 @@ pub struct TxnOffsetCommitRequest {
 impl Default for TxnOffsetCommitRequest {
     fn default() -> Self {
         Self {
-            transactional_id: String::new(),
-            group_id: String::new(),
-            producer_id: 0,
+            transactional_id: TransactionalId::default(),
+            group_id: GroupId::default(),
+            producer_id: ProducerId::default(),
             producer_epoch: 0,
             generation_id: -1,
-            member_id: String::new(),
+            member_id: StrBytes::new(),
             group_instance_id: None,
             topics: Vec::<TxnOffsetCommitRequestTopic>::new(),
             unknown_tagged_fields: Vec::new(),
@@ -50,20 +51,20 @@ impl Default for TxnOffsetCommitRequest {
 
 impl TxnOffsetCommitRequest {
     /// Sets `transactional_id` (TransactionalId).
-    pub fn with_transactional_id(mut self, value: String) -> Self {
-        self.transactional_id = value;
+    pub fn with_transactional_id(mut self, value: impl Into<TransactionalId>) -> Self {
+        self.transactional_id = value.into();
         self
     }
 
     /// Sets `group_id` (GroupId).
-    pub fn with_group_id(mut self, value: String) -> Self {
-        self.group_id = value;
+    pub fn with_group_id(mut self, value: impl Into<GroupId>) -> Self {
+        self.group_id = value.into();
         self
     }
 
     /// Sets `producer_id` (ProducerId).
-    pub fn with_producer_id(mut self, value: i64) -> Self {
-        self.producer_id = value;
+    pub fn with_producer_id(mut self, value: impl Into<ProducerId>) -> Self {
+        self.producer_id = value.into();
         self
     }
 
@@ -80,13 +81,13 @@ impl TxnOffsetCommitRequest {
     }
 
     /// Sets `member_id` (MemberId).
-    pub fn with_member_id(mut self, value: String) -> Self {
-        self.member_id = value;
+    pub fn with_member_id(mut self, value: impl Into<StrBytes>) -> Self {
+        self.member_id = value.into();
         self
     }
 
     /// Sets `group_instance_id` (GroupInstanceId).
-    pub fn with_group_instance_id(mut self, value: Option<String>) -> Self {
+    pub fn with_group_instance_id(mut self, value: Option<StrBytes>) -> Self {
         self.group_instance_id = value;
         self
     }
@@ -116,7 +117,7 @@ impl TxnOffsetCommitRequest {
             Some(self.group_id.as_str()),
             flexible,
         )?;
-        buf.put_i64(self.producer_id);
+        buf.put_i64(self.producer_id.0);
         buf.put_i16(self.producer_epoch);
         if version >= 3 {
             buf.put_i32(self.generation_id);
@@ -225,14 +226,19 @@ impl TxnOffsetCommitRequest {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 3;
-        let transactional_id = get_string(
+        let transactional_id = TransactionalId(get_string(
             buf,
             "TxnOffsetCommitRequest.transactional_id",
             flexible,
             version,
-        )?;
-        let group_id = get_string(buf, "TxnOffsetCommitRequest.group_id", flexible, version)?;
-        let producer_id = get_i64(buf, "TxnOffsetCommitRequest.producer_id")?;
+        )?);
+        let group_id = GroupId(get_string(
+            buf,
+            "TxnOffsetCommitRequest.group_id",
+            flexible,
+            version,
+        )?);
+        let producer_id = ProducerId(get_i64(buf, "TxnOffsetCommitRequest.producer_id")?);
         let producer_epoch = get_i16(buf, "TxnOffsetCommitRequest.producer_epoch")?;
         let generation_id = if version >= 3 {
             get_i32(buf, "TxnOffsetCommitRequest.generation_id")?
@@ -242,7 +248,7 @@ impl TxnOffsetCommitRequest {
         let member_id = if version >= 3 {
             get_string(buf, "TxnOffsetCommitRequest.member_id", flexible, version)?
         } else {
-            String::new()
+            StrBytes::new()
         };
         let group_instance_id = if version >= 3 {
             if version >= 3 {
@@ -293,9 +299,9 @@ impl TxnOffsetCommitRequest {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 3;
         Self {
-            transactional_id: rng.string(),
-            group_id: rng.string(),
-            producer_id: rng.next_u64() as i64,
+            transactional_id: TransactionalId(rng.string()),
+            group_id: GroupId(rng.string()),
+            producer_id: ProducerId(rng.next_u64() as i64),
             producer_epoch: rng.next_u64() as i16,
             generation_id: if version >= 3 {
                 rng.next_u64() as i32
@@ -305,7 +311,7 @@ impl TxnOffsetCommitRequest {
             member_id: if version >= 3 {
                 rng.string()
             } else {
-                String::new()
+                StrBytes::new()
             },
             group_instance_id: if version >= 3 {
                 if version >= 3 && rng.below(4) == 0 {
@@ -385,7 +391,7 @@ impl crate::inspect::Inspect for TxnOffsetCommitRequest {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TxnOffsetCommitRequestTopic {
     /// `Name`: versions 0+, entity: topicName.
-    pub name: String,
+    pub name: TopicName,
     /// `Partitions`: versions 0+.
     pub partitions: Vec<TxnOffsetCommitRequestPartition>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -394,8 +400,8 @@ pub struct TxnOffsetCommitRequestTopic {
 
 impl TxnOffsetCommitRequestTopic {
     /// Sets `name` (Name).
-    pub fn with_name(mut self, value: String) -> Self {
-        self.name = value;
+    pub fn with_name(mut self, value: impl Into<TopicName>) -> Self {
+        self.name = value.into();
         self
     }
 
@@ -458,7 +464,12 @@ impl TxnOffsetCommitRequestTopic {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 3;
-        let name = get_string(buf, "TxnOffsetCommitRequestTopic.name", flexible, version)?;
+        let name = TopicName(get_string(
+            buf,
+            "TxnOffsetCommitRequestTopic.name",
+            flexible,
+            version,
+        )?);
         let partitions = {
             let n0 = get_array_len_non_null(
                 buf,
@@ -492,7 +503,7 @@ impl TxnOffsetCommitRequestTopic {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 3;
         Self {
-            name: rng.string(),
+            name: TopicName(rng.string()),
             partitions: (0..rng.below(3))
                 .map(|_| TxnOffsetCommitRequestPartition::random(rng, version))
                 .collect(),
@@ -538,7 +549,7 @@ pub struct TxnOffsetCommitRequestPartition {
     /// `CommittedLeaderEpoch`: versions 2+, default `-1`, ignorable.
     pub committed_leader_epoch: i32,
     /// `CommittedMetadata`: versions 0+, nullable in 0+.
-    pub committed_metadata: Option<String>,
+    pub committed_metadata: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
@@ -549,7 +560,7 @@ impl Default for TxnOffsetCommitRequestPartition {
             partition_index: 0,
             committed_offset: 0,
             committed_leader_epoch: -1,
-            committed_metadata: Some(String::new()),
+            committed_metadata: Some(StrBytes::new()),
             unknown_tagged_fields: Vec::new(),
         }
     }
@@ -575,7 +586,7 @@ impl TxnOffsetCommitRequestPartition {
     }
 
     /// Sets `committed_metadata` (CommittedMetadata).
-    pub fn with_committed_metadata(mut self, value: Option<String>) -> Self {
+    pub fn with_committed_metadata(mut self, value: Option<StrBytes>) -> Self {
         self.committed_metadata = value;
         self
     }

@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::{ProducerId, TopicName};
 use crate::error::{DecodeError, EncodeError};
 use crate::message::{EncodeMode, Message, VersionRange};
 use crate::messages::ApiKey;
@@ -132,7 +133,7 @@ impl crate::inspect::Inspect for WriteTxnMarkersRequest {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WritableTxnMarker {
     /// `ProducerId`: versions 0+, entity: producerId.
-    pub producer_id: i64,
+    pub producer_id: ProducerId,
     /// `ProducerEpoch`: versions 0+.
     pub producer_epoch: i16,
     /// `TransactionResult`: versions 0+.
@@ -149,8 +150,8 @@ pub struct WritableTxnMarker {
 
 impl WritableTxnMarker {
     /// Sets `producer_id` (ProducerId).
-    pub fn with_producer_id(mut self, value: i64) -> Self {
-        self.producer_id = value;
+    pub fn with_producer_id(mut self, value: impl Into<ProducerId>) -> Self {
+        self.producer_id = value.into();
         self
     }
 
@@ -191,7 +192,7 @@ impl WritableTxnMarker {
         mode: EncodeMode,
     ) -> Result<(), EncodeError> {
         let flexible = version >= 1;
-        buf.put_i64(self.producer_id);
+        buf.put_i64(self.producer_id.0);
         buf.put_i16(self.producer_epoch);
         buf.put_i8(i8::from(self.transaction_result));
         put_array_len(
@@ -244,7 +245,7 @@ impl WritableTxnMarker {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 1;
-        let producer_id = get_i64(buf, "WritableTxnMarker.producer_id")?;
+        let producer_id = ProducerId(get_i64(buf, "WritableTxnMarker.producer_id")?);
         let producer_epoch = get_i16(buf, "WritableTxnMarker.producer_epoch")?;
         let transaction_result = get_bool(buf, "WritableTxnMarker.transaction_result")?;
         let topics = {
@@ -285,7 +286,7 @@ impl WritableTxnMarker {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 1;
         Self {
-            producer_id: rng.next_u64() as i64,
+            producer_id: ProducerId(rng.next_u64() as i64),
             producer_epoch: rng.next_u64() as i16,
             transaction_result: rng.bool(),
             topics: (0..rng.below(3))
@@ -351,7 +352,7 @@ impl crate::inspect::Inspect for WritableTxnMarker {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WritableTxnMarkerTopic {
     /// `Name`: versions 0+, entity: topicName.
-    pub name: String,
+    pub name: TopicName,
     /// `PartitionIndexes`: versions 0+.
     pub partition_indexes: Vec<i32>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -360,8 +361,8 @@ pub struct WritableTxnMarkerTopic {
 
 impl WritableTxnMarkerTopic {
     /// Sets `name` (Name).
-    pub fn with_name(mut self, value: String) -> Self {
-        self.name = value;
+    pub fn with_name(mut self, value: impl Into<TopicName>) -> Self {
+        self.name = value.into();
         self
     }
 
@@ -420,7 +421,12 @@ impl WritableTxnMarkerTopic {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 1;
-        let name = get_string(buf, "WritableTxnMarkerTopic.name", flexible, version)?;
+        let name = TopicName(get_string(
+            buf,
+            "WritableTxnMarkerTopic.name",
+            flexible,
+            version,
+        )?);
         let partition_indexes = {
             let n0 = get_array_len_non_null(
                 buf,
@@ -454,7 +460,7 @@ impl WritableTxnMarkerTopic {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 1;
         Self {
-            name: rng.string(),
+            name: TopicName(rng.string()),
             partition_indexes: (0..rng.below(3)).map(|_| rng.next_u64() as i32).collect(),
             unknown_tagged_fields: if flexible && rng.below(4) == 0 {
                 vec![rng.unknown_tagged_field()]

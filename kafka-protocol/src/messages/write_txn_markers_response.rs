@@ -5,6 +5,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::*;
+use crate::entity::{ProducerId, TopicName};
 use crate::error::{DecodeError, EncodeError};
 use crate::error_code::ErrorCode;
 use crate::message::{EncodeMode, Message, VersionRange};
@@ -133,7 +134,7 @@ impl crate::inspect::Inspect for WriteTxnMarkersResponse {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WritableTxnMarkerResult {
     /// `ProducerId`: versions 0+, entity: producerId.
-    pub producer_id: i64,
+    pub producer_id: ProducerId,
     /// `Topics`: versions 0+.
     pub topics: Vec<WritableTxnMarkerTopicResult>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -142,8 +143,8 @@ pub struct WritableTxnMarkerResult {
 
 impl WritableTxnMarkerResult {
     /// Sets `producer_id` (ProducerId).
-    pub fn with_producer_id(mut self, value: i64) -> Self {
-        self.producer_id = value;
+    pub fn with_producer_id(mut self, value: impl Into<ProducerId>) -> Self {
+        self.producer_id = value.into();
         self
     }
 
@@ -160,7 +161,7 @@ impl WritableTxnMarkerResult {
         mode: EncodeMode,
     ) -> Result<(), EncodeError> {
         let flexible = version >= 1;
-        buf.put_i64(self.producer_id);
+        buf.put_i64(self.producer_id.0);
         put_array_len(
             buf,
             "WritableTxnMarkerResult.topics",
@@ -201,7 +202,7 @@ impl WritableTxnMarkerResult {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 1;
-        let producer_id = get_i64(buf, "WritableTxnMarkerResult.producer_id")?;
+        let producer_id = ProducerId(get_i64(buf, "WritableTxnMarkerResult.producer_id")?);
         let topics = {
             let n0 =
                 get_array_len_non_null(buf, "WritableTxnMarkerResult.topics", flexible, version)?;
@@ -231,7 +232,7 @@ impl WritableTxnMarkerResult {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 1;
         Self {
-            producer_id: rng.next_u64() as i64,
+            producer_id: ProducerId(rng.next_u64() as i64),
             topics: (0..rng.below(3))
                 .map(|_| WritableTxnMarkerTopicResult::random(rng, version))
                 .collect(),
@@ -271,7 +272,7 @@ impl crate::inspect::Inspect for WritableTxnMarkerResult {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WritableTxnMarkerTopicResult {
     /// `Name`: versions 0+, entity: topicName.
-    pub name: String,
+    pub name: TopicName,
     /// `Partitions`: versions 0+.
     pub partitions: Vec<WritableTxnMarkerPartitionResult>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -280,8 +281,8 @@ pub struct WritableTxnMarkerTopicResult {
 
 impl WritableTxnMarkerTopicResult {
     /// Sets `name` (Name).
-    pub fn with_name(mut self, value: String) -> Self {
-        self.name = value;
+    pub fn with_name(mut self, value: impl Into<TopicName>) -> Self {
+        self.name = value.into();
         self
     }
 
@@ -344,7 +345,12 @@ impl WritableTxnMarkerTopicResult {
 
     pub(crate) fn decode_body(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 1;
-        let name = get_string(buf, "WritableTxnMarkerTopicResult.name", flexible, version)?;
+        let name = TopicName(get_string(
+            buf,
+            "WritableTxnMarkerTopicResult.name",
+            flexible,
+            version,
+        )?);
         let partitions = {
             let n0 = get_array_len_non_null(
                 buf,
@@ -378,7 +384,7 @@ impl WritableTxnMarkerTopicResult {
     pub(crate) fn random(rng: &mut crate::test_rng::TestRng, version: i16) -> Self {
         let flexible = version >= 1;
         Self {
-            name: rng.string(),
+            name: TopicName(rng.string()),
             partitions: (0..rng.below(3))
                 .map(|_| WritableTxnMarkerPartitionResult::random(rng, version))
                 .collect(),

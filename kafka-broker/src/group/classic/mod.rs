@@ -238,7 +238,7 @@ impl ClassicGroup {
         let mut all = BTreeSet::new();
         for m in &self.members {
             let meta = m.metadata(protocol)?;
-            all.extend(subscribed_topics(meta).ok()?);
+            all.extend(subscribed_topics(meta).ok()?.into_iter().map(String::from));
         }
         Some(all)
     }

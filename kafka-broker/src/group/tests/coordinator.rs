@@ -33,14 +33,14 @@ fn subscription(topics: &[&str]) -> Bytes {
 
 fn join_req(group: &str, member_id: &str, instance: Option<&str>) -> JoinGroupRequest {
     JoinGroupRequest::default()
-        .with_group_id(group.into())
+        .with_group_id(group)
         .with_session_timeout_ms(SESSION_MS)
         .with_rebalance_timeout_ms(REBALANCE_MS)
-        .with_member_id(member_id.into())
-        .with_group_instance_id(instance.map(str::to_owned))
-        .with_protocol_type("consumer".into())
+        .with_member_id(member_id)
+        .with_group_instance_id(instance.map(str::to_owned).map(Into::into))
+        .with_protocol_type("consumer")
         .with_protocols(vec![JoinGroupRequestProtocol::default()
-            .with_name("range".into())
+            .with_name("range")
             .with_metadata(subscription(&["orders"]))])
 }
 
@@ -68,15 +68,15 @@ async fn sync(
     assignments: &[(&str, &'static [u8])],
 ) -> SyncGroupResponse {
     let req = SyncGroupRequest::default()
-        .with_group_id(group.into())
-        .with_member_id(member.into())
+        .with_group_id(group)
+        .with_member_id(member)
         .with_generation_id(generation)
         .with_assignments(
             assignments
                 .iter()
                 .map(|(m, a)| {
                     SyncGroupRequestAssignment::default()
-                        .with_member_id((*m).into())
+                        .with_member_id(*m)
                         .with_assignment(Bytes::from_static(a))
                 })
                 .collect(),
@@ -86,8 +86,8 @@ async fn sync(
 
 async fn heartbeat(c: &GroupCoordinator, group: &str, member: &str, generation: i32) -> ErrorCode {
     let req = HeartbeatRequest::default()
-        .with_group_id(group.into())
-        .with_member_id(member.into())
+        .with_group_id(group)
+        .with_member_id(member)
         .with_generation_id(generation);
     ok(c.heartbeat(req, 4).await.error_code.code())
 }
@@ -96,7 +96,7 @@ async fn describe_state(c: &GroupCoordinator, group: &str) -> (String, usize) {
     let req = DescribeGroupsRequest::default().with_groups(vec![group.into()]);
     let d = c.describe_groups(req, 5).await;
     let g = &d.groups[0];
-    (g.group_state.clone(), g.members.len())
+    (g.group_state.to_string(), g.members.len())
 }
 
 /// Lets spawned tasks run up to their next await.
@@ -148,7 +148,7 @@ async fn stable_pair(c: &Arc<GroupCoordinator>) -> (String, String, i32) {
     .await;
     assert_eq!(sa.assignment, Bytes::from_static(b"a2"));
     assert_eq!(b_sync.await.unwrap().assignment, Bytes::from_static(b"b2"));
-    (a.member_id, b2.member_id, 2)
+    (a.member_id.to_string(), b2.member_id.to_string(), 2)
 }
 
 #[tokio::test(start_paused = true)]
@@ -254,7 +254,7 @@ async fn leave_group_triggers_rebalance() {
     let (a, b, generation) = stable_pair(&c).await;
     // v0 LeaveGroup: one member, error at the top level.
     let leave = LeaveGroupRequest::default()
-        .with_group_id("g".into())
+        .with_group_id("g")
         .with_member_id(b.clone());
     assert_eq!(
         ok(c.leave_group(leave.clone(), 0).await.error_code.code()),
@@ -272,10 +272,10 @@ async fn leave_group_triggers_rebalance() {
     assert_eq!(j.generation_id, generation + 1);
     // v3 LeaveGroup: a batch with per-member errors.
     let leave = LeaveGroupRequest::default()
-        .with_group_id("g".into())
+        .with_group_id("g")
         .with_members(vec![
             MemberIdentity::default().with_member_id(a.clone()),
-            MemberIdentity::default().with_member_id("ghost".into()),
+            MemberIdentity::default().with_member_id("ghost"),
         ]);
     let r = c.leave_group(leave, 3).await;
     assert_eq!(ok(r.error_code.code()), ErrorCode::None);
@@ -300,7 +300,7 @@ async fn static_member_rejoins_without_rebalance() {
     assert_eq!(again.generation_id, 1);
     assert_eq!(describe_state(&c, "g").await, ("Stable".to_owned(), 1));
     let hb = HeartbeatRequest::default()
-        .with_group_id("g".into())
+        .with_group_id("g")
         .with_member_id(j.member_id.clone())
         .with_group_instance_id(Some("instance-1".into()))
         .with_generation_id(1);
@@ -366,13 +366,11 @@ async fn shutdown_wakes_parked_requests() {
 async fn a_v3_join_admits_a_new_member_at_once() {
     let coordinator = GroupCoordinator::new(GroupConfig::default());
     let join = JoinGroupRequest::default()
-        .with_group_id("orders".into())
+        .with_group_id("orders")
         .with_session_timeout_ms(10_000)
         .with_rebalance_timeout_ms(10_000)
-        .with_protocol_type("consumer".into())
-        .with_protocols(vec![
-            JoinGroupRequestProtocol::default().with_name("range".into())
-        ]);
+        .with_protocol_type("consumer")
+        .with_protocols(vec![JoinGroupRequestProtocol::default().with_name("range")]);
     let response = coordinator.join_group(join, 3).await;
     assert_eq!(response.error_code, ErrorCode::None);
     assert_eq!(response.generation_id, 1);

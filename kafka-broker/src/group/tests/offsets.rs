@@ -44,17 +44,17 @@ fn subscription(topics: &[&str]) -> Bytes {
 /// A one-member consumer group subscribed to `topics`, Stable; returns (member, generation).
 async fn consumer_group(c: &GroupCoordinator, group: &str, topics: &[&str]) -> (String, i32) {
     let join = JoinGroupRequest::default()
-        .with_group_id(group.into())
+        .with_group_id(group)
         .with_session_timeout_ms(10_000)
         .with_rebalance_timeout_ms(10_000)
-        .with_protocol_type("consumer".into())
+        .with_protocol_type("consumer")
         .with_protocols(vec![JoinGroupRequestProtocol::default()
-            .with_name("range".into())
+            .with_name("range")
             .with_metadata(subscription(topics))]);
     let j = c.join_group(join, 3).await;
     assert_eq!(ok(j.error_code.code()), ErrorCode::None);
     let s = SyncGroupRequest::default()
-        .with_group_id(group.into())
+        .with_group_id(group)
         .with_member_id(j.member_id.clone())
         .with_generation_id(j.generation_id)
         .with_assignments(vec![SyncGroupRequestAssignment::default()
@@ -64,7 +64,7 @@ async fn consumer_group(c: &GroupCoordinator, group: &str, topics: &[&str]) -> (
         ok(c.sync_group(s, 3).await.error_code.code()),
         ErrorCode::None
     );
-    (j.member_id, j.generation_id)
+    (j.member_id.to_string(), j.generation_id)
 }
 
 fn commit_req(
@@ -79,20 +79,20 @@ fn commit_req(
             .with_partition_index(*partition)
             .with_committed_offset(*offset)
             .with_committed_leader_epoch(7)
-            .with_committed_metadata(Some(format!("m{offset}")));
+            .with_committed_metadata(Some(format!("m{offset}").into()));
         match topics.iter_mut().find(|t| t.name == *topic) {
             Some(t) => t.partitions.push(p),
             None => topics.push(
                 OffsetCommitRequestTopic::default()
-                    .with_name((*topic).into())
+                    .with_name(*topic)
                     .with_partitions(vec![p]),
             ),
         }
     }
     OffsetCommitRequest::default()
-        .with_group_id(group.into())
+        .with_group_id(group)
         .with_generation_id_or_member_epoch(generation)
-        .with_member_id(member.into())
+        .with_member_id(member)
         .with_topics(topics)
 }
 
@@ -132,9 +132,9 @@ async fn commit_and_fetch_offsets() {
 
     // v5: explicit partitions, one of them never committed.
     let fetch = OffsetFetchRequest::default()
-        .with_group_id("g".into())
+        .with_group_id("g")
         .with_topics(Some(vec![OffsetFetchRequestTopic::default()
-            .with_name("t".into())
+            .with_name("t")
             .with_partition_indexes(vec![0, 1, 2])]));
     let f = c.offset_fetch(fetch, 5).await;
     assert_eq!(ok(f.error_code.code()), ErrorCode::None);
@@ -163,7 +163,7 @@ async fn commit_and_fetch_offsets() {
     let all = c
         .offset_fetch(
             OffsetFetchRequest::default()
-                .with_group_id("g".into())
+                .with_group_id("g")
                 .with_topics(None),
             7,
         )
@@ -175,17 +175,17 @@ async fn commit_and_fetch_offsets() {
     // v8: batched groups, including one that does not exist.
     let batched = OffsetFetchRequest::default().with_groups(vec![
         OffsetFetchRequestGroup::default()
-            .with_group_id("g".into())
+            .with_group_id("g")
             .with_topics(Some(vec![OffsetFetchRequestTopics::default()
-                .with_name("u".into())
+                .with_name("u")
                 .with_partition_indexes(vec![0])])),
         OffsetFetchRequestGroup::default()
-            .with_group_id("unknown".into())
+            .with_group_id("unknown")
             .with_topics(Some(vec![OffsetFetchRequestTopics::default()
-                .with_name("u".into())
+                .with_name("u")
                 .with_partition_indexes(vec![0])])),
         OffsetFetchRequestGroup::default()
-            .with_group_id("g".into())
+            .with_group_id("g")
             .with_topics(None),
     ]);
     let f = c.offset_fetch(batched, 8).await;
@@ -231,7 +231,7 @@ async fn commit_validation_against_generation_and_member() {
     assert_eq!(commit_errors(&lost), vec![ErrorCode::IllegalGeneration]);
     // Oversized metadata.
     let mut big = commit_req("plain", "", -1, &[("t", 0, 3)]);
-    big.topics[0].partitions[0].committed_metadata = Some("x".repeat(5000));
+    big.topics[0].partitions[0].committed_metadata = Some("x".repeat(5000).into());
     assert_eq!(
         commit_errors(&c.offset_commit(big, 8).await),
         vec![ErrorCode::OffsetMetadataTooLarge]
@@ -270,7 +270,7 @@ async fn delete_list_and_describe_groups() {
         .await
         .groups
         .into_iter()
-        .map(|g| g.group_id)
+        .map(|g| g.group_id.to_string())
         .collect();
     assert_eq!(only, vec!["busy"]);
     let consumer_type = ListGroupsRequest::default().with_types_filter(vec!["consumer".into()]);
@@ -326,7 +326,7 @@ async fn delete_list_and_describe_groups() {
     let f = c
         .offset_fetch(
             OffsetFetchRequest::default()
-                .with_group_id("idle".into())
+                .with_group_id("idle")
                 .with_topics(None),
             7,
         )
@@ -345,15 +345,15 @@ async fn offset_delete_refuses_subscribed_topics() {
         vec![ErrorCode::None; 2]
     );
     let req = OffsetDeleteRequest::default()
-        .with_group_id("g".into())
+        .with_group_id("g")
         .with_topics(vec![
             OffsetDeleteRequestTopic::default()
-                .with_name("orders".into())
+                .with_name("orders")
                 .with_partitions(vec![
                     OffsetDeleteRequestPartition::default().with_partition_index(0)
                 ]),
             OffsetDeleteRequestTopic::default()
-                .with_name("old".into())
+                .with_name("old")
                 .with_partitions(vec![
                     OffsetDeleteRequestPartition::default().with_partition_index(0)
                 ]),
@@ -369,7 +369,7 @@ async fn offset_delete_refuses_subscribed_topics() {
         errors,
         vec![ErrorCode::GroupSubscribedToTopic, ErrorCode::None]
     );
-    let missing = c.offset_delete(req.with_group_id("nope".into()), 0).await;
+    let missing = c.offset_delete(req.with_group_id("nope"), 0).await;
     assert_eq!(ok(missing.error_code.code()), ErrorCode::GroupIdNotFound);
     c.shutdown().await;
 }
@@ -423,7 +423,7 @@ async fn topic_lookup_checks_partitions_and_resolves_ids() {
         vec![ErrorCode::None, ErrorCode::None, ErrorCode::UnknownTopicId]
     );
     let fetch = OffsetFetchRequest::default().with_groups(vec![OffsetFetchRequestGroup::default()
-        .with_group_id("g".into())
+        .with_group_id("g")
         .with_topics(None)]);
     let f = c.offset_fetch(fetch, 10).await;
     let t = &f.groups[0].topics[0];
@@ -455,9 +455,9 @@ async fn offsets_of_an_empty_group_expire_after_retention() {
     let f = c
         .offset_fetch(
             OffsetFetchRequest::default()
-                .with_group_id("g".into())
+                .with_group_id("g")
                 .with_topics(Some(vec![OffsetFetchRequestTopic::default()
-                    .with_name("t".into())
+                    .with_name("t")
                     .with_partition_indexes(vec![0])])),
             6,
         )

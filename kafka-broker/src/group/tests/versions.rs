@@ -49,13 +49,13 @@ fn versions<M: Message>() -> std::ops::RangeInclusive<i16> {
 
 fn join_req(member_id: &str) -> JoinGroupRequest {
     JoinGroupRequest::default()
-        .with_group_id("g".into())
+        .with_group_id("g")
         .with_session_timeout_ms(10_000)
         .with_rebalance_timeout_ms(10_000)
-        .with_member_id(member_id.into())
-        .with_protocol_type("consumer".into())
+        .with_member_id(member_id)
+        .with_protocol_type("consumer")
         .with_protocols(vec![JoinGroupRequestProtocol::default()
-            .with_name("range".into())
+            .with_name("range")
             .with_metadata(Bytes::from_static(&[0, 0, 0, 0, 0, 0]))])
 }
 
@@ -101,7 +101,7 @@ async fn join_sync_heartbeat_leave_every_version() {
         let c = GroupCoordinator::new(GroupConfig::default());
         let j = join_at(&c, 3).await;
         let mut s = SyncGroupRequest::default()
-            .with_group_id("g".into())
+            .with_group_id("g")
             .with_member_id(j.member_id.clone())
             .with_generation_id(j.generation_id);
         if v >= 5 {
@@ -124,7 +124,7 @@ async fn join_sync_heartbeat_leave_every_version() {
         roundtrip(&r, v);
         for hv in versions::<HeartbeatResponse>() {
             let h = HeartbeatRequest::default()
-                .with_group_id("g".into())
+                .with_group_id("g")
                 .with_member_id(j.member_id.clone())
                 .with_generation_id(j.generation_id);
             let r = c.heartbeat(h, hv).await;
@@ -138,16 +138,16 @@ async fn join_sync_heartbeat_leave_every_version() {
         let j = join_at(&c, 3).await;
         let req = if v >= 3 {
             LeaveGroupRequest::default()
-                .with_group_id("g".into())
+                .with_group_id("g")
                 .with_members(vec![MemberIdentity::default().with_member_id(j.member_id)])
         } else {
             LeaveGroupRequest::default()
-                .with_group_id("g".into())
+                .with_group_id("g")
                 .with_member_id(j.member_id)
         };
         let r = c.leave_group(req.clone(), v).await;
         roundtrip(&r, v);
-        let r = c.leave_group(req.with_group_id("other".into()), v).await;
+        let r = c.leave_group(req.with_group_id("other"), v).await;
         roundtrip(&r, v);
         c.shutdown().await;
     }
@@ -167,7 +167,7 @@ async fn offsets_every_version() {
             topic.name = "t".into();
         }
         let req = OffsetCommitRequest::default()
-            .with_group_id("g".into())
+            .with_group_id("g")
             .with_topics(vec![topic]);
         let r = c.offset_commit(req, v).await;
         roundtrip(&r, v);
@@ -185,9 +185,9 @@ async fn offsets_every_version() {
     for v in versions::<OffsetFetchResponse>() {
         let c = GroupCoordinator::new(GroupConfig::default());
         let commit = OffsetCommitRequest::default()
-            .with_group_id("g".into())
+            .with_group_id("g")
             .with_topics(vec![OffsetCommitRequestTopic::default()
-                .with_name("t".into())
+                .with_name("t")
                 .with_partitions(vec![
                     OffsetCommitRequestPartition::default().with_committed_offset(42)
                 ])]);
@@ -195,17 +195,17 @@ async fn offsets_every_version() {
         let req = if v >= 8 {
             let topics = (v < 10).then(|| {
                 vec![OffsetFetchRequestTopics::default()
-                    .with_name("t".into())
+                    .with_name("t")
                     .with_partition_indexes(vec![0, 1])]
             });
             OffsetFetchRequest::default().with_groups(vec![OffsetFetchRequestGroup::default()
-                .with_group_id("g".into())
+                .with_group_id("g")
                 .with_topics(topics)])
         } else {
             OffsetFetchRequest::default()
-                .with_group_id("g".into())
+                .with_group_id("g")
                 .with_topics(Some(vec![OffsetFetchRequestTopic::default()
-                    .with_name("t".into())
+                    .with_name("t")
                     .with_partition_indexes(vec![0, 1])]))
         };
         let r = c.offset_fetch(req, v).await;
@@ -230,9 +230,9 @@ async fn offsets_every_version() {
     }
     let c = GroupCoordinator::new(GroupConfig::default());
     let req = OffsetDeleteRequest::default()
-        .with_group_id("g".into())
+        .with_group_id("g")
         .with_topics(vec![OffsetDeleteRequestTopic::default()
-            .with_name("t".into())
+            .with_name("t")
             .with_partitions(vec![OffsetDeleteRequestPartition::default()])]);
     let r = c.offset_delete(req, 0).await;
     roundtrip::<OffsetDeleteResponse>(&r, 0);
@@ -244,7 +244,7 @@ async fn admin_every_version() {
     let c = GroupCoordinator::new(GroupConfig::default());
     let j = join_at(&c, 3).await;
     let s = SyncGroupRequest::default()
-        .with_group_id("g".into())
+        .with_group_id("g")
         .with_member_id(j.member_id.clone())
         .with_generation_id(j.generation_id);
     c.sync_group(s, 3).await;

@@ -52,7 +52,7 @@ impl<'a> InitProducerIdParams<'a> {
         Self {
             transactional_id: request.transactional_id.as_deref(),
             transaction_timeout_ms: request.transaction_timeout_ms,
-            producer_id: request.producer_id,
+            producer_id: request.producer_id.0,
             producer_epoch: request.producer_epoch,
             api_version,
         }

@@ -20,7 +20,7 @@ fn epoch_request(topic: &str, partitions: &[(i32, i32, i32)]) -> OffsetForLeader
     OffsetForLeaderEpochRequest::default()
         .with_replica_id(-1)
         .with_topics(vec![OffsetForLeaderTopic::default()
-            .with_topic(topic.to_string())
+            .with_topic(topic)
             .with_partitions(
                 partitions
                     .iter()

@@ -9,8 +9,8 @@ use crate::harness::Session;
 
 fn at(s: &mut Session<'_>, version: i16) {
     let request = ApiVersionsRequest::default()
-        .with_client_software_name("kafka-sdk-conformance".into())
-        .with_client_software_version("0.1.0".into());
+        .with_client_software_name("kafka-sdk-conformance")
+        .with_client_software_version("0.1.0");
     s.send("api_versions", &request, version);
 }
 
@@ -40,9 +40,9 @@ pub fn v5(s: &mut Session<'_>) {
 
 fn v5_naming(s: &mut Session<'_>, label: &str, cluster_id: Option<String>, node_id: i32) {
     let request = ApiVersionsRequest::default()
-        .with_client_software_name("kafka-sdk-conformance".into())
-        .with_client_software_version("0.1.0".into())
-        .with_cluster_id(cluster_id)
+        .with_client_software_name("kafka-sdk-conformance")
+        .with_client_software_version("0.1.0")
+        .with_cluster_id(cluster_id.map(Into::into))
         .with_node_id(node_id);
     s.send(label, &request, 5);
 }
@@ -88,7 +88,7 @@ pub fn above_max(s: &mut Session<'_>) {
 /// `[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?`.
 pub fn invalid_software_name(s: &mut Session<'_>) {
     let request = ApiVersionsRequest::default()
-        .with_client_software_name("not valid!".into())
-        .with_client_software_version("1.0".into());
+        .with_client_software_name("not valid!")
+        .with_client_software_version("1.0");
     s.send("api_versions_bad_name", &request, 3);
 }

@@ -9,6 +9,7 @@ use kafka_protocol::messages::{
 use kafka_protocol::ApiKey;
 
 use crate::harness::Session;
+use kafka_protocol::StrBytes;
 
 const TOPIC: i8 = 2;
 const BROKER: i8 = 4;
@@ -22,8 +23,8 @@ const SUBTRACT: i8 = 3;
 fn describe(resource_type: i8, name: &str, keys: Option<&[&str]>) -> DescribeConfigsRequest {
     DescribeConfigsRequest::default().with_resources(vec![DescribeConfigsResource::default()
         .with_resource_type(resource_type)
-        .with_resource_name(name.to_string())
-        .with_configuration_keys(keys.map(|k| k.iter().map(|s| (*s).to_string()).collect()))])
+        .with_resource_name(name)
+        .with_configuration_keys(keys.map(|k| k.iter().map(|s| StrBytes::from(*s)).collect()))])
 }
 
 fn describe_topic(s: &mut Session<'_>, label: &str, topic: &str, keys: &[&str]) {
@@ -39,14 +40,14 @@ fn alter(topic: &str, configs: &[(&str, &str)]) -> AlterConfigsRequest {
     AlterConfigsRequest::default().with_resources(vec![
         alter_configs_request::AlterConfigsResource::default()
             .with_resource_type(TOPIC)
-            .with_resource_name(topic.to_string())
+            .with_resource_name(topic)
             .with_configs(
                 configs
                     .iter()
                     .map(|(k, v)| {
                         alter_configs_request::AlterableConfig::default()
                             .with_name((*k).to_string())
-                            .with_value(Some((*v).to_string()))
+                            .with_value(Some((*v).to_string().into()))
                     })
                     .collect(),
             ),
@@ -61,14 +62,14 @@ fn incremental(
     IncrementalAlterConfigsRequest::default().with_resources(vec![
         incremental_alter_configs_request::AlterConfigsResource::default()
             .with_resource_type(resource_type)
-            .with_resource_name(name.to_string())
+            .with_resource_name(name)
             .with_configs(
                 ops.iter()
                     .map(|(k, op, v)| {
                         incremental_alter_configs_request::AlterableConfig::default()
                             .with_name((*k).to_string())
                             .with_config_operation(*op)
-                            .with_value(v.map(str::to_string))
+                            .with_value(v.map(str::to_string).map(Into::into))
                     })
                     .collect(),
             ),

@@ -54,13 +54,13 @@ fn assignment(topic: &str, partitions: &[i32]) -> Bytes {
 
 fn join_request(group: &str, member_id: &str, topics: &[&str]) -> JoinGroupRequest {
     JoinGroupRequest::default()
-        .with_group_id(group.to_string())
+        .with_group_id(group)
         .with_session_timeout_ms(SESSION_TIMEOUT_MS)
         .with_rebalance_timeout_ms(REBALANCE_TIMEOUT_MS)
         .with_member_id(member_id.to_string())
-        .with_protocol_type("consumer".into())
+        .with_protocol_type("consumer")
         .with_protocols(vec![JoinGroupRequestProtocol::default()
-            .with_name("range".into())
+            .with_name("range")
             .with_metadata(subscription(topics))])
 }
 
@@ -79,7 +79,7 @@ fn stable_member(s: &mut Session<'_>, conn: usize, group: &str, topic: &str) -> 
     assert_eq!(joined.error_code, ErrorCode::None, "join: {joined:?}");
     let sv = s.v(ApiKey::SyncGroup);
     let sync = SyncGroupRequest::default()
-        .with_group_id(group.to_string())
+        .with_group_id(group)
         .with_generation_id(joined.generation_id)
         .with_member_id(joined.member_id.clone())
         .with_protocol_type(Some("consumer".into()))
@@ -90,14 +90,14 @@ fn stable_member(s: &mut Session<'_>, conn: usize, group: &str, topic: &str) -> 
     let synced = s.call_on(conn, &sync, sv);
     assert_eq!(synced.error_code, ErrorCode::None, "sync: {synced:?}");
     Member {
-        id: joined.member_id,
+        id: joined.member_id.to_string(),
         generation: joined.generation_id,
     }
 }
 
 fn heartbeat(group: &str, member: &str, generation: i32) -> HeartbeatRequest {
     HeartbeatRequest::default()
-        .with_group_id(group.to_string())
+        .with_group_id(group)
         .with_member_id(member.to_string())
         .with_generation_id(generation)
 }
@@ -110,7 +110,7 @@ fn commit(
     offset: i64,
 ) -> OffsetCommitRequest {
     OffsetCommitRequest::default()
-        .with_group_id(group.to_string())
+        .with_group_id(group)
         .with_member_id(member.to_string())
         .with_generation_id_or_member_epoch(generation)
         .with_topics(vec![OffsetCommitRequestTopic::default()
@@ -128,7 +128,7 @@ fn commit_version(s: &Session<'_>) -> i16 {
 
 fn fetch_offsets(group: &str, topics: Option<Vec<&str>>) -> OffsetFetchRequest {
     OffsetFetchRequest::default().with_groups(vec![OffsetFetchRequestGroup::default()
-        .with_group_id(group.to_string())
+        .with_group_id(group)
         .with_topics(topics.map(|ts| {
             ts.into_iter()
                 .map(|t| {
@@ -169,7 +169,7 @@ pub fn find_coordinator_batched(s: &mut Session<'_>) {
     let v = s.v(ApiKey::FindCoordinator);
     s.send(
         "find_coordinators",
-        &FindCoordinatorRequest::default().with_coordinator_keys(vec![a, b]),
+        &FindCoordinatorRequest::default().with_coordinator_keys(vec![a.into(), b.into()]),
         v,
     );
 }
@@ -191,7 +191,7 @@ pub fn find_coordinator_invalid_key_type(s: &mut Session<'_>) {
         "find_coordinator_key_type_7",
         &FindCoordinatorRequest::default()
             .with_key_type(7)
-            .with_coordinator_keys(vec![g]),
+            .with_coordinator_keys(vec![g.into()]),
         v,
     );
 }
@@ -243,7 +243,7 @@ pub fn lifecycle(s: &mut Session<'_>) {
     let dv = s.v(ApiKey::DescribeGroups);
     s.send(
         "describe_stable",
-        &DescribeGroupsRequest::default().with_groups(vec![g.clone()]),
+        &DescribeGroupsRequest::default().with_groups(vec![g.clone().into()]),
         dv,
     );
     let lv = s.v(ApiKey::LeaveGroup);
@@ -258,7 +258,7 @@ pub fn lifecycle(s: &mut Session<'_>) {
     );
     s.send(
         "describe_empty",
-        &DescribeGroupsRequest::default().with_groups(vec![g]),
+        &DescribeGroupsRequest::default().with_groups(vec![g.into()]),
         dv,
     );
 }
@@ -297,7 +297,7 @@ pub fn join_inconsistent_protocol(s: &mut Session<'_>) {
     stable_member(s, 0, &g, &t);
     let other = s.connect();
     let v = s.v(ApiKey::JoinGroup);
-    let mut request = join_request(&g, "", &[&t]).with_protocol_type("connect".into());
+    let mut request = join_request(&g, "", &[&t]).with_protocol_type("connect");
     request.protocols[0].name = "sessioned".into();
     s.send_on(other, "join_other_protocol_type", &request, v);
 }
@@ -322,7 +322,7 @@ pub fn sync_unknown_member(s: &mut Session<'_>) {
     let sync = SyncGroupRequest::default()
         .with_group_id(g)
         .with_generation_id(m.generation)
-        .with_member_id("nobody".into())
+        .with_member_id("nobody")
         .with_protocol_type(Some("consumer".into()))
         .with_protocol_name(Some("range".into()));
     s.send("sync_unknown_member", &sync, sv);
@@ -335,7 +335,7 @@ pub fn sync_unknown_group(s: &mut Session<'_>) {
     let sync = SyncGroupRequest::default()
         .with_group_id(g)
         .with_generation_id(1)
-        .with_member_id("nobody".into())
+        .with_member_id("nobody")
         .with_protocol_type(Some("consumer".into()))
         .with_protocol_name(Some("range".into()));
     s.send("sync_unknown_group", &sync, sv);
@@ -400,7 +400,7 @@ pub fn rebalance_with_a_second_member(s: &mut Session<'_>) {
     let dv = s.v(ApiKey::DescribeGroups);
     s.send(
         "describe_completing_rebalance",
-        &DescribeGroupsRequest::default().with_groups(vec![g.clone()]),
+        &DescribeGroupsRequest::default().with_groups(vec![g.clone().into()]),
         dv,
     );
     let _ = a_rejoined;
@@ -414,9 +414,7 @@ pub fn leave_unknown_member(s: &mut Session<'_>) {
         "leave_unknown",
         &LeaveGroupRequest::default()
             .with_group_id(g)
-            .with_members(vec![
-                MemberIdentity::default().with_member_id("nobody".into())
-            ]),
+            .with_members(vec![MemberIdentity::default().with_member_id("nobody")]),
         lv,
     );
 }
@@ -459,7 +457,7 @@ pub fn commit_without_a_group(s: &mut Session<'_>) {
     let dv = s.v(ApiKey::DescribeGroups);
     s.send(
         "describe",
-        &DescribeGroupsRequest::default().with_groups(vec![g]),
+        &DescribeGroupsRequest::default().with_groups(vec![g.into()]),
         dv,
     );
 }
@@ -475,7 +473,7 @@ pub fn commit_metadata_too_large(s: &mut Session<'_>) {
     let (g, t) = group_and_topic(s);
     let cv = commit_version(s);
     let mut request = commit(&g, "", -1, &t, 1);
-    request.topics[0].partitions[0].committed_metadata = Some("m".repeat(5000));
+    request.topics[0].partitions[0].committed_metadata = Some(("m".repeat(5000)).into());
     s.send("commit_huge_metadata", &request, cv);
 }
 
@@ -544,7 +542,7 @@ pub fn describe_unknown_group(s: &mut Session<'_>) {
     let dv = s.v(ApiKey::DescribeGroups);
     s.send(
         "describe_unknown",
-        &DescribeGroupsRequest::default().with_groups(vec![g]),
+        &DescribeGroupsRequest::default().with_groups(vec![g.into()]),
         dv,
     );
 }
@@ -556,7 +554,7 @@ pub fn describe_with_authorized_operations(s: &mut Session<'_>) {
     s.send(
         "describe_authorized_ops",
         &DescribeGroupsRequest::default()
-            .with_groups(vec![g])
+            .with_groups(vec![g.into()])
             .with_include_authorized_operations(true),
         dv,
     );
@@ -612,7 +610,11 @@ pub fn delete_groups(s: &mut Session<'_>) {
     let v = s.v(ApiKey::DeleteGroups);
     s.send(
         "delete_groups",
-        &DeleteGroupsRequest::default().with_groups_names(vec![g, empty.clone(), unknown]),
+        &DeleteGroupsRequest::default().with_groups_names(vec![
+            g.into(),
+            empty.clone().into(),
+            unknown.into(),
+        ]),
         v,
     );
     let fv = fetch_version(s);
@@ -657,7 +659,7 @@ pub fn offset_delete_unknown_group(s: &mut Session<'_>) {
     let request = OffsetDeleteRequest::default()
         .with_group_id(g)
         .with_topics(vec![OffsetDeleteRequestTopic::default()
-            .with_name("x".into())
+            .with_name("x")
             .with_partitions(vec![
                 OffsetDeleteRequestPartition::default().with_partition_index(0)
             ])]);

@@ -13,7 +13,7 @@ fn by_name(names: &[&str], auto_create: bool) -> MetadataRequest {
         .with_topics(Some(
             names
                 .iter()
-                .map(|n| MetadataRequestTopic::default().with_name(Some((*n).to_string())))
+                .map(|n| MetadataRequestTopic::default().with_name(Some((*n).to_string().into())))
                 .collect(),
         ))
         .with_allow_auto_topic_creation(auto_create)

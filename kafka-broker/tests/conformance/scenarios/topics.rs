@@ -16,6 +16,7 @@ use kafka_protocol::ApiKey;
 use kafka_protocol::Uuid;
 
 use crate::harness::Session;
+use kafka_protocol::BrokerId;
 
 fn topic(name: &str, partitions: i32, replication: i16) -> CreatableTopic {
     CreatableTopic::default()
@@ -26,7 +27,7 @@ fn topic(name: &str, partitions: i32, replication: i16) -> CreatableTopic {
 
 fn config(name: &str, value: &str) -> CreatableTopicConfig {
     CreatableTopicConfig::default()
-        .with_name(name.into())
+        .with_name(name)
         .with_value(Some(value.into()))
 }
 
@@ -40,7 +41,7 @@ fn metadata(s: &mut Session<'_>, label: &str, name: &str) {
     let v = s.v(ApiKey::Metadata);
     let request = MetadataRequest::default()
         .with_topics(Some(vec![
-            MetadataRequestTopic::default().with_name(Some(name.to_string()))
+            MetadataRequestTopic::default().with_name(Some(name.into()))
         ]))
         .with_allow_auto_topic_creation(false);
     s.send(label, &request, v);
@@ -186,7 +187,7 @@ pub fn create_explicit_assignment(s: &mut Session<'_>) {
             .map(|p| {
                 CreatableReplicaAssignment::default()
                     .with_partition_index(p)
-                    .with_broker_ids(vec![broker])
+                    .with_broker_ids(vec![BrokerId(broker)])
             })
             .collect(),
     )]);
@@ -201,7 +202,7 @@ pub fn create_assignment_to_unknown_broker(s: &mut Session<'_>) {
     let request = create(vec![topic(&t, -1, -1).with_assignments(vec![
         CreatableReplicaAssignment::default()
             .with_partition_index(0)
-            .with_broker_ids(vec![4242]),
+            .with_broker_ids(vec![BrokerId(4242)]),
     ])]);
     s.send("create_assigned_unknown_broker", &request, v);
 }
@@ -213,7 +214,7 @@ pub fn create_assignment_with_count(s: &mut Session<'_>) {
     let request = create(vec![topic(&t, 2, 1).with_assignments(vec![
         CreatableReplicaAssignment::default()
             .with_partition_index(0)
-            .with_broker_ids(vec![broker]),
+            .with_broker_ids(vec![BrokerId(broker)]),
     ])]);
     s.send("create_assignment_and_count", &request, v);
 }
@@ -231,7 +232,9 @@ pub fn delete_by_name(s: &mut Session<'_>) {
     let v = s.v(ApiKey::DeleteTopics);
     let request = DeleteTopicsRequest::default()
         .with_timeout_ms(10_000)
-        .with_topics(vec![DeleteTopicState::default().with_name(Some(t.clone()))]);
+        .with_topics(vec![
+            DeleteTopicState::default().with_name(Some(t.clone().into()))
+        ]);
     s.send("delete", &request, v);
     s.wait_until_unknown(&t);
     metadata(s, "gone", &t);
@@ -242,7 +245,7 @@ pub fn delete_by_name_v5(s: &mut Session<'_>) {
     s.create_topic(&t, 1, &[]);
     let request = DeleteTopicsRequest::default()
         .with_timeout_ms(10_000)
-        .with_topic_names(vec![t.clone()]);
+        .with_topic_names(vec![t.clone().into()]);
     s.send("delete_v5", &request, 5);
 }
 
@@ -251,7 +254,7 @@ pub fn delete_unknown(s: &mut Session<'_>) {
     let v = s.v(ApiKey::DeleteTopics);
     let request = DeleteTopicsRequest::default()
         .with_timeout_ms(10_000)
-        .with_topics(vec![DeleteTopicState::default().with_name(Some(t))]);
+        .with_topics(vec![DeleteTopicState::default().with_name(Some(t.into()))]);
     s.send("delete_unknown", &request, v);
 }
 
@@ -310,7 +313,7 @@ pub fn partitions_with_assignment(s: &mut Session<'_>) {
     let broker = s.broker();
     let v = s.v(ApiKey::CreatePartitions);
     let request = create_partitions(vec![partitions(&t, 2).with_assignments(Some(vec![
-        CreatePartitionsAssignment::default().with_broker_ids(vec![broker]),
+        CreatePartitionsAssignment::default().with_broker_ids(vec![BrokerId(broker)]),
     ]))]);
     s.send("add_assigned_partition", &request, v);
 }
