@@ -248,3 +248,23 @@ fn request_body_dispatches_on_api_key() {
     assert_eq!(body.api_key(), ApiKey::Metadata);
     assert_eq!(body, RequestBody::Metadata(req));
 }
+
+#[test]
+fn decoded_strings_and_records_point_into_the_input_buffer() {
+    use kafka_protocol::messages::fetch_response::{FetchableTopicResponse, PartitionData};
+    use kafka_protocol::messages::FetchResponse;
+
+    let response = FetchResponse::default().with_responses(vec![FetchableTopicResponse::default()
+        .with_topic("orders")
+        .with_partitions(vec![PartitionData::default()
+            .with_records(Some(Bytes::from_static(b"not really a batch")))])]);
+    let input = encode(&response, 12).unwrap();
+    let range = input.as_ptr() as usize..input.as_ptr() as usize + input.len();
+    let decoded = FetchResponse::decode(&mut input.clone(), 12).unwrap();
+    let topic = &decoded.responses[0].topic;
+    assert_eq!(topic, "orders");
+    // Nothing was copied: the name and the records are views of `input`.
+    assert!(range.contains(&(topic.as_str().as_ptr() as usize)));
+    let records = decoded.responses[0].partitions[0].records.as_ref().unwrap();
+    assert!(range.contains(&(records.as_ptr() as usize)));
+}
