@@ -256,7 +256,13 @@ pub fn emit_struct(
     }
     writeln!(out, "pub struct {name} {{").unwrap();
     for f in fields {
-        writeln!(out, "    /// {}", doc_for(f)).unwrap();
+        writeln!(
+            out,
+            "    /// {}\n    ///\n    /// {}",
+            f.description,
+            doc_for(f)
+        )
+        .unwrap();
         writeln!(out, "    pub {}: {},", field_name(f), field_type(f)).unwrap();
     }
     writeln!(out, "    /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.").unwrap();

@@ -9,6 +9,7 @@ mod emit;
 mod emit_error;
 mod emit_struct;
 mod emit_types;
+mod field_docs;
 mod naming;
 mod schema;
 
@@ -29,6 +30,12 @@ fn generate(schema_dir: &Path) -> Result<BTreeMap<String, String>, String> {
         let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
         files.push(schema::parse(&text).map_err(|e| format!("{}: {e}", p.display()))?);
     }
+    let docs_path = schema_dir.join("fields.kdoc");
+    let docs_text =
+        std::fs::read_to_string(&docs_path).map_err(|e| format!("{}: {e}", docs_path.display()))?;
+    field_docs::FieldDocs::parse(&docs_text)
+        .and_then(|d| d.apply(&mut files))
+        .map_err(|e| format!("{}: {e}", docs_path.display()))?;
     let mut out = BTreeMap::new();
     for f in &files {
         for m in &f.messages {

@@ -239,6 +239,8 @@ pub struct Field {
     /// `error=V`: the value the field takes in an error response, where it differs from the
     /// default (a Produce response's base offset is -1 when the produce failed).
     pub error_value: Option<String>,
+    /// The one-line description from `fields.kdoc` (set after parsing).
+    pub description: String,
     /// Fields of the structure this field defines inline (empty if it names a shared struct).
     pub fields: Vec<Field>,
 }
@@ -367,6 +369,7 @@ fn parse_field(tokens: &[&str]) -> Result<Field, String> {
             }
         }),
         fields: Vec::new(),
+        description: String::new(),
     })
 }
 

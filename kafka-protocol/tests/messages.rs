@@ -256,8 +256,9 @@ fn decoded_strings_and_records_point_into_the_input_buffer() {
 
     let response = FetchResponse::default().with_responses(vec![FetchableTopicResponse::default()
         .with_topic("orders")
-        .with_partitions(vec![PartitionData::default()
-            .with_records(Some(Bytes::from_static(b"not really a batch")))])]);
+        .with_partitions(vec![
+            PartitionData::default().with_records(Some(Bytes::from_static(b"not really a batch")))
+        ])]);
     let input = encode(&response, 12).unwrap();
     let range = input.as_ptr() as usize..input.as_ptr() as usize + input.len();
     let decoded = FetchResponse::decode(&mut input.clone(), 12).unwrap();

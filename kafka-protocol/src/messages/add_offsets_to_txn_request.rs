@@ -13,12 +13,20 @@ use crate::messages::ApiKey;
 /// The `AddOffsetsToTxnRequest` request, valid versions 0-4, flexible versions 3+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddOffsetsToTxnRequest {
+    /// The producer's transactional id; null if it is not transactional.
+    ///
     /// `TransactionalId`: versions 0+, entity: transactionalId.
     pub transactional_id: TransactionalId,
+    /// The producer id; -1 for none.
+    ///
     /// `ProducerId`: versions 0+, entity: producerId.
     pub producer_id: ProducerId,
+    /// The producer's epoch: a newer epoch for the same id fences older producers.
+    ///
     /// `ProducerEpoch`: versions 0+.
     pub producer_epoch: i16,
+    /// The group's id.
+    ///
     /// `GroupId`: versions 0+, entity: groupId.
     pub group_id: GroupId,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -13,8 +13,12 @@ use crate::messages::ApiKey;
 /// The `AddOffsetsToTxnResponse` response, valid versions 0-4, flexible versions 3+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddOffsetsToTxnResponse {
+    /// How long the client should wait before its next request because of a quota; 0 if not throttled.
+    ///
     /// `ThrottleTimeMs`: versions 0+.
     pub throttle_time_ms: i32,
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -13,14 +13,24 @@ use crate::messages::ApiKey;
 /// The `AddPartitionsToTxnRequest` request, valid versions 0-5, flexible versions 3+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddPartitionsToTxnRequest {
+    /// The transactions to add partitions to, each with its own producer (version 4+, sent by brokers).
+    ///
     /// `Transactions`: versions 4+.
     pub transactions: Vec<AddPartitionsToTxnTransaction>,
+    /// The transactional id (versions 0-3).
+    ///
     /// `V3AndBelowTransactionalId`: versions 0-3, entity: transactionalId.
     pub v3_and_below_transactional_id: TransactionalId,
+    /// The producer id (versions 0-3).
+    ///
     /// `V3AndBelowProducerId`: versions 0-3, entity: producerId.
     pub v3_and_below_producer_id: ProducerId,
+    /// The producer epoch (versions 0-3).
+    ///
     /// `V3AndBelowProducerEpoch`: versions 0-3.
     pub v3_and_below_producer_epoch: i16,
+    /// The partitions to add, by topic (versions 0-3).
+    ///
     /// `V3AndBelowTopics`: versions 0-3.
     pub v3_and_below_topics: Vec<AddPartitionsToTxnTopic>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -345,14 +355,24 @@ impl crate::inspect::Inspect for AddPartitionsToTxnRequest {
 /// `Transactions` (versions 4+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddPartitionsToTxnTransaction {
+    /// The producer's transactional id; null if it is not transactional.
+    ///
     /// `TransactionalId`: versions 4+, map key, entity: transactionalId.
     pub transactional_id: TransactionalId,
+    /// The producer id; -1 for none.
+    ///
     /// `ProducerId`: versions 4+, entity: producerId.
     pub producer_id: ProducerId,
+    /// The producer's epoch: a newer epoch for the same id fences older producers.
+    ///
     /// `ProducerEpoch`: versions 4+.
     pub producer_epoch: i16,
+    /// Check that the partitions are already in the transaction instead of adding them (KIP-890).
+    ///
     /// `VerifyOnly`: versions 4+, default `false`.
     pub verify_only: bool,
+    /// One entry per topic.
+    ///
     /// `Topics`: versions 4+.
     pub topics: Vec<AddPartitionsToTxnTopic>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -534,8 +554,12 @@ impl crate::inspect::Inspect for AddPartitionsToTxnTransaction {
 /// Shared structure `AddPartitionsToTxnTopic` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddPartitionsToTxnTopic {
+    /// The topic's name.
+    ///
     /// `Name`: versions 0+, map key, entity: topicName.
     pub name: TopicName,
+    /// One entry per partition.
+    ///
     /// `Partitions`: versions 0+.
     pub partitions: Vec<i32>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

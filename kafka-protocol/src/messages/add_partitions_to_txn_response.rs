@@ -14,12 +14,20 @@ use crate::messages::ApiKey;
 /// The `AddPartitionsToTxnResponse` response, valid versions 0-5, flexible versions 3+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddPartitionsToTxnResponse {
+    /// How long the client should wait before its next request because of a quota; 0 if not throttled.
+    ///
     /// `ThrottleTimeMs`: versions 0+.
     pub throttle_time_ms: i32,
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 4+, ignorable.
     pub error_code: ErrorCode,
+    /// The results per transaction (version 4+).
+    ///
     /// `ResultsByTransaction`: versions 4+.
     pub results_by_transaction: Vec<AddPartitionsToTxnResult>,
+    /// The results per topic, for versions 0-3 (one transaction per request).
+    ///
     /// `ResultsByTopicV3AndBelow`: versions 0-3.
     pub results_by_topic_v3_and_below: Vec<AddPartitionsToTxnTopicResult>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -270,8 +278,12 @@ impl crate::inspect::Inspect for AddPartitionsToTxnResponse {
 /// `ResultsByTransaction` (versions 4+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddPartitionsToTxnResult {
+    /// The producer's transactional id; null if it is not transactional.
+    ///
     /// `TransactionalId`: versions 4+, map key, entity: transactionalId.
     pub transactional_id: TransactionalId,
+    /// One result per topic.
+    ///
     /// `TopicResults`: versions 4+.
     pub topic_results: Vec<AddPartitionsToTxnTopicResult>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -412,8 +424,12 @@ impl crate::inspect::Inspect for AddPartitionsToTxnResult {
 /// Shared structure `AddPartitionsToTxnTopicResult` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddPartitionsToTxnTopicResult {
+    /// The topic's name.
+    ///
     /// `Name`: versions 0+, map key, entity: topicName.
     pub name: TopicName,
+    /// One result per partition.
+    ///
     /// `ResultsByPartition`: versions 0+.
     pub results_by_partition: Vec<AddPartitionsToTxnPartitionResult>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -569,8 +585,12 @@ impl crate::inspect::Inspect for AddPartitionsToTxnTopicResult {
 /// Shared structure `AddPartitionsToTxnPartitionResult` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddPartitionsToTxnPartitionResult {
+    /// The partition index.
+    ///
     /// `PartitionIndex`: versions 0+, map key.
     pub partition_index: i32,
+    /// The error for this partition, or NONE.
+    ///
     /// `PartitionErrorCode`: versions 0+.
     pub partition_error_code: ErrorCode,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

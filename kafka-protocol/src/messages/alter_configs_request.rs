@@ -12,8 +12,12 @@ use crate::messages::ApiKey;
 /// The `AlterConfigsRequest` request, valid versions 0-2, flexible versions 2+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AlterConfigsRequest {
+    /// One entry per resource.
+    ///
     /// `Resources`: versions 0+.
     pub resources: Vec<AlterConfigsResource>,
+    /// Check the request and report what would happen without changing anything.
+    ///
     /// `ValidateOnly`: versions 0+.
     pub validate_only: bool,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -150,10 +154,16 @@ impl crate::inspect::Inspect for AlterConfigsRequest {
 /// `Resources` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AlterConfigsResource {
+    /// The kind of resource, as a number: 2 topic, 3 group, 4 cluster, ...
+    ///
     /// `ResourceType`: versions 0+, map key.
     pub resource_type: i8,
+    /// The resource's name.
+    ///
     /// `ResourceName`: versions 0+, map key.
     pub resource_name: StrBytes,
+    /// Config entries, one per key.
+    ///
     /// `Configs`: versions 0+.
     pub configs: Vec<AlterableConfig>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -311,8 +321,12 @@ impl crate::inspect::Inspect for AlterConfigsResource {
 /// `Configs` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlterableConfig {
+    /// The config key.
+    ///
     /// `Name`: versions 0+, map key.
     pub name: StrBytes,
+    /// The new value; null with the delete operation.
+    ///
     /// `Value`: versions 0+, nullable in 0+.
     pub value: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

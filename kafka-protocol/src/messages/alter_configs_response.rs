@@ -13,8 +13,12 @@ use crate::messages::ApiKey;
 /// The `AlterConfigsResponse` response, valid versions 0-2, flexible versions 2+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AlterConfigsResponse {
+    /// How long the client should wait before its next request because of a quota; 0 if not throttled.
+    ///
     /// `ThrottleTimeMs`: versions 0+.
     pub throttle_time_ms: i32,
+    /// One result per topic.
+    ///
     /// `Responses`: versions 0+.
     pub responses: Vec<AlterConfigsResourceResponse>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -151,12 +155,20 @@ impl crate::inspect::Inspect for AlterConfigsResponse {
 /// `Responses` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlterConfigsResourceResponse {
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
+    /// A message saying more about the error, when there is one; null otherwise.
+    ///
     /// `ErrorMessage`: versions 0+, nullable in 0+.
     pub error_message: Option<StrBytes>,
+    /// The kind of resource, as a number: 2 topic, 3 group, 4 cluster, ...
+    ///
     /// `ResourceType`: versions 0+.
     pub resource_type: i8,
+    /// The resource's name.
+    ///
     /// `ResourceName`: versions 0+.
     pub resource_name: StrBytes,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

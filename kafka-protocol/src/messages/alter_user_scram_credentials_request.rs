@@ -12,8 +12,12 @@ use crate::messages::ApiKey;
 /// The `AlterUserScramCredentialsRequest` request, valid versions 0-0, flexible versions 0+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AlterUserScramCredentialsRequest {
+    /// The SCRAM credentials to remove.
+    ///
     /// `Deletions`: versions 0+.
     pub deletions: Vec<ScramCredentialDeletion>,
+    /// The SCRAM credentials to create or update.
+    ///
     /// `Upsertions`: versions 0+.
     pub upsertions: Vec<ScramCredentialUpsertion>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -171,8 +175,12 @@ impl crate::inspect::Inspect for AlterUserScramCredentialsRequest {
 /// `Deletions` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ScramCredentialDeletion {
+    /// The user whose credential is removed.
+    ///
     /// `Name`: versions 0+.
     pub name: StrBytes,
+    /// The SCRAM mechanism: 1 SHA-256, 2 SHA-512.
+    ///
     /// `Mechanism`: versions 0+.
     pub mechanism: i8,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -280,14 +288,24 @@ impl crate::inspect::Inspect for ScramCredentialDeletion {
 /// `Upsertions` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ScramCredentialUpsertion {
+    /// The user whose credential is set.
+    ///
     /// `Name`: versions 0+.
     pub name: StrBytes,
+    /// The SCRAM mechanism: 1 SHA-256, 2 SHA-512.
+    ///
     /// `Mechanism`: versions 0+.
     pub mechanism: i8,
+    /// The SCRAM iteration count.
+    ///
     /// `Iterations`: versions 0+.
     pub iterations: i32,
+    /// The salt of the SCRAM credential.
+    ///
     /// `Salt`: versions 0+.
     pub salt: Bytes,
+    /// The salted password of the SCRAM credential.
+    ///
     /// `SaltedPassword`: versions 0+.
     pub salted_password: Bytes,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -13,12 +13,20 @@ use crate::messages::ApiKey;
 /// The `ApiVersionsRequest` request, valid versions 0-5, flexible versions 3+.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiVersionsRequest {
+    /// The name of the client library, reported for broker-side metrics (KIP-511).
+    ///
     /// `ClientSoftwareName`: versions 3+, ignorable.
     pub client_software_name: StrBytes,
+    /// The version of the client library (KIP-511).
+    ///
     /// `ClientSoftwareVersion`: versions 3+, ignorable.
     pub client_software_version: StrBytes,
+    /// The cluster the sender believes it belongs to; null to skip the check.
+    ///
     /// `ClusterId`: versions 5+, nullable in 5+, default `null`, ignorable.
     pub cluster_id: Option<StrBytes>,
+    /// The node id of the sending broker or controller, when one asks another (KIP-1082).
+    ///
     /// `NodeId`: versions 5+, default `-1`, ignorable, entity: brokerId.
     pub node_id: BrokerId,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -13,18 +13,32 @@ use crate::messages::ApiKey;
 /// The `ApiVersionsResponse` response, valid versions 0-5, flexible versions 3+.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiVersionsResponse {
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
+    /// Every API the broker serves, with the version range it accepts for each.
+    ///
     /// `ApiKeys`: versions 0+.
     pub api_keys: Vec<ApiVersion>,
+    /// How long the client should wait before its next request because of a quota; 0 if not throttled.
+    ///
     /// `ThrottleTimeMs`: versions 1+, ignorable.
     pub throttle_time_ms: i32,
+    /// The features the broker supports, with their level ranges (KIP-584).
+    ///
     /// `SupportedFeatures`: versions 3+, tagged field 0 in 3+, ignorable.
     pub supported_features: Vec<SupportedFeatureKey>,
+    /// The epoch of the finalized features; -1 if unknown.
+    ///
     /// `FinalizedFeaturesEpoch`: versions 3+, tagged field 1 in 3+, default `-1`, ignorable.
     pub finalized_features_epoch: i64,
+    /// The feature levels the cluster has finalized (KIP-584).
+    ///
     /// `FinalizedFeatures`: versions 3+, tagged field 2 in 3+, ignorable.
     pub finalized_features: Vec<FinalizedFeatureKey>,
+    /// Whether the broker was ready for migration from ZooKeeper (Kafka 3.x).
+    ///
     /// `ZkMigrationReady`: versions 3+, tagged field 3 in 3+, default `false`, ignorable.
     pub zk_migration_ready: bool,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -425,10 +439,16 @@ impl crate::inspect::Inspect for ApiVersionsResponse {
 /// `ApiKeys` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ApiVersion {
+    /// The API's key, as in every request header.
+    ///
     /// `ApiKey`: versions 0+, map key.
     pub api_key: i16,
+    /// The lowest version supported.
+    ///
     /// `MinVersion`: versions 0+.
     pub min_version: i16,
+    /// The highest version supported.
+    ///
     /// `MaxVersion`: versions 0+.
     pub max_version: i16,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -555,10 +575,16 @@ impl crate::inspect::Inspect for ApiVersion {
 /// `SupportedFeatures` (versions 3+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SupportedFeatureKey {
+    /// The feature's name, such as metadata.version.
+    ///
     /// `Name`: versions 3+, map key.
     pub name: StrBytes,
+    /// The lowest version supported.
+    ///
     /// `MinVersion`: versions 3+.
     pub min_version: i16,
+    /// The highest version supported.
+    ///
     /// `MaxVersion`: versions 3+.
     pub max_version: i16,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -680,10 +706,16 @@ impl crate::inspect::Inspect for SupportedFeatureKey {
 /// `FinalizedFeatures` (versions 3+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FinalizedFeatureKey {
+    /// The feature's name, such as metadata.version.
+    ///
     /// `Name`: versions 3+, map key.
     pub name: StrBytes,
+    /// The highest finalized level of the feature.
+    ///
     /// `MaxVersionLevel`: versions 3+.
     pub max_version_level: i16,
+    /// The lowest finalized level of the feature.
+    ///
     /// `MinVersionLevel`: versions 3+.
     pub min_version_level: i16,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -13,8 +13,12 @@ use crate::messages::ApiKey;
 /// The `ConsumerGroupDescribeRequest` request, valid versions 0-1, flexible versions 0+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ConsumerGroupDescribeRequest {
+    /// The groups to describe.
+    ///
     /// `GroupIds`: versions 0+, entity: groupId.
     pub group_ids: Vec<GroupId>,
+    /// Whether to report the operations the caller may perform on each group.
+    ///
     /// `IncludeAuthorizedOperations`: versions 0+.
     pub include_authorized_operations: bool,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

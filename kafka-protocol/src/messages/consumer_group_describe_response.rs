@@ -14,8 +14,12 @@ use crate::messages::ApiKey;
 /// The `ConsumerGroupDescribeResponse` response, valid versions 0-1, flexible versions 0+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ConsumerGroupDescribeResponse {
+    /// How long the client should wait before its next request because of a quota; 0 if not throttled.
+    ///
     /// `ThrottleTimeMs`: versions 0+.
     pub throttle_time_ms: i32,
+    /// One entry per group.
+    ///
     /// `Groups`: versions 0+.
     pub groups: Vec<DescribedGroup>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -142,22 +146,40 @@ impl crate::inspect::Inspect for ConsumerGroupDescribeResponse {
 /// `Groups` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribedGroup {
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
+    /// A message saying more about the error, when there is one; null otherwise.
+    ///
     /// `ErrorMessage`: versions 0+, nullable in 0+, default `null`.
     pub error_message: Option<StrBytes>,
+    /// The group's id.
+    ///
     /// `GroupId`: versions 0+, entity: groupId.
     pub group_id: GroupId,
+    /// The group's state, as Kafka names it (Stable, PreparingRebalance, Empty, ...).
+    ///
     /// `GroupState`: versions 0+.
     pub group_state: StrBytes,
+    /// The epoch of the group's membership and subscriptions (KIP-848).
+    ///
     /// `GroupEpoch`: versions 0+.
     pub group_epoch: i32,
+    /// The epoch of the target assignment the group is converging to (KIP-848).
+    ///
     /// `AssignmentEpoch`: versions 0+.
     pub assignment_epoch: i32,
+    /// The server-side assignor the group uses (KIP-848).
+    ///
     /// `AssignorName`: versions 0+.
     pub assignor_name: StrBytes,
+    /// One entry per member.
+    ///
     /// `Members`: versions 0+.
     pub members: Vec<Member>,
+    /// A bit field of the ACL operations the caller may perform on this group; INT32_MIN when not requested.
+    ///
     /// `AuthorizedOperations`: versions 0+, default `-2147483648`.
     pub authorized_operations: i32,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -433,26 +455,48 @@ impl crate::inspect::Inspect for DescribedGroup {
 /// `Members` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Member {
+    /// The member id the coordinator gave the member; empty when joining for the first time.
+    ///
     /// `MemberId`: versions 0+.
     pub member_id: StrBytes,
+    /// The static member id (group.instance.id); null for a dynamic member.
+    ///
     /// `InstanceId`: versions 0+, nullable in 0+, default `null`.
     pub instance_id: Option<StrBytes>,
+    /// The rack of the client, used for rack-aware assignment and follower fetching (KIP-392); null if unset.
+    ///
     /// `RackId`: versions 0+, nullable in 0+, default `null`.
     pub rack_id: Option<StrBytes>,
+    /// The member's epoch in a consumer group (KIP-848): 0 to join, -1 to leave, -2 to leave as a static member.
+    ///
     /// `MemberEpoch`: versions 0+.
     pub member_epoch: i32,
+    /// The client.id the member's client sent in its request headers.
+    ///
     /// `ClientId`: versions 0+.
     pub client_id: StrBytes,
+    /// The address the member's connection came from.
+    ///
     /// `ClientHost`: versions 0+.
     pub client_host: StrBytes,
+    /// The topics the member subscribes to; null if unchanged since the last heartbeat.
+    ///
     /// `SubscribedTopicNames`: versions 0+, entity: topicName.
     pub subscribed_topic_names: Vec<TopicName>,
+    /// A regular expression of topics to subscribe to (KIP-848); null if unchanged.
+    ///
     /// `SubscribedTopicRegex`: versions 0+, nullable in 0+, default `null`.
     pub subscribed_topic_regex: Option<StrBytes>,
+    /// The partitions the member owns now.
+    ///
     /// `Assignment`: versions 0+.
     pub assignment: Assignment,
+    /// The assignment the member is moving towards.
+    ///
     /// `TargetAssignment`: versions 0+.
     pub target_assignment: Assignment,
+    /// Whether the member speaks the classic or the consumer group protocol.
+    ///
     /// `MemberType`: versions 1+, default `-1`, ignorable.
     pub member_type: i8,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -802,10 +846,16 @@ impl crate::inspect::Inspect for Member {
 /// Shared structure `TopicPartitions` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TopicPartitions {
+    /// The topic's id (KIP-516); zero where the version or request names topics by name.
+    ///
     /// `TopicId`: versions 0+.
     pub topic_id: Uuid,
+    /// The topic's name.
+    ///
     /// `TopicName`: versions 0+, entity: topicName.
     pub topic_name: TopicName,
+    /// One entry per partition.
+    ///
     /// `Partitions`: versions 0+.
     pub partitions: Vec<i32>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -950,6 +1000,8 @@ impl crate::inspect::Inspect for TopicPartitions {
 /// Shared structure `Assignment` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Assignment {
+    /// Partitions grouped by topic.
+    ///
     /// `TopicPartitions`: versions 0+.
     pub topic_partitions: Vec<TopicPartitions>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -13,24 +13,44 @@ use crate::messages::ApiKey;
 /// The `ConsumerGroupHeartbeatRequest` request, valid versions 0-1, flexible versions 0+.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConsumerGroupHeartbeatRequest {
+    /// The group's id.
+    ///
     /// `GroupId`: versions 0+, entity: groupId.
     pub group_id: GroupId,
+    /// The member id the coordinator gave the member; empty when joining for the first time.
+    ///
     /// `MemberId`: versions 0+.
     pub member_id: StrBytes,
+    /// The member's epoch in a consumer group (KIP-848): 0 to join, -1 to leave, -2 to leave as a static member.
+    ///
     /// `MemberEpoch`: versions 0+.
     pub member_epoch: i32,
+    /// The static member id (group.instance.id); null for a dynamic member.
+    ///
     /// `InstanceId`: versions 0+, nullable in 0+, default `null`.
     pub instance_id: Option<StrBytes>,
+    /// The rack of the client, used for rack-aware assignment and follower fetching (KIP-392); null if unset.
+    ///
     /// `RackId`: versions 0+, nullable in 0+, default `null`.
     pub rack_id: Option<StrBytes>,
+    /// How long the coordinator waits for every member to rejoin during a rebalance.
+    ///
     /// `RebalanceTimeoutMs`: versions 0+, default `-1`.
     pub rebalance_timeout_ms: i32,
+    /// The topics the member subscribes to; null if unchanged since the last heartbeat.
+    ///
     /// `SubscribedTopicNames`: versions 0+, nullable in 0+, default `null`, entity: topicName.
     pub subscribed_topic_names: Option<Vec<TopicName>>,
+    /// A regular expression of topics to subscribe to (KIP-848); null if unchanged.
+    ///
     /// `SubscribedTopicRegex`: versions 1+, nullable in 1+, default `null`.
     pub subscribed_topic_regex: Option<StrBytes>,
+    /// The server-side assignor the member wants; null for the broker's default.
+    ///
     /// `ServerAssignor`: versions 0+, nullable in 0+, default `null`.
     pub server_assignor: Option<StrBytes>,
+    /// Partitions grouped by topic.
+    ///
     /// `TopicPartitions`: versions 0+, nullable in 0+, default `null`.
     pub topic_partitions: Option<Vec<TopicPartitions>>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -518,8 +538,12 @@ impl crate::inspect::Inspect for ConsumerGroupHeartbeatRequest {
 /// `TopicPartitions` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TopicPartitions {
+    /// The topic's id (KIP-516); zero where the version or request names topics by name.
+    ///
     /// `TopicId`: versions 0+.
     pub topic_id: Uuid,
+    /// One entry per partition.
+    ///
     /// `Partitions`: versions 0+.
     pub partitions: Vec<i32>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -13,18 +13,32 @@ use crate::messages::ApiKey;
 /// The `ConsumerGroupHeartbeatResponse` response, valid versions 0-1, flexible versions 0+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ConsumerGroupHeartbeatResponse {
+    /// How long the client should wait before its next request because of a quota; 0 if not throttled.
+    ///
     /// `ThrottleTimeMs`: versions 0+.
     pub throttle_time_ms: i32,
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
+    /// A message saying more about the error, when there is one; null otherwise.
+    ///
     /// `ErrorMessage`: versions 0+, nullable in 0+, default `null`.
     pub error_message: Option<StrBytes>,
+    /// The member id the coordinator gave the member; empty when joining for the first time.
+    ///
     /// `MemberId`: versions 0+, nullable in 0+, default `null`.
     pub member_id: Option<StrBytes>,
+    /// The member's epoch in a consumer group (KIP-848): 0 to join, -1 to leave, -2 to leave as a static member.
+    ///
     /// `MemberEpoch`: versions 0+.
     pub member_epoch: i32,
+    /// How often the member must heartbeat.
+    ///
     /// `HeartbeatIntervalMs`: versions 0+.
     pub heartbeat_interval_ms: i32,
+    /// The partitions the member should own; null if unchanged.
+    ///
     /// `Assignment`: versions 0+, nullable in 0+, default `null`.
     pub assignment: Option<Assignment>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -268,6 +282,8 @@ impl crate::inspect::Inspect for ConsumerGroupHeartbeatResponse {
 /// `Assignment` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Assignment {
+    /// Partitions grouped by topic.
+    ///
     /// `TopicPartitions`: versions 0+.
     pub topic_partitions: Vec<TopicPartitions>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -376,8 +392,12 @@ impl crate::inspect::Inspect for Assignment {
 /// Shared structure `TopicPartitions` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TopicPartitions {
+    /// The topic's id (KIP-516); zero where the version or request names topics by name.
+    ///
     /// `TopicId`: versions 0+.
     pub topic_id: Uuid,
+    /// One entry per partition.
+    ///
     /// `Partitions`: versions 0+.
     pub partitions: Vec<i32>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -12,8 +12,12 @@ use crate::message::{EncodeMode, Message, VersionRange};
 /// The `ConsumerProtocolAssignment` data structure, valid versions 0-3, flexible versions none.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ConsumerProtocolAssignment {
+    /// The partitions the group leader assigned to this member, by topic.
+    ///
     /// `AssignedPartitions`: versions 0+.
     pub assigned_partitions: Vec<TopicPartition>,
+    /// Bytes the assignor passes between members and leader.
+    ///
     /// `UserData`: versions 0+, nullable in 0+, default `null`.
     pub user_data: Option<Bytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -142,8 +146,12 @@ impl crate::inspect::Inspect for ConsumerProtocolAssignment {
 /// `AssignedPartitions` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TopicPartition {
+    /// The topic's name.
+    ///
     /// `Topic`: versions 0+, map key, entity: topicName.
     pub topic: TopicName,
+    /// One entry per partition.
+    ///
     /// `Partitions`: versions 0+.
     pub partitions: Vec<i32>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

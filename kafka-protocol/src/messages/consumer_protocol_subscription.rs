@@ -12,14 +12,24 @@ use crate::message::{EncodeMode, Message, VersionRange};
 /// The `ConsumerProtocolSubscription` data structure, valid versions 0-3, flexible versions none.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConsumerProtocolSubscription {
+    /// The topics the member subscribes to.
+    ///
     /// `Topics`: versions 0+, entity: topicName.
     pub topics: Vec<TopicName>,
+    /// Bytes the assignor passes between members and leader.
+    ///
     /// `UserData`: versions 0+, nullable in 0+, default `null`.
     pub user_data: Option<Bytes>,
+    /// The partitions the member owns now, which cooperative rebalancing needs (KIP-429).
+    ///
     /// `OwnedPartitions`: versions 1+, ignorable.
     pub owned_partitions: Vec<TopicPartition>,
+    /// The group generation the member belongs to; a stale one is refused.
+    ///
     /// `GenerationId`: versions 2+, default `-1`, ignorable.
     pub generation_id: i32,
+    /// The rack of the client, used for rack-aware assignment and follower fetching (KIP-392); null if unset.
+    ///
     /// `RackId`: versions 3+, nullable in 3+, default `null`, ignorable.
     pub rack_id: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -314,8 +324,12 @@ impl crate::inspect::Inspect for ConsumerProtocolSubscription {
 /// `OwnedPartitions` (versions 1+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TopicPartition {
+    /// The topic's name.
+    ///
     /// `Topic`: versions 1+, map key, entity: topicName.
     pub topic: TopicName,
+    /// One entry per partition.
+    ///
     /// `Partitions`: versions 1+.
     pub partitions: Vec<i32>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

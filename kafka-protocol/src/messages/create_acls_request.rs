@@ -12,6 +12,8 @@ use crate::messages::ApiKey;
 /// The `CreateAclsRequest` request, valid versions 0-3, flexible versions 2+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreateAclsRequest {
+    /// The ACL entries to create.
+    ///
     /// `Creations`: versions 0+.
     pub creations: Vec<AclCreation>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -130,18 +132,32 @@ impl crate::inspect::Inspect for CreateAclsRequest {
 /// `Creations` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AclCreation {
+    /// The kind of resource, as a number: 2 topic, 3 group, 4 cluster, ...
+    ///
     /// `ResourceType`: versions 0+.
     pub resource_type: i8,
+    /// The resource's name.
+    ///
     /// `ResourceName`: versions 0+.
     pub resource_name: StrBytes,
+    /// How the resource name matches: 3 literal, 4 prefixed.
+    ///
     /// `ResourcePatternType`: versions 1+, default `3`.
     pub resource_pattern_type: i8,
+    /// The principal the ACL applies to, such as User:alice.
+    ///
     /// `Principal`: versions 0+.
     pub principal: StrBytes,
+    /// The host the ACL applies to; * for any.
+    ///
     /// `Host`: versions 0+.
     pub host: StrBytes,
+    /// The ACL operation, as a number (3 read, 4 write, ...).
+    ///
     /// `Operation`: versions 0+.
     pub operation: i8,
+    /// 2 deny, 3 allow.
+    ///
     /// `PermissionType`: versions 0+.
     pub permission_type: i8,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -13,8 +13,12 @@ use crate::messages::ApiKey;
 /// The `CreateAclsResponse` response, valid versions 0-3, flexible versions 2+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreateAclsResponse {
+    /// How long the client should wait before its next request because of a quota; 0 if not throttled.
+    ///
     /// `ThrottleTimeMs`: versions 0+.
     pub throttle_time_ms: i32,
+    /// One result per entry of the request.
+    ///
     /// `Results`: versions 0+.
     pub results: Vec<AclCreationResult>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -150,8 +154,12 @@ impl crate::inspect::Inspect for CreateAclsResponse {
 /// `Results` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AclCreationResult {
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
+    /// A message saying more about the error, when there is one; null otherwise.
+    ///
     /// `ErrorMessage`: versions 0+, nullable in 0+.
     pub error_message: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

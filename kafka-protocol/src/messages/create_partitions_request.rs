@@ -13,10 +13,16 @@ use crate::messages::ApiKey;
 /// The `CreatePartitionsRequest` request, valid versions 0-3, flexible versions 2+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreatePartitionsRequest {
+    /// One entry per topic.
+    ///
     /// `Topics`: versions 0+.
     pub topics: Vec<CreatePartitionsTopic>,
+    /// How long the broker may take to complete the request.
+    ///
     /// `TimeoutMs`: versions 0+.
     pub timeout_ms: i32,
+    /// Check the request and report what would happen without changing anything.
+    ///
     /// `ValidateOnly`: versions 0+.
     pub validate_only: bool,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -168,10 +174,16 @@ impl crate::inspect::Inspect for CreatePartitionsRequest {
 /// `Topics` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CreatePartitionsTopic {
+    /// The topic's name.
+    ///
     /// `Name`: versions 0+, map key, entity: topicName.
     pub name: TopicName,
+    /// The number of partitions the topic should have after the change.
+    ///
     /// `Count`: versions 0+.
     pub count: i32,
+    /// Explicit placements, one entry per partition.
+    ///
     /// `Assignments`: versions 0+, nullable in 0+.
     pub assignments: Option<Vec<CreatePartitionsAssignment>>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -359,6 +371,8 @@ impl crate::inspect::Inspect for CreatePartitionsTopic {
 /// `Assignments` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreatePartitionsAssignment {
+    /// The replicas of the partition as broker ids, the first being the preferred leader.
+    ///
     /// `BrokerIds`: versions 0+, entity: brokerId.
     pub broker_ids: Vec<BrokerId>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -14,8 +14,12 @@ use crate::messages::ApiKey;
 /// The `CreatePartitionsResponse` response, valid versions 0-3, flexible versions 2+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreatePartitionsResponse {
+    /// How long the client should wait before its next request because of a quota; 0 if not throttled.
+    ///
     /// `ThrottleTimeMs`: versions 0+.
     pub throttle_time_ms: i32,
+    /// One result per entry of the request.
+    ///
     /// `Results`: versions 0+.
     pub results: Vec<CreatePartitionsTopicResult>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -152,10 +156,16 @@ impl crate::inspect::Inspect for CreatePartitionsResponse {
 /// `Results` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreatePartitionsTopicResult {
+    /// The topic's name.
+    ///
     /// `Name`: versions 0+, entity: topicName.
     pub name: TopicName,
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
+    /// A message saying more about the error, when there is one; null otherwise.
+    ///
     /// `ErrorMessage`: versions 0+, nullable in 0+, default `null`.
     pub error_message: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

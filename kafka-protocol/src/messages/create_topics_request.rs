@@ -14,10 +14,16 @@ use crate::messages::ApiKey;
 /// The `CreateTopicsRequest` request, valid versions 0-7, flexible versions 5+.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CreateTopicsRequest {
+    /// One entry per topic.
+    ///
     /// `Topics`: versions 0+.
     pub topics: Vec<CreatableTopic>,
+    /// How long the broker waits for the topics to be created.
+    ///
     /// `timeoutMs`: versions 0+, default `60000`.
     pub timeout_ms: i32,
+    /// Check the request and report what would happen without creating anything.
+    ///
     /// `validateOnly`: versions 1+, default `false`.
     pub validate_only: bool,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -194,14 +200,24 @@ impl crate::inspect::Inspect for CreateTopicsRequest {
 /// `Topics` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreatableTopic {
+    /// The topic's name.
+    ///
     /// `Name`: versions 0+, map key, entity: topicName.
     pub name: TopicName,
+    /// The number of partitions; -1 to use the broker's num.partitions.
+    ///
     /// `NumPartitions`: versions 0+.
     pub num_partitions: i32,
+    /// How many replicas each partition has; -1 to use the broker's default.replication.factor.
+    ///
     /// `ReplicationFactor`: versions 0+.
     pub replication_factor: i16,
+    /// Explicit placements, one entry per partition.
+    ///
     /// `Assignments`: versions 0+.
     pub assignments: Vec<CreatableReplicaAssignment>,
+    /// Config entries, one per key.
+    ///
     /// `Configs`: versions 0+.
     pub configs: Vec<CreatableTopicConfig>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -409,8 +425,12 @@ impl crate::inspect::Inspect for CreatableTopic {
 /// `Assignments` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreatableReplicaAssignment {
+    /// The partition index.
+    ///
     /// `PartitionIndex`: versions 0+, map key.
     pub partition_index: i32,
+    /// The replicas of the partition as broker ids, the first being the preferred leader.
+    ///
     /// `BrokerIds`: versions 0+, entity: brokerId.
     pub broker_ids: Vec<BrokerId>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -549,8 +569,12 @@ impl crate::inspect::Inspect for CreatableReplicaAssignment {
 /// `Configs` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CreatableTopicConfig {
+    /// The config key.
+    ///
     /// `Name`: versions 0+, map key.
     pub name: StrBytes,
+    /// The value to set at creation; null for the default.
+    ///
     /// `Value`: versions 0+, nullable in 0+.
     pub value: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

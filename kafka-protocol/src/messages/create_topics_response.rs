@@ -14,8 +14,12 @@ use crate::messages::ApiKey;
 /// The `CreateTopicsResponse` response, valid versions 0-7, flexible versions 5+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreateTopicsResponse {
+    /// How long the client should wait before its next request because of a quota; 0 if not throttled.
+    ///
     /// `ThrottleTimeMs`: versions 2+, ignorable.
     pub throttle_time_ms: i32,
+    /// One entry per topic.
+    ///
     /// `Topics`: versions 0+.
     pub topics: Vec<CreatableTopicResult>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -164,20 +168,36 @@ impl crate::inspect::Inspect for CreateTopicsResponse {
 /// `Topics` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CreatableTopicResult {
+    /// The topic's name.
+    ///
     /// `Name`: versions 0+, map key, entity: topicName.
     pub name: TopicName,
+    /// The topic's id (KIP-516); zero where the version or request names topics by name.
+    ///
     /// `TopicId`: versions 7+, ignorable.
     pub topic_id: Uuid,
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
+    /// A message saying more about the error, when there is one; null otherwise.
+    ///
     /// `ErrorMessage`: versions 1+, nullable in 0+, ignorable.
     pub error_message: Option<StrBytes>,
+    /// The error that stopped the broker from returning the topic's configs (KIP-525), or NONE.
+    ///
     /// `TopicConfigErrorCode`: versions 5+, tagged field 0 in 5+, ignorable.
     pub topic_config_error_code: ErrorCode,
+    /// The number of partitions; -1 to use the broker's num.partitions.
+    ///
     /// `NumPartitions`: versions 5+, default `-1`, ignorable.
     pub num_partitions: i32,
+    /// How many replicas each partition has; -1 to use the broker's default.replication.factor.
+    ///
     /// `ReplicationFactor`: versions 5+, default `-1`, ignorable.
     pub replication_factor: i16,
+    /// Config entries, one per key.
+    ///
     /// `Configs`: versions 5+, nullable in 5+, ignorable.
     pub configs: Option<Vec<CreatableTopicConfigs>>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -573,14 +593,24 @@ impl crate::inspect::Inspect for CreatableTopicResult {
 /// `Configs` (versions 5+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CreatableTopicConfigs {
+    /// The config key.
+    ///
     /// `Name`: versions 5+.
     pub name: StrBytes,
+    /// The config's value; null if it is sensitive or unset.
+    ///
     /// `Value`: versions 5+, nullable in 5+.
     pub value: Option<StrBytes>,
+    /// Whether the config cannot be changed dynamically.
+    ///
     /// `ReadOnly`: versions 5+.
     pub read_only: bool,
+    /// Where the value comes from: 1 topic override, 4 static broker config, 5 default, and so on.
+    ///
     /// `ConfigSource`: versions 5+, default `-1`, ignorable.
     pub config_source: i8,
+    /// Whether the value is secret; it is then returned as null.
+    ///
     /// `IsSensitive`: versions 5+.
     pub is_sensitive: bool,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

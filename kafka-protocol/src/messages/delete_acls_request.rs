@@ -12,6 +12,8 @@ use crate::messages::ApiKey;
 /// The `DeleteAclsRequest` request, valid versions 0-3, flexible versions 2+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteAclsRequest {
+    /// The filters selecting the ACL entries to delete.
+    ///
     /// `Filters`: versions 0+.
     pub filters: Vec<DeleteAclsFilter>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -130,18 +132,32 @@ impl crate::inspect::Inspect for DeleteAclsRequest {
 /// `Filters` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeleteAclsFilter {
+    /// The resource type to match; 1 matches any.
+    ///
     /// `ResourceTypeFilter`: versions 0+.
     pub resource_type_filter: i8,
+    /// Match only this resource name; null matches any.
+    ///
     /// `ResourceNameFilter`: versions 0+, nullable in 0+.
     pub resource_name_filter: Option<StrBytes>,
+    /// The pattern type to match: 1 any, 2 match (what would apply to a name), 3 literal, 4 prefixed.
+    ///
     /// `PatternTypeFilter`: versions 1+, default `3`.
     pub pattern_type_filter: i8,
+    /// Match only entries for this principal; null matches any.
+    ///
     /// `PrincipalFilter`: versions 0+, nullable in 0+.
     pub principal_filter: Option<StrBytes>,
+    /// Match only entries for this host; null matches any.
+    ///
     /// `HostFilter`: versions 0+, nullable in 0+.
     pub host_filter: Option<StrBytes>,
+    /// The ACL operation, as a number (3 read, 4 write, ...).
+    ///
     /// `Operation`: versions 0+.
     pub operation: i8,
+    /// 2 deny, 3 allow.
+    ///
     /// `PermissionType`: versions 0+.
     pub permission_type: i8,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -13,8 +13,12 @@ use crate::messages::ApiKey;
 /// The `DeleteAclsResponse` response, valid versions 0-3, flexible versions 2+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteAclsResponse {
+    /// How long the client should wait before its next request because of a quota; 0 if not throttled.
+    ///
     /// `ThrottleTimeMs`: versions 0+.
     pub throttle_time_ms: i32,
+    /// One result per deletion filter, in request order.
+    ///
     /// `FilterResults`: versions 0+.
     pub filter_results: Vec<DeleteAclsFilterResult>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -155,10 +159,16 @@ impl crate::inspect::Inspect for DeleteAclsResponse {
 /// `FilterResults` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeleteAclsFilterResult {
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
+    /// A message saying more about the error, when there is one; null otherwise.
+    ///
     /// `ErrorMessage`: versions 0+, nullable in 0+.
     pub error_message: Option<StrBytes>,
+    /// The ACL entries the filter deleted.
+    ///
     /// `MatchingAcls`: versions 0+.
     pub matching_acls: Vec<DeleteAclsMatchingAcl>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -344,22 +354,40 @@ impl crate::inspect::Inspect for DeleteAclsFilterResult {
 /// `MatchingAcls` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeleteAclsMatchingAcl {
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
+    /// A message saying more about the error, when there is one; null otherwise.
+    ///
     /// `ErrorMessage`: versions 0+, nullable in 0+.
     pub error_message: Option<StrBytes>,
+    /// The kind of resource, as a number: 2 topic, 3 group, 4 cluster, ...
+    ///
     /// `ResourceType`: versions 0+.
     pub resource_type: i8,
+    /// The resource's name.
+    ///
     /// `ResourceName`: versions 0+.
     pub resource_name: StrBytes,
+    /// How the resource name matches: 3 literal, 4 prefixed.
+    ///
     /// `PatternType`: versions 1+, default `3`.
     pub pattern_type: i8,
+    /// The principal the ACL applies to, such as User:alice.
+    ///
     /// `Principal`: versions 0+.
     pub principal: StrBytes,
+    /// The host the ACL applied to.
+    ///
     /// `Host`: versions 0+.
     pub host: StrBytes,
+    /// The ACL operation, as a number (3 read, 4 write, ...).
+    ///
     /// `Operation`: versions 0+.
     pub operation: i8,
+    /// 2 deny, 3 allow.
+    ///
     /// `PermissionType`: versions 0+.
     pub permission_type: i8,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -13,6 +13,8 @@ use crate::messages::ApiKey;
 /// The `DeleteGroupsRequest` request, valid versions 0-3, flexible versions 2+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteGroupsRequest {
+    /// The groups to delete.
+    ///
     /// `GroupsNames`: versions 0+, entity: groupId.
     pub groups_names: Vec<GroupId>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

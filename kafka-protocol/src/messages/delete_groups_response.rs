@@ -14,8 +14,12 @@ use crate::messages::ApiKey;
 /// The `DeleteGroupsResponse` response, valid versions 0-3, flexible versions 2+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteGroupsResponse {
+    /// How long the client should wait before its next request because of a quota; 0 if not throttled.
+    ///
     /// `ThrottleTimeMs`: versions 0+.
     pub throttle_time_ms: i32,
+    /// One result per entry of the request.
+    ///
     /// `Results`: versions 0+.
     pub results: Vec<DeletableGroupResult>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -152,10 +156,16 @@ impl crate::inspect::Inspect for DeleteGroupsResponse {
 /// `Results` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeletableGroupResult {
+    /// The group's id.
+    ///
     /// `GroupId`: versions 0+, map key, entity: groupId.
     pub group_id: GroupId,
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
+    /// A message saying more about the error, when there is one; null otherwise.
+    ///
     /// `ErrorMessage`: versions 3+, nullable in 3+, default `null`, ignorable.
     pub error_message: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -13,8 +13,12 @@ use crate::messages::ApiKey;
 /// The `DeleteRecordsRequest` request, valid versions 0-2, flexible versions 2+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteRecordsRequest {
+    /// One entry per topic.
+    ///
     /// `Topics`: versions 0+.
     pub topics: Vec<DeleteRecordsTopic>,
+    /// How long the broker may take to complete the request.
+    ///
     /// `TimeoutMs`: versions 0+.
     pub timeout_ms: i32,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -150,8 +154,12 @@ impl crate::inspect::Inspect for DeleteRecordsRequest {
 /// `Topics` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteRecordsTopic {
+    /// The topic's name.
+    ///
     /// `Name`: versions 0+, entity: topicName.
     pub name: TopicName,
+    /// One entry per partition.
+    ///
     /// `Partitions`: versions 0+.
     pub partitions: Vec<DeleteRecordsPartition>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -298,8 +306,12 @@ impl crate::inspect::Inspect for DeleteRecordsTopic {
 /// `Partitions` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteRecordsPartition {
+    /// The partition index.
+    ///
     /// `PartitionIndex`: versions 0+.
     pub partition_index: i32,
+    /// Delete every record before this offset; -1 for the high watermark.
+    ///
     /// `Offset`: versions 0+.
     pub offset: i64,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -14,8 +14,12 @@ use crate::messages::ApiKey;
 /// The `DeleteRecordsResponse` response, valid versions 0-2, flexible versions 2+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteRecordsResponse {
+    /// How long the client should wait before its next request because of a quota; 0 if not throttled.
+    ///
     /// `ThrottleTimeMs`: versions 0+.
     pub throttle_time_ms: i32,
+    /// One entry per topic.
+    ///
     /// `Topics`: versions 0+.
     pub topics: Vec<DeleteRecordsTopicResult>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -152,8 +156,12 @@ impl crate::inspect::Inspect for DeleteRecordsResponse {
 /// `Topics` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteRecordsTopicResult {
+    /// The topic's name.
+    ///
     /// `Name`: versions 0+, map key, entity: topicName.
     pub name: TopicName,
+    /// One entry per partition.
+    ///
     /// `Partitions`: versions 0+.
     pub partitions: Vec<DeleteRecordsPartitionResult>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -304,10 +312,16 @@ impl crate::inspect::Inspect for DeleteRecordsTopicResult {
 /// `Partitions` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteRecordsPartitionResult {
+    /// The partition index.
+    ///
     /// `PartitionIndex`: versions 0+, map key.
     pub partition_index: i32,
+    /// The partition's first offset after the deletion.
+    ///
     /// `LowWatermark`: versions 0+.
     pub low_watermark: i64,
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

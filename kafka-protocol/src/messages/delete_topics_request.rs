@@ -13,10 +13,16 @@ use crate::messages::ApiKey;
 /// The `DeleteTopicsRequest` request, valid versions 0-6, flexible versions 4+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteTopicsRequest {
+    /// One entry per topic.
+    ///
     /// `Topics`: versions 6+.
     pub topics: Vec<DeleteTopicState>,
+    /// The topics to delete, by name (versions 0-5).
+    ///
     /// `TopicNames`: versions 0-5, ignorable, entity: topicName.
     pub topic_names: Vec<TopicName>,
+    /// How long the broker may take to complete the request.
+    ///
     /// `TimeoutMs`: versions 0+.
     pub timeout_ms: i32,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -235,8 +241,12 @@ impl crate::inspect::Inspect for DeleteTopicsRequest {
 /// `Topics` (versions 6+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteTopicState {
+    /// The topic's name.
+    ///
     /// `Name`: versions 6+, nullable in 6+, default `null`, entity: topicName.
     pub name: Option<TopicName>,
+    /// The topic's id (KIP-516); zero where the version or request names topics by name.
+    ///
     /// `TopicId`: versions 6+.
     pub topic_id: Uuid,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

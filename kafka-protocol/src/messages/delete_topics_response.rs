@@ -14,8 +14,12 @@ use crate::messages::ApiKey;
 /// The `DeleteTopicsResponse` response, valid versions 0-6, flexible versions 4+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteTopicsResponse {
+    /// How long the client should wait before its next request because of a quota; 0 if not throttled.
+    ///
     /// `ThrottleTimeMs`: versions 1+, ignorable.
     pub throttle_time_ms: i32,
+    /// One result per topic.
+    ///
     /// `Responses`: versions 0+.
     pub responses: Vec<DeletableTopicResult>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -165,12 +169,20 @@ impl crate::inspect::Inspect for DeleteTopicsResponse {
 /// `Responses` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeletableTopicResult {
+    /// The topic's name.
+    ///
     /// `Name`: versions 0+, nullable in 6+, map key, entity: topicName.
     pub name: Option<TopicName>,
+    /// The topic's id (KIP-516); zero where the version or request names topics by name.
+    ///
     /// `TopicId`: versions 6+, ignorable.
     pub topic_id: Uuid,
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
+    /// A message saying more about the error, when there is one; null otherwise.
+    ///
     /// `ErrorMessage`: versions 5+, nullable in 5+, default `null`, ignorable.
     pub error_message: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

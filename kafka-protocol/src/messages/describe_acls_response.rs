@@ -13,12 +13,20 @@ use crate::messages::ApiKey;
 /// The `DescribeAclsResponse` response, valid versions 0-3, flexible versions 2+.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribeAclsResponse {
+    /// How long the client should wait before its next request because of a quota; 0 if not throttled.
+    ///
     /// `ThrottleTimeMs`: versions 0+.
     pub throttle_time_ms: i32,
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
+    /// A message saying more about the error, when there is one; null otherwise.
+    ///
     /// `ErrorMessage`: versions 0+, nullable in 0+.
     pub error_message: Option<StrBytes>,
+    /// One entry per resource.
+    ///
     /// `Resources`: versions 0+.
     pub resources: Vec<DescribeAclsResource>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -217,12 +225,20 @@ impl crate::inspect::Inspect for DescribeAclsResponse {
 /// `Resources` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribeAclsResource {
+    /// The kind of resource, as a number: 2 topic, 3 group, 4 cluster, ...
+    ///
     /// `ResourceType`: versions 0+.
     pub resource_type: i8,
+    /// The resource's name.
+    ///
     /// `ResourceName`: versions 0+.
     pub resource_name: StrBytes,
+    /// How the resource name matches: 3 literal, 4 prefixed.
+    ///
     /// `PatternType`: versions 1+, default `3`.
     pub pattern_type: i8,
+    /// The ACL entries bound to this resource pattern.
+    ///
     /// `Acls`: versions 0+.
     pub acls: Vec<AclDescription>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -425,12 +441,20 @@ impl crate::inspect::Inspect for DescribeAclsResource {
 /// `Acls` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AclDescription {
+    /// The principal the ACL applies to, such as User:alice.
+    ///
     /// `Principal`: versions 0+.
     pub principal: StrBytes,
+    /// The host the ACL applies to; * for any.
+    ///
     /// `Host`: versions 0+.
     pub host: StrBytes,
+    /// The ACL operation, as a number (3 read, 4 write, ...).
+    ///
     /// `Operation`: versions 0+.
     pub operation: i8,
+    /// 2 deny, 3 allow.
+    ///
     /// `PermissionType`: versions 0+.
     pub permission_type: i8,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -12,8 +12,12 @@ use crate::messages::ApiKey;
 /// The `DescribeClientQuotasRequest` request, valid versions 0-1, flexible versions 1+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeClientQuotasRequest {
+    /// What to match: one filter per entity type.
+    ///
     /// `Components`: versions 0+.
     pub components: Vec<ComponentData>,
+    /// Return only entities that match every component exactly.
+    ///
     /// `Strict`: versions 0+.
     pub strict: bool,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -154,10 +158,16 @@ impl crate::inspect::Inspect for DescribeClientQuotasRequest {
 /// `Components` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ComponentData {
+    /// The kind of entity: user, client-id or ip.
+    ///
     /// `EntityType`: versions 0+.
     pub entity_type: StrBytes,
+    /// 0 exact name, 1 default entity, 2 any entity.
+    ///
     /// `MatchType`: versions 0+.
     pub match_type: i8,
+    /// The value to match; null matches the default entity.
+    ///
     /// `Match`: versions 0+, nullable in 0+.
     pub match_: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

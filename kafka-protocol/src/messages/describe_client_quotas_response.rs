@@ -13,12 +13,20 @@ use crate::messages::ApiKey;
 /// The `DescribeClientQuotasResponse` response, valid versions 0-1, flexible versions 1+.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribeClientQuotasResponse {
+    /// How long the client should wait before its next request because of a quota; 0 if not throttled.
+    ///
     /// `ThrottleTimeMs`: versions 0+.
     pub throttle_time_ms: i32,
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
+    /// A message saying more about the error, when there is one; null otherwise.
+    ///
     /// `ErrorMessage`: versions 0+, nullable in 0+.
     pub error_message: Option<StrBytes>,
+    /// One entry per matched quota entity.
+    ///
     /// `Entries`: versions 0+, nullable in 0+.
     pub entries: Option<Vec<EntryData>>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -238,8 +246,12 @@ impl crate::inspect::Inspect for DescribeClientQuotasResponse {
 /// `Entries` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EntryData {
+    /// The parts that name the quota entity.
+    ///
     /// `Entity`: versions 0+.
     pub entity: Vec<EntityData>,
+    /// The quota values set for the entity.
+    ///
     /// `Values`: versions 0+.
     pub values: Vec<ValueData>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -387,8 +399,12 @@ impl crate::inspect::Inspect for EntryData {
 /// `Entity` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct EntityData {
+    /// The kind of entity: user, client-id or ip.
+    ///
     /// `EntityType`: versions 0+.
     pub entity_type: StrBytes,
+    /// The entity's name; null for the default entity.
+    ///
     /// `EntityName`: versions 0+, nullable in 0+.
     pub entity_name: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -531,8 +547,12 @@ impl crate::inspect::Inspect for EntityData {
 /// `Values` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ValueData {
+    /// The quota's name, such as producer_byte_rate.
+    ///
     /// `Key`: versions 0+.
     pub key: StrBytes,
+    /// The quota's value.
+    ///
     /// `Value`: versions 0+.
     pub value: f64,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

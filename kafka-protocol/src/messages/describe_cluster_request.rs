@@ -12,10 +12,16 @@ use crate::messages::ApiKey;
 /// The `DescribeClusterRequest` request, valid versions 0-2, flexible versions 0+.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribeClusterRequest {
+    /// Whether to report the operations the caller may perform on the cluster.
+    ///
     /// `IncludeClusterAuthorizedOperations`: versions 0+.
     pub include_cluster_authorized_operations: bool,
+    /// Which listeners to describe: 1 brokers, 2 controllers.
+    ///
     /// `EndpointType`: versions 1+, default `1`.
     pub endpoint_type: i8,
+    /// Whether fenced brokers are listed too.
+    ///
     /// `IncludeFencedBrokers`: versions 2+.
     pub include_fenced_brokers: bool,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -14,20 +14,36 @@ use crate::messages::ApiKey;
 /// The `DescribeClusterResponse` response, valid versions 0-2, flexible versions 0+.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribeClusterResponse {
+    /// How long the client should wait before its next request because of a quota; 0 if not throttled.
+    ///
     /// `ThrottleTimeMs`: versions 0+.
     pub throttle_time_ms: i32,
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
+    /// A message saying more about the error, when there is one; null otherwise.
+    ///
     /// `ErrorMessage`: versions 0+, nullable in 0+, default `null`.
     pub error_message: Option<StrBytes>,
+    /// Which listeners to describe: 1 brokers, 2 controllers.
+    ///
     /// `EndpointType`: versions 1+, default `1`.
     pub endpoint_type: i8,
+    /// The id the cluster was formatted with; null where unknown.
+    ///
     /// `ClusterId`: versions 0+.
     pub cluster_id: StrBytes,
+    /// The broker id clients should send controller-only requests to; -1 if none is known.
+    ///
     /// `ControllerId`: versions 0+, default `-1`, entity: brokerId.
     pub controller_id: BrokerId,
+    /// The brokers of the cluster that the caller may connect to.
+    ///
     /// `Brokers`: versions 0+.
     pub brokers: Vec<DescribeClusterBroker>,
+    /// A bit field of the ACL operations the caller may perform on the cluster; INT32_MIN when not requested.
+    ///
     /// `ClusterAuthorizedOperations`: versions 0+, default `-2147483648`.
     pub cluster_authorized_operations: i32,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -304,14 +320,24 @@ impl crate::inspect::Inspect for DescribeClusterResponse {
 /// `Brokers` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeClusterBroker {
+    /// The broker's node id.
+    ///
     /// `BrokerId`: versions 0+, map key, entity: brokerId.
     pub broker_id: BrokerId,
+    /// The host name to connect to.
+    ///
     /// `Host`: versions 0+.
     pub host: StrBytes,
+    /// The port to connect to.
+    ///
     /// `Port`: versions 0+.
     pub port: i32,
+    /// The broker's rack, if configured; null otherwise.
+    ///
     /// `Rack`: versions 0+, nullable in 0+, default `null`.
     pub rack: Option<StrBytes>,
+    /// Whether the broker is fenced from the cluster.
+    ///
     /// `IsFenced`: versions 2+.
     pub is_fenced: bool,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -12,10 +12,16 @@ use crate::messages::ApiKey;
 /// The `DescribeConfigsRequest` request, valid versions 0-4, flexible versions 4+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeConfigsRequest {
+    /// One entry per resource.
+    ///
     /// `Resources`: versions 0+.
     pub resources: Vec<DescribeConfigsResource>,
+    /// Whether to return every source that sets each config, in precedence order.
+    ///
     /// `IncludeSynonyms`: versions 1+, default `false`.
     pub include_synonyms: bool,
+    /// Whether to return each config's documentation.
+    ///
     /// `IncludeDocumentation`: versions 3+, default `false`.
     pub include_documentation: bool,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -195,10 +201,16 @@ impl crate::inspect::Inspect for DescribeConfigsRequest {
 /// `Resources` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribeConfigsResource {
+    /// The kind of resource, as a number: 2 topic, 3 group, 4 cluster, ...
+    ///
     /// `ResourceType`: versions 0+.
     pub resource_type: i8,
+    /// The resource's name.
+    ///
     /// `ResourceName`: versions 0+.
     pub resource_name: StrBytes,
+    /// The config keys to describe; null for all of them.
+    ///
     /// `ConfigurationKeys`: versions 0+, nullable in 0+.
     pub configuration_keys: Option<Vec<StrBytes>>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

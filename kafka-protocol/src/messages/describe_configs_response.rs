@@ -13,8 +13,12 @@ use crate::messages::ApiKey;
 /// The `DescribeConfigsResponse` response, valid versions 0-4, flexible versions 4+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeConfigsResponse {
+    /// How long the client should wait before its next request because of a quota; 0 if not throttled.
+    ///
     /// `ThrottleTimeMs`: versions 0+.
     pub throttle_time_ms: i32,
+    /// One result per entry of the request.
+    ///
     /// `Results`: versions 0+.
     pub results: Vec<DescribeConfigsResult>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -151,14 +155,24 @@ impl crate::inspect::Inspect for DescribeConfigsResponse {
 /// `Results` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribeConfigsResult {
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
+    /// A message saying more about the error, when there is one; null otherwise.
+    ///
     /// `ErrorMessage`: versions 0+, nullable in 0+.
     pub error_message: Option<StrBytes>,
+    /// The kind of resource, as a number: 2 topic, 3 group, 4 cluster, ...
+    ///
     /// `ResourceType`: versions 0+.
     pub resource_type: i8,
+    /// The resource's name.
+    ///
     /// `ResourceName`: versions 0+.
     pub resource_name: StrBytes,
+    /// Config entries, one per key.
+    ///
     /// `Configs`: versions 0+.
     pub configs: Vec<DescribeConfigsResourceResult>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -382,22 +396,40 @@ impl crate::inspect::Inspect for DescribeConfigsResult {
 /// `Configs` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribeConfigsResourceResult {
+    /// The config key.
+    ///
     /// `Name`: versions 0+.
     pub name: StrBytes,
+    /// The config's value; null if it is sensitive or unset.
+    ///
     /// `Value`: versions 0+, nullable in 0+.
     pub value: Option<StrBytes>,
+    /// Whether the config cannot be changed dynamically.
+    ///
     /// `ReadOnly`: versions 0+.
     pub read_only: bool,
+    /// Whether the value is the default (version 0 only; later versions report ConfigSource).
+    ///
     /// `IsDefault`: versions 0.
     pub is_default: bool,
+    /// Where the value comes from: 1 topic override, 4 static broker config, 5 default, and so on.
+    ///
     /// `ConfigSource`: versions 1+, default `-1`, ignorable.
     pub config_source: i8,
+    /// Whether the value is secret; it is then returned as null.
+    ///
     /// `IsSensitive`: versions 0+.
     pub is_sensitive: bool,
+    /// Each source that sets the config, in precedence order.
+    ///
     /// `Synonyms`: versions 1+, ignorable.
     pub synonyms: Vec<DescribeConfigsSynonym>,
+    /// The type of the config's value (boolean, string, int, ...) as a number, 0 if unknown.
+    ///
     /// `ConfigType`: versions 3+, default `0`, ignorable.
     pub config_type: i8,
+    /// The broker's description of the config.
+    ///
     /// `Documentation`: versions 3+, nullable in 0+, ignorable.
     pub documentation: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -779,10 +811,16 @@ impl crate::inspect::Inspect for DescribeConfigsResourceResult {
 /// `Synonyms` (versions 1+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribeConfigsSynonym {
+    /// The config key this source sets.
+    ///
     /// `Name`: versions 1+.
     pub name: StrBytes,
+    /// The config's value; null if it is sensitive or unset.
+    ///
     /// `Value`: versions 1+, nullable in 0+.
     pub value: Option<StrBytes>,
+    /// Where this value comes from (see ConfigSource).
+    ///
     /// `Source`: versions 1+.
     pub source: i8,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -13,8 +13,12 @@ use crate::messages::ApiKey;
 /// The `DescribeGroupsRequest` request, valid versions 0-6, flexible versions 5+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeGroupsRequest {
+    /// The groups to describe.
+    ///
     /// `Groups`: versions 0+, entity: groupId.
     pub groups: Vec<GroupId>,
+    /// Whether to report the operations the caller may perform on each group.
+    ///
     /// `IncludeAuthorizedOperations`: versions 3+.
     pub include_authorized_operations: bool,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

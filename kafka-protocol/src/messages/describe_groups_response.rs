@@ -14,8 +14,12 @@ use crate::messages::ApiKey;
 /// The `DescribeGroupsResponse` response, valid versions 0-6, flexible versions 5+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeGroupsResponse {
+    /// How long the client should wait before its next request because of a quota; 0 if not throttled.
+    ///
     /// `ThrottleTimeMs`: versions 1+, ignorable.
     pub throttle_time_ms: i32,
+    /// One entry per group.
+    ///
     /// `Groups`: versions 0+.
     pub groups: Vec<DescribedGroup>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -165,20 +169,36 @@ impl crate::inspect::Inspect for DescribeGroupsResponse {
 /// `Groups` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribedGroup {
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
+    /// A message saying more about the error, when there is one; null otherwise.
+    ///
     /// `ErrorMessage`: versions 6+, nullable in 6+, default `null`.
     pub error_message: Option<StrBytes>,
+    /// The group's id.
+    ///
     /// `GroupId`: versions 0+, entity: groupId.
     pub group_id: GroupId,
+    /// The group's state, as Kafka names it (Stable, PreparingRebalance, Empty, ...).
+    ///
     /// `GroupState`: versions 0+.
     pub group_state: StrBytes,
+    /// The protocol type members embed, such as consumer or connect.
+    ///
     /// `ProtocolType`: versions 0+.
     pub protocol_type: StrBytes,
+    /// The assignment protocol the group chose.
+    ///
     /// `ProtocolData`: versions 0+.
     pub protocol_data: StrBytes,
+    /// One entry per member.
+    ///
     /// `Members`: versions 0+.
     pub members: Vec<DescribedGroupMember>,
+    /// A bit field of the ACL operations the caller may perform on this group; INT32_MIN when not requested.
+    ///
     /// `AuthorizedOperations`: versions 3+, default `-2147483648`.
     pub authorized_operations: i32,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -515,16 +535,28 @@ impl crate::inspect::Inspect for DescribedGroup {
 /// `Members` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribedGroupMember {
+    /// The member id the coordinator gave the member; empty when joining for the first time.
+    ///
     /// `MemberId`: versions 0+.
     pub member_id: StrBytes,
+    /// The static member id the user configured (group.instance.id, KIP-345); null for dynamic members.
+    ///
     /// `GroupInstanceId`: versions 4+, nullable in 4+, default `null`, ignorable.
     pub group_instance_id: Option<StrBytes>,
+    /// The client.id the member's client sent in its request headers.
+    ///
     /// `ClientId`: versions 0+.
     pub client_id: StrBytes,
+    /// The address the member's connection came from.
+    ///
     /// `ClientHost`: versions 0+.
     pub client_host: StrBytes,
+    /// The member's protocol metadata (its subscription, for consumers).
+    ///
     /// `MemberMetadata`: versions 0+.
     pub member_metadata: Bytes,
+    /// The member's current assignment, in its protocol's encoding.
+    ///
     /// `MemberAssignment`: versions 0+.
     pub member_assignment: Bytes,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -13,6 +13,8 @@ use crate::messages::ApiKey;
 /// The `DescribeLogDirsRequest` request, valid versions 0-5, flexible versions 2+.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribeLogDirsRequest {
+    /// One entry per topic.
+    ///
     /// `Topics`: versions 0+, nullable in 0+.
     pub topics: Option<Vec<DescribableLogDirTopic>>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -156,8 +158,12 @@ impl crate::inspect::Inspect for DescribeLogDirsRequest {
 /// `Topics` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribableLogDirTopic {
+    /// The topic's name.
+    ///
     /// `Topic`: versions 0+, map key, entity: topicName.
     pub topic: TopicName,
+    /// One entry per partition.
+    ///
     /// `Partitions`: versions 0+.
     pub partitions: Vec<i32>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -14,10 +14,16 @@ use crate::messages::ApiKey;
 /// The `DescribeLogDirsResponse` response, valid versions 0-5, flexible versions 2+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeLogDirsResponse {
+    /// How long the client should wait before its next request because of a quota; 0 if not throttled.
+    ///
     /// `ThrottleTimeMs`: versions 0+.
     pub throttle_time_ms: i32,
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 3+, ignorable.
     pub error_code: ErrorCode,
+    /// One result per entry of the request.
+    ///
     /// `Results`: versions 0+.
     pub results: Vec<DescribeLogDirsResult>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -181,16 +187,28 @@ impl crate::inspect::Inspect for DescribeLogDirsResponse {
 /// `Results` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribeLogDirsResult {
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
+    /// The log directory's absolute path.
+    ///
     /// `LogDir`: versions 0+.
     pub log_dir: StrBytes,
+    /// One entry per topic.
+    ///
     /// `Topics`: versions 0+.
     pub topics: Vec<DescribeLogDirsTopic>,
+    /// The log directory's total size in bytes; -1 if unknown.
+    ///
     /// `TotalBytes`: versions 4+, default `-1`, ignorable.
     pub total_bytes: i64,
+    /// The bytes free in the log directory; -1 if unknown.
+    ///
     /// `UsableBytes`: versions 4+, default `-1`, ignorable.
     pub usable_bytes: i64,
+    /// Whether the log directory is cordoned: no new partitions are placed on it.
+    ///
     /// `IsCordoned`: versions 5+, default `false`, ignorable.
     pub is_cordoned: bool,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -444,8 +462,12 @@ impl crate::inspect::Inspect for DescribeLogDirsResult {
 /// `Topics` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeLogDirsTopic {
+    /// The topic's name.
+    ///
     /// `Name`: versions 0+, entity: topicName.
     pub name: TopicName,
+    /// One entry per partition.
+    ///
     /// `Partitions`: versions 0+.
     pub partitions: Vec<DescribeLogDirsPartition>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -592,12 +614,20 @@ impl crate::inspect::Inspect for DescribeLogDirsTopic {
 /// `Partitions` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeLogDirsPartition {
+    /// The partition index.
+    ///
     /// `PartitionIndex`: versions 0+.
     pub partition_index: i32,
+    /// The size of the partition's log on disk in bytes.
+    ///
     /// `PartitionSize`: versions 0+.
     pub partition_size: i64,
+    /// How far the replica is behind its leader (or a future replica behind the current one).
+    ///
     /// `OffsetLag`: versions 0+.
     pub offset_lag: i64,
+    /// Whether this is a future replica, being moved between log directories.
+    ///
     /// `IsFutureKey`: versions 0+.
     pub is_future_key: bool,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -13,6 +13,8 @@ use crate::messages::ApiKey;
 /// The `DescribeProducersRequest` request, valid versions 0-0, flexible versions 0+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeProducersRequest {
+    /// One entry per topic.
+    ///
     /// `Topics`: versions 0+.
     pub topics: Vec<TopicRequest>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -121,8 +123,12 @@ impl crate::inspect::Inspect for DescribeProducersRequest {
 /// `Topics` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TopicRequest {
+    /// The topic's name.
+    ///
     /// `Name`: versions 0+, entity: topicName.
     pub name: TopicName,
+    /// The partition indexes.
+    ///
     /// `PartitionIndexes`: versions 0+.
     pub partition_indexes: Vec<i32>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

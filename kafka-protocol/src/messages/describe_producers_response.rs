@@ -14,8 +14,12 @@ use crate::messages::ApiKey;
 /// The `DescribeProducersResponse` response, valid versions 0-0, flexible versions 0+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeProducersResponse {
+    /// How long the client should wait before its next request because of a quota; 0 if not throttled.
+    ///
     /// `ThrottleTimeMs`: versions 0+.
     pub throttle_time_ms: i32,
+    /// One entry per topic.
+    ///
     /// `Topics`: versions 0+.
     pub topics: Vec<TopicResponse>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -142,8 +146,12 @@ impl crate::inspect::Inspect for DescribeProducersResponse {
 /// `Topics` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TopicResponse {
+    /// The topic's name.
+    ///
     /// `Name`: versions 0+, entity: topicName.
     pub name: TopicName,
+    /// One entry per partition.
+    ///
     /// `Partitions`: versions 0+.
     pub partitions: Vec<PartitionResponse>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -269,12 +277,20 @@ impl crate::inspect::Inspect for TopicResponse {
 /// `Partitions` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PartitionResponse {
+    /// The partition index.
+    ///
     /// `PartitionIndex`: versions 0+.
     pub partition_index: i32,
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
+    /// A message saying more about the error, when there is one; null otherwise.
+    ///
     /// `ErrorMessage`: versions 0+, nullable in 0+, default `null`.
     pub error_message: Option<StrBytes>,
+    /// The producers with state on this partition: their epochs, last sequence and any open transaction.
+    ///
     /// `ActiveProducers`: versions 0+.
     pub active_producers: Vec<ProducerState>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -450,16 +466,28 @@ impl crate::inspect::Inspect for PartitionResponse {
 /// `ActiveProducers` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProducerState {
+    /// The producer id; -1 for none.
+    ///
     /// `ProducerId`: versions 0+, entity: producerId.
     pub producer_id: ProducerId,
+    /// The producer's current epoch on this partition.
+    ///
     /// `ProducerEpoch`: versions 0+.
     pub producer_epoch: i32,
+    /// The sequence number of the producer's last appended record.
+    ///
     /// `LastSequence`: versions 0+, default `-1`.
     pub last_sequence: i32,
+    /// The timestamp of the producer's last append.
+    ///
     /// `LastTimestamp`: versions 0+, default `-1`.
     pub last_timestamp: i64,
+    /// The epoch of the transaction coordinator that wrote the marker, which fences stale coordinators.
+    ///
     /// `CoordinatorEpoch`: versions 0+.
     pub coordinator_epoch: i32,
+    /// The first offset of the producer's open transaction on this partition; -1 if there is none.
+    ///
     /// `CurrentTxnStartOffset`: versions 0+, default `-1`.
     pub current_txn_start_offset: i64,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -13,10 +13,16 @@ use crate::messages::ApiKey;
 /// The `DescribeTopicPartitionsRequest` request, valid versions 0-0, flexible versions 0+.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribeTopicPartitionsRequest {
+    /// The topics to describe; empty for every topic.
+    ///
     /// `Topics`: versions 0+.
     pub topics: Vec<TopicRequest>,
+    /// The most partitions to return in one response; further ones are reached through the cursor.
+    ///
     /// `ResponsePartitionLimit`: versions 0+, default `2000`.
     pub response_partition_limit: i32,
+    /// Where to resume a paginated listing: the first topic and partition to return.
+    ///
     /// `Cursor`: versions 0+, nullable in 0+, default `null`.
     pub cursor: Option<Cursor>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -195,6 +201,8 @@ impl crate::inspect::Inspect for DescribeTopicPartitionsRequest {
 /// `Topics` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TopicRequest {
+    /// The topic's name.
+    ///
     /// `Name`: versions 0+, entity: topicName.
     pub name: TopicName,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -281,8 +289,12 @@ impl crate::inspect::Inspect for TopicRequest {
 /// `Cursor` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Cursor {
+    /// The topic's name.
+    ///
     /// `TopicName`: versions 0+, entity: topicName.
     pub topic_name: TopicName,
+    /// The partition index.
+    ///
     /// `PartitionIndex`: versions 0+.
     pub partition_index: i32,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

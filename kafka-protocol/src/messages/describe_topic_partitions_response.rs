@@ -14,10 +14,16 @@ use crate::messages::ApiKey;
 /// The `DescribeTopicPartitionsResponse` response, valid versions 0-0, flexible versions 0+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeTopicPartitionsResponse {
+    /// How long the client should wait before its next request because of a quota; 0 if not throttled.
+    ///
     /// `ThrottleTimeMs`: versions 0+, ignorable.
     pub throttle_time_ms: i32,
+    /// One entry per topic.
+    ///
     /// `Topics`: versions 0+.
     pub topics: Vec<DescribeTopicPartitionsResponseTopic>,
+    /// Where the next page starts; null when this was the last page.
+    ///
     /// `NextCursor`: versions 0+, nullable in 0+, default `null`.
     pub next_cursor: Option<Cursor>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -184,16 +190,28 @@ impl crate::inspect::Inspect for DescribeTopicPartitionsResponse {
 /// `Topics` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribeTopicPartitionsResponseTopic {
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
+    /// The topic's name.
+    ///
     /// `Name`: versions 0+, nullable in 0+, map key, entity: topicName.
     pub name: Option<TopicName>,
+    /// The topic's id (KIP-516); zero where the version or request names topics by name.
+    ///
     /// `TopicId`: versions 0+, ignorable.
     pub topic_id: Uuid,
+    /// Whether the topic is internal to Kafka, such as __consumer_offsets.
+    ///
     /// `IsInternal`: versions 0+, default `false`, ignorable.
     pub is_internal: bool,
+    /// One entry per partition.
+    ///
     /// `Partitions`: versions 0+.
     pub partitions: Vec<DescribeTopicPartitionsResponsePartition>,
+    /// A bit field of the ACL operations the caller may perform on the topic; INT32_MIN when not requested.
+    ///
     /// `TopicAuthorizedOperations`: versions 0+, default `-2147483648`.
     pub topic_authorized_operations: i32,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -425,22 +443,40 @@ impl crate::inspect::Inspect for DescribeTopicPartitionsResponseTopic {
 /// `Partitions` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribeTopicPartitionsResponsePartition {
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
+    /// The partition index.
+    ///
     /// `PartitionIndex`: versions 0+.
     pub partition_index: i32,
+    /// The broker leading the partition; -1 if none.
+    ///
     /// `LeaderId`: versions 0+, entity: brokerId.
     pub leader_id: BrokerId,
+    /// The leader epoch: it grows with every leadership change of the partition.
+    ///
     /// `LeaderEpoch`: versions 0+, default `-1`, ignorable.
     pub leader_epoch: i32,
+    /// The partition's replicas.
+    ///
     /// `ReplicaNodes`: versions 0+, entity: brokerId.
     pub replica_nodes: Vec<BrokerId>,
+    /// The in-sync replicas.
+    ///
     /// `IsrNodes`: versions 0+, entity: brokerId.
     pub isr_nodes: Vec<BrokerId>,
+    /// Replicas that may become leader although out of the ISR (KIP-966).
+    ///
     /// `EligibleLeaderReplicas`: versions 0+, nullable in 0+, default `null`, entity: brokerId.
     pub eligible_leader_replicas: Option<Vec<BrokerId>>,
+    /// The eligible leader replicas last known before the ELR became empty (KIP-966).
+    ///
     /// `LastKnownElr`: versions 0+, nullable in 0+, default `null`, entity: brokerId.
     pub last_known_elr: Option<Vec<BrokerId>>,
+    /// Replicas that are offline.
+    ///
     /// `OfflineReplicas`: versions 0+, ignorable, entity: brokerId.
     pub offline_replicas: Vec<BrokerId>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -847,8 +883,12 @@ impl crate::inspect::Inspect for DescribeTopicPartitionsResponsePartition {
 /// `NextCursor` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Cursor {
+    /// The topic's name.
+    ///
     /// `TopicName`: versions 0+, entity: topicName.
     pub topic_name: TopicName,
+    /// The partition index.
+    ///
     /// `PartitionIndex`: versions 0+.
     pub partition_index: i32,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -13,6 +13,8 @@ use crate::messages::ApiKey;
 /// The `DescribeTransactionsRequest` request, valid versions 0-0, flexible versions 0+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeTransactionsRequest {
+    /// The transactions to describe.
+    ///
     /// `TransactionalIds`: versions 0+, entity: transactionalId.
     pub transactional_ids: Vec<TransactionalId>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

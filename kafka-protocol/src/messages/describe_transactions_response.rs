@@ -14,8 +14,12 @@ use crate::messages::ApiKey;
 /// The `DescribeTransactionsResponse` response, valid versions 0-0, flexible versions 0+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeTransactionsResponse {
+    /// How long the client should wait before its next request because of a quota; 0 if not throttled.
+    ///
     /// `ThrottleTimeMs`: versions 0+.
     pub throttle_time_ms: i32,
+    /// One entry per transaction.
+    ///
     /// `TransactionStates`: versions 0+.
     pub transaction_states: Vec<TransactionState>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -146,20 +150,36 @@ impl crate::inspect::Inspect for DescribeTransactionsResponse {
 /// `TransactionStates` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TransactionState {
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
+    /// The producer's transactional id; null if it is not transactional.
+    ///
     /// `TransactionalId`: versions 0+, entity: transactionalId.
     pub transactional_id: TransactionalId,
+    /// The transaction's state (Ongoing, PrepareCommit, CompleteAbort, ...).
+    ///
     /// `TransactionState`: versions 0+.
     pub transaction_state: StrBytes,
+    /// How long the coordinator waits before aborting an open transaction.
+    ///
     /// `TransactionTimeoutMs`: versions 0+.
     pub transaction_timeout_ms: i32,
+    /// When the transaction started.
+    ///
     /// `TransactionStartTimeMs`: versions 0+.
     pub transaction_start_time_ms: i64,
+    /// The producer id; -1 for none.
+    ///
     /// `ProducerId`: versions 0+, entity: producerId.
     pub producer_id: ProducerId,
+    /// The producer's epoch: a newer epoch for the same id fences older producers.
+    ///
     /// `ProducerEpoch`: versions 0+.
     pub producer_epoch: i16,
+    /// One entry per topic.
+    ///
     /// `Topics`: versions 0+.
     pub topics: Vec<TopicData>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -391,8 +411,12 @@ impl crate::inspect::Inspect for TransactionState {
 /// `Topics` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TopicData {
+    /// The topic's name.
+    ///
     /// `Topic`: versions 0+, map key, entity: topicName.
     pub topic: TopicName,
+    /// One entry per partition.
+    ///
     /// `Partitions`: versions 0+.
     pub partitions: Vec<i32>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -12,6 +12,8 @@ use crate::messages::ApiKey;
 /// The `DescribeUserScramCredentialsRequest` request, valid versions 0-0, flexible versions 0+.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribeUserScramCredentialsRequest {
+    /// The users to describe; null for all.
+    ///
     /// `Users`: versions 0+, nullable in 0+.
     pub users: Option<Vec<UserName>>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -145,6 +147,8 @@ impl crate::inspect::Inspect for DescribeUserScramCredentialsRequest {
 /// `Users` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UserName {
+    /// The user's name.
+    ///
     /// `Name`: versions 0+.
     pub name: StrBytes,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

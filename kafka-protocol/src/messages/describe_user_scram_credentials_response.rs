@@ -13,12 +13,20 @@ use crate::messages::ApiKey;
 /// The `DescribeUserScramCredentialsResponse` response, valid versions 0-0, flexible versions 0+.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribeUserScramCredentialsResponse {
+    /// How long the client should wait before its next request because of a quota; 0 if not throttled.
+    ///
     /// `ThrottleTimeMs`: versions 0+.
     pub throttle_time_ms: i32,
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
+    /// A message saying more about the error, when there is one; null otherwise.
+    ///
     /// `ErrorMessage`: versions 0+, nullable in 0+.
     pub error_message: Option<StrBytes>,
+    /// One result per entry of the request.
+    ///
     /// `Results`: versions 0+.
     pub results: Vec<DescribeUserScramCredentialsResult>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -225,12 +233,20 @@ impl crate::inspect::Inspect for DescribeUserScramCredentialsResponse {
 /// `Results` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribeUserScramCredentialsResult {
+    /// The user's name.
+    ///
     /// `User`: versions 0+.
     pub user: StrBytes,
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
+    /// A message saying more about the error, when there is one; null otherwise.
+    ///
     /// `ErrorMessage`: versions 0+, nullable in 0+.
     pub error_message: Option<StrBytes>,
+    /// The mechanisms and iteration counts of the user's SCRAM credentials.
+    ///
     /// `CredentialInfos`: versions 0+.
     pub credential_infos: Vec<CredentialInfo>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -444,8 +460,12 @@ impl crate::inspect::Inspect for DescribeUserScramCredentialsResult {
 /// `CredentialInfos` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CredentialInfo {
+    /// The SCRAM mechanism: 1 SHA-256, 2 SHA-512.
+    ///
     /// `Mechanism`: versions 0+.
     pub mechanism: i8,
+    /// The SCRAM iteration count.
+    ///
     /// `Iterations`: versions 0+.
     pub iterations: i32,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -13,10 +13,16 @@ use crate::messages::ApiKey;
 /// The `ElectLeadersRequest` request, valid versions 0-2, flexible versions 2+.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ElectLeadersRequest {
+    /// 0 for preferred leader election, 1 for unclean election.
+    ///
     /// `ElectionType`: versions 1+.
     pub election_type: i8,
+    /// Partitions grouped by topic.
+    ///
     /// `TopicPartitions`: versions 0+, nullable in 0+.
     pub topic_partitions: Option<Vec<TopicPartitions>>,
+    /// How long the broker may take to complete the request.
+    ///
     /// `TimeoutMs`: versions 0+, default `60000`.
     pub timeout_ms: i32,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -212,8 +218,12 @@ impl crate::inspect::Inspect for ElectLeadersRequest {
 /// `TopicPartitions` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TopicPartitions {
+    /// The topic's name.
+    ///
     /// `Topic`: versions 0+, map key, entity: topicName.
     pub topic: TopicName,
+    /// One entry per partition.
+    ///
     /// `Partitions`: versions 0+.
     pub partitions: Vec<i32>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

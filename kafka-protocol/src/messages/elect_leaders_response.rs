@@ -14,10 +14,16 @@ use crate::messages::ApiKey;
 /// The `ElectLeadersResponse` response, valid versions 0-2, flexible versions 2+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ElectLeadersResponse {
+    /// How long the client should wait before its next request because of a quota; 0 if not throttled.
+    ///
     /// `ThrottleTimeMs`: versions 0+.
     pub throttle_time_ms: i32,
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 1+.
     pub error_code: ErrorCode,
+    /// One result per topic.
+    ///
     /// `ReplicaElectionResults`: versions 0+.
     pub replica_election_results: Vec<ReplicaElectionResult>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -190,8 +196,12 @@ impl crate::inspect::Inspect for ElectLeadersResponse {
 /// `ReplicaElectionResults` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReplicaElectionResult {
+    /// The topic's name.
+    ///
     /// `Topic`: versions 0+, entity: topicName.
     pub topic: TopicName,
+    /// One result per partition.
+    ///
     /// `PartitionResult`: versions 0+.
     pub partition_result: Vec<PartitionResult>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -342,10 +352,16 @@ impl crate::inspect::Inspect for ReplicaElectionResult {
 /// `PartitionResult` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PartitionResult {
+    /// The partition index.
+    ///
     /// `PartitionId`: versions 0+.
     pub partition_id: i32,
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
+    /// A message saying more about the error, when there is one; null otherwise.
+    ///
     /// `ErrorMessage`: versions 0+, nullable in 0+.
     pub error_message: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

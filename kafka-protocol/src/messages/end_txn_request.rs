@@ -13,12 +13,20 @@ use crate::messages::ApiKey;
 /// The `EndTxnRequest` request, valid versions 0-5, flexible versions 3+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EndTxnRequest {
+    /// The producer's transactional id; null if it is not transactional.
+    ///
     /// `TransactionalId`: versions 0+, entity: transactionalId.
     pub transactional_id: TransactionalId,
+    /// The producer id; -1 for none.
+    ///
     /// `ProducerId`: versions 0+, entity: producerId.
     pub producer_id: ProducerId,
+    /// The producer's epoch: a newer epoch for the same id fences older producers.
+    ///
     /// `ProducerEpoch`: versions 0+.
     pub producer_epoch: i16,
+    /// True to commit the transaction, false to abort it.
+    ///
     /// `Committed`: versions 0+.
     pub committed: bool,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -14,12 +14,20 @@ use crate::messages::ApiKey;
 /// The `EndTxnResponse` response, valid versions 0-5, flexible versions 3+.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EndTxnResponse {
+    /// How long the client should wait before its next request because of a quota; 0 if not throttled.
+    ///
     /// `ThrottleTimeMs`: versions 0+.
     pub throttle_time_ms: i32,
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
+    /// The producer id; -1 for none.
+    ///
     /// `ProducerId`: versions 5+, default `-1`, ignorable, entity: producerId.
     pub producer_id: ProducerId,
+    /// The producer's epoch: a newer epoch for the same id fences older producers.
+    ///
     /// `ProducerEpoch`: versions 5+, default `-1`, ignorable.
     pub producer_epoch: i16,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

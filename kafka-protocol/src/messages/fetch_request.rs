@@ -13,28 +13,52 @@ use crate::messages::ApiKey;
 /// The `FetchRequest` request, valid versions 0-18, flexible versions 12+.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FetchRequest {
+    /// The cluster the fetcher believes it belongs to (KIP-595); null to skip the check.
+    ///
     /// `ClusterId`: versions 12+, nullable in 12+, tagged field 0 in 12+, default `null`, ignorable.
     pub cluster_id: Option<StrBytes>,
+    /// The broker id of the replica sending the request; -1 for a consumer.
+    ///
     /// `ReplicaId`: versions 0-14, default `-1`, entity: brokerId.
     pub replica_id: BrokerId,
+    /// The state of the replica sending the fetch (KIP-903); consumers leave it at its default.
+    ///
     /// `ReplicaState`: versions 15+, tagged field 1 in 15+.
     pub replica_state: ReplicaState,
+    /// How long the broker may hold the fetch waiting for MinBytes of data.
+    ///
     /// `MaxWaitMs`: versions 0+.
     pub max_wait_ms: i32,
+    /// The least data the broker should collect before answering, unless MaxWaitMs passes first.
+    ///
     /// `MinBytes`: versions 0+.
     pub min_bytes: i32,
+    /// The most bytes the response may hold in total (the first batch is returned even if larger).
+    ///
     /// `MaxBytes`: versions 3+, default `0x7fffffff`, ignorable.
     pub max_bytes: i32,
+    /// 0 read_uncommitted (up to the high watermark), 1 read_committed (up to the last stable offset, without aborted data).
+    ///
     /// `IsolationLevel`: versions 4+, default `0`, ignorable.
     pub isolation_level: i8,
+    /// The fetch session's id (KIP-227); 0 for none.
+    ///
     /// `SessionId`: versions 7+, default `0`, ignorable.
     pub session_id: i32,
+    /// The epoch of the fetch session (KIP-227): 0 opens a session, -1 fetches without one.
+    ///
     /// `SessionEpoch`: versions 7+, default `-1`, ignorable.
     pub session_epoch: i32,
+    /// One entry per topic.
+    ///
     /// `Topics`: versions 0+.
     pub topics: Vec<FetchTopic>,
+    /// Partitions to drop from the incremental fetch session (KIP-227).
+    ///
     /// `ForgottenTopicsData`: versions 7+.
     pub forgotten_topics_data: Vec<ForgottenTopic>,
+    /// The rack of the client, used for rack-aware assignment and follower fetching (KIP-392); null if unset.
+    ///
     /// `RackId`: versions 11+, default `""`, ignorable.
     pub rack_id: StrBytes,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -570,8 +594,12 @@ impl crate::inspect::Inspect for FetchRequest {
 /// `ReplicaState` (versions 15+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReplicaState {
+    /// The broker id of the replica sending the request; -1 for a consumer.
+    ///
     /// `ReplicaId`: versions 15+, default `-1`, entity: brokerId.
     pub replica_id: BrokerId,
+    /// The epoch of the fetching replica (KIP-903); -1 if unknown.
+    ///
     /// `ReplicaEpoch`: versions 15+, default `-1`.
     pub replica_epoch: i64,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -684,10 +712,16 @@ impl crate::inspect::Inspect for ReplicaState {
 /// `Topics` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FetchTopic {
+    /// The topic's name.
+    ///
     /// `Topic`: versions 0-12, ignorable, entity: topicName.
     pub topic: TopicName,
+    /// The topic's id (KIP-516); zero where the version or request names topics by name.
+    ///
     /// `TopicId`: versions 13+, ignorable.
     pub topic_id: Uuid,
+    /// One entry per partition.
+    ///
     /// `Partitions`: versions 0+.
     pub partitions: Vec<FetchPartition>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -865,20 +899,36 @@ impl crate::inspect::Inspect for FetchTopic {
 /// `Partitions` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FetchPartition {
+    /// The partition index.
+    ///
     /// `Partition`: versions 0+.
     pub partition: i32,
+    /// The leader epoch the client believes is current; the broker refuses the request if it knows a newer one (KIP-320); -1 to skip the check.
+    ///
     /// `CurrentLeaderEpoch`: versions 9+, default `-1`, ignorable.
     pub current_leader_epoch: i32,
+    /// The offset to read from.
+    ///
     /// `FetchOffset`: versions 0+.
     pub fetch_offset: i64,
+    /// The epoch of the last record the fetcher has, so the leader can detect divergence (KIP-320); -1 to skip the check.
+    ///
     /// `LastFetchedEpoch`: versions 12+, default `-1`.
     pub last_fetched_epoch: i32,
+    /// The first offset still in the partition's log.
+    ///
     /// `LogStartOffset`: versions 5+, default `-1`, ignorable.
     pub log_start_offset: i64,
+    /// The most bytes to return for this partition (the first batch is returned even if larger).
+    ///
     /// `PartitionMaxBytes`: versions 0+.
     pub partition_max_bytes: i32,
+    /// The directory the fetching replica keeps the partition in (KIP-853).
+    ///
     /// `ReplicaDirectoryId`: versions 17+, tagged field 0 in 17+, ignorable.
     pub replica_directory_id: Uuid,
+    /// The offset after the last record every in-sync replica has: consumers read up to here.
+    ///
     /// `HighWatermark`: versions 18+, tagged field 1 in 18+, default `9223372036854775807`, ignorable.
     pub high_watermark: i64,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -1192,10 +1242,16 @@ impl crate::inspect::Inspect for FetchPartition {
 /// `ForgottenTopicsData` (versions 7+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ForgottenTopic {
+    /// The topic's name.
+    ///
     /// `Topic`: versions 7-12, ignorable, entity: topicName.
     pub topic: TopicName,
+    /// The topic's id (KIP-516); zero where the version or request names topics by name.
+    ///
     /// `TopicId`: versions 13+, ignorable.
     pub topic_id: Uuid,
+    /// One entry per partition.
+    ///
     /// `Partitions`: versions 7+.
     pub partitions: Vec<i32>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

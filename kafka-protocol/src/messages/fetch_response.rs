@@ -14,14 +14,24 @@ use crate::messages::ApiKey;
 /// The `FetchResponse` response, valid versions 0-18, flexible versions 12+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FetchResponse {
+    /// How long the client should wait before its next request because of a quota; 0 if not throttled.
+    ///
     /// `ThrottleTimeMs`: versions 1+, ignorable.
     pub throttle_time_ms: i32,
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 7+, ignorable.
     pub error_code: ErrorCode,
+    /// The fetch session's id (KIP-227); 0 for none.
+    ///
     /// `SessionId`: versions 7+, default `0`.
     pub session_id: i32,
+    /// One result per topic.
+    ///
     /// `Responses`: versions 0+.
     pub responses: Vec<FetchableTopicResponse>,
+    /// Endpoints of the brokers named in CurrentLeader, so the client can reach a new leader at once (KIP-951).
+    ///
     /// `NodeEndpoints`: versions 16+, tagged field 0 in 16+.
     pub node_endpoints: Vec<NodeEndpoint>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -312,10 +322,16 @@ impl crate::inspect::Inspect for FetchResponse {
 /// `Responses` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FetchableTopicResponse {
+    /// The topic's name.
+    ///
     /// `Topic`: versions 0-12, ignorable, entity: topicName.
     pub topic: TopicName,
+    /// The topic's id (KIP-516); zero where the version or request names topics by name.
+    ///
     /// `TopicId`: versions 13+, ignorable.
     pub topic_id: Uuid,
+    /// One entry per partition.
+    ///
     /// `Partitions`: versions 0+.
     pub partitions: Vec<PartitionData>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -508,26 +524,48 @@ impl crate::inspect::Inspect for FetchableTopicResponse {
 /// `Partitions` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PartitionData {
+    /// The partition index.
+    ///
     /// `PartitionIndex`: versions 0+.
     pub partition_index: i32,
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
+    /// The offset after the last record every in-sync replica has: consumers read up to here.
+    ///
     /// `HighWatermark`: versions 0+.
     pub high_watermark: i64,
+    /// The offset below which every transaction is decided: read_committed consumers read up to here.
+    ///
     /// `LastStableOffset`: versions 4+, default `-1`, ignorable.
     pub last_stable_offset: i64,
+    /// The first offset still in the partition's log.
+    ///
     /// `LogStartOffset`: versions 5+, default `-1`, ignorable.
     pub log_start_offset: i64,
+    /// Where the fetcher's log diverges from the leader's, when its last fetched epoch does not match (KIP-320).
+    ///
     /// `DivergingEpoch`: versions 12+, tagged field 0 in 12+.
     pub diverging_epoch: EpochEndOffset,
+    /// The partition's current leader and epoch, sent with a NOT_LEADER_OR_FOLLOWER error so the client need not refresh metadata first (KIP-951).
+    ///
     /// `CurrentLeader`: versions 12+, tagged field 1 in 12+.
     pub current_leader: LeaderIdAndEpoch,
+    /// The snapshot the follower must fetch first because the offset is no longer in the log (KIP-630).
+    ///
     /// `SnapshotId`: versions 12+, tagged field 2 in 12+.
     pub snapshot_id: SnapshotId,
+    /// Transactions aborted within the returned records (producer id and first offset), so a read_committed consumer can skip their data; null when there are none.
+    ///
     /// `AbortedTransactions`: versions 4+, nullable in 4+, ignorable.
     pub aborted_transactions: Option<Vec<AbortedTransaction>>,
+    /// The replica the consumer should fetch from instead (KIP-392); -1 to stay with the leader.
+    ///
     /// `PreferredReadReplica`: versions 11+, default `-1`, entity: brokerId.
     pub preferred_read_replica: BrokerId,
+    /// The records fetched, as record batches; may end with a partial batch.
+    ///
     /// `Records`: versions 0+, nullable in 0+.
     pub records: Option<Bytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -1028,8 +1066,12 @@ impl crate::inspect::Inspect for PartitionData {
 /// `DivergingEpoch` (versions 12+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct EpochEndOffset {
+    /// The leader epoch.
+    ///
     /// `Epoch`: versions 12+, default `-1`.
     pub epoch: i32,
+    /// The end offset of the epoch: the first offset after its last record.
+    ///
     /// `EndOffset`: versions 12+, default `-1`.
     pub end_offset: i64,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -1142,8 +1184,12 @@ impl crate::inspect::Inspect for EpochEndOffset {
 /// `CurrentLeader` (versions 12+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LeaderIdAndEpoch {
+    /// The broker leading the partition; -1 if none.
+    ///
     /// `LeaderId`: versions 12+, default `-1`, entity: brokerId.
     pub leader_id: BrokerId,
+    /// The leader epoch: it grows with every leadership change of the partition.
+    ///
     /// `LeaderEpoch`: versions 12+, default `-1`.
     pub leader_epoch: i32,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -1256,8 +1302,12 @@ impl crate::inspect::Inspect for LeaderIdAndEpoch {
 /// `SnapshotId` (versions 12+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SnapshotId {
+    /// The end offset of the snapshot.
+    ///
     /// `EndOffset`: versions 0+, default `-1`.
     pub end_offset: i64,
+    /// The epoch of the snapshot.
+    ///
     /// `Epoch`: versions 0+, default `-1`.
     pub epoch: i32,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -1370,8 +1420,12 @@ impl crate::inspect::Inspect for SnapshotId {
 /// `AbortedTransactions` (versions 4+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AbortedTransaction {
+    /// The producer id; -1 for none.
+    ///
     /// `ProducerId`: versions 4+, entity: producerId.
     pub producer_id: ProducerId,
+    /// The first offset the aborted transaction wrote to this partition.
+    ///
     /// `FirstOffset`: versions 4+.
     pub first_offset: i64,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -1484,12 +1538,20 @@ impl crate::inspect::Inspect for AbortedTransaction {
 /// `NodeEndpoints` (versions 16+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NodeEndpoint {
+    /// The broker's node id.
+    ///
     /// `NodeId`: versions 16+, map key, entity: brokerId.
     pub node_id: BrokerId,
+    /// The host name to connect to.
+    ///
     /// `Host`: versions 16+.
     pub host: StrBytes,
+    /// The port to connect to.
+    ///
     /// `Port`: versions 16+.
     pub port: i32,
+    /// The broker's rack, if configured; null otherwise.
+    ///
     /// `Rack`: versions 16+, nullable in 16+, default `null`.
     pub rack: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

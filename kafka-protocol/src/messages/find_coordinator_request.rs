@@ -13,10 +13,16 @@ use crate::messages::ApiKey;
 /// The `FindCoordinatorRequest` request, valid versions 0-6, flexible versions 3+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FindCoordinatorRequest {
+    /// The id to find a coordinator for: a group id, or a transactional id.
+    ///
     /// `Key`: versions 0-3.
     pub key: StrBytes,
+    /// What the key is: 0 a group, 1 a transactional id, 2 a share group.
+    ///
     /// `KeyType`: versions 1+, default `0`.
     pub key_type: i8,
+    /// The group or transactional ids to find coordinators for, several at once (KIP-699).
+    ///
     /// `CoordinatorKeys`: versions 4+.
     pub coordinator_keys: Vec<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -14,18 +14,32 @@ use crate::messages::ApiKey;
 /// The `FindCoordinatorResponse` response, valid versions 0-6, flexible versions 3+.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FindCoordinatorResponse {
+    /// How long the client should wait before its next request because of a quota; 0 if not throttled.
+    ///
     /// `ThrottleTimeMs`: versions 1+, ignorable.
     pub throttle_time_ms: i32,
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0-3.
     pub error_code: ErrorCode,
+    /// A message saying more about the error, when there is one; null otherwise.
+    ///
     /// `ErrorMessage`: versions 1-3, nullable in 1-3, ignorable.
     pub error_message: Option<StrBytes>,
+    /// The broker's node id.
+    ///
     /// `NodeId`: versions 0-3, entity: brokerId.
     pub node_id: BrokerId,
+    /// The host name to connect to.
+    ///
     /// `Host`: versions 0-3.
     pub host: StrBytes,
+    /// The port to connect to.
+    ///
     /// `Port`: versions 0-3.
     pub port: i32,
+    /// One coordinator per key asked about.
+    ///
     /// `Coordinators`: versions 4+.
     pub coordinators: Vec<Coordinator>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -423,16 +437,28 @@ impl crate::inspect::Inspect for FindCoordinatorResponse {
 /// `Coordinators` (versions 4+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Coordinator {
+    /// The group or transactional id this coordinator serves.
+    ///
     /// `Key`: versions 4+.
     pub key: StrBytes,
+    /// The broker's node id.
+    ///
     /// `NodeId`: versions 4+, entity: brokerId.
     pub node_id: BrokerId,
+    /// The host name to connect to.
+    ///
     /// `Host`: versions 4+.
     pub host: StrBytes,
+    /// The port to connect to.
+    ///
     /// `Port`: versions 4+.
     pub port: i32,
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 4+.
     pub error_code: ErrorCode,
+    /// A message saying more about the error, when there is one; null otherwise.
+    ///
     /// `ErrorMessage`: versions 4+, nullable in 4+, ignorable.
     pub error_message: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -13,12 +13,20 @@ use crate::messages::ApiKey;
 /// The `HeartbeatRequest` request, valid versions 0-4, flexible versions 4+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct HeartbeatRequest {
+    /// The group's id.
+    ///
     /// `GroupId`: versions 0+, entity: groupId.
     pub group_id: GroupId,
+    /// The group generation the member belongs to; a stale one is refused.
+    ///
     /// `GenerationId`: versions 0+.
     pub generation_id: i32,
+    /// The member id the coordinator gave the member; empty when joining for the first time.
+    ///
     /// `MemberId`: versions 0+.
     pub member_id: StrBytes,
+    /// The static member id the user configured (group.instance.id, KIP-345); null for dynamic members.
+    ///
     /// `GroupInstanceId`: versions 3+, nullable in 3+, default `null`.
     pub group_instance_id: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -13,8 +13,12 @@ use crate::messages::ApiKey;
 /// The `HeartbeatResponse` response, valid versions 0-4, flexible versions 4+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct HeartbeatResponse {
+    /// How long the client should wait before its next request because of a quota; 0 if not throttled.
+    ///
     /// `ThrottleTimeMs`: versions 1+, ignorable.
     pub throttle_time_ms: i32,
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

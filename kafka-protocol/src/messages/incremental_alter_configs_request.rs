@@ -12,8 +12,12 @@ use crate::messages::ApiKey;
 /// The `IncrementalAlterConfigsRequest` request, valid versions 0-1, flexible versions 1+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct IncrementalAlterConfigsRequest {
+    /// One entry per resource.
+    ///
     /// `Resources`: versions 0+.
     pub resources: Vec<AlterConfigsResource>,
+    /// Check the request and report what would happen without changing anything.
+    ///
     /// `ValidateOnly`: versions 0+.
     pub validate_only: bool,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -154,10 +158,16 @@ impl crate::inspect::Inspect for IncrementalAlterConfigsRequest {
 /// `Resources` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AlterConfigsResource {
+    /// The kind of resource, as a number: 2 topic, 3 group, 4 cluster, ...
+    ///
     /// `ResourceType`: versions 0+, map key.
     pub resource_type: i8,
+    /// The resource's name.
+    ///
     /// `ResourceName`: versions 0+, map key.
     pub resource_name: StrBytes,
+    /// Config entries, one per key.
+    ///
     /// `Configs`: versions 0+.
     pub configs: Vec<AlterableConfig>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -315,10 +325,16 @@ impl crate::inspect::Inspect for AlterConfigsResource {
 /// `Configs` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlterableConfig {
+    /// The config key.
+    ///
     /// `Name`: versions 0+, map key.
     pub name: StrBytes,
+    /// How to change the config: 0 set, 1 delete (back to default), 2 append to a list, 3 subtract from a list.
+    ///
     /// `ConfigOperation`: versions 0+, map key.
     pub config_operation: i8,
+    /// The new value; null with the delete operation.
+    ///
     /// `Value`: versions 0+, nullable in 0+.
     pub value: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

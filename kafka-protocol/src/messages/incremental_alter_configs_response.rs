@@ -13,8 +13,12 @@ use crate::messages::ApiKey;
 /// The `IncrementalAlterConfigsResponse` response, valid versions 0-1, flexible versions 1+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct IncrementalAlterConfigsResponse {
+    /// How long the client should wait before its next request because of a quota; 0 if not throttled.
+    ///
     /// `ThrottleTimeMs`: versions 0+.
     pub throttle_time_ms: i32,
+    /// One result per topic.
+    ///
     /// `Responses`: versions 0+.
     pub responses: Vec<AlterConfigsResourceResponse>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -155,12 +159,20 @@ impl crate::inspect::Inspect for IncrementalAlterConfigsResponse {
 /// `Responses` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlterConfigsResourceResponse {
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
+    /// A message saying more about the error, when there is one; null otherwise.
+    ///
     /// `ErrorMessage`: versions 0+, nullable in 0+.
     pub error_message: Option<StrBytes>,
+    /// The kind of resource, as a number: 2 topic, 3 group, 4 cluster, ...
+    ///
     /// `ResourceType`: versions 0+.
     pub resource_type: i8,
+    /// The resource's name.
+    ///
     /// `ResourceName`: versions 0+.
     pub resource_name: StrBytes,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -13,16 +13,28 @@ use crate::messages::ApiKey;
 /// The `InitProducerIdRequest` request, valid versions 0-6, flexible versions 2+ (the highest version is unstable).
 #[derive(Debug, Clone, PartialEq)]
 pub struct InitProducerIdRequest {
+    /// The producer's transactional id; null if it is not transactional.
+    ///
     /// `TransactionalId`: versions 0+, nullable in 0+, entity: transactionalId.
     pub transactional_id: Option<TransactionalId>,
+    /// How long the coordinator waits before aborting an open transaction.
+    ///
     /// `TransactionTimeoutMs`: versions 0+.
     pub transaction_timeout_ms: i32,
+    /// The producer id; -1 for none.
+    ///
     /// `ProducerId`: versions 3+, default `-1`, entity: producerId.
     pub producer_id: ProducerId,
+    /// The producer's epoch: a newer epoch for the same id fences older producers.
+    ///
     /// `ProducerEpoch`: versions 3+, default `-1`.
     pub producer_epoch: i16,
+    /// Whether the producer takes part in two-phase commit with an external coordinator (KIP-939).
+    ///
     /// `Enable2Pc`: versions 6+, default `false`.
     pub enable2_pc: bool,
+    /// Keep a prepared transaction across the producer's restart instead of aborting it (KIP-939).
+    ///
     /// `KeepPreparedTxn`: versions 6+, default `false`.
     pub keep_prepared_txn: bool,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -14,16 +14,28 @@ use crate::messages::ApiKey;
 /// The `InitProducerIdResponse` response, valid versions 0-6, flexible versions 2+.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InitProducerIdResponse {
+    /// How long the client should wait before its next request because of a quota; 0 if not throttled.
+    ///
     /// `ThrottleTimeMs`: versions 0+, ignorable.
     pub throttle_time_ms: i32,
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
+    /// The producer id; -1 for none.
+    ///
     /// `ProducerId`: versions 0+, default `-1`, entity: producerId.
     pub producer_id: ProducerId,
+    /// The producer's epoch: a newer epoch for the same id fences older producers.
+    ///
     /// `ProducerEpoch`: versions 0+.
     pub producer_epoch: i16,
+    /// The producer id of a prepared transaction kept with KeepPreparedTxn; -1 if none.
+    ///
     /// `OngoingTxnProducerId`: versions 6+, default `-1`, entity: producerId.
     pub ongoing_txn_producer_id: ProducerId,
+    /// The producer epoch of a prepared transaction kept with KeepPreparedTxn; -1 if none.
+    ///
     /// `OngoingTxnProducerEpoch`: versions 6+, default `-1`.
     pub ongoing_txn_producer_epoch: i16,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

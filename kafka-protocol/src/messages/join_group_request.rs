@@ -13,20 +13,36 @@ use crate::messages::ApiKey;
 /// The `JoinGroupRequest` request, valid versions 0-9, flexible versions 6+.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JoinGroupRequest {
+    /// The group's id.
+    ///
     /// `GroupId`: versions 0+, entity: groupId.
     pub group_id: GroupId,
+    /// How long the coordinator waits between heartbeats before removing the member.
+    ///
     /// `SessionTimeoutMs`: versions 0+.
     pub session_timeout_ms: i32,
+    /// How long the coordinator waits for every member to rejoin during a rebalance.
+    ///
     /// `RebalanceTimeoutMs`: versions 1+, default `-1`, ignorable.
     pub rebalance_timeout_ms: i32,
+    /// The member id the coordinator gave the member; empty when joining for the first time.
+    ///
     /// `MemberId`: versions 0+.
     pub member_id: StrBytes,
+    /// The static member id the user configured (group.instance.id, KIP-345); null for dynamic members.
+    ///
     /// `GroupInstanceId`: versions 5+, nullable in 5+, default `null`.
     pub group_instance_id: Option<StrBytes>,
+    /// The protocol type members embed, such as consumer or connect.
+    ///
     /// `ProtocolType`: versions 0+.
     pub protocol_type: StrBytes,
+    /// The assignment protocols the member supports, in order of preference, each with its metadata.
+    ///
     /// `Protocols`: versions 0+.
     pub protocols: Vec<JoinGroupRequestProtocol>,
+    /// Why the member joins or leaves, logged by the broker (KIP-800).
+    ///
     /// `Reason`: versions 8+, nullable in 8+, default `null`, ignorable.
     pub reason: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -403,8 +419,12 @@ impl crate::inspect::Inspect for JoinGroupRequest {
 /// `Protocols` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct JoinGroupRequestProtocol {
+    /// The assignment protocol's name, such as range.
+    ///
     /// `Name`: versions 0+, map key.
     pub name: StrBytes,
+    /// The member's metadata for this protocol, opaque to the broker (a consumer's subscription).
+    ///
     /// `Metadata`: versions 0+.
     pub metadata: Bytes,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

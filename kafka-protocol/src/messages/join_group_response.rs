@@ -13,22 +13,40 @@ use crate::messages::ApiKey;
 /// The `JoinGroupResponse` response, valid versions 0-9, flexible versions 6+.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JoinGroupResponse {
+    /// How long the client should wait before its next request because of a quota; 0 if not throttled.
+    ///
     /// `ThrottleTimeMs`: versions 2+, ignorable.
     pub throttle_time_ms: i32,
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
+    /// The group generation the member belongs to; a stale one is refused.
+    ///
     /// `GenerationId`: versions 0+, default `-1`.
     pub generation_id: i32,
+    /// The protocol type members embed, such as consumer or connect.
+    ///
     /// `ProtocolType`: versions 7+, nullable in 7+, default `null`, ignorable.
     pub protocol_type: Option<StrBytes>,
+    /// The assignment protocol chosen by the group (such as range or cooperative-sticky).
+    ///
     /// `ProtocolName`: versions 0+, nullable in 7+.
     pub protocol_name: Option<StrBytes>,
+    /// The member id of the group's leader, which computes the assignment.
+    ///
     /// `Leader`: versions 0+.
     pub leader: StrBytes,
+    /// True when the leader must not compute an assignment because a static leader rejoined (KIP-814).
+    ///
     /// `SkipAssignment`: versions 9+, default `false`.
     pub skip_assignment: bool,
+    /// The member id the coordinator gave the member; empty when joining for the first time.
+    ///
     /// `MemberId`: versions 0+.
     pub member_id: StrBytes,
+    /// One entry per member.
+    ///
     /// `Members`: versions 0+.
     pub members: Vec<JoinGroupResponseMember>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -406,10 +424,16 @@ impl crate::inspect::Inspect for JoinGroupResponse {
 /// `Members` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct JoinGroupResponseMember {
+    /// The member id the coordinator gave the member; empty when joining for the first time.
+    ///
     /// `MemberId`: versions 0+.
     pub member_id: StrBytes,
+    /// The static member id the user configured (group.instance.id, KIP-345); null for dynamic members.
+    ///
     /// `GroupInstanceId`: versions 5+, nullable in 5+, default `null`, ignorable.
     pub group_instance_id: Option<StrBytes>,
+    /// The member's metadata for this protocol, opaque to the broker (a consumer's subscription).
+    ///
     /// `Metadata`: versions 0+.
     pub metadata: Bytes,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

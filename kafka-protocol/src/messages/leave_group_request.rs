@@ -13,10 +13,16 @@ use crate::messages::ApiKey;
 /// The `LeaveGroupRequest` request, valid versions 0-5, flexible versions 4+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LeaveGroupRequest {
+    /// The group's id.
+    ///
     /// `GroupId`: versions 0+, entity: groupId.
     pub group_id: GroupId,
+    /// The member id the coordinator gave the member; empty when joining for the first time.
+    ///
     /// `MemberId`: versions 0-2.
     pub member_id: StrBytes,
+    /// One entry per member.
+    ///
     /// `Members`: versions 3+.
     pub members: Vec<MemberIdentity>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -219,10 +225,16 @@ impl crate::inspect::Inspect for LeaveGroupRequest {
 /// `Members` (versions 3+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MemberIdentity {
+    /// The member id the coordinator gave the member; empty when joining for the first time.
+    ///
     /// `MemberId`: versions 3+.
     pub member_id: StrBytes,
+    /// The static member id the user configured (group.instance.id, KIP-345); null for dynamic members.
+    ///
     /// `GroupInstanceId`: versions 3+, nullable in 3+, default `null`.
     pub group_instance_id: Option<StrBytes>,
+    /// Why the member joins or leaves, logged by the broker (KIP-800).
+    ///
     /// `Reason`: versions 5+, nullable in 5+, default `null`, ignorable.
     pub reason: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -13,10 +13,16 @@ use crate::messages::ApiKey;
 /// The `LeaveGroupResponse` response, valid versions 0-5, flexible versions 4+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LeaveGroupResponse {
+    /// How long the client should wait before its next request because of a quota; 0 if not throttled.
+    ///
     /// `ThrottleTimeMs`: versions 1+, ignorable.
     pub throttle_time_ms: i32,
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
+    /// One entry per member.
+    ///
     /// `Members`: versions 3+.
     pub members: Vec<MemberResponse>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -200,10 +206,16 @@ impl crate::inspect::Inspect for LeaveGroupResponse {
 /// `Members` (versions 3+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MemberResponse {
+    /// The member id the coordinator gave the member; empty when joining for the first time.
+    ///
     /// `MemberId`: versions 3+.
     pub member_id: StrBytes,
+    /// The static member id the user configured (group.instance.id, KIP-345); null for dynamic members.
+    ///
     /// `GroupInstanceId`: versions 3+, nullable in 3+.
     pub group_instance_id: Option<StrBytes>,
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 3+.
     pub error_code: ErrorCode,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

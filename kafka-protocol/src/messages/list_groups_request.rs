@@ -12,8 +12,12 @@ use crate::messages::ApiKey;
 /// The `ListGroupsRequest` request, valid versions 0-5, flexible versions 3+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListGroupsRequest {
+    /// List only groups in these states; empty for all.
+    ///
     /// `StatesFilter`: versions 4+.
     pub states_filter: Vec<StrBytes>,
+    /// List only groups of these types; empty for all.
+    ///
     /// `TypesFilter`: versions 5+.
     pub types_filter: Vec<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

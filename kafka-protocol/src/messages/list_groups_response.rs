@@ -14,10 +14,16 @@ use crate::messages::ApiKey;
 /// The `ListGroupsResponse` response, valid versions 0-5, flexible versions 3+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListGroupsResponse {
+    /// How long the client should wait before its next request because of a quota; 0 if not throttled.
+    ///
     /// `ThrottleTimeMs`: versions 1+, ignorable.
     pub throttle_time_ms: i32,
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
+    /// One entry per group.
+    ///
     /// `Groups`: versions 0+.
     pub groups: Vec<ListedGroup>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -181,12 +187,20 @@ impl crate::inspect::Inspect for ListGroupsResponse {
 /// `Groups` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListedGroup {
+    /// The group's id.
+    ///
     /// `GroupId`: versions 0+, entity: groupId.
     pub group_id: GroupId,
+    /// The protocol type members embed, such as consumer or connect.
+    ///
     /// `ProtocolType`: versions 0+.
     pub protocol_type: StrBytes,
+    /// The group's state, as Kafka names it (Stable, PreparingRebalance, Empty, ...).
+    ///
     /// `GroupState`: versions 4+, ignorable.
     pub group_state: StrBytes,
+    /// The group's type: classic, consumer or share.
+    ///
     /// `GroupType`: versions 5+, ignorable.
     pub group_type: StrBytes,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -13,12 +13,20 @@ use crate::messages::ApiKey;
 /// The `ListOffsetsRequest` request, valid versions 0-11, flexible versions 6+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListOffsetsRequest {
+    /// The broker id of the replica sending the request; -1 for a consumer.
+    ///
     /// `ReplicaId`: versions 0+, entity: brokerId.
     pub replica_id: BrokerId,
+    /// 0 read_uncommitted (up to the high watermark), 1 read_committed (up to the last stable offset, without aborted data).
+    ///
     /// `IsolationLevel`: versions 2+.
     pub isolation_level: i8,
+    /// One entry per topic.
+    ///
     /// `Topics`: versions 0+.
     pub topics: Vec<ListOffsetsTopic>,
+    /// How long the broker may take to complete the request.
+    ///
     /// `TimeoutMs`: versions 10+, ignorable.
     pub timeout_ms: i32,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -215,8 +223,12 @@ impl crate::inspect::Inspect for ListOffsetsRequest {
 /// `Topics` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListOffsetsTopic {
+    /// The topic's name.
+    ///
     /// `Name`: versions 0+, entity: topicName.
     pub name: TopicName,
+    /// One entry per partition.
+    ///
     /// `Partitions`: versions 0+.
     pub partitions: Vec<ListOffsetsPartition>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -357,12 +369,20 @@ impl crate::inspect::Inspect for ListOffsetsTopic {
 /// `Partitions` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListOffsetsPartition {
+    /// The partition index.
+    ///
     /// `PartitionIndex`: versions 0+.
     pub partition_index: i32,
+    /// The leader epoch the client believes is current; the broker refuses the request if it knows a newer one (KIP-320); -1 to skip the check.
+    ///
     /// `CurrentLeaderEpoch`: versions 4+, default `-1`, ignorable.
     pub current_leader_epoch: i32,
+    /// The timestamp to search for: -1 the latest offset, -2 the earliest, -3 the largest timestamp, -4 the earliest local, -5 tiered (KIP-1005).
+    ///
     /// `Timestamp`: versions 0+.
     pub timestamp: i64,
+    /// The most offsets to return (version 0 only).
+    ///
     /// `MaxNumOffsets`: versions 0, default `1`.
     pub max_num_offsets: i32,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

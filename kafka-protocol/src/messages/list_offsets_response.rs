@@ -14,8 +14,12 @@ use crate::messages::ApiKey;
 /// The `ListOffsetsResponse` response, valid versions 0-11, flexible versions 6+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListOffsetsResponse {
+    /// How long the client should wait before its next request because of a quota; 0 if not throttled.
+    ///
     /// `ThrottleTimeMs`: versions 2+, ignorable.
     pub throttle_time_ms: i32,
+    /// One entry per topic.
+    ///
     /// `Topics`: versions 0+.
     pub topics: Vec<ListOffsetsTopicResponse>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -164,8 +168,12 @@ impl crate::inspect::Inspect for ListOffsetsResponse {
 /// `Topics` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListOffsetsTopicResponse {
+    /// The topic's name.
+    ///
     /// `Name`: versions 0+, entity: topicName.
     pub name: TopicName,
+    /// One entry per partition.
+    ///
     /// `Partitions`: versions 0+.
     pub partitions: Vec<ListOffsetsPartitionResponse>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -316,16 +324,28 @@ impl crate::inspect::Inspect for ListOffsetsTopicResponse {
 /// `Partitions` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListOffsetsPartitionResponse {
+    /// The partition index.
+    ///
     /// `PartitionIndex`: versions 0+.
     pub partition_index: i32,
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
+    /// The offsets found (version 0 only).
+    ///
     /// `OldStyleOffsets`: versions 0.
     pub old_style_offsets: Vec<i64>,
+    /// The timestamp of the record at that offset; -1 if none.
+    ///
     /// `Timestamp`: versions 1+, default `-1`.
     pub timestamp: i64,
+    /// The offset found; -1 if none matches.
+    ///
     /// `Offset`: versions 1+, default `-1`.
     pub offset: i64,
+    /// The leader epoch of the record at that offset; -1 if unknown.
+    ///
     /// `LeaderEpoch`: versions 4+, default `-1`.
     pub leader_epoch: i32,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

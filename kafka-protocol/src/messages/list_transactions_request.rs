@@ -13,12 +13,20 @@ use crate::messages::ApiKey;
 /// The `ListTransactionsRequest` request, valid versions 0-2, flexible versions 0+.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListTransactionsRequest {
+    /// List only transactions in these states; empty for all.
+    ///
     /// `StateFilters`: versions 0+.
     pub state_filters: Vec<StrBytes>,
+    /// List only transactions of these producer ids; empty for any.
+    ///
     /// `ProducerIdFilters`: versions 0+, entity: producerId.
     pub producer_id_filters: Vec<ProducerId>,
+    /// List only transactions that have been running longer than this many milliseconds; -1 for no filter.
+    ///
     /// `DurationFilter`: versions 1+, default `-1`.
     pub duration_filter: i64,
+    /// List only transactional ids matching this regular expression; null or empty for all.
+    ///
     /// `TransactionalIdPattern`: versions 2+, nullable in 2+, default `null`.
     pub transactional_id_pattern: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

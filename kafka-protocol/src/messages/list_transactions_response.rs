@@ -14,12 +14,20 @@ use crate::messages::ApiKey;
 /// The `ListTransactionsResponse` response, valid versions 0-2, flexible versions 0+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListTransactionsResponse {
+    /// How long the client should wait before its next request because of a quota; 0 if not throttled.
+    ///
     /// `ThrottleTimeMs`: versions 0+.
     pub throttle_time_ms: i32,
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
+    /// The states in the request's filter that the broker does not know.
+    ///
     /// `UnknownStateFilters`: versions 0+.
     pub unknown_state_filters: Vec<StrBytes>,
+    /// One entry per transaction.
+    ///
     /// `TransactionStates`: versions 0+.
     pub transaction_states: Vec<TransactionState>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -215,10 +223,16 @@ impl crate::inspect::Inspect for ListTransactionsResponse {
 /// `TransactionStates` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TransactionState {
+    /// The producer's transactional id; null if it is not transactional.
+    ///
     /// `TransactionalId`: versions 0+, entity: transactionalId.
     pub transactional_id: TransactionalId,
+    /// The producer id; -1 for none.
+    ///
     /// `ProducerId`: versions 0+, entity: producerId.
     pub producer_id: ProducerId,
+    /// The transaction's state (Ongoing, PrepareCommit, CompleteAbort, ...).
+    ///
     /// `TransactionState`: versions 0+.
     pub transaction_state: StrBytes,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -13,12 +13,20 @@ use crate::messages::ApiKey;
 /// The `MetadataRequest` request, valid versions 0-13, flexible versions 9+.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetadataRequest {
+    /// The topics to describe; null for every topic, empty for none.
+    ///
     /// `Topics`: versions 0+, nullable in 1+.
     pub topics: Option<Vec<MetadataRequestTopic>>,
+    /// Whether the broker may create requested topics that do not exist (when its auto.create.topics.enable also allows it).
+    ///
     /// `AllowAutoTopicCreation`: versions 4+, default `true`.
     pub allow_auto_topic_creation: bool,
+    /// Whether to report the operations the caller may perform on the cluster.
+    ///
     /// `IncludeClusterAuthorizedOperations`: versions 8-10.
     pub include_cluster_authorized_operations: bool,
+    /// Whether to report the operations the caller may perform on each topic.
+    ///
     /// `IncludeTopicAuthorizedOperations`: versions 8+.
     pub include_topic_authorized_operations: bool,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -277,8 +285,12 @@ impl crate::inspect::Inspect for MetadataRequest {
 /// `Topics` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetadataRequestTopic {
+    /// The topic's id (KIP-516); zero where the version or request names topics by name.
+    ///
     /// `TopicId`: versions 10+, ignorable.
     pub topic_id: Uuid,
+    /// The topic's name.
+    ///
     /// `Name`: versions 0+, nullable in 10+, entity: topicName.
     pub name: Option<TopicName>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

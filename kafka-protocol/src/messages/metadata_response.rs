@@ -14,18 +14,32 @@ use crate::messages::ApiKey;
 /// The `MetadataResponse` response, valid versions 0-13, flexible versions 9+.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetadataResponse {
+    /// How long the client should wait before its next request because of a quota; 0 if not throttled.
+    ///
     /// `ThrottleTimeMs`: versions 3+, ignorable.
     pub throttle_time_ms: i32,
+    /// The brokers of the cluster that the caller may connect to.
+    ///
     /// `Brokers`: versions 0+.
     pub brokers: Vec<MetadataResponseBroker>,
+    /// The id the cluster was formatted with; null where unknown.
+    ///
     /// `ClusterId`: versions 2+, nullable in 2+, default `null`, ignorable.
     pub cluster_id: Option<StrBytes>,
+    /// The broker id clients should send controller-only requests to; -1 if none is known.
+    ///
     /// `ControllerId`: versions 1+, default `-1`, ignorable, entity: brokerId.
     pub controller_id: BrokerId,
+    /// One entry per topic.
+    ///
     /// `Topics`: versions 0+.
     pub topics: Vec<MetadataResponseTopic>,
+    /// A bit field of the ACL operations the caller may perform on the cluster; INT32_MIN when not requested.
+    ///
     /// `ClusterAuthorizedOperations`: versions 8-10, default `-2147483648`.
     pub cluster_authorized_operations: i32,
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 13+, ignorable.
     pub error_code: ErrorCode,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -381,12 +395,20 @@ impl crate::inspect::Inspect for MetadataResponse {
 /// `Brokers` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MetadataResponseBroker {
+    /// The broker's node id.
+    ///
     /// `NodeId`: versions 0+, map key, entity: brokerId.
     pub node_id: BrokerId,
+    /// The host name to connect to.
+    ///
     /// `Host`: versions 0+.
     pub host: StrBytes,
+    /// The port to connect to.
+    ///
     /// `Port`: versions 0+.
     pub port: i32,
+    /// The broker's rack, if configured; null otherwise.
+    ///
     /// `Rack`: versions 1+, nullable in 1+, default `null`, ignorable.
     pub rack: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -581,16 +603,28 @@ impl crate::inspect::Inspect for MetadataResponseBroker {
 /// `Topics` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetadataResponseTopic {
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
+    /// The topic's name.
+    ///
     /// `Name`: versions 0+, nullable in 12+, map key, entity: topicName.
     pub name: Option<TopicName>,
+    /// The topic's id (KIP-516); zero where the version or request names topics by name.
+    ///
     /// `TopicId`: versions 10+, ignorable.
     pub topic_id: Uuid,
+    /// Whether the topic is internal to Kafka, such as __consumer_offsets.
+    ///
     /// `IsInternal`: versions 1+, default `false`, ignorable.
     pub is_internal: bool,
+    /// One entry per partition.
+    ///
     /// `Partitions`: versions 0+.
     pub partitions: Vec<MetadataResponsePartition>,
+    /// A bit field of the ACL operations the caller may perform on the topic; INT32_MIN when not requested.
+    ///
     /// `TopicAuthorizedOperations`: versions 8+, default `-2147483648`.
     pub topic_authorized_operations: i32,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -877,18 +911,32 @@ impl crate::inspect::Inspect for MetadataResponseTopic {
 /// `Partitions` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetadataResponsePartition {
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
+    /// The partition index.
+    ///
     /// `PartitionIndex`: versions 0+.
     pub partition_index: i32,
+    /// The broker leading the partition; -1 if none.
+    ///
     /// `LeaderId`: versions 0+, entity: brokerId.
     pub leader_id: BrokerId,
+    /// The leader epoch: it grows with every leadership change of the partition.
+    ///
     /// `LeaderEpoch`: versions 7+, default `-1`, ignorable.
     pub leader_epoch: i32,
+    /// The partition's replicas.
+    ///
     /// `ReplicaNodes`: versions 0+, entity: brokerId.
     pub replica_nodes: Vec<BrokerId>,
+    /// The in-sync replicas.
+    ///
     /// `IsrNodes`: versions 0+, entity: brokerId.
     pub isr_nodes: Vec<BrokerId>,
+    /// Replicas that are offline.
+    ///
     /// `OfflineReplicas`: versions 5+, ignorable, entity: brokerId.
     pub offline_replicas: Vec<BrokerId>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

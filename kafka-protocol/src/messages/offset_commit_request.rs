@@ -13,16 +13,28 @@ use crate::messages::ApiKey;
 /// The `OffsetCommitRequest` request, valid versions 0-10, flexible versions 8+.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OffsetCommitRequest {
+    /// The group's id.
+    ///
     /// `GroupId`: versions 0+, entity: groupId.
     pub group_id: GroupId,
+    /// The classic group's generation, or the member epoch in a consumer group (KIP-848); -1 for a commit from outside the group.
+    ///
     /// `GenerationIdOrMemberEpoch`: versions 1+, default `-1`, ignorable.
     pub generation_id_or_member_epoch: i32,
+    /// The member id the coordinator gave the member; empty when joining for the first time.
+    ///
     /// `MemberId`: versions 1+, ignorable.
     pub member_id: StrBytes,
+    /// The static member id the user configured (group.instance.id, KIP-345); null for dynamic members.
+    ///
     /// `GroupInstanceId`: versions 7+, nullable in 7+, default `null`.
     pub group_instance_id: Option<StrBytes>,
+    /// How long to keep the committed offsets; -1 for the broker's offsets.retention.minutes.
+    ///
     /// `RetentionTimeMs`: versions 2-4, default `-1`, ignorable.
     pub retention_time_ms: i64,
+    /// One entry per topic.
+    ///
     /// `Topics`: versions 0+.
     pub topics: Vec<OffsetCommitRequestTopic>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -345,10 +357,16 @@ impl crate::inspect::Inspect for OffsetCommitRequest {
 /// `Topics` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OffsetCommitRequestTopic {
+    /// The topic's name.
+    ///
     /// `Name`: versions 0-9, ignorable, entity: topicName.
     pub name: TopicName,
+    /// The topic's id (KIP-516); zero where the version or request names topics by name.
+    ///
     /// `TopicId`: versions 10+, ignorable.
     pub topic_id: Uuid,
+    /// One entry per partition.
+    ///
     /// `Partitions`: versions 0+.
     pub partitions: Vec<OffsetCommitRequestPartition>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -541,14 +559,24 @@ impl crate::inspect::Inspect for OffsetCommitRequestTopic {
 /// `Partitions` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct OffsetCommitRequestPartition {
+    /// The partition index.
+    ///
     /// `PartitionIndex`: versions 0+.
     pub partition_index: i32,
+    /// The offset the group has committed: the next record to consume.
+    ///
     /// `CommittedOffset`: versions 0+.
     pub committed_offset: i64,
+    /// The leader epoch of the committed offset's record, so a consumer restarting from it can detect log truncation (KIP-320); -1 if unknown.
+    ///
     /// `CommittedLeaderEpoch`: versions 6+, default `-1`, ignorable.
     pub committed_leader_epoch: i32,
+    /// When the commit was made (version 1 only; later versions let the broker set retention).
+    ///
     /// `CommitTimestamp`: versions 1, default `-1`.
     pub commit_timestamp: i64,
+    /// Free-form text stored with the committed offset.
+    ///
     /// `CommittedMetadata`: versions 0+, nullable in 0+.
     pub committed_metadata: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -13,8 +13,12 @@ use crate::messages::ApiKey;
 /// The `OffsetDeleteRequest` request, valid versions 0-0, flexible versions none.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OffsetDeleteRequest {
+    /// The group's id.
+    ///
     /// `GroupId`: versions 0+, entity: groupId.
     pub group_id: GroupId,
+    /// One entry per topic.
+    ///
     /// `Topics`: versions 0+.
     pub topics: Vec<OffsetDeleteRequestTopic>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -129,8 +133,12 @@ impl crate::inspect::Inspect for OffsetDeleteRequest {
 /// `Topics` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OffsetDeleteRequestTopic {
+    /// The topic's name.
+    ///
     /// `Name`: versions 0+, map key, entity: topicName.
     pub name: TopicName,
+    /// One entry per partition.
+    ///
     /// `Partitions`: versions 0+.
     pub partitions: Vec<OffsetDeleteRequestPartition>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -246,6 +254,8 @@ impl crate::inspect::Inspect for OffsetDeleteRequestTopic {
 /// `Partitions` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OffsetDeleteRequestPartition {
+    /// The partition index.
+    ///
     /// `PartitionIndex`: versions 0+.
     pub partition_index: i32,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

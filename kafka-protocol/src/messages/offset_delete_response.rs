@@ -14,10 +14,16 @@ use crate::messages::ApiKey;
 /// The `OffsetDeleteResponse` response, valid versions 0-0, flexible versions none.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OffsetDeleteResponse {
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
+    /// How long the client should wait before its next request because of a quota; 0 if not throttled.
+    ///
     /// `ThrottleTimeMs`: versions 0+, ignorable.
     pub throttle_time_ms: i32,
+    /// One entry per topic.
+    ///
     /// `Topics`: versions 0+.
     pub topics: Vec<OffsetDeleteResponseTopic>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -136,8 +142,12 @@ impl crate::inspect::Inspect for OffsetDeleteResponse {
 /// `Topics` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OffsetDeleteResponseTopic {
+    /// The topic's name.
+    ///
     /// `Name`: versions 0+, map key, entity: topicName.
     pub name: TopicName,
+    /// One entry per partition.
+    ///
     /// `Partitions`: versions 0+.
     pub partitions: Vec<OffsetDeleteResponsePartition>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -257,8 +267,12 @@ impl crate::inspect::Inspect for OffsetDeleteResponseTopic {
 /// `Partitions` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OffsetDeleteResponsePartition {
+    /// The partition index.
+    ///
     /// `PartitionIndex`: versions 0+, map key.
     pub partition_index: i32,
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -13,12 +13,20 @@ use crate::messages::ApiKey;
 /// The `OffsetFetchRequest` request, valid versions 0-10, flexible versions 6+.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OffsetFetchRequest {
+    /// The group's id.
+    ///
     /// `GroupId`: versions 0-7, entity: groupId.
     pub group_id: GroupId,
+    /// The topics to read offsets of; null for every topic with a committed offset (versions 0-7).
+    ///
     /// `Topics`: versions 0-7, nullable in 2-7.
     pub topics: Option<Vec<OffsetFetchRequestTopic>>,
+    /// The groups whose committed offsets to read (version 8+, several at once).
+    ///
     /// `Groups`: versions 8+.
     pub groups: Vec<OffsetFetchRequestGroup>,
+    /// Wait until pending transactional offsets are decided instead of returning them undecided (KIP-447).
+    ///
     /// `RequireStable`: versions 7+, default `false`.
     pub require_stable: bool,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -336,8 +344,12 @@ impl crate::inspect::Inspect for OffsetFetchRequest {
 /// `Topics` (versions 0-7).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OffsetFetchRequestTopic {
+    /// The topic's name.
+    ///
     /// `Name`: versions 0-7, entity: topicName.
     pub name: TopicName,
+    /// The partition indexes.
+    ///
     /// `PartitionIndexes`: versions 0-7.
     pub partition_indexes: Vec<i32>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -482,12 +494,20 @@ impl crate::inspect::Inspect for OffsetFetchRequestTopic {
 /// `Groups` (versions 8+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct OffsetFetchRequestGroup {
+    /// The group's id.
+    ///
     /// `GroupId`: versions 8+, entity: groupId.
     pub group_id: GroupId,
+    /// The member id the coordinator gave the member; empty when joining for the first time.
+    ///
     /// `MemberId`: versions 9+, nullable in 9+, default `null`, ignorable.
     pub member_id: Option<StrBytes>,
+    /// The member's epoch in a consumer group (KIP-848): 0 to join, -1 to leave, -2 to leave as a static member.
+    ///
     /// `MemberEpoch`: versions 9+, default `-1`, ignorable.
     pub member_epoch: i32,
+    /// The topics to read offsets of; null for every topic with a committed offset.
+    ///
     /// `Topics`: versions 8+, nullable in 8+.
     pub topics: Option<Vec<OffsetFetchRequestTopics>>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -736,10 +756,16 @@ impl crate::inspect::Inspect for OffsetFetchRequestGroup {
 /// `Topics` (versions 8+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OffsetFetchRequestTopics {
+    /// The topic's name.
+    ///
     /// `Name`: versions 8-9, ignorable, entity: topicName.
     pub name: TopicName,
+    /// The topic's id (KIP-516); zero where the version or request names topics by name.
+    ///
     /// `TopicId`: versions 10+, ignorable.
     pub topic_id: Uuid,
+    /// The partition indexes.
+    ///
     /// `PartitionIndexes`: versions 8+.
     pub partition_indexes: Vec<i32>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

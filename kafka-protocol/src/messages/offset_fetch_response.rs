@@ -14,12 +14,20 @@ use crate::messages::ApiKey;
 /// The `OffsetFetchResponse` response, valid versions 0-10, flexible versions 6+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OffsetFetchResponse {
+    /// How long the client should wait before its next request because of a quota; 0 if not throttled.
+    ///
     /// `ThrottleTimeMs`: versions 3+, ignorable.
     pub throttle_time_ms: i32,
+    /// One entry per topic.
+    ///
     /// `Topics`: versions 0-7.
     pub topics: Vec<OffsetFetchResponseTopic>,
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 2-7, default `0`, ignorable.
     pub error_code: ErrorCode,
+    /// One entry per group.
+    ///
     /// `Groups`: versions 8+.
     pub groups: Vec<OffsetFetchResponseGroup>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -275,8 +283,12 @@ impl crate::inspect::Inspect for OffsetFetchResponse {
 /// `Topics` (versions 0-7).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OffsetFetchResponseTopic {
+    /// The topic's name.
+    ///
     /// `Name`: versions 0-7, entity: topicName.
     pub name: TopicName,
+    /// One entry per partition.
+    ///
     /// `Partitions`: versions 0-7.
     pub partitions: Vec<OffsetFetchResponsePartition>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -427,14 +439,24 @@ impl crate::inspect::Inspect for OffsetFetchResponseTopic {
 /// `Partitions` (versions 0-7).
 #[derive(Debug, Clone, PartialEq)]
 pub struct OffsetFetchResponsePartition {
+    /// The partition index.
+    ///
     /// `PartitionIndex`: versions 0-7.
     pub partition_index: i32,
+    /// The offset the group has committed: the next record to consume.
+    ///
     /// `CommittedOffset`: versions 0-7.
     pub committed_offset: i64,
+    /// The leader epoch of the committed offset's record, so a consumer restarting from it can detect log truncation (KIP-320); -1 if unknown.
+    ///
     /// `CommittedLeaderEpoch`: versions 5-7, default `-1`, ignorable.
     pub committed_leader_epoch: i32,
+    /// The text committed with the offset.
+    ///
     /// `Metadata`: versions 0-7, nullable in 0-7.
     pub metadata: Option<StrBytes>,
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0-7.
     pub error_code: ErrorCode,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -640,10 +662,16 @@ impl crate::inspect::Inspect for OffsetFetchResponsePartition {
 /// `Groups` (versions 8+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OffsetFetchResponseGroup {
+    /// The group's id.
+    ///
     /// `GroupId`: versions 8+, entity: groupId.
     pub group_id: GroupId,
+    /// One entry per topic.
+    ///
     /// `Topics`: versions 8+.
     pub topics: Vec<OffsetFetchResponseTopics>,
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 8+, default `0`.
     pub error_code: ErrorCode,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -794,10 +822,16 @@ impl crate::inspect::Inspect for OffsetFetchResponseGroup {
 /// `Topics` (versions 8+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OffsetFetchResponseTopics {
+    /// The topic's name.
+    ///
     /// `Name`: versions 8-9, ignorable, entity: topicName.
     pub name: TopicName,
+    /// The topic's id (KIP-516); zero where the version or request names topics by name.
+    ///
     /// `TopicId`: versions 10+, ignorable.
     pub topic_id: Uuid,
+    /// One entry per partition.
+    ///
     /// `Partitions`: versions 8+.
     pub partitions: Vec<OffsetFetchResponsePartitions>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -976,14 +1010,24 @@ impl crate::inspect::Inspect for OffsetFetchResponseTopics {
 /// `Partitions` (versions 8+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct OffsetFetchResponsePartitions {
+    /// The partition index.
+    ///
     /// `PartitionIndex`: versions 8+.
     pub partition_index: i32,
+    /// The offset the group has committed: the next record to consume.
+    ///
     /// `CommittedOffset`: versions 8+.
     pub committed_offset: i64,
+    /// The leader epoch of the committed offset's record, so a consumer restarting from it can detect log truncation (KIP-320); -1 if unknown.
+    ///
     /// `CommittedLeaderEpoch`: versions 8+, default `-1`, ignorable.
     pub committed_leader_epoch: i32,
+    /// The text committed with the offset.
+    ///
     /// `Metadata`: versions 8+, nullable in 8+.
     pub metadata: Option<StrBytes>,
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 8+.
     pub error_code: ErrorCode,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -13,8 +13,12 @@ use crate::messages::ApiKey;
 /// The `OffsetForLeaderEpochRequest` request, valid versions 0-4, flexible versions 4+.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OffsetForLeaderEpochRequest {
+    /// The broker id of the replica sending the request; -1 for a consumer.
+    ///
     /// `ReplicaId`: versions 3+, default `-2`, ignorable, entity: brokerId.
     pub replica_id: BrokerId,
+    /// One entry per topic.
+    ///
     /// `Topics`: versions 0+.
     pub topics: Vec<OffsetForLeaderTopic>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -178,8 +182,12 @@ impl crate::inspect::Inspect for OffsetForLeaderEpochRequest {
 /// `Topics` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OffsetForLeaderTopic {
+    /// The topic's name.
+    ///
     /// `Topic`: versions 0+, map key, entity: topicName.
     pub topic: TopicName,
+    /// One entry per partition.
+    ///
     /// `Partitions`: versions 0+.
     pub partitions: Vec<OffsetForLeaderPartition>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -326,10 +334,16 @@ impl crate::inspect::Inspect for OffsetForLeaderTopic {
 /// `Partitions` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct OffsetForLeaderPartition {
+    /// The partition index.
+    ///
     /// `Partition`: versions 0+.
     pub partition: i32,
+    /// The leader epoch the client believes is current; the broker refuses the request if it knows a newer one (KIP-320); -1 to skip the check.
+    ///
     /// `CurrentLeaderEpoch`: versions 2+, default `-1`, ignorable.
     pub current_leader_epoch: i32,
+    /// The leader epoch: it grows with every leadership change of the partition.
+    ///
     /// `LeaderEpoch`: versions 0+.
     pub leader_epoch: i32,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

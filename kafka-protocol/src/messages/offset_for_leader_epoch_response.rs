@@ -14,8 +14,12 @@ use crate::messages::ApiKey;
 /// The `OffsetForLeaderEpochResponse` response, valid versions 0-4, flexible versions 4+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OffsetForLeaderEpochResponse {
+    /// How long the client should wait before its next request because of a quota; 0 if not throttled.
+    ///
     /// `ThrottleTimeMs`: versions 2+, ignorable.
     pub throttle_time_ms: i32,
+    /// One entry per topic.
+    ///
     /// `Topics`: versions 0+.
     pub topics: Vec<OffsetForLeaderTopicResult>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -169,8 +173,12 @@ impl crate::inspect::Inspect for OffsetForLeaderEpochResponse {
 /// `Topics` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OffsetForLeaderTopicResult {
+    /// The topic's name.
+    ///
     /// `Topic`: versions 0+, map key, entity: topicName.
     pub topic: TopicName,
+    /// One entry per partition.
+    ///
     /// `Partitions`: versions 0+.
     pub partitions: Vec<EpochEndOffset>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -321,12 +329,20 @@ impl crate::inspect::Inspect for OffsetForLeaderTopicResult {
 /// `Partitions` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct EpochEndOffset {
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
+    /// The partition index.
+    ///
     /// `Partition`: versions 0+.
     pub partition: i32,
+    /// The leader epoch: it grows with every leadership change of the partition.
+    ///
     /// `LeaderEpoch`: versions 1+, default `-1`, ignorable.
     pub leader_epoch: i32,
+    /// The end offset of the epoch: the first offset after its last record.
+    ///
     /// `EndOffset`: versions 0+, default `-1`.
     pub end_offset: i64,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -13,12 +13,20 @@ use crate::messages::ApiKey;
 /// The `ProduceRequest` request, valid versions 0-13, flexible versions 9+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProduceRequest {
+    /// The producer's transactional id; null if it is not transactional.
+    ///
     /// `TransactionalId`: versions 3+, nullable in 3+, default `null`, entity: transactionalId.
     pub transactional_id: Option<TransactionalId>,
+    /// How many replicas must have the data before the broker answers: 0 (no answer at all), 1 (the leader) or -1 (every in-sync replica).
+    ///
     /// `Acks`: versions 0+.
     pub acks: i16,
+    /// How long the broker may take to complete the request.
+    ///
     /// `TimeoutMs`: versions 0+.
     pub timeout_ms: i32,
+    /// The topics to write to.
+    ///
     /// `TopicData`: versions 0+.
     pub topic_data: Vec<TopicProduceData>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -237,10 +245,16 @@ impl crate::inspect::Inspect for ProduceRequest {
 /// `TopicData` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TopicProduceData {
+    /// The topic's name.
+    ///
     /// `Name`: versions 0-12, ignorable, map key, entity: topicName.
     pub name: TopicName,
+    /// The topic's id (KIP-516); zero where the version or request names topics by name.
+    ///
     /// `TopicId`: versions 13+, ignorable, map key.
     pub topic_id: Uuid,
+    /// The partitions of the topic to write to.
+    ///
     /// `PartitionData`: versions 0+.
     pub partition_data: Vec<PartitionProduceData>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -424,8 +438,12 @@ impl crate::inspect::Inspect for TopicProduceData {
 /// `PartitionData` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PartitionProduceData {
+    /// The partition index.
+    ///
     /// `Index`: versions 0+.
     pub index: i32,
+    /// The record batch to append.
+    ///
     /// `Records`: versions 0+, nullable in 0+.
     pub records: Option<Bytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

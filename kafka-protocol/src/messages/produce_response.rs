@@ -14,10 +14,16 @@ use crate::messages::ApiKey;
 /// The `ProduceResponse` response, valid versions 0-13, flexible versions 9+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProduceResponse {
+    /// One result per topic.
+    ///
     /// `Responses`: versions 0+.
     pub responses: Vec<TopicProduceResponse>,
+    /// How long the client should wait before its next request because of a quota; 0 if not throttled.
+    ///
     /// `ThrottleTimeMs`: versions 1+, default `0`, ignorable.
     pub throttle_time_ms: i32,
+    /// Endpoints of the brokers named in CurrentLeader, so the client can reach a new leader at once (KIP-951).
+    ///
     /// `NodeEndpoints`: versions 10+, tagged field 0 in 10+.
     pub node_endpoints: Vec<NodeEndpoint>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -244,10 +250,16 @@ impl crate::inspect::Inspect for ProduceResponse {
 /// `Responses` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TopicProduceResponse {
+    /// The topic's name.
+    ///
     /// `Name`: versions 0-12, ignorable, map key, entity: topicName.
     pub name: TopicName,
+    /// The topic's id (KIP-516); zero where the version or request names topics by name.
+    ///
     /// `TopicId`: versions 13+, ignorable, map key.
     pub topic_id: Uuid,
+    /// One result per partition written.
+    ///
     /// `PartitionResponses`: versions 0+.
     pub partition_responses: Vec<PartitionProduceResponse>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -440,20 +452,36 @@ impl crate::inspect::Inspect for TopicProduceResponse {
 /// `PartitionResponses` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PartitionProduceResponse {
+    /// The partition index.
+    ///
     /// `Index`: versions 0+.
     pub index: i32,
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
+    /// The offset given to the first record of the appended batch; -1 if nothing was appended.
+    ///
     /// `BaseOffset`: versions 0+.
     pub base_offset: i64,
+    /// The time the broker stamped on the batch if the topic uses LogAppendTime; -1 otherwise.
+    ///
     /// `LogAppendTimeMs`: versions 2+, default `-1`, ignorable.
     pub log_append_time_ms: i64,
+    /// The first offset still in the partition's log.
+    ///
     /// `LogStartOffset`: versions 5+, default `-1`, ignorable.
     pub log_start_offset: i64,
+    /// The records that caused the batch to be refused, if the broker names them (KIP-467).
+    ///
     /// `RecordErrors`: versions 8+, ignorable.
     pub record_errors: Vec<BatchIndexAndErrorMessage>,
+    /// A message saying more about the error, when there is one; null otherwise.
+    ///
     /// `ErrorMessage`: versions 8+, nullable in 8+, default `null`, ignorable.
     pub error_message: Option<StrBytes>,
+    /// The partition's current leader and epoch, sent with a NOT_LEADER_OR_FOLLOWER error so the client need not refresh metadata first (KIP-951).
+    ///
     /// `CurrentLeader`: versions 10+, tagged field 0 in 10+.
     pub current_leader: LeaderIdAndEpoch,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -828,8 +856,12 @@ impl crate::inspect::Inspect for PartitionProduceResponse {
 /// `RecordErrors` (versions 8+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BatchIndexAndErrorMessage {
+    /// The position, inside the batch, of the record that caused the batch to be refused.
+    ///
     /// `BatchIndex`: versions 8+.
     pub batch_index: i32,
+    /// Why that record was refused, if the broker says.
+    ///
     /// `BatchIndexErrorMessage`: versions 8+, nullable in 8+, default `null`.
     pub batch_index_error_message: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -970,8 +1002,12 @@ impl crate::inspect::Inspect for BatchIndexAndErrorMessage {
 /// `CurrentLeader` (versions 10+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LeaderIdAndEpoch {
+    /// The broker leading the partition; -1 if none.
+    ///
     /// `LeaderId`: versions 10+, default `-1`, entity: brokerId.
     pub leader_id: BrokerId,
+    /// The leader epoch: it grows with every leadership change of the partition.
+    ///
     /// `LeaderEpoch`: versions 10+, default `-1`.
     pub leader_epoch: i32,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -1084,12 +1120,20 @@ impl crate::inspect::Inspect for LeaderIdAndEpoch {
 /// `NodeEndpoints` (versions 10+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NodeEndpoint {
+    /// The broker's node id.
+    ///
     /// `NodeId`: versions 10+, map key, entity: brokerId.
     pub node_id: BrokerId,
+    /// The host name to connect to.
+    ///
     /// `Host`: versions 10+.
     pub host: StrBytes,
+    /// The port to connect to.
+    ///
     /// `Port`: versions 10+.
     pub port: i32,
+    /// The broker's rack, if configured; null otherwise.
+    ///
     /// `Rack`: versions 10+, nullable in 10+, default `null`.
     pub rack: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -11,12 +11,20 @@ use crate::message::{EncodeMode, Message, VersionRange};
 /// The `RequestHeader` header, valid versions 0-2, flexible versions 2+.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RequestHeader {
+    /// The API of the request.
+    ///
     /// `RequestApiKey`: versions 0+.
     pub request_api_key: i16,
+    /// The version of the API the request is written in.
+    ///
     /// `RequestApiVersion`: versions 0+.
     pub request_api_version: i16,
+    /// The number the client picked for this request; the response carries the same one, which is how a client matches responses to requests.
+    ///
     /// `CorrelationId`: versions 0+.
     pub correlation_id: i32,
+    /// The client.id the member's client sent in its request headers.
+    ///
     /// `ClientId`: versions 1+, nullable in 1+.
     pub client_id: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -11,6 +11,8 @@ use crate::message::{EncodeMode, Message, VersionRange};
 /// The `ResponseHeader` header, valid versions 0-1, flexible versions 1+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ResponseHeader {
+    /// The number the client picked for this request; the response carries the same one, which is how a client matches responses to requests.
+    ///
     /// `CorrelationId`: versions 0+.
     pub correlation_id: i32,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -12,6 +12,8 @@ use crate::messages::ApiKey;
 /// The `SaslAuthenticateRequest` request, valid versions 0-2, flexible versions 2+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SaslAuthenticateRequest {
+    /// The SASL mechanism's opaque bytes for this step of the exchange.
+    ///
     /// `AuthBytes`: versions 0+.
     pub auth_bytes: Bytes,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -13,12 +13,20 @@ use crate::messages::ApiKey;
 /// The `SaslAuthenticateResponse` response, valid versions 0-2, flexible versions 2+.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SaslAuthenticateResponse {
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
+    /// A message saying more about the error, when there is one; null otherwise.
+    ///
     /// `ErrorMessage`: versions 0+, nullable in 0+.
     pub error_message: Option<StrBytes>,
+    /// The SASL mechanism's opaque bytes for this step of the exchange.
+    ///
     /// `AuthBytes`: versions 0+.
     pub auth_bytes: Bytes,
+    /// How long the authenticated session lasts before re-authentication is needed (KIP-368); 0 for no limit.
+    ///
     /// `SessionLifetimeMs`: versions 1+, default `0`, ignorable.
     pub session_lifetime_ms: i64,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -12,6 +12,8 @@ use crate::messages::ApiKey;
 /// The `SaslHandshakeRequest` request, valid versions 0-1, flexible versions none.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SaslHandshakeRequest {
+    /// The SASL mechanism the client wants, such as PLAIN or SCRAM-SHA-256.
+    ///
     /// `Mechanism`: versions 0+.
     pub mechanism: StrBytes,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -13,8 +13,12 @@ use crate::messages::ApiKey;
 /// The `SaslHandshakeResponse` response, valid versions 0-1, flexible versions none.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SaslHandshakeResponse {
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
+    /// The SASL mechanisms the broker accepts.
+    ///
     /// `Mechanisms`: versions 0+.
     pub mechanisms: Vec<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -13,18 +13,32 @@ use crate::messages::ApiKey;
 /// The `SyncGroupRequest` request, valid versions 0-5, flexible versions 4+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SyncGroupRequest {
+    /// The group's id.
+    ///
     /// `GroupId`: versions 0+, entity: groupId.
     pub group_id: GroupId,
+    /// The group generation the member belongs to; a stale one is refused.
+    ///
     /// `GenerationId`: versions 0+.
     pub generation_id: i32,
+    /// The member id the coordinator gave the member; empty when joining for the first time.
+    ///
     /// `MemberId`: versions 0+.
     pub member_id: StrBytes,
+    /// The static member id the user configured (group.instance.id, KIP-345); null for dynamic members.
+    ///
     /// `GroupInstanceId`: versions 3+, nullable in 3+, default `null`.
     pub group_instance_id: Option<StrBytes>,
+    /// The protocol type members embed, such as consumer or connect.
+    ///
     /// `ProtocolType`: versions 5+, nullable in 5+, default `null`, ignorable.
     pub protocol_type: Option<StrBytes>,
+    /// The assignment protocol chosen by the group (such as range or cooperative-sticky).
+    ///
     /// `ProtocolName`: versions 5+, nullable in 5+, default `null`, ignorable.
     pub protocol_name: Option<StrBytes>,
+    /// Explicit placements, one entry per partition.
+    ///
     /// `Assignments`: versions 0+.
     pub assignments: Vec<SyncGroupRequestAssignment>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -400,8 +414,12 @@ impl crate::inspect::Inspect for SyncGroupRequest {
 /// `Assignments` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SyncGroupRequestAssignment {
+    /// The member id the coordinator gave the member; empty when joining for the first time.
+    ///
     /// `MemberId`: versions 0+.
     pub member_id: StrBytes,
+    /// The assignment the leader computed for this member.
+    ///
     /// `Assignment`: versions 0+.
     pub assignment: Bytes,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -13,14 +13,24 @@ use crate::messages::ApiKey;
 /// The `SyncGroupResponse` response, valid versions 0-5, flexible versions 4+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SyncGroupResponse {
+    /// How long the client should wait before its next request because of a quota; 0 if not throttled.
+    ///
     /// `ThrottleTimeMs`: versions 1+, ignorable.
     pub throttle_time_ms: i32,
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
+    /// The protocol type members embed, such as consumer or connect.
+    ///
     /// `ProtocolType`: versions 5+, nullable in 5+, default `null`, ignorable.
     pub protocol_type: Option<StrBytes>,
+    /// The assignment protocol chosen by the group (such as range or cooperative-sticky).
+    ///
     /// `ProtocolName`: versions 5+, nullable in 5+, default `null`, ignorable.
     pub protocol_name: Option<StrBytes>,
+    /// This member's assignment, from the leader.
+    ///
     /// `Assignment`: versions 0+.
     pub assignment: Bytes,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -13,20 +13,36 @@ use crate::messages::ApiKey;
 /// The `TxnOffsetCommitRequest` request, valid versions 0-5, flexible versions 3+.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TxnOffsetCommitRequest {
+    /// The producer's transactional id; null if it is not transactional.
+    ///
     /// `TransactionalId`: versions 0+, entity: transactionalId.
     pub transactional_id: TransactionalId,
+    /// The group's id.
+    ///
     /// `GroupId`: versions 0+, entity: groupId.
     pub group_id: GroupId,
+    /// The producer id; -1 for none.
+    ///
     /// `ProducerId`: versions 0+, entity: producerId.
     pub producer_id: ProducerId,
+    /// The producer's epoch: a newer epoch for the same id fences older producers.
+    ///
     /// `ProducerEpoch`: versions 0+.
     pub producer_epoch: i16,
+    /// The group generation the member belongs to; a stale one is refused.
+    ///
     /// `GenerationId`: versions 3+, default `-1`.
     pub generation_id: i32,
+    /// The member id the coordinator gave the member; empty when joining for the first time.
+    ///
     /// `MemberId`: versions 3+, default `""`.
     pub member_id: StrBytes,
+    /// The static member id the user configured (group.instance.id, KIP-345); null for dynamic members.
+    ///
     /// `GroupInstanceId`: versions 3+, nullable in 3+, default `null`.
     pub group_instance_id: Option<StrBytes>,
+    /// One entry per topic.
+    ///
     /// `Topics`: versions 0+.
     pub topics: Vec<TxnOffsetCommitRequestTopic>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -390,8 +406,12 @@ impl crate::inspect::Inspect for TxnOffsetCommitRequest {
 /// `Topics` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TxnOffsetCommitRequestTopic {
+    /// The topic's name.
+    ///
     /// `Name`: versions 0+, entity: topicName.
     pub name: TopicName,
+    /// One entry per partition.
+    ///
     /// `Partitions`: versions 0+.
     pub partitions: Vec<TxnOffsetCommitRequestPartition>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -542,12 +562,20 @@ impl crate::inspect::Inspect for TxnOffsetCommitRequestTopic {
 /// `Partitions` (versions 0+).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TxnOffsetCommitRequestPartition {
+    /// The partition index.
+    ///
     /// `PartitionIndex`: versions 0+.
     pub partition_index: i32,
+    /// The offset the group has committed: the next record to consume.
+    ///
     /// `CommittedOffset`: versions 0+.
     pub committed_offset: i64,
+    /// The leader epoch of the committed offset's record, so a consumer restarting from it can detect log truncation (KIP-320); -1 if unknown.
+    ///
     /// `CommittedLeaderEpoch`: versions 2+, default `-1`, ignorable.
     pub committed_leader_epoch: i32,
+    /// Free-form text stored with the committed offset.
+    ///
     /// `CommittedMetadata`: versions 0+, nullable in 0+.
     pub committed_metadata: Option<StrBytes>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -13,6 +13,8 @@ use crate::messages::ApiKey;
 /// The `WriteTxnMarkersRequest` request, valid versions 0-2, flexible versions 1+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WriteTxnMarkersRequest {
+    /// One marker per producer transaction to end.
+    ///
     /// `Markers`: versions 0+.
     pub markers: Vec<WritableTxnMarker>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -132,16 +134,28 @@ impl crate::inspect::Inspect for WriteTxnMarkersRequest {
 /// `Markers` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WritableTxnMarker {
+    /// The producer id; -1 for none.
+    ///
     /// `ProducerId`: versions 0+, entity: producerId.
     pub producer_id: ProducerId,
+    /// The producer's epoch: a newer epoch for the same id fences older producers.
+    ///
     /// `ProducerEpoch`: versions 0+.
     pub producer_epoch: i16,
+    /// True if the transaction committed, false if it aborted.
+    ///
     /// `TransactionResult`: versions 0+.
     pub transaction_result: bool,
+    /// One entry per topic.
+    ///
     /// `Topics`: versions 0+.
     pub topics: Vec<WritableTxnMarkerTopic>,
+    /// The epoch of the transaction coordinator that wrote the marker, which fences stale coordinators.
+    ///
     /// `CoordinatorEpoch`: versions 0+.
     pub coordinator_epoch: i32,
+    /// The transaction protocol version the marker was written with (KIP-890).
+    ///
     /// `TransactionVersion`: versions 2+, default `0`, ignorable.
     pub transaction_version: i8,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -351,8 +365,12 @@ impl crate::inspect::Inspect for WritableTxnMarker {
 /// `Topics` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WritableTxnMarkerTopic {
+    /// The topic's name.
+    ///
     /// `Name`: versions 0+, entity: topicName.
     pub name: TopicName,
+    /// The partition indexes.
+    ///
     /// `PartitionIndexes`: versions 0+.
     pub partition_indexes: Vec<i32>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.

@@ -14,6 +14,8 @@ use crate::messages::ApiKey;
 /// The `WriteTxnMarkersResponse` response, valid versions 0-2, flexible versions 1+.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WriteTxnMarkersResponse {
+    /// One marker per producer transaction to end.
+    ///
     /// `Markers`: versions 0+.
     pub markers: Vec<WritableTxnMarkerResult>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -133,8 +135,12 @@ impl crate::inspect::Inspect for WriteTxnMarkersResponse {
 /// `Markers` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WritableTxnMarkerResult {
+    /// The producer id; -1 for none.
+    ///
     /// `ProducerId`: versions 0+, entity: producerId.
     pub producer_id: ProducerId,
+    /// One entry per topic.
+    ///
     /// `Topics`: versions 0+.
     pub topics: Vec<WritableTxnMarkerTopicResult>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -271,8 +277,12 @@ impl crate::inspect::Inspect for WritableTxnMarkerResult {
 /// `Topics` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WritableTxnMarkerTopicResult {
+    /// The topic's name.
+    ///
     /// `Name`: versions 0+, entity: topicName.
     pub name: TopicName,
+    /// One entry per partition.
+    ///
     /// `Partitions`: versions 0+.
     pub partitions: Vec<WritableTxnMarkerPartitionResult>,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
@@ -423,8 +433,12 @@ impl crate::inspect::Inspect for WritableTxnMarkerTopicResult {
 /// `Partitions` (versions 0+).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WritableTxnMarkerPartitionResult {
+    /// The partition index.
+    ///
     /// `PartitionIndex`: versions 0+.
     pub partition_index: i32,
+    /// The error, or NONE.
+    ///
     /// `ErrorCode`: versions 0+.
     pub error_code: ErrorCode,
     /// Tagged fields (KIP-482) this schema does not know, kept so re-encoding is lossless.
