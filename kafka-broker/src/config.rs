@@ -77,13 +77,8 @@ const fn broker(
     doc: &'static str,
 ) -> ConfigDef {
     ConfigDef {
-        name,
-        default,
-        config_type,
-        allowed: &[],
-        doc,
-        synonym: None,
         read_only,
+        ..topic(name, default, config_type, None, doc)
     }
 }
 

@@ -303,19 +303,25 @@ mod tests {
         assert_eq!(back, RequestBody::Metadata(req));
     }
 
-    #[test]
-    fn api_versions_responses_use_header_v0_even_when_flexible() {
+    /// A framed, empty ApiVersions response at `version` with `correlation_id`.
+    fn api_versions_response_frame(version: i16, correlation_id: i32) -> BytesMut {
         let mut buf = BytesMut::new();
         let body = ResponseBody::ApiVersions(ApiVersionsResponse::default());
         encode_response(
             &mut buf,
             ApiKey::ApiVersions,
-            3,
-            9,
+            version,
+            correlation_id,
             &body,
             EncodeMode::Strict,
         )
         .unwrap();
+        buf
+    }
+
+    #[test]
+    fn api_versions_responses_use_header_v0_even_when_flexible() {
+        let mut buf = api_versions_response_frame(3, 9);
         let frame = FrameSplitter::new(1 << 20)
             .next_frame(&mut buf)
             .unwrap()
@@ -369,17 +375,7 @@ mod tests {
 
     #[test]
     fn trailing_bytes_after_a_response_are_an_error() {
-        let mut buf = BytesMut::new();
-        let body = ResponseBody::ApiVersions(ApiVersionsResponse::default());
-        encode_response(
-            &mut buf,
-            ApiKey::ApiVersions,
-            0,
-            1,
-            &body,
-            EncodeMode::Strict,
-        )
-        .unwrap();
+        let mut buf = api_versions_response_frame(0, 1);
         buf.put_u8(0);
         let mut bytes = buf.freeze();
         bytes.advance(SIZE_PREFIX);

@@ -66,11 +66,9 @@ pub(super) fn commit(
         } else {
             Some(topic.name.clone().into())
         };
-        let mut out = OffsetCommitResponseTopic {
-            name: topic.name,
-            topic_id: topic.topic_id,
-            ..Default::default()
-        };
+        let mut out = OffsetCommitResponseTopic::default()
+            .with_name(topic.name)
+            .with_topic_id(topic.topic_id);
         for p in topic.partitions {
             let error = if let Some(e) = group_error {
                 e
@@ -96,11 +94,11 @@ pub(super) fn commit(
             } else {
                 ErrorCode::UnknownTopicId
             };
-            out.partitions.push(OffsetCommitResponsePartition {
-                partition_index: p.partition_index,
-                error_code: error,
-                ..Default::default()
-            });
+            out.partitions.push(
+                OffsetCommitResponsePartition::default()
+                    .with_partition_index(p.partition_index)
+                    .with_error_code(error),
+            );
         }
         response.topics.push(out);
     }
@@ -233,10 +231,7 @@ pub(super) fn fetch(
                     })
                     .collect()
             });
-            let mut group = OffsetFetchResponseGroup {
-                group_id: g.group_id.clone(),
-                ..Default::default()
-            };
+            let mut group = OffsetFetchResponseGroup::default().with_group_id(g.group_id.clone());
             match fetch_group(inner, topics, &g.group_id, requested) {
                 Err(e) => group.error_code = e,
                 Ok(fetched) => {
@@ -246,13 +241,13 @@ pub(super) fn fetch(
                             topic_id: t.topic_id,
                             partitions: parts
                                 .into_iter()
-                                .map(|p| OffsetFetchResponsePartitions {
-                                    partition_index: p.partition,
-                                    committed_offset: p.offset,
-                                    committed_leader_epoch: p.leader_epoch,
-                                    metadata: p.metadata.map(Into::into),
-                                    error_code: p.error,
-                                    ..Default::default()
+                                .map(|p| {
+                                    OffsetFetchResponsePartitions::default()
+                                        .with_partition_index(p.partition)
+                                        .with_committed_offset(p.offset)
+                                        .with_committed_leader_epoch(p.leader_epoch)
+                                        .with_metadata(p.metadata.map(Into::into))
+                                        .with_error_code(p.error)
                                 })
                                 .collect(),
                             ..Default::default()
@@ -304,13 +299,13 @@ pub(super) fn fetch(
             name: t.name.unwrap_or_default().into(),
             partitions: parts
                 .into_iter()
-                .map(|p| OffsetFetchResponsePartition {
-                    partition_index: p.partition,
-                    committed_offset: p.offset,
-                    committed_leader_epoch: p.leader_epoch,
-                    metadata: p.metadata.map(Into::into),
-                    error_code: p.error,
-                    ..Default::default()
+                .map(|p| {
+                    OffsetFetchResponsePartition::default()
+                        .with_partition_index(p.partition)
+                        .with_committed_offset(p.offset)
+                        .with_committed_leader_epoch(p.leader_epoch)
+                        .with_metadata(p.metadata.map(Into::into))
+                        .with_error_code(p.error)
                 })
                 .collect(),
             ..Default::default()
@@ -361,10 +356,7 @@ pub(super) fn delete(
             Some(s) => s.contains(topic.name.as_str()),
             None => true,
         };
-        let mut out = OffsetDeleteResponseTopic {
-            name: topic.name.clone(),
-            ..Default::default()
-        };
+        let mut out = OffsetDeleteResponseTopic::default().with_name(topic.name.clone());
         for p in topic.partitions {
             let error = if !topics.partition_exists(&topic.name, p.partition_index) {
                 ErrorCode::UnknownTopicOrPartition
@@ -374,11 +366,11 @@ pub(super) fn delete(
                 group.offsets.delete(&topic.name, p.partition_index);
                 ErrorCode::None
             };
-            out.partitions.push(OffsetDeleteResponsePartition {
-                partition_index: p.partition_index,
-                error_code: error,
-                ..Default::default()
-            });
+            out.partitions.push(
+                OffsetDeleteResponsePartition::default()
+                    .with_partition_index(p.partition_index)
+                    .with_error_code(error),
+            );
         }
         response.topics.push(out);
     }

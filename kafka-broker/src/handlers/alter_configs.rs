@@ -57,20 +57,14 @@ pub(crate) fn handle_alter(
                 },
             );
             let (code, message) = split(outcome);
-            alter_configs_response::AlterConfigsResourceResponse {
-                error_code: code,
-                error_message: message.map(Into::into),
-                resource_type: r.resource_type,
-                resource_name: r.resource_name.clone(),
-                ..Default::default()
-            }
+            alter_configs_response::AlterConfigsResourceResponse::default()
+                .with_error_code(code)
+                .with_error_message(message.map(Into::into))
+                .with_resource_type(r.resource_type)
+                .with_resource_name(r.resource_name.clone())
         })
         .collect();
-    AlterConfigsResponse {
-        throttle_time_ms: 0,
-        responses,
-        ..Default::default()
-    }
+    AlterConfigsResponse::default().with_responses(responses)
 }
 
 pub(crate) fn handle_incremental(
@@ -103,20 +97,14 @@ pub(crate) fn handle_incremental(
                 },
             );
             let (code, message) = split(outcome);
-            incremental_alter_configs_response::AlterConfigsResourceResponse {
-                error_code: code,
-                error_message: message.map(Into::into),
-                resource_type: r.resource_type,
-                resource_name: r.resource_name.clone(),
-                ..Default::default()
-            }
+            incremental_alter_configs_response::AlterConfigsResourceResponse::default()
+                .with_error_code(code)
+                .with_error_message(message.map(Into::into))
+                .with_resource_type(r.resource_type)
+                .with_resource_name(r.resource_name.clone())
         })
         .collect();
-    IncrementalAlterConfigsResponse {
-        throttle_time_ms: 0,
-        responses,
-        ..Default::default()
-    }
+    IncrementalAlterConfigsResponse::default().with_responses(responses)
 }
 
 fn split(outcome: ResourceResult) -> (ErrorCode, Option<String>) {

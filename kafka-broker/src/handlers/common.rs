@@ -1,11 +1,12 @@
 //! Helpers shared by the handlers: partition lookup with leadership checks.
 
+use kafka_protocol::{BrokerId, ErrorCode};
 use std::sync::Arc;
-
-use kafka_protocol::ErrorCode;
 
 use crate::context::RequestContext;
 use crate::log::PartitionLog;
+use crate::state::ClusterState;
+use crate::sync::lock;
 use crate::topics::Topic;
 
 /// The partition `index` of `topic` if this broker leads it.
@@ -24,6 +25,93 @@ pub(crate) fn led_partition(
         return Err(ErrorCode::NotLeaderOrFollower);
     }
     Ok(Arc::clone(log))
+}
+
+/// How Metadata and DescribeTopicPartitions describe a partition. Each partition has one
+/// replica, its leader; while that broker is stopped the partition is offline, as in Kafka when
+/// the only replica is down: LEADER_NOT_AVAILABLE, leader -1, an empty ISR.
+pub(crate) struct PartitionReplicas {
+    pub(crate) error_code: ErrorCode,
+    pub(crate) leader_id: BrokerId,
+    pub(crate) leader_epoch: i32,
+    pub(crate) replica_nodes: Vec<BrokerId>,
+    pub(crate) isr_nodes: Vec<BrokerId>,
+    pub(crate) offline_replicas: Vec<BrokerId>,
+}
+
+impl PartitionReplicas {
+    pub(crate) fn of(state: &ClusterState, log: &PartitionLog) -> PartitionReplicas {
+        let (leader, leader_epoch) = log.leader();
+        let replica = vec![BrokerId(leader)];
+        if state.is_running(leader) {
+            PartitionReplicas {
+                error_code: ErrorCode::None,
+                leader_id: BrokerId(leader),
+                leader_epoch,
+                replica_nodes: replica.clone(),
+                isr_nodes: replica,
+                offline_replicas: Vec::new(),
+            }
+        } else {
+            PartitionReplicas {
+                error_code: ErrorCode::LeaderNotAvailable,
+                leader_id: BrokerId::NONE,
+                leader_epoch,
+                replica_nodes: replica.clone(),
+                isr_nodes: Vec::new(),
+                offline_replicas: replica,
+            }
+        }
+    }
+}
+
+/// One topic of a partition-addressed request (ListOffsets, DeleteRecords, OffsetForLeaderEpoch,
+/// DescribeProducers), looked up once so that each of its partitions is answered from the same
+/// view of the topic even if it is deleted while the request is being handled.
+pub(crate) struct RequestedTopic<'a> {
+    ctx: &'a RequestContext,
+    topic: Option<Topic>,
+}
+
+impl<'a> RequestedTopic<'a> {
+    pub(crate) fn lookup(ctx: &'a RequestContext, name: &str) -> RequestedTopic<'a> {
+        let topic = lock(&ctx.state.topics).get(name).cloned();
+        RequestedTopic { ctx, topic }
+    }
+
+    /// Whether the topic exists.
+    pub(crate) fn exists(&self) -> bool {
+        self.topic.is_some()
+    }
+
+    /// Partition `index`'s log if this broker leads it: see [`led_partition`].
+    pub(crate) fn led_partition(&self, index: i32) -> Result<Arc<PartitionLog>, ErrorCode> {
+        let topic = self
+            .topic
+            .as_ref()
+            .ok_or(ErrorCode::UnknownTopicOrPartition)?;
+        led_partition(self.ctx, topic, index)
+    }
+}
+
+/// Answers every partition of every topic of a partition-addressed request. `answer` gets the
+/// topic (looked up once for all its partitions) and one requested partition; the result keeps
+/// the request's order, each requested topic with the answers for its partitions.
+pub(crate) fn answer_partitions<'r, T, P: 'r, A>(
+    ctx: &RequestContext,
+    topics: &'r [T],
+    topic_name: impl Fn(&T) -> &str,
+    partitions: impl Fn(&'r T) -> &'r [P],
+    mut answer: impl FnMut(&RequestedTopic<'_>, &'r P) -> A,
+) -> Vec<(&'r T, Vec<A>)> {
+    topics
+        .iter()
+        .map(|t| {
+            let topic = RequestedTopic::lookup(ctx, topic_name(t));
+            let answers = partitions(t).iter().map(|p| answer(&topic, p)).collect();
+            (t, answers)
+        })
+        .collect()
 }
 
 /// Checks a request's `current_leader_epoch` against the partition's (KIP-320): an older epoch

@@ -35,19 +35,13 @@ pub(crate) fn handle(
                 }
                 Err((code, message)) => (code, Some(message)),
             };
-            CreatePartitionsTopicResult {
-                name: t.name.clone(),
-                error_code: code,
-                error_message: message.map(Into::into),
-                ..Default::default()
-            }
+            CreatePartitionsTopicResult::default()
+                .with_name(t.name.clone())
+                .with_error_code(code)
+                .with_error_message(message.map(Into::into))
         })
         .collect();
-    CreatePartitionsResponse {
-        throttle_time_ms: 0,
-        results,
-        ..Default::default()
-    }
+    CreatePartitionsResponse::default().with_results(results)
 }
 
 fn grow(

@@ -2,11 +2,10 @@
 
 use kafka_protocol::messages::describe_cluster_response::DescribeClusterBroker;
 use kafka_protocol::messages::{DescribeClusterRequest, DescribeClusterResponse};
-use kafka_protocol::ErrorCode;
+use kafka_protocol::{BrokerId, ErrorCode};
 
 use crate::authorized_operations::{when, CLUSTER, NOT_REQUESTED};
 use crate::context::RequestContext;
-use kafka_protocol::BrokerId;
 
 /// `endpoint_type` 1: brokers. Type 2 (controllers, KIP-919) is served only by controllers.
 const ENDPOINT_BROKERS: i8 = 1;

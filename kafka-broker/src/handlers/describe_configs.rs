@@ -50,32 +50,26 @@ pub(crate) fn handle(
                     configs: entries.into_iter().map(|e| to_wire(e, request)).collect(),
                     ..Default::default()
                 },
-                Err((code, message)) => DescribeConfigsResult {
-                    error_code: code,
-                    error_message: Some(message.into()),
-                    resource_type: r.resource_type,
-                    resource_name: r.resource_name.clone(),
-                    ..Default::default()
-                },
+                Err((code, message)) => DescribeConfigsResult::default()
+                    .with_error_code(code)
+                    .with_error_message(Some(message.into()))
+                    .with_resource_type(r.resource_type)
+                    .with_resource_name(r.resource_name.clone()),
             }
         })
         .collect();
-    DescribeConfigsResponse {
-        throttle_time_ms: 0,
-        results,
-        ..Default::default()
-    }
+    DescribeConfigsResponse::default().with_results(results)
 }
 
 fn to_wire(e: ConfigEntry, request: &DescribeConfigsRequest) -> DescribeConfigsResourceResult {
     let synonyms = if request.include_synonyms {
         e.synonyms
             .iter()
-            .map(|(name, value, source)| DescribeConfigsSynonym {
-                name: name.clone().into(),
-                value: value.clone().map(Into::into),
-                source: *source,
-                ..Default::default()
+            .map(|(name, value, source)| {
+                DescribeConfigsSynonym::default()
+                    .with_name(name.clone())
+                    .with_value(value.clone().map(Into::into))
+                    .with_source(*source)
             })
             .collect()
     } else {

@@ -7,11 +7,10 @@ use kafka_protocol::messages::describe_log_dirs_response::{
     DescribeLogDirsPartition, DescribeLogDirsResult, DescribeLogDirsTopic,
 };
 use kafka_protocol::messages::{DescribeLogDirsRequest, DescribeLogDirsResponse};
-use kafka_protocol::ErrorCode;
+use kafka_protocol::{ErrorCode, StrBytes};
 
 use crate::context::RequestContext;
 use crate::sync::lock;
-use kafka_protocol::StrBytes;
 
 /// The directory name reported for the in-memory logs.
 pub(crate) const LOG_DIR: &str = "/kafka-broker/in-memory";

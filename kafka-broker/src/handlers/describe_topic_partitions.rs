@@ -12,11 +12,11 @@ use kafka_protocol::messages::describe_topic_partitions_response::{
 use kafka_protocol::messages::{DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse};
 use kafka_protocol::ErrorCode;
 
+use super::common::PartitionReplicas;
 use crate::authorized_operations::TOPIC;
 use crate::context::RequestContext;
 use crate::sync::lock;
 use crate::topics::Topic;
-use kafka_protocol::BrokerId;
 
 /// Kafka's `max.request.partition.size.limit`.
 const MAX_PARTITIONS_PER_RESPONSE: i32 = 2000;
@@ -48,20 +48,20 @@ pub(crate) fn handle(
         .filter(|n| start_topic.as_ref().is_none_or(|s| *n >= s))
     {
         if budget == 0 {
-            next_cursor = Some(Cursor {
-                topic_name: name.clone().into(),
-                partition_index: 0,
-                ..Default::default()
-            });
+            next_cursor = Some(
+                Cursor::default()
+                    .with_topic_name(name.clone())
+                    .with_partition_index(0),
+            );
             break;
         }
         let Some(topic) = registry.get(name) else {
-            topics.push(DescribeTopicPartitionsResponseTopic {
-                error_code: ErrorCode::UnknownTopicOrPartition,
-                name: Some(name.clone().into()),
-                topic_authorized_operations: TOPIC,
-                ..Default::default()
-            });
+            topics.push(
+                DescribeTopicPartitionsResponseTopic::default()
+                    .with_error_code(ErrorCode::UnknownTopicOrPartition)
+                    .with_name(Some(name.clone().into()))
+                    .with_topic_authorized_operations(TOPIC),
+            );
             continue;
         };
         let first = if start_topic.as_ref() == Some(name) {
@@ -74,20 +74,17 @@ pub(crate) fn handle(
         budget -= last - first.min(last);
         topics.push(describe(ctx, topic, first, last));
         if last < count {
-            next_cursor = Some(Cursor {
-                topic_name: name.clone().into(),
-                partition_index: last,
-                ..Default::default()
-            });
+            next_cursor = Some(
+                Cursor::default()
+                    .with_topic_name(name.clone())
+                    .with_partition_index(last),
+            );
             break;
         }
     }
-    DescribeTopicPartitionsResponse {
-        throttle_time_ms: 0,
-        topics,
-        next_cursor,
-        ..Default::default()
-    }
+    DescribeTopicPartitionsResponse::default()
+        .with_topics(topics)
+        .with_next_cursor(next_cursor)
 }
 
 /// Partitions `first..last` of `topic`, with replicas as the Metadata handler reports them.
@@ -98,43 +95,29 @@ fn describe(
     last: i32,
 ) -> DescribeTopicPartitionsResponseTopic {
     let partitions = (first..last)
-        .filter_map(|index| topic.partition(index).map(|log| (index, log.leader())))
-        .map(|(index, (leader, epoch))| {
-            let up = ctx.state.is_running(leader);
+        .filter_map(|index| topic.partition(index).map(|log| (index, log)))
+        .map(|(index, log)| {
+            let r = PartitionReplicas::of(&ctx.state, log);
             DescribeTopicPartitionsResponsePartition {
-                error_code: if up {
-                    ErrorCode::None
-                } else {
-                    ErrorCode::LeaderNotAvailable
-                },
+                error_code: r.error_code,
                 partition_index: index,
-                leader_id: if up { BrokerId(leader) } else { BrokerId::NONE },
-                leader_epoch: epoch,
-                replica_nodes: vec![BrokerId(leader)],
-                isr_nodes: if up {
-                    vec![BrokerId(leader)]
-                } else {
-                    Vec::new()
-                },
+                leader_id: r.leader_id,
+                leader_epoch: r.leader_epoch,
+                replica_nodes: r.replica_nodes,
+                isr_nodes: r.isr_nodes,
                 // KIP-966 eligible leader replicas: with one replica there are none to list.
                 eligible_leader_replicas: Some(Vec::new()),
                 last_known_elr: Some(Vec::new()),
-                offline_replicas: if up {
-                    Vec::new()
-                } else {
-                    vec![BrokerId(leader)]
-                },
+                offline_replicas: r.offline_replicas,
                 ..Default::default()
             }
         })
         .collect();
-    DescribeTopicPartitionsResponseTopic {
-        error_code: ErrorCode::None,
-        name: Some(topic.name.clone().into()),
-        topic_id: topic.id,
-        is_internal: false,
-        partitions,
-        topic_authorized_operations: TOPIC,
-        ..Default::default()
-    }
+    DescribeTopicPartitionsResponseTopic::default()
+        .with_error_code(ErrorCode::None)
+        .with_name(Some(topic.name.clone().into()))
+        .with_topic_id(topic.id)
+        .with_is_internal(false)
+        .with_partitions(partitions)
+        .with_topic_authorized_operations(TOPIC)
 }

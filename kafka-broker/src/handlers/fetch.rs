@@ -22,7 +22,7 @@ use kafka_protocol::messages::fetch_response::{
     FetchableTopicResponse, LeaderIdAndEpoch, NodeEndpoint, PartitionData,
 };
 use kafka_protocol::messages::{FetchRequest, FetchResponse};
-use kafka_protocol::ErrorCode;
+use kafka_protocol::{BrokerId, ErrorCode};
 use tokio::time::Instant;
 
 use super::common::{check_leader_epoch, led_partition};
@@ -30,7 +30,6 @@ use crate::context::{wait_shutdown, RequestContext};
 use crate::fetch_session::{FetchContext, PartitionFetch, PartitionSeen, TopicKey};
 use crate::log::PartitionLog;
 use crate::sync::lock;
-use kafka_protocol::BrokerId;
 
 /// Upper bound on one long poll, whatever the client asks: a guard against a request that would
 /// park a connection for days.
@@ -187,11 +186,9 @@ pub(crate) async fn handle(
 }
 
 fn top_level_error(code: ErrorCode) -> FetchResponse {
-    FetchResponse {
-        error_code: code,
-        session_id: 0,
-        ..Default::default()
-    }
+    FetchResponse::default()
+        .with_error_code(code)
+        .with_session_id(0)
 }
 
 fn find_topic(topics: &crate::topics::Registry, key: &TopicKey) -> Option<crate::topics::Topic> {
@@ -306,11 +303,9 @@ fn leader_hint(
         Some(log) if moved => {
             let (leader, epoch) = log.leader();
             if ctx.state.is_running(leader) {
-                LeaderIdAndEpoch {
-                    leader_id: BrokerId(leader),
-                    leader_epoch: epoch,
-                    ..Default::default()
-                }
+                LeaderIdAndEpoch::default()
+                    .with_leader_id(BrokerId(leader))
+                    .with_leader_epoch(epoch)
             } else {
                 LeaderIdAndEpoch::default()
             }
@@ -338,12 +333,12 @@ fn response(ctx: &RequestContext, session_id: i32, reads: Vec<PartitionRead>) ->
                     TopicKey::Id(id) => (String::new(), *id),
                     TopicKey::Name(name) => (name.clone(), Default::default()),
                 };
-                responses.push(FetchableTopicResponse {
-                    topic: topic.into(),
-                    topic_id,
-                    partitions: vec![read.data],
-                    ..Default::default()
-                });
+                responses.push(
+                    FetchableTopicResponse::default()
+                        .with_topic(topic)
+                        .with_topic_id(topic_id)
+                        .with_partitions(vec![read.data]),
+                );
             }
         }
     }
@@ -351,22 +346,18 @@ fn response(ctx: &RequestContext, session_id: i32, reads: Vec<PartitionRead>) ->
     let node_endpoints = leaders
         .into_iter()
         .filter_map(|id| ctx.state.broker(id.0))
-        .map(|b| NodeEndpoint {
-            node_id: BrokerId(b.id),
-            host: b.host.into(),
-            port: i32::from(b.port),
-            rack: None,
-            ..Default::default()
+        .map(|b| {
+            NodeEndpoint::default()
+                .with_node_id(BrokerId(b.id))
+                .with_host(b.host)
+                .with_port(i32::from(b.port))
         })
         .collect();
-    FetchResponse {
-        throttle_time_ms: 0,
-        error_code: ErrorCode::None,
-        session_id,
-        responses,
-        node_endpoints,
-        ..Default::default()
-    }
+    FetchResponse::default()
+        .with_error_code(ErrorCode::None)
+        .with_session_id(session_id)
+        .with_responses(responses)
+        .with_node_endpoints(node_endpoints)
 }
 
 fn error_partition(partition: i32, code: ErrorCode, read_committed: bool) -> PartitionData {
@@ -377,15 +368,13 @@ fn error_partition(partition: i32, code: ErrorCode, read_committed: bool) -> Par
         code,
         ErrorCode::UnknownTopicOrPartition | ErrorCode::UnknownTopicId
     );
-    PartitionData {
-        partition_index: partition,
-        error_code: code,
-        high_watermark: -1,
-        last_stable_offset: -1,
-        log_start_offset: -1,
-        aborted_transactions: (unknown || read_committed).then(Vec::new),
-        preferred_read_replica: BrokerId::NONE,
-        records: Some(Bytes::new()),
-        ..Default::default()
-    }
+    PartitionData::default()
+        .with_partition_index(partition)
+        .with_error_code(code)
+        .with_high_watermark(-1)
+        .with_last_stable_offset(-1)
+        .with_log_start_offset(-1)
+        .with_aborted_transactions((unknown || read_committed).then(Vec::new))
+        .with_preferred_read_replica(BrokerId::NONE)
+        .with_records(Some(Bytes::new()))
 }

@@ -3,10 +3,9 @@
 
 use kafka_protocol::messages::find_coordinator_response::Coordinator;
 use kafka_protocol::messages::{FindCoordinatorRequest, FindCoordinatorResponse};
-use kafka_protocol::ErrorCode;
+use kafka_protocol::{BrokerId, ErrorCode};
 
 use crate::context::RequestContext;
-use kafka_protocol::BrokerId;
 
 /// Key types: consumer group and transactional id.
 const KEY_GROUP: i8 = 0;

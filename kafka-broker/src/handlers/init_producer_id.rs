@@ -3,12 +3,11 @@
 //! handler only checks that a transactional id was sent to its coordinator.
 
 use kafka_protocol::messages::{InitProducerIdRequest, InitProducerIdResponse};
-use kafka_protocol::ErrorCode;
+use kafka_protocol::{ErrorCode, ProducerId};
 
 use crate::context::RequestContext;
 use crate::producer_state::InitProducerIdParams;
 use crate::sync::lock;
-use kafka_protocol::ProducerId;
 
 pub(crate) fn handle(
     ctx: &RequestContext,

@@ -4,14 +4,14 @@ use kafka_protocol::messages::metadata_response::{
     MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
 };
 use kafka_protocol::messages::{MetadataRequest, MetadataResponse};
-use kafka_protocol::ErrorCode;
+use kafka_protocol::{BrokerId, ErrorCode};
 
+use super::common::PartitionReplicas;
 use crate::authorized_operations::{self, NOT_REQUESTED};
 use crate::context::RequestContext;
 use crate::state::{ClusterState, NewTopic};
 use crate::sync::lock;
 use crate::topics::{validate_topic_name, Topic};
-use kafka_protocol::BrokerId;
 
 pub(crate) fn handle(
     ctx: &RequestContext,
@@ -22,12 +22,11 @@ pub(crate) fn handle(
     let live = state.live_brokers();
     let brokers = live
         .iter()
-        .map(|b| MetadataResponseBroker {
-            node_id: BrokerId(b.id),
-            host: b.host.clone().into(),
-            port: i32::from(b.port),
-            rack: None,
-            ..Default::default()
+        .map(|b| {
+            MetadataResponseBroker::default()
+                .with_node_id(BrokerId(b.id))
+                .with_host(b.host.clone())
+                .with_port(i32::from(b.port))
         })
         .collect();
     // v0 sends an empty list for "all topics"; v1+ sends null.
@@ -55,13 +54,11 @@ pub(crate) fn handle(
                     let topics = lock(&state.topics);
                     match topics.get_by_id(&t.topic_id) {
                         Some(topic) => topic_metadata(state, topic),
-                        None => MetadataResponseTopic {
-                            error_code: ErrorCode::UnknownTopicId,
-                            name: None,
-                            topic_id: t.topic_id,
-                            topic_authorized_operations: NOT_REQUESTED,
-                            ..Default::default()
-                        },
+                        None => MetadataResponseTopic::default()
+                            .with_error_code(ErrorCode::UnknownTopicId)
+                            .with_name(None)
+                            .with_topic_id(t.topic_id)
+                            .with_topic_authorized_operations(NOT_REQUESTED),
                     }
                 }
             })
@@ -96,11 +93,11 @@ pub(crate) fn handle(
 /// Kafka creates the topic through its controller and reports it once its metadata has
 /// propagated, so clients retry Metadata; answering the same here keeps their code paths alike.
 fn by_name(state: &ClusterState, name: &str, allow_auto_create: bool) -> MetadataResponseTopic {
-    let error = |code: ErrorCode| MetadataResponseTopic {
-        error_code: code,
-        name: Some(name.into()),
-        topic_authorized_operations: NOT_REQUESTED,
-        ..Default::default()
+    let error = |code: ErrorCode| {
+        MetadataResponseTopic::default()
+            .with_error_code(code)
+            .with_name(Some(name.into()))
+            .with_topic_authorized_operations(NOT_REQUESTED)
     };
     if let Some(topic) = lock(&state.topics).get(name) {
         return topic_metadata(state, topic);
@@ -137,39 +134,22 @@ fn topic_metadata(state: &ClusterState, topic: &Topic) -> MetadataResponseTopic 
         .iter()
         .zip(0i32..)
         .map(|(log, index)| {
-            let (leader, epoch) = log.leader();
-            let up = state.is_running(leader);
-            MetadataResponsePartition {
-                error_code: if up {
-                    ErrorCode::None
-                } else {
-                    ErrorCode::LeaderNotAvailable
-                },
-                partition_index: index,
-                leader_id: if up { BrokerId(leader) } else { BrokerId::NONE },
-                leader_epoch: epoch,
-                replica_nodes: vec![BrokerId(leader)],
-                isr_nodes: if up {
-                    vec![BrokerId(leader)]
-                } else {
-                    Vec::new()
-                },
-                offline_replicas: if up {
-                    Vec::new()
-                } else {
-                    vec![BrokerId(leader)]
-                },
-                ..Default::default()
-            }
+            let r = PartitionReplicas::of(state, log);
+            MetadataResponsePartition::default()
+                .with_error_code(r.error_code)
+                .with_partition_index(index)
+                .with_leader_id(r.leader_id)
+                .with_leader_epoch(r.leader_epoch)
+                .with_replica_nodes(r.replica_nodes)
+                .with_isr_nodes(r.isr_nodes)
+                .with_offline_replicas(r.offline_replicas)
         })
         .collect();
-    MetadataResponseTopic {
-        error_code: ErrorCode::None,
-        name: Some(topic.name.clone().into()),
-        topic_id: topic.id,
-        is_internal: false,
-        partitions,
-        topic_authorized_operations: NOT_REQUESTED,
-        ..Default::default()
-    }
+    MetadataResponseTopic::default()
+        .with_error_code(ErrorCode::None)
+        .with_name(Some(topic.name.clone().into()))
+        .with_topic_id(topic.id)
+        .with_is_internal(false)
+        .with_partitions(partitions)
+        .with_topic_authorized_operations(NOT_REQUESTED)
 }

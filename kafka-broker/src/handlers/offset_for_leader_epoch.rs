@@ -8,55 +8,41 @@ use kafka_protocol::messages::offset_for_leader_epoch_response::{
 use kafka_protocol::messages::{OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse};
 use kafka_protocol::ErrorCode;
 
-use super::common::{check_leader_epoch, led_partition};
+use super::common::{answer_partitions, check_leader_epoch};
 use crate::context::RequestContext;
-use crate::sync::lock;
 
 pub(crate) fn handle(
     ctx: &RequestContext,
     request: &OffsetForLeaderEpochRequest,
     _version: i16,
 ) -> OffsetForLeaderEpochResponse {
-    let topics = request
-        .topics
-        .iter()
-        .map(|t| {
-            let topic = lock(&ctx.state.topics).get(&t.topic).cloned();
-            let partitions = t
-                .partitions
-                .iter()
-                .map(|p| {
-                    let result = topic
-                        .as_ref()
-                        .ok_or(ErrorCode::UnknownTopicOrPartition)
-                        .and_then(|topic| led_partition(ctx, topic, p.partition))
-                        .and_then(|log| {
-                            check_leader_epoch(p.current_leader_epoch, log.leader().1)?;
-                            Ok(log.end_offset_for_epoch(p.leader_epoch))
-                        });
-                    let (code, (leader_epoch, end_offset)) = match result {
-                        Ok(found) => (ErrorCode::None, found),
-                        Err(code) => (code, crate::leader_epochs::UNDEFINED),
-                    };
-                    EpochEndOffset {
-                        error_code: code,
-                        partition: p.partition,
-                        leader_epoch,
-                        end_offset,
-                        ..Default::default()
-                    }
-                })
-                .collect();
-            OffsetForLeaderTopicResult {
-                topic: t.topic.clone(),
-                partitions,
-                ..Default::default()
-            }
-        })
-        .collect();
-    OffsetForLeaderEpochResponse {
-        throttle_time_ms: 0,
-        topics,
-        ..Default::default()
-    }
+    let topics = answer_partitions(
+        ctx,
+        &request.topics,
+        |t| &t.topic,
+        |t| &t.partitions,
+        |topic, p| {
+            let result = topic.led_partition(p.partition).and_then(|log| {
+                check_leader_epoch(p.current_leader_epoch, log.leader().1)?;
+                Ok(log.end_offset_for_epoch(p.leader_epoch))
+            });
+            let (code, (leader_epoch, end_offset)) = match result {
+                Ok(found) => (ErrorCode::None, found),
+                Err(code) => (code, crate::leader_epochs::UNDEFINED),
+            };
+            EpochEndOffset::default()
+                .with_error_code(code)
+                .with_partition(p.partition)
+                .with_leader_epoch(leader_epoch)
+                .with_end_offset(end_offset)
+        },
+    )
+    .into_iter()
+    .map(|(t, partitions)| {
+        OffsetForLeaderTopicResult::default()
+            .with_topic(t.topic.clone())
+            .with_partitions(partitions)
+    })
+    .collect();
+    OffsetForLeaderEpochResponse::default().with_topics(topics)
 }

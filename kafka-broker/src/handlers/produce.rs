@@ -22,7 +22,7 @@ use kafka_protocol::messages::{ProduceRequest, ProduceResponse};
 use kafka_protocol::records::{
     batch_frames, set_log_append_time, DecodeOptions, RecordBatch, RecordBatchHeader, MAGIC,
 };
-use kafka_protocol::ErrorCode;
+use kafka_protocol::{BrokerId, ErrorCode};
 
 use super::common::led_partition;
 use super::Reply;
@@ -30,7 +30,6 @@ use crate::context::RequestContext;
 use crate::state::Settings;
 use crate::sync::lock;
 use crate::topics::Topic;
-use kafka_protocol::BrokerId;
 
 /// Answers Produce; nothing for `acks=0`, which gets no response at all.
 pub(crate) fn handle(ctx: &RequestContext, request: &ProduceRequest, version: i16) -> Reply {
@@ -71,12 +70,10 @@ pub(crate) fn handle(ctx: &RequestContext, request: &ProduceRequest, version: i1
                     partition_response(ctx, topic.as_ref(), p.index, result, &mut leaders)
                 })
                 .collect();
-            TopicProduceResponse {
-                name: topic_data.name.clone(),
-                topic_id: topic_data.topic_id,
-                partition_responses,
-                ..Default::default()
-            }
+            TopicProduceResponse::default()
+                .with_name(topic_data.name.clone())
+                .with_topic_id(topic_data.topic_id)
+                .with_partition_responses(partition_responses)
         })
         .collect();
     if request.acks == 0 {
@@ -86,21 +83,17 @@ pub(crate) fn handle(ctx: &RequestContext, request: &ProduceRequest, version: i1
     let node_endpoints = leaders
         .into_iter()
         .filter_map(|id| ctx.state.broker(id))
-        .map(|b| NodeEndpoint {
-            node_id: BrokerId(b.id),
-            host: b.host.into(),
-            port: i32::from(b.port),
-            rack: None,
-            ..Default::default()
+        .map(|b| {
+            NodeEndpoint::default()
+                .with_node_id(BrokerId(b.id))
+                .with_host(b.host)
+                .with_port(i32::from(b.port))
         })
         .collect();
-    ProduceResponse {
-        responses,
-        throttle_time_ms: 0,
-        node_endpoints,
-        ..Default::default()
-    }
-    .into()
+    ProduceResponse::default()
+        .with_responses(responses)
+        .with_node_endpoints(node_endpoints)
+        .into()
 }
 
 /// Builds a partition's response; on NOT_LEADER_OR_FOLLOWER it names the current leader
@@ -113,36 +106,30 @@ fn partition_response(
     leaders: &mut BTreeSet<i32>,
 ) -> PartitionProduceResponse {
     match result {
-        Ok(info) => PartitionProduceResponse {
-            index,
-            error_code: ErrorCode::None,
-            base_offset: info.base_offset,
-            log_append_time_ms: info.log_append_time_ms,
-            log_start_offset: info.log_start_offset,
-            ..Default::default()
-        },
+        Ok(info) => PartitionProduceResponse::default()
+            .with_index(index)
+            .with_error_code(ErrorCode::None)
+            .with_base_offset(info.base_offset)
+            .with_log_append_time_ms(info.log_append_time_ms)
+            .with_log_start_offset(info.log_start_offset),
         Err(Refusal {
             code,
             log_start_offset,
         }) => {
-            let mut response = PartitionProduceResponse {
-                index,
-                error_code: code,
-                base_offset: -1,
-                log_append_time_ms: -1,
-                log_start_offset,
-                ..Default::default()
-            };
+            let mut response = PartitionProduceResponse::default()
+                .with_index(index)
+                .with_error_code(code)
+                .with_base_offset(-1)
+                .with_log_append_time_ms(-1)
+                .with_log_start_offset(log_start_offset);
             if code == ErrorCode::NotLeaderOrFollower {
                 if let Some(log) = topic.and_then(|t| t.partition(index)) {
                     let (leader, epoch) = log.leader();
                     if ctx.state.is_running(leader) {
                         leaders.insert(leader);
-                        response.current_leader = LeaderIdAndEpoch {
-                            leader_id: BrokerId(leader),
-                            leader_epoch: epoch,
-                            ..Default::default()
-                        };
+                        response.current_leader = LeaderIdAndEpoch::default()
+                            .with_leader_id(BrokerId(leader))
+                            .with_leader_epoch(epoch);
                     }
                 }
             }

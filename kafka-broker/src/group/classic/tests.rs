@@ -1,7 +1,9 @@
 //! Transition tests of the classic group state machine, with time as plain numbers.
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::Bytes;
 use kafka_protocol::ErrorCode;
+
+use crate::group::tests::subscription;
 
 use super::ClassicGroup;
 use crate::group::member::WaiterId;
@@ -17,19 +19,6 @@ fn limits(delay: u64) -> GroupLimits {
         initial_rebalance_delay_ms: delay,
         max_size: 100,
     }
-}
-
-/// A consumer subscription (ConsumerProtocolSubscription v0) to `topics`.
-fn subscription(topics: &[&str]) -> Bytes {
-    let mut b = BytesMut::new();
-    b.put_i16(0);
-    b.put_i32(topics.len() as i32);
-    for t in topics {
-        b.put_i16(t.len() as i16);
-        b.put_slice(t.as_bytes());
-    }
-    b.put_i32(-1);
-    b.freeze()
 }
 
 fn params(member_id: &str) -> JoinParams {

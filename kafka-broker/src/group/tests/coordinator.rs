@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::group::{ClientInfo, GroupConfig, GroupCoordinator};
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::Bytes;
 use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
 use kafka_protocol::messages::leave_group_request::MemberIdentity;
 use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
@@ -15,21 +15,10 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::ErrorCode;
 
+use super::subscription;
+
 const SESSION_MS: i32 = 10_000;
 const REBALANCE_MS: i32 = 20_000;
-
-fn subscription(topics: &[&str]) -> Bytes {
-    let mut b = BytesMut::new();
-    b.put_i16(1);
-    b.put_i32(topics.len() as i32);
-    for t in topics {
-        b.put_i16(t.len() as i16);
-        b.put_slice(t.as_bytes());
-    }
-    b.put_i32(-1); // user data: null
-    b.put_i32(0); // owned partitions: none
-    b.freeze()
-}
 
 fn join_req(group: &str, member_id: &str, instance: Option<&str>) -> JoinGroupRequest {
     JoinGroupRequest::default()
@@ -44,17 +33,13 @@ fn join_req(group: &str, member_id: &str, instance: Option<&str>) -> JoinGroupRe
             .with_metadata(subscription(&["orders"]))])
 }
 
-fn ok(code: i16) -> ErrorCode {
-    ErrorCode::from_code(code)
-}
-
 /// JoinGroup v5 the way a Java consumer does it: empty member id, MEMBER_ID_REQUIRED, rejoin.
 async fn join_new(c: &GroupCoordinator, group: &str) -> JoinGroupResponse {
     let client = ClientInfo::new("consumer-1", "/127.0.0.1");
     let first = c
         .join_group_from(join_req(group, "", None), 5, client.clone())
         .await;
-    assert_eq!(ok(first.error_code.code()), ErrorCode::MemberIdRequired);
+    assert_eq!(first.error_code, ErrorCode::MemberIdRequired);
     assert!(first.member_id.starts_with("consumer-1-"));
     c.join_group_from(join_req(group, &first.member_id, None), 5, client)
         .await
@@ -89,7 +74,7 @@ async fn heartbeat(c: &GroupCoordinator, group: &str, member: &str, generation: 
         .with_group_id(group)
         .with_member_id(member)
         .with_generation_id(generation);
-    ok(c.heartbeat(req, 4).await.error_code.code())
+    c.heartbeat(req, 4).await.error_code
 }
 
 async fn describe_state(c: &GroupCoordinator, group: &str) -> (String, usize) {
@@ -109,7 +94,7 @@ async fn settle() {
 /// A stable group "g" with `a` (leader) and `b`; returns (a, b, generation).
 async fn stable_pair(c: &Arc<GroupCoordinator>) -> (String, String, i32) {
     let a = join_new(c, "g").await;
-    assert_eq!(ok(a.error_code.code()), ErrorCode::None);
+    assert_eq!(a.error_code, ErrorCode::None);
     let s = sync(
         c,
         "g",
@@ -155,14 +140,14 @@ async fn stable_pair(c: &Arc<GroupCoordinator>) -> (String, String, i32) {
 async fn join_and_sync_single_member() {
     let c = GroupCoordinator::new(GroupConfig::default());
     let j = join_new(&c, "g").await;
-    assert_eq!(ok(j.error_code.code()), ErrorCode::None);
+    assert_eq!(j.error_code, ErrorCode::None);
     assert_eq!(j.generation_id, 1);
     assert_eq!(j.leader, j.member_id);
     assert_eq!(j.protocol_name.as_deref(), Some("range"));
     assert_eq!(j.members.len(), 1);
     assert_eq!(j.members[0].metadata, subscription(&["orders"]));
     let s = sync(&c, "g", &j.member_id, 1, &[(&j.member_id, b"mine")]).await;
-    assert_eq!(ok(s.error_code.code()), ErrorCode::None);
+    assert_eq!(s.error_code, ErrorCode::None);
     assert_eq!(s.assignment, Bytes::from_static(b"mine"));
     assert_eq!(heartbeat(&c, "g", &j.member_id, 1).await, ErrorCode::None);
     let req = DescribeGroupsRequest::default().with_groups(vec!["g".into()]);
@@ -237,7 +222,7 @@ async fn rebalance_timeout_removes_members_that_do_not_rejoin() {
     let started = tokio::time::Instant::now();
     let j = a_join.await.unwrap();
     assert!(started.elapsed() >= Duration::from_millis(REBALANCE_MS as u64));
-    assert_eq!(ok(j.error_code.code()), ErrorCode::None);
+    assert_eq!(j.error_code, ErrorCode::None);
     assert_eq!(j.generation_id, generation + 1);
     assert_eq!(j.members.len(), 1);
     b_beats.await.unwrap();
@@ -257,11 +242,11 @@ async fn leave_group_triggers_rebalance() {
         .with_group_id("g")
         .with_member_id(b.clone());
     assert_eq!(
-        ok(c.leave_group(leave.clone(), 0).await.error_code.code()),
+        c.leave_group(leave.clone(), 0).await.error_code,
         ErrorCode::None
     );
     assert_eq!(
-        ok(c.leave_group(leave, 0).await.error_code.code()),
+        c.leave_group(leave, 0).await.error_code,
         ErrorCode::UnknownMemberId
     );
     assert_eq!(
@@ -278,8 +263,8 @@ async fn leave_group_triggers_rebalance() {
             MemberIdentity::default().with_member_id("ghost"),
         ]);
     let r = c.leave_group(leave, 3).await;
-    assert_eq!(ok(r.error_code.code()), ErrorCode::None);
-    let errors: Vec<ErrorCode> = r.members.iter().map(|m| ok(m.error_code.code())).collect();
+    assert_eq!(r.error_code, ErrorCode::None);
+    let errors: Vec<ErrorCode> = r.members.iter().map(|m| m.error_code).collect();
     assert_eq!(errors, vec![ErrorCode::None, ErrorCode::UnknownMemberId]);
     assert_eq!(describe_state(&c, "g").await, ("Empty".to_owned(), 0));
     c.shutdown().await;
@@ -290,12 +275,12 @@ async fn static_member_rejoins_without_rebalance() {
     let c = GroupCoordinator::new(GroupConfig::default());
     // Static members skip MEMBER_ID_REQUIRED.
     let j = c.join_group(join_req("g", "", Some("instance-1")), 5).await;
-    assert_eq!(ok(j.error_code.code()), ErrorCode::None);
+    assert_eq!(j.error_code, ErrorCode::None);
     let s = sync(&c, "g", &j.member_id, 1, &[(&j.member_id, b"p0")]).await;
-    assert_eq!(ok(s.error_code.code()), ErrorCode::None);
+    assert_eq!(s.error_code, ErrorCode::None);
     // The client restarts and rejoins with its instance id only.
     let again = c.join_group(join_req("g", "", Some("instance-1")), 5).await;
-    assert_eq!(ok(again.error_code.code()), ErrorCode::None);
+    assert_eq!(again.error_code, ErrorCode::None);
     assert_ne!(again.member_id, j.member_id);
     assert_eq!(again.generation_id, 1);
     assert_eq!(describe_state(&c, "g").await, ("Stable".to_owned(), 1));
@@ -305,7 +290,7 @@ async fn static_member_rejoins_without_rebalance() {
         .with_group_instance_id(Some("instance-1".into()))
         .with_generation_id(1);
     assert_eq!(
-        ok(c.heartbeat(hb, 3).await.error_code.code()),
+        c.heartbeat(hb, 3).await.error_code,
         ErrorCode::FencedInstanceId
     );
     let s = sync(&c, "g", &again.member_id, 1, &[]).await;
@@ -322,22 +307,22 @@ async fn invalid_requests() {
     let c = GroupCoordinator::new(GroupConfig::default());
     let short = join_req("g", "", None).with_session_timeout_ms(100);
     let r = c.join_group(short, 5).await;
-    assert_eq!(ok(r.error_code.code()), ErrorCode::InvalidSessionTimeout);
+    assert_eq!(r.error_code, ErrorCode::InvalidSessionTimeout);
     let long = join_req("g", "", None).with_session_timeout_ms(1_800_001);
     assert_eq!(
-        ok(c.join_group(long, 5).await.error_code.code()),
+        c.join_group(long, 5).await.error_code,
         ErrorCode::InvalidSessionTimeout
     );
     let r = c.join_group(join_req("", "", None), 5).await;
-    assert_eq!(ok(r.error_code.code()), ErrorCode::InvalidGroupId);
+    assert_eq!(r.error_code, ErrorCode::InvalidGroupId);
     let r = c.join_group(join_req("nogroup", "someone", None), 5).await;
-    assert_eq!(ok(r.error_code.code()), ErrorCode::UnknownMemberId);
+    assert_eq!(r.error_code, ErrorCode::UnknownMemberId);
     assert_eq!(
         heartbeat(&c, "nogroup", "someone", 1).await,
         ErrorCode::UnknownMemberId
     );
     let s = sync(&c, "nogroup", "someone", 1, &[]).await;
-    assert_eq!(ok(s.error_code.code()), ErrorCode::UnknownMemberId);
+    assert_eq!(s.error_code, ErrorCode::UnknownMemberId);
     c.shutdown().await;
 }
 
@@ -351,9 +336,9 @@ async fn shutdown_wakes_parked_requests() {
     assert!(!parked.is_finished());
     c.shutdown().await;
     let r = parked.await.unwrap();
-    assert_eq!(ok(r.error_code.code()), ErrorCode::CoordinatorNotAvailable);
+    assert_eq!(r.error_code, ErrorCode::CoordinatorNotAvailable);
     let r = c.join_group(join_req("g", "", None), 5).await;
-    assert_eq!(ok(r.error_code.code()), ErrorCode::CoordinatorNotAvailable);
+    assert_eq!(r.error_code, ErrorCode::CoordinatorNotAvailable);
     // Restarted, it serves the group it kept.
     c.resume();
     assert_eq!(describe_state(&c, "g").await.1, 2);

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::group::{GroupConfig, GroupCoordinator, TopicLookup};
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
 use kafka_protocol::messages::offset_commit_request::{
     OffsetCommitRequestPartition, OffsetCommitRequestTopic,
@@ -23,23 +23,9 @@ use kafka_protocol::messages::{
     SyncGroupRequest,
 };
 use kafka_protocol::ErrorCode;
+
+use super::subscription;
 use kafka_protocol::Uuid;
-
-fn ok(code: i16) -> ErrorCode {
-    ErrorCode::from_code(code)
-}
-
-fn subscription(topics: &[&str]) -> Bytes {
-    let mut b = BytesMut::new();
-    b.put_i16(0);
-    b.put_i32(topics.len() as i32);
-    for t in topics {
-        b.put_i16(t.len() as i16);
-        b.put_slice(t.as_bytes());
-    }
-    b.put_i32(-1);
-    b.freeze()
-}
 
 /// A one-member consumer group subscribed to `topics`, Stable; returns (member, generation).
 async fn consumer_group(c: &GroupCoordinator, group: &str, topics: &[&str]) -> (String, i32) {
@@ -52,7 +38,7 @@ async fn consumer_group(c: &GroupCoordinator, group: &str, topics: &[&str]) -> (
             .with_name("range")
             .with_metadata(subscription(topics))]);
     let j = c.join_group(join, 3).await;
-    assert_eq!(ok(j.error_code.code()), ErrorCode::None);
+    assert_eq!(j.error_code, ErrorCode::None);
     let s = SyncGroupRequest::default()
         .with_group_id(group)
         .with_member_id(j.member_id.clone())
@@ -60,10 +46,7 @@ async fn consumer_group(c: &GroupCoordinator, group: &str, topics: &[&str]) -> (
         .with_assignments(vec![SyncGroupRequestAssignment::default()
             .with_member_id(j.member_id.clone())
             .with_assignment(Bytes::from_static(b"x"))]);
-    assert_eq!(
-        ok(c.sync_group(s, 3).await.error_code.code()),
-        ErrorCode::None
-    );
+    assert_eq!(c.sync_group(s, 3).await.error_code, ErrorCode::None);
     (j.member_id.to_string(), j.generation_id)
 }
 
@@ -109,7 +92,7 @@ fn as_sent<M: kafka_protocol::Message>(request: M, version: i16) -> M {
 fn commit_errors(r: &OffsetCommitResponse) -> Vec<ErrorCode> {
     r.topics
         .iter()
-        .flat_map(|t| t.partitions.iter().map(|p| ok(p.error_code.code())))
+        .flat_map(|t| t.partitions.iter().map(|p| p.error_code))
         .collect()
 }
 
@@ -137,7 +120,7 @@ async fn commit_and_fetch_offsets() {
             .with_name("t")
             .with_partition_indexes(vec![0, 1, 2])]));
     let f = c.offset_fetch(fetch, 5).await;
-    assert_eq!(ok(f.error_code.code()), ErrorCode::None);
+    assert_eq!(f.error_code, ErrorCode::None);
     let parts = &f.topics[0].partitions;
     let got: Vec<(i32, i64, i32, Option<&str>)> = parts
         .iter()
@@ -192,7 +175,7 @@ async fn commit_and_fetch_offsets() {
     assert_eq!(f.groups.len(), 3);
     assert_eq!(f.groups[0].topics[0].partitions[0].committed_offset, 5);
     assert_eq!(f.groups[1].topics[0].partitions[0].committed_offset, -1);
-    assert_eq!(ok(f.groups[1].error_code.code()), ErrorCode::None);
+    assert_eq!(f.groups[1].error_code, ErrorCode::None);
     assert_eq!(f.groups[2].topics.len(), 2);
     c.shutdown().await;
 }
@@ -289,11 +272,7 @@ async fn delete_list_and_describe_groups() {
             2,
         )
         .await;
-    let errors: Vec<ErrorCode> = del
-        .results
-        .iter()
-        .map(|r| ok(r.error_code.code()))
-        .collect();
+    let errors: Vec<ErrorCode> = del.results.iter().map(|r| r.error_code).collect();
     assert_eq!(
         errors,
         vec![
@@ -310,7 +289,7 @@ async fn delete_list_and_describe_groups() {
         )
         .await;
     assert_eq!(d.groups[0].group_state, "Dead");
-    assert_eq!(ok(d.groups[0].error_code.code()), ErrorCode::None);
+    assert_eq!(d.groups[0].error_code, ErrorCode::None);
     assert_eq!(d.groups[1].group_state, "Stable");
     let d6 = c
         .describe_groups(
@@ -318,10 +297,7 @@ async fn delete_list_and_describe_groups() {
             6,
         )
         .await;
-    assert_eq!(
-        ok(d6.groups[0].error_code.code()),
-        ErrorCode::GroupIdNotFound
-    );
+    assert_eq!(d6.groups[0].error_code, ErrorCode::GroupIdNotFound);
     // The deleted group's offsets went with it.
     let f = c
         .offset_fetch(
@@ -359,18 +335,18 @@ async fn offset_delete_refuses_subscribed_topics() {
                 ]),
         ]);
     let r = c.offset_delete(req.clone(), 0).await;
-    assert_eq!(ok(r.error_code.code()), ErrorCode::None);
+    assert_eq!(r.error_code, ErrorCode::None);
     let errors: Vec<ErrorCode> = r
         .topics
         .iter()
-        .map(|t| ok(t.partitions[0].error_code.code()))
+        .map(|t| t.partitions[0].error_code)
         .collect();
     assert_eq!(
         errors,
         vec![ErrorCode::GroupSubscribedToTopic, ErrorCode::None]
     );
     let missing = c.offset_delete(req.with_group_id("nope"), 0).await;
-    assert_eq!(ok(missing.error_code.code()), ErrorCode::GroupIdNotFound);
+    assert_eq!(missing.error_code, ErrorCode::GroupIdNotFound);
     c.shutdown().await;
 }
 

@@ -6,10 +6,9 @@ use kafka_protocol::messages::{
     alter_configs_request, incremental_alter_configs_request, AlterConfigsRequest,
     DescribeConfigsRequest, IncrementalAlterConfigsRequest,
 };
-use kafka_protocol::ApiKey;
+use kafka_protocol::{ApiKey, StrBytes};
 
 use crate::harness::Session;
-use kafka_protocol::StrBytes;
 
 const TOPIC: i8 = 2;
 const BROKER: i8 = 4;

@@ -307,6 +307,32 @@ pub fn init_producer(s: &mut Session<'_>) -> (i64, i16) {
     s.init_producer_id()
 }
 
+/// A new one-partition topic and an idempotent producer for it: how every idempotence
+/// scenario starts.
+fn idempotent_topic(s: &mut Session<'_>) -> (String, i64, i16) {
+    let t = s.name("t");
+    s.create_topic(&t, 1, &[]);
+    let (pid, epoch) = init_producer(s);
+    (t, pid, epoch)
+}
+
+/// Produces `values` to partition 0 of `t` as producer `(id, epoch)` from sequence `seq`.
+fn produce_seq(
+    s: &mut Session<'_>,
+    step: &str,
+    t: &str,
+    values: &[&str],
+    producer: (i64, i16),
+    seq: i32,
+) {
+    let v = by_name(s);
+    s.send(
+        step,
+        &produce_request(t, 0, idempotent(values, producer.0, producer.1, seq), -1),
+        v,
+    );
+}
+
 fn idempotent(values: &[&str], pid: i64, epoch: i16, seq: i32) -> Bytes {
     batch_with(Compression::None, values, |b| {
         b.with_producer(pid, epoch, seq)
@@ -314,27 +340,14 @@ fn idempotent(values: &[&str], pid: i64, epoch: i16, seq: i32) -> Bytes {
 }
 
 pub fn idempotent_in_order(s: &mut Session<'_>) {
-    let t = s.name("t");
-    s.create_topic(&t, 1, &[]);
-    let (pid, epoch) = init_producer(s);
-    let v = by_name(s);
-    s.send(
-        "seq_0",
-        &produce_request(&t, 0, idempotent(&["a", "b"], pid, epoch, 0), -1),
-        v,
-    );
-    s.send(
-        "seq_2",
-        &produce_request(&t, 0, idempotent(&["c"], pid, epoch, 2), -1),
-        v,
-    );
+    let (t, pid, epoch) = idempotent_topic(s);
+    produce_seq(s, "seq_0", &t, &["a", "b"], (pid, epoch), 0);
+    produce_seq(s, "seq_2", &t, &["c"], (pid, epoch), 2);
     fetch_from(s, "fetch_back", &t, 0, 0);
 }
 
 pub fn idempotent_duplicate(s: &mut Session<'_>) {
-    let t = s.name("t");
-    s.create_topic(&t, 1, &[]);
-    let (pid, epoch) = init_producer(s);
+    let (t, pid, epoch) = idempotent_topic(s);
     let v = by_name(s);
     let first = idempotent(&["a", "b"], pid, epoch, 0);
     s.send("seq_0", &produce_request(&t, 0, first.clone(), -1), v);
@@ -343,59 +356,28 @@ pub fn idempotent_duplicate(s: &mut Session<'_>) {
 }
 
 pub fn idempotent_older_duplicate(s: &mut Session<'_>) {
-    let t = s.name("t");
-    s.create_topic(&t, 1, &[]);
-    let (pid, epoch) = init_producer(s);
+    let (t, pid, epoch) = idempotent_topic(s);
     let v = by_name(s);
     let first = idempotent(&["a"], pid, epoch, 0);
     s.send("seq_0", &produce_request(&t, 0, first.clone(), -1), v);
-    s.send(
-        "seq_1",
-        &produce_request(&t, 0, idempotent(&["b"], pid, epoch, 1), -1),
-        v,
-    );
+    produce_seq(s, "seq_1", &t, &["b"], (pid, epoch), 1);
     s.send("seq_0_again", &produce_request(&t, 0, first, -1), v);
 }
 
 pub fn idempotent_out_of_order(s: &mut Session<'_>) {
-    let t = s.name("t");
-    s.create_topic(&t, 1, &[]);
-    let (pid, epoch) = init_producer(s);
-    let v = by_name(s);
-    s.send(
-        "seq_0",
-        &produce_request(&t, 0, idempotent(&["a"], pid, epoch, 0), -1),
-        v,
-    );
-    s.send(
-        "seq_5",
-        &produce_request(&t, 0, idempotent(&["b"], pid, epoch, 5), -1),
-        v,
-    );
+    let (t, pid, epoch) = idempotent_topic(s);
+    produce_seq(s, "seq_0", &t, &["a"], (pid, epoch), 0);
+    produce_seq(s, "seq_5", &t, &["b"], (pid, epoch), 5);
 }
 
 pub fn idempotent_first_sequence_not_zero(s: &mut Session<'_>) {
-    let t = s.name("t");
-    s.create_topic(&t, 1, &[]);
-    let (pid, epoch) = init_producer(s);
-    let v = by_name(s);
-    s.send(
-        "seq_3_first",
-        &produce_request(&t, 0, idempotent(&["a"], pid, epoch, 3), -1),
-        v,
-    );
+    let (t, pid, epoch) = idempotent_topic(s);
+    produce_seq(s, "seq_3_first", &t, &["a"], (pid, epoch), 3);
 }
 
 pub fn idempotent_fenced_epoch(s: &mut Session<'_>) {
-    let t = s.name("t");
-    s.create_topic(&t, 1, &[]);
-    let (pid, epoch) = init_producer(s);
-    let v = by_name(s);
-    s.send(
-        "epoch_0_seq_0",
-        &produce_request(&t, 0, idempotent(&["a"], pid, epoch, 0), -1),
-        v,
-    );
+    let (t, pid, epoch) = idempotent_topic(s);
+    produce_seq(s, "epoch_0_seq_0", &t, &["a"], (pid, epoch), 0);
     // KIP-360: an idempotent producer bumps its own epoch by naming its id and epoch.
     let iv = s.v(ApiKey::InitProducerId);
     let bumped = s
@@ -410,22 +392,12 @@ pub fn idempotent_fenced_epoch(s: &mut Session<'_>) {
         )
         .expect("InitProducerId answered");
     let new_epoch = bumped.producer_epoch;
-    s.send(
-        "new_epoch_seq_0",
-        &produce_request(&t, 0, idempotent(&["b"], pid, new_epoch, 0), -1),
-        v,
-    );
-    s.send(
-        "old_epoch_seq_1",
-        &produce_request(&t, 0, idempotent(&["c"], pid, epoch, 1), -1),
-        v,
-    );
+    produce_seq(s, "new_epoch_seq_0", &t, &["b"], (pid, new_epoch), 0);
+    produce_seq(s, "old_epoch_seq_1", &t, &["c"], (pid, epoch), 1);
 }
 
 pub fn idempotent_acks_1_refused(s: &mut Session<'_>) {
-    let t = s.name("t");
-    s.create_topic(&t, 1, &[]);
-    let (pid, epoch) = init_producer(s);
+    let (t, pid, epoch) = idempotent_topic(s);
     let v = by_name(s);
     s.send(
         "idempotent_acks_1",

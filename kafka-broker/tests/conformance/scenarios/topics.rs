@@ -13,10 +13,9 @@ use kafka_protocol::messages::{
     CreatePartitionsRequest, CreateTopicsRequest, DeleteTopicsRequest, MetadataRequest,
 };
 use kafka_protocol::ApiKey;
-use kafka_protocol::Uuid;
+use kafka_protocol::{BrokerId, Uuid};
 
 use crate::harness::Session;
-use kafka_protocol::BrokerId;
 
 fn topic(name: &str, partitions: i32, replication: i16) -> CreatableTopic {
     CreatableTopic::default()
