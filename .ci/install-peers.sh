@@ -64,5 +64,5 @@ else
   as_root apt-get update -qq
   as_root apt-get install -y -qq openjdk-17-jdk-headless maven >/dev/null
 fi
-java -version 2>&1 | head -1
-mvn -v 2>/dev/null | head -1
+java -version 2>&1 | sed -n 1p  # sed reads to the end: head could SIGPIPE the writer under pipefail
+mvn -v 2>/dev/null | sed -n 1p
