@@ -196,6 +196,14 @@ impl MetadataCache {
         self.topics.get(name)
     }
 
+    /// The name of the topic with id `id` (Produce and Fetch v13+ name topics by id).
+    pub fn topic_name_by_id(&self, id: Uuid) -> Option<&TopicName> {
+        if id.is_zero() {
+            return None;
+        }
+        self.topics.iter().find(|(_, t)| t.id == id).map(|(n, _)| n)
+    }
+
     /// The error the last answer gave for the topic, if any.
     pub fn topic_error(&self, name: &str) -> Option<ErrorCode> {
         self.topic_errors.get(name).copied()

@@ -48,6 +48,8 @@ pub(crate) const PARTITION_LEADER_EPOCH_OFFSET: usize = 12;
 pub(crate) const BATCH_LENGTH_OFFSET: usize = 8;
 /// Offset of maxTimestamp.
 pub(crate) const MAX_TIMESTAMP_OFFSET: usize = 35;
+/// Where producerId starts; producerEpoch (int16) and baseSequence (int32) follow it.
+pub(crate) const PRODUCER_ID_OFFSET: usize = 43;
 /// The smallest valid batchLength: a header with no records.
 pub(crate) const MIN_BATCH_LENGTH: i32 = (RECORD_BATCH_OVERHEAD - LOG_OVERHEAD) as i32;
 

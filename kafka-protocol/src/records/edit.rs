@@ -9,7 +9,8 @@
 
 use super::batch::{
     RecordBatchHeader, ATTRIBUTES_OFFSET, BATCH_LENGTH_OFFSET, CRC_OFFSET, LOG_OVERHEAD,
-    MAGIC_OFFSET, MAX_TIMESTAMP_OFFSET, PARTITION_LEADER_EPOCH_OFFSET, TIMESTAMP_TYPE_BIT,
+    MAGIC_OFFSET, MAX_TIMESTAMP_OFFSET, PARTITION_LEADER_EPOCH_OFFSET, PRODUCER_ID_OFFSET,
+    TIMESTAMP_TYPE_BIT,
 };
 use crate::error::DecodeError;
 
@@ -80,6 +81,37 @@ pub fn set_log_append_time(batch: &mut [u8], time: i64) -> Result<(), DecodeErro
         &time.to_be_bytes(),
         "RecordBatch.maxTimestamp",
     )?;
+    let crc = super::crc32c(&batch[ATTRIBUTES_OFFSET..end]);
+    put(batch, CRC_OFFSET, &crc.to_be_bytes(), "RecordBatch.crc")
+}
+
+/// Overwrites the producer id, epoch and base sequence of the complete batch at the start of
+/// `batch`, and recomputes its CRC32C.
+///
+/// An idempotent producer builds a batch once and resends those bytes on retry; only when it
+/// bumps its epoch after an unknown outcome (KIP-360) do the batches still queued need the new
+/// epoch and fresh sequence numbers, and rebuilding them from records would mean keeping every
+/// record twice.
+pub fn set_producer(
+    batch: &mut [u8],
+    producer_id: i64,
+    producer_epoch: i16,
+    base_sequence: i32,
+) -> Result<(), DecodeError> {
+    let header = RecordBatchHeader::parse(batch)?;
+    let end = header.total_size();
+    if end > batch.len() {
+        return Err(DecodeError::UnexpectedEof {
+            field: "RecordBatch.records",
+            needed: end,
+            remaining: batch.len(),
+        });
+    }
+    let mut fields = [0u8; 14];
+    fields[..8].copy_from_slice(&producer_id.to_be_bytes());
+    fields[8..10].copy_from_slice(&producer_epoch.to_be_bytes());
+    fields[10..].copy_from_slice(&base_sequence.to_be_bytes());
+    put(batch, PRODUCER_ID_OFFSET, &fields, "RecordBatch.producerId")?;
     let crc = super::crc32c(&batch[ATTRIBUTES_OFFSET..end]);
     put(batch, CRC_OFFSET, &crc.to_be_bytes(), "RecordBatch.crc")
 }
@@ -182,6 +214,20 @@ mod tests {
         let decoded = RecordBatch::decode(&mut Bytes::from(bytes)).unwrap();
         assert_eq!(decoded.header().base_offset, 41);
         assert_eq!(decoded.header().partition_leader_epoch, 7);
+    }
+
+    #[test]
+    fn a_new_producer_epoch_and_sequence_keep_the_batch_valid() {
+        let mut bytes = batch().to_vec();
+        set_producer(&mut bytes, 77, 3, 1_000).unwrap();
+        // decode checks the CRC: it was recomputed.
+        let decoded = RecordBatch::decode(&mut Bytes::from(bytes)).unwrap();
+        let h = decoded.header();
+        assert_eq!(
+            (h.producer_id, h.producer_epoch, h.base_sequence),
+            (77, 3, 1_000)
+        );
+        assert!(set_producer(&mut batch()[..40].to_vec(), 1, 1, 1).is_err());
     }
 
     #[test]

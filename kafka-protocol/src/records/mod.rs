@@ -34,8 +34,8 @@ pub use builder::{
 pub use compression::Compression;
 pub use control::{ControlRecordType, EndTransactionMarker};
 pub use edit::{
-    batch_frames, set_base_offset, set_log_append_time, set_partition_leader_epoch, BatchFrame,
-    BatchFrames,
+    batch_frames, set_base_offset, set_log_append_time, set_partition_leader_epoch, set_producer,
+    BatchFrame, BatchFrames,
 };
 pub use record::{Record, RecordHeader, Records};
 pub use record_set::{PartialBatch, RecordBatches, RecordSet};
