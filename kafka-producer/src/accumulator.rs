@@ -437,7 +437,7 @@ mod tests {
         // A full batch is ready at once.
         let mut b = acc(5_000, 100);
         for _ in 0..4 {
-            let _ = b.append(&rec("0123456789"), 0, 1, now).unwrap();
+            drop(b.append(&rec("0123456789"), 0, 1, now).unwrap());
         }
         assert_eq!(b.ready(now, leader, &mut expired).ready, vec![BrokerId(1)]);
     }
@@ -447,7 +447,7 @@ mod tests {
         let mut a = acc(0, 60);
         let now = Instant::now();
         for i in 0..6 {
-            let _ = a.append(&rec(&format!("v{i}")), 0, 1, now).unwrap();
+            drop(a.append(&rec(&format!("v{i}")), 0, 1, now).unwrap());
         }
         let leader = |_: &str, _: i32| Some(BrokerId(1));
         let first = a.drain(BrokerId(1), now, 1 << 20, leader, Some((7, 0)));
@@ -483,7 +483,7 @@ mod tests {
     async fn expired_batches_are_handed_back() {
         let mut a = acc(1_000_000, 1 << 20);
         let now = Instant::now();
-        let _ = a.append(&rec("x"), 0, 1, now).unwrap();
+        drop(a.append(&rec("x"), 0, 1, now).unwrap());
         let mut expired = Vec::new();
         a.ready(now + Duration::from_secs(121), |_, _| None, &mut expired);
         assert_eq!(expired.len(), 1);
