@@ -28,7 +28,7 @@ use crate::record::ProducerRecord;
 /// One batch of one partition.
 #[derive(Debug)]
 pub(crate) struct ProducerBatch {
-    pub(crate) topic: String,
+    pub(crate) topic: Arc<str>,
     pub(crate) partition: i32,
     /// The records as appended, until the batch is first drained.
     builder: Option<RecordBatchBuilder>,
@@ -53,8 +53,10 @@ impl ProducerBatch {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct PartitionQueue {
+    /// Shared by the queue's batches: a new batch costs no copy of the name.
+    topic: Arc<str>,
     batches: VecDeque<ProducerBatch>,
     in_flight: bool,
     next_sequence: i32,
@@ -90,7 +92,14 @@ pub(crate) struct RecordAccumulator {
     /// While positive, every batch is ready (flush or close in progress).
     flushing: usize,
     batches: usize,
+    /// Buffers of finished batches, reused for new ones (as Java's `BufferPool`).
+    free_buffers: Vec<Vec<u8>>,
+    /// Completions of finished batches, reused once no future refers to them any more.
+    spent_completions: Vec<Arc<BatchCompletion>>,
 }
+
+/// How many finished batch buffers are kept for reuse.
+const MAX_FREE_BUFFERS: usize = 256;
 
 impl RecordAccumulator {
     pub(crate) fn new(settings: AccumulatorSettings) -> Self {
@@ -100,6 +109,8 @@ impl RecordAccumulator {
             sticky: StickyPartitions::default(),
             flushing: 0,
             batches: 0,
+            free_buffers: Vec::new(),
+            spent_completions: Vec::new(),
         }
     }
 
@@ -123,7 +134,7 @@ impl RecordAccumulator {
         topic: &str,
         partitions: i32,
         size: usize,
-        available: &[i32],
+        available: impl FnOnce() -> Vec<i32>,
     ) -> i32 {
         let queues = self.queues.get(topic);
         let queued = |p: i32| {
@@ -160,22 +171,38 @@ impl RecordAccumulator {
             None => self.queues.entry(record.topic.clone()).or_default(),
         };
         if queues.len() <= index {
-            queues.resize_with(index + 1, PartitionQueue::default);
+            let topic: Arc<str> = queues.first().map_or_else(
+                || Arc::from(record.topic.as_str()),
+                |q| Arc::clone(&q.topic),
+            );
+            queues.resize_with(index + 1, || PartitionQueue {
+                topic: Arc::clone(&topic),
+                batches: VecDeque::new(),
+                in_flight: false,
+                next_sequence: 0,
+            });
         }
         let queue = &mut queues[index];
+        // Fullness is judged by the bytes actually encoded so far (the record's estimate is an
+        // upper bound), so batches fill to `batch.size` as Java's do.
         let fits = queue.batches.back().is_some_and(|b| {
-            b.builder.is_some() && (b.records == 0 || b.size + size <= settings.batch_size)
+            b.builder.as_ref().is_some_and(|builder| {
+                b.records == 0 || builder.uncompressed_size() + size <= settings.batch_size
+            })
         });
         if !fits {
-            let mut builder = RecordBatchBuilder::with_capacity(
-                settings.compression,
-                settings.batch_size.max(size).min(1 << 20),
-            );
+            let mut builder = match self.free_buffers.pop() {
+                Some(buf) => RecordBatchBuilder::with_buffer(settings.compression, buf),
+                None => RecordBatchBuilder::with_capacity(
+                    settings.compression,
+                    settings.batch_size.max(size).min(1 << 20),
+                ),
+            };
             if let Some(level) = settings.compression_level {
                 builder = builder.with_compression_level(level);
             }
             queue.batches.push_back(ProducerBatch {
-                topic: record.topic.clone(),
+                topic: Arc::clone(&queue.topic),
                 partition,
                 builder: Some(builder),
                 encoded: None,
@@ -183,7 +210,7 @@ impl RecordAccumulator {
                 size: 0,
                 created: now,
                 deadline: now + settings.delivery_timeout,
-                completion: Arc::new(BatchCompletion::default()),
+                completion: reuse_completion(&mut self.spent_completions),
                 attempts: 0,
                 retry_at: None,
                 sequence: None,
@@ -206,10 +233,14 @@ impl RecordAccumulator {
                 &record.headers,
             )
             .map_err(|e| ProducerError::Encode(e.to_string()))?;
+        let index = batch.records as usize;
         batch.records += 1;
         batch.size += size;
-        let i = batch.completion.push_timestamp(timestamp);
-        Ok(DeliveryFuture::new(Arc::clone(&batch.completion), i))
+        Ok(DeliveryFuture::new(
+            Arc::clone(&batch.completion),
+            index,
+            timestamp,
+        ))
     }
 
     /// Which brokers have ready batches; expires batches past `delivery.timeout.ms` (returned
@@ -339,6 +370,24 @@ impl RecordAccumulator {
         }
     }
 
+    /// Keeps a finished batch's completion, to reuse when its futures are gone.
+    pub(crate) fn recycle_completion(&mut self, completion: Arc<BatchCompletion>) {
+        if self.spent_completions.len() < MAX_FREE_BUFFERS {
+            self.spent_completions.push(completion);
+        }
+    }
+
+    /// Keeps a finished batch's buffer for a new batch.
+    pub(crate) fn recycle(&mut self, buf: Vec<u8>) {
+        // A returned buffer's capacity is about its batch's encoded size, which is below
+        // `batch.size` (sizes are estimated from above); it grows if a batch needs more.
+        if self.free_buffers.len() < MAX_FREE_BUFFERS
+            && buf.capacity() >= self.settings.batch_size / 2
+        {
+            self.free_buffers.push(buf);
+        }
+    }
+
     /// After a producer epoch bump (KIP-360): sequences restart at 0 on every partition, and
     /// queued batches that already have one are restamped when next drained.
     pub(crate) fn reset_sequences(&mut self) {
@@ -369,6 +418,26 @@ impl RecordAccumulator {
             .get_mut(topic)?
             .get_mut(usize::try_from(partition).ok()?)
     }
+}
+
+/// A completion for a new batch: a spent one that no future holds any more, reset, or a new one.
+fn reuse_completion(spent: &mut Vec<Arc<BatchCompletion>>) -> Arc<BatchCompletion> {
+    // Look at a few from the end only: futures are usually dropped in batch order, so the
+    // oldest completions free up first, and a bounded scan keeps appends cheap.
+    let start = spent.len().saturating_sub(4);
+    for i in (start..spent.len()).rev() {
+        if let Some(c) = Arc::get_mut(&mut spent[i]) {
+            *c = BatchCompletion::default();
+            return spent.swap_remove(i);
+        }
+    }
+    if let Some(first) = spent.first_mut() {
+        if let Some(c) = Arc::get_mut(first) {
+            *c = BatchCompletion::default();
+            return spent.swap_remove(0);
+        }
+    }
+    Arc::new(BatchCompletion::default())
 }
 
 /// Encodes `batch` if it is still open, and gives it a sequence if it has none.

@@ -28,17 +28,9 @@ pub(crate) struct BatchOutcome {
 pub(crate) struct BatchCompletion {
     result: OnceLock<Result<BatchOutcome, ProducerError>>,
     wakers: Mutex<Vec<Waker>>,
-    /// Each record's create time, by index (one vector per batch).
-    timestamps: Mutex<Vec<i64>>,
 }
 
 impl BatchCompletion {
-    pub(crate) fn push_timestamp(&self, ts: i64) -> usize {
-        let mut t = lock(&self.timestamps);
-        t.push(ts);
-        t.len() - 1
-    }
-
     /// Completes the batch once; later calls are ignored.
     pub(crate) fn complete(&self, result: Result<BatchOutcome, ProducerError>) {
         if self.result.set(result).is_err() {
@@ -50,25 +42,22 @@ impl BatchCompletion {
         }
     }
 
-    fn result_for(&self, index: usize) -> Option<Result<RecordMetadata, ProducerError>> {
+    fn result_for(&self, index: usize, ts: i64) -> Option<Result<RecordMetadata, ProducerError>> {
         let r = self.result.get()?;
         Some(match r {
-            Ok(o) => {
-                let ts = lock(&self.timestamps).get(index).copied().unwrap_or(-1);
-                Ok(RecordMetadata {
-                    partition: o.partition,
-                    offset: if o.base_offset < 0 {
-                        -1
-                    } else {
-                        o.base_offset.saturating_add(index as i64)
-                    },
-                    timestamp: if o.log_append_time >= 0 {
-                        o.log_append_time
-                    } else {
-                        ts
-                    },
-                })
-            }
+            Ok(o) => Ok(RecordMetadata {
+                partition: o.partition,
+                offset: if o.base_offset < 0 {
+                    -1
+                } else {
+                    o.base_offset.saturating_add(index as i64)
+                },
+                timestamp: if o.log_append_time >= 0 {
+                    o.log_append_time
+                } else {
+                    ts
+                },
+            }),
             Err(e) => Err(e.clone()),
         })
     }
@@ -80,11 +69,18 @@ impl BatchCompletion {
 pub struct DeliveryFuture {
     completion: Arc<BatchCompletion>,
     index: usize,
+    /// The record's create time: kept here rather than in the batch, so that a record costs
+    /// its batch no allocation.
+    timestamp: i64,
 }
 
 impl DeliveryFuture {
-    pub(crate) fn new(completion: Arc<BatchCompletion>, index: usize) -> Self {
-        DeliveryFuture { completion, index }
+    pub(crate) fn new(completion: Arc<BatchCompletion>, index: usize, timestamp: i64) -> Self {
+        DeliveryFuture {
+            completion,
+            index,
+            timestamp,
+        }
     }
 }
 
@@ -92,12 +88,12 @@ impl Future for DeliveryFuture {
     type Output = Result<RecordMetadata, ProducerError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if let Some(r) = self.completion.result_for(self.index) {
+        if let Some(r) = self.completion.result_for(self.index, self.timestamp) {
             return Poll::Ready(r);
         }
         let mut wakers = lock(&self.completion.wakers);
         // Re-check under the lock: `complete` sets the result before taking the wakers.
-        if let Some(r) = self.completion.result_for(self.index) {
+        if let Some(r) = self.completion.result_for(self.index, self.timestamp) {
             return Poll::Ready(r);
         }
         if !wakers.iter().any(|w| w.will_wake(cx.waker())) {

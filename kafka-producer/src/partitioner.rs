@@ -114,14 +114,15 @@ struct Sticky {
 impl StickyPartitions {
     /// The partition for a keyless record of `size` bytes. `queued(p)` is the number of
     /// batches waiting for partition `p`, used to steer new choices away from slow partitions;
-    /// `available` are the partitions with a known leader (all if empty).
+    /// `available` lists the partitions with a known leader (all if empty); it is called only
+    /// when a new partition is chosen, about once per batch.
     pub(crate) fn partition(
         &mut self,
         topic: &str,
         partitions: i32,
         size: usize,
         batch_size: usize,
-        available: &[i32],
+        available: impl FnOnce() -> Vec<i32>,
         queued: impl Fn(i32) -> usize,
     ) -> i32 {
         let current = self.by_topic.get(topic).copied();
@@ -130,7 +131,12 @@ impl StickyPartitions {
             Some(s) => s.partition >= partitions || s.bytes >= batch_size,
         };
         let sticky = if need_new {
-            let p = self.pick(partitions, available, &queued, current.map(|s| s.partition));
+            let p = self.pick(
+                partitions,
+                &available(),
+                &queued,
+                current.map(|s| s.partition),
+            );
             Sticky {
                 partition: p,
                 bytes: 0,
@@ -237,13 +243,13 @@ mod tests {
     #[test]
     fn sticky_keeps_a_partition_for_a_batch_then_moves() {
         let mut s = StickyPartitions::default();
-        let first = s.partition("t", 4, 100, 1000, &[], |_| 0);
+        let first = s.partition("t", 4, 100, 1000, Vec::new, |_| 0);
         for _ in 0..8 {
-            assert_eq!(s.partition("t", 4, 100, 1000, &[], |_| 0), first);
+            assert_eq!(s.partition("t", 4, 100, 1000, Vec::new, |_| 0), first);
         }
         // 900 bytes so far, the next record fills it to 1000, after which it moves.
-        assert_eq!(s.partition("t", 4, 100, 1000, &[], |_| 0), first);
-        let next = s.partition("t", 4, 100, 1000, &[], |_| 0);
+        assert_eq!(s.partition("t", 4, 100, 1000, Vec::new, |_| 0), first);
+        let next = s.partition("t", 4, 100, 1000, Vec::new, |_| 0);
         assert_ne!(next, first);
     }
 
@@ -258,7 +264,7 @@ mod tests {
                 4,
                 2000,
                 1000,
-                &[0, 1, 2],
+                || vec![0, 1, 2],
                 |p| if p == 0 { 50 } else { 0 },
             );
             seen[p as usize] += 1;

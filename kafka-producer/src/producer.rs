@@ -107,6 +107,22 @@ impl Shared {
         }
         batch.complete(result);
         self.release(batch.size);
+        // The request holding the batch's bytes is gone by now, so they are ours alone and
+        // their buffer can serve a new batch; the completion too, once its futures are gone.
+        let mut acc = self.accumulator();
+        if let Some(buf) = batch.encoded.and_then(|b| b.try_into_mut().ok()) {
+            acc.recycle(Vec::from(buf));
+        }
+        acc.recycle_completion(batch.completion);
+    }
+
+    /// The partitions of `topic` with a known leader, for the sticky partitioner. Built only
+    /// for keyless records.
+    fn available_partitions(&self, topic: &str, count: i32) -> Vec<i32> {
+        let md = self.client.metadata();
+        (0..count)
+            .filter(|p| md.leader(topic, *p).is_some())
+            .collect()
     }
 
     pub(crate) fn release(&self, bytes: usize) {
@@ -316,7 +332,7 @@ impl Producer {
         deadline: Instant,
     ) -> Result<DeliveryFuture> {
         let shared = &self.shared;
-        let (count, available) = self.partitions_of(&record.topic, deadline).await?;
+        let count = self.partitions_of(&record.topic, deadline).await?;
         let partition = match record.partition {
             Some(p) if (0..count).contains(&p) => p,
             Some(p) => {
@@ -328,9 +344,10 @@ impl Producer {
             None => match (&shared.config.partitioner, record.key.as_deref()) {
                 (PartitionerChoice::Default, Some(key)) => partition_for_key(key, count),
                 (PartitionerChoice::Default, None) => {
+                    let available = || shared.available_partitions(&record.topic, count);
                     shared
                         .accumulator()
-                        .sticky_partition(&record.topic, count, size, &available)
+                        .sticky_partition(&record.topic, count, size, available)
                 }
                 (PartitionerChoice::RoundRobin, _) => {
                     shared.round_robin.partition(&record.topic, None, count)
@@ -355,22 +372,15 @@ impl Producer {
         Ok(future)
     }
 
-    /// The topic's partition count and the partitions with a leader, fetching metadata (and
-    /// letting the broker auto-create the topic, if allowed) until `deadline`.
-    async fn partitions_of(&self, topic: &str, deadline: Instant) -> Result<(i32, Vec<i32>)> {
+    /// The topic's partition count, fetching metadata (and letting the broker auto-create the
+    /// topic, if allowed) until `deadline`.
+    async fn partitions_of(&self, topic: &str, deadline: Instant) -> Result<i32> {
         let client = &self.shared.client;
         let mut attempt = 0u32;
         loop {
-            {
-                let md = client.metadata();
-                if let Some(t) = md.topic(topic) {
-                    if !t.partitions.is_empty() {
-                        let count = i32::try_from(t.partitions.len()).unwrap_or(i32::MAX);
-                        let available = (0..count)
-                            .filter(|p| md.leader(topic, *p).is_some())
-                            .collect();
-                        return Ok((count, available));
-                    }
+            if let Some(t) = client.metadata().topic(topic) {
+                if !t.partitions.is_empty() {
+                    return Ok(i32::try_from(t.partitions.len()).unwrap_or(i32::MAX));
                 }
             }
             if Instant::now() >= deadline {

@@ -221,11 +221,11 @@ async fn produce(
             let data = PartitionProduceData::default()
                 .with_index(b.partition)
                 .with_records(b.encoded.clone());
-            match topics.iter_mut().find(|t| t.name == b.topic.as_str()) {
+            match topics.iter_mut().find(|t| t.name == &*b.topic) {
                 Some(t) => t.partition_data.push(data),
                 None => topics.push(
                     TopicProduceData::default()
-                        .with_name(b.topic.as_str())
+                        .with_name(&*b.topic)
                         .with_topic_id(md.topic(&b.topic).map(|t| t.id).unwrap_or_default())
                         .with_partition_data(vec![data]),
                 ),
@@ -263,8 +263,7 @@ fn find<'r>(
         .responses
         .iter()
         .filter(|t| {
-            t.name == batch.topic.as_str()
-                || (id.is_some_and(|id| !id.is_zero() && t.topic_id == id))
+            t.name == &*batch.topic || (id.is_some_and(|id| !id.is_zero() && t.topic_id == id))
         })
         .flat_map(|t| t.partition_responses.iter())
         .find(|p| p.index == batch.partition)

@@ -68,7 +68,16 @@ impl RecordBatchBuilder {
     /// Like [`new`](Self::new), with room for `capacity` bytes of records reserved up front (for
     /// example the producer's `batch.size`), so appending does not grow the buffer repeatedly.
     pub fn with_capacity(compression: Compression, capacity: usize) -> Self {
-        let mut buf = Vec::with_capacity(RECORD_BATCH_OVERHEAD.saturating_add(capacity));
+        Self::with_buffer(
+            compression,
+            Vec::with_capacity(RECORD_BATCH_OVERHEAD.saturating_add(capacity)),
+        )
+    }
+
+    /// Like [`new`](Self::new), writing into `buf` (cleared first): a producer hands back the
+    /// buffer of a batch it finished, so steady-state batching allocates no new buffers.
+    pub fn with_buffer(compression: Compression, mut buf: Vec<u8>) -> Self {
+        buf.clear();
         buf.resize(RECORD_BATCH_OVERHEAD, 0);
         RecordBatchBuilder {
             buf,
