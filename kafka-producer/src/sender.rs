@@ -221,7 +221,7 @@ async fn produce(
             let data = PartitionProduceData::default()
                 .with_index(b.partition)
                 .with_records(b.encoded.clone());
-            match topics.iter_mut().find(|t| t.name == &*b.topic) {
+            match topics.iter_mut().find(|t| t.name == *b.topic) {
                 Some(t) => t.partition_data.push(data),
                 None => topics.push(
                     TopicProduceData::default()
@@ -263,7 +263,7 @@ fn find<'r>(
         .responses
         .iter()
         .filter(|t| {
-            t.name == &*batch.topic || (id.is_some_and(|id| !id.is_zero() && t.topic_id == id))
+            t.name == *batch.topic || (id.is_some_and(|id| !id.is_zero() && t.topic_id == id))
         })
         .flat_map(|t| t.partition_responses.iter())
         .find(|p| p.index == batch.partition)
