@@ -1,13 +1,13 @@
 //! Quickstart: the SDK's main job end to end, with no Kafka installed.
 //!
-//! Starts a 3-broker cluster in this process (`kafka-broker`), then speaks the Kafka protocol to
-//! it through `kafka-protocol`: negotiates versions (ApiVersions), creates a topic (CreateTopics),
-//! finds partition leaders (Metadata), produces keyed records (Produce, record batch v2), joins a
-//! consumer group (FindCoordinator, JoinGroup, SyncGroup), consumes what it was assigned (Fetch),
-//! commits its position (OffsetCommit, OffsetFetch) and leaves the group (LeaveGroup).
+//! Starts a 3-broker cluster in this process (`kafka-broker`), creates a topic (CreateTopics),
+//! finds partition leaders (Metadata), produces keyed records with the producer
+//! (`kafka-producer`), joins a consumer group (FindCoordinator, JoinGroup, SyncGroup), consumes
+//! what it was assigned (Fetch), commits its position (OffsetCommit, OffsetFetch) and leaves the
+//! group (LeaveGroup).
 //!
-//! The producer, consumer and admin clients will replace the hand-written requests below as they
-//! land; this example then shrinks to their calls.
+//! The consumer and admin clients will replace the hand-written requests below as they land, as
+//! the producer already has; this example then shrinks to their calls.
 //!
 //! Run it with `cargo run --example quickstart`.
 
@@ -18,15 +18,16 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use kafka_sdk::broker::{Cluster, ClusterConfig};
+use kafka_sdk::producer::{Producer, ProducerConfig, ProducerRecord};
 use kafka_sdk::protocol::frame::{self, FrameSplitter};
 use kafka_sdk::protocol::messages::{
     consumer_protocol_assignment, create_topics_request, fetch_request, join_group_request,
-    metadata_request, offset_commit_request, offset_fetch_request, produce_request,
-    ApiVersionsRequest, ConsumerProtocolAssignment, ConsumerProtocolSubscription,
-    CreateTopicsRequest, FetchRequest, FindCoordinatorRequest, JoinGroupRequest, LeaveGroupRequest,
-    MetadataRequest, OffsetCommitRequest, OffsetFetchRequest, ProduceRequest, SyncGroupRequest,
+    metadata_request, offset_commit_request, offset_fetch_request, ApiVersionsRequest,
+    ConsumerProtocolAssignment, ConsumerProtocolSubscription, CreateTopicsRequest, FetchRequest,
+    FindCoordinatorRequest, JoinGroupRequest, LeaveGroupRequest, MetadataRequest,
+    OffsetCommitRequest, OffsetFetchRequest, SyncGroupRequest,
 };
-use kafka_sdk::protocol::records::{Compression, RecordBatchBuilder, RecordSet};
+use kafka_sdk::protocol::records::{Compression, RecordSet};
 use kafka_sdk::protocol::{consumer_protocol, ApiKey, BrokerId, ErrorCode, Request, TopicName};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -208,42 +209,29 @@ async fn main() -> Result<()> {
         }
     }
 
-    // 4. Produce two keyed records per partition, each partition's records in one batch.
-    for partition in 0..PARTITIONS {
-        let mut batch = RecordBatchBuilder::new(Compression::Lz4);
-        for i in 0..2 {
-            let key = format!("user-{partition}");
-            let value = format!("event {i} for partition {partition}");
-            batch.append(
-                1_700_000_000_000 + i,
-                Some(key.as_bytes()),
-                Some(value.as_bytes()),
-                &[],
-            )?;
-        }
-        let request = ProduceRequest::default()
-            .with_acks(-1)
-            .with_timeout_ms(5000)
-            .with_topic_data(vec![
-                // Produce v13 names topics by id (KIP-516), older versions by name: set both.
-                produce_request::TopicProduceData::default()
-                    .with_name(TOPIC)
-                    .with_topic_id(topic_id)
-                    .with_partition_data(vec![produce_request::PartitionProduceData::default()
-                        .with_index(partition)
-                        .with_records(Some(batch.build()?))]),
-            ]);
-        let conn = conns
-            .get_mut(&leaders[&partition])
-            .ok_or("no leader connection")?;
-        let resp = conn.send(&request).await?;
-        let p = &resp.responses[0].partition_responses[0];
-        p.error_code.into_result()?;
+    // 4. Produce keyed records with the producer (kafka-producer): it picks each record's
+    //    partition as the Java client would (murmur2 of the key), batches per partition,
+    //    compresses with lz4 and waits for acks=all; idempotence is on, as in Java.
+    let producer = Producer::new(
+        ProducerConfig::new(&cluster.bootstrap_servers()).with_compression(Compression::Lz4),
+    )
+    .await?;
+    let mut deliveries = Vec::new();
+    for i in 0..6 {
+        let key = format!("user-{i}");
+        let record = ProducerRecord::new(TOPIC)
+            .with_key(key.clone())
+            .with_value(format!("event {i} for {key}"));
+        deliveries.push((key, producer.send(record).await?));
+    }
+    for (key, delivery) in deliveries {
+        let written = delivery.await?;
         println!(
-            "produced 2 records to partition {partition} at offset {}",
-            p.base_offset
+            "produced {key} to partition {} at offset {}",
+            written.partition, written.offset
         );
     }
+    producer.close(TIMEOUT).await;
 
     // 5. Join a consumer group: find the coordinator, join (twice: KIP-394 hands out the member
     //    id on the first try), and as the leader assign every partition to ourselves.

@@ -8,3 +8,9 @@ pub use kafka_protocol as protocol;
 
 /// The bundled in-process Kafka cluster for tests (`kafka-broker`).
 pub use kafka_broker as broker;
+
+/// The client core: connections, version negotiation, metadata (`kafka-client`).
+pub use kafka_client as client;
+
+/// The producer (`kafka-producer`).
+pub use kafka_producer as producer;

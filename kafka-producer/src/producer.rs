@@ -116,15 +116,6 @@ impl Shared {
         acc.recycle_completion(batch.completion);
     }
 
-    /// The partitions of `topic` with a known leader, for the sticky partitioner. Built only
-    /// for keyless records.
-    fn available_partitions(&self, topic: &str, count: i32) -> Vec<i32> {
-        let md = self.client.metadata();
-        (0..count)
-            .filter(|p| md.leader(topic, *p).is_some())
-            .collect()
-    }
-
     pub(crate) fn release(&self, bytes: usize) {
         self.buffer.add_permits(bytes.min(self.buffer_capacity));
     }
@@ -344,7 +335,14 @@ impl Producer {
             None => match (&shared.config.partitioner, record.key.as_deref()) {
                 (PartitionerChoice::Default, Some(key)) => partition_for_key(key, count),
                 (PartitionerChoice::Default, None) => {
-                    let available = || shared.available_partitions(&record.topic, count);
+                    // Lock order, everywhere: metadata, then the accumulator (the sender holds
+                    // both the same way while it drains).
+                    let md = shared.client.metadata();
+                    let available = || {
+                        (0..count)
+                            .filter(|p| md.leader(&record.topic, *p).is_some())
+                            .collect()
+                    };
                     shared
                         .accumulator()
                         .sticky_partition(&record.topic, count, size, available)

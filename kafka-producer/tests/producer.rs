@@ -308,3 +308,46 @@ async fn flush_sends_despite_a_long_linger_and_close_fails_the_rest() {
     assert!(matches!(after, Err(ProducerError::Closed)));
     cluster.shutdown().await;
 }
+
+/// Regression: choosing a sticky partition once locked the accumulator before the metadata,
+/// the reverse of the sender's order, and a busy producer deadlocked. A deadlock blocks the
+/// runtime's threads, so the producer runs on its own runtime in its own thread and this test
+/// waits for it with a timeout of its own.
+#[test]
+fn many_keyless_records_on_a_multi_threaded_runtime_all_arrive() {
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let cluster = cluster(3).await;
+            cluster.create_topic("keyless", 6, &[]).unwrap();
+            let producer = Producer::new(
+                config(&cluster)
+                    .with_idempotence(false)
+                    .with_acks(Acks::Leader),
+            )
+            .await
+            .unwrap();
+            let mut futures = Vec::new();
+            for i in 0..50_000 {
+                let record = ProducerRecord::new("keyless").with_value(format!("v{i}"));
+                futures.push(producer.send(record).await.unwrap());
+            }
+            for f in futures {
+                f.await.unwrap();
+            }
+            let sent = producer.metrics().records_sent;
+            producer.close(Duration::from_secs(5)).await;
+            cluster.shutdown().await;
+            let _ = done.send(sent);
+        });
+    });
+    let sent = finished
+        .recv_timeout(Duration::from_secs(60))
+        .expect("every record acknowledged within 60 s (no deadlock)");
+    assert_eq!(sent, 50_000);
+}
