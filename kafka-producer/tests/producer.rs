@@ -110,7 +110,7 @@ async fn keyless_records_stick_to_a_partition_per_batch() {
 }
 
 #[tokio::test]
-async fn retriable_errors_dropped_connections_and_a_leader_move_lose_and_duplicate_nothing() {
+async fn a_million_records_through_retriable_errors_dropped_connections_and_a_leader_move_arrive_once_in_order() {
     let cluster = cluster(3).await;
     cluster.create_topic("faulty", 12, &[]).unwrap();
     let producer = Producer::new(
@@ -122,10 +122,10 @@ async fn retriable_errors_dropped_connections_and_a_leader_move_lose_and_duplica
     .unwrap();
     let mut expected: HashMap<i32, Vec<String>> = HashMap::new();
     let mut futures = Vec::new();
-    let total = 60_000;
+    let total = 1_000_000;
     for i in 0..total {
         match i {
-            5_000 => cluster.inject(
+            50_000 => cluster.inject(
                 Fault::fail(ErrorCode::NotLeaderOrFollower)
                     .with_api(ApiKey::Produce)
                     .with_times(5),
@@ -140,7 +140,7 @@ async fn retriable_errors_dropped_connections_and_a_leader_move_lose_and_duplica
                     .with_api(ApiKey::Produce)
                     .with_times(2),
             ),
-            35_000 => {
+            600_000 => {
                 let (leader, _) = cluster.partition_leader("faulty", 3).unwrap();
                 cluster.move_leader("faulty", 3, (leader + 1) % 3).unwrap();
             }
