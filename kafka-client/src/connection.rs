@@ -129,7 +129,12 @@ impl Connection {
                 frame::encode_request(buf, cid, client_id, request, version)
             })?
             .await?;
-        let (_correlation_id, body) = frame::decode_response::<R>(frame, version)?;
+        let (_correlation_id, body, rest) = frame::decode_response_prefix::<R>(frame, version)?;
+        if !rest.is_empty() {
+            // Tolerated as Java and librdkafka do; a broker that adds fields we do not know
+            // of at this version would be a bug on its side, not a reason to drop the answer.
+            debug!(addr = %self.addr, api = ?R::API_KEY, version, trailing = rest.len(), "response has trailing bytes");
+        }
         Ok(body)
     }
 

@@ -110,7 +110,8 @@ async fn keyless_records_stick_to_a_partition_per_batch() {
 }
 
 #[tokio::test]
-async fn a_million_records_through_retriable_errors_dropped_connections_and_a_leader_move_arrive_once_in_order() {
+async fn a_million_records_through_retriable_errors_dropped_connections_and_a_leader_move_arrive_once_in_order(
+) {
     let cluster = cluster(3).await;
     cluster.create_topic("faulty", 12, &[]).unwrap();
     let producer = Producer::new(

@@ -23,11 +23,16 @@ const RECORDS: usize = 200_000;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killing_a_leader_mid_stream_loses_and_duplicates_nothing() {
-    let Some(kafka) = tokio::task::spawn_blocking(|| RealKafka::cluster(3)).await.unwrap() else {
+    let Some(kafka) = tokio::task::spawn_blocking(|| RealKafka::cluster(3))
+        .await
+        .unwrap()
+    else {
         return;
     };
     let bootstrap = kafka.bootstrap();
-    let client = Client::connect(ClientConfig::new(&bootstrap)).await.unwrap();
+    let client = Client::connect(ClientConfig::new(&bootstrap))
+        .await
+        .unwrap();
     let create = CreateTopicsRequest::default()
         .with_timeout_ms(30_000)
         .with_topics(vec![CreatableTopic::default()
@@ -37,12 +42,21 @@ async fn killing_a_leader_mid_stream_loses_and_duplicates_nothing() {
             .with_configs(vec![CreatableTopicConfig::default()
                 .with_name("min.insync.replicas")
                 .with_value(Some("2".into()))])]);
-    let created = client.any_connection().await.unwrap().send(&create).await.unwrap();
+    let created = client
+        .any_connection()
+        .await
+        .unwrap()
+        .send(&create)
+        .await
+        .unwrap();
     assert_eq!(created.topics[0].error_code, ErrorCode::None, "{created:?}");
     // Wait until every partition has a leader.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        client.refresh_metadata(&[TOPIC.into()], false).await.unwrap();
+        client
+            .refresh_metadata(&[TOPIC.into()], false)
+            .await
+            .unwrap();
         let led = (0..PARTITIONS).all(|p| client.metadata().leader(TOPIC, p).is_some());
         if led {
             break;

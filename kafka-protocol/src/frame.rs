@@ -162,13 +162,25 @@ pub fn decode_request_header(frame: &mut Bytes) -> Result<(ApiKey, RequestHeader
 /// Decodes a response frame (without its size prefix) to `R`, returning its correlation id too.
 /// Bytes left after the body are an error: a response is exactly one message.
 pub fn decode_response<R: Request>(
-    mut frame: Bytes,
+    frame: Bytes,
     version: i16,
 ) -> Result<(i32, R::Response), DecodeError> {
+    let (correlation_id, body, rest) = decode_response_prefix::<R>(frame, version)?;
+    reject_trailing(&rest, <R::Response as Message>::NAME)?;
+    Ok((correlation_id, body))
+}
+
+/// Like [`decode_response`], but returns the bytes left after the body instead of refusing
+/// them. Clients use this: Java's client and librdkafka ignore trailing bytes, and some brokers
+/// send them (librdkafka's mock cluster ends Metadata v12+ responses with an extra byte), while
+/// a broker keeps [`decode_response`]'s strictness for what it checks.
+pub fn decode_response_prefix<R: Request>(
+    mut frame: Bytes,
+    version: i16,
+) -> Result<(i32, R::Response, Bytes), DecodeError> {
     let header = ResponseHeader::decode(&mut frame, R::API_KEY.response_header_version(version))?;
     let body = <R::Response as Message>::decode(&mut frame, version)?;
-    reject_trailing(&frame, <R::Response as Message>::NAME)?;
-    Ok((header.correlation_id, body))
+    Ok((header.correlation_id, body, frame))
 }
 
 /// Decodes a response frame of any API (the dynamically typed twin of [`decode_response`]).
