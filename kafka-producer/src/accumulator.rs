@@ -370,6 +370,78 @@ impl RecordAccumulator {
         }
     }
 
+    /// Splits a batch the broker refused as too large into two halves, which take its place at
+    /// the head of its queue; its futures follow their records into the halves. Gives the
+    /// batch back (`Some`) if it cannot be split (one record, or bytes that do not decode).
+    pub(crate) fn split(&mut self, batch: ProducerBatch) -> Option<ProducerBatch> {
+        let Some(records) = batch.encoded.clone().and_then(|mut bytes| {
+            let decoded = kafka_protocol::records::RecordBatch::decode(&mut bytes).ok()?;
+            decoded.records().collect::<Result<Vec<_>, _>>().ok()
+        }) else {
+            return Some(batch);
+        };
+        if records.len() < 2 {
+            return Some(batch);
+        }
+        let mid = records.len() / 2;
+        let mut halves = Vec::with_capacity(2);
+        for (start, part) in [(0, &records[..mid]), (mid, &records[mid..])] {
+            let mut builder = RecordBatchBuilder::with_capacity(
+                self.settings.compression,
+                batch.encoded.as_ref().map_or(0, Bytes::len) / 2,
+            );
+            if let Some(level) = self.settings.compression_level {
+                builder = builder.with_compression_level(level);
+            }
+            for r in part {
+                let appended = builder.append(
+                    r.timestamp,
+                    r.key.as_deref(),
+                    r.value.as_deref(),
+                    &r.headers,
+                );
+                if appended.is_err() {
+                    return Some(batch);
+                }
+            }
+            halves.push(ProducerBatch {
+                topic: Arc::clone(&batch.topic),
+                partition: batch.partition,
+                builder: Some(builder),
+                encoded: None,
+                records: part.len() as i32,
+                size: batch.size * part.len() / records.len(),
+                created: batch.created,
+                deadline: batch.deadline,
+                completion: Arc::new(BatchCompletion::default()),
+                attempts: batch.attempts,
+                retry_at: None,
+                // The halves keep the sequence range the whole batch had (it was not written).
+                sequence: batch
+                    .sequence
+                    .map(|s| s.wrapping_add(start as i32) & i32::MAX),
+            });
+        }
+        // Sizes were split by record count; the rounding remainder goes to the last half.
+        let assigned: usize = halves.iter().map(|h| h.size).sum();
+        if let Some(last) = halves.last_mut() {
+            last.size += batch.size - assigned;
+        }
+        let Some(queue) = self.queue(&batch.topic, batch.partition) else {
+            return Some(batch);
+        };
+        batch.completion.split_into(vec![
+            (0, Arc::clone(&halves[0].completion)),
+            (mid, Arc::clone(&halves[1].completion)),
+        ]);
+        queue.in_flight = false;
+        for half in halves.into_iter().rev() {
+            queue.batches.push_front(half);
+        }
+        self.batches += 1;
+        None
+    }
+
     /// Keeps a finished batch's completion, to reuse when its futures are gone.
     pub(crate) fn recycle_completion(&mut self, completion: Arc<BatchCompletion>) {
         if self.spent_completions.len() < MAX_FREE_BUFFERS {
@@ -446,25 +518,39 @@ fn encode(
     next_sequence: &mut i32,
     producer: Option<(i64, i16)>,
 ) -> Result<(), ProducerError> {
-    if let Some(builder) = batch.builder.take() {
-        let bytes = builder
-            .build()
-            .map_err(|e| ProducerError::Encode(e.to_string()))?;
-        batch.encoded = Some(bytes);
-    }
-    if let (Some((id, epoch)), None) = (producer, batch.sequence) {
-        let seq = *next_sequence;
-        // Sequences wrap at i32::MAX, as the broker expects.
-        *next_sequence = if i32::MAX - seq < batch.records {
-            batch.records - (i32::MAX - seq) - 1
-        } else {
-            seq + batch.records
-        };
-        let mut bytes = batch.encoded.take().unwrap_or_default().to_vec();
-        set_producer(&mut bytes, id, epoch, seq)
-            .map_err(|e| ProducerError::Encode(e.to_string()))?;
-        batch.encoded = Some(Bytes::from(bytes));
-        batch.sequence = Some(seq);
+    let stamp = match (producer, batch.sequence) {
+        // A half of a split batch: its sequence was given when it was split.
+        (Some((id, epoch)), Some(seq)) if batch.builder.is_some() => Some((id, epoch, seq)),
+        (Some((id, epoch)), None) => {
+            let seq = *next_sequence;
+            // Sequences wrap at i32::MAX, as the broker expects.
+            *next_sequence = if i32::MAX - seq < batch.records {
+                batch.records - (i32::MAX - seq) - 1
+            } else {
+                seq + batch.records
+            };
+            batch.sequence = Some(seq);
+            Some((id, epoch, seq))
+        }
+        _ => None,
+    };
+    let failed = |e: &dyn std::fmt::Display| ProducerError::Encode(e.to_string());
+    match (batch.builder.take(), stamp) {
+        // First drain: the producer fields go in before the header and CRC are written.
+        (Some(builder), Some((id, epoch, seq))) => {
+            let built = builder.with_producer(id, epoch, seq).build();
+            batch.encoded = Some(built.map_err(|e| failed(&e))?);
+        }
+        (Some(builder), None) => {
+            batch.encoded = Some(builder.build().map_err(|e| failed(&e))?);
+        }
+        // Built under an epoch since replaced (KIP-360): restamp the bytes.
+        (None, Some((id, epoch, seq))) => {
+            let mut bytes = batch.encoded.take().unwrap_or_default().to_vec();
+            set_producer(&mut bytes, id, epoch, seq).map_err(|e| failed(&e))?;
+            batch.encoded = Some(Bytes::from(bytes));
+        }
+        (None, None) => {}
     }
     Ok(())
 }

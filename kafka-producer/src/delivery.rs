@@ -28,6 +28,9 @@ pub(crate) struct BatchOutcome {
 pub(crate) struct BatchCompletion {
     result: OnceLock<Result<BatchOutcome, ProducerError>>,
     wakers: Mutex<Vec<Waker>>,
+    /// Set instead of `result` when the batch was split (the broker refused it as too large):
+    /// each part's first record index in this batch, and the part's completion.
+    parts: OnceLock<Vec<(usize, Arc<BatchCompletion>)>>,
 }
 
 impl BatchCompletion {
@@ -40,6 +43,32 @@ impl BatchCompletion {
         for w in wakers {
             w.wake();
         }
+    }
+
+    /// Hands the batch's records to `parts` (first index, completion), in order, and wakes the
+    /// waiting futures so they wait on their part instead.
+    pub(crate) fn split_into(&self, parts: Vec<(usize, Arc<BatchCompletion>)>) {
+        if self.parts.set(parts).is_err() {
+            return;
+        }
+        let wakers = std::mem::take(&mut *lock(&self.wakers));
+        for w in wakers {
+            w.wake();
+        }
+    }
+
+    /// The completion that settles record `index`, and its index there, following splits.
+    fn owner(self: &Arc<Self>, index: usize) -> (Arc<BatchCompletion>, usize) {
+        let mut at = (Arc::clone(self), index);
+        while let Some((start, part)) =
+            at.0.parts
+                .get()
+                .and_then(|parts| parts.iter().rev().find(|(start, _)| *start <= at.1))
+                .map(|(start, part)| (*start, Arc::clone(part)))
+        {
+            at = (part, at.1 - start);
+        }
+        at
     }
 
     fn result_for(&self, index: usize, ts: i64) -> Option<Result<RecordMetadata, ProducerError>> {
@@ -88,13 +117,20 @@ impl Future for DeliveryFuture {
     type Output = Result<RecordMetadata, ProducerError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if let Some(r) = self.completion.result_for(self.index, self.timestamp) {
+        let (completion, index) = self.completion.owner(self.index);
+        if let Some(r) = completion.result_for(index, self.timestamp) {
             return Poll::Ready(r);
         }
-        let mut wakers = lock(&self.completion.wakers);
-        // Re-check under the lock: `complete` sets the result before taking the wakers.
-        if let Some(r) = self.completion.result_for(self.index, self.timestamp) {
+        let mut wakers = lock(&completion.wakers);
+        // Re-check under the lock: `complete` and `split_into` set their state before taking
+        // the wakers.
+        if let Some(r) = completion.result_for(index, self.timestamp) {
             return Poll::Ready(r);
+        }
+        if completion.parts.get().is_some() {
+            drop(wakers);
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
         }
         if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
             wakers.push(cx.waker().clone());

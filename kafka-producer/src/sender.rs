@@ -330,6 +330,17 @@ async fn settle(shared: &Shared, batch: ProducerBatch, p: &PartitionProduceRespo
             batch.sequence = None;
             settle_error(shared, batch, p.error_code, true, None);
         }
+        // Java splits a batch the broker finds too large and sends the halves (each split
+        // again the same way until it fits or is one record).
+        ErrorCode::MessageTooLarge | ErrorCode::RecordListTooLarge if batch.records > 1 => {
+            let split = shared.accumulator().split(batch);
+            match split {
+                None => {
+                    shared.counters.retries.fetch_add(1, Ordering::Relaxed);
+                }
+                Some(batch) => settle_error(shared, batch, p.error_code, false, None),
+            }
+        }
         code => {
             let message = p.error_message.as_ref().map(|m| m.to_string());
             settle_error(

@@ -24,7 +24,9 @@ async fn java_and_rust_producers_put_each_key_on_the_same_partition() {
     let Some(java) = tokio::task::spawn_blocking(JavaPeer::build).await.unwrap() else {
         return;
     };
-    let cluster = Cluster::start(ClusterConfig::default().with_brokers(3)).await.unwrap();
+    let cluster = Cluster::start(ClusterConfig::default().with_brokers(3))
+        .await
+        .unwrap();
     cluster.create_topic(TOPIC, PARTITIONS, &[]).unwrap();
     let bootstrap = cluster.bootstrap_servers();
 
@@ -32,18 +34,32 @@ async fn java_and_rust_producers_put_each_key_on_the_same_partition() {
         let bootstrap = bootstrap.clone();
         tokio::task::spawn_blocking(move || {
             java.run(
-                &["produce", "--bootstrap", &bootstrap, "--topic", TOPIC, "--count", &KEYS.to_string(), "--keyed", "--report-records"],
+                &[
+                    "produce",
+                    "--bootstrap",
+                    &bootstrap,
+                    "--topic",
+                    TOPIC,
+                    "--count",
+                    &KEYS.to_string(),
+                    "--keyed",
+                    "--report-records",
+                ],
                 None,
                 Duration::from_secs(240),
             )
         })
     };
-    let producer = Producer::new(ProducerConfig::new(&bootstrap)).await.unwrap();
+    let producer = Producer::new(ProducerConfig::new(&bootstrap))
+        .await
+        .unwrap();
     let mut ours = BTreeMap::new();
     let mut futures = Vec::new();
     for i in 0..KEYS {
         let key = format!("key-{i}");
-        let record = ProducerRecord::new(TOPIC).with_key(key.clone()).with_value(format!("rust-{i}"));
+        let record = ProducerRecord::new(TOPIC)
+            .with_key(key.clone())
+            .with_value(format!("rust-{i}"));
         futures.push((key, producer.send(record).await.unwrap()));
     }
     for (key, f) in futures {
@@ -65,7 +81,9 @@ async fn java_and_rust_producers_put_each_key_on_the_same_partition() {
     assert_eq!(ours, theirs, "each key's partition, ours vs Java's");
 
     // And in the log: each key's two records (one from each producer) share a partition.
-    let client = kafka_client::Client::connect(kafka_client::ClientConfig::new(&bootstrap)).await.unwrap();
+    let client = kafka_client::Client::connect(kafka_client::ClientConfig::new(&bootstrap))
+        .await
+        .unwrap();
     let mut partitions_of: BTreeMap<String, BTreeSet<i32>> = BTreeMap::new();
     let mut total = 0;
     for p in 0..PARTITIONS {
@@ -76,7 +94,11 @@ async fn java_and_rust_producers_put_each_key_on_the_same_partition() {
         }
     }
     assert_eq!(total, 2 * KEYS);
-    let split: Vec<&String> = partitions_of.iter().filter(|(_, ps)| ps.len() != 1).map(|(k, _)| k).collect();
+    let split: Vec<&String> = partitions_of
+        .iter()
+        .filter(|(_, ps)| ps.len() != 1)
+        .map(|(k, _)| k)
+        .collect();
     assert!(split.is_empty(), "keys on two partitions: {split:?}");
     cluster.shutdown().await;
 }

@@ -352,3 +352,65 @@ fn many_keyless_records_on_a_multi_threaded_runtime_all_arrive() {
         .expect("every record acknowledged within 60 s (no deadlock)");
     assert_eq!(sent, 50_000);
 }
+
+#[tokio::test]
+async fn a_batch_the_broker_finds_too_large_is_split_and_every_record_arrives_in_order() {
+    let cluster = cluster(1).await;
+    cluster
+        .create_topic("small-batches", 1, &[("max.message.bytes", "2000")])
+        .unwrap();
+    for idempotent in [true, false] {
+        let producer = Producer::new(
+            config(&cluster)
+                .with_linger(Duration::from_millis(50))
+                .with_idempotence(idempotent)
+                .with_acks(if idempotent { Acks::All } else { Acks::Leader }),
+        )
+        .await
+        .unwrap();
+        let mut futures = Vec::new();
+        for i in 0..200 {
+            let value = format!("{idempotent}-{i:04}-{}", "x".repeat(280));
+            futures.push(
+                producer
+                    .send(ProducerRecord::new("small-batches").with_value(value))
+                    .await
+                    .unwrap(),
+            );
+        }
+        let mut offsets = Vec::new();
+        for f in futures {
+            offsets.push(
+                f.await
+                    .expect("every record of a split batch is delivered")
+                    .offset,
+            );
+        }
+        assert!(
+            offsets.windows(2).all(|w| w[1] == w[0] + 1),
+            "consecutive offsets: {offsets:?}"
+        );
+        assert!(producer.metrics().retries > 0, "the batch was split");
+        producer.close(Duration::from_secs(5)).await;
+    }
+    let client = kafka_client::Client::connect(kafka_client::ClientConfig::new(
+        &cluster.bootstrap_servers(),
+    ))
+    .await
+    .unwrap();
+    let values: Vec<String> = common::read_partition(&client, "small-batches", 0)
+        .await
+        .into_iter()
+        .map(|(_, _, v)| {
+            String::from_utf8(v.unwrap_or_default().to_vec()).unwrap()[..10].to_string()
+        })
+        .collect();
+    let expected: Vec<String> = [true, false]
+        .iter()
+        .flat_map(|b| {
+            (0..200).map(move |i| format!("{b}-{i:04}-{}", "x".repeat(280))[..10].to_string())
+        })
+        .collect();
+    assert_eq!(values, expected);
+    cluster.shutdown().await;
+}
