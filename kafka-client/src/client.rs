@@ -15,6 +15,7 @@ use crate::config::ClientConfig;
 use crate::connection::{Connection, ConnectionSettings};
 use crate::error::{ClientError, Result};
 use crate::metadata::MetadataCache;
+use crate::metrics::ClientMetrics;
 use crate::transport::{TcpTransport, Transport};
 
 /// A handle to a Kafka cluster. Cheap to clone; clones share connections and metadata.
@@ -72,6 +73,7 @@ impl Client {
             request_timeout: config.request_timeout,
             max_in_flight: config.max_in_flight_requests_per_connection,
             max_idle: config.connections_max_idle,
+            metrics: Arc::default(),
         };
         Ok(Client {
             inner: Arc::new(Inner {
@@ -97,6 +99,11 @@ impl Client {
     /// The configuration.
     pub fn config(&self) -> &ClientConfig {
         &self.inner.config
+    }
+
+    /// Request counters per broker and API, for every connection of this client.
+    pub fn metrics(&self) -> &ClientMetrics {
+        &self.inner.settings.metrics
     }
 
     /// The metadata cache, locked; keep the guard short.

@@ -27,6 +27,7 @@ use tokio::sync::{mpsc, oneshot, Semaphore};
 use tracing::{debug, warn};
 
 use crate::error::{ClientError, Result};
+use crate::metrics::ClientMetrics;
 use crate::transport::BrokerStream;
 use crate::versions::ApiVersionTable;
 
@@ -54,6 +55,7 @@ pub struct Connection {
     in_flight: Semaphore,
     request_timeout: Duration,
     versions: ApiVersionTable,
+    metrics: Arc<ClientMetrics>,
 }
 
 /// Settings a connection needs from the client configuration.
@@ -67,6 +69,8 @@ pub struct ConnectionSettings {
     pub max_in_flight: usize,
     /// `connections.max.idle.ms`.
     pub max_idle: Duration,
+    /// Where request counters go.
+    pub metrics: Arc<ClientMetrics>,
 }
 
 impl Connection {
@@ -86,6 +90,7 @@ impl Connection {
             in_flight: Semaphore::new(settings.max_in_flight.max(1)),
             request_timeout: settings.request_timeout,
             versions: ApiVersionTable::default(),
+            metrics: Arc::clone(&settings.metrics),
         };
         conn.versions = crate::versions::negotiate(&conn).await?;
         Ok(Arc::new(conn))
@@ -150,31 +155,42 @@ impl Connection {
         let client_id = (!self.client_id.is_empty()).then_some(self.client_id.as_str());
         encode(&mut buf, correlation_id, client_id)?;
         let frame = buf.freeze();
+        let sent = frame.len();
         Ok(async move {
-            let _permit = self
-                .in_flight
-                .acquire()
-                .await
-                .map_err(|_| ClientError::Closed)?;
-            let (reply, answer) = oneshot::channel();
-            self.tx
-                .send(Outgoing {
-                    frame,
-                    correlation_id,
-                    reply: Some(reply),
-                })
-                .await
-                .map_err(|_| self.closed())?;
-            match tokio::time::timeout(self.request_timeout, answer).await {
-                Ok(Ok(result)) => result,
-                Ok(Err(_)) => Err(self.closed()),
-                Err(_) => Err(ClientError::Timeout {
-                    api,
-                    addr: self.addr.clone(),
-                    timeout_ms: u64::try_from(self.request_timeout.as_millis()).unwrap_or(u64::MAX),
-                }),
-            }
+            let started = tokio::time::Instant::now();
+            let result = self.exchange(api, frame, correlation_id).await;
+            let outcome = result.as_ref().map(Bytes::len).map_err(|_| ());
+            self.metrics
+                .record(&self.addr, api, sent, outcome, started.elapsed());
+            result
         })
+    }
+
+    /// Hands `frame` to the connection task and waits for its answer.
+    async fn exchange(&self, api: ApiKey, frame: Bytes, correlation_id: i32) -> Result<Bytes> {
+        let _permit = self
+            .in_flight
+            .acquire()
+            .await
+            .map_err(|_| ClientError::Closed)?;
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Outgoing {
+                frame,
+                correlation_id,
+                reply: Some(reply),
+            })
+            .await
+            .map_err(|_| self.closed())?;
+        match tokio::time::timeout(self.request_timeout, answer).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(self.closed()),
+            Err(_) => Err(ClientError::Timeout {
+                api,
+                addr: self.addr.clone(),
+                timeout_ms: u64::try_from(self.request_timeout.as_millis()).unwrap_or(u64::MAX),
+            }),
+        }
     }
 
     /// Sends a request the broker will not answer (Produce with acks=0): done once written.

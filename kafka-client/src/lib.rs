@@ -7,6 +7,7 @@
 //! * [`MetadataCache`]: brokers and partition leaders, whose leader epochs never go backwards.
 //! * [`Client`]: connections by broker id with reconnect backoff, bootstrap and rebootstrap.
 //! * [`Transport`]: how bytes reach a broker (TCP now; TLS and SASL plug in here).
+//! * [`ClientMetrics`]: requests, errors, bytes and latency per broker and API.
 #![deny(missing_docs)]
 
 pub mod backoff;
@@ -15,6 +16,7 @@ pub mod config;
 mod connection;
 mod error;
 pub mod metadata;
+mod metrics;
 mod transport;
 mod versions;
 
@@ -23,5 +25,6 @@ pub use config::ClientConfig;
 pub use connection::{Connection, ConnectionSettings, MAX_RESPONSE_FRAME};
 pub use error::{ClientError, Result};
 pub use metadata::MetadataCache;
+pub use metrics::{ApiMetrics, ClientMetrics};
 pub use transport::{BrokerStream, ConnectFuture, TcpTransport, Transport};
 pub use versions::ApiVersionTable;

@@ -50,6 +50,12 @@ async fn bootstraps_negotiates_and_learns_leaders() {
             Some(ApiKey::Produce.max_stable_version())
         );
     }
+    // Every request was counted: ApiVersions once per connection (bootstrap and 3 brokers),
+    // Metadata twice.
+    let metadata = client.metrics().for_api(ApiKey::Metadata);
+    assert_eq!((metadata.requests, metadata.errors), (2, 0));
+    assert!(metadata.bytes_sent > 0 && metadata.bytes_received > metadata.bytes_sent);
+    assert_eq!(client.metrics().for_api(ApiKey::ApiVersions).requests, 4);
     cluster.shutdown().await;
 }
 
