@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use kafka_sdk::producer::{Acks, Producer, ProducerConfig, ProducerRecord};
 use kafka_sdk::protocol::records::Compression;
+use kafka_sdk::protocol::TopicName;
 
 struct Args {
     bootstrap: String,
@@ -104,12 +105,14 @@ async fn main() -> ExitCode {
         }
     };
     let value = bytes::Bytes::from(vec![b'x'; args.value_size]);
+    // One topic name for every record: cloning it is a reference count, not an allocation.
+    let topic = TopicName::from(args.topic.as_str());
     let started = Instant::now();
     // Await deliveries in windows so memory stays bounded for any --count.
     let mut pending = std::collections::VecDeque::new();
     let (mut acked, mut failed) = (0u64, 0u64);
     for i in 0..args.count {
-        let mut record = ProducerRecord::new(args.topic.as_str()).with_value(value.clone());
+        let mut record = ProducerRecord::new(topic.clone()).with_value(value.clone());
         if args.keyed {
             record = record.with_key(format!("key-{i}"));
         }

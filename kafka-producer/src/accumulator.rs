@@ -96,6 +96,10 @@ pub(crate) struct RecordAccumulator {
     free_buffers: Vec<Vec<u8>>,
     /// Completions of finished batches, reused once no future refers to them any more.
     spent_completions: Vec<Arc<BatchCompletion>>,
+    /// Set when an append changed what the sender would decide (a new batch, whose linger
+    /// deadline it does not know yet, or a full one): the producer wakes it only then, not
+    /// once per record.
+    sender_should_look: bool,
 }
 
 /// How many finished batch buffers are kept for reuse.
@@ -111,6 +115,7 @@ impl RecordAccumulator {
             batches: 0,
             free_buffers: Vec::new(),
             spent_completions: Vec::new(),
+            sender_should_look: false,
         }
     }
 
@@ -161,14 +166,14 @@ impl RecordAccumulator {
         now: Instant,
     ) -> Result<DeliveryFuture, ProducerError> {
         let index = usize::try_from(partition).map_err(|_| ProducerError::UnknownPartition {
-            topic: record.topic.clone(),
+            topic: record.topic.to_string(),
             partition,
         })?;
         let size = record.estimated_size();
         let settings = &self.settings;
         let queues = match self.queues.get_mut(record.topic.as_str()) {
             Some(q) => q,
-            None => self.queues.entry(record.topic.clone()).or_default(),
+            None => self.queues.entry(record.topic.to_string()).or_default(),
         };
         if queues.len() <= index {
             let topic: Arc<str> = queues.first().map_or_else(
@@ -236,11 +241,22 @@ impl RecordAccumulator {
         let index = batch.records as usize;
         batch.records += 1;
         batch.size += size;
+        let full = batch
+            .builder
+            .as_ref()
+            .is_some_and(|b| b.uncompressed_size() >= settings.batch_size);
+        self.sender_should_look |= !fits || full;
         Ok(DeliveryFuture::new(
             Arc::clone(&batch.completion),
             index,
             timestamp,
         ))
+    }
+
+    /// Whether appends since the last call need the sender's attention (see
+    /// `sender_should_look`); clears the flag.
+    pub(crate) fn take_sender_wakeup(&mut self) -> bool {
+        std::mem::take(&mut self.sender_should_look)
     }
 
     /// Which brokers have ready batches; expires batches past `delivery.timeout.ms` (returned

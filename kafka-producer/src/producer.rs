@@ -328,7 +328,7 @@ impl Producer {
             Some(p) if (0..count).contains(&p) => p,
             Some(p) => {
                 return Err(ProducerError::UnknownPartition {
-                    topic: record.topic.clone(),
+                    topic: record.topic.to_string(),
                     partition: p,
                 })
             }
@@ -354,7 +354,7 @@ impl Producer {
                     let chosen = p.partition(&record.topic, key, count);
                     if !(0..count).contains(&chosen) {
                         return Err(ProducerError::UnknownPartition {
-                            topic: record.topic.clone(),
+                            topic: record.topic.to_string(),
                             partition: chosen,
                         });
                     }
@@ -363,10 +363,14 @@ impl Producer {
             },
         };
         let timestamp = record.timestamp.unwrap_or_else(now_ms);
-        let future = shared
-            .accumulator()
-            .append(record, partition, timestamp, Instant::now())?;
-        shared.wake.notify_one();
+        let (future, wake) = {
+            let mut accumulator = shared.accumulator();
+            let future = accumulator.append(record, partition, timestamp, Instant::now())?;
+            (future, accumulator.take_sender_wakeup())
+        };
+        if wake {
+            shared.wake.notify_one();
+        }
         Ok(future)
     }
 

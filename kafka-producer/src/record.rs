@@ -2,6 +2,7 @@
 
 use bytes::Bytes;
 use kafka_protocol::records::RecordHeader;
+use kafka_protocol::TopicName;
 
 /// A record to send.
 ///
@@ -17,8 +18,10 @@ use kafka_protocol::records::RecordHeader;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ProducerRecord {
-    /// The topic.
-    pub topic: String,
+    /// The topic. A [`TopicName`] made once (`TopicName::from_static("orders")`, or from a
+    /// `String`) and cloned into each record costs no allocation per record; `&str` and
+    /// `String` convert too.
+    pub topic: TopicName,
     /// An explicit partition; `None` lets the partitioner choose.
     pub partition: Option<i32>,
     /// The key (the default partitioner hashes it).
@@ -33,7 +36,7 @@ pub struct ProducerRecord {
 
 impl ProducerRecord {
     /// A record for `topic` with no key, value or headers.
-    pub fn new(topic: impl Into<String>) -> Self {
+    pub fn new(topic: impl Into<TopicName>) -> Self {
         ProducerRecord {
             topic: topic.into(),
             ..Default::default()
