@@ -211,3 +211,58 @@ async fn unsupported_api_versions_with_an_unreadable_body_falls_back_to_v0() {
     );
     let _ = ErrorCode::None;
 }
+
+#[tokio::test]
+async fn idle_connections_close_and_reopen_on_next_use() {
+    let cluster = cluster(1).await;
+    let client = Client::connect(
+        ClientConfig::new(&cluster.bootstrap_servers())
+            .with_connections_max_idle(Duration::from_millis(100)),
+    )
+    .await
+    .unwrap();
+    let conn = client.broker(BrokerId(0)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(conn.is_closed(), "closed after connections.max.idle.ms");
+    let again = client.broker(BrokerId(0)).await.unwrap();
+    assert!(!again.is_closed());
+    again
+        .send(&MetadataRequest::default().with_topics(Some(Vec::new())))
+        .await
+        .unwrap();
+    cluster.shutdown().await;
+}
+
+#[tokio::test]
+async fn when_every_known_broker_is_gone_the_client_rebootstraps() {
+    // Two clusters: the client learns the first one's brokers, which then all stop; its
+    // bootstrap list also names the second cluster, which it must fall back to (KIP-899).
+    let first = cluster(1).await;
+    let second = cluster(1).await;
+    let bootstrap = format!(
+        "{},{}",
+        first.bootstrap_servers(),
+        second.bootstrap_servers()
+    );
+    let client = Client::connect(
+        ClientConfig::new(&bootstrap)
+            .with_reconnect_backoff(Duration::from_millis(5), Duration::from_millis(20)),
+    )
+    .await
+    .unwrap();
+    first.shutdown().await;
+    let conn = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match client.any_connection().await {
+                Ok(c) if c.addr() == second.bootstrap_servers() => break c,
+                _ => tokio::time::sleep(Duration::from_millis(10)).await,
+            }
+        }
+    })
+    .await
+    .expect("the client reaches the second bootstrap address");
+    conn.send(&MetadataRequest::default().with_topics(Some(Vec::new())))
+        .await
+        .unwrap();
+    second.shutdown().await;
+}
