@@ -24,7 +24,7 @@ use kafka_protocol::frame::{self, FrameSplitter};
 use kafka_protocol::{ApiKey, Request};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot, Semaphore};
-use tracing::{debug, warn};
+use tracing::{debug, warn, Instrument};
 
 use crate::error::{ClientError, Result};
 use crate::metrics::ClientMetrics;
@@ -81,7 +81,9 @@ impl Connection {
         settings: &ConnectionSettings,
     ) -> Result<Arc<Connection>> {
         let (tx, rx) = mpsc::channel(CHANNEL_DEPTH);
-        tokio::spawn(run(addr.to_string(), stream, rx, settings.max_idle));
+        // Everything the task logs carries the broker address.
+        let span = tracing::debug_span!("kafka_connection", addr = %addr);
+        tokio::spawn(run(addr.to_string(), stream, rx, settings.max_idle).instrument(span));
         let mut conn = Connection {
             addr: addr.to_string(),
             client_id: settings.client_id.clone(),

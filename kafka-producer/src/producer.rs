@@ -180,7 +180,11 @@ impl Producer {
             client,
             config,
         });
-        let sender = tokio::spawn(sender::run(Arc::clone(&shared)));
+        let span = tracing::debug_span!("producer_sender");
+        let sender = tokio::spawn(tracing::Instrument::instrument(
+            sender::run(Arc::clone(&shared)),
+            span,
+        ));
         Producer {
             shared,
             sender: Mutex::new(Some(sender)),

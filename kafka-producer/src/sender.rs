@@ -27,7 +27,7 @@ use kafka_protocol::messages::produce_response::PartitionProduceResponse;
 use kafka_protocol::messages::{InitProducerIdRequest, ProduceRequest, ProduceResponse};
 use kafka_protocol::{BrokerId, ErrorCode, TopicName};
 use tokio::time::Instant;
-use tracing::{debug, warn};
+use tracing::{debug, warn, Instrument};
 
 use crate::accumulator::ProducerBatch;
 use crate::config::Acks;
@@ -96,7 +96,8 @@ pub(crate) async fn run(shared: Arc<Shared>) {
             };
             if !batches.is_empty() {
                 shared.in_flight.fetch_add(1, Ordering::AcqRel);
-                tokio::spawn(send_batches(Arc::clone(&shared), broker, batches));
+                let span = tracing::debug_span!("produce", %broker, batches = batches.len());
+                tokio::spawn(send_batches(Arc::clone(&shared), broker, batches).instrument(span));
             }
         }
         if shared.closing.load(Ordering::Acquire)
