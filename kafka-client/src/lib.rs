@@ -15,6 +15,7 @@ mod client;
 pub mod config;
 mod connection;
 mod error;
+pub mod leader_hints;
 pub mod metadata;
 mod metrics;
 mod transport;

@@ -44,6 +44,8 @@ pub(crate) struct ProducerBatch {
     retry_at: Option<Instant>,
     /// The base sequence, once assigned (idempotence).
     pub(crate) sequence: Option<i32>,
+    /// Bytes the records took before compression, once built: the batch's fill.
+    pub(crate) filled: usize,
 }
 
 impl ProducerBatch {
@@ -219,6 +221,7 @@ impl RecordAccumulator {
                 attempts: 0,
                 retry_at: None,
                 sequence: None,
+                filled: 0,
             });
             self.batches += 1;
         }
@@ -436,6 +439,7 @@ impl RecordAccumulator {
                 sequence: batch
                     .sequence
                     .map(|s| s.wrapping_add(start as i32) & i32::MAX),
+                filled: 0,
             });
         }
         // Sizes were split by record count; the rounding remainder goes to the last half.
@@ -551,6 +555,9 @@ fn encode(
         _ => None,
     };
     let failed = |e: &dyn std::fmt::Display| ProducerError::Encode(e.to_string());
+    if let Some(builder) = &batch.builder {
+        batch.filled = builder.uncompressed_size();
+    }
     match (batch.builder.take(), stamp) {
         // First drain: the producer fields go in before the header and CRC are written.
         (Some(builder), Some((id, epoch, seq))) => {

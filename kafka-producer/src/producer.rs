@@ -31,6 +31,8 @@ pub(crate) struct Counters {
     pub(crate) retries: AtomicU64,
     pub(crate) errors: AtomicU64,
     pub(crate) request_latency_us_total: AtomicU64,
+    /// Uncompressed bytes of acknowledged batches, for the fill ratio.
+    pub(crate) batch_fill_total: AtomicU64,
 }
 
 /// A snapshot of the producer's metrics.
@@ -51,6 +53,10 @@ pub struct ProducerMetrics {
     pub errors: u64,
     /// Mean ProduceRequest latency in microseconds.
     pub mean_request_latency_us: u64,
+    /// Mean size of an acknowledged batch, in bytes as sent (after compression).
+    pub mean_batch_bytes: u64,
+    /// Mean fill of an acknowledged batch before compression, in percent of `batch.size`.
+    pub mean_batch_fill_percent: u64,
     /// Bytes of `buffer.memory` in use.
     pub buffer_used: u64,
 }
@@ -100,6 +106,9 @@ impl Shared {
                 self.counters
                     .bytes_sent
                     .fetch_add(bytes as u64, Ordering::Relaxed);
+                self.counters
+                    .batch_fill_total
+                    .fetch_add(batch.filled as u64, Ordering::Relaxed);
             }
             Err(_) => {
                 self.counters.errors.fetch_add(1, Ordering::Relaxed);
@@ -280,7 +289,18 @@ impl Producer {
     pub fn metrics(&self) -> ProducerMetrics {
         let c = &self.shared.counters;
         let requests = c.requests.load(Ordering::Relaxed);
+        let batches = c.batches_sent.load(Ordering::Relaxed);
+        let batch_size = self.shared.config.batch_size.max(1) as u64;
         ProducerMetrics {
+            mean_batch_bytes: c
+                .bytes_sent
+                .load(Ordering::Relaxed)
+                .checked_div(batches)
+                .unwrap_or(0),
+            mean_batch_fill_percent: (c.batch_fill_total.load(Ordering::Relaxed) * 100
+                / batch_size)
+                .checked_div(batches)
+                .unwrap_or(0),
             records_sent: c.records_sent.load(Ordering::Relaxed),
             bytes_sent: c.bytes_sent.load(Ordering::Relaxed),
             batches_sent: c.batches_sent.load(Ordering::Relaxed),

@@ -20,7 +20,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kafka_client::backoff::{jitter_unit, Backoff};
-use kafka_client::metadata::BrokerAddress;
 use kafka_client::ClientError;
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::produce_response::PartitionProduceResponse;
@@ -193,7 +192,11 @@ async fn send_batches(shared: Arc<Shared>, broker: BrokerId, batches: Vec<Produc
                     Instant::now() + Duration::from_millis(response.throttle_time_ms as u64);
                 lock(&shared.throttled_until).insert(broker, until);
             }
-            apply_leader_hints(&shared, &response);
+            // KIP-951: leader hints move partitions without a Metadata round trip.
+            kafka_client::leader_hints::apply_produce_hints(
+                &mut shared.client.metadata(),
+                &response,
+            );
             for b in batches {
                 match find(&shared, &response, &b) {
                     Some(p) => settle(&shared, b, p).await,
@@ -268,42 +271,6 @@ fn find<'r>(
         })
         .flat_map(|t| t.partition_responses.iter())
         .find(|p| p.index == batch.partition)
-}
-
-/// KIP-951: a NOT_LEADER_OR_FOLLOWER answer names the new leader and how to reach it.
-fn apply_leader_hints(shared: &Shared, response: &ProduceResponse) {
-    let mut md = shared.client.metadata();
-    for t in &response.responses {
-        for p in &t.partition_responses {
-            let leader = &p.current_leader;
-            if leader.leader_id == BrokerId::NONE {
-                continue;
-            }
-            let endpoint = response
-                .node_endpoints
-                .iter()
-                .find(|n| n.node_id == leader.leader_id)
-                .map(|n| BrokerAddress {
-                    host: n.host.to_string(),
-                    port: n.port,
-                    rack: n.rack.as_ref().map(|r| r.to_string()),
-                });
-            let topic = if t.name.is_empty() {
-                md.topic_name_by_id(t.topic_id).map(|n| n.to_string())
-            } else {
-                Some(t.name.to_string())
-            };
-            if let Some(topic) = topic {
-                md.apply_leader_hint(
-                    &topic,
-                    p.index,
-                    leader.leader_id,
-                    leader.leader_epoch,
-                    endpoint,
-                );
-            }
-        }
-    }
 }
 
 async fn settle(shared: &Shared, batch: ProducerBatch, p: &PartitionProduceResponse) {

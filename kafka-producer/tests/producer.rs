@@ -77,6 +77,8 @@ async fn keyed_records_land_where_java_puts_them_in_send_order() {
     let m = producer.metrics();
     assert_eq!(m.records_sent, 3_000);
     assert_eq!(m.buffer_used, 0);
+    assert!(m.batches_sent > 0 && m.mean_batch_bytes > 0);
+    assert!((1..=100).contains(&m.mean_batch_fill_percent), "{m:?}");
     producer.close(Duration::from_secs(5)).await;
     cluster.shutdown().await;
 }
