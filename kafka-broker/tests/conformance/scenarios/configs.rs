@@ -4,7 +4,7 @@
 use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
 use kafka_protocol::messages::{
     alter_configs_request, incremental_alter_configs_request, AlterConfigsRequest,
-    DescribeConfigsRequest, IncrementalAlterConfigsRequest,
+    DescribeConfigsRequest, DescribeConfigsResponse, IncrementalAlterConfigsRequest,
 };
 use kafka_protocol::{ApiKey, StrBytes};
 
@@ -33,6 +33,44 @@ fn describe_topic(s: &mut Session<'_>, label: &str, topic: &str, keys: &[&str]) 
         &describe(TOPIC, topic, Some(keys)).with_include_synonyms(true),
         v,
     );
+}
+
+/// The (name, value) pairs a DescribeConfigs answer gives for its first resource.
+fn values(r: &DescribeConfigsResponse) -> Vec<(String, Option<String>)> {
+    r.results
+        .first()
+        .map(|res| {
+            res.configs
+                .iter()
+                .map(|c| (c.name.to_string(), c.value.as_ref().map(|v| v.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The topic's configs as they are now, unrecorded: what a later describe is compared with.
+fn snapshot(s: &mut Session<'_>, topic: &str, keys: &[&str]) -> Vec<(String, Option<String>)> {
+    let v = s.v(ApiKey::DescribeConfigs);
+    values(&s.call(&describe(TOPIC, topic, Some(keys)), v))
+}
+
+/// Records a describe after an alter that changed `before`. Kafka applies config changes
+/// through its metadata log, so a broker may answer DescribeConfigs with the old values for a
+/// moment after the alter returned; wait (bounded) until the answer has changed, then record it.
+fn describe_changed(
+    s: &mut Session<'_>,
+    label: &str,
+    topic: &str,
+    keys: &[&str],
+    before: &[(String, Option<String>)],
+) {
+    for _ in 0..100 {
+        if snapshot(s, topic, keys) != before {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    describe_topic(s, label, topic, keys);
 }
 
 fn alter(topic: &str, configs: &[(&str, &str)]) -> AlterConfigsRequest {
@@ -163,9 +201,10 @@ pub fn alter_topic(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[("cleanup.policy", "compact")]);
     let v = s.v(ApiKey::AlterConfigs);
+    let before = snapshot(s, &t, KEYS);
     s.send("alter", &alter(&t, &[("retention.ms", "1000")]), v);
     // AlterConfigs replaces the whole set: cleanup.policy falls back to its default.
-    describe_topic(s, "after_alter", &t, KEYS);
+    describe_changed(s, "after_alter", &t, KEYS, &before);
 }
 
 pub fn alter_bad_value(s: &mut Session<'_>) {
@@ -217,26 +256,30 @@ pub fn incremental_set_and_delete(s: &mut Session<'_>) {
         ("max.message.bytes", SET, Some("300000")),
         ("retention.ms", DELETE, None),
     ];
+    let before = snapshot(s, &t, KEYS);
     s.send("incremental", &incremental(TOPIC, &t, &ops), v);
-    describe_topic(s, "after_incremental", &t, KEYS);
+    describe_changed(s, "after_incremental", &t, KEYS, &before);
 }
 
 pub fn incremental_append_and_subtract(s: &mut Session<'_>) {
     let t = s.name("t");
     s.create_topic(&t, 1, &[]);
     let v = s.v(ApiKey::IncrementalAlterConfigs);
+    let keys = &["cleanup.policy"];
+    let before = snapshot(s, &t, keys);
     s.send(
         "append_compact",
         &incremental(TOPIC, &t, &[("cleanup.policy", APPEND, Some("compact"))]),
         v,
     );
-    describe_topic(s, "after_append", &t, &["cleanup.policy"]);
+    describe_changed(s, "after_append", &t, keys, &before);
+    let before = snapshot(s, &t, keys);
     s.send(
         "subtract_delete",
         &incremental(TOPIC, &t, &[("cleanup.policy", SUBTRACT, Some("delete"))]),
         v,
     );
-    describe_topic(s, "after_subtract", &t, &["cleanup.policy"]);
+    describe_changed(s, "after_subtract", &t, keys, &before);
 }
 
 pub fn incremental_append_to_non_list(s: &mut Session<'_>) {
