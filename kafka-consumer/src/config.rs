@@ -1,0 +1,154 @@
+//! Consumer settings, with the Java consumer's names and defaults.
+
+use std::time::Duration;
+
+use kafka_client::config::{invalid, parse_int, parse_ms, unknown};
+use kafka_client::ClientConfig;
+
+use crate::error::Result;
+
+/// What to do when a partition has no position, or its position is out of range
+/// (`auto.offset.reset`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OffsetReset {
+    /// Start from the first offset still in the log.
+    Earliest,
+    /// Start from the end: only records written from now on (Java's default).
+    Latest,
+    /// Fail with [`crate::ConsumerError::NoOffset`].
+    None,
+}
+
+/// Which records a fetch may return (`isolation.level`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IsolationLevel {
+    /// Everything up to the high watermark (Java's default).
+    ReadUncommitted,
+    /// Only up to the last stable offset.
+    ReadCommitted,
+}
+
+/// Consumer settings.
+///
+/// ```
+/// use kafka_consumer::{ConsumerConfig, OffsetReset};
+///
+/// let c = ConsumerConfig::from_properties([
+///     ("bootstrap.servers", "127.0.0.1:9092"),
+///     ("auto.offset.reset", "earliest"),
+/// ])
+/// .unwrap();
+/// assert_eq!(c.auto_offset_reset, OffsetReset::Earliest);
+/// assert!(ConsumerConfig::from_properties([("fetch.min.bytes", "-1")]).is_err());
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ConsumerConfig {
+    /// The shared client settings.
+    pub client: ClientConfig,
+    /// `fetch.min.bytes` (1).
+    pub fetch_min_bytes: i32,
+    /// `fetch.max.bytes` (50 MiB).
+    pub fetch_max_bytes: i32,
+    /// `fetch.max.wait.ms` (500 ms).
+    pub fetch_max_wait: Duration,
+    /// `max.partition.fetch.bytes` (1 MiB).
+    pub max_partition_fetch_bytes: i32,
+    /// `auto.offset.reset` (latest).
+    pub auto_offset_reset: OffsetReset,
+    /// `isolation.level` (read_uncommitted).
+    pub isolation_level: IsolationLevel,
+}
+
+impl ConsumerConfig {
+    /// Java's consumer defaults.
+    pub fn new(bootstrap: &str) -> ConsumerConfig {
+        ConsumerConfig {
+            client: ClientConfig::new(bootstrap),
+            fetch_min_bytes: 1,
+            fetch_max_bytes: 50 * 1024 * 1024,
+            fetch_max_wait: Duration::from_millis(500),
+            max_partition_fetch_bytes: 1024 * 1024,
+            auto_offset_reset: OffsetReset::Latest,
+            isolation_level: IsolationLevel::ReadUncommitted,
+        }
+    }
+
+    /// Sets `auto.offset.reset`.
+    pub fn with_auto_offset_reset(mut self, reset: OffsetReset) -> Self {
+        self.auto_offset_reset = reset;
+        self
+    }
+
+    /// Sets `fetch.max.wait.ms`.
+    pub fn with_fetch_max_wait(mut self, wait: Duration) -> Self {
+        self.fetch_max_wait = wait;
+        self
+    }
+
+    /// Sets `isolation.level`.
+    pub fn with_isolation_level(mut self, level: IsolationLevel) -> Self {
+        self.isolation_level = level;
+        self
+    }
+
+    /// Changes the shared client settings.
+    pub fn with_client(mut self, f: impl FnOnce(ClientConfig) -> ClientConfig) -> Self {
+        self.client = f(self.client);
+        self
+    }
+
+    /// Builds from Java-named properties; consumer keys first, then the client core's.
+    pub fn from_properties<'a>(
+        props: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<ConsumerConfig> {
+        let mut c = ConsumerConfig::new("");
+        for (key, value) in props {
+            if !c.set(key, value)? && !c.client.set(key, value)? {
+                return Err(unknown(key).into());
+            }
+        }
+        c.client.validate()?;
+        Ok(c)
+    }
+
+    fn set(&mut self, key: &str, value: &str) -> Result<bool> {
+        match key {
+            "fetch.min.bytes" => self.fetch_min_bytes = parse_int(key, value, 0, i32::MAX)?,
+            "fetch.max.bytes" => self.fetch_max_bytes = parse_int(key, value, 0, i32::MAX)?,
+            "fetch.max.wait.ms" => self.fetch_max_wait = parse_ms(key, value)?,
+            "max.partition.fetch.bytes" => {
+                self.max_partition_fetch_bytes = parse_int(key, value, 0, i32::MAX)?
+            }
+            "auto.offset.reset" => {
+                self.auto_offset_reset = match value.trim() {
+                    "earliest" => OffsetReset::Earliest,
+                    "latest" => OffsetReset::Latest,
+                    "none" => OffsetReset::None,
+                    other => {
+                        return Err(invalid(
+                            key,
+                            &format!("{other:?} is not earliest, latest or none"),
+                        )
+                        .into())
+                    }
+                }
+            }
+            "isolation.level" => {
+                self.isolation_level = match value.trim() {
+                    "read_uncommitted" => IsolationLevel::ReadUncommitted,
+                    "read_committed" => IsolationLevel::ReadCommitted,
+                    other => {
+                        return Err(invalid(
+                            key,
+                            &format!("{other:?} is not read_uncommitted or read_committed"),
+                        )
+                        .into())
+                    }
+                }
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}

@@ -1,0 +1,44 @@
+//! The consumer's errors.
+
+use kafka_client::ClientError;
+use kafka_protocol::{DecodeError, ErrorCode};
+
+/// Why the consumer could not fetch.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConsumerError {
+    /// The client core failed (configuration, connection, negotiation).
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// A partition has no valid position and `auto.offset.reset` is `none`.
+    #[error("no offset for {topic}/{partition} and auto.offset.reset=none")]
+    NoOffset {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: i32,
+    },
+    /// A fetched record batch did not decode (bad CRC, bad compression, truncated).
+    #[error("corrupt records in {topic}/{partition}: {source}")]
+    Corrupt {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: i32,
+        /// What was wrong.
+        source: DecodeError,
+    },
+    /// The broker refused the fetch for a partition with an error that retrying does not fix.
+    #[error("fetch of {topic}/{partition} failed: {code}")]
+    Broker {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: i32,
+        /// The error.
+        code: ErrorCode,
+    },
+}
+
+/// The consumer's result type.
+pub type Result<T, E = ConsumerError> = std::result::Result<T, E>;

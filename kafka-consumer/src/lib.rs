@@ -1,0 +1,15 @@
+//! A Kafka consumer.
+//!
+//! This first part covers assign mode: explicitly assigned partitions, fetched from their
+//! leaders with `poll`, positions reset by `auto.offset.reset`, `seek` and `position`. Keys and
+//! values are `Bytes` slices of the fetched responses. Consumer groups, fetch sessions and
+//! commits follow (issue 10).
+#![deny(missing_docs)]
+
+mod config;
+mod consumer;
+mod error;
+
+pub use config::{ConsumerConfig, IsolationLevel, OffsetReset};
+pub use consumer::{Consumer, ConsumerRecord};
+pub use error::{ConsumerError, Result};
