@@ -58,6 +58,17 @@ pub struct ConsumerConfig {
     pub auto_offset_reset: OffsetReset,
     /// `isolation.level` (read_uncommitted).
     pub isolation_level: IsolationLevel,
+    /// `group.id`: needed to subscribe and to commit.
+    pub group_id: Option<String>,
+    /// `session.timeout.ms` (45 s).
+    pub session_timeout: Duration,
+    /// `heartbeat.interval.ms` (3 s).
+    pub heartbeat_interval: Duration,
+    /// `max.poll.interval.ms` (5 min): also the rebalance timeout the member joins with.
+    pub max_poll_interval: Duration,
+    /// `partition.assignment.strategy`: the assignors offered, in preference order (range,
+    /// then roundrobin).
+    pub assignors: Vec<std::sync::Arc<dyn crate::assignor::PartitionAssignor>>,
 }
 
 impl ConsumerConfig {
@@ -71,7 +82,28 @@ impl ConsumerConfig {
             max_partition_fetch_bytes: 1024 * 1024,
             auto_offset_reset: OffsetReset::Latest,
             isolation_level: IsolationLevel::ReadUncommitted,
+            group_id: None,
+            session_timeout: Duration::from_millis(45_000),
+            heartbeat_interval: Duration::from_millis(3_000),
+            max_poll_interval: Duration::from_millis(300_000),
+            assignors: vec![
+                std::sync::Arc::new(crate::assignor::RangeAssignor),
+                std::sync::Arc::new(crate::assignor::RoundRobinAssignor),
+            ],
         }
+    }
+
+    /// Sets `group.id`.
+    pub fn with_group_id(mut self, group: impl Into<String>) -> Self {
+        self.group_id = Some(group.into());
+        self
+    }
+
+    /// Sets `session.timeout.ms` and `heartbeat.interval.ms`.
+    pub fn with_session_timeout(mut self, session: Duration, heartbeat: Duration) -> Self {
+        self.session_timeout = session;
+        self.heartbeat_interval = heartbeat;
+        self
     }
 
     /// Sets `auto.offset.reset`.
@@ -114,6 +146,35 @@ impl ConsumerConfig {
 
     fn set(&mut self, key: &str, value: &str) -> Result<bool> {
         match key {
+            "group.id" => self.group_id = Some(value.to_string()),
+            "session.timeout.ms" => self.session_timeout = parse_ms(key, value)?,
+            "heartbeat.interval.ms" => self.heartbeat_interval = parse_ms(key, value)?,
+            "max.poll.interval.ms" => self.max_poll_interval = parse_ms(key, value)?,
+            "partition.assignment.strategy" => {
+                let mut chosen: Vec<std::sync::Arc<dyn crate::assignor::PartitionAssignor>> =
+                    Vec::new();
+                for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                    chosen.push(match name {
+                        "range" | "org.apache.kafka.clients.consumer.RangeAssignor" => {
+                            std::sync::Arc::new(crate::assignor::RangeAssignor)
+                        }
+                        "roundrobin" | "org.apache.kafka.clients.consumer.RoundRobinAssignor" => {
+                            std::sync::Arc::new(crate::assignor::RoundRobinAssignor)
+                        }
+                        other => {
+                            return Err(invalid(
+                                key,
+                                &format!("{other:?}: this client has range and roundrobin"),
+                            )
+                            .into())
+                        }
+                    });
+                }
+                if chosen.is_empty() {
+                    return Err(invalid(key, "at least one assignor is needed").into());
+                }
+                self.assignors = chosen;
+            }
             "fetch.min.bytes" => self.fetch_min_bytes = parse_int(key, value, 0, i32::MAX)?,
             "fetch.max.bytes" => self.fetch_max_bytes = parse_int(key, value, 0, i32::MAX)?,
             "fetch.max.wait.ms" => self.fetch_max_wait = parse_ms(key, value)?,

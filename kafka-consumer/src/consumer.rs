@@ -7,7 +7,7 @@
 //! the same way; a leader change (NOT_LEADER_OR_FOLLOWER and friends, or a KIP-951 hint) moves
 //! the partition to its new leader on the next poll.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -22,6 +22,7 @@ use tracing::debug;
 
 use crate::config::{ConsumerConfig, IsolationLevel, OffsetReset};
 use crate::error::{ConsumerError, Result};
+use crate::group::{GroupMember, MemberSettings};
 
 /// A fetched record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,17 +70,117 @@ pub struct Consumer {
     config: ConsumerConfig,
     /// Assigned partitions and their positions (the next offset to read; `None` until reset).
     positions: BTreeMap<(TopicName, i32), Option<i64>>,
+    /// Subscribed topics (subscribe mode), whose partitions the group assigns.
+    subscription: BTreeSet<TopicName>,
+    group: Option<GroupMember>,
 }
 
 impl Consumer {
     /// Connects to the cluster.
     pub async fn new(config: ConsumerConfig) -> Result<Consumer> {
         let client = Client::connect(config.client.clone()).await?;
+        let group = config.group_id.as_ref().map(|g| {
+            GroupMember::new(
+                client.clone(),
+                MemberSettings {
+                    group_id: g.as_str().into(),
+                    session_timeout: config.session_timeout,
+                    rebalance_timeout: config.max_poll_interval,
+                    heartbeat_interval: config.heartbeat_interval,
+                    assignors: config.assignors.clone(),
+                },
+            )
+        });
         Ok(Consumer {
             client,
             config,
             positions: BTreeMap::new(),
+            subscription: BTreeSet::new(),
+            group,
         })
+    }
+
+    /// Subscribes to `topics` as a member of `group.id`: the group decides which partitions
+    /// this consumer reads, and positions start from the group's committed offsets.
+    pub fn subscribe(&mut self, topics: impl IntoIterator<Item = TopicName>) -> Result<()> {
+        if self.group.is_none() {
+            return Err(ConsumerError::Client(kafka_client::config::invalid(
+                "group.id",
+                "subscribe needs a group.id",
+            )));
+        }
+        self.subscription = topics.into_iter().collect();
+        self.client.track_topics(self.subscription.iter().cloned());
+        Ok(())
+    }
+
+    /// Commits the current position of every assigned partition to the group (the next
+    /// offset each would read). Refused during a rebalance: a commit is never sent with a
+    /// stale generation.
+    pub async fn commit_sync(&mut self) -> Result<()> {
+        let offsets: Vec<(TopicName, i32, i64)> = self
+            .positions
+            .iter()
+            .filter_map(|((t, p), pos)| pos.map(|o| (t.clone(), *p, o)))
+            .collect();
+        let group = self.group.as_mut().ok_or_else(|| {
+            ConsumerError::Client(kafka_client::config::invalid(
+                "group.id",
+                "commits need a group.id",
+            ))
+        })?;
+        if offsets.is_empty() {
+            return Ok(());
+        }
+        group.commit(&offsets).await
+    }
+
+    /// The group's committed offsets for `partitions`.
+    pub async fn committed(
+        &mut self,
+        partitions: &[(TopicName, i32)],
+    ) -> Result<BTreeMap<(TopicName, i32), i64>> {
+        let group = self.group.as_mut().ok_or_else(|| {
+            ConsumerError::Client(kafka_client::config::invalid(
+                "group.id",
+                "committed offsets need a group.id",
+            ))
+        })?;
+        group.committed(partitions).await
+    }
+
+    /// Leaves the group (if in one); bounded by the request timeout.
+    pub async fn close(mut self) {
+        if let Some(group) = self.group.as_mut() {
+            let timeout = self.config.client.request_timeout;
+            let _ = tokio::time::timeout(timeout, group.leave()).await;
+        }
+    }
+
+    /// The group generation this consumer's assignment belongs to (-1 outside a group).
+    pub fn generation(&self) -> i32 {
+        self.group.as_ref().map_or(-1, GroupMember::generation)
+    }
+
+    /// In subscribe mode, (re)joins the group when needed and takes its assignment, with
+    /// positions from the committed offsets.
+    async fn follow_group(&mut self) -> Result<()> {
+        let Some(group) = self.group.as_mut() else {
+            return Ok(());
+        };
+        if self.subscription.is_empty() || !group.needs_join() {
+            return Ok(());
+        }
+        let partitions = group.join(&self.subscription).await?;
+        let committed = group.committed(&partitions).await?;
+        self.positions = partitions
+            .into_iter()
+            .map(|tp| {
+                let pos = committed.get(&tp).copied();
+                (tp, pos)
+            })
+            .collect();
+        Ok(())
     }
 
     /// Replaces the assignment. Partitions kept keep their positions.
@@ -125,6 +226,7 @@ impl Consumer {
     pub async fn poll(&mut self, timeout: Duration) -> Result<Vec<ConsumerRecord>> {
         let deadline = Instant::now() + timeout;
         loop {
+            self.follow_group().await?;
             self.ensure_metadata().await;
             self.reset_missing_positions().await?;
             let records = self.fetch_once(deadline).await?;

@@ -6,9 +6,11 @@
 //! commits follow (issue 10).
 #![deny(missing_docs)]
 
+pub mod assignor;
 mod config;
 mod consumer;
 mod error;
+mod group;
 
 pub use config::{ConsumerConfig, IsolationLevel, OffsetReset};
 pub use consumer::{Consumer, ConsumerRecord};
