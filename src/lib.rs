@@ -14,3 +14,6 @@ pub use kafka_client as client;
 
 /// The producer (`kafka-producer`).
 pub use kafka_producer as producer;
+
+/// The consumer (`kafka-consumer`).
+pub use kafka_consumer as consumer;
