@@ -66,6 +66,14 @@ pub struct ConsumerConfig {
     pub heartbeat_interval: Duration,
     /// `max.poll.interval.ms` (5 min): also the rebalance timeout the member joins with.
     pub max_poll_interval: Duration,
+    /// `enable.auto.commit` (true): commit the positions of what `poll` returned, every
+    /// `auto.commit.interval.ms`, from within `poll` (and on `close`).
+    pub enable_auto_commit: bool,
+    /// `auto.commit.interval.ms` (5 s).
+    pub auto_commit_interval: Duration,
+    /// `group.instance.id`: a static member (KIP-345) keeps its assignment across restarts
+    /// within the session timeout.
+    pub group_instance_id: Option<String>,
     /// `partition.assignment.strategy`: the assignors offered, in preference order (range,
     /// then roundrobin).
     pub assignors: Vec<std::sync::Arc<dyn crate::assignor::PartitionAssignor>>,
@@ -86,6 +94,9 @@ impl ConsumerConfig {
             session_timeout: Duration::from_millis(45_000),
             heartbeat_interval: Duration::from_millis(3_000),
             max_poll_interval: Duration::from_millis(300_000),
+            enable_auto_commit: true,
+            auto_commit_interval: Duration::from_millis(5_000),
+            group_instance_id: None,
             assignors: vec![
                 std::sync::Arc::new(crate::assignor::RangeAssignor),
                 std::sync::Arc::new(crate::assignor::RoundRobinAssignor),
@@ -96,6 +107,19 @@ impl ConsumerConfig {
     /// Sets `group.id`.
     pub fn with_group_id(mut self, group: impl Into<String>) -> Self {
         self.group_id = Some(group.into());
+        self
+    }
+
+    /// Sets `enable.auto.commit` and `auto.commit.interval.ms`.
+    pub fn with_auto_commit(mut self, enabled: bool, interval: Duration) -> Self {
+        self.enable_auto_commit = enabled;
+        self.auto_commit_interval = interval;
+        self
+    }
+
+    /// Sets `group.instance.id` (static membership, KIP-345).
+    pub fn with_group_instance_id(mut self, id: impl Into<String>) -> Self {
+        self.group_instance_id = Some(id.into());
         self
     }
 
@@ -147,6 +171,11 @@ impl ConsumerConfig {
     fn set(&mut self, key: &str, value: &str) -> Result<bool> {
         match key {
             "group.id" => self.group_id = Some(value.to_string()),
+            "group.instance.id" => self.group_instance_id = Some(value.to_string()),
+            "enable.auto.commit" => {
+                self.enable_auto_commit = kafka_client::config::parse_bool(key, value)?
+            }
+            "auto.commit.interval.ms" => self.auto_commit_interval = parse_ms(key, value)?,
             "session.timeout.ms" => self.session_timeout = parse_ms(key, value)?,
             "heartbeat.interval.ms" => self.heartbeat_interval = parse_ms(key, value)?,
             "max.poll.interval.ms" => self.max_poll_interval = parse_ms(key, value)?,

@@ -73,6 +73,10 @@ pub struct Consumer {
     /// Subscribed topics (subscribe mode), whose partitions the group assigns.
     subscription: BTreeSet<TopicName>,
     group: Option<GroupMember>,
+    /// Assigned partitions `poll` leaves alone until resumed.
+    paused: BTreeSet<(TopicName, i32)>,
+    /// When the positions were last committed automatically.
+    last_auto_commit: Instant,
 }
 
 impl Consumer {
@@ -87,6 +91,7 @@ impl Consumer {
                     session_timeout: config.session_timeout,
                     rebalance_timeout: config.max_poll_interval,
                     heartbeat_interval: config.heartbeat_interval,
+                    instance_id: config.group_instance_id.as_deref().map(Into::into),
                     assignors: config.assignors.clone(),
                 },
             )
@@ -97,6 +102,8 @@ impl Consumer {
             positions: BTreeMap::new(),
             subscription: BTreeSet::new(),
             group,
+            paused: BTreeSet::new(),
+            last_auto_commit: Instant::now(),
         })
     }
 
@@ -149,8 +156,14 @@ impl Consumer {
         group.committed(partitions).await
     }
 
-    /// Leaves the group (if in one); bounded by the request timeout.
+    /// Commits (with auto-commit on) and leaves the group (if in one); bounded by the request
+    /// timeout.
     pub async fn close(mut self) {
+        if self.config.enable_auto_commit && self.group.as_ref().is_some_and(|g| !g.needs_join()) {
+            if let Err(e) = self.commit_sync().await {
+                debug!(error = %e, "final auto-commit failed");
+            }
+        }
         if let Some(group) = self.group.as_mut() {
             let timeout = self.config.client.request_timeout;
             let _ = tokio::time::timeout(timeout, group.leave()).await;
@@ -160,6 +173,23 @@ impl Consumer {
     /// The group generation this consumer's assignment belongs to (-1 outside a group).
     pub fn generation(&self) -> i32 {
         self.group.as_ref().map_or(-1, GroupMember::generation)
+    }
+
+    /// With `enable.auto.commit`, commits the positions of what earlier polls returned once per
+    /// `auto.commit.interval.ms` (Java's semantics: at-least-once for records handled before
+    /// the next poll). A failed auto-commit is retried at the next interval.
+    async fn auto_commit(&mut self) {
+        let due = self.last_auto_commit.elapsed() >= self.config.auto_commit_interval;
+        if !self.config.enable_auto_commit
+            || !due
+            || self.group.as_ref().is_none_or(GroupMember::needs_join)
+        {
+            return;
+        }
+        self.last_auto_commit = Instant::now();
+        if let Err(e) = self.commit_sync().await {
+            debug!(error = %e, "auto-commit failed");
+        }
     }
 
     /// In subscribe mode, (re)joins the group when needed and takes its assignment, with
@@ -209,6 +239,40 @@ impl Consumer {
         }
     }
 
+    /// Goes back to the first offset still in the log of each given partition.
+    pub async fn seek_to_beginning(&mut self, partitions: &[(TopicName, i32)]) -> Result<()> {
+        self.seek_to(partitions, EARLIEST).await
+    }
+
+    /// Goes to the end of each given partition: only records written from now on.
+    pub async fn seek_to_end(&mut self, partitions: &[(TopicName, i32)]) -> Result<()> {
+        self.seek_to(partitions, LATEST).await
+    }
+
+    async fn seek_to(&mut self, partitions: &[(TopicName, i32)], timestamp: i64) -> Result<()> {
+        self.ensure_metadata().await;
+        for (topic, partition) in partitions {
+            if self.positions.contains_key(&(topic.clone(), *partition)) {
+                let offset = self.list_offset(topic, *partition, timestamp).await?;
+                self.positions
+                    .insert((topic.clone(), *partition), Some(offset));
+            }
+        }
+        Ok(())
+    }
+
+    /// Stops fetching the given partitions until [`Consumer::resume`]; positions are kept.
+    pub fn pause(&mut self, partitions: &[(TopicName, i32)]) {
+        self.paused.extend(partitions.iter().cloned());
+    }
+
+    /// Fetches the given partitions again.
+    pub fn resume(&mut self, partitions: &[(TopicName, i32)]) {
+        for tp in partitions {
+            self.paused.remove(tp);
+        }
+    }
+
     /// The next offset to read from an assigned partition, once known.
     pub fn position(&self, topic: &str, partition: i32) -> Option<i64> {
         self.positions
@@ -226,6 +290,7 @@ impl Consumer {
     pub async fn poll(&mut self, timeout: Duration) -> Result<Vec<ConsumerRecord>> {
         let deadline = Instant::now() + timeout;
         loop {
+            self.auto_commit().await;
             self.follow_group().await?;
             self.ensure_metadata().await;
             self.reset_missing_positions().await?;
@@ -333,6 +398,9 @@ impl Consumer {
         {
             let md = self.client.metadata();
             for ((topic, partition), pos) in &self.positions {
+                if self.paused.contains(&(topic.clone(), *partition)) {
+                    continue;
+                }
                 if let (Some(pos), Some(leader)) = (pos, md.leader(topic, *partition)) {
                     by_leader
                         .entry(leader)

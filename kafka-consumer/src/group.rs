@@ -33,6 +33,7 @@ pub(crate) struct MemberSettings {
     pub(crate) session_timeout: Duration,
     pub(crate) rebalance_timeout: Duration,
     pub(crate) heartbeat_interval: Duration,
+    pub(crate) instance_id: Option<StrBytes>,
     pub(crate) assignors: Vec<Arc<dyn PartitionAssignor>>,
 }
 
@@ -121,6 +122,7 @@ impl GroupMember {
                 .with_session_timeout_ms(millis(self.settings.session_timeout))
                 .with_rebalance_timeout_ms(millis(self.settings.rebalance_timeout))
                 .with_member_id(self.member_id.clone())
+                .with_group_instance_id(self.instance_id_at(&conn, ApiKey::JoinGroup, 5))
                 .with_protocol_type(PROTOCOL_TYPE)
                 .with_protocols(
                     self.settings
@@ -176,6 +178,7 @@ impl GroupMember {
                 .with_group_id(self.settings.group_id.clone())
                 .with_generation_id(self.generation)
                 .with_member_id(self.member_id.clone())
+                .with_group_instance_id(self.instance_id_at(&conn, ApiKey::SyncGroup, 3))
                 .with_assignments(assignments);
             if sync_version >= 5 {
                 sync = sync
@@ -294,7 +297,8 @@ impl GroupMember {
         let request = HeartbeatRequest::default()
             .with_group_id(self.settings.group_id.clone())
             .with_generation_id(self.generation)
-            .with_member_id(self.member_id.clone());
+            .with_member_id(self.member_id.clone())
+            .with_group_instance_id(self.instance_id_at(&conn, ApiKey::Heartbeat, 3));
         let rejoin = Arc::clone(&self.rejoin);
         let interval = self.settings.heartbeat_interval;
         self.heartbeat = Some(tokio::spawn(async move {
@@ -315,6 +319,13 @@ impl GroupMember {
                 }
             }
         }));
+    }
+
+    /// The static instance id, if set and `api` at the negotiated version has the field (it
+    /// arrived at `since`).
+    fn instance_id_at(&self, conn: &Connection, api: ApiKey, since: i16) -> Option<StrBytes> {
+        let supported = conn.version_for(api).is_ok_and(|v| v >= since);
+        self.settings.instance_id.clone().filter(|_| supported)
     }
 
     /// Commits `offsets` (the next offsets to read) for the current generation.
@@ -347,6 +358,7 @@ impl GroupMember {
             .with_group_id(self.settings.group_id.clone())
             .with_generation_id_or_member_epoch(self.generation)
             .with_member_id(self.member_id.clone())
+            .with_group_instance_id(self.instance_id_at(&conn, ApiKey::OffsetCommit, 7))
             .with_topics(topics);
         let response = conn.send(&request).await?;
         for t in &response.topics {
@@ -463,7 +475,8 @@ impl GroupMember {
             LeaveGroupRequest::default()
                 .with_group_id(self.settings.group_id.clone())
                 .with_members(vec![leave_group_request::MemberIdentity::default()
-                    .with_member_id(self.member_id.clone())])
+                    .with_member_id(self.member_id.clone())
+                    .with_group_instance_id(self.settings.instance_id.clone())])
         } else {
             LeaveGroupRequest::default()
                 .with_group_id(self.settings.group_id.clone())

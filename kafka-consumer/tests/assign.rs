@@ -164,3 +164,45 @@ async fn a_leader_move_while_consuming_loses_and_repeats_nothing() {
     assert_eq!(values_by_partition(&got), expected);
     cluster.shutdown().await;
 }
+
+#[tokio::test]
+async fn paused_partitions_are_not_fetched_and_seek_to_beginning_rereads() {
+    let cluster = Cluster::start(ClusterConfig::default()).await.unwrap();
+    cluster.create_topic("pausing", 2, &[]).unwrap();
+    let expected = produce(&cluster, "pausing", 200).await;
+    let mut consumer = Consumer::new(config(&cluster)).await.unwrap();
+    consumer.assign([
+        (TopicName::from("pausing"), 0),
+        (TopicName::from("pausing"), 1),
+    ]);
+    let paused = (TopicName::from("pausing"), 1);
+    consumer.pause(std::slice::from_ref(&paused));
+    let count0 = expected.get(&0).map_or(0, Vec::len);
+    let got = consume(&mut consumer, count0).await;
+    assert!(
+        got.iter().all(|r| r.partition == 0),
+        "nothing from the paused partition"
+    );
+    assert!(consumer
+        .poll(Duration::from_millis(100))
+        .await
+        .unwrap()
+        .is_empty());
+    consumer.resume(std::slice::from_ref(&paused));
+    let count1 = expected.get(&1).map_or(0, Vec::len);
+    let rest = consume(&mut consumer, count1).await;
+    assert!(rest.iter().all(|r| r.partition == 1));
+    consumer
+        .seek_to_beginning(&[(TopicName::from("pausing"), 0)])
+        .await
+        .unwrap();
+    assert_eq!(consumer.position("pausing", 0), Some(0));
+    let again = consume(&mut consumer, count0).await;
+    assert_eq!(values_by_partition(&again).get(&0), expected.get(&0));
+    consumer
+        .seek_to_end(&[(TopicName::from("pausing"), 0)])
+        .await
+        .unwrap();
+    assert_eq!(consumer.position("pausing", 0), Some(count0 as i64));
+    cluster.shutdown().await;
+}

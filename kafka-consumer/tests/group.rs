@@ -162,3 +162,47 @@ async fn two_members_split_the_partitions_and_read_everything_at_least_once() {
     assert_eq!(values.len(), 3_000, "every record read");
     cluster.shutdown().await;
 }
+
+#[tokio::test]
+async fn auto_commit_commits_what_poll_returned_and_close_commits_the_rest() {
+    let cluster = Cluster::start(ClusterConfig::default()).await.unwrap();
+    cluster.create_topic("auto", 2, &[]).unwrap();
+    produce(&cluster, "auto", 0, 100).await;
+    let mut consumer = Consumer::new(
+        config(&cluster, "g-auto")
+            .with_auto_commit(true, Duration::from_millis(100))
+            .with_group_instance_id("static-1"),
+    )
+    .await
+    .unwrap();
+    consumer.subscribe([TopicName::from("auto")]).unwrap();
+    let mut read = 0;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while read < 100 {
+        assert!(Instant::now() < deadline, "read {read} of 100");
+        read += consumer
+            .poll(Duration::from_millis(200))
+            .await
+            .unwrap()
+            .len();
+    }
+    // No explicit commit: close commits the positions.
+    consumer.close().await;
+    let mut reader = Consumer::new(config(&cluster, "g-auto")).await.unwrap();
+    reader.subscribe([TopicName::from("auto")]).unwrap();
+    assert!(
+        reader
+            .poll(Duration::from_millis(500))
+            .await
+            .unwrap()
+            .is_empty(),
+        "all committed"
+    );
+    let committed = reader
+        .committed(&[(TopicName::from("auto"), 0), (TopicName::from("auto"), 1)])
+        .await
+        .unwrap();
+    assert_eq!(committed.values().sum::<i64>(), 100);
+    reader.close().await;
+    cluster.shutdown().await;
+}
