@@ -1,36 +1,19 @@
 //! Assign mode against the bundled broker: every record read once and in order, resets,
 //! seeks, and a leader move while consuming.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use kafka_broker::{Cluster, ClusterConfig};
 use kafka_consumer::{Consumer, ConsumerConfig, ConsumerError, ConsumerRecord, OffsetReset};
-use kafka_producer::{Producer, ProducerConfig, ProducerRecord};
 use kafka_protocol::TopicName;
 
 const PARTITIONS: i32 = 4;
 
 async fn produce(cluster: &Cluster, topic: &str, count: usize) -> BTreeMap<i32, Vec<String>> {
-    let producer = Producer::new(ProducerConfig::new(&cluster.bootstrap_servers()))
-        .await
-        .unwrap();
-    let mut futures = Vec::new();
-    for i in 0..count {
-        let record = ProducerRecord::new(topic)
-            .with_key(format!("k{i}"))
-            .with_value(format!("v{i}"));
-        futures.push((format!("v{i}"), producer.send(record).await.unwrap()));
-    }
-    let mut by_partition: BTreeMap<i32, Vec<String>> = BTreeMap::new();
-    for (value, f) in futures {
-        by_partition
-            .entry(f.await.unwrap().partition)
-            .or_default()
-            .push(value);
-    }
-    producer.close(Duration::from_secs(5)).await;
-    by_partition
+    common::produce(&cluster.bootstrap_servers(), topic, 0, count).await
 }
 
 fn config(cluster: &Cluster) -> ConsumerConfig {

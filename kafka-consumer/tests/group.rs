@@ -1,29 +1,17 @@
 //! Subscribe mode against the bundled broker: a group splits partitions between members, and
 //! committed offsets carry a group's progress to its next member.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use kafka_broker::{Cluster, ClusterConfig};
 use kafka_consumer::{Consumer, ConsumerConfig, ConsumerRecord, OffsetReset};
-use kafka_producer::{Producer, ProducerConfig, ProducerRecord};
 use kafka_protocol::TopicName;
 
 async fn produce(cluster: &Cluster, topic: &str, from: usize, count: usize) {
-    let producer = Producer::new(ProducerConfig::new(&cluster.bootstrap_servers()))
-        .await
-        .unwrap();
-    let mut futures = Vec::new();
-    for i in from..from + count {
-        let record = ProducerRecord::new(topic)
-            .with_key(format!("k{i}"))
-            .with_value(format!("v{i}"));
-        futures.push(producer.send(record).await.unwrap());
-    }
-    for f in futures {
-        f.await.unwrap();
-    }
-    producer.close(Duration::from_secs(5)).await;
+    common::produce(&cluster.bootstrap_servers(), topic, from, count).await;
 }
 
 fn config(cluster: &Cluster, group: &str) -> ConsumerConfig {

@@ -4,12 +4,13 @@
 //! Needs python3 with confluent-kafka (`.ci/run` installs it); without it the test prints
 //! SKIPPED.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use kafka_consumer::{Consumer, ConsumerConfig, OffsetReset};
-use kafka_producer::{Producer, ProducerConfig, ProducerRecord};
 use kafka_protocol::TopicName;
 use kafka_testkit::peers;
 use tokio::io::AsyncBufReadExt;
@@ -46,24 +47,7 @@ async fn reads_a_whole_topic_from_librdkafkas_mock_cluster() {
         .expect("the mock cluster prints its bootstrap servers")
         .to_string();
 
-    let producer = Producer::new(ProducerConfig::new(&bootstrap))
-        .await
-        .unwrap();
-    let mut expected: BTreeMap<i32, Vec<String>> = BTreeMap::new();
-    let mut futures = Vec::new();
-    for i in 0..RECORDS {
-        let record = ProducerRecord::new(TOPIC)
-            .with_key(format!("k{i}"))
-            .with_value(format!("v{i}"));
-        futures.push((format!("v{i}"), producer.send(record).await.unwrap()));
-    }
-    for (value, f) in futures {
-        expected
-            .entry(f.await.unwrap().partition)
-            .or_default()
-            .push(value);
-    }
-    producer.close(Duration::from_secs(5)).await;
+    let expected = common::produce(&bootstrap, TOPIC, 0, RECORDS).await;
 
     let mut consumer = Consumer::new(
         ConsumerConfig::new(&bootstrap)

@@ -4,12 +4,13 @@
 //!
 //! Without Java and Maven the test prints `SKIPPED: ...` (CI installs them and requires them).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use kafka_client::{Client, ClientConfig};
 use kafka_consumer::{Consumer, ConsumerConfig, OffsetReset};
-use kafka_producer::{Producer, ProducerConfig, ProducerRecord};
 use kafka_protocol::messages::create_topics_request::CreatableTopic;
 use kafka_protocol::messages::CreateTopicsRequest;
 use kafka_protocol::{ErrorCode, TopicName};
@@ -46,24 +47,7 @@ async fn a_killed_leader_leaves_no_gap_and_no_repeat() {
         .unwrap();
     assert_eq!(created.topics[0].error_code, ErrorCode::None, "{created:?}");
 
-    let producer = Producer::new(ProducerConfig::new(&bootstrap))
-        .await
-        .unwrap();
-    let mut expected: BTreeMap<i32, Vec<String>> = BTreeMap::new();
-    let mut futures = Vec::new();
-    for i in 0..RECORDS {
-        let record = ProducerRecord::new(TOPIC)
-            .with_key(format!("k{i}"))
-            .with_value(format!("v{i}"));
-        futures.push((format!("v{i}"), producer.send(record).await.unwrap()));
-    }
-    for (v, f) in futures {
-        expected
-            .entry(f.await.unwrap().partition)
-            .or_default()
-            .push(v);
-    }
-    producer.close(Duration::from_secs(10)).await;
+    let expected = common::produce(&bootstrap, TOPIC, 0, RECORDS).await;
 
     let mut config = ConsumerConfig::new(&bootstrap)
         .with_auto_offset_reset(OffsetReset::Earliest)
