@@ -86,15 +86,20 @@ impl Driver {
         self.g.take_replies()
     }
 
-    fn join_reply(&mut self, w: WaiterId) -> Option<JoinResult> {
+    /// Takes waiter `w`'s answer if `pick` recognises it, leaving every other answer queued.
+    fn take_reply<T>(
+        &mut self,
+        w: WaiterId,
+        pick: impl Fn(&ParkedAnswer) -> Option<T>,
+    ) -> Option<T> {
         let mut found = None;
         let rest: Vec<_> = self
             .replies()
             .into_iter()
             .filter(|(id, r)| {
-                if *id == w {
-                    if let ParkedAnswer::Join(j) = r {
-                        found = Some(j.clone());
+                if found.is_none() && *id == w {
+                    if let Some(t) = pick(r) {
+                        found = Some(t);
                         return false;
                     }
                 }
@@ -105,23 +110,18 @@ impl Driver {
         found
     }
 
+    fn join_reply(&mut self, w: WaiterId) -> Option<JoinResult> {
+        self.take_reply(w, |r| match r {
+            ParkedAnswer::Join(j) => Some(j.clone()),
+            _ => None,
+        })
+    }
+
     fn sync_reply(&mut self, w: WaiterId) -> Option<SyncResult> {
-        let mut found = None;
-        let rest: Vec<_> = self
-            .replies()
-            .into_iter()
-            .filter(|(id, r)| {
-                if *id == w {
-                    if let ParkedAnswer::Sync(s) = r {
-                        found = Some(s.clone());
-                        return false;
-                    }
-                }
-                true
-            })
-            .collect();
-        self.g.outbox_restore(rest);
-        found
+        self.take_reply(w, |r| match r {
+            ParkedAnswer::Sync(s) => Some(s.clone()),
+            _ => None,
+        })
     }
 
     /// A member that joins alone-or-with-others and completes the join at `now`; returns its id.
