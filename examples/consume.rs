@@ -140,7 +140,7 @@ async fn main() -> ExitCode {
             }
         }
     }
-    consumer.close().await;
+    consumer.close(Duration::from_secs(5)).await;
     if printed == args.count {
         ExitCode::SUCCESS
     } else {

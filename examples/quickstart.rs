@@ -131,12 +131,12 @@ async fn main() -> Result<()> {
         "committed offsets for {GROUP}: {:?}",
         committed
             .iter()
-            .map(|((_, p), o)| (*p, *o))
+            .map(|((_, p), o)| (*p, o.offset))
             .collect::<Vec<_>>()
     );
 
     // 5. Leave the group and shut the cluster down.
-    consumer.close().await;
+    consumer.close(Duration::from_secs(5)).await;
     println!("left group {GROUP}");
     let requests = client.metrics().for_api(ApiKey::Metadata).requests;
     println!("the setup client sent {requests} Metadata requests");

@@ -1,5 +1,6 @@
 //! Partition assignors: how a group's leader splits partitions among members. The results
-//! follow the Java client's `RangeAssignor` and `RoundRobinAssignor`, so mixed groups agree.
+//! follow the Java client's `RangeAssignor` and `RoundRobinAssignor`, so mixed groups agree;
+//! `sticky` and `cooperative-sticky` are in [`crate::sticky`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -14,6 +15,40 @@ pub struct MemberSubscription {
     pub instance_id: Option<String>,
     /// The topics it subscribes to.
     pub topics: BTreeSet<TopicName>,
+    /// The partitions it owned in the generation it last joined (subscription v1+).
+    pub owned: Vec<(TopicName, i32)>,
+    /// That generation (subscription v2+), or -1.
+    pub generation: i32,
+}
+
+impl MemberSubscription {
+    /// A member that owns nothing yet.
+    pub fn new(member_id: impl Into<String>, topics: impl IntoIterator<Item = TopicName>) -> Self {
+        MemberSubscription {
+            member_id: member_id.into(),
+            instance_id: None,
+            topics: topics.into_iter().collect(),
+            owned: Vec::new(),
+            generation: -1,
+        }
+    }
+
+    /// This member, owning `owned` since `generation`.
+    pub fn with_owned(mut self, owned: Vec<(TopicName, i32)>, generation: i32) -> Self {
+        self.owned = owned;
+        self.generation = generation;
+        self
+    }
+}
+
+/// How members hand partitions over in a rebalance (KIP-429).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RebalanceProtocol {
+    /// Every member gives up all its partitions before rejoining.
+    Eager,
+    /// Members keep their partitions through the rebalance and give up only those the new
+    /// assignment moves, in a second rebalance.
+    Cooperative,
 }
 
 /// Each member's partitions, by topic.
@@ -23,6 +58,11 @@ pub type Assignment = BTreeMap<String, BTreeMap<TopicName, Vec<i32>>>;
 pub trait PartitionAssignor: Send + Sync + std::fmt::Debug + 'static {
     /// The protocol name members advertise (e.g. `range`).
     fn name(&self) -> &'static str;
+    /// Whether the assignor's plans are safe for the cooperative protocol: it never gives a
+    /// partition to a new owner in the same rebalance that takes it from the old one.
+    fn supports_cooperative(&self) -> bool {
+        false
+    }
     /// Assigns `partitions` (count per topic) to `members`. Every member appears in the result.
     fn assign(
         &self,
@@ -32,7 +72,7 @@ pub trait PartitionAssignor: Send + Sync + std::fmt::Debug + 'static {
 }
 
 /// Java's ordering of members: by instance id when they have one, else by member id.
-fn sorted(members: &[MemberSubscription]) -> Vec<&MemberSubscription> {
+pub(crate) fn sorted(members: &[MemberSubscription]) -> Vec<&MemberSubscription> {
     let mut m: Vec<&MemberSubscription> = members.iter().collect();
     m.sort_by(|a, b| {
         let key = |x: &MemberSubscription| {
@@ -46,7 +86,7 @@ fn sorted(members: &[MemberSubscription]) -> Vec<&MemberSubscription> {
     m
 }
 
-fn empty(members: &[MemberSubscription]) -> Assignment {
+pub(crate) fn empty(members: &[MemberSubscription]) -> Assignment {
     members
         .iter()
         .map(|m| (m.member_id.clone(), BTreeMap::new()))
@@ -140,11 +180,7 @@ mod tests {
     use super::*;
 
     fn member(id: &str, topics: &[&str]) -> MemberSubscription {
-        MemberSubscription {
-            member_id: id.into(),
-            instance_id: None,
-            topics: topics.iter().map(|t| TopicName::from(*t)).collect(),
-        }
+        MemberSubscription::new(id, topics.iter().map(|t| TopicName::from(*t)))
     }
 
     fn parts(a: &Assignment, m: &str, t: &str) -> Vec<i32> {

@@ -54,6 +54,15 @@ pub struct ConsumerConfig {
     pub fetch_max_wait: Duration,
     /// `max.partition.fetch.bytes` (1 MiB).
     pub max_partition_fetch_bytes: i32,
+    /// `max.poll.records` (500): the most records one `poll` returns.
+    pub max_poll_records: usize,
+    /// `check.crcs` (true): verify each fetched batch's CRC32C.
+    pub check_crcs: bool,
+    /// `fetch.buffer.max.bytes` (64 MiB): the most fetched data buffered ahead of `poll`,
+    /// counting what fetches in flight may return (this client's own setting; librdkafka's
+    /// nearest is `queued.max.messages.kbytes`). The broker always returns at least one whole
+    /// batch, so one batch may go past it.
+    pub fetch_buffer_max_bytes: usize,
     /// `auto.offset.reset` (latest).
     pub auto_offset_reset: OffsetReset,
     /// `isolation.level` (read_uncommitted).
@@ -88,6 +97,9 @@ impl ConsumerConfig {
             fetch_max_bytes: 50 * 1024 * 1024,
             fetch_max_wait: Duration::from_millis(500),
             max_partition_fetch_bytes: 1024 * 1024,
+            max_poll_records: 500,
+            check_crcs: true,
+            fetch_buffer_max_bytes: 64 * 1024 * 1024,
             auto_offset_reset: OffsetReset::Latest,
             isolation_level: IsolationLevel::ReadUncommitted,
             group_id: None,
@@ -133,6 +145,28 @@ impl ConsumerConfig {
     /// Sets `auto.offset.reset`.
     pub fn with_auto_offset_reset(mut self, reset: OffsetReset) -> Self {
         self.auto_offset_reset = reset;
+        self
+    }
+
+    /// Sets `max.poll.records`.
+    pub fn with_max_poll_records(mut self, max: usize) -> Self {
+        self.max_poll_records = max.max(1);
+        self
+    }
+
+    /// Sets `partition.assignment.strategy` (assignors in preference order).
+    pub fn with_assignors(
+        mut self,
+        assignors: Vec<std::sync::Arc<dyn crate::assignor::PartitionAssignor>>,
+    ) -> Self {
+        self.assignors = assignors;
+        self
+    }
+
+    /// Sets `fetch.buffer.max.bytes` and `max.partition.fetch.bytes`.
+    pub fn with_fetch_memory(mut self, buffer_max: usize, partition_max: i32) -> Self {
+        self.fetch_buffer_max_bytes = buffer_max;
+        self.max_partition_fetch_bytes = partition_max;
         self
     }
 
@@ -190,10 +224,19 @@ impl ConsumerConfig {
                         "roundrobin" | "org.apache.kafka.clients.consumer.RoundRobinAssignor" => {
                             std::sync::Arc::new(crate::assignor::RoundRobinAssignor)
                         }
+                        "sticky" | "org.apache.kafka.clients.consumer.StickyAssignor" => {
+                            std::sync::Arc::new(crate::sticky::StickyAssignor)
+                        }
+                        "cooperative-sticky"
+                        | "org.apache.kafka.clients.consumer.CooperativeStickyAssignor" => {
+                            std::sync::Arc::new(crate::sticky::CooperativeStickyAssignor)
+                        }
                         other => {
                             return Err(invalid(
                                 key,
-                                &format!("{other:?}: this client has range and roundrobin"),
+                                &format!(
+                                    "{other:?}: this client has range, roundrobin, sticky and cooperative-sticky"
+                                ),
                             )
                             .into())
                         }
@@ -203,6 +246,13 @@ impl ConsumerConfig {
                     return Err(invalid(key, "at least one assignor is needed").into());
                 }
                 self.assignors = chosen;
+            }
+            "max.poll.records" => {
+                self.max_poll_records = parse_int(key, value, 1, i32::MAX)? as usize
+            }
+            "check.crcs" => self.check_crcs = kafka_client::config::parse_bool(key, value)?,
+            "fetch.buffer.max.bytes" => {
+                self.fetch_buffer_max_bytes = parse_int(key, value, 1, i32::MAX)? as usize
             }
             "fetch.min.bytes" => self.fetch_min_bytes = parse_int(key, value, 0, i32::MAX)?,
             "fetch.max.bytes" => self.fetch_max_bytes = parse_int(key, value, 0, i32::MAX)?,

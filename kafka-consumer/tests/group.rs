@@ -55,8 +55,8 @@ async fn committed_offsets_carry_progress_to_the_next_member() {
         )
         .await
         .unwrap();
-    assert_eq!(committed.values().sum::<i64>(), 300);
-    first.close().await;
+    assert_eq!(committed.values().map(|o| o.offset).sum::<i64>(), 300);
+    first.close(Duration::from_secs(5)).await;
 
     produce(&cluster, "progress", 300, 30).await;
     let mut second = Consumer::new(config(&cluster, "g-progress")).await.unwrap();
@@ -78,7 +78,7 @@ async fn committed_offsets_carry_progress_to_the_next_member() {
             later.insert(v);
         }
     }
-    second.close().await;
+    second.close(Duration::from_secs(5)).await;
     cluster.shutdown().await;
 }
 
@@ -112,7 +112,7 @@ async fn two_members_split_the_partitions_and_read_everything_at_least_once() {
                 // Commit as it goes, so partitions that move carry on where they stopped.
                 let _ = consumer.commit_sync().await;
             }
-            consumer.close().await;
+            consumer.close(Duration::from_secs(5)).await;
             (name, generations, read)
         })
     };
@@ -175,7 +175,7 @@ async fn auto_commit_commits_what_poll_returned_and_close_commits_the_rest() {
             .len();
     }
     // No explicit commit: close commits the positions.
-    consumer.close().await;
+    consumer.close(Duration::from_secs(5)).await;
     let mut reader = Consumer::new(config(&cluster, "g-auto")).await.unwrap();
     reader.subscribe([TopicName::from("auto")]).unwrap();
     assert!(
@@ -190,7 +190,7 @@ async fn auto_commit_commits_what_poll_returned_and_close_commits_the_rest() {
         .committed(&[(TopicName::from("auto"), 0), (TopicName::from("auto"), 1)])
         .await
         .unwrap();
-    assert_eq!(committed.values().sum::<i64>(), 100);
-    reader.close().await;
+    assert_eq!(committed.values().map(|o| o.offset).sum::<i64>(), 100);
+    reader.close(Duration::from_secs(5)).await;
     cluster.shutdown().await;
 }

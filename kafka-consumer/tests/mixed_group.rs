@@ -89,7 +89,7 @@ async fn ours_and_a_kcat_member_split_the_partitions_and_read_every_record_once(
                 }));
                 let _ = consumer.commit_sync().await;
             }
-            consumer.close().await;
+            consumer.close(Duration::from_secs(5)).await;
         })
     };
 
