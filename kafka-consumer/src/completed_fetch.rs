@@ -53,9 +53,13 @@ impl AbortedTransactions {
             self.pending.pop_front();
         }
         if header.is_control() {
-            let abort = batch.records().next().and_then(Result::ok).is_some_and(|r| {
-                ControlRecordType::of_record(&r).is_ok_and(|t| t == ControlRecordType::Abort)
-            });
+            let abort = batch
+                .records()
+                .next()
+                .and_then(Result::ok)
+                .is_some_and(|r| {
+                    ControlRecordType::of_record(&r).is_ok_and(|t| t == ControlRecordType::Abort)
+                });
             if abort {
                 self.open.remove(&header.producer_id);
             }
@@ -192,8 +196,13 @@ mod tests {
             b = b.with_producer(pid, 0, 0).with_transactional(true);
         }
         for i in 0..n {
-            b.append(0, None, Some(format!("v{}", base + i as i64).as_bytes()), &[])
-                .unwrap();
+            b.append(
+                0,
+                None,
+                Some(format!("v{}", base + i as i64).as_bytes()),
+                &[],
+            )
+            .unwrap();
         }
         b.build().unwrap()
     }
@@ -209,7 +218,11 @@ mod tests {
     }
 
     fn concat(parts: &[Bytes]) -> Bytes {
-        parts.iter().flat_map(|b| b.iter().copied()).collect::<Vec<u8>>().into()
+        parts
+            .iter()
+            .flat_map(|b| b.iter().copied())
+            .collect::<Vec<u8>>()
+            .into()
     }
 
     fn offsets(f: &mut CompletedFetch, max: usize) -> Vec<i64> {

@@ -86,7 +86,10 @@ impl Future for CommitHandle {
 }
 
 fn needs_group(what: &str) -> ConsumerError {
-    ConsumerError::Client(kafka_client::config::invalid("group.id", &format!("{what} needs a group.id")))
+    ConsumerError::Client(kafka_client::config::invalid(
+        "group.id",
+        &format!("{what} needs a group.id"),
+    ))
 }
 
 impl Consumer {
@@ -136,7 +139,10 @@ impl Consumer {
     /// this consumer reads, and positions start from the group's committed offsets. A topic
     /// that does not exist yet is assigned once it is created.
     pub fn subscribe(&mut self, topics: impl IntoIterator<Item = TopicName>) -> Result<()> {
-        let group = self.group.as_ref().ok_or_else(|| needs_group("subscribe"))?;
+        let group = self
+            .group
+            .as_ref()
+            .ok_or_else(|| needs_group("subscribe"))?;
         let topics: BTreeSet<TopicName> = topics.into_iter().collect();
         if topics != self.subscription {
             group.request_rejoin();
@@ -210,7 +216,9 @@ impl Consumer {
         let group = self.group.as_mut().ok_or_else(|| needs_group("commit"))?;
         let (conn, request) = group.commit_request(&offsets).await?;
         let state = group.state_flag();
-        Ok(CommitHandle(tokio::spawn(send_commit(conn, request, state))))
+        Ok(CommitHandle(tokio::spawn(send_commit(
+            conn, request, state,
+        ))))
     }
 
     /// The group's committed offsets for `partitions` (absent: nothing committed).
@@ -218,7 +226,10 @@ impl Consumer {
         &mut self,
         partitions: &[TopicPartition],
     ) -> Result<BTreeMap<TopicPartition, OffsetAndMetadata>> {
-        let group = self.group.as_mut().ok_or_else(|| needs_group("committed offsets"))?;
+        let group = self
+            .group
+            .as_mut()
+            .ok_or_else(|| needs_group("committed offsets"))?;
         group.committed(partitions).await
     }
 
@@ -269,7 +280,8 @@ impl Consumer {
 
     /// Sets the next offset to read from an assigned partition.
     pub fn seek(&mut self, topic: &str, partition: i32, offset: i64) {
-        self.state.seek(&(TopicName::from(topic), partition), offset);
+        self.state
+            .seek(&(TopicName::from(topic), partition), offset);
     }
 
     /// Goes back to the first offset still in the log of each given partition.
@@ -346,8 +358,10 @@ impl Consumer {
         timestamp: i64,
     ) -> Result<BTreeMap<TopicPartition, Option<OffsetAndTimestamp>>> {
         let deadline = Instant::now() + self.config.client.request_timeout;
-        let mut left: Vec<(TopicPartition, i64)> =
-            partitions.iter().map(|tp| (tp.clone(), timestamp)).collect();
+        let mut left: Vec<(TopicPartition, i64)> = partitions
+            .iter()
+            .map(|tp| (tp.clone(), timestamp))
+            .collect();
         let mut out = BTreeMap::new();
         loop {
             self.ensure_metadata().await;

@@ -108,7 +108,12 @@ impl FetchSession {
 
     /// Takes the broker's answer to `plan`: its top-level error and session id. Returns
     /// whether the response's partitions can be used.
-    pub(crate) fn on_response(&mut self, plan: FetchPlan, error: ErrorCode, session_id: i32) -> bool {
+    pub(crate) fn on_response(
+        &mut self,
+        plan: FetchPlan,
+        error: ErrorCode,
+        session_id: i32,
+    ) -> bool {
         if error != ErrorCode::None {
             // FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH, or anything else at the
             // top level: the broker's view is unknown, so the next fetch is full.
@@ -119,7 +124,11 @@ impl FetchSession {
             self.id = session_id;
             self.epoch = if session_id == 0 { 0 } else { 1 };
         } else {
-            self.epoch = if self.epoch == i32::MAX { 1 } else { self.epoch + 1 };
+            self.epoch = if self.epoch == i32::MAX {
+                1
+            } else {
+                self.epoch + 1
+            };
         }
         self.partitions = plan
             .wanted

@@ -242,7 +242,11 @@ impl Fetcher {
     }
 
     /// The name of a response's topic: responses from Fetch v13 on carry only the id.
-    pub(crate) fn topic_of(plan: &FetchPlan, name: &TopicName, id: kafka_protocol::Uuid) -> Option<TopicName> {
+    pub(crate) fn topic_of(
+        plan: &FetchPlan,
+        name: &TopicName,
+        id: kafka_protocol::Uuid,
+    ) -> Option<TopicName> {
         if !name.is_empty() {
             return Some(name.clone());
         }

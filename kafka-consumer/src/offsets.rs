@@ -57,7 +57,11 @@ pub(crate) async fn list_offsets(
                 .with_timestamp(*ts);
             match topics.iter_mut().find(|x| &x.name == t) {
                 Some(x) => x.partitions.push(part),
-                None => topics.push(ListOffsetsTopic::default().with_name(t.clone()).with_partitions(vec![part])),
+                None => topics.push(
+                    ListOffsetsTopic::default()
+                        .with_name(t.clone())
+                        .with_partitions(vec![part]),
+                ),
             }
         }
         let request = ListOffsetsRequest::default()
@@ -91,7 +95,9 @@ pub(crate) async fn list_offsets(
                             code,
                             ErrorCode::NotLeaderOrFollower | ErrorCode::FencedLeaderEpoch
                         ) {
-                            client.metadata().invalidate_leader(&t.name, p.partition_index);
+                            client
+                                .metadata()
+                                .invalidate_leader(&t.name, p.partition_index);
                         }
                         Err(ClientError::Broker(code))
                     }

@@ -190,7 +190,11 @@ impl Consumer {
             }
         }
         let keeping = self.state.assigned();
-        let claim = if protocol == RebalanceProtocol::Eager { owned } else { keeping };
+        let claim = if protocol == RebalanceProtocol::Eager {
+            owned
+        } else {
+            keeping
+        };
         self.record_subscribed_counts();
         if let Some(g) = self.group.as_mut() {
             g.start_join(&self.subscription, if lost { Vec::new() } else { claim });
@@ -224,7 +228,10 @@ impl Consumer {
                     .partitions
                     .iter()
                     .filter(|(tp, _)| revoked.contains(tp))
-                    .filter_map(|(tp, s)| s.position.map(|o| (tp.clone(), crate::OffsetAndMetadata::new(o))))
+                    .filter_map(|(tp, s)| {
+                        s.position
+                            .map(|o| (tp.clone(), crate::OffsetAndMetadata::new(o)))
+                    })
                     .collect();
                 if let Err(e) = self.commit_offsets(offsets).await {
                     debug!(error = %e, "commit of revoked partitions failed");
@@ -246,7 +253,8 @@ impl Consumer {
             _ => Default::default(),
         };
         for tp in &added {
-            self.state.add(tp.clone(), committed.get(tp).map(|o| o.offset));
+            self.state
+                .add(tp.clone(), committed.get(tp).map(|o| o.offset));
         }
         self.client
             .track_topics(self.state.partitions.keys().map(|(t, _)| t.clone()));
@@ -338,7 +346,9 @@ impl Consumer {
                 debug!(broker = %outcome.broker, error = %e, "fetch failed; retrying on the next poll");
                 if !matches!(e, kafka_client::ClientError::Broker(_)) {
                     for t in &outcome.plan.wanted {
-                        self.client.metadata().invalidate_leader(&t.topic, t.partition);
+                        self.client
+                            .metadata()
+                            .invalidate_leader(&t.topic, t.partition);
                     }
                 }
                 return Ok(());
@@ -395,7 +405,9 @@ impl Consumer {
                                 | ErrorCode::UnknownLeaderEpoch
                         ) =>
                     {
-                        self.client.metadata().invalidate_leader(&topic, p.partition_index);
+                        self.client
+                            .metadata()
+                            .invalidate_leader(&topic, p.partition_index);
                         continue;
                     }
                     code => {

@@ -40,7 +40,11 @@ impl PartitionAssignor for StickyAssignor {
         "sticky"
     }
 
-    fn assign(&self, members: &[MemberSubscription], partitions: &BTreeMap<TopicName, i32>) -> Assignment {
+    fn assign(
+        &self,
+        members: &[MemberSubscription],
+        partitions: &BTreeMap<TopicName, i32>,
+    ) -> Assignment {
         let (plan, _) = sticky_plan(members, partitions);
         plan
     }
@@ -59,7 +63,11 @@ impl PartitionAssignor for CooperativeStickyAssignor {
         true
     }
 
-    fn assign(&self, members: &[MemberSubscription], partitions: &BTreeMap<TopicName, i32>) -> Assignment {
+    fn assign(
+        &self,
+        members: &[MemberSubscription],
+        partitions: &BTreeMap<TopicName, i32>,
+    ) -> Assignment {
         let (mut plan, previous_owner) = sticky_plan(members, partitions);
         for (member, topics) in plan.iter_mut() {
             for (topic, ps) in topics.iter_mut() {
@@ -112,7 +120,9 @@ fn sticky_plan(
 
     // Step 2: the rest to the least loaded eligible member.
     let eligible = |tp: &Tp| -> Vec<usize> {
-        (0..order.len()).filter(|i| order[*i].topics.contains(&tp.0)).collect()
+        (0..order.len())
+            .filter(|i| order[*i].topics.contains(&tp.0))
+            .collect()
     };
     for (topic, count) in partitions {
         for p in 0..*count {
@@ -120,7 +130,10 @@ fn sticky_plan(
             if owner.contains_key(&tp) {
                 continue;
             }
-            if let Some(i) = eligible(&tp).into_iter().min_by_key(|i| (held[*i].len(), *i)) {
+            if let Some(i) = eligible(&tp)
+                .into_iter()
+                .min_by_key(|i| (held[*i].len(), *i))
+            {
                 held[i].insert(tp);
             }
         }
@@ -168,7 +181,10 @@ mod tests {
 
     fn member(id: &str, owned: &[(&str, i32)], generation: i32) -> MemberSubscription {
         MemberSubscription::new(id, [TopicName::from("t")]).with_owned(
-            owned.iter().map(|(t, p)| (TopicName::from(*t), *p)).collect(),
+            owned
+                .iter()
+                .map(|(t, p)| (TopicName::from(*t), *p))
+                .collect(),
             generation,
         )
     }
@@ -178,12 +194,19 @@ mod tests {
     }
 
     fn owned(a: &Assignment, m: &str) -> Vec<i32> {
-        a.get(m).and_then(|t| t.get("t")).cloned().unwrap_or_default()
+        a.get(m)
+            .and_then(|t| t.get("t"))
+            .cloned()
+            .unwrap_or_default()
     }
 
     #[test]
     fn fresh_group_is_balanced() {
-        let members = [member("a", &[], -1), member("b", &[], -1), member("c", &[], -1)];
+        let members = [
+            member("a", &[], -1),
+            member("b", &[], -1),
+            member("c", &[], -1),
+        ];
         let counts = BTreeMap::from([("t".into(), 12)]);
         let a = StickyAssignor.assign(&members, &counts);
         for m in ["a", "b", "c"] {
@@ -213,8 +236,16 @@ mod tests {
         assert_eq!(count(&c, "c"), 0);
         // The follow-up rebalance, with the revoked partitions given up, hands them over.
         let members = [
-            member("a", &[("t", owned(&c, "a")[0]), ("t", owned(&c, "a")[1])], 2),
-            member("b", &[("t", owned(&c, "b")[0]), ("t", owned(&c, "b")[1])], 2),
+            member(
+                "a",
+                &[("t", owned(&c, "a")[0]), ("t", owned(&c, "a")[1])],
+                2,
+            ),
+            member(
+                "b",
+                &[("t", owned(&c, "b")[0]), ("t", owned(&c, "b")[1])],
+                2,
+            ),
             member("c", &[], 2),
         ];
         let d = CooperativeStickyAssignor.assign(&members, &counts);
@@ -224,7 +255,10 @@ mod tests {
 
     #[test]
     fn the_newer_generation_wins_a_double_claim() {
-        let members = [member("a", &[("t", 0), ("t", 1)], 3), member("b", &[("t", 0)], 4)];
+        let members = [
+            member("a", &[("t", 0), ("t", 1)], 3),
+            member("b", &[("t", 0)], 4),
+        ];
         let counts = BTreeMap::from([("t".into(), 2)]);
         let a = StickyAssignor.assign(&members, &counts);
         assert_eq!(owned(&a, "b"), [0]);

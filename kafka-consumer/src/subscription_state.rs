@@ -12,8 +12,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use kafka_client::MetadataCache;
-use kafka_protocol::DecodeError;
 use kafka_protocol::BrokerId;
+use kafka_protocol::DecodeError;
 
 use crate::completed_fetch::CompletedFetch;
 use crate::fetch_session::FetchTarget;
@@ -112,7 +112,10 @@ impl SubscriptionState {
             let Some(info) = md.topic(topic) else {
                 continue;
             };
-            let Some(p) = usize::try_from(*partition).ok().and_then(|i| info.partitions.get(i)) else {
+            let Some(p) = usize::try_from(*partition)
+                .ok()
+                .and_then(|i| info.partitions.get(i))
+            else {
                 continue;
             };
             if p.leader == BrokerId::NONE {
@@ -197,7 +200,14 @@ mod tests {
             b.append(0, None, Some(b"v"), &[]).unwrap();
         }
         let data: Bytes = b.build().unwrap();
-        CompletedFetch::new("t".into(), partition, base, data, DecodeOptions::default(), None)
+        CompletedFetch::new(
+            "t".into(),
+            partition,
+            base,
+            data,
+            DecodeOptions::default(),
+            None,
+        )
     }
 
     fn tp(p: i32) -> TopicPartition {
@@ -214,12 +224,18 @@ mod tests {
         s.partitions.get_mut(&tp(1)).unwrap().buffered = Some(fetch(1, 100, 5));
         let mut out = Vec::new();
         s.drain(3, &mut out).unwrap();
-        assert_eq!(out.iter().map(|r| r.partition).collect::<Vec<_>>(), [0, 0, 0]);
+        assert_eq!(
+            out.iter().map(|r| r.partition).collect::<Vec<_>>(),
+            [0, 0, 0]
+        );
         assert_eq!(s.partitions[&tp(0)].position, Some(3));
         out.clear();
         s.drain(3, &mut out).unwrap();
         // Partition 1's turn now, though partition 0 still has records.
-        assert_eq!(out.iter().map(|r| r.partition).collect::<Vec<_>>(), [1, 1, 1]);
+        assert_eq!(
+            out.iter().map(|r| r.partition).collect::<Vec<_>>(),
+            [1, 1, 1]
+        );
         out.clear();
         s.drain(100, &mut out).unwrap();
         assert_eq!(out.len(), 4);

@@ -55,7 +55,12 @@ impl GroupMember {
             .with_group_id(self.settings.group_id.clone())
             .with_generation_id_or_member_epoch(self.generation)
             .with_member_id(self.member_id.clone())
-            .with_group_instance_id(instance_id_at(&self.settings, &conn, ApiKey::OffsetCommit, 7))
+            .with_group_instance_id(instance_id_at(
+                &self.settings,
+                &conn,
+                ApiKey::OffsetCommit,
+                7,
+            ))
             .with_topics(topics);
         Ok((conn, request))
     }
@@ -77,7 +82,11 @@ impl GroupMember {
             by_topic.entry(t.clone()).or_default().push(*p);
         }
         let mut out = BTreeMap::new();
-        let mut keep = |topic: &TopicName, partition: i32, offset: i64, epoch: i32, meta: &Option<StrBytes>| {
+        let mut keep = |topic: &TopicName,
+                        partition: i32,
+                        offset: i64,
+                        epoch: i32,
+                        meta: &Option<StrBytes>| {
             if offset >= 0 {
                 out.insert(
                     (topic.clone(), partition),
@@ -101,19 +110,21 @@ impl GroupMember {
             };
             let request = OffsetFetchRequest::default()
                 .with_require_stable(true)
-                .with_groups(vec![offset_fetch_request::OffsetFetchRequestGroup::default()
-                    .with_group_id(self.settings.group_id.clone())
-                    .with_topics(Some(
-                        by_topic
-                            .iter()
-                            .map(|(t, ps)| {
-                                offset_fetch_request::OffsetFetchRequestTopics::default()
-                                    .with_name(t.clone())
-                                    .with_topic_id(ids.get(t).copied().unwrap_or_default())
-                                    .with_partition_indexes(ps.clone())
-                            })
-                            .collect(),
-                    ))]);
+                .with_groups(vec![
+                    offset_fetch_request::OffsetFetchRequestGroup::default()
+                        .with_group_id(self.settings.group_id.clone())
+                        .with_topics(Some(
+                            by_topic
+                                .iter()
+                                .map(|(t, ps)| {
+                                    offset_fetch_request::OffsetFetchRequestTopics::default()
+                                        .with_name(t.clone())
+                                        .with_topic_id(ids.get(t).copied().unwrap_or_default())
+                                        .with_partition_indexes(ps.clone())
+                                })
+                                .collect(),
+                        )),
+                ]);
             let response = conn.send(&request).await?;
             for g in &response.groups {
                 g.error_code.into_result().map_err(broker_error)?;
@@ -129,7 +140,13 @@ impl GroupMember {
                     };
                     for p in &t.partitions {
                         p.error_code.into_result().map_err(broker_error)?;
-                        keep(&name, p.partition_index, p.committed_offset, p.committed_leader_epoch, &p.metadata);
+                        keep(
+                            &name,
+                            p.partition_index,
+                            p.committed_offset,
+                            p.committed_leader_epoch,
+                            &p.metadata,
+                        );
                     }
                 }
             }
@@ -152,7 +169,13 @@ impl GroupMember {
             for t in &response.topics {
                 for p in &t.partitions {
                     p.error_code.into_result().map_err(broker_error)?;
-                    keep(&t.name, p.partition_index, p.committed_offset, p.committed_leader_epoch, &p.metadata);
+                    keep(
+                        &t.name,
+                        p.partition_index,
+                        p.committed_offset,
+                        p.committed_leader_epoch,
+                        &p.metadata,
+                    );
                 }
             }
         }
@@ -176,7 +199,9 @@ pub(crate) async fn send_commit(
                     let _ = state.compare_exchange(0, REJOIN, Ordering::AcqRel, Ordering::Acquire);
                     return Err(broker_error(p.error_code));
                 }
-                ErrorCode::IllegalGeneration | ErrorCode::UnknownMemberId | ErrorCode::FencedInstanceId => {
+                ErrorCode::IllegalGeneration
+                | ErrorCode::UnknownMemberId
+                | ErrorCode::FencedInstanceId => {
                     state.store(LOST, Ordering::Release);
                     return Err(broker_error(p.error_code));
                 }
