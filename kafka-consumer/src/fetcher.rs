@@ -47,6 +47,24 @@ pub(crate) struct FetchOutcome {
     pub(crate) result: Result<FetchResponse, ClientError>,
 }
 
+/// The `max_bytes` of the next Fetch, or `None` when the budget is spent: at most `fetch_max`
+/// (`fetch.max.bytes`), what is left of `budget` after `used` (buffered plus reserved), and one
+/// broker's share of the budget (see [`Fetcher::send`]). With nothing used a fetch is always
+/// sent, asking for at least one byte: KIP-74 brokers return at least one whole batch.
+fn fetch_max_bytes(budget: usize, used: usize, brokers: usize, fetch_max: i32) -> Option<i32> {
+    let left = budget.saturating_sub(used);
+    if left == 0 && used > 0 {
+        return None;
+    }
+    let share = budget / brokers.max(1);
+    Some(
+        i32::try_from(left.min(share))
+            .unwrap_or(i32::MAX)
+            .min(fetch_max)
+            .max(1),
+    )
+}
+
 /// The per-broker fetch pipelines.
 #[derive(Debug)]
 pub(crate) struct Fetcher {
@@ -84,20 +102,34 @@ impl Fetcher {
     }
 
     /// Sends a Fetch of `targets` to `broker` unless one is in flight there or the budget,
-    /// with `buffered` bytes already held, is spent.
-    pub(crate) fn send(&mut self, broker: BrokerId, targets: Vec<FetchTarget>, buffered: usize) {
+    /// with `buffered` bytes already held, is spent. `brokers` is how many brokers have
+    /// partitions to fetch: each fetch asks for at most an equal share of the budget.
+    ///
+    /// Why a share and not simply what is left: fetches are long polls (`fetch.max.wait.ms`),
+    /// and a broker that has nothing new keeps its fetch, and its reservation, in flight almost
+    /// all the time. Had the first brokers each reserved `fetch.max.bytes` (50 MiB by default)
+    /// of a 64 MiB budget, the last broker would find nothing left, every time, and its
+    /// partitions would never be fetched. With equal shares the others hold at most
+    /// `(brokers - 1)` shares, so a broker always finds its share once its own buffered data
+    /// has been read.
+    pub(crate) fn send(
+        &mut self,
+        broker: BrokerId,
+        targets: Vec<FetchTarget>,
+        buffered: usize,
+        brokers: usize,
+    ) {
         if self.is_busy(broker) {
             return;
         }
-        let used = buffered.saturating_add(self.reserved);
-        let left = self.settings.buffer_max_bytes.saturating_sub(used);
-        if left == 0 && used > 0 {
+        let Some(max_bytes) = fetch_max_bytes(
+            self.settings.buffer_max_bytes,
+            buffered.saturating_add(self.reserved),
+            brokers,
+            self.settings.max_bytes,
+        ) else {
             return;
-        }
-        let max_bytes = i32::try_from(left)
-            .unwrap_or(i32::MAX)
-            .min(self.settings.max_bytes)
-            .max(1);
+        };
         let reserved = usize::try_from(max_bytes).unwrap_or(0);
         let session = self.sessions.entry(broker).or_default();
         let plan = session.plan(targets);
@@ -266,5 +298,49 @@ impl Fetcher {
             }
         }
         self.reserved = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fetch_max_bytes;
+
+    const MIB: usize = 1024 * 1024;
+    const FETCH_MAX: i32 = 50 * 1024 * 1024;
+
+    #[test]
+    fn every_broker_gets_a_share_while_the_others_long_poll() {
+        // Three brokers, a 64 MiB budget, fetch.max.bytes 50 MiB: reserving as the fetches go
+        // out must leave the third broker something (it once found nothing, forever).
+        let mut used = 0;
+        for _ in 0..3 {
+            let got = fetch_max_bytes(64 * MIB, used, 3, FETCH_MAX).expect("a fetch is sent");
+            assert!(got as usize <= 64 * MIB / 3);
+            assert!(got as usize >= 21 * MIB);
+            used += got as usize;
+        }
+        assert!(used <= 64 * MIB);
+    }
+
+    #[test]
+    fn a_single_broker_is_capped_by_fetch_max_bytes() {
+        assert_eq!(fetch_max_bytes(64 * MIB, 0, 1, FETCH_MAX), Some(FETCH_MAX));
+        assert_eq!(
+            fetch_max_bytes(usize::MAX, 0, 0, FETCH_MAX),
+            Some(FETCH_MAX)
+        );
+    }
+
+    #[test]
+    fn a_spent_budget_sends_nothing_but_an_empty_one_always_sends() {
+        assert_eq!(fetch_max_bytes(MIB, MIB, 2, FETCH_MAX), None);
+        assert_eq!(fetch_max_bytes(MIB, 2 * MIB, 2, FETCH_MAX), None);
+        // A budget smaller than anything still lets one fetch out (KIP-74: one batch).
+        assert_eq!(fetch_max_bytes(0, 0, 3, FETCH_MAX), Some(1));
+        // What is left, when less than a share.
+        assert_eq!(
+            fetch_max_bytes(10 * MIB, 9 * MIB, 2, FETCH_MAX),
+            Some(MIB as i32)
+        );
     }
 }

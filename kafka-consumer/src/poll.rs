@@ -324,15 +324,17 @@ impl Consumer {
 
     /// Sends a fetch to every leader of a fetchable partition that has none in flight.
     fn send_fetches(&mut self) {
-        let targets = {
+        let (targets, brokers) = {
             let md = self.client.metadata();
-            self.state
-                .fetch_targets(&md, self.config.max_partition_fetch_bytes)
+            let targets = self
+                .state
+                .fetch_targets(&md, self.config.max_partition_fetch_bytes);
+            (targets, self.state.leader_count(&md))
         };
         let buffered = self.state.buffered_bytes();
         for (broker, targets) in targets {
             if !self.fetcher.is_busy(broker) {
-                self.fetcher.send(broker, targets, buffered);
+                self.fetcher.send(broker, targets, buffered, brokers);
             }
         }
     }

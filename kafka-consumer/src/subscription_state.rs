@@ -98,6 +98,17 @@ impl SubscriptionState {
             .sum()
     }
 
+    /// How many brokers lead the assigned partitions (fetchable or not): the number of fetch
+    /// pipelines the memory budget is shared between.
+    pub(crate) fn leader_count(&self, md: &MetadataCache) -> usize {
+        self.partitions
+            .keys()
+            .filter_map(|(topic, partition)| md.leader(topic, *partition))
+            .filter(|b| *b != BrokerId::NONE)
+            .collect::<BTreeSet<_>>()
+            .len()
+    }
+
     /// The fetchable partitions, by leader.
     pub(crate) fn fetch_targets(
         &self,
