@@ -76,10 +76,38 @@ impl GroupMember {
         partitions: &[TopicPartition],
     ) -> Result<BTreeMap<TopicPartition, OffsetAndMetadata>> {
         let conn = self.coordinator().await?;
-        let version = conn.version_for(ApiKey::OffsetFetch)?;
+        let mut version = conn.version_for(ApiKey::OffsetFetch)?;
         let mut by_topic: BTreeMap<TopicName, Vec<i32>> = BTreeMap::new();
         for (t, p) in partitions {
             by_topic.entry(t.clone()).or_default().push(*p);
+        }
+        // OffsetFetch v10 names topics by id only: ids the cache lacks (a topic this consumer
+        // never fetched) are looked up first, and should that fail the request goes out at v9,
+        // which names them.
+        if version >= 10 {
+            let unknown: Vec<TopicName> = {
+                let md = self.client.metadata();
+                by_topic
+                    .keys()
+                    .filter(|t| {
+                        md.topic(t)
+                            .is_none_or(|i| i.id == kafka_protocol::Uuid::ZERO)
+                    })
+                    .cloned()
+                    .collect()
+            };
+            if !unknown.is_empty() {
+                if let Err(e) = self.client.refresh_metadata(&unknown, false).await {
+                    tracing::debug!(error = %e, "metadata for OffsetFetch topic ids failed; using v9");
+                }
+                let md = self.client.metadata();
+                if unknown.iter().any(|t| {
+                    md.topic(t)
+                        .is_none_or(|i| i.id == kafka_protocol::Uuid::ZERO)
+                }) {
+                    version = 9;
+                }
+            }
         }
         let mut out = BTreeMap::new();
         let mut keep = |topic: &TopicName,
@@ -125,7 +153,7 @@ impl GroupMember {
                                 .collect(),
                         )),
                 ]);
-            let response = conn.send(&request).await?;
+            let response = conn.send_at(&request, version).await?;
             for g in &response.groups {
                 g.error_code.into_result().map_err(broker_error)?;
                 for t in &g.topics {
