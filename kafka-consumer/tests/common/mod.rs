@@ -32,3 +32,46 @@ pub async fn produce(
     producer.close(Duration::from_secs(10)).await;
     by_partition
 }
+
+/// Creates `topic` with `partitions` partitions and `replication` replicas through `bootstrap`
+/// (for real Kafka; the bundled broker's tests create topics directly).
+#[allow(dead_code)]
+pub async fn create_topic(bootstrap: &str, topic: &str, partitions: i32, replication: i16) {
+    use kafka_client::{Client, ClientConfig};
+    use kafka_protocol::messages::create_topics_request::CreatableTopic;
+    use kafka_protocol::messages::CreateTopicsRequest;
+    use kafka_protocol::ErrorCode;
+
+    let client = Client::connect(ClientConfig::new(bootstrap)).await.unwrap();
+    let create = CreateTopicsRequest::default()
+        .with_timeout_ms(30_000)
+        .with_topics(vec![CreatableTopic::default()
+            .with_name(topic)
+            .with_num_partitions(partitions)
+            .with_replication_factor(replication)]);
+    let created = client
+        .any_connection()
+        .await
+        .unwrap()
+        .send(&create)
+        .await
+        .unwrap();
+    assert_eq!(created.topics[0].error_code, ErrorCode::None, "{created:?}");
+    // Wait until the leaders are known, so that the first produce finds them.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let _ = client.refresh_metadata(&[topic.into()], false).await;
+        let ready = {
+            let md = client.metadata();
+            (0..partitions).all(|p| md.leader(topic, p).is_some())
+        };
+        if ready {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no leaders for {topic}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
