@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use bytes::Bytes;
 use kafka_protocol::TopicName;
 
 /// One member as the leader sees it: its id (or static instance id) and its subscription.
@@ -19,6 +20,9 @@ pub struct MemberSubscription {
     pub owned: Vec<(TopicName, i32)>,
     /// That generation (subscription v2+), or -1.
     pub generation: i32,
+    /// The assignor's own bytes from the member's subscription, if any (see
+    /// [`PartitionAssignor::subscription_user_data`]).
+    pub user_data: Option<Bytes>,
 }
 
 impl MemberSubscription {
@@ -30,6 +34,7 @@ impl MemberSubscription {
             topics: topics.into_iter().collect(),
             owned: Vec::new(),
             generation: -1,
+            user_data: None,
         }
     }
 
@@ -37,6 +42,12 @@ impl MemberSubscription {
     pub fn with_owned(mut self, owned: Vec<(TopicName, i32)>, generation: i32) -> Self {
         self.owned = owned;
         self.generation = generation;
+        self
+    }
+
+    /// This member, with the assignor's `user_data` from its subscription.
+    pub fn with_user_data(mut self, user_data: Option<Bytes>) -> Self {
+        self.user_data = user_data;
         self
     }
 }
@@ -62,6 +73,18 @@ pub trait PartitionAssignor: Send + Sync + std::fmt::Debug + 'static {
     /// partition to a new owner in the same rebalance that takes it from the old one.
     fn supports_cooperative(&self) -> bool {
         false
+    }
+    /// Bytes this member sends to the leader's assignor of the same name in its subscription,
+    /// given what it was assigned in `generation` (Java's `subscriptionUserData`). The eager
+    /// protocol sends no owned partitions (a member has revoked them all before it joins), so
+    /// an assignor that wants to be sticky under it carries the previous assignment here.
+    fn subscription_user_data(
+        &self,
+        previous: &[(TopicName, i32)],
+        generation: i32,
+    ) -> Option<Bytes> {
+        let _ = (previous, generation);
+        None
     }
     /// Assigns `partitions` (count per topic) to `members`. Every member appears in the result.
     fn assign(

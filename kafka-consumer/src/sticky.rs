@@ -25,6 +25,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use bytes::Bytes;
+use kafka_protocol::consumer_protocol;
+use kafka_protocol::messages::sticky_assignor_user_data::TopicPartition as PreviousTopic;
+use kafka_protocol::messages::StickyAssignorUserData;
 use kafka_protocol::TopicName;
 
 use crate::assignor::{empty, sorted, Assignment, MemberSubscription, PartitionAssignor};
@@ -40,12 +44,62 @@ impl PartitionAssignor for StickyAssignor {
         "sticky"
     }
 
+    /// The previous assignment and its generation, in the layout Java's `StickyAssignor`
+    /// reads, so that stickiness survives the eager protocol's revoke-everything join and
+    /// works with Java leaders and members alike.
+    fn subscription_user_data(&self, previous: &[Tp], generation: i32) -> Option<Bytes> {
+        let mut by_topic: BTreeMap<TopicName, Vec<i32>> = BTreeMap::new();
+        for (t, p) in previous {
+            by_topic.entry(t.clone()).or_default().push(*p);
+        }
+        let data = StickyAssignorUserData::default()
+            .with_previous_assignment(
+                by_topic
+                    .into_iter()
+                    .map(|(t, ps)| PreviousTopic::default().with_topic(t).with_partitions(ps))
+                    .collect(),
+            )
+            .with_generation(generation);
+        match consumer_protocol::encode_sticky_user_data(&data) {
+            Ok(bytes) => Some(bytes),
+            Err(e) => {
+                tracing::debug!(error = %e, "sticky user data did not encode");
+                None
+            }
+        }
+    }
+
     fn assign(
         &self,
         members: &[MemberSubscription],
         partitions: &BTreeMap<TopicName, i32>,
     ) -> Assignment {
-        let (plan, _) = sticky_plan(members, partitions);
+        // As Java's StickyAssignor, what a member held comes from its user data; a member
+        // without any (another client's) is taken at its subscription's owned partitions.
+        let members: Vec<MemberSubscription> = members
+            .iter()
+            .map(|m| {
+                let decoded = m
+                    .user_data
+                    .as_ref()
+                    .and_then(|b| consumer_protocol::decode_sticky_user_data(b).ok());
+                match decoded {
+                    Some(d) => {
+                        let previous = d
+                            .previous_assignment
+                            .into_iter()
+                            .flat_map(|t| {
+                                let topic = t.topic;
+                                t.partitions.into_iter().map(move |p| (topic.clone(), p))
+                            })
+                            .collect();
+                        m.clone().with_owned(previous, d.generation)
+                    }
+                    None => m.clone(),
+                }
+            })
+            .collect();
+        let (plan, _) = sticky_plan(&members, partitions);
         plan
     }
 }
@@ -198,6 +252,38 @@ mod tests {
             .and_then(|t| t.get("t"))
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// Under the eager protocol a member lists no owned partitions; its previous assignment
+    /// travels in the sticky assignor's user data instead, and stickiness holds.
+    #[test]
+    fn eager_members_stay_sticky_through_their_user_data() {
+        let all: Vec<(TopicName, i32)> = (0..6).map(|p| (TopicName::from("t"), p)).collect();
+        let eager = |id: &str, previous: &[(TopicName, i32)]| {
+            MemberSubscription::new(id, [TopicName::from("t")])
+                .with_user_data(StickyAssignor.subscription_user_data(previous, 4))
+        };
+        // b held the first half, a the second: the opposite of a fresh plan.
+        let members = [
+            eager("a", &all[3..]),
+            eager("b", &all[..3]),
+            eager("c", &[]),
+        ];
+        let counts = BTreeMap::from([("t".into(), 6)]);
+        let plan = StickyAssignor.assign(&members, &counts);
+        assert!(owned(&plan, "a").iter().all(|p| *p >= 3), "{plan:?}");
+        assert!(owned(&plan, "b").iter().all(|p| *p < 3), "{plan:?}");
+        assert_eq!(
+            (count(&plan, "a"), count(&plan, "b"), count(&plan, "c")),
+            (2, 2, 2)
+        );
+        // Without the user data the same members get the fresh plan.
+        let bare: Vec<MemberSubscription> = members
+            .iter()
+            .map(|m| m.clone().with_user_data(None))
+            .collect();
+        let fresh = StickyAssignor.assign(&bare, &counts);
+        assert_ne!(owned(&fresh, "a"), owned(&plan, "a"));
     }
 
     #[test]

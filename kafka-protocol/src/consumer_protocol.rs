@@ -28,7 +28,9 @@ use bytes::{BufMut, Bytes, BytesMut};
 use crate::codec::{get_array_len, get_i16, get_string, initial_capacity};
 use crate::error::{DecodeError, EncodeError};
 use crate::message::Message;
-use crate::messages::{ConsumerProtocolAssignment, ConsumerProtocolSubscription};
+use crate::messages::{
+    ConsumerProtocolAssignment, ConsumerProtocolSubscription, StickyAssignorUserData,
+};
 use crate::TopicName;
 
 /// `protocol_type` of groups formed by Kafka consumers.
@@ -81,6 +83,32 @@ pub fn subscribed_topics(metadata: &Bytes) -> Result<Vec<TopicName>, DecodeError
     Ok(topics)
 }
 
+/// Encodes the `sticky` assignor's user data at version 1, which has no version prefix.
+pub fn encode_sticky_user_data(data: &StickyAssignorUserData) -> Result<Bytes, EncodeError> {
+    let mut buf = BytesMut::with_capacity(data.encoded_len(1));
+    data.encode(&mut buf, 1)?;
+    Ok(buf.freeze())
+}
+
+/// Decodes the `sticky` assignor's user data. With no version on the wire, version 1 is tried
+/// first and must account for every byte; otherwise the bytes must be exactly a version 0
+/// (which has no generation, left at -1).
+pub fn decode_sticky_user_data(bytes: &Bytes) -> Result<StickyAssignorUserData, DecodeError> {
+    let whole = |version: i16| -> Result<StickyAssignorUserData, DecodeError> {
+        let mut buf = bytes.clone();
+        let data = StickyAssignorUserData::decode(&mut buf, version)?;
+        if buf.is_empty() {
+            Ok(data)
+        } else {
+            Err(DecodeError::Invalid {
+                field: "StickyAssignorUserData",
+                reason: format!("{} bytes left over at version {version}", buf.len()),
+            })
+        }
+    };
+    whole(1).or_else(|_| whole(0))
+}
+
 fn encode_versioned<M: Message>(message: &M, version: i16) -> Result<Bytes, EncodeError> {
     let mut buf = BytesMut::with_capacity(2 + message.encoded_len(version));
     buf.put_i16(version);
@@ -114,6 +142,33 @@ fn decode_versioned<M: Message>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::messages::sticky_assignor_user_data::TopicPartition as PreviousTopic;
+
+    #[test]
+    fn sticky_user_data_round_trips_and_reads_version_0() {
+        let data = StickyAssignorUserData::default()
+            .with_previous_assignment(vec![PreviousTopic::default()
+                .with_topic("t")
+                .with_partitions(vec![0, 2])])
+            .with_generation(7);
+        let bytes = encode_sticky_user_data(&data).unwrap();
+        // Laid out by hand: one topic, "t", partitions [0, 2], generation 7.
+        let expected: &[u8] = &[
+            0, 0, 0, 1, 0, 1, b't', 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 7,
+        ];
+        assert_eq!(&bytes[..], expected);
+        assert_eq!(decode_sticky_user_data(&bytes).unwrap(), data);
+        // Version 0 is the same without the generation.
+        let v0 = Bytes::copy_from_slice(&expected[..expected.len() - 4]);
+        let old = decode_sticky_user_data(&v0).unwrap();
+        assert_eq!(old.generation, -1);
+        assert_eq!(old.previous_assignment, data.previous_assignment);
+        // Junk after either layout, or a count beyond the bytes, is an error.
+        let mut longer = expected.to_vec();
+        longer.push(9);
+        assert!(decode_sticky_user_data(&Bytes::from(longer)).is_err());
+        assert!(decode_sticky_user_data(&Bytes::from_static(&[0x7f, 0, 0, 0])).is_err());
+    }
     use crate::messages::consumer_protocol_assignment::TopicPartition as AssignedTopic;
     use crate::messages::consumer_protocol_subscription::TopicPartition as OwnedTopic;
 

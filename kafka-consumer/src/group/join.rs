@@ -32,8 +32,9 @@ pub(crate) struct JoinContext {
     pub(crate) member_id: StrBytes,
     pub(crate) coordinator: Option<Arc<Connection>>,
     pub(crate) topics: BTreeSet<TopicName>,
-    /// Partitions kept through the rebalance (cooperative) or owned before it (eager: for the
-    /// sticky assignors' benefit; they were revoked already).
+    /// Partitions kept through the rebalance (cooperative) or owned before it (eager: they
+    /// were revoked already, so they go only into assignors' user data, see
+    /// [`subscription_metadata`]).
     pub(crate) owned: Vec<TopicPartition>,
     pub(crate) generation: i32,
 }
@@ -69,7 +70,12 @@ pub(crate) async fn join_group(mut ctx: JoinContext) -> Result<Joined, JoinFaile
 }
 
 async fn join_inner(ctx: &mut JoinContext) -> Result<Joined> {
-    let metadata = subscription_metadata(ctx)?;
+    let metadata: Vec<bytes::Bytes> = ctx
+        .settings
+        .assignors
+        .iter()
+        .map(|a| subscription_metadata(ctx, a.as_ref()))
+        .collect::<Result<_>>()?;
     let mut last = ErrorCode::RebalanceInProgress;
     for _attempt in 0..ATTEMPTS {
         let conn = match ctx.coordinator.clone().filter(|c| !c.is_closed()) {
@@ -91,7 +97,8 @@ async fn join_inner(ctx: &mut JoinContext) -> Result<Joined> {
                 ctx.settings
                     .assignors
                     .iter()
-                    .map(|a| {
+                    .zip(&metadata)
+                    .map(|(a, metadata)| {
                         join_group_request::JoinGroupRequestProtocol::default()
                             .with_name(a.name())
                             .with_metadata(metadata.clone())
@@ -204,14 +211,28 @@ async fn backoff(ctx: &JoinContext) {
     tokio::time::sleep(ctx.client.config().retry_backoff).await;
 }
 
-/// The subscription this member joins with (version 3: owned partitions, generation).
-fn subscription_metadata(ctx: &JoinContext) -> Result<bytes::Bytes> {
+/// The subscription this member joins with for `assignor` (version 3: owned partitions,
+/// generation, the assignor's user data).
+///
+/// Owned partitions are sent only under the cooperative protocol, as Java does. An eager
+/// member has revoked everything before it joins, and a cooperative-sticky leader (the group
+/// picks it once every member offers it, even while some still behave eagerly during a
+/// KIP-429 upgrade) holds back any partition whose listed owner loses it, waiting for that
+/// owner to give it up and rejoin: an eager member never does, so the partition would stay
+/// unassigned until some later rebalance.
+fn subscription_metadata(
+    ctx: &JoinContext,
+    assignor: &dyn crate::assignor::PartitionAssignor,
+) -> Result<bytes::Bytes> {
     let mut owned: BTreeMap<TopicName, Vec<i32>> = BTreeMap::new();
-    for (t, p) in &ctx.owned {
-        owned.entry(t.clone()).or_default().push(*p);
+    if ctx.settings.protocol() == crate::assignor::RebalanceProtocol::Cooperative {
+        for (t, p) in &ctx.owned {
+            owned.entry(t.clone()).or_default().push(*p);
+        }
     }
     let subscription = ConsumerProtocolSubscription::default()
         .with_topics(ctx.topics.iter().cloned().collect())
+        .with_user_data(assignor.subscription_user_data(&ctx.owned, ctx.generation))
         .with_owned_partitions(
             owned
                 .into_iter()
@@ -294,7 +315,9 @@ fn member_subscription(m: &join_group_response::JoinGroupResponseMember) -> Memb
                 t.partitions.into_iter().map(move |p| (topic.clone(), p))
             })
             .collect();
-        sub = sub.with_owned(owned, s.generation_id);
+        sub = sub
+            .with_owned(owned, s.generation_id)
+            .with_user_data(s.user_data);
     }
     sub
 }

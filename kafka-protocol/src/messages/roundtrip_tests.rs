@@ -116,6 +116,11 @@ fn consumer_protocol_assignment_round_trips() {
 }
 
 #[test]
+fn sticky_assignor_user_data_round_trips() {
+    check(StickyAssignorUserData::random);
+}
+
+#[test]
 fn create_acls_request_round_trips() {
     check(CreateAclsRequest::random);
 }
