@@ -19,9 +19,11 @@
 //! it up and rejoins, and the rebalance that follows assigns it, unowned, to where step 3 puts
 //! it. So no partition is ever consumed by two members at once.
 //!
-//! Java's implementation reaches the same balance; where several balanced plans are equally
-//! sticky it may pick a different one (it iterates hash maps), so plans can differ from a Java
-//! leader's in which of two equally loaded members receives a partition.
+//! When every member subscribes to the same topics the plans are Java's, partition for
+//! partition (`tests/assignors_golden.rs` holds them to answers the Java peer computed). When
+//! subscriptions differ Java takes a general path whose choices follow hash-map order; there
+//! ours reach the same balance and keep as many partitions in place, but may pick a different
+//! partition of the same member to move.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -48,6 +50,10 @@ impl PartitionAssignor for StickyAssignor {
     /// reads, so that stickiness survives the eager protocol's revoke-everything join and
     /// works with Java leaders and members alike.
     fn subscription_user_data(&self, previous: &[Tp], generation: i32) -> Option<Bytes> {
+        // Before its first assignment a member has nothing to carry (Java sends none either).
+        if previous.is_empty() && generation < 0 {
+            return None;
+        }
         let mut by_topic: BTreeMap<TopicName, Vec<i32>> = BTreeMap::new();
         for (t, p) in previous {
             by_topic.entry(t.clone()).or_default().push(*p);

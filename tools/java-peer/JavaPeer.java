@@ -11,6 +11,8 @@
 //             Consumes until N records arrived, the timeout passes, or (with --stop-on-eof)
 //             stdin closes; commits after each poll; leaves the group on the way out.
 //   partition --partitions N     keys on stdin, one per line: Java's default partition of each
+//   assign                       assignment cases on stdin (format at `assign` below): the plan
+//             Java's assignor makes for each, and the sticky assignor's user data per member
 //   admin     OP --bootstrap B [...]   create-topic, delete-topic, list-topics, describe-topics,
 //             describe-configs, list-groups, describe-groups, list-offsets,
 //             list-group-offsets, describe-cluster
@@ -196,6 +198,7 @@ public final class JavaPeer {
                 case "produce": produce(o); break;
                 case "consume": consume(o); break;
                 case "partition": partition(o); break;
+                case "assign": assign(); break;
                 case "admin": admin(args.length > 1 ? args[1] : "", o); break;
                 default: throw new IllegalArgumentException("unknown command " + args[0]);
             }
@@ -339,6 +342,113 @@ public final class JavaPeer {
             }
         }
         emit(line("done", "count", count));
+    }
+
+    /**
+     * Runs Java's assignors on cases read from stdin, one directive per line:
+     *
+     *   case NAME ASSIGNOR            range, roundrobin, sticky or cooperative-sticky
+     *   topic NAME PARTITIONS
+     *   member ID INSTANCE GENERATION TOPICS OWNED
+     *                                 INSTANCE is a group.instance.id or "-"; TOPICS is a comma list;
+     *                                 OWNED is "-" or a comma list of topic:partition
+     *   end                           assigns the case
+     *
+     * Each member is built as Java's consumer would send it: the sticky assignor (eager) carries
+     * what it owned in its user data, made by the assignor itself; the others list it as owned
+     * partitions. Prints one "assignment" line per member, in member id order, and for sticky
+     * cases one "user-data" line per member with those bytes in hex.
+     */
+    static void assign() throws Exception {
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        String name = null;
+        String assignorName = null;
+        Map<String, Integer> topics = new TreeMap<>();
+        Map<String, org.apache.kafka.clients.consumer.ConsumerPartitionAssignor.Subscription> members = new TreeMap<>();
+        for (String raw; (raw = in.readLine()) != null; ) {
+            String[] f = raw.trim().split("\\s+");
+            if (f[0].isEmpty() || f[0].startsWith("#")) {
+                continue;
+            }
+            switch (f[0]) {
+                case "case":
+                    name = f[1];
+                    assignorName = f[2];
+                    topics.clear();
+                    members.clear();
+                    break;
+                case "topic":
+                    topics.put(f[1], Integer.parseInt(f[2]));
+                    break;
+                case "member": {
+                    String id = f[1];
+                    java.util.Optional<String> instance = f[2].equals("-") ? java.util.Optional.empty() : java.util.Optional.of(f[2]);
+                    int generation = Integer.parseInt(f[3]);
+                    List<String> subscribed = List.of(f[4].split(","));
+                    List<TopicPartition> owned = new ArrayList<>();
+                    if (!f[5].equals("-")) {
+                        for (String tp : f[5].split(",")) {
+                            int colon = tp.lastIndexOf(':');
+                            owned.add(new TopicPartition(tp.substring(0, colon), Integer.parseInt(tp.substring(colon + 1))));
+                        }
+                    }
+                    org.apache.kafka.clients.consumer.ConsumerPartitionAssignor.Subscription sub;
+                    if (assignorName.equals("sticky")) {
+                        org.apache.kafka.clients.consumer.StickyAssignor own = new org.apache.kafka.clients.consumer.StickyAssignor();
+                        if (generation >= 0) {
+                            own.onAssignment(new org.apache.kafka.clients.consumer.ConsumerPartitionAssignor.Assignment(owned),
+                                    new org.apache.kafka.clients.consumer.ConsumerGroupMetadata("g", generation, id, instance));
+                        }
+                        java.nio.ByteBuffer userData = own.subscriptionUserData(new java.util.HashSet<>(subscribed));
+                        StringBuilder hex = new StringBuilder();
+                        if (userData != null) {
+                            java.nio.ByteBuffer b = userData.duplicate();
+                            while (b.hasRemaining()) {
+                                hex.append(String.format("%02x", b.get()));
+                            }
+                        }
+                        emit(line("user-data", "case", name, "member", id, "hex", userData == null ? null : hex.toString()));
+                        sub = new org.apache.kafka.clients.consumer.ConsumerPartitionAssignor.Subscription(
+                                subscribed, userData, List.of(), generation, java.util.Optional.empty());
+                    } else {
+                        sub = new org.apache.kafka.clients.consumer.ConsumerPartitionAssignor.Subscription(
+                                subscribed, null, owned, generation, java.util.Optional.empty());
+                    }
+                    sub.setGroupInstanceId(instance);
+                    members.put(id, sub);
+                    break;
+                }
+                case "end": {
+                    org.apache.kafka.clients.consumer.ConsumerPartitionAssignor assignor;
+                    switch (assignorName) {
+                        case "range": assignor = new org.apache.kafka.clients.consumer.RangeAssignor(); break;
+                        case "roundrobin": assignor = new org.apache.kafka.clients.consumer.RoundRobinAssignor(); break;
+                        case "sticky": assignor = new org.apache.kafka.clients.consumer.StickyAssignor(); break;
+                        case "cooperative-sticky": assignor = new org.apache.kafka.clients.consumer.CooperativeStickyAssignor(); break;
+                        default: throw new IllegalArgumentException("unknown assignor " + assignorName);
+                    }
+                    Node node = new Node(0, "localhost", 9092);
+                    List<org.apache.kafka.common.PartitionInfo> infos = new ArrayList<>();
+                    for (Map.Entry<String, Integer> t : topics.entrySet()) {
+                        for (int p = 0; p < t.getValue(); p++) {
+                            infos.add(new org.apache.kafka.common.PartitionInfo(t.getKey(), p, node, new Node[] {node}, new Node[] {node}));
+                        }
+                    }
+                    org.apache.kafka.common.Cluster cluster = new org.apache.kafka.common.Cluster(
+                            "golden", List.of(node), infos, java.util.Set.of(), java.util.Set.of());
+                    Map<String, org.apache.kafka.clients.consumer.ConsumerPartitionAssignor.Assignment> plan = assignor.assign(cluster,
+                            new org.apache.kafka.clients.consumer.ConsumerPartitionAssignor.GroupSubscription(members)).groupAssignment();
+                    for (String id : members.keySet()) {
+                        List<TopicPartition> got = new ArrayList<>(plan.containsKey(id) ? plan.get(id).partitions() : List.of());
+                        got.sort((a, b) -> a.topic().equals(b.topic()) ? Integer.compare(a.partition(), b.partition()) : a.topic().compareTo(b.topic()));
+                        emit(line("assignment", "case", name, "member", id, "partitions", partitions(got)));
+                    }
+                    break;
+                }
+                default:
+                    throw new IllegalArgumentException("unknown directive " + f[0]);
+            }
+        }
     }
 
     static void partition(Options o) throws Exception {
