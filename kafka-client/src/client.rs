@@ -139,8 +139,21 @@ impl Client {
                     .collect(),
             ))
             .with_allow_auto_topic_creation(auto_create);
+        self.send_metadata(&request).await
+    }
+
+    /// Fetches metadata for every topic in the cluster (a null topic list) and merges it into
+    /// the cache: what a pattern subscription matches against.
+    pub async fn refresh_all_metadata(&self) -> Result<MetadataResponse> {
+        let request = MetadataRequest::default()
+            .with_topics(None)
+            .with_allow_auto_topic_creation(false);
+        self.send_metadata(&request).await
+    }
+
+    async fn send_metadata(&self, request: &MetadataRequest) -> Result<MetadataResponse> {
         let conn = self.any_connection().await?;
-        let response = match conn.send(&request).await {
+        let response = match conn.send(request).await {
             Ok(r) => r,
             Err(e) => {
                 self.connection_failed(&conn);

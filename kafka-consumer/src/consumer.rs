@@ -55,6 +55,10 @@ pub struct Consumer {
     /// The partition count of each subscribed topic when the group last assigned: a change
     /// (a topic created, partitions added) calls for a rebalance.
     pub(crate) subscribed_counts: BTreeMap<TopicName, usize>,
+    /// A pattern subscription, whose matches become `subscription` (see [`crate::pattern`]).
+    pub(crate) pattern: Option<crate::pattern::TopicPattern>,
+    /// When the pattern was last matched against the cluster's topics.
+    pub(crate) pattern_checked: Option<Instant>,
     pub(crate) group: Option<GroupMember>,
     pub(crate) listener: Option<Arc<dyn RebalanceListener>>,
     pub(crate) fetcher: Fetcher,
@@ -85,7 +89,7 @@ impl Future for CommitHandle {
     }
 }
 
-fn needs_group(what: &str) -> ConsumerError {
+pub(crate) fn needs_group(what: &str) -> ConsumerError {
     ConsumerError::Client(kafka_client::config::invalid(
         "group.id",
         &format!("{what} needs a group.id"),
@@ -126,6 +130,8 @@ impl Consumer {
             state: SubscriptionState::default(),
             subscription: BTreeSet::new(),
             subscribed_counts: BTreeMap::new(),
+            pattern: None,
+            pattern_checked: None,
             group,
             listener: None,
             fetcher,
@@ -139,11 +145,16 @@ impl Consumer {
     /// this consumer reads, and positions start from the group's committed offsets. A topic
     /// that does not exist yet is assigned once it is created.
     pub fn subscribe(&mut self, topics: impl IntoIterator<Item = TopicName>) -> Result<()> {
+        self.pattern = None;
+        self.set_subscription(topics.into_iter().collect())
+    }
+
+    /// Makes `topics` the subscription, rejoining the group when it changed.
+    pub(crate) fn set_subscription(&mut self, topics: BTreeSet<TopicName>) -> Result<()> {
         let group = self
             .group
             .as_ref()
             .ok_or_else(|| needs_group("subscribe"))?;
-        let topics: BTreeSet<TopicName> = topics.into_iter().collect();
         if topics != self.subscription {
             group.request_rejoin();
         }

@@ -10,6 +10,14 @@ pub enum ConsumerError {
     /// The client core failed (configuration, connection, negotiation).
     #[error(transparent)]
     Client(#[from] ClientError),
+    /// A subscription pattern is not a valid regular expression.
+    #[error("invalid subscription pattern {pattern:?}: {reason}")]
+    InvalidPattern {
+        /// The pattern as given.
+        pattern: String,
+        /// What the regular expression parser said.
+        reason: String,
+    },
     /// A partition has no valid position and `auto.offset.reset` is `none`.
     #[error("no offset for {topic}/{partition} and auto.offset.reset=none")]
     NoOffset {

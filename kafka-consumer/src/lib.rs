@@ -22,6 +22,7 @@ mod group;
 mod listener;
 mod metrics;
 mod offsets;
+mod pattern;
 mod poll;
 mod record;
 pub mod sticky;

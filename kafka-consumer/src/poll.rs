@@ -44,6 +44,7 @@ impl Consumer {
         }
         loop {
             self.auto_commit().await;
+            self.refresh_pattern().await?;
             self.maintain_group().await?;
             self.ensure_metadata().await;
             self.reset_missing_positions().await?;
