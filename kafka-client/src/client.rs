@@ -47,6 +47,9 @@ struct Inner {
     /// The topics refreshed with every metadata request.
     topics: Mutex<BTreeSet<TopicName>>,
     brokers: Mutex<HashMap<BrokerId, Arc<tokio::sync::Mutex<Slot>>>>,
+    /// Second connections to brokers acting as group or transaction coordinators (see
+    /// [`Client::coordinator`]).
+    coordinators: Mutex<HashMap<BrokerId, Arc<tokio::sync::Mutex<Slot>>>>,
     /// A connection to a bootstrap address, until broker ids are known.
     bootstrap: tokio::sync::Mutex<Slot>,
 }
@@ -84,6 +87,7 @@ impl Client {
                 metadata_fetched: Mutex::default(),
                 topics: Mutex::default(),
                 brokers: Mutex::default(),
+                coordinators: Mutex::default(),
                 bootstrap: tokio::sync::Mutex::default(),
             }),
         })
@@ -167,7 +171,28 @@ impl Client {
 
     /// The connection to broker `id`, connecting (after its reconnect backoff) if needed.
     pub async fn broker(&self, id: BrokerId) -> Result<Arc<Connection>> {
-        let slot = Arc::clone(lock(&self.inner.brokers).entry(id).or_default());
+        self.connect_slot(&self.inner.brokers, id).await
+    }
+
+    /// A connection to broker `id` in its role as a coordinator, apart from the one
+    /// [`broker`](Self::broker) gives.
+    ///
+    /// A broker reads one request per connection at a time and answers in order, so a
+    /// JoinGroup that the coordinator parks until every member has rejoined (up to the
+    /// rebalance timeout) would hold up every fetch behind it on a shared connection: under the
+    /// cooperative protocol (KIP-429) the partitions a member keeps would stop flowing for the
+    /// whole rebalance. The Java client keeps its coordinator connection apart for the same
+    /// reason.
+    pub async fn coordinator(&self, id: BrokerId) -> Result<Arc<Connection>> {
+        self.connect_slot(&self.inner.coordinators, id).await
+    }
+
+    async fn connect_slot(
+        &self,
+        slots: &Mutex<HashMap<BrokerId, Arc<tokio::sync::Mutex<Slot>>>>,
+        id: BrokerId,
+    ) -> Result<Arc<Connection>> {
+        let slot = Arc::clone(lock(slots).entry(id).or_default());
         let mut slot = slot.lock().await;
         if let Some(conn) = slot.conn.as_ref().filter(|c| !c.is_closed()) {
             return Ok(Arc::clone(conn));
@@ -224,8 +249,11 @@ impl Client {
     /// Marks `conn` as failed so that the next use reconnects (after backoff).
     pub fn connection_failed(&self, conn: &Arc<Connection>) {
         debug!(addr = conn.addr(), "connection marked failed");
-        let slots: Vec<Arc<tokio::sync::Mutex<Slot>>> =
-            lock(&self.inner.brokers).values().cloned().collect();
+        let slots: Vec<Arc<tokio::sync::Mutex<Slot>>> = lock(&self.inner.brokers)
+            .values()
+            .chain(lock(&self.inner.coordinators).values())
+            .cloned()
+            .collect();
         for slot in slots {
             if let Ok(mut slot) = slot.try_lock() {
                 if slot.conn.as_ref().is_some_and(|c| Arc::ptr_eq(c, conn)) {

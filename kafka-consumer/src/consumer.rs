@@ -13,7 +13,7 @@ use kafka_client::{Client, ClientError};
 use kafka_protocol::records::DecodeOptions;
 use kafka_protocol::TopicName;
 use tokio::time::Instant;
-use tracing::debug;
+use tracing::{debug, Instrument};
 
 use crate::config::{ConsumerConfig, IsolationLevel};
 use crate::error::{ConsumerError, Result};
@@ -227,9 +227,9 @@ impl Consumer {
         let group = self.group.as_mut().ok_or_else(|| needs_group("commit"))?;
         let (conn, request) = group.commit_request(&offsets).await?;
         let state = group.state_flag();
-        Ok(CommitHandle(tokio::spawn(send_commit(
-            conn, request, state,
-        ))))
+        Ok(CommitHandle(tokio::spawn(
+            send_commit(conn, request, state).in_current_span(),
+        )))
     }
 
     /// The group's committed offsets for `partitions` (absent: nothing committed).

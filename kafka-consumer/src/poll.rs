@@ -196,6 +196,21 @@ impl Consumer {
         } else {
             keeping
         };
+        // The counts the next check compares against must be the cluster's: a new member that
+        // recorded 0 partitions for a topic it had no metadata for yet would see the topic
+        // "grow" right after its first assignment and force the whole group through a second,
+        // needless rebalance.
+        let unknown = {
+            let md = self.client.metadata();
+            self.subscription.iter().any(|t| md.topic(t).is_none())
+        };
+        if unknown {
+            let topics: Vec<kafka_protocol::TopicName> =
+                self.subscription.iter().cloned().collect();
+            if let Err(e) = self.client.refresh_metadata(&topics, false).await {
+                debug!(error = %e, "metadata refresh before join failed");
+            }
+        }
         self.record_subscribed_counts();
         if let Some(g) = self.group.as_mut() {
             g.start_join(&self.subscription, if lost { Vec::new() } else { claim });

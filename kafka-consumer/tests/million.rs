@@ -8,6 +8,9 @@
 //!   once, rebalances included;
 //! * in both, the group's committed offsets, watched from outside the group, never go backwards.
 
+#[allow(dead_code)]
+mod common;
+
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -17,6 +20,7 @@ use kafka_consumer::{Consumer, ConsumerConfig, OffsetReset, RebalanceListener, T
 use kafka_producer::{Producer, ProducerConfig, ProducerRecord};
 use kafka_protocol::TopicName;
 use tokio::task::JoinHandle;
+use tracing::Instrument;
 
 const TOPIC: &str = "million";
 const PARTITIONS: i32 = 12;
@@ -93,38 +97,47 @@ async fn produce(cluster: &Cluster) -> Vec<usize> {
 /// One member: polls, marks what it processed, commits, until `stop` (then closes) or until
 /// everything was processed. A member whose task is aborted is killed: it never leaves.
 fn member(
+    name: &'static str,
     cluster: &Cluster,
     ledger: SharedLedger,
     stop: Arc<AtomicBool>,
     processed: Arc<AtomicUsize>,
 ) -> JoinHandle<()> {
     let config = config(cluster);
-    tokio::spawn(async move {
-        let mut consumer = Consumer::new(config).await.unwrap();
-        consumer
-            .subscribe_with_listener([TopicName::from(TOPIC)], Arc::new(CommitOnRevoke))
-            .unwrap();
-        while !stop.load(Ordering::Relaxed) {
-            let records = consumer.poll(Duration::from_millis(100)).await.unwrap();
-            if records.is_empty() {
-                continue;
-            }
-            processed.fetch_add(records.len(), Ordering::Relaxed);
-            {
-                let mut l = ledger.lock().unwrap();
-                for r in &records {
-                    let slot = &mut l.counts[r.partition as usize][r.offset as usize];
-                    *slot = slot.saturating_add(1);
-                    if *slot == 1 {
-                        l.distinct.fetch_add(1, Ordering::Relaxed);
+    // Its logs carry its name (RUST_LOG=kafka_consumer=debug,million=info).
+    let span = tracing::info_span!("member", name);
+    tokio::spawn(
+        async move {
+            let mut consumer = Consumer::new(config).await.unwrap();
+            consumer
+                .subscribe_with_listener([TopicName::from(TOPIC)], Arc::new(CommitOnRevoke))
+                .unwrap();
+            while !stop.load(Ordering::Relaxed) {
+                let records = consumer.poll(Duration::from_millis(100)).await.unwrap();
+                if records.is_empty() {
+                    continue;
+                }
+                processed.fetch_add(records.len(), Ordering::Relaxed);
+                {
+                    let mut l = ledger.lock().unwrap();
+                    for r in &records {
+                        let slot = &mut l.counts[r.partition as usize][r.offset as usize];
+                        *slot = slot.saturating_add(1);
+                        if *slot == 1 {
+                            l.distinct.fetch_add(1, Ordering::Relaxed);
+                        }
                     }
                 }
+                // Processing takes a little while: without it the first members drain whole
+                // partitions before a late joiner's first fetch, and the faults test nothing.
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                // Commit after processing; one refused during a rebalance is retried by the next.
+                let _ = consumer.commit_sync().await;
             }
-            // Commit after processing; one refused during a rebalance is retried by the next.
-            let _ = consumer.commit_sync().await;
+            consumer.close(Duration::from_secs(5)).await;
         }
-        consumer.close(Duration::from_secs(5)).await;
-    })
+        .instrument(span),
+    )
 }
 
 /// Watches the group's committed offsets from outside the group: returns how often an offset
@@ -163,16 +176,28 @@ fn watch_commits(cluster: &Cluster, stop: Arc<AtomicBool>) -> JoinHandle<(usize,
     })
 }
 
-/// Waits until `n` distinct records were processed, up to `limit`.
-async fn until_processed(ledger: &SharedLedger, n: usize, limit: Duration) {
+/// Waits until `n` distinct records were processed, and each member in `members` has
+/// processed some, up to `limit`. (Waiting for the members too keeps the faults meaningful on a
+/// loaded machine: a member that joined late could otherwise leave before its first fetch
+/// answered.)
+async fn until_processed(
+    ledger: &SharedLedger,
+    n: usize,
+    members: &[&Arc<AtomicUsize>],
+    limit: Duration,
+) {
     let deadline = Instant::now() + limit;
     loop {
         let done = ledger.lock().unwrap().distinct.load(Ordering::Relaxed);
+        let idle = members
+            .iter()
+            .filter(|m| m.load(Ordering::Relaxed) == 0)
+            .count();
         assert!(
             Instant::now() < deadline,
-            "processed {done} of the {n} awaited"
+            "processed {done} of the {n} awaited; {idle} members still without a record"
         );
-        if done >= n {
+        if done >= n && idle == 0 {
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -211,6 +236,7 @@ fn check(ledger: &SharedLedger, max_times: u8) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn joins_leaves_and_a_kill_lose_nothing() {
+    common::init_tracing();
     let (cluster, ends) = cluster_with_records().await;
     let ledger: SharedLedger = Arc::new(Mutex::new(Ledger::new(&ends)));
     let watcher_stop = Arc::new(AtomicBool::new(false));
@@ -222,6 +248,7 @@ async fn joins_leaves_and_a_kill_lose_nothing() {
     let processed: Vec<Arc<AtomicUsize>> = (0..4).map(|_| Arc::default()).collect();
     let a_stop = Arc::new(AtomicBool::new(false));
     let a = member(
+        "A",
         &cluster,
         ledger.clone(),
         a_stop.clone(),
@@ -229,37 +256,40 @@ async fn joins_leaves_and_a_kill_lose_nothing() {
     );
     let b_stop = Arc::new(AtomicBool::new(false));
     let b = member(
+        "B",
         &cluster,
         ledger.clone(),
         b_stop.clone(),
         processed[1].clone(),
     );
-    until_processed(&ledger, RECORDS / 8, limit).await;
+    until_processed(&ledger, RECORDS / 8, &[&processed[0], &processed[1]], limit).await;
     // A third member joins.
     let c_stop = Arc::new(AtomicBool::new(false));
     let c = member(
+        "C",
         &cluster,
         ledger.clone(),
         c_stop.clone(),
         processed[2].clone(),
     );
-    until_processed(&ledger, RECORDS * 3 / 8, limit).await;
+    until_processed(&ledger, RECORDS * 3 / 8, &[&processed[2]], limit).await;
     // B leaves (LeaveGroup), D takes its place.
     b_stop.store(true, Ordering::Relaxed);
     b.await.unwrap();
     let d_stop = Arc::new(AtomicBool::new(false));
     let d = member(
+        "D",
         &cluster,
         ledger.clone(),
         d_stop.clone(),
         processed[3].clone(),
     );
-    until_processed(&ledger, RECORDS * 5 / 8, limit).await;
+    until_processed(&ledger, RECORDS * 5 / 8, &[&processed[3]], limit).await;
     // A is killed: no LeaveGroup, no more heartbeats; the group notices after the session
     // timeout and its partitions resume from A's last commits.
     a.abort();
     let _ = a.await;
-    until_processed(&ledger, RECORDS, limit).await;
+    until_processed(&ledger, RECORDS, &[], limit).await;
 
     for (stop, task) in [(c_stop, c), (d_stop, d)] {
         stop.store(true, Ordering::Relaxed);
@@ -298,6 +328,7 @@ async fn without_faults_every_record_is_processed_exactly_once() {
     let mut members = Vec::new();
     for _ in 0..3 {
         members.push(member(
+            "M",
             &cluster,
             ledger.clone(),
             stop.clone(),
@@ -305,7 +336,7 @@ async fn without_faults_every_record_is_processed_exactly_once() {
         ));
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    until_processed(&ledger, RECORDS, Duration::from_secs(240)).await;
+    until_processed(&ledger, RECORDS, &[], Duration::from_secs(240)).await;
     stop.store(true, Ordering::Relaxed);
     for m in members {
         m.await.unwrap();

@@ -1,11 +1,13 @@
 //! The heartbeat task: keeps the member in its generation between polls (KIP-62), and leaves
 //! the group when the application stops polling for longer than `max.poll.interval.ms`.
 //!
-//! It runs only while the member is stable: a join stops it and the next generation starts a
-//! new one. Its verdicts go into the member's state flag, which the consumer reads at its
+//! It runs only while the member is stable: a join stops it, and the join task starts the next
+//! one the moment SyncGroup answers, without waiting for the application's next poll (a member
+//! busy with its last batch when a rebalance ends must not let its new session lapse). Its verdicts go into the member's state flag, which the consumer reads at its
 //! next poll:
 //! * REBALANCE_IN_PROGRESS: the generation still stands, the member must rejoin (under the
-//!   eager protocol it gives its partitions up first, and may commit them).
+//!   eager protocol it gives its partitions up first, and may commit them). The task goes on
+//!   heartbeating until the join starts, which keeps the session alive.
 //! * UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, FENCED_INSTANCE_ID: the generation is gone; the
 //!   partitions are lost (no commit is possible for them).
 //! * A failed request (coordinator gone, connection lost): rejoin, which finds the
@@ -20,7 +22,7 @@ use kafka_protocol::messages::{HeartbeatRequest, LeaveGroupRequest};
 use kafka_protocol::ErrorCode;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
-use tracing::{debug, warn};
+use tracing::{debug, warn, Instrument};
 
 use super::{LOST, REJOIN};
 
@@ -66,9 +68,20 @@ pub(crate) struct Heartbeat {
     pub(crate) state: Arc<AtomicU8>,
 }
 
+/// The running heartbeat task; dropping it stops the task (so a finished join whose result
+/// nobody collects does not leave heartbeats running).
+#[derive(Debug)]
+pub(crate) struct HeartbeatTask(JoinHandle<()>);
+
+impl Drop for HeartbeatTask {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 impl Heartbeat {
-    pub(crate) fn spawn(self) -> JoinHandle<()> {
-        tokio::spawn(self.run())
+    pub(crate) fn spawn(self) -> HeartbeatTask {
+        HeartbeatTask(tokio::spawn(self.run().in_current_span()))
     }
 
     async fn run(self) {
@@ -89,6 +102,20 @@ impl Heartbeat {
             }
             match self.conn.send(&self.request).await {
                 Ok(r) if r.error_code == ErrorCode::None => {}
+                // The generation stands until this member rejoins, which happens at its next
+                // poll. Heartbeats go on meanwhile, as Java's do: the coordinator keeps a
+                // member whose session is alive until the rebalance timeout
+                // (max.poll.interval.ms), so an application busy with its last batch is not
+                // dropped after only session.timeout.ms.
+                Ok(r) if r.error_code == ErrorCode::RebalanceInProgress => {
+                    debug!("heartbeat: rebalance in progress, rejoin at the next poll");
+                    let _ = self.state.compare_exchange(
+                        super::STABLE,
+                        REJOIN,
+                        Ordering::AcqRel,
+                        Ordering::Acquire,
+                    );
+                }
                 Ok(r) => {
                     debug!(code = ?r.error_code, "heartbeat: rejoin needed");
                     let verdict = match r.error_code {

@@ -37,6 +37,9 @@ pub(crate) struct JoinContext {
     /// [`subscription_metadata`]).
     pub(crate) owned: Vec<TopicPartition>,
     pub(crate) generation: i32,
+    /// The member's poll clock and state flag, for the heartbeat this join starts.
+    pub(crate) clock: super::PollClock,
+    pub(crate) state: Arc<std::sync::atomic::AtomicU8>,
 }
 
 /// A completed rebalance.
@@ -46,6 +49,8 @@ pub(crate) struct Joined {
     pub(crate) generation: i32,
     pub(crate) coordinator: Arc<Connection>,
     pub(crate) partitions: Vec<TopicPartition>,
+    /// Heartbeats for the new generation, already running.
+    pub(crate) heartbeat: super::heartbeat::HeartbeatTask,
 }
 
 /// A failed one, with the member id to use next time.
@@ -196,12 +201,24 @@ async fn join_inner(ctx: &mut JoinContext) -> Result<Joined> {
                 })
                 .collect()
         };
-        debug!(group = %ctx.settings.group_id, generation, partitions = partitions.len(), %protocol, "joined");
+        debug!(group = %ctx.settings.group_id, member = %ctx.member_id, generation, partitions = partitions.len(), %protocol, "joined");
+        // Stable from here: heartbeat now, whether or not the application polls soon.
+        ctx.state
+            .store(super::STABLE, std::sync::atomic::Ordering::Release);
+        let heartbeat = super::start_heartbeat(
+            &ctx.settings,
+            &ctx.member_id,
+            generation,
+            Arc::clone(&conn),
+            &ctx.clock,
+            &ctx.state,
+        );
         return Ok(Joined {
             member_id: ctx.member_id.clone(),
             generation,
             coordinator: conn,
             partitions,
+            heartbeat,
         });
     }
     Err(broker_error(last))

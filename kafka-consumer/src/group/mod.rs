@@ -27,12 +27,12 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::{ApiKey, ErrorCode, GroupId, StrBytes, TopicName};
 use tokio::task::JoinHandle;
-use tracing::debug;
+use tracing::{debug, Instrument};
 
 pub(crate) use commit::send_commit;
 pub(crate) use heartbeat::PollClock;
 
-use self::heartbeat::Heartbeat;
+use self::heartbeat::{Heartbeat, HeartbeatTask};
 use self::join::{join_group, JoinContext, JoinFailed, Joined};
 use crate::assignor::{PartitionAssignor, RebalanceProtocol};
 use crate::error::{ConsumerError, Result};
@@ -74,7 +74,7 @@ pub(crate) struct GroupMember {
     member_id: StrBytes,
     generation: i32,
     state: Arc<AtomicU8>,
-    heartbeat: Option<JoinHandle<()>>,
+    heartbeat: Option<HeartbeatTask>,
     joining: Option<JoinHandle<Result<Joined, JoinFailed>>>,
     clock: PollClock,
     /// Whether this member has ever started a join (assign-mode consumers never do, and
@@ -119,7 +119,8 @@ pub(crate) async fn find_coordinator(client: &Client, group: &GroupId) -> Result
     };
     code.into_result().map_err(broker_error)?;
     client.refresh_metadata(&[], false).await?;
-    Ok(client.broker(node).await?)
+    // Its own connection: a parked JoinGroup must not hold up this member's fetches.
+    Ok(client.coordinator(node).await?)
 }
 
 impl GroupMember {
@@ -193,9 +194,8 @@ impl GroupMember {
     /// Starts a join subscribed to `topics`, keeping (cooperative) or having owned (eager)
     /// `owned`. A member whose generation was lost joins afresh.
     pub(crate) fn start_join(&mut self, topics: &BTreeSet<TopicName>, owned: Vec<TopicPartition>) {
-        if let Some(h) = self.heartbeat.take() {
-            h.abort();
-        }
+        // Dropping the task stops it.
+        self.heartbeat = None;
         if self.is_lost() {
             // KIP-394: an unknown member gets a fresh id; a static member keeps its instance id.
             self.member_id = StrBytes::new();
@@ -210,8 +210,11 @@ impl GroupMember {
             topics: topics.clone(),
             owned,
             generation: self.generation,
+            clock: self.clock.clone(),
+            state: Arc::clone(&self.state),
         };
-        self.joining = Some(tokio::spawn(join_group(ctx)));
+        // The task logs inside the caller's span, so an application's per-consumer span covers it.
+        self.joining = Some(tokio::spawn(join_group(ctx).in_current_span()));
     }
 
     /// The outcome of the join in flight, once it is done; waits for it until `deadline` when
@@ -245,8 +248,9 @@ impl GroupMember {
                 self.member_id = j.member_id;
                 self.generation = j.generation;
                 self.coordinator = Some(Arc::clone(&j.coordinator));
-                self.state.store(STABLE, Ordering::Release);
-                self.start_heartbeat(j.coordinator);
+                // The join task marked the member stable and started heartbeating as soon as
+                // SyncGroup answered; any verdict the heartbeat reached since stands.
+                self.heartbeat = Some(j.heartbeat);
                 Some(Ok(j.partitions))
             }
             Err(f) => {
@@ -259,52 +263,10 @@ impl GroupMember {
         }
     }
 
-    fn start_heartbeat(&mut self, conn: Arc<Connection>) {
-        let request = HeartbeatRequest::default()
-            .with_group_id(self.settings.group_id.clone())
-            .with_generation_id(self.generation)
-            .with_member_id(self.member_id.clone())
-            .with_group_instance_id(instance_id_at(&self.settings, &conn, ApiKey::Heartbeat, 3));
-        let leave = self
-            .settings
-            .instance_id
-            .is_none()
-            .then(|| self.leave_request(&conn));
-        self.polled();
-        self.heartbeat = Some(
-            Heartbeat {
-                conn,
-                request,
-                leave,
-                interval: self.settings.heartbeat_interval,
-                max_poll_interval: self.settings.rebalance_timeout,
-                clock: self.clock.clone(),
-                state: Arc::clone(&self.state),
-            }
-            .spawn(),
-        );
-    }
-
-    fn leave_request(&self, conn: &Connection) -> LeaveGroupRequest {
-        let version = conn.version_for(ApiKey::LeaveGroup).unwrap_or(0);
-        if version >= 3 {
-            LeaveGroupRequest::default()
-                .with_group_id(self.settings.group_id.clone())
-                .with_members(vec![leave_group_request::MemberIdentity::default()
-                    .with_member_id(self.member_id.clone())
-                    .with_group_instance_id(self.settings.instance_id.clone())])
-        } else {
-            LeaveGroupRequest::default()
-                .with_group_id(self.settings.group_id.clone())
-                .with_member_id(self.member_id.clone())
-        }
-    }
-
     /// Leaves the group (best effort; the caller bounds it).
     pub(crate) async fn leave(&mut self) {
-        if let Some(h) = self.heartbeat.take() {
-            h.abort();
-        }
+        // Dropping the task stops it.
+        self.heartbeat = None;
         if let Some(j) = self.joining.take() {
             j.abort();
         }
@@ -314,7 +276,7 @@ impl GroupMember {
         let Ok(conn) = self.coordinator().await else {
             return;
         };
-        let request = self.leave_request(&conn);
+        let request = leave_request(&self.settings, &self.member_id, &conn);
         if let Err(e) = conn.send(&request).await {
             debug!(error = %e, "LeaveGroup failed");
         }
@@ -324,11 +286,60 @@ impl GroupMember {
     }
 }
 
+/// Starts heartbeating for `member_id` in `generation` through `conn` (the coordinator).
+pub(crate) fn start_heartbeat(
+    settings: &MemberSettings,
+    member_id: &StrBytes,
+    generation: i32,
+    conn: Arc<Connection>,
+    clock: &PollClock,
+    state: &Arc<AtomicU8>,
+) -> HeartbeatTask {
+    let request = HeartbeatRequest::default()
+        .with_group_id(settings.group_id.clone())
+        .with_generation_id(generation)
+        .with_member_id(member_id.clone())
+        .with_group_instance_id(instance_id_at(settings, &conn, ApiKey::Heartbeat, 3));
+    let leave = settings
+        .instance_id
+        .is_none()
+        .then(|| leave_request(settings, member_id, &conn));
+    clock.polled();
+    Heartbeat {
+        conn,
+        request,
+        leave,
+        interval: settings.heartbeat_interval,
+        max_poll_interval: settings.rebalance_timeout,
+        clock: clock.clone(),
+        state: Arc::clone(state),
+    }
+    .spawn()
+}
+
+fn leave_request(
+    settings: &MemberSettings,
+    member_id: &StrBytes,
+    conn: &Connection,
+) -> LeaveGroupRequest {
+    let version = conn.version_for(ApiKey::LeaveGroup).unwrap_or(0);
+    if version >= 3 {
+        LeaveGroupRequest::default()
+            .with_group_id(settings.group_id.clone())
+            .with_members(vec![leave_group_request::MemberIdentity::default()
+                .with_member_id(member_id.clone())
+                .with_group_instance_id(settings.instance_id.clone())])
+    } else {
+        LeaveGroupRequest::default()
+            .with_group_id(settings.group_id.clone())
+            .with_member_id(member_id.clone())
+    }
+}
+
 impl Drop for GroupMember {
     fn drop(&mut self) {
-        if let Some(h) = self.heartbeat.take() {
-            h.abort();
-        }
+        // Dropping the task stops it.
+        self.heartbeat = None;
         if let Some(j) = self.joining.take() {
             j.abort();
         }

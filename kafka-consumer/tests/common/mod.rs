@@ -75,3 +75,15 @@ pub async fn create_topic(bootstrap: &str, topic: &str, partitions: i32, replica
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// Logs through `tracing` to stderr when `RUST_LOG` is set (e.g.
+/// `RUST_LOG=kafka_consumer=debug,kafka_broker=debug`), for reading a failed run.
+#[allow(dead_code)]
+pub fn init_tracing() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
+    }
+}
