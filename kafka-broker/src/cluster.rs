@@ -11,6 +11,7 @@ use crate::broker::{self, RunningBroker};
 use crate::cluster_config::ClusterConfig;
 use crate::error::{BrokerError, Result};
 use crate::fault::{Fault, RequestLogEntry};
+use crate::log::PartitionLog;
 use crate::state::{BrokerInfo, ClusterState, NewTopic};
 use crate::sync::lock;
 use crate::topics::validate_configs;
@@ -181,22 +182,76 @@ impl Cluster {
     /// # });
     /// ```
     pub fn move_leader(&self, topic: &str, partition: i32, broker_id: i32) -> Result<i32> {
+        let log = self.partition_log("move_leader", topic, partition, broker_id)?;
+        let epoch = log.elect_leader(broker_id);
+        tracing::info!(topic, partition, broker_id, epoch, "moved partition leader");
+        Ok(epoch)
+    }
+
+    /// An unclean leader election (`unclean.leader.election.enable`): `broker_id` becomes the
+    /// leader at the next epoch with a replica that held only the offsets before `end_offset`,
+    /// and everything from there on is lost (the batch holding `end_offset` goes whole).
+    /// Returns the new leader epoch and log end offset. A consumer that had read past the cut
+    /// detects it through OffsetForLeaderEpoch (KIP-320).
+    ///
+    /// ```
+    /// use kafka_broker::{Cluster, ClusterConfig};
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let cluster = Cluster::start(ClusterConfig::default().with_brokers(2)).await.unwrap();
+    /// cluster.create_topic("t", 1, &[]).unwrap();
+    /// let (leader, epoch) = cluster.partition_leader("t", 0).unwrap();
+    /// // An empty log has nothing to lose.
+    /// assert_eq!(cluster.elect_unclean_leader("t", 0, 1 - leader, 0).unwrap(), (epoch + 1, 0));
+    /// assert!(cluster.elect_unclean_leader("t", 0, leader, 5).is_err());
+    /// cluster.shutdown().await;
+    /// # });
+    /// ```
+    pub fn elect_unclean_leader(
+        &self,
+        topic: &str,
+        partition: i32,
+        broker_id: i32,
+        end_offset: i64,
+    ) -> Result<(i32, i64)> {
+        let what = "elect_unclean_leader";
+        let log = self.partition_log(what, topic, partition, broker_id)?;
+        let (epoch, end) = log
+            .elect_unclean(broker_id, end_offset)
+            .map_err(|code| BrokerError::kafka(format!("{what} {topic}-{partition}"), code))?;
+        tracing::info!(
+            topic,
+            partition,
+            broker_id,
+            epoch,
+            end,
+            "unclean leader election"
+        );
+        Ok((epoch, end))
+    }
+
+    /// The log of `topic`-`partition`, for an election won by `broker_id`.
+    fn partition_log(
+        &self,
+        what: &str,
+        topic: &str,
+        partition: i32,
+        broker_id: i32,
+    ) -> Result<Arc<PartitionLog>> {
         if self.state.broker(broker_id).is_none() {
             return Err(BrokerError::UnknownBroker(broker_id));
         }
         let topics = lock(&self.state.topics);
-        let log = topics
+        topics
             .get(topic)
             .and_then(|t| t.partition(partition))
+            .cloned()
             .ok_or_else(|| {
                 BrokerError::kafka(
-                    format!("move_leader {topic}-{partition}"),
+                    format!("{what} {topic}-{partition}"),
                     ErrorCode::UnknownTopicOrPartition,
                 )
-            })?;
-        let epoch = log.elect_leader(broker_id);
-        tracing::info!(topic, partition, broker_id, epoch, "moved partition leader");
-        Ok(epoch)
+            })
     }
 
     /// Injects a fault; see [`Fault`] for examples.

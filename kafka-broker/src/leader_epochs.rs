@@ -56,6 +56,12 @@ impl LeaderEpochCache {
         }
     }
 
+    /// The log was cut back to end at `log_end_offset` (an unclean election): epochs that began
+    /// at or after it never happened in the surviving history.
+    pub(crate) fn truncate_from_end(&mut self, log_end_offset: i64) {
+        self.entries.retain(|(_, start)| *start < log_end_offset);
+    }
+
     /// The epoch and end offset answering OffsetForLeaderEpoch for `requested`, in a log whose
     /// end offset is `log_end_offset`.
     pub(crate) fn end_offset_for(&self, requested: i32, log_end_offset: i64) -> (i32, i64) {
@@ -107,6 +113,19 @@ mod tests {
         cache.assign(2, 0);
         assert_eq!(cache.entries, vec![(2, 0)]);
         assert_eq!(cache.end_offset_for(0, 7), (0, 0));
+    }
+
+    #[test]
+    fn a_tail_truncation_forgets_the_epochs_that_began_after_it() {
+        let mut cache = LeaderEpochCache::new();
+        cache.assign(1, 10);
+        cache.assign(2, 20);
+        cache.truncate_from_end(15);
+        assert_eq!(cache.entries, vec![(0, 0), (1, 10)]);
+        // The next leader starts at the cut: epoch 1 now ends there.
+        cache.assign(3, 15);
+        assert_eq!(cache.end_offset_for(1, 18), (1, 15));
+        assert_eq!(cache.end_offset_for(2, 18), (1, 15));
     }
 
     #[test]

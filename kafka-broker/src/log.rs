@@ -126,6 +126,44 @@ impl PartitionLog {
         epoch
     }
 
+    /// An unclean leader election: `broker_id` takes over at the next epoch with a replica that
+    /// ended at `end_offset`, so every batch holding an offset at or after it is gone (a batch
+    /// straddling the cut goes whole, as a follower truncates to a batch boundary). Returns the
+    /// new epoch and log end offset. Consumers that had read past the cut find out through
+    /// OffsetForLeaderEpoch (KIP-320).
+    pub(crate) fn elect_unclean(
+        &self,
+        broker_id: i32,
+        end_offset: i64,
+    ) -> Result<(i32, i64), ErrorCode> {
+        let result = {
+            let mut state = self.lock();
+            if end_offset < state.log_start_offset || end_offset > state.log_end_offset {
+                return Err(ErrorCode::OffsetOutOfRange);
+            }
+            let mut new_end = end_offset;
+            while let Some(back) = state.batches.back() {
+                if back.last_offset < end_offset {
+                    break;
+                }
+                new_end = new_end.min(back.base_offset);
+                state.size_bytes = state.size_bytes.saturating_sub(back.bytes.len());
+                state.batches.pop_back();
+            }
+            let new_end = new_end.max(state.log_start_offset);
+            state.log_end_offset = new_end;
+            state.producers.truncate_tail(new_end);
+            state.epochs.truncate_from_end(new_end);
+            state.leader = broker_id;
+            state.leader_epoch = state.leader_epoch.saturating_add(1);
+            let epoch = state.leader_epoch;
+            state.epochs.assign(epoch, new_end);
+            (epoch, new_end)
+        };
+        self.wake();
+        Ok(result)
+    }
+
     /// The epoch and end offset OffsetForLeaderEpoch reports for `requested`.
     pub(crate) fn end_offset_for_epoch(&self, requested: i32) -> (i32, i64) {
         let state = self.lock();

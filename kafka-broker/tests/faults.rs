@@ -211,3 +211,55 @@ async fn injected_failures_answer_every_api_with_its_error_response() {
     assert_eq!(r.topics[0].partitions[0].error_code, ErrorCode::None);
     cluster.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_unclean_election_cuts_the_log_and_offset_for_leader_epoch_shows_it() {
+    use kafka_protocol::messages::offset_for_leader_epoch_request::{
+        OffsetForLeaderPartition, OffsetForLeaderTopic,
+    };
+    use kafka_protocol::messages::{OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse};
+
+    let cluster = cluster(2).await;
+    cluster.create_topic("u", 1, &[]).unwrap();
+    let (old, epoch) = cluster.partition_leader("u", 0).unwrap();
+    let mut c_old = Client::connect(addr(&cluster, old)).await;
+    // Three batches: offsets 0-1, 2-3, 4-5.
+    for values in [["a", "b"], ["c", "d"], ["e", "f"]] {
+        assert_eq!(
+            produce(&mut c_old, "u", 0, &values).await.0,
+            ErrorCode::None
+        );
+    }
+    // The new leader's replica ended inside the second batch: that batch goes whole.
+    let new = 1 - old;
+    let (new_epoch, end) = cluster.elect_unclean_leader("u", 0, new, 3).unwrap();
+    assert_eq!((new_epoch, end), (epoch + 1, 2));
+    assert_eq!(cluster.partition_offsets("u", 0), Some((0, 2)));
+    assert_eq!(cluster.partition_leader("u", 0), Some((new, epoch + 1)));
+
+    // A consumer that read up to offset 6 in the old epoch asks where that epoch ended.
+    let mut c_new = Client::connect(addr(&cluster, new)).await;
+    let request = OffsetForLeaderEpochRequest::default()
+        .with_replica_id(BrokerId(-1))
+        .with_topics(vec![OffsetForLeaderTopic::default()
+            .with_topic("u")
+            .with_partitions(vec![OffsetForLeaderPartition::default()
+                .with_partition(0)
+                .with_current_leader_epoch(new_epoch)
+                .with_leader_epoch(epoch)])]);
+    let r: OffsetForLeaderEpochResponse = c_new.send(&request, 4).await;
+    let p = &r.topics[0].partitions[0];
+    assert_eq!(
+        (p.error_code, p.leader_epoch, p.end_offset),
+        (ErrorCode::None, epoch, 2)
+    );
+    // The log goes on from the cut, stamped with the new epoch.
+    assert_eq!(
+        produce(&mut c_new, "u", 0, &["x"]).await,
+        (ErrorCode::None, 2)
+    );
+    // Cutting past the end, or electing an unknown broker, is refused.
+    assert!(cluster.elect_unclean_leader("u", 0, old, 10).is_err());
+    assert!(cluster.elect_unclean_leader("u", 0, 7, 0).is_err());
+    cluster.shutdown().await;
+}

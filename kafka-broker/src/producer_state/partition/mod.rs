@@ -314,7 +314,6 @@ impl PartitionProducerState {
     /// Kafka rebuilds this state by re-reading the log, which may still hold a forgotten
     /// producer's older batches; we keep only the last few, so such a producer becomes unknown
     /// and must restart at sequence 0 (its client resets on `UNKNOWN_PRODUCER_ID`).
-    #[cfg(test)]
     pub fn truncate_tail(&mut self, log_end_offset: i64) {
         self.producers.retain(|_, entry| {
             entry.batches.retain(|b| b.last_offset < log_end_offset);
