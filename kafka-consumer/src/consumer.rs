@@ -175,7 +175,7 @@ impl Consumer {
     }
 
     /// The positions to commit: every assigned partition that has one.
-    fn current_offsets(&self) -> BTreeMap<TopicPartition, OffsetAndMetadata> {
+    pub(crate) fn current_offsets(&self) -> BTreeMap<TopicPartition, OffsetAndMetadata> {
         self.state
             .partitions
             .iter()

@@ -26,6 +26,20 @@ pub enum ConsumerError {
         /// The partition.
         partition: i32,
     },
+    /// The partition's new leader does not hold records this consumer already read (an unclean
+    /// election, KIP-320), and `auto.offset.reset` is `none`: the application decides where to
+    /// resume (`seek`), knowing that the records from `divergent_offset` to `position` are gone.
+    #[error("log truncation on {topic}/{partition}: read up to {position}, the log diverged at {divergent_offset}")]
+    LogTruncation {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: i32,
+        /// The consumer's position when the truncation was detected.
+        position: i64,
+        /// The first offset the new leader's log does not share with what was read.
+        divergent_offset: i64,
+    },
     /// A fetched record batch did not decode (bad CRC, bad compression, truncated).
     #[error("corrupt records in {topic}/{partition}: {source}")]
     Corrupt {

@@ -27,6 +27,7 @@ mod poll;
 mod record;
 pub mod sticky;
 mod subscription_state;
+mod validation;
 
 pub use config::{ConsumerConfig, IsolationLevel, OffsetReset};
 pub use consumer::{CommitHandle, Consumer};

@@ -48,6 +48,7 @@ impl Consumer {
             self.maintain_group().await?;
             self.ensure_metadata().await;
             self.reset_missing_positions().await?;
+            self.validate_positions().await?;
             while let Some(outcome) = self.fetcher.try_next() {
                 self.take_fetch(outcome)?;
             }
@@ -239,16 +240,8 @@ impl Consumer {
             // Cooperative: give up what moved, committing it first, then rejoin so the new
             // owner gets it. (Under the eager protocol nothing is owned at this point.)
             if self.config.enable_auto_commit {
-                let offsets = self
-                    .state
-                    .partitions
-                    .iter()
-                    .filter(|(tp, _)| revoked.contains(tp))
-                    .filter_map(|(tp, s)| {
-                        s.position
-                            .map(|o| (tp.clone(), crate::OffsetAndMetadata::new(o)))
-                    })
-                    .collect();
+                let mut offsets = self.current_offsets();
+                offsets.retain(|tp, _| revoked.contains(tp));
                 if let Err(e) = self.commit_offsets(offsets).await {
                     debug!(error = %e, "commit of revoked partitions failed");
                 }
@@ -269,8 +262,10 @@ impl Consumer {
             _ => Default::default(),
         };
         for tp in &added {
-            self.state
-                .add(tp.clone(), committed.get(tp).map(|o| o.offset));
+            self.state.add(
+                tp.clone(),
+                committed.get(tp).map(|o| (o.offset, o.leader_epoch)),
+            );
         }
         self.client
             .track_topics(self.state.partitions.keys().map(|(t, _)| t.clone()));
@@ -321,10 +316,13 @@ impl Consumer {
         for (tp, result) in crate::offsets::list_offsets(&self.client, isolation, &wanted).await {
             match result {
                 Ok(Some(o)) => {
-                    if let Some(s) = self.state.partitions.get_mut(&tp) {
-                        if s.position.is_none() {
-                            s.position = Some(o.offset);
-                        }
+                    if self
+                        .state
+                        .partitions
+                        .get(&tp)
+                        .is_some_and(|s| s.position.is_none())
+                    {
+                        self.state.reset(&tp, o.offset);
                     }
                 }
                 Ok(None) => {}
@@ -403,6 +401,11 @@ impl Consumer {
                     state.last_stable_offset = Some(p.last_stable_offset);
                 }
                 match p.error_code {
+                    // The leader at that epoch answered from this position: the position is
+                    // good under it (KIP-320).
+                    ErrorCode::None if asked.current_leader_epoch >= 0 => {
+                        state.validated_epoch = Some(asked.current_leader_epoch);
+                    }
                     ErrorCode::None => {}
                     ErrorCode::OffsetOutOfRange => {
                         debug!(%topic, partition = p.partition_index, "offset out of range: resetting");

@@ -23,12 +23,25 @@ use crate::record::{ConsumerRecord, TopicPartition};
 #[derive(Debug, Default)]
 pub(crate) struct PartitionState {
     pub(crate) position: Option<i64>,
-    /// The leader epoch of the last record handed out (KIP-320), committed with offsets.
+    /// The leader epoch of the last record handed out (KIP-320), committed with offsets: the
+    /// *offset epoch* a position is validated with after a leader change.
     pub(crate) last_epoch: Option<i32>,
+    /// The leader epoch the position was last fetched or validated under; a newer one in the
+    /// metadata means the position must be validated before the next fetch
+    /// ([`crate::validation`]).
+    pub(crate) validated_epoch: Option<i32>,
     pub(crate) high_watermark: Option<i64>,
     pub(crate) last_stable_offset: Option<i64>,
     pub(crate) paused: bool,
     pub(crate) buffered: Option<CompletedFetch>,
+}
+
+/// Whether a position must be validated before fetching under `leader_epoch` (KIP-320): it
+/// has an offset epoch, and was last fetched or validated under an older leader epoch.
+fn needs_validation(s: &PartitionState, leader_epoch: i32) -> bool {
+    s.last_epoch.is_some()
+        && leader_epoch >= 0
+        && s.validated_epoch.is_none_or(|v| v < leader_epoch)
 }
 
 /// The assignment and its positions.
@@ -49,11 +62,28 @@ impl SubscriptionState {
         }
     }
 
-    /// Adds partitions (with their committed positions, where known).
-    pub(crate) fn add(&mut self, tp: TopicPartition, position: Option<i64>) {
+    /// Adds partitions (with their committed positions and offset epochs, where known). A
+    /// committed position with an epoch is validated before its first fetch, which catches a
+    /// truncation that happened since the commit.
+    pub(crate) fn add(&mut self, tp: TopicPartition, committed: Option<(i64, Option<i32>)>) {
         let state = self.partitions.entry(tp).or_default();
         if state.position.is_none() {
-            state.position = position;
+            if let Some((offset, epoch)) = committed {
+                state.position = Some(offset);
+                state.last_epoch = epoch;
+                state.validated_epoch = None;
+            }
+        }
+    }
+
+    /// Sets a position from `auto.offset.reset` or a lookup: it comes from the leader's log as
+    /// it is now, with no offset epoch to validate.
+    pub(crate) fn reset(&mut self, tp: &TopicPartition, offset: i64) {
+        if let Some(s) = self.partitions.get_mut(tp) {
+            s.position = Some(offset);
+            s.last_epoch = None;
+            s.validated_epoch = None;
+            s.buffered = None;
         }
     }
 
@@ -69,16 +99,53 @@ impl SubscriptionState {
         self.partitions.keys().cloned().collect()
     }
 
-    /// Moves a partition's position, dropping its buffered data.
+    /// Moves a partition's position, dropping its buffered data. The offset epoch goes too (as
+    /// with Java's `seek(offset)`): it described the records before the old position.
     pub(crate) fn seek(&mut self, tp: &TopicPartition, offset: i64) -> bool {
         match self.partitions.get_mut(tp) {
             Some(s) => {
                 s.position = Some(offset);
+                s.last_epoch = None;
+                s.validated_epoch = None;
                 s.buffered = None;
                 true
             }
             None => false,
         }
+    }
+
+    /// The positions to validate before fetching: those with an offset epoch whose partition's
+    /// leader epoch moved past the one they were last fetched under.
+    pub(crate) fn positions_to_validate(
+        &self,
+        md: &MetadataCache,
+    ) -> Vec<crate::validation::PendingValidation> {
+        let mut out = Vec::new();
+        for ((topic, partition), s) in &self.partitions {
+            let (Some(position), Some(offset_epoch), false, None) =
+                (s.position, s.last_epoch, s.paused, s.buffered.as_ref())
+            else {
+                continue;
+            };
+            let Some(p) = md.topic(topic).and_then(|info| {
+                usize::try_from(*partition)
+                    .ok()
+                    .and_then(|i| info.partitions.get(i))
+            }) else {
+                continue;
+            };
+            if p.leader == BrokerId::NONE || !needs_validation(s, p.leader_epoch) {
+                continue;
+            }
+            out.push(crate::validation::PendingValidation {
+                tp: (topic.clone(), *partition),
+                leader: p.leader,
+                position,
+                offset_epoch,
+                current_leader_epoch: p.leader_epoch,
+            });
+        }
+        out
     }
 
     /// Partitions waiting for a position.
@@ -129,7 +196,7 @@ impl SubscriptionState {
             else {
                 continue;
             };
-            if p.leader == BrokerId::NONE {
+            if p.leader == BrokerId::NONE || needs_validation(s, p.leader_epoch) {
                 continue;
             }
             out.entry(p.leader).or_default().push(FetchTarget {
@@ -221,6 +288,34 @@ mod tests {
         )
     }
 
+    /// Metadata for topic `t`: partitions 0-2, led by broker 1 at `epoch`.
+    fn metadata(epoch: i32) -> MetadataCache {
+        use kafka_protocol::messages::metadata_response::{
+            MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
+        };
+        let mut md = MetadataCache::default();
+        md.apply(
+            &kafka_protocol::messages::MetadataResponse::default()
+                .with_brokers(vec![MetadataResponseBroker::default()
+                    .with_node_id(1)
+                    .with_host("127.0.0.1")
+                    .with_port(9092)])
+                .with_topics(vec![MetadataResponseTopic::default()
+                    .with_name(Some("t".into()))
+                    .with_partitions(
+                        (0..3)
+                            .map(|p| {
+                                MetadataResponsePartition::default()
+                                    .with_partition_index(p)
+                                    .with_leader_id(1)
+                                    .with_leader_epoch(epoch)
+                            })
+                            .collect(),
+                    )]),
+        );
+        md
+    }
+
     fn tp(p: i32) -> TopicPartition {
         (TopicName::from("t"), p)
     }
@@ -256,26 +351,7 @@ mod tests {
 
     #[test]
     fn buffered_and_paused_partitions_are_not_fetched() {
-        let mut md = MetadataCache::default();
-        md.apply(
-            &kafka_protocol::messages::MetadataResponse::default()
-                .with_brokers(vec![kafka_protocol::messages::metadata_response::MetadataResponseBroker::default()
-                    .with_node_id(1)
-                    .with_host("127.0.0.1")
-                    .with_port(9092)])
-                .with_topics(vec![kafka_protocol::messages::metadata_response::MetadataResponseTopic::default()
-                    .with_name(Some("t".into()))
-                    .with_partitions(
-                        (0..3)
-                            .map(|p| {
-                                kafka_protocol::messages::metadata_response::MetadataResponsePartition::default()
-                                    .with_partition_index(p)
-                                    .with_leader_id(1)
-                                    .with_leader_epoch(4)
-                            })
-                            .collect(),
-                    )]),
-        );
+        let md = metadata(4);
         let mut s = SubscriptionState::default();
         s.assign([tp(0), tp(1), tp(2)]);
         for p in 0..3 {
@@ -293,5 +369,57 @@ mod tests {
         assert_eq!(s.lag(&tp(0), false), None);
         s.partitions.get_mut(&tp(0)).unwrap().high_watermark = Some(25);
         assert_eq!(s.lag(&tp(0), false), Some(15));
+    }
+
+    #[test]
+    fn a_position_read_under_an_older_leader_epoch_is_validated_before_fetching() {
+        let mut s = SubscriptionState::default();
+        s.assign([tp(0), tp(1), tp(2)]);
+        // 0: read records of epoch 3 under leader epoch 3. 1: committed at epoch 3, never
+        // fetched. 2: sought, so no offset epoch to check.
+        s.add(tp(1), Some((40, Some(3))));
+        for p in [0, 2] {
+            s.seek(&tp(p), 10);
+        }
+        let p0 = s.partitions.get_mut(&tp(0)).unwrap();
+        p0.last_epoch = Some(3);
+        p0.validated_epoch = Some(3);
+
+        let same = metadata(3);
+        let pending: Vec<i32> = s
+            .positions_to_validate(&same)
+            .iter()
+            .map(|v| v.tp.1)
+            .collect();
+        assert_eq!(
+            pending,
+            [1],
+            "a commit is checked even without a leader change"
+        );
+        let fetching: Vec<i32> = s.fetch_targets(&same, 1024)[&BrokerId(1)]
+            .iter()
+            .map(|t| t.partition)
+            .collect();
+        assert_eq!(fetching, [0, 2]);
+
+        // The leader epoch moves: partition 0 must be checked too, with what it read.
+        let newer = metadata(5);
+        let pending = s.positions_to_validate(&newer);
+        assert_eq!(pending.len(), 2);
+        assert_eq!(
+            (
+                pending[0].position,
+                pending[0].offset_epoch,
+                pending[0].current_leader_epoch
+            ),
+            (10, 3, 5)
+        );
+        assert_eq!(s.fetch_targets(&newer, 1024)[&BrokerId(1)].len(), 1);
+
+        // Validated (or re-sought): fetching resumes.
+        s.partitions.get_mut(&tp(0)).unwrap().validated_epoch = Some(5);
+        s.seek(&tp(1), 40);
+        assert!(s.positions_to_validate(&newer).is_empty());
+        assert_eq!(s.fetch_targets(&newer, 1024)[&BrokerId(1)].len(), 3);
     }
 }
