@@ -255,6 +255,7 @@ async fn run(
                 if let Err(reason) = route(&splitter, &mut read_buf, &mut pending) {
                     break reason;
                 }
+                reserve_for_frame(&splitter, &mut read_buf);
             }
             () = idle, if pending.is_empty() => break "idle".to_string(),
         }
@@ -271,6 +272,23 @@ async fn run(
     while let Ok(o) = rx.try_recv() {
         if let Some(reply) = o.reply {
             let _ = reply.send(Err(poisoned(&addr, &reason)));
+        }
+    }
+}
+
+/// Once the next frame's size is known, makes room for exactly that frame.
+///
+/// Left to grow by itself the buffer doubles while a large response arrives: a 20 MiB fetch
+/// response would end up in a 32 MiB allocation (copied at every step on the way), and the
+/// frame, a slice of it, would keep all of it alive until the consumer has read every record.
+/// The consumer's memory budget counts frames, so the buffer must be the frame's size. The
+/// size is capped by the splitter, and capacity that no byte has arrived for yet is address
+/// space, not resident memory, so a hostile size costs little.
+fn reserve_for_frame(splitter: &FrameSplitter, buf: &mut BytesMut) {
+    if let Ok(Some(size)) = splitter.frame_size(buf) {
+        let whole = frame::SIZE_PREFIX.saturating_add(size);
+        if buf.capacity() < whole {
+            buf.reserve(whole - buf.len());
         }
     }
 }

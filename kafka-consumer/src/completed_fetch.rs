@@ -8,6 +8,7 @@
 //! transactions.
 
 use std::collections::{BTreeSet, VecDeque};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use kafka_protocol::records::{
@@ -69,6 +70,18 @@ impl AbortedTransactions {
     }
 }
 
+/// One fetch response's record bytes, shared by the partitions it brought data for.
+///
+/// The partitions' records are slices of one buffer (the response frame), which is freed only
+/// once every slice is gone: a partition that is read while the others still wait frees
+/// nothing. So the memory budget counts whole frames, each as long as any of its partitions is
+/// buffered ([`SubscriptionState::buffered_bytes`](crate::subscription_state::SubscriptionState::buffered_bytes)).
+#[derive(Debug)]
+pub(crate) struct FetchedFrame {
+    /// The response's record bytes, all partitions together.
+    pub(crate) size: usize,
+}
+
 /// One partition's fetched data, not yet fully handed out.
 #[derive(Debug)]
 pub(crate) struct CompletedFetch {
@@ -79,8 +92,8 @@ pub(crate) struct CompletedFetch {
     pub(crate) next_offset: i64,
     /// The leader epoch of the last batch read (KIP-320), if any was.
     pub(crate) last_epoch: Option<i32>,
-    /// The response bytes this fetch holds, for the memory budget.
-    pub(crate) size: usize,
+    /// The response these records came in, for the memory budget.
+    pub(crate) frame: Arc<FetchedFrame>,
     batches: RecordBatches,
     current: Option<(Records, i64, i32)>,
     aborted: Option<AbortedTransactions>,
@@ -94,6 +107,7 @@ impl CompletedFetch {
         partition: i32,
         fetch_offset: i64,
         records: Bytes,
+        frame: Arc<FetchedFrame>,
         options: DecodeOptions,
         aborted: Option<AbortedTransactions>,
     ) -> Self {
@@ -102,7 +116,7 @@ impl CompletedFetch {
             partition,
             next_offset: fetch_offset,
             last_epoch: None,
-            size: records.len(),
+            frame,
             batches: RecordBatches::with_options(records, options),
             current: None,
             aborted,
@@ -232,7 +246,16 @@ mod tests {
     }
 
     fn fetch(data: Bytes, from: i64, aborted: Option<AbortedTransactions>) -> CompletedFetch {
-        CompletedFetch::new("t".into(), 0, from, data, DecodeOptions::default(), aborted)
+        let frame = Arc::new(FetchedFrame { size: data.len() });
+        CompletedFetch::new(
+            "t".into(),
+            0,
+            from,
+            data,
+            frame,
+            DecodeOptions::default(),
+            aborted,
+        )
     }
 
     #[test]
@@ -287,11 +310,13 @@ mod tests {
         assert!(f.is_drained());
         // Without the CRC check the damaged byte goes unnoticed (check.crcs=false).
         let data = concat(&[batch(0, 2, None), damaged()]);
+        let frame = Arc::new(FetchedFrame { size: data.len() });
         let mut f = CompletedFetch::new(
             "t".into(),
             0,
             0,
             data,
+            frame,
             DecodeOptions::default().with_verify_crc(false),
             None,
         );

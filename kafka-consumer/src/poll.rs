@@ -53,8 +53,11 @@ impl Consumer {
                 self.take_fetch(outcome)?;
             }
             let mut out = Vec::new();
+            // What is handed out stays in memory until the application is done with it (the
+            // next poll, for a consumer loop), so the fetches sent now count it too.
+            let held = self.state.buffered_bytes();
             let drained = self.state.drain(self.config.max_poll_records, &mut out);
-            self.send_fetches();
+            self.send_fetches(held);
             if let Err((tp, source)) = drained {
                 let e = ConsumerError::Corrupt {
                     topic: tp.0.to_string(),
@@ -336,8 +339,9 @@ impl Consumer {
         Ok(())
     }
 
-    /// Sends a fetch to every leader of a fetchable partition that has none in flight.
-    fn send_fetches(&mut self) {
+    /// Sends a fetch to every leader of a fetchable partition that has none in flight, within
+    /// the memory budget less `held` bytes (at least what is buffered).
+    fn send_fetches(&mut self, held: usize) {
         let (targets, brokers) = {
             let md = self.client.metadata();
             let targets = self
@@ -345,7 +349,7 @@ impl Consumer {
                 .fetch_targets(&md, self.config.max_partition_fetch_bytes);
             (targets, self.state.leader_count(&md))
         };
-        let buffered = self.state.buffered_bytes();
+        let buffered = self.state.buffered_bytes().max(held);
         for (broker, targets) in targets {
             if !self.fetcher.is_busy(broker) {
                 self.fetcher.send(broker, targets, buffered, brokers);
@@ -371,6 +375,15 @@ impl Consumer {
             }
         };
         let mut bytes = 0;
+        // The partitions' records are slices of one buffer: the budget counts it whole.
+        let frame = std::sync::Arc::new(crate::completed_fetch::FetchedFrame {
+            size: response
+                .responses
+                .iter()
+                .flat_map(|t| &t.partitions)
+                .filter_map(|p| p.records.as_ref().map(|r| r.len()))
+                .sum(),
+        });
         kafka_client::leader_hints::apply_fetch_hints(&mut self.client.metadata(), &response);
         let read_committed = self.config.isolation_level == IsolationLevel::ReadCommitted;
         for t in response.responses {
@@ -457,6 +470,7 @@ impl Consumer {
                     p.partition_index,
                     asked.fetch_offset,
                     records,
+                    std::sync::Arc::clone(&frame),
                     self.decode,
                     aborted,
                 ));

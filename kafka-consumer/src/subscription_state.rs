@@ -157,12 +157,16 @@ impl SubscriptionState {
             .collect()
     }
 
-    /// Response bytes held by buffered fetches.
+    /// Response bytes held by buffered fetches: each response counted whole while any of its
+    /// partitions is still buffered (its partitions' records share its buffer).
     pub(crate) fn buffered_bytes(&self) -> usize {
-        self.partitions
-            .values()
-            .filter_map(|s| s.buffered.as_ref().map(|b| b.size))
-            .sum()
+        let mut frames: Vec<&std::sync::Arc<crate::completed_fetch::FetchedFrame>> = Vec::new();
+        for b in self.partitions.values().filter_map(|s| s.buffered.as_ref()) {
+            if !frames.iter().any(|f| std::sync::Arc::ptr_eq(f, &b.frame)) {
+                frames.push(&b.frame);
+            }
+        }
+        frames.iter().map(|f| f.size).sum()
     }
 
     /// How many brokers lead the assigned partitions (fetchable or not): the number of fetch
@@ -278,11 +282,13 @@ mod tests {
             b.append(0, None, Some(b"v"), &[]).unwrap();
         }
         let data: Bytes = b.build().unwrap();
+        let frame = std::sync::Arc::new(crate::completed_fetch::FetchedFrame { size: data.len() });
         CompletedFetch::new(
             "t".into(),
             partition,
             base,
             data,
+            frame,
             DecodeOptions::default(),
             None,
         )
