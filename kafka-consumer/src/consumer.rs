@@ -163,6 +163,12 @@ impl Consumer {
         Ok(())
     }
 
+    /// The topics subscribed to: those given to [`subscribe`](Self::subscribe), or those a
+    /// [pattern](Self::subscribe_pattern) matched at its last check.
+    pub fn subscription(&self) -> Vec<TopicName> {
+        self.subscription.iter().cloned().collect()
+    }
+
     /// [`subscribe`](Self::subscribe), with a listener told of every change of assignment.
     pub fn subscribe_with_listener(
         &mut self,

@@ -150,7 +150,9 @@ impl Consumer {
     /// Moves the group along: applies a finished join, asks for one when the subscribed
     /// topics' partitions changed, and prepares and starts one when needed.
     async fn maintain_group(&mut self) -> Result<()> {
-        if self.subscription.is_empty() {
+        // A pattern that matches nothing (yet, or any more) is still a subscription: the member
+        // stays in the group with no topics and gives up what it had, as Java's does.
+        if self.subscription.is_empty() && self.pattern.is_none() {
             return Ok(());
         }
         let Some(group) = self.group.as_mut() else {

@@ -33,12 +33,43 @@ async fn read(consumer: &mut Consumer, want: usize) -> BTreeMap<String, BTreeSet
     read_for(consumer, want, Duration::from_secs(30)).await
 }
 
+async fn delete_topics(bootstrap: &str, topics: &[&str]) {
+    use kafka_client::{Client, ClientConfig};
+    use kafka_protocol::messages::DeleteTopicsRequest;
+    use kafka_protocol::ErrorCode;
+
+    let client = Client::connect(ClientConfig::new(bootstrap)).await.unwrap();
+    use kafka_protocol::messages::delete_topics_request::DeleteTopicState;
+    // Names in both fields: v0-5 read `topic_names`, v6+ `topics`.
+    let request = DeleteTopicsRequest::default()
+        .with_timeout_ms(10_000)
+        .with_topic_names(topics.iter().map(|t| (*t).into()).collect())
+        .with_topics(
+            topics
+                .iter()
+                .map(|t| DeleteTopicState::default().with_name(Some((*t).into())))
+                .collect(),
+        );
+    let response = client
+        .any_connection()
+        .await
+        .unwrap()
+        .send(&request)
+        .await
+        .unwrap();
+    assert_eq!(response.responses.len(), topics.len(), "{response:?}");
+    for r in &response.responses {
+        assert_eq!(r.error_code, ErrorCode::None, "{r:?}");
+    }
+}
+
 fn values(from: usize, count: usize) -> BTreeSet<String> {
     (from..from + count).map(|i| format!("v{i}")).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pattern_follows_topic_creation_and_reads_only_matching_topics() {
+    common::init_tracing();
     let cluster = Cluster::start(ClusterConfig::default().with_brokers(3))
         .await
         .unwrap();
@@ -95,6 +126,22 @@ async fn a_pattern_follows_topic_creation_and_reads_only_matching_topics() {
     assert!(read_for(&mut consumer, 1, Duration::from_secs(2))
         .await
         .is_empty());
+
+    // Every matching topic deleted: the member stays in the group with nothing to read, and
+    // gives its partitions up instead of holding on to deleted ones.
+    delete_topics(&bootstrap, &["orders-asia", "orders-eu", "orders-us"]).await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !consumer.assignment().is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "still assigned {:?}",
+            consumer.assignment()
+        );
+        if let Err(e) = consumer.poll(Duration::from_millis(100)).await {
+            eprintln!("poll: {e}");
+        }
+    }
+    assert!(consumer.subscription().is_empty());
     consumer.close(Duration::from_secs(5)).await;
     cluster.shutdown().await;
 }
