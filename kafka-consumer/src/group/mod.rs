@@ -270,7 +270,11 @@ impl GroupMember {
         if let Some(j) = self.joining.take() {
             j.abort();
         }
-        if self.member_id.is_empty() {
+        // A static member (KIP-345) does not leave: it is expected back under the same
+        // `group.instance.id` within the session timeout, and then takes its partitions back
+        // without a rebalance. The coordinator drops it only when its session expires (or an
+        // admin removes it), as with Java's consumer.
+        if self.member_id.is_empty() || self.settings.instance_id.is_some() {
             return;
         }
         let Ok(conn) = self.coordinator().await else {
