@@ -151,7 +151,7 @@ fn header_versions_follow_flexible_versions_with_the_api_versions_exception() {
 
 #[test]
 fn every_api_key_round_trips_and_knows_its_versions() {
-    assert_eq!(ApiKey::ALL.len(), 47);
+    assert_eq!(ApiKey::ALL.len(), 51);
     for &k in ApiKey::ALL {
         assert_eq!(ApiKey::from_i16(k.key()), Some(k));
         let v = k.versions();

@@ -11,8 +11,12 @@ pub mod add_offsets_to_txn_request;
 pub mod add_offsets_to_txn_response;
 pub mod add_partitions_to_txn_request;
 pub mod add_partitions_to_txn_response;
+pub mod alter_client_quotas_request;
+pub mod alter_client_quotas_response;
 pub mod alter_configs_request;
 pub mod alter_configs_response;
+pub mod alter_partition_reassignments_request;
+pub mod alter_partition_reassignments_response;
 pub mod alter_user_scram_credentials_request;
 pub mod alter_user_scram_credentials_response;
 pub mod api_versions_request;
@@ -79,6 +83,8 @@ pub mod list_groups_request;
 pub mod list_groups_response;
 pub mod list_offsets_request;
 pub mod list_offsets_response;
+pub mod list_partition_reassignments_request;
+pub mod list_partition_reassignments_response;
 pub mod list_transactions_request;
 pub mod list_transactions_response;
 pub mod metadata_request;
@@ -104,6 +110,8 @@ pub mod sync_group_request;
 pub mod sync_group_response;
 pub mod txn_offset_commit_request;
 pub mod txn_offset_commit_response;
+pub mod update_features_request;
+pub mod update_features_response;
 pub mod write_txn_markers_request;
 pub mod write_txn_markers_response;
 
@@ -111,8 +119,12 @@ pub use add_offsets_to_txn_request::AddOffsetsToTxnRequest;
 pub use add_offsets_to_txn_response::AddOffsetsToTxnResponse;
 pub use add_partitions_to_txn_request::AddPartitionsToTxnRequest;
 pub use add_partitions_to_txn_response::AddPartitionsToTxnResponse;
+pub use alter_client_quotas_request::AlterClientQuotasRequest;
+pub use alter_client_quotas_response::AlterClientQuotasResponse;
 pub use alter_configs_request::AlterConfigsRequest;
 pub use alter_configs_response::AlterConfigsResponse;
+pub use alter_partition_reassignments_request::AlterPartitionReassignmentsRequest;
+pub use alter_partition_reassignments_response::AlterPartitionReassignmentsResponse;
 pub use alter_user_scram_credentials_request::AlterUserScramCredentialsRequest;
 pub use alter_user_scram_credentials_response::AlterUserScramCredentialsResponse;
 pub use api_versions_request::ApiVersionsRequest;
@@ -179,6 +191,8 @@ pub use list_groups_request::ListGroupsRequest;
 pub use list_groups_response::ListGroupsResponse;
 pub use list_offsets_request::ListOffsetsRequest;
 pub use list_offsets_response::ListOffsetsResponse;
+pub use list_partition_reassignments_request::ListPartitionReassignmentsRequest;
+pub use list_partition_reassignments_response::ListPartitionReassignmentsResponse;
 pub use list_transactions_request::ListTransactionsRequest;
 pub use list_transactions_response::ListTransactionsResponse;
 pub use metadata_request::MetadataRequest;
@@ -204,6 +218,8 @@ pub use sync_group_request::SyncGroupRequest;
 pub use sync_group_response::SyncGroupResponse;
 pub use txn_offset_commit_request::TxnOffsetCommitRequest;
 pub use txn_offset_commit_response::TxnOffsetCommitResponse;
+pub use update_features_request::UpdateFeaturesRequest;
+pub use update_features_response::UpdateFeaturesResponse;
 pub use write_txn_markers_request::WriteTxnMarkersRequest;
 pub use write_txn_markers_response::WriteTxnMarkersResponse;
 
@@ -287,14 +303,22 @@ pub enum ApiKey {
     ElectLeaders = 43,
     /// IncrementalAlterConfigs (key 44).
     IncrementalAlterConfigs = 44,
+    /// AlterPartitionReassignments (key 45).
+    AlterPartitionReassignments = 45,
+    /// ListPartitionReassignments (key 46).
+    ListPartitionReassignments = 46,
     /// OffsetDelete (key 47).
     OffsetDelete = 47,
     /// DescribeClientQuotas (key 48).
     DescribeClientQuotas = 48,
+    /// AlterClientQuotas (key 49).
+    AlterClientQuotas = 49,
     /// DescribeUserScramCredentials (key 50).
     DescribeUserScramCredentials = 50,
     /// AlterUserScramCredentials (key 51).
     AlterUserScramCredentials = 51,
+    /// UpdateFeatures (key 57).
+    UpdateFeatures = 57,
     /// DescribeCluster (key 60).
     DescribeCluster = 60,
     /// DescribeProducers (key 61).
@@ -350,10 +374,14 @@ impl ApiKey {
         ApiKey::DeleteGroups,
         ApiKey::ElectLeaders,
         ApiKey::IncrementalAlterConfigs,
+        ApiKey::AlterPartitionReassignments,
+        ApiKey::ListPartitionReassignments,
         ApiKey::OffsetDelete,
         ApiKey::DescribeClientQuotas,
+        ApiKey::AlterClientQuotas,
         ApiKey::DescribeUserScramCredentials,
         ApiKey::AlterUserScramCredentials,
+        ApiKey::UpdateFeatures,
         ApiKey::DescribeCluster,
         ApiKey::DescribeProducers,
         ApiKey::DescribeTransactions,
@@ -402,10 +430,14 @@ impl ApiKey {
             42 => Some(ApiKey::DeleteGroups),
             43 => Some(ApiKey::ElectLeaders),
             44 => Some(ApiKey::IncrementalAlterConfigs),
+            45 => Some(ApiKey::AlterPartitionReassignments),
+            46 => Some(ApiKey::ListPartitionReassignments),
             47 => Some(ApiKey::OffsetDelete),
             48 => Some(ApiKey::DescribeClientQuotas),
+            49 => Some(ApiKey::AlterClientQuotas),
             50 => Some(ApiKey::DescribeUserScramCredentials),
             51 => Some(ApiKey::AlterUserScramCredentials),
+            57 => Some(ApiKey::UpdateFeatures),
             60 => Some(ApiKey::DescribeCluster),
             61 => Some(ApiKey::DescribeProducers),
             65 => Some(ApiKey::DescribeTransactions),
@@ -461,10 +493,14 @@ impl ApiKey {
             ApiKey::DeleteGroups => "DeleteGroups",
             ApiKey::ElectLeaders => "ElectLeaders",
             ApiKey::IncrementalAlterConfigs => "IncrementalAlterConfigs",
+            ApiKey::AlterPartitionReassignments => "AlterPartitionReassignments",
+            ApiKey::ListPartitionReassignments => "ListPartitionReassignments",
             ApiKey::OffsetDelete => "OffsetDelete",
             ApiKey::DescribeClientQuotas => "DescribeClientQuotas",
+            ApiKey::AlterClientQuotas => "AlterClientQuotas",
             ApiKey::DescribeUserScramCredentials => "DescribeUserScramCredentials",
             ApiKey::AlterUserScramCredentials => "AlterUserScramCredentials",
+            ApiKey::UpdateFeatures => "UpdateFeatures",
             ApiKey::DescribeCluster => "DescribeCluster",
             ApiKey::DescribeProducers => "DescribeProducers",
             ApiKey::DescribeTransactions => "DescribeTransactions",
@@ -514,10 +550,14 @@ impl ApiKey {
             ApiKey::DeleteGroups => DeleteGroupsRequest::VERSIONS,
             ApiKey::ElectLeaders => ElectLeadersRequest::VERSIONS,
             ApiKey::IncrementalAlterConfigs => IncrementalAlterConfigsRequest::VERSIONS,
+            ApiKey::AlterPartitionReassignments => AlterPartitionReassignmentsRequest::VERSIONS,
+            ApiKey::ListPartitionReassignments => ListPartitionReassignmentsRequest::VERSIONS,
             ApiKey::OffsetDelete => OffsetDeleteRequest::VERSIONS,
             ApiKey::DescribeClientQuotas => DescribeClientQuotasRequest::VERSIONS,
+            ApiKey::AlterClientQuotas => AlterClientQuotasRequest::VERSIONS,
             ApiKey::DescribeUserScramCredentials => DescribeUserScramCredentialsRequest::VERSIONS,
             ApiKey::AlterUserScramCredentials => AlterUserScramCredentialsRequest::VERSIONS,
+            ApiKey::UpdateFeatures => UpdateFeaturesRequest::VERSIONS,
             ApiKey::DescribeCluster => DescribeClusterRequest::VERSIONS,
             ApiKey::DescribeProducers => DescribeProducersRequest::VERSIONS,
             ApiKey::DescribeTransactions => DescribeTransactionsRequest::VERSIONS,
@@ -568,12 +608,16 @@ impl ApiKey {
             ApiKey::DeleteGroups => DeleteGroupsRequest::VERSIONS.max,
             ApiKey::ElectLeaders => ElectLeadersRequest::VERSIONS.max,
             ApiKey::IncrementalAlterConfigs => IncrementalAlterConfigsRequest::VERSIONS.max,
+            ApiKey::AlterPartitionReassignments => AlterPartitionReassignmentsRequest::VERSIONS.max,
+            ApiKey::ListPartitionReassignments => ListPartitionReassignmentsRequest::VERSIONS.max,
             ApiKey::OffsetDelete => OffsetDeleteRequest::VERSIONS.max,
             ApiKey::DescribeClientQuotas => DescribeClientQuotasRequest::VERSIONS.max,
+            ApiKey::AlterClientQuotas => AlterClientQuotasRequest::VERSIONS.max,
             ApiKey::DescribeUserScramCredentials => {
                 DescribeUserScramCredentialsRequest::VERSIONS.max
             }
             ApiKey::AlterUserScramCredentials => AlterUserScramCredentialsRequest::VERSIONS.max,
+            ApiKey::UpdateFeatures => UpdateFeaturesRequest::VERSIONS.max,
             ApiKey::DescribeCluster => DescribeClusterRequest::VERSIONS.max,
             ApiKey::DescribeProducers => DescribeProducersRequest::VERSIONS.max,
             ApiKey::DescribeTransactions => DescribeTransactionsRequest::VERSIONS.max,
@@ -623,12 +667,16 @@ impl ApiKey {
             ApiKey::DeleteGroups => DeleteGroupsRequest::FLEXIBLE_MIN,
             ApiKey::ElectLeaders => ElectLeadersRequest::FLEXIBLE_MIN,
             ApiKey::IncrementalAlterConfigs => IncrementalAlterConfigsRequest::FLEXIBLE_MIN,
+            ApiKey::AlterPartitionReassignments => AlterPartitionReassignmentsRequest::FLEXIBLE_MIN,
+            ApiKey::ListPartitionReassignments => ListPartitionReassignmentsRequest::FLEXIBLE_MIN,
             ApiKey::OffsetDelete => OffsetDeleteRequest::FLEXIBLE_MIN,
             ApiKey::DescribeClientQuotas => DescribeClientQuotasRequest::FLEXIBLE_MIN,
+            ApiKey::AlterClientQuotas => AlterClientQuotasRequest::FLEXIBLE_MIN,
             ApiKey::DescribeUserScramCredentials => {
                 DescribeUserScramCredentialsRequest::FLEXIBLE_MIN
             }
             ApiKey::AlterUserScramCredentials => AlterUserScramCredentialsRequest::FLEXIBLE_MIN,
+            ApiKey::UpdateFeatures => UpdateFeaturesRequest::FLEXIBLE_MIN,
             ApiKey::DescribeCluster => DescribeClusterRequest::FLEXIBLE_MIN,
             ApiKey::DescribeProducers => DescribeProducersRequest::FLEXIBLE_MIN,
             ApiKey::DescribeTransactions => DescribeTransactionsRequest::FLEXIBLE_MIN,
@@ -737,14 +785,22 @@ pub enum RequestBody {
     ElectLeaders(ElectLeadersRequest),
     /// IncrementalAlterConfigsRequest.
     IncrementalAlterConfigs(IncrementalAlterConfigsRequest),
+    /// AlterPartitionReassignmentsRequest.
+    AlterPartitionReassignments(AlterPartitionReassignmentsRequest),
+    /// ListPartitionReassignmentsRequest.
+    ListPartitionReassignments(ListPartitionReassignmentsRequest),
     /// OffsetDeleteRequest.
     OffsetDelete(OffsetDeleteRequest),
     /// DescribeClientQuotasRequest.
     DescribeClientQuotas(DescribeClientQuotasRequest),
+    /// AlterClientQuotasRequest.
+    AlterClientQuotas(AlterClientQuotasRequest),
     /// DescribeUserScramCredentialsRequest.
     DescribeUserScramCredentials(DescribeUserScramCredentialsRequest),
     /// AlterUserScramCredentialsRequest.
     AlterUserScramCredentials(AlterUserScramCredentialsRequest),
+    /// UpdateFeaturesRequest.
+    UpdateFeatures(UpdateFeaturesRequest),
     /// DescribeClusterRequest.
     DescribeCluster(DescribeClusterRequest),
     /// DescribeProducersRequest.
@@ -801,10 +857,14 @@ impl RequestBody {
             Self::DeleteGroups(_) => ApiKey::DeleteGroups,
             Self::ElectLeaders(_) => ApiKey::ElectLeaders,
             Self::IncrementalAlterConfigs(_) => ApiKey::IncrementalAlterConfigs,
+            Self::AlterPartitionReassignments(_) => ApiKey::AlterPartitionReassignments,
+            Self::ListPartitionReassignments(_) => ApiKey::ListPartitionReassignments,
             Self::OffsetDelete(_) => ApiKey::OffsetDelete,
             Self::DescribeClientQuotas(_) => ApiKey::DescribeClientQuotas,
+            Self::AlterClientQuotas(_) => ApiKey::AlterClientQuotas,
             Self::DescribeUserScramCredentials(_) => ApiKey::DescribeUserScramCredentials,
             Self::AlterUserScramCredentials(_) => ApiKey::AlterUserScramCredentials,
+            Self::UpdateFeatures(_) => ApiKey::UpdateFeatures,
             Self::DescribeCluster(_) => ApiKey::DescribeCluster,
             Self::DescribeProducers(_) => ApiKey::DescribeProducers,
             Self::DescribeTransactions(_) => ApiKey::DescribeTransactions,
@@ -884,9 +944,18 @@ impl RequestBody {
             ApiKey::IncrementalAlterConfigs => {
                 Self::IncrementalAlterConfigs(IncrementalAlterConfigsRequest::decode(buf, version)?)
             }
+            ApiKey::AlterPartitionReassignments => Self::AlterPartitionReassignments(
+                AlterPartitionReassignmentsRequest::decode(buf, version)?,
+            ),
+            ApiKey::ListPartitionReassignments => Self::ListPartitionReassignments(
+                ListPartitionReassignmentsRequest::decode(buf, version)?,
+            ),
             ApiKey::OffsetDelete => Self::OffsetDelete(OffsetDeleteRequest::decode(buf, version)?),
             ApiKey::DescribeClientQuotas => {
                 Self::DescribeClientQuotas(DescribeClientQuotasRequest::decode(buf, version)?)
+            }
+            ApiKey::AlterClientQuotas => {
+                Self::AlterClientQuotas(AlterClientQuotasRequest::decode(buf, version)?)
             }
             ApiKey::DescribeUserScramCredentials => Self::DescribeUserScramCredentials(
                 DescribeUserScramCredentialsRequest::decode(buf, version)?,
@@ -894,6 +963,9 @@ impl RequestBody {
             ApiKey::AlterUserScramCredentials => Self::AlterUserScramCredentials(
                 AlterUserScramCredentialsRequest::decode(buf, version)?,
             ),
+            ApiKey::UpdateFeatures => {
+                Self::UpdateFeatures(UpdateFeaturesRequest::decode(buf, version)?)
+            }
             ApiKey::DescribeCluster => {
                 Self::DescribeCluster(DescribeClusterRequest::decode(buf, version)?)
             }
@@ -967,10 +1039,14 @@ impl RequestBody {
             Self::DeleteGroups(m) => m.encode_with(buf, version, mode),
             Self::ElectLeaders(m) => m.encode_with(buf, version, mode),
             Self::IncrementalAlterConfigs(m) => m.encode_with(buf, version, mode),
+            Self::AlterPartitionReassignments(m) => m.encode_with(buf, version, mode),
+            Self::ListPartitionReassignments(m) => m.encode_with(buf, version, mode),
             Self::OffsetDelete(m) => m.encode_with(buf, version, mode),
             Self::DescribeClientQuotas(m) => m.encode_with(buf, version, mode),
+            Self::AlterClientQuotas(m) => m.encode_with(buf, version, mode),
             Self::DescribeUserScramCredentials(m) => m.encode_with(buf, version, mode),
             Self::AlterUserScramCredentials(m) => m.encode_with(buf, version, mode),
+            Self::UpdateFeatures(m) => m.encode_with(buf, version, mode),
             Self::DescribeCluster(m) => m.encode_with(buf, version, mode),
             Self::DescribeProducers(m) => m.encode_with(buf, version, mode),
             Self::DescribeTransactions(m) => m.encode_with(buf, version, mode),
@@ -1025,16 +1101,24 @@ impl RequestBody {
             Self::IncrementalAlterConfigs(m) => {
                 ResponseBody::IncrementalAlterConfigs(m.error_response(code))
             }
+            Self::AlterPartitionReassignments(m) => {
+                ResponseBody::AlterPartitionReassignments(m.error_response(code))
+            }
+            Self::ListPartitionReassignments(m) => {
+                ResponseBody::ListPartitionReassignments(m.error_response(code))
+            }
             Self::OffsetDelete(m) => ResponseBody::OffsetDelete(m.error_response(code)),
             Self::DescribeClientQuotas(m) => {
                 ResponseBody::DescribeClientQuotas(m.error_response(code))
             }
+            Self::AlterClientQuotas(m) => ResponseBody::AlterClientQuotas(m.error_response(code)),
             Self::DescribeUserScramCredentials(m) => {
                 ResponseBody::DescribeUserScramCredentials(m.error_response(code))
             }
             Self::AlterUserScramCredentials(m) => {
                 ResponseBody::AlterUserScramCredentials(m.error_response(code))
             }
+            Self::UpdateFeatures(m) => ResponseBody::UpdateFeatures(m.error_response(code)),
             Self::DescribeCluster(m) => ResponseBody::DescribeCluster(m.error_response(code)),
             Self::DescribeProducers(m) => ResponseBody::DescribeProducers(m.error_response(code)),
             Self::DescribeTransactions(m) => {
@@ -1092,10 +1176,14 @@ impl RequestBody {
             Self::DeleteGroups(m) => m.encoded_len(version),
             Self::ElectLeaders(m) => m.encoded_len(version),
             Self::IncrementalAlterConfigs(m) => m.encoded_len(version),
+            Self::AlterPartitionReassignments(m) => m.encoded_len(version),
+            Self::ListPartitionReassignments(m) => m.encoded_len(version),
             Self::OffsetDelete(m) => m.encoded_len(version),
             Self::DescribeClientQuotas(m) => m.encoded_len(version),
+            Self::AlterClientQuotas(m) => m.encoded_len(version),
             Self::DescribeUserScramCredentials(m) => m.encoded_len(version),
             Self::AlterUserScramCredentials(m) => m.encoded_len(version),
+            Self::UpdateFeatures(m) => m.encoded_len(version),
             Self::DescribeCluster(m) => m.encoded_len(version),
             Self::DescribeProducers(m) => m.encoded_len(version),
             Self::DescribeTransactions(m) => m.encoded_len(version),
@@ -1323,6 +1411,18 @@ impl From<IncrementalAlterConfigsRequest> for RequestBody {
     }
 }
 
+impl From<AlterPartitionReassignmentsRequest> for RequestBody {
+    fn from(m: AlterPartitionReassignmentsRequest) -> Self {
+        Self::AlterPartitionReassignments(m)
+    }
+}
+
+impl From<ListPartitionReassignmentsRequest> for RequestBody {
+    fn from(m: ListPartitionReassignmentsRequest) -> Self {
+        Self::ListPartitionReassignments(m)
+    }
+}
+
 impl From<OffsetDeleteRequest> for RequestBody {
     fn from(m: OffsetDeleteRequest) -> Self {
         Self::OffsetDelete(m)
@@ -1335,6 +1435,12 @@ impl From<DescribeClientQuotasRequest> for RequestBody {
     }
 }
 
+impl From<AlterClientQuotasRequest> for RequestBody {
+    fn from(m: AlterClientQuotasRequest) -> Self {
+        Self::AlterClientQuotas(m)
+    }
+}
+
 impl From<DescribeUserScramCredentialsRequest> for RequestBody {
     fn from(m: DescribeUserScramCredentialsRequest) -> Self {
         Self::DescribeUserScramCredentials(m)
@@ -1344,6 +1450,12 @@ impl From<DescribeUserScramCredentialsRequest> for RequestBody {
 impl From<AlterUserScramCredentialsRequest> for RequestBody {
     fn from(m: AlterUserScramCredentialsRequest) -> Self {
         Self::AlterUserScramCredentials(m)
+    }
+}
+
+impl From<UpdateFeaturesRequest> for RequestBody {
+    fn from(m: UpdateFeaturesRequest) -> Self {
+        Self::UpdateFeatures(m)
     }
 }
 
@@ -1429,10 +1541,14 @@ impl crate::inspect::Inspect for RequestBody {
             Self::DeleteGroups(m) => crate::inspect::Inspect::inspect(m, version),
             Self::ElectLeaders(m) => crate::inspect::Inspect::inspect(m, version),
             Self::IncrementalAlterConfigs(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::AlterPartitionReassignments(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::ListPartitionReassignments(m) => crate::inspect::Inspect::inspect(m, version),
             Self::OffsetDelete(m) => crate::inspect::Inspect::inspect(m, version),
             Self::DescribeClientQuotas(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::AlterClientQuotas(m) => crate::inspect::Inspect::inspect(m, version),
             Self::DescribeUserScramCredentials(m) => crate::inspect::Inspect::inspect(m, version),
             Self::AlterUserScramCredentials(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::UpdateFeatures(m) => crate::inspect::Inspect::inspect(m, version),
             Self::DescribeCluster(m) => crate::inspect::Inspect::inspect(m, version),
             Self::DescribeProducers(m) => crate::inspect::Inspect::inspect(m, version),
             Self::DescribeTransactions(m) => crate::inspect::Inspect::inspect(m, version),
@@ -1520,14 +1636,22 @@ pub enum ResponseBody {
     ElectLeaders(ElectLeadersResponse),
     /// IncrementalAlterConfigsResponse.
     IncrementalAlterConfigs(IncrementalAlterConfigsResponse),
+    /// AlterPartitionReassignmentsResponse.
+    AlterPartitionReassignments(AlterPartitionReassignmentsResponse),
+    /// ListPartitionReassignmentsResponse.
+    ListPartitionReassignments(ListPartitionReassignmentsResponse),
     /// OffsetDeleteResponse.
     OffsetDelete(OffsetDeleteResponse),
     /// DescribeClientQuotasResponse.
     DescribeClientQuotas(DescribeClientQuotasResponse),
+    /// AlterClientQuotasResponse.
+    AlterClientQuotas(AlterClientQuotasResponse),
     /// DescribeUserScramCredentialsResponse.
     DescribeUserScramCredentials(DescribeUserScramCredentialsResponse),
     /// AlterUserScramCredentialsResponse.
     AlterUserScramCredentials(AlterUserScramCredentialsResponse),
+    /// UpdateFeaturesResponse.
+    UpdateFeatures(UpdateFeaturesResponse),
     /// DescribeClusterResponse.
     DescribeCluster(DescribeClusterResponse),
     /// DescribeProducersResponse.
@@ -1584,10 +1708,14 @@ impl ResponseBody {
             Self::DeleteGroups(_) => ApiKey::DeleteGroups,
             Self::ElectLeaders(_) => ApiKey::ElectLeaders,
             Self::IncrementalAlterConfigs(_) => ApiKey::IncrementalAlterConfigs,
+            Self::AlterPartitionReassignments(_) => ApiKey::AlterPartitionReassignments,
+            Self::ListPartitionReassignments(_) => ApiKey::ListPartitionReassignments,
             Self::OffsetDelete(_) => ApiKey::OffsetDelete,
             Self::DescribeClientQuotas(_) => ApiKey::DescribeClientQuotas,
+            Self::AlterClientQuotas(_) => ApiKey::AlterClientQuotas,
             Self::DescribeUserScramCredentials(_) => ApiKey::DescribeUserScramCredentials,
             Self::AlterUserScramCredentials(_) => ApiKey::AlterUserScramCredentials,
+            Self::UpdateFeatures(_) => ApiKey::UpdateFeatures,
             Self::DescribeCluster(_) => ApiKey::DescribeCluster,
             Self::DescribeProducers(_) => ApiKey::DescribeProducers,
             Self::DescribeTransactions(_) => ApiKey::DescribeTransactions,
@@ -1667,9 +1795,18 @@ impl ResponseBody {
             ApiKey::IncrementalAlterConfigs => Self::IncrementalAlterConfigs(
                 IncrementalAlterConfigsResponse::decode(buf, version)?,
             ),
+            ApiKey::AlterPartitionReassignments => Self::AlterPartitionReassignments(
+                AlterPartitionReassignmentsResponse::decode(buf, version)?,
+            ),
+            ApiKey::ListPartitionReassignments => Self::ListPartitionReassignments(
+                ListPartitionReassignmentsResponse::decode(buf, version)?,
+            ),
             ApiKey::OffsetDelete => Self::OffsetDelete(OffsetDeleteResponse::decode(buf, version)?),
             ApiKey::DescribeClientQuotas => {
                 Self::DescribeClientQuotas(DescribeClientQuotasResponse::decode(buf, version)?)
+            }
+            ApiKey::AlterClientQuotas => {
+                Self::AlterClientQuotas(AlterClientQuotasResponse::decode(buf, version)?)
             }
             ApiKey::DescribeUserScramCredentials => Self::DescribeUserScramCredentials(
                 DescribeUserScramCredentialsResponse::decode(buf, version)?,
@@ -1677,6 +1814,9 @@ impl ResponseBody {
             ApiKey::AlterUserScramCredentials => Self::AlterUserScramCredentials(
                 AlterUserScramCredentialsResponse::decode(buf, version)?,
             ),
+            ApiKey::UpdateFeatures => {
+                Self::UpdateFeatures(UpdateFeaturesResponse::decode(buf, version)?)
+            }
             ApiKey::DescribeCluster => {
                 Self::DescribeCluster(DescribeClusterResponse::decode(buf, version)?)
             }
@@ -1750,10 +1890,14 @@ impl ResponseBody {
             Self::DeleteGroups(m) => m.encode_with(buf, version, mode),
             Self::ElectLeaders(m) => m.encode_with(buf, version, mode),
             Self::IncrementalAlterConfigs(m) => m.encode_with(buf, version, mode),
+            Self::AlterPartitionReassignments(m) => m.encode_with(buf, version, mode),
+            Self::ListPartitionReassignments(m) => m.encode_with(buf, version, mode),
             Self::OffsetDelete(m) => m.encode_with(buf, version, mode),
             Self::DescribeClientQuotas(m) => m.encode_with(buf, version, mode),
+            Self::AlterClientQuotas(m) => m.encode_with(buf, version, mode),
             Self::DescribeUserScramCredentials(m) => m.encode_with(buf, version, mode),
             Self::AlterUserScramCredentials(m) => m.encode_with(buf, version, mode),
+            Self::UpdateFeatures(m) => m.encode_with(buf, version, mode),
             Self::DescribeCluster(m) => m.encode_with(buf, version, mode),
             Self::DescribeProducers(m) => m.encode_with(buf, version, mode),
             Self::DescribeTransactions(m) => m.encode_with(buf, version, mode),
@@ -1803,10 +1947,14 @@ impl ResponseBody {
             Self::DeleteGroups(m) => m.encoded_len(version),
             Self::ElectLeaders(m) => m.encoded_len(version),
             Self::IncrementalAlterConfigs(m) => m.encoded_len(version),
+            Self::AlterPartitionReassignments(m) => m.encoded_len(version),
+            Self::ListPartitionReassignments(m) => m.encoded_len(version),
             Self::OffsetDelete(m) => m.encoded_len(version),
             Self::DescribeClientQuotas(m) => m.encoded_len(version),
+            Self::AlterClientQuotas(m) => m.encoded_len(version),
             Self::DescribeUserScramCredentials(m) => m.encoded_len(version),
             Self::AlterUserScramCredentials(m) => m.encoded_len(version),
+            Self::UpdateFeatures(m) => m.encoded_len(version),
             Self::DescribeCluster(m) => m.encoded_len(version),
             Self::DescribeProducers(m) => m.encoded_len(version),
             Self::DescribeTransactions(m) => m.encoded_len(version),
@@ -2034,6 +2182,18 @@ impl From<IncrementalAlterConfigsResponse> for ResponseBody {
     }
 }
 
+impl From<AlterPartitionReassignmentsResponse> for ResponseBody {
+    fn from(m: AlterPartitionReassignmentsResponse) -> Self {
+        Self::AlterPartitionReassignments(m)
+    }
+}
+
+impl From<ListPartitionReassignmentsResponse> for ResponseBody {
+    fn from(m: ListPartitionReassignmentsResponse) -> Self {
+        Self::ListPartitionReassignments(m)
+    }
+}
+
 impl From<OffsetDeleteResponse> for ResponseBody {
     fn from(m: OffsetDeleteResponse) -> Self {
         Self::OffsetDelete(m)
@@ -2046,6 +2206,12 @@ impl From<DescribeClientQuotasResponse> for ResponseBody {
     }
 }
 
+impl From<AlterClientQuotasResponse> for ResponseBody {
+    fn from(m: AlterClientQuotasResponse) -> Self {
+        Self::AlterClientQuotas(m)
+    }
+}
+
 impl From<DescribeUserScramCredentialsResponse> for ResponseBody {
     fn from(m: DescribeUserScramCredentialsResponse) -> Self {
         Self::DescribeUserScramCredentials(m)
@@ -2055,6 +2221,12 @@ impl From<DescribeUserScramCredentialsResponse> for ResponseBody {
 impl From<AlterUserScramCredentialsResponse> for ResponseBody {
     fn from(m: AlterUserScramCredentialsResponse) -> Self {
         Self::AlterUserScramCredentials(m)
+    }
+}
+
+impl From<UpdateFeaturesResponse> for ResponseBody {
+    fn from(m: UpdateFeaturesResponse) -> Self {
+        Self::UpdateFeatures(m)
     }
 }
 
@@ -2140,10 +2312,14 @@ impl crate::inspect::Inspect for ResponseBody {
             Self::DeleteGroups(m) => crate::inspect::Inspect::inspect(m, version),
             Self::ElectLeaders(m) => crate::inspect::Inspect::inspect(m, version),
             Self::IncrementalAlterConfigs(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::AlterPartitionReassignments(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::ListPartitionReassignments(m) => crate::inspect::Inspect::inspect(m, version),
             Self::OffsetDelete(m) => crate::inspect::Inspect::inspect(m, version),
             Self::DescribeClientQuotas(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::AlterClientQuotas(m) => crate::inspect::Inspect::inspect(m, version),
             Self::DescribeUserScramCredentials(m) => crate::inspect::Inspect::inspect(m, version),
             Self::AlterUserScramCredentials(m) => crate::inspect::Inspect::inspect(m, version),
+            Self::UpdateFeatures(m) => crate::inspect::Inspect::inspect(m, version),
             Self::DescribeCluster(m) => crate::inspect::Inspect::inspect(m, version),
             Self::DescribeProducers(m) => crate::inspect::Inspect::inspect(m, version),
             Self::DescribeTransactions(m) => crate::inspect::Inspect::inspect(m, version),

@@ -56,6 +56,16 @@ fn add_partitions_to_txn_response_round_trips() {
 }
 
 #[test]
+fn alter_client_quotas_request_round_trips() {
+    check(AlterClientQuotasRequest::random);
+}
+
+#[test]
+fn alter_client_quotas_response_round_trips() {
+    check(AlterClientQuotasResponse::random);
+}
+
+#[test]
 fn alter_configs_request_round_trips() {
     check(AlterConfigsRequest::random);
 }
@@ -63,6 +73,16 @@ fn alter_configs_request_round_trips() {
 #[test]
 fn alter_configs_response_round_trips() {
     check(AlterConfigsResponse::random);
+}
+
+#[test]
+fn alter_partition_reassignments_request_round_trips() {
+    check(AlterPartitionReassignmentsRequest::random);
+}
+
+#[test]
+fn alter_partition_reassignments_response_round_trips() {
+    check(AlterPartitionReassignmentsResponse::random);
 }
 
 #[test]
@@ -411,6 +431,16 @@ fn list_offsets_response_round_trips() {
 }
 
 #[test]
+fn list_partition_reassignments_request_round_trips() {
+    check(ListPartitionReassignmentsRequest::random);
+}
+
+#[test]
+fn list_partition_reassignments_response_round_trips() {
+    check(ListPartitionReassignmentsResponse::random);
+}
+
+#[test]
 fn list_transactions_request_round_trips() {
     check(ListTransactionsRequest::random);
 }
@@ -518,6 +548,16 @@ fn txn_offset_commit_request_round_trips() {
 #[test]
 fn txn_offset_commit_response_round_trips() {
     check(TxnOffsetCommitResponse::random);
+}
+
+#[test]
+fn update_features_request_round_trips() {
+    check(UpdateFeaturesRequest::random);
+}
+
+#[test]
+fn update_features_response_round_trips() {
+    check(UpdateFeaturesResponse::random);
 }
 
 #[test]
