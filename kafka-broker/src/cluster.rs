@@ -254,6 +254,28 @@ impl Cluster {
             })
     }
 
+    /// Holds partition reassignments (KIP-455) in progress while `hold` is set: a reassignment
+    /// then shows in ListPartitionReassignments, with the replicas being added and removed,
+    /// until it is cancelled or `hold_reassignments(false)` completes every held one. Without
+    /// a hold a reassignment completes at once (the brokers share their logs: there is nothing
+    /// to copy).
+    pub fn hold_reassignments(&self, hold: bool) {
+        self.state
+            .hold_reassignments
+            .store(hold, std::sync::atomic::Ordering::Release);
+        if !hold {
+            self.state.complete_reassignments();
+        }
+    }
+
+    /// A partition's replicas, preferred leader first.
+    pub fn partition_replicas(&self, topic: &str, partition: i32) -> Option<Vec<i32>> {
+        self.state
+            .partition(topic, partition)
+            .ok()
+            .map(|p| p.replicas())
+    }
+
     /// Injects a fault; see [`Fault`] for examples.
     ///
     /// ```
@@ -305,8 +327,10 @@ impl Cluster {
     }
 
     /// Stops one broker: it stops accepting, closes its connections and drops out of Metadata.
-    /// Its partitions keep it as leader (they have no other replica), so clients see them as
-    /// leaderless until [`Cluster::restart_broker`] or [`Cluster::move_leader`].
+    /// Each partition it leads moves to its next running replica at a new leader epoch, as the
+    /// controller elects a leader from the ISR; a partition with no other running replica keeps
+    /// it as leader, so clients see it as leaderless until [`Cluster::restart_broker`] or
+    /// [`Cluster::move_leader`].
     ///
     /// ```
     /// use kafka_broker::{Cluster, ClusterConfig};
@@ -333,6 +357,7 @@ impl Cluster {
             })?
         };
         set_running(&self.state, broker_id, None);
+        self.state.fail_over(broker_id);
         self.state.clear_fetch_sessions(broker_id);
         self.wake_all();
         running.stop().await;

@@ -47,6 +47,10 @@ pub(crate) struct LogState {
     pub size_bytes: usize,
     /// The broker leading the partition.
     pub leader: i32,
+    /// The partition's replicas, preferred leader first. The brokers of a bundled cluster share
+    /// one log, so every running replica is in sync: the list decides who may lead, what
+    /// Metadata reports as replicas, ISR and offline replicas, and what reassignments move.
+    pub replicas: Vec<i32>,
     /// The leader epoch (KIP-101), bumped on every leader move.
     pub leader_epoch: i32,
     /// Idempotent producers' sequence state.
@@ -82,10 +86,12 @@ pub(crate) struct ReadResult {
 }
 
 impl PartitionLog {
-    /// A new, empty partition led by `leader` at epoch 0.
-    pub(crate) fn new(leader: i32) -> Self {
+    /// A new, empty partition on `replicas`, led by the first of them at epoch 0.
+    pub(crate) fn new(replicas: Vec<i32>) -> Self {
+        let leader = replicas.first().copied().unwrap_or(-1);
         PartitionLog {
             state: Mutex::new(LogState {
+                replicas,
                 batches: VecDeque::new(),
                 log_start_offset: 0,
                 log_end_offset: 0,
@@ -111,11 +117,25 @@ impl PartitionLog {
         (state.leader, state.leader_epoch)
     }
 
+    /// The replicas, preferred leader first.
+    pub(crate) fn replicas(&self) -> Vec<i32> {
+        self.lock().replicas.clone()
+    }
+
+    /// Replaces the replica list (a reassignment step). Leadership is the caller's business.
+    pub(crate) fn set_replicas(&self, replicas: Vec<i32>) {
+        self.lock().replicas = replicas;
+    }
+
     /// Makes `broker_id` the leader at the next epoch (a leader election), starting that epoch
     /// at the log end offset; returns the new epoch. Waiting fetches are woken to re-check.
+    ///
+    /// A leader must be a replica: a broker that is not one takes the old leader's place in the
+    /// replica list (so a test moving a single-replica partition keeps one replica).
     pub(crate) fn elect_leader(&self, broker_id: i32) -> i32 {
         let epoch = {
             let mut state = self.lock();
+            adopt_replica(&mut state, broker_id);
             state.leader = broker_id;
             state.leader_epoch = state.leader_epoch.saturating_add(1);
             let (epoch, end) = (state.leader_epoch, state.log_end_offset);
@@ -154,6 +174,7 @@ impl PartitionLog {
             state.log_end_offset = new_end;
             state.producers.truncate_tail(new_end);
             state.epochs.truncate_from_end(new_end);
+            adopt_replica(&mut state, broker_id);
             state.leader = broker_id;
             state.leader_epoch = state.leader_epoch.saturating_add(1);
             let epoch = state.leader_epoch;
@@ -302,6 +323,17 @@ fn first_record_at_or_after(batch: &StoredBatch, ts: i64, log_start: i64) -> Opt
 }
 
 /// Drops batches that lie wholly below the log start offset.
+/// Puts `broker_id` in the replica list in the current leader's place if it is not a replica.
+fn adopt_replica(state: &mut LogState, broker_id: i32) {
+    if state.replicas.contains(&broker_id) {
+        return;
+    }
+    match state.replicas.iter().position(|r| *r == state.leader) {
+        Some(i) => state.replicas[i] = broker_id,
+        None => state.replicas.push(broker_id),
+    }
+}
+
 pub(crate) fn trim_head(state: &mut LogState) {
     while let Some(front) = state.batches.front() {
         if front.last_offset >= state.log_start_offset {

@@ -5,7 +5,7 @@
 //! broker is visible to all of them at once.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use kafka_protocol::ErrorCode;
@@ -13,11 +13,14 @@ use kafka_protocol::ErrorCode;
 use crate::clock::Clock;
 use crate::cluster_config::ClusterConfig;
 use crate::fault::Faults;
+use crate::features::Features;
 use crate::fetch_session::FetchSessionCache;
 use crate::group::{GroupCoordinator, TopicLookup};
 use crate::ids::random_uuid;
 use crate::log::PartitionLog;
 use crate::producer_state::{ProducerIdManager, ProducerIdManagerConfig};
+use crate::quotas::QuotaStore;
+use crate::reassignment::Reassignment;
 use crate::sync::lock;
 use crate::topics::{validate_topic_name, Registry, Topic};
 
@@ -57,6 +60,14 @@ pub(crate) struct ClusterState {
     fetch_sessions: Mutex<HashMap<i32, FetchSessionCache>>,
     /// Rotates the first leader of each new topic so leaders spread over the brokers.
     next_leader: AtomicUsize,
+    /// Reassignments in progress (KIP-455), by topic and partition.
+    pub reassignments: Mutex<BTreeMap<(String, i32), Reassignment>>,
+    /// While set, reassignments stay in progress until released (see `reassignment`).
+    pub hold_reassignments: AtomicBool,
+    /// Client quotas (KIP-546), stored and reported, not enforced.
+    pub quotas: Mutex<QuotaStore>,
+    /// Finalized feature levels (KIP-584).
+    pub features: Mutex<Features>,
 }
 
 impl std::fmt::Debug for ClusterState {
@@ -75,8 +86,8 @@ pub(crate) struct NewTopic {
     pub partitions: i32,
     /// Replication factor; `-1` for the default (1).
     pub replication_factor: i16,
-    /// Explicit leaders per partition (the first broker of each replica assignment), if given.
-    pub assignments: Vec<i32>,
+    /// Explicit replicas per partition (preferred leader first), if given.
+    pub assignments: Vec<Vec<i32>>,
     pub configs: BTreeMap<String, String>,
 }
 
@@ -102,6 +113,10 @@ impl ClusterState {
             faults: Faults::default(),
             fetch_sessions: Mutex::new(HashMap::new()),
             next_leader: AtomicUsize::new(0),
+            reassignments: Mutex::default(),
+            hold_reassignments: AtomicBool::new(false),
+            quotas: Mutex::default(),
+            features: Mutex::default(),
         }
     }
 
@@ -162,6 +177,28 @@ impl ClusterState {
         live.into_iter().nth(index)
     }
 
+    /// Moves every partition led by the stopped broker `broker_id` to its first running
+    /// replica, if it has one.
+    pub fn fail_over(&self, broker_id: i32) {
+        let logs: Vec<Arc<PartitionLog>> = lock(&self.topics)
+            .iter()
+            .flat_map(|t| t.partitions.iter().cloned())
+            .collect();
+        for log in logs {
+            if log.leader().0 != broker_id {
+                continue;
+            }
+            if let Some(next) = log
+                .replicas()
+                .into_iter()
+                .find(|r| *r != broker_id && self.is_running(*r))
+            {
+                let epoch = log.elect_leader(next);
+                tracing::debug!(from = broker_id, to = next, epoch, "leader failed over");
+            }
+        }
+    }
+
     /// Creates a topic (or only validates it), returning the stored topic.
     pub fn create_topic(
         &self,
@@ -207,14 +244,7 @@ impl ClusterState {
                 format!("This broker allows at most {MAX_PARTITIONS} partitions per topic."),
             ));
         }
-        for leader in &new.assignments {
-            if !live.iter().any(|b| b.id == *leader) {
-                return Err((
-                    ErrorCode::InvalidReplicaAssignment,
-                    format!("The replica assignment names unknown broker {leader}."),
-                ));
-            }
-        }
+        check_assignments(&live, &new.assignments)?;
         let mut topics = lock(&self.topics);
         if topics.contains(&new.name) {
             return Err((
@@ -222,13 +252,13 @@ impl ClusterState {
                 format!("Topic '{}' already exists.", new.name),
             ));
         }
-        let leaders = self.assign_leaders(&live, partitions, &new.assignments);
+        let replicas = self.assign_replicas(&live, partitions, replication, &new.assignments);
         let topic = Topic {
             name: new.name,
             id: random_uuid(),
-            partitions: leaders
+            partitions: replicas
                 .into_iter()
-                .map(|l| Arc::new(PartitionLog::new(l)))
+                .map(|r| Arc::new(PartitionLog::new(r)))
                 .collect(),
             configs: new.configs,
         };
@@ -239,23 +269,65 @@ impl ClusterState {
         Ok(topic)
     }
 
-    /// Leaders for `count` partitions: the explicit assignment where given, otherwise round-robin
-    /// over the live brokers from a rotating start (Kafka also starts at a random broker).
-    pub fn assign_leaders(&self, live: &[BrokerInfo], count: i32, explicit: &[i32]) -> Vec<i32> {
+    /// Replicas for `count` partitions, `replication` each: the explicit assignment where
+    /// given, otherwise consecutive live brokers from a position that advances by one per
+    /// partition and starts at a rotating broker, so leaders (the first replica) spread over
+    /// the brokers (Kafka also starts at a random broker).
+    pub fn assign_replicas(
+        &self,
+        live: &[BrokerInfo],
+        count: i32,
+        replication: i16,
+        explicit: &[Vec<i32>],
+    ) -> Vec<Vec<i32>> {
         let count = usize::try_from(count).unwrap_or(0);
+        let replication = usize::try_from(replication)
+            .unwrap_or(1)
+            .clamp(1, live.len().max(1));
         let start = self.next_leader.fetch_add(1, Ordering::Relaxed);
         (0..count)
             .map(|p| {
-                explicit.get(p).copied().unwrap_or_else(|| {
+                explicit.get(p).cloned().unwrap_or_else(|| {
                     if live.is_empty() {
-                        -1
+                        vec![-1]
                     } else {
-                        live.get((start + p) % live.len()).map_or(-1, |b| b.id)
+                        (0..replication)
+                            .filter_map(|i| live.get((start + p + i) % live.len()).map(|b| b.id))
+                            .collect()
                     }
                 })
             })
             .collect()
     }
+}
+
+/// Checks an explicit replica assignment: every partition names at least one broker, each
+/// broker once, only live brokers, and every partition the same number of replicas.
+pub(crate) fn check_assignments(
+    live: &[BrokerInfo],
+    assignments: &[Vec<i32>],
+) -> Result<(), (ErrorCode, String)> {
+    let invalid = |m: String| Err((ErrorCode::InvalidReplicaAssignment, m));
+    let Some(first) = assignments.first() else {
+        return Ok(());
+    };
+    for (p, replicas) in assignments.iter().enumerate() {
+        if replicas.is_empty() {
+            return invalid(format!("Partition {p} has no replicas."));
+        }
+        if replicas.len() != first.len() {
+            return invalid("All partitions should have the same number of replicas.".to_string());
+        }
+        for (i, id) in replicas.iter().enumerate() {
+            if replicas[..i].contains(id) {
+                return invalid(format!("Duplicate brokers not allowed in replica assignment: {replicas:?} for partition id {p}."));
+            }
+            if !live.iter().any(|b| b.id == *id) {
+                return invalid(format!("The replica assignment names unknown broker {id}."));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Lets the group coordinator check partitions and resolve topic ids (OffsetCommit v10).

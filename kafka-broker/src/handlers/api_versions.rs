@@ -4,11 +4,15 @@
 //! use an API or version outside it, exactly as Kafka does, so what is advertised is exactly what
 //! is implemented.
 
-use kafka_protocol::messages::api_versions_response::ApiVersion;
+use kafka_protocol::messages::api_versions_response::{
+    ApiVersion, FinalizedFeatureKey, SupportedFeatureKey,
+};
 use kafka_protocol::messages::{ApiVersionsRequest, ApiVersionsResponse};
 use kafka_protocol::{ApiKey, ErrorCode};
 
 use crate::context::RequestContext;
+use crate::features::SUPPORTED;
+use crate::sync::lock;
 
 /// The advertised `api_keys` list, in key order.
 pub(crate) fn api_keys() -> Vec<ApiVersion> {
@@ -52,8 +56,8 @@ fn valid_software_field(s: &str) -> bool {
     }
 }
 
-/// Answers ApiVersions. Features (KIP-584) are reported empty: no feature flags are finalized, so
-/// clients fall back to behaviour that needs none.
+/// Answers ApiVersions, with the supported and finalized features (KIP-584) of
+/// [`crate::features`].
 ///
 /// From v3 on, a client software name or version that breaks KIP-511's pattern gets
 /// INVALID_REQUEST and no API list, as from Kafka.
@@ -89,13 +93,31 @@ pub(crate) fn handle(
             ..Default::default()
         };
     }
+    let features = lock(&ctx.state.features).clone();
     ApiVersionsResponse {
         error_code: ErrorCode::None,
         api_keys: api_keys(),
         throttle_time_ms: 0,
-        supported_features: Vec::new(),
-        finalized_features_epoch: -1,
-        finalized_features: Vec::new(),
+        supported_features: SUPPORTED
+            .iter()
+            .map(|(name, min, max)| SupportedFeatureKey {
+                name: (*name).into(),
+                min_version: *min,
+                max_version: *max,
+                ..Default::default()
+            })
+            .collect(),
+        finalized_features_epoch: features.epoch(),
+        finalized_features: features
+            .finalized()
+            .iter()
+            .map(|(name, level)| FinalizedFeatureKey {
+                name: name.clone().into(),
+                max_version_level: *level,
+                min_version_level: *level,
+                ..Default::default()
+            })
+            .collect(),
         ..Default::default()
     }
 }

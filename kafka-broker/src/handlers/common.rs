@@ -40,27 +40,31 @@ pub(crate) struct PartitionReplicas {
 }
 
 impl PartitionReplicas {
+    /// What Metadata and DescribeTopicPartitions report for `log`: every running replica is in
+    /// sync (the brokers share one log); a partition whose leader is stopped has no leader
+    /// (LEADER_NOT_AVAILABLE, leader -1), as in Kafka when no in-sync replica is online.
     pub(crate) fn of(state: &ClusterState, log: &PartitionLog) -> PartitionReplicas {
         let (leader, leader_epoch) = log.leader();
-        let replica = vec![BrokerId(leader)];
-        if state.is_running(leader) {
-            PartitionReplicas {
-                error_code: ErrorCode::None,
-                leader_id: BrokerId(leader),
-                leader_epoch,
-                replica_nodes: replica.clone(),
-                isr_nodes: replica,
-                offline_replicas: Vec::new(),
-            }
-        } else {
-            PartitionReplicas {
-                error_code: ErrorCode::LeaderNotAvailable,
-                leader_id: BrokerId::NONE,
-                leader_epoch,
-                replica_nodes: replica.clone(),
-                isr_nodes: Vec::new(),
-                offline_replicas: replica,
-            }
+        let replicas = log.replicas();
+        let (isr, offline): (Vec<i32>, Vec<i32>) =
+            replicas.iter().partition(|id| state.is_running(**id));
+        let ids = |v: Vec<i32>| v.into_iter().map(BrokerId).collect::<Vec<_>>();
+        let led = state.is_running(leader);
+        PartitionReplicas {
+            error_code: if led {
+                ErrorCode::None
+            } else {
+                ErrorCode::LeaderNotAvailable
+            },
+            leader_id: if led {
+                BrokerId(leader)
+            } else {
+                BrokerId::NONE
+            },
+            leader_epoch,
+            replica_nodes: ids(replicas),
+            isr_nodes: ids(isr),
+            offline_replicas: ids(offline),
         }
     }
 }

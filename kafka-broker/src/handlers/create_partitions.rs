@@ -8,7 +8,7 @@ use kafka_protocol::ErrorCode;
 
 use crate::context::RequestContext;
 use crate::log::PartitionLog;
-use crate::state::MAX_PARTITIONS;
+use crate::state::{check_assignments, MAX_PARTITIONS};
 use crate::sync::lock;
 
 pub(crate) fn handle(
@@ -20,11 +20,11 @@ pub(crate) fn handle(
         .topics
         .iter()
         .map(|t| {
-            let explicit: Vec<i32> = t
+            let explicit: Vec<Vec<i32>> = t
                 .assignments
                 .iter()
                 .flatten()
-                .filter_map(|a| a.broker_ids.first().map(|b| b.0))
+                .map(|a| a.broker_ids.iter().map(|b| b.0).collect())
                 .collect();
             let outcome = grow(ctx, &t.name, t.count, &explicit, request.validate_only);
             let (code, message) = match outcome {
@@ -48,7 +48,7 @@ fn grow(
     ctx: &RequestContext,
     name: &str,
     count: i32,
-    explicit: &[i32],
+    explicit: &[Vec<i32>],
     validate_only: bool,
 ) -> Result<(), (ErrorCode, String)> {
     let live = ctx.state.live_brokers();
@@ -80,20 +80,31 @@ fn grow(
             ),
         ));
     }
-    if let Some(bad) = explicit
-        .iter()
-        .find(|id| !live.iter().any(|b| b.id == **id))
-    {
-        return Err((
-            ErrorCode::InvalidReplicaAssignment,
-            format!("The replica assignment names unknown broker {bad}."),
-        ));
+    check_assignments(&live, explicit)?;
+    // New partitions get as many replicas as the topic's first partition has.
+    let replication = topic
+        .partitions
+        .first()
+        .map_or(1, |p| i16::try_from(p.replicas().len()).unwrap_or(1));
+    if let Some(a) = explicit.first() {
+        if a.len() != usize::try_from(replication).unwrap_or(0) {
+            return Err((
+                ErrorCode::InvalidReplicaAssignment,
+                format!(
+                    "Inconsistent replication factor between partitions, partition 0 has {replication} while partitions [{current}] have replication factors [{}], respectively.",
+                    a.len()
+                ),
+            ));
+        }
     }
     if validate_only {
         return Ok(());
     }
-    for leader in ctx.state.assign_leaders(&live, added, explicit) {
-        topic.partitions.push(Arc::new(PartitionLog::new(leader)));
+    for replicas in ctx
+        .state
+        .assign_replicas(&live, added, replication, explicit)
+    {
+        topic.partitions.push(Arc::new(PartitionLog::new(replicas)));
     }
     Ok(())
 }

@@ -69,17 +69,13 @@ fn create_one(
         let mut sorted: Vec<_> = t.assignments.iter().collect();
         sorted.sort_by_key(|a| a.partition_index);
         for (expected, a) in (0i32..).zip(&sorted) {
-            let leader = a.broker_ids.first().map(|b| b.0);
-            match leader {
-                Some(leader) if a.partition_index == expected => assignments.push(leader),
-                _ => {
-                    return Err((
-                        ErrorCode::InvalidReplicaAssignment,
-                        "Partitions must be numbered 0..n and each needs at least one replica."
-                            .into(),
-                    ))
-                }
+            if a.partition_index != expected || a.broker_ids.is_empty() {
+                return Err((
+                    ErrorCode::InvalidReplicaAssignment,
+                    "Partitions must be numbered 0..n and each needs at least one replica.".into(),
+                ));
             }
+            assignments.push(a.broker_ids.iter().map(|b| b.0).collect());
         }
         replication_factor = sorted
             .first()

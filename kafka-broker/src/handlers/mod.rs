@@ -12,6 +12,7 @@
 
 pub(crate) mod alter_configs;
 pub(crate) mod api_versions;
+pub(crate) mod client_quotas;
 pub(crate) mod common;
 pub(crate) mod configs;
 pub(crate) mod create_partitions;
@@ -23,6 +24,7 @@ pub(crate) mod describe_configs;
 pub(crate) mod describe_log_dirs;
 pub(crate) mod describe_producers;
 pub(crate) mod describe_topic_partitions;
+pub(crate) mod elect_leaders;
 pub(crate) mod fetch;
 pub(crate) mod find_coordinator;
 pub(crate) mod groups;
@@ -31,6 +33,8 @@ pub(crate) mod list_offsets;
 pub(crate) mod metadata;
 pub(crate) mod offset_for_leader_epoch;
 pub(crate) mod produce;
+pub(crate) mod reassignments;
+pub(crate) mod update_features;
 
 use kafka_protocol::messages::RequestHeader;
 use kafka_protocol::{ApiKey, RequestBody, ResponseBody, VersionRange};
@@ -119,6 +123,12 @@ served! {
     DescribeCluster from 0 => sync describe_cluster::handle,
     DescribeProducers from 0 => sync describe_producers::handle,
     DescribeTopicPartitions from 0 => sync describe_topic_partitions::handle,
+    ElectLeaders from 0 => sync elect_leaders::handle,
+    AlterPartitionReassignments from 0 => sync reassignments::handle_alter,
+    ListPartitionReassignments from 0 => sync reassignments::handle_list,
+    DescribeClientQuotas from 0 => sync client_quotas::handle_describe,
+    AlterClientQuotas from 0 => sync client_quotas::handle_alter,
+    UpdateFeatures from 0 => sync update_features::handle,
 }
 
 /// The versions of `api_key` this broker serves, or `None` if it does not implement the API.
