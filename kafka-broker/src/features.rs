@@ -13,8 +13,9 @@ use kafka_protocol::ErrorCode;
 
 /// `metadata.version`'s lowest level (3.3-IV3, the first KRaft production level).
 pub(crate) const METADATA_VERSION_MIN: i16 = 7;
-/// `metadata.version`'s highest level here, that of the Kafka release this broker answers like.
-pub(crate) const METADATA_VERSION_MAX: i16 = 27;
+/// `metadata.version`'s highest level here: what Kafka 4.4 supports, the release the conformance
+/// suite compares with.
+pub(crate) const METADATA_VERSION_MAX: i16 = 33;
 
 /// Every supported feature: name, lowest and highest level.
 pub(crate) const SUPPORTED: &[(&str, i16, i16)] = &[(

@@ -81,7 +81,7 @@ impl QuotaStore {
                     format!("Invalid configuration key {}", op.key),
                 ));
             }
-            if !op.remove && !(op.value.is_finite() && op.value > 0.0) {
+            if !(op.remove || op.value.is_finite() && op.value > 0.0) {
                 return Err((
                     ErrorCode::InvalidRequest,
                     format!(

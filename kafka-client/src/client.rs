@@ -5,8 +5,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
-use kafka_protocol::messages::{MetadataRequest, MetadataResponse};
-use kafka_protocol::{BrokerId, TopicName};
+use kafka_protocol::messages::{FindCoordinatorRequest, MetadataRequest, MetadataResponse};
+use kafka_protocol::{ApiKey, BrokerId, ErrorCode, TopicName};
 use tokio::time::Instant;
 use tracing::{debug, warn};
 
@@ -244,6 +244,40 @@ impl Client {
         Err(ClientError::NoBrokerReachable {
             tried: tried.join(","),
         })
+    }
+
+    /// Asks any broker which broker coordinates `key`: a group id (`key_type` 0) or a
+    /// transactional id (`key_type` 1). Batched FindCoordinator (v4+, KIP-699) carries the
+    /// key in a list; older versions in the single `key` field. The coordinator's address is
+    /// merged into the metadata cache so that [`Client::broker`] and [`Client::coordinator`]
+    /// can reach it.
+    pub async fn find_coordinator(&self, key: &str, key_type: i8) -> Result<BrokerId> {
+        let conn = self.any_connection().await?;
+        let version = conn.version_for(ApiKey::FindCoordinator)?;
+        let mut request = FindCoordinatorRequest::default().with_key_type(key_type);
+        request = if version >= 4 {
+            request.with_coordinator_keys(vec![key.into()])
+        } else {
+            request.with_key(key)
+        };
+        let response = match conn.send(&request).await {
+            Ok(r) => r,
+            Err(e) => {
+                self.connection_failed(&conn);
+                return Err(e);
+            }
+        };
+        let (code, node) = match response.coordinators.first() {
+            Some(c) if version >= 4 => (c.error_code, c.node_id),
+            _ => (response.error_code, response.node_id),
+        };
+        if code != ErrorCode::None {
+            return Err(ClientError::Broker(code));
+        }
+        if self.metadata().broker(node).is_none() {
+            self.refresh_metadata(&[], false).await?;
+        }
+        Ok(node)
     }
 
     /// Marks `conn` as failed so that the next use reconnects (after backoff).

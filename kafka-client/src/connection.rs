@@ -120,6 +120,8 @@ impl Connection {
             .ok_or_else(|| ClientError::UnsupportedVersion {
                 api,
                 addr: self.addr.clone(),
+                ours: ApiVersionTable::ours(api),
+                broker: self.versions.advertised(api),
             })
     }
 

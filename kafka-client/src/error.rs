@@ -1,6 +1,6 @@
 //! The client core's errors.
 
-use kafka_protocol::{ApiKey, DecodeError, EncodeError, ErrorCode};
+use kafka_protocol::{ApiKey, DecodeError, EncodeError, ErrorCode, VersionRange};
 
 /// Why a request, a connection or a configuration failed.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -33,13 +33,18 @@ pub enum ClientError {
         /// The timeout that passed.
         timeout_ms: u64,
     },
-    /// The broker does not support any version of an API this client needs.
-    #[error("broker {addr} supports no version of {api:?} that this client speaks")]
+    /// The broker does not support any version of an API this client needs: it is too old
+    /// (or too new) for the operation.
+    #[error("broker {addr} {} {api:?} (key {}); this client speaks versions {}-{}", broker_versions(*.broker), api.key(), ours.min, ours.max)]
     UnsupportedVersion {
         /// The API.
         api: ApiKey,
         /// The broker address.
         addr: String,
+        /// The versions this client speaks.
+        ours: VersionRange,
+        /// The versions the broker advertised; `None` when it does not serve the API at all.
+        broker: Option<VersionRange>,
     },
     /// A request could not be encoded (a bug or a value the protocol cannot carry).
     #[error("encoding a request: {0}")]
@@ -85,3 +90,11 @@ impl ClientError {
 
 /// The client core's result type.
 pub type Result<T, E = ClientError> = std::result::Result<T, E>;
+
+/// How an unsupported-version error describes what the broker serves.
+fn broker_versions(broker: Option<VersionRange>) -> String {
+    match broker {
+        Some(r) => format!("serves only versions {}-{} of", r.min, r.max),
+        None => "does not serve".to_string(),
+    }
+}

@@ -14,6 +14,8 @@ use crate::error::{ClientError, Result};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ApiVersionTable {
     chosen: BTreeMap<ApiKey, i16>,
+    /// What the broker advertised for each API key, known to us or not.
+    advertised: BTreeMap<i16, VersionRange>,
 }
 
 impl ApiVersionTable {
@@ -22,7 +24,9 @@ impl ApiVersionTable {
     /// APIs whose ranges do not overlap, are left out.
     pub fn from_advertised(advertised: impl IntoIterator<Item = (i16, i16, i16)>) -> Self {
         let mut chosen = BTreeMap::new();
+        let mut ranges = BTreeMap::new();
         for (key, min, max) in advertised {
+            ranges.insert(key, VersionRange { min, max });
             let Some(api) = ApiKey::from_i16(key) else {
                 continue;
             };
@@ -34,7 +38,23 @@ impl ApiVersionTable {
                 chosen.insert(api, v);
             }
         }
-        ApiVersionTable { chosen }
+        ApiVersionTable {
+            chosen,
+            advertised: ranges,
+        }
+    }
+
+    /// The versions the broker advertised for `api`; `None` if it does not serve it at all.
+    pub fn advertised(&self, api: ApiKey) -> Option<VersionRange> {
+        self.advertised.get(&api.key()).copied()
+    }
+
+    /// The versions of `api` this client speaks (its stable range).
+    pub fn ours(api: ApiKey) -> VersionRange {
+        VersionRange {
+            min: api.versions().min,
+            max: api.max_stable_version(),
+        }
     }
 
     /// The version to use for `api`, if there is one.
@@ -107,6 +127,8 @@ pub(crate) async fn negotiate(conn: &Connection) -> Result<ApiVersionTable> {
     Err(ClientError::UnsupportedVersion {
         api: ApiKey::ApiVersions,
         addr: conn.addr().to_string(),
+        ours: ApiVersionTable::ours(ApiKey::ApiVersions),
+        broker: None,
     })
 }
 

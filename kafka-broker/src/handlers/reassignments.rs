@@ -34,8 +34,12 @@ pub(crate) fn handle_alter(
                     let outcome =
                         ctx.state
                             .reassign(&t.name, p.partition_index, target, allow_rf_change);
+                    // Kafka explains every refusal but a cancellation with nothing to cancel.
                     let (code, message) = match outcome {
                         Ok(()) => (ErrorCode::None, None),
+                        Err((ErrorCode::NoReassignmentInProgress, _)) => {
+                            (ErrorCode::NoReassignmentInProgress, None)
+                        }
                         Err((code, message)) => (
                             code,
                             Some(message.unwrap_or_else(|| code.description().into())),
@@ -55,6 +59,7 @@ pub(crate) fn handle_alter(
     AlterPartitionReassignmentsResponse::default()
         .with_allow_replication_factor_change(allow_rf_change)
         .with_error_code(ErrorCode::None)
+        .with_error_message(None)
         .with_responses(responses)
 }
 
@@ -92,5 +97,6 @@ pub(crate) fn handle_list(
     }
     ListPartitionReassignmentsResponse::default()
         .with_error_code(ErrorCode::None)
+        .with_error_message(None)
         .with_topics(topics)
 }

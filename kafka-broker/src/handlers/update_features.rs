@@ -27,7 +27,7 @@ pub(crate) fn handle(
         };
         let Some(how) = how else {
             return UpdateFeaturesResponse::default()
-                .with_error_code(ErrorCode::InvalidRequest)
+                .with_error_code(ErrorCode::InvalidUpdateVersion)
                 .with_error_message(Some(
                     format!(
                         "Unknown upgrade type {} for feature {}",

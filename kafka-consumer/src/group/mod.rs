@@ -22,9 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kafka_client::{Client, ClientError, Connection};
-use kafka_protocol::messages::{
-    leave_group_request, FindCoordinatorRequest, HeartbeatRequest, LeaveGroupRequest,
-};
+use kafka_protocol::messages::{leave_group_request, HeartbeatRequest, LeaveGroupRequest};
 use kafka_protocol::{ApiKey, ErrorCode, GroupId, StrBytes, TopicName};
 use tokio::task::JoinHandle;
 use tracing::{debug, Instrument};
@@ -104,20 +102,11 @@ pub(crate) fn instance_id_at(
 
 /// Asks any broker which one coordinates `group`, and connects to it.
 pub(crate) async fn find_coordinator(client: &Client, group: &GroupId) -> Result<Arc<Connection>> {
-    let conn = client.any_connection().await?;
-    let version = conn.version_for(ApiKey::FindCoordinator)?;
-    let mut request = FindCoordinatorRequest::default().with_key_type(0);
-    request = if version >= 4 {
-        request.with_coordinator_keys(vec![group.as_str().into()])
-    } else {
-        request.with_key(group.as_str())
+    let node = match client.find_coordinator(group.as_str(), 0).await {
+        Ok(node) => node,
+        Err(ClientError::Broker(code)) => return Err(broker_error(code)),
+        Err(e) => return Err(e.into()),
     };
-    let response = conn.send(&request).await?;
-    let (code, node) = match response.coordinators.first() {
-        Some(c) if version >= 4 => (c.error_code, c.node_id),
-        _ => (response.error_code, response.node_id),
-    };
-    code.into_result().map_err(broker_error)?;
     client.refresh_metadata(&[], false).await?;
     // Its own connection: a parked JoinGroup must not hold up this member's fetches.
     Ok(client.coordinator(node).await?)

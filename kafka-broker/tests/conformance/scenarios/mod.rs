@@ -9,6 +9,7 @@ pub mod groups;
 pub mod metadata;
 pub mod produce;
 pub mod records;
+pub mod replicas;
 pub mod sessions;
 pub mod topics;
 
@@ -34,6 +35,10 @@ macro_rules! scenarios {
 /// Every scenario, in the order they are reported.
 pub fn all() -> Vec<Scenario> {
     scenarios![
+        replicas::elect_leaders,
+        replicas::partition_reassignments,
+        replicas::client_quotas,
+        replicas::update_features,
         api_versions::v0,
         api_versions::v1,
         api_versions::v2,
