@@ -31,6 +31,7 @@ mod fault;
 mod features;
 mod fetch_session;
 mod group;
+mod group_configs;
 mod handlers;
 mod ids;
 mod leader_epochs;

@@ -68,6 +68,8 @@ pub(crate) struct ClusterState {
     pub quotas: Mutex<QuotaStore>,
     /// Finalized feature levels (KIP-584).
     pub features: Mutex<Features>,
+    /// Group config overrides (resource type GROUP), by group id.
+    pub group_configs: Mutex<BTreeMap<String, BTreeMap<String, String>>>,
 }
 
 impl std::fmt::Debug for ClusterState {
@@ -117,6 +119,7 @@ impl ClusterState {
             hold_reassignments: AtomicBool::new(false),
             quotas: Mutex::default(),
             features: Mutex::default(),
+            group_configs: Mutex::default(),
         }
     }
 

@@ -284,6 +284,38 @@ pub async fn configs(admin: &AdminClient, brokers: &[i32], prefix: &str) {
         .then_some(())
     })
     .await;
+
+    // A group's configs (KIP-848): broker defaults until the group overrides them.
+    let group = ConfigResource::group(format!("{prefix}-cfg-group"));
+    let d = admin
+        .describe_configs(std::slice::from_ref(&group))
+        .await
+        .unwrap();
+    let session = value(d[&group].as_ref().unwrap(), "consumer.session.timeout.ms");
+    assert_eq!(
+        (session.value.as_deref(), session.source),
+        (Some("45000"), ConfigSource::DefaultConfig)
+    );
+    let set = admin
+        .incremental_alter_configs(BTreeMap::from([(
+            group.clone(),
+            vec![AlterConfigOp::Set(
+                "consumer.session.timeout.ms".into(),
+                "50000".into(),
+            )],
+        )]))
+        .await
+        .unwrap();
+    assert!(set[&group].is_ok(), "{:?}", set[&group]);
+    eventually("the group override", || async {
+        let d = admin
+            .describe_configs(std::slice::from_ref(&group))
+            .await
+            .unwrap();
+        let e = value(d[&group].as_ref().ok()?, "consumer.session.timeout.ms");
+        (e.value.as_deref() == Some("50000") && e.source == ConfigSource::GroupConfig).then_some(())
+    })
+    .await;
     let _ = admin.delete_topics(&[t]).await;
 }
 

@@ -16,7 +16,7 @@ use kafka_protocol::ErrorCode;
 
 use super::configs::{
     apply_broker_overrides, broker_resource, is_list, validate_broker_configs, RESOURCE_BROKER,
-    RESOURCE_TOPIC,
+    RESOURCE_GROUP, RESOURCE_TOPIC,
 };
 use crate::context::RequestContext;
 use crate::sync::lock;
@@ -227,6 +227,25 @@ fn update(
             validate_broker_configs(&proposed)?;
             if !validate_only {
                 apply_broker_overrides(state, proposed);
+            }
+            Ok(())
+        }
+        RESOURCE_GROUP => {
+            let mut groups = lock(&state.group_configs);
+            let current = groups.get(name).cloned().unwrap_or_default();
+            let default_of =
+                |n: &str| crate::group_configs::group_config(n).map(|d| d.default.to_string());
+            let proposed = next(&current, &default_of)?;
+            for (k, v) in &proposed {
+                crate::group_configs::validate_group_config(k, v)
+                    .map_err(|m| (ErrorCode::InvalidConfig, m))?;
+            }
+            if !validate_only {
+                if proposed.is_empty() {
+                    groups.remove(name);
+                } else {
+                    groups.insert(name.to_string(), proposed);
+                }
             }
             Ok(())
         }

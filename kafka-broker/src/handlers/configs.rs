@@ -7,12 +7,17 @@ use kafka_protocol::{ErrorCode, StrBytes};
 
 use crate::config::{self, broker_configs, ConfigDef, ConfigType, BROKER_CONFIGS, TOPIC_CONFIGS};
 use crate::state::{ClusterState, Settings};
+use crate::sync::lock;
 use crate::topics::Topic;
 
 /// Resource types of the config APIs (`ConfigResource.Type` in Kafka).
 pub(crate) const RESOURCE_TOPIC: i8 = 2;
 /// Broker resource type.
 pub(crate) const RESOURCE_BROKER: i8 = 4;
+/// DescribeConfigs/AlterConfigs resource type GROUP (KIP-848).
+pub(crate) const RESOURCE_GROUP: i8 = 32;
+/// Config source GROUP_CONFIG: a group's own override.
+pub(crate) const SOURCE_GROUP: i8 = 8;
 
 /// `ConfigSource` values of DescribeConfigs v1+.
 pub(crate) const SOURCE_TOPIC: i8 = 1;
@@ -136,6 +141,35 @@ pub(crate) fn describe_topic_configs(
                 e.value = config::topic_default(d, state.settings().message_max_bytes);
             }
             e
+        })
+        .collect()
+}
+
+/// A group's configs (its overrides, else the broker's defaults), optionally only `keys`.
+pub(crate) fn describe_group_configs(
+    state: &ClusterState,
+    group: &str,
+    keys: Option<&[StrBytes]>,
+) -> Vec<ConfigEntry> {
+    let overrides = lock(&state.group_configs)
+        .get(group)
+        .cloned()
+        .unwrap_or_default();
+    crate::group_configs::GROUP_CONFIGS
+        .iter()
+        .filter(|d| wanted(d.name, keys))
+        .map(|d| {
+            let mut synonyms: Vec<Synonym> = Vec::new();
+            if let Some(v) = overrides.get(d.name) {
+                synonyms.push((d.name.to_string(), Some(v.clone()), SOURCE_GROUP));
+            }
+            let fallback = d.synonym.unwrap_or(d.name);
+            synonyms.push((
+                fallback.to_string(),
+                Some(d.default.to_string()),
+                SOURCE_DEFAULT,
+            ));
+            entry(d, synonyms, false)
         })
         .collect()
 }

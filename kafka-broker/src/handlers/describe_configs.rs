@@ -7,8 +7,8 @@ use kafka_protocol::messages::{DescribeConfigsRequest, DescribeConfigsResponse};
 use kafka_protocol::ErrorCode;
 
 use super::configs::{
-    broker_resource, describe_broker_configs, describe_topic_configs, ConfigEntry, RESOURCE_BROKER,
-    RESOURCE_TOPIC, SOURCE_DEFAULT,
+    broker_resource, describe_broker_configs, describe_group_configs, describe_topic_configs,
+    ConfigEntry, RESOURCE_BROKER, RESOURCE_GROUP, RESOURCE_TOPIC, SOURCE_DEFAULT,
 };
 use crate::context::RequestContext;
 use crate::sync::lock;
@@ -35,6 +35,7 @@ pub(crate) fn handle(
                 }
                 RESOURCE_BROKER => broker_resource(state, &r.resource_name)
                     .map(|id| describe_broker_configs(state, id, keys)),
+                RESOURCE_GROUP => Ok(describe_group_configs(state, &r.resource_name, keys)),
                 other => Err((
                     ErrorCode::InvalidRequest,
                     format!("Unsupported resource type {other}"),

@@ -334,3 +334,49 @@ pub fn incremental_unknown_topic(s: &mut Session<'_>) {
         v,
     );
 }
+
+/// Resource type GROUP (KIP-848).
+const GROUP: i8 = 32;
+
+pub fn group_configs(s: &mut Session<'_>) {
+    let g = s.name("g");
+    let describe_v = s.v(ApiKey::DescribeConfigs);
+    let alter_v = s.v(ApiKey::IncrementalAlterConfigs);
+    s.send(
+        "describe_defaults",
+        &describe(GROUP, &g, None).with_include_synonyms(true),
+        describe_v,
+    );
+    let set = [("consumer.session.timeout.ms", SET, Some("50000"))];
+    s.send(
+        "set_session_timeout",
+        &incremental(GROUP, &g, &set),
+        alter_v,
+    );
+    let keys = ["consumer.session.timeout.ms", "share.auto.offset.reset"];
+    // A KRaft broker applies the change when it reads the metadata log, just after answering.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        let r = s.call(&describe(GROUP, &g, Some(&keys)), describe_v);
+        if values(&r)
+            .iter()
+            .any(|(_, v)| v.as_deref() == Some("50000"))
+        {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    s.send(
+        "describe_after_set",
+        &describe(GROUP, &g, Some(&keys)).with_include_synonyms(true),
+        describe_v,
+    );
+    let out_of_range = [("consumer.session.timeout.ms", SET, Some("1000"))];
+    s.send(
+        "out_of_range",
+        &incremental(GROUP, &g, &out_of_range),
+        alter_v,
+    );
+    let unknown = [("no.such.group.config", SET, Some("1"))];
+    s.send("unknown_key", &incremental(GROUP, &g, &unknown), alter_v);
+}

@@ -39,6 +39,7 @@ pub fn all() -> Vec<Scenario> {
         replicas::partition_reassignments,
         replicas::client_quotas,
         replicas::update_features,
+        configs::group_configs,
         api_versions::v0,
         api_versions::v1,
         api_versions::v2,
