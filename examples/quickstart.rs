@@ -1,21 +1,19 @@
 //! Quickstart: the SDK's main job end to end, with no Kafka installed.
 //!
-//! Starts a 3-broker cluster in this process (`kafka-broker`), creates a topic through the
-//! client core (`kafka-client`, CreateTopics), produces keyed records with the producer
-//! (`kafka-producer`), consumes them as a member of a consumer group (`kafka-consumer`), commits
-//! what it read, and leaves the group.
+//! Starts a 3-broker cluster in this process (`kafka-broker`), creates a replicated topic with the
+//! admin client (`kafka-admin`), produces keyed records with the producer (`kafka-producer`),
+//! consumes them as a member of a consumer group (`kafka-consumer`), commits what it read, leaves
+//! the group, and reads the group's committed offsets back with the admin client.
 //!
 //! Run it with `cargo run --example quickstart`.
 
 use std::error::Error;
 use std::time::{Duration, Instant};
 
+use kafka_sdk::admin::{AdminClient, AdminConfig, NewTopic};
 use kafka_sdk::broker::{Cluster, ClusterConfig};
-use kafka_sdk::client::{Client, ClientConfig};
 use kafka_sdk::consumer::{Consumer, ConsumerConfig, OffsetReset};
 use kafka_sdk::producer::{Producer, ProducerConfig, ProducerRecord};
-use kafka_sdk::protocol::messages::create_topics_request::CreatableTopic;
-use kafka_sdk::protocol::messages::CreateTopicsRequest;
 use kafka_sdk::protocol::records::Compression;
 use kafka_sdk::protocol::{ApiKey, TopicName};
 
@@ -35,34 +33,24 @@ async fn main() -> Result<()> {
     let bootstrap = cluster.bootstrap_servers();
     println!("started 3 brokers: bootstrap {bootstrap}");
 
-    // 2. Create a topic. The client core bootstraps, negotiates API versions with each broker
-    //    (ApiVersions) and learns the cluster (Metadata).
-    let client = Client::connect(ClientConfig::new(&bootstrap)).await?;
-    let conn = client.any_connection().await?;
-    println!(
-        "negotiated {} APIs with {}",
-        conn.versions().len(),
-        conn.addr()
-    );
-    let created = conn
-        .send(
-            &CreateTopicsRequest::default()
-                .with_timeout_ms(5000)
-                .with_topics(vec![CreatableTopic::default()
-                    .with_name(TOPIC)
-                    .with_num_partitions(PARTITIONS)
-                    .with_replication_factor(1)]),
-        )
+    // 2. Create a topic with the admin client: it bootstraps, negotiates API versions with each
+    //    broker (ApiVersions), sends CreateTopics to the controller and reports per topic.
+    let admin = AdminClient::connect(AdminConfig::new(&bootstrap)).await?;
+    let created = admin
+        .create_topics(vec![
+            NewTopic::new(TOPIC, PARTITIONS, 2).with_config("retention.ms", "3600000")
+        ])
         .await?;
-    created.topics[0].error_code.into_result()?;
-    client.refresh_metadata(&[TOPIC.into()], false).await?;
-    for p in 0..PARTITIONS {
-        let leader = client
-            .metadata()
-            .leader(TOPIC, p)
-            .map_or("none".into(), |b| b.to_string());
-        println!("created {TOPIC} partition {p}, led by broker {leader}");
+    created[TOPIC].clone()?;
+    let described = admin.describe_topics(&[TOPIC.to_string()]).await?;
+    for p in &described[TOPIC].clone()?.partitions {
+        let leader = p.leader.map_or("none".into(), |b| b.to_string());
+        println!(
+            "created {TOPIC} partition {}, replicas {:?}, led by broker {leader}",
+            p.partition, p.replicas
+        );
     }
+    let client = admin.client().clone();
 
     // 3. Produce keyed records: the producer picks each record's partition as the Java client
     //    would (murmur2 of the key), batches per partition, compresses with lz4 and waits for
@@ -135,11 +123,23 @@ async fn main() -> Result<()> {
             .collect::<Vec<_>>()
     );
 
-    // 5. Leave the group and shut the cluster down.
+    // 5. Leave the group; the admin client then sees it empty, with its offsets.
     consumer.close(Duration::from_secs(5)).await;
     println!("left group {GROUP}");
+    let group = admin.describe_groups(&[GROUP.to_string()]).await?;
+    let group = group[GROUP].clone()?;
+    let offsets = admin.list_group_offsets(GROUP, None).await?;
+    println!(
+        "admin: group {GROUP} is {} with {} members; committed {:?}",
+        group.state,
+        group.members.len(),
+        offsets
+            .iter()
+            .map(|((_, p), o)| (*p, o.offset))
+            .collect::<Vec<_>>()
+    );
     let requests = client.metrics().for_api(ApiKey::Metadata).requests;
-    println!("the setup client sent {requests} Metadata requests");
+    println!("the admin client sent {requests} Metadata requests");
     cluster.shutdown().await;
     println!("cluster shut down");
     if read < RECORDS {

@@ -17,3 +17,6 @@ pub use kafka_producer as producer;
 
 /// The consumer (`kafka-consumer`).
 pub use kafka_consumer as consumer;
+
+/// The admin client (`kafka-admin`).
+pub use kafka_admin as admin;

@@ -113,3 +113,42 @@ pub(crate) fn describe_range(range: Option<VersionRange>) -> String {
 
 /// The admin client's result type.
 pub type Result<T, E = AdminError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_broker_too_old_is_named_with_the_api_and_both_version_ranges() {
+        let old = |broker| {
+            AdminError::from(ClientError::UnsupportedVersion {
+                api: ApiKey::ElectLeaders,
+                addr: "127.0.0.1:9092".into(),
+                ours: VersionRange { min: 0, max: 2 },
+                broker,
+            })
+        };
+        let absent = old(None).for_operation("elect_leaders").to_string();
+        assert_eq!(
+            absent,
+            "elect_leaders needs ElectLeaders v0-2, but the broker does not serve it"
+        );
+        let older = old(Some(VersionRange { min: 3, max: 4 })).for_operation("elect_leaders");
+        assert_eq!(
+            older.to_string(),
+            "elect_leaders needs ElectLeaders v0-2, but the broker serves only v3-4"
+        );
+        assert!(!older.is_retriable());
+        // The core's own message names the broker too.
+        let core = ClientError::UnsupportedVersion {
+            api: ApiKey::ElectLeaders,
+            addr: "b:9092".into(),
+            ours: VersionRange { min: 0, max: 2 },
+            broker: None,
+        };
+        assert_eq!(
+            core.to_string(),
+            "broker b:9092 does not serve ElectLeaders (key 43); this client speaks versions 0-2"
+        );
+    }
+}

@@ -479,41 +479,7 @@ impl AdminClient {
             .with_allow_auto_topic_creation(false)
             .with_include_topic_authorized_operations(true);
         let response = conn.send(&request).await?;
-        Ok(response
-            .topics
-            .into_iter()
-            .map(|t| {
-                let name = t.name.map(|n| n.to_string()).unwrap_or_default();
-                let result = match AdminError::from_code(t.error_code, None) {
-                    Some(e) => Err(e),
-                    None => {
-                        let mut partitions: Vec<PartitionDescription> = t
-                            .partitions
-                            .iter()
-                            .map(|p| PartitionDescription {
-                                partition: p.partition_index,
-                                leader: (p.leader_id.0 >= 0).then_some(p.leader_id.0),
-                                leader_epoch: p.leader_epoch,
-                                replicas: ids(&p.replica_nodes),
-                                isr: ids(&p.isr_nodes),
-                                offline_replicas: ids(&p.offline_replicas),
-                            })
-                            .collect();
-                        partitions.sort_by_key(|p| p.partition);
-                        Ok(TopicDescription {
-                            name: name.clone(),
-                            topic_id: t.topic_id,
-                            is_internal: t.is_internal,
-                            partitions,
-                            authorized_operations: AclOperation::from_bits(
-                                t.topic_authorized_operations,
-                            ),
-                        })
-                    }
-                };
-                (name, result)
-            })
-            .collect())
+        Ok(from_metadata(response))
     }
 
     /// Adds partitions to topics (CreatePartitions, at the controller).
@@ -576,6 +542,47 @@ impl AdminClient {
     }
 }
 
+/// Topic descriptions from a Metadata answer (for brokers without DescribeTopicPartitions).
+fn from_metadata(
+    response: kafka_protocol::messages::MetadataResponse,
+) -> Vec<(String, Result<TopicDescription>)> {
+    response
+        .topics
+        .into_iter()
+        .map(|t| {
+            let name = t.name.map(|n| n.to_string()).unwrap_or_default();
+            let result = match AdminError::from_code(t.error_code, None) {
+                Some(e) => Err(e),
+                None => {
+                    let mut partitions: Vec<PartitionDescription> = t
+                        .partitions
+                        .iter()
+                        .map(|p| PartitionDescription {
+                            partition: p.partition_index,
+                            leader: (p.leader_id.0 >= 0).then_some(p.leader_id.0),
+                            leader_epoch: p.leader_epoch,
+                            replicas: ids(&p.replica_nodes),
+                            isr: ids(&p.isr_nodes),
+                            offline_replicas: ids(&p.offline_replicas),
+                        })
+                        .collect();
+                    partitions.sort_by_key(|p| p.partition);
+                    Ok(TopicDescription {
+                        name: name.clone(),
+                        topic_id: t.topic_id,
+                        is_internal: t.is_internal,
+                        partitions,
+                        authorized_operations: AclOperation::from_bits(
+                            t.topic_authorized_operations,
+                        ),
+                    })
+                }
+            };
+            (name, result)
+        })
+        .collect()
+}
+
 fn creatable(t: &NewTopic) -> CreatableTopic {
     let mut topic = CreatableTopic::default()
         .with_name(TopicName::from(t.name.as_str()))
@@ -624,6 +631,54 @@ mod tests {
                 AclOperation::Describe,
                 AclOperation::AlterConfigs
             ]
+        );
+    }
+
+    #[test]
+    fn metadata_answers_become_descriptions_per_topic() {
+        use kafka_protocol::messages::metadata_response::{
+            MetadataResponsePartition, MetadataResponseTopic,
+        };
+        use kafka_protocol::messages::MetadataResponse;
+        use kafka_protocol::ErrorCode;
+        let partition = |i: i32, leader: i32| {
+            MetadataResponsePartition::default()
+                .with_partition_index(i)
+                .with_leader_id(BrokerId(leader))
+                .with_replica_nodes(vec![BrokerId(1), BrokerId(2)])
+                .with_isr_nodes(vec![BrokerId(1)])
+                .with_offline_replicas(vec![BrokerId(2)])
+        };
+        let response = MetadataResponse::default().with_topics(vec![
+            MetadataResponseTopic::default()
+                .with_name(Some("t".into()))
+                .with_partitions(vec![partition(1, -1), partition(0, 1)])
+                .with_topic_authorized_operations(i32::MIN),
+            MetadataResponseTopic::default()
+                .with_name(Some("gone".into()))
+                .with_error_code(ErrorCode::UnknownTopicOrPartition),
+        ]);
+        let out: BTreeMap<String, Result<TopicDescription>> =
+            from_metadata(response).into_iter().collect();
+        let t = out["t"].as_ref().unwrap();
+        assert_eq!(
+            t.partitions
+                .iter()
+                .map(|p| (p.partition, p.leader))
+                .collect::<Vec<_>>(),
+            vec![(0, Some(1)), (1, None)]
+        );
+        assert_eq!(
+            (
+                t.partitions[0].isr.clone(),
+                t.partitions[0].offline_replicas.clone()
+            ),
+            (vec![1], vec![2])
+        );
+        assert_eq!(t.authorized_operations, None);
+        assert_eq!(
+            out["gone"].as_ref().unwrap_err().code(),
+            Some(ErrorCode::UnknownTopicOrPartition)
         );
     }
 

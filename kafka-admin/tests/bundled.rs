@@ -247,3 +247,35 @@ async fn retriable_errors_are_retried_within_the_timeout_and_others_are_not() {
     );
     cluster.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn describing_a_topic_larger_than_a_page_pages_through_it() {
+    let (cluster, admin, _) = start().await;
+    // Kafka pages DescribeTopicPartitions at 2,000 partitions.
+    let created = admin
+        .create_topics(vec![
+            NewTopic::new("wide", 2_500, 1),
+            NewTopic::new("narrow", 2, 1),
+        ])
+        .await
+        .unwrap();
+    assert!(created.values().all(Result::is_ok), "{created:?}");
+    let d = admin
+        .describe_topics(&["wide".into(), "narrow".into()])
+        .await
+        .unwrap();
+    let wide = d["wide"].as_ref().unwrap();
+    assert_eq!(
+        wide.partitions
+            .iter()
+            .map(|p| p.partition)
+            .collect::<Vec<_>>(),
+        (0..2_500).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        d["narrow"].as_ref().unwrap().partitions.len(),
+        2,
+        "the topic after the page break"
+    );
+    cluster.shutdown().await;
+}

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use kafka_admin::cluster::UpgradeType;
 use kafka_admin::groups::CommittedOffset;
+use kafka_admin::topics::AclOperation;
 use kafka_admin::{
     AdminClient, AlterConfigOp, ConfigResource, ConfigSource, ElectionType, NewPartitions,
     NewTopic, OffsetSpec, OffsetSpecForReset, QuotaAlteration, QuotaFilter,
@@ -134,6 +135,17 @@ pub async fn topics(admin: &AdminClient, brokers: &[i32], prefix: &str) {
         replicas.sort_unstable();
         assert_eq!(isr, replicas, "every replica in sync: {p:?}");
         assert!(p.offline_replicas.is_empty());
+    }
+    let ops = da
+        .authorized_operations
+        .clone()
+        .expect("DescribeTopicPartitions reports them");
+    for op in [
+        AclOperation::Read,
+        AclOperation::Write,
+        AclOperation::Describe,
+    ] {
+        assert!(ops.contains(&op), "{op:?} in {ops:?}");
     }
     let db = described[&b].as_ref().unwrap();
     assert_eq!(db.partitions[0].replicas, vec![b0, b1]);
