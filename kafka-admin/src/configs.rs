@@ -356,10 +356,7 @@ impl AdminClient {
                     .into_iter()
                     .filter_map(|r| {
                         let resource = resource_of(r.resource_type, &r.resource_name)?;
-                        let result = match AdminError::from_code(r.error_code, r.error_message.as_deref()) {
-                            Some(e) => Err(e),
-                            None => Ok(()),
-                        };
+                        let result = AdminError::check(r.error_code, r.error_message.as_deref());
                         Some((resource, result))
                     })
                     .collect())
@@ -414,13 +411,8 @@ impl AdminClient {
                         .into_iter()
                         .filter_map(|r| {
                             let resource = resource_of(r.resource_type, &r.resource_name)?;
-                            let result = match AdminError::from_code(
-                                r.error_code,
-                                r.error_message.as_deref(),
-                            ) {
-                                Some(e) => Err(e),
-                                None => Ok(()),
-                            };
+                            let result =
+                                AdminError::check(r.error_code, r.error_message.as_deref());
                             Some((resource, result))
                         })
                         .collect())

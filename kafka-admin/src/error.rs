@@ -69,6 +69,11 @@ impl AdminError {
         })
     }
 
+    /// `Ok(())` for `ErrorCode::None`, else the broker error: one item's result.
+    pub(crate) fn check(code: ErrorCode, message: Option<&str>) -> Result<()> {
+        AdminError::from_code(code, message).map_or(Ok(()), Err)
+    }
+
     /// Whether retrying later may succeed.
     pub fn is_retriable(&self) -> bool {
         match self {

@@ -282,10 +282,7 @@ impl AdminClient {
                             .into_iter()
                             .find(|r| r.group_id.as_str() == group)
                             .ok_or_else(|| AdminError::MissingResult(group.clone()))?;
-                        match AdminError::from_code(r.error_code, r.error_message.as_deref()) {
-                            Some(e) => Err(e),
-                            None => Ok(()),
-                        }
+                        AdminError::check(r.error_code, r.error_message.as_deref())
                     }
                     .await;
                     out.push((group, result));
@@ -465,10 +462,7 @@ impl AdminClient {
                     .into_iter()
                     .flat_map(|t| {
                         t.partitions.into_iter().map(move |p| {
-                            let result = match AdminError::from_code(p.error_code, None) {
-                                Some(e) => Err(e),
-                                None => Ok(()),
-                            };
+                            let result = AdminError::check(p.error_code, None);
                             ((t.name.clone(), p.partition_index), result)
                         })
                     })
@@ -517,10 +511,7 @@ impl AdminClient {
                 .into_iter()
                 .flat_map(|t| {
                     t.partitions.into_iter().map(move |p| {
-                        let result = match AdminError::from_code(p.error_code, None) {
-                            Some(e) => Err(e),
-                            None => Ok(()),
-                        };
+                        let result = AdminError::check(p.error_code, None);
                         ((t.name.clone(), p.partition_index), result)
                     })
                 })
@@ -699,10 +690,7 @@ impl AdminClient {
                             .group_instance_id
                             .as_ref()
                             .map_or_else(|| m.member_id.to_string(), |s| s.to_string());
-                        let result = match AdminError::from_code(m.error_code, None) {
-                            Some(e) => Err(e),
-                            None => Ok(()),
-                        };
+                        let result = AdminError::check(m.error_code, None);
                         (k, result)
                     })
                     .collect())

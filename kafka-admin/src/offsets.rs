@@ -11,7 +11,7 @@ use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListO
 use kafka_protocol::messages::{
     DeleteRecordsRequest, DescribeProducersRequest, ListOffsetsRequest,
 };
-use kafka_protocol::{ApiKey, BrokerId, TopicName};
+use kafka_protocol::{ApiKey, BrokerId};
 
 use crate::error::{AdminError, Result};
 use crate::router::{self, ItemResults};
@@ -72,14 +72,6 @@ pub struct ProducerState {
     pub current_txn_start_offset: Option<i64>,
 }
 
-fn by_topic<T: Clone>(items: &[(TopicPartition, T)]) -> BTreeMap<TopicName, Vec<(i32, T)>> {
-    let mut m: BTreeMap<TopicName, Vec<(i32, T)>> = BTreeMap::new();
-    for ((t, p), v) in items {
-        m.entry(t.clone()).or_default().push((*p, v.clone()));
-    }
-    m
-}
-
 impl AdminClient {
     /// Looks up offsets, at each partition's leader.
     pub async fn list_offsets(
@@ -111,7 +103,7 @@ impl AdminClient {
                         .with_replica_id(BrokerId(-1))
                         .with_isolation_level(0)
                         .with_topics(
-                            by_topic(&items)
+                            router::by_topic(items)
                                 .into_iter()
                                 .map(|(t, ps)| {
                                     ListOffsetsTopic::default().with_name(t).with_partitions(
@@ -182,7 +174,7 @@ impl AdminClient {
                         let request = DeleteRecordsRequest::default()
                             .with_timeout_ms(timeout)
                             .with_topics(
-                                by_topic(&items)
+                                router::by_topic(items)
                                     .into_iter()
                                     .map(|(t, ps)| {
                                         DeleteRecordsTopic::default().with_name(t).with_partitions(
@@ -203,10 +195,8 @@ impl AdminClient {
                             .into_iter()
                             .flat_map(|t| {
                                 t.partitions.into_iter().map(move |p| {
-                                    let result = match AdminError::from_code(p.error_code, None) {
-                                        Some(e) => Err(e),
-                                        None => Ok(p.low_watermark),
-                                    };
+                                    let result = AdminError::check(p.error_code, None)
+                                        .map(|()| p.low_watermark);
                                     ((t.name.clone(), p.partition_index), result)
                                 })
                             })
@@ -230,7 +220,7 @@ impl AdminClient {
             router::per_leader(&self.client, tps, |conn, tps| async move {
                 let items: Vec<(TopicPartition, ())> = tps.into_iter().map(|tp| (tp, ())).collect();
                 let request = DescribeProducersRequest::default().with_topics(
-                    by_topic(&items)
+                    router::by_topic(items)
                         .into_iter()
                         .map(|(t, ps)| {
                             TopicRequest::default()

@@ -158,11 +158,7 @@ impl AdminClient {
                                 )
                             })
                             .collect();
-                        let result =
-                            match AdminError::from_code(e.error_code, e.error_message.as_deref()) {
-                                Some(err) => Err(err),
-                                None => Ok(()),
-                            };
+                        let result = AdminError::check(e.error_code, e.error_message.as_deref());
                         (entity, result)
                     })
                     .collect())

@@ -11,7 +11,7 @@ use kafka_protocol::messages::list_partition_reassignments_request::ListPartitio
 use kafka_protocol::messages::{
     AlterPartitionReassignmentsRequest, ElectLeadersRequest, ListPartitionReassignmentsRequest,
 };
-use kafka_protocol::{ApiKey, BrokerId, TopicName};
+use kafka_protocol::{ApiKey, BrokerId};
 
 use crate::error::{AdminError, Result};
 use crate::router::{self, ItemResults};
@@ -37,16 +37,6 @@ pub struct PartitionReassignment {
     pub adding: Vec<i32>,
     /// Replicas to be removed once the new ones are in sync.
     pub removing: Vec<i32>,
-}
-
-fn group<T: Clone>(
-    items: impl IntoIterator<Item = (TopicPartition, T)>,
-) -> BTreeMap<TopicName, Vec<(i32, T)>> {
-    let mut m: BTreeMap<TopicName, Vec<(i32, T)>> = BTreeMap::new();
-    for ((t, p), v) in items {
-        m.entry(t).or_default().push((p, v));
-    }
-    m
 }
 
 fn ids(v: &[BrokerId]) -> Vec<i32> {
@@ -86,7 +76,7 @@ impl AdminClient {
                     })
                     .with_timeout_ms(timeout)
                     .with_topic_partitions(tps.map(|tps| {
-                        group(tps.into_iter().map(|tp| (tp, ())))
+                        router::by_topic(tps.into_iter().map(|tp| (tp, ())))
                             .into_iter()
                             .map(|(t, ps)| {
                                 TopicPartitions::default()
@@ -104,13 +94,8 @@ impl AdminClient {
                     .into_iter()
                     .flat_map(|t| {
                         t.partition_result.into_iter().map(move |p| {
-                            let result = match AdminError::from_code(
-                                p.error_code,
-                                p.error_message.as_deref(),
-                            ) {
-                                Some(e) => Err(e),
-                                None => Ok(()),
-                            };
+                            let result =
+                                AdminError::check(p.error_code, p.error_message.as_deref());
                             ((t.topic.clone(), p.partition_id), result)
                         })
                     })
@@ -150,7 +135,7 @@ impl AdminClient {
                         .with_timeout_ms(timeout)
                         .with_allow_replication_factor_change(true)
                         .with_topics(
-                            group(items)
+                            router::by_topic(items)
                                 .into_iter()
                                 .map(|(t, ps)| {
                                     ReassignableTopic::default().with_name(t).with_partitions(
@@ -179,13 +164,8 @@ impl AdminClient {
                         .into_iter()
                         .flat_map(|t| {
                             t.partitions.into_iter().map(move |p| {
-                                let result = match AdminError::from_code(
-                                    p.error_code,
-                                    p.error_message.as_deref(),
-                                ) {
-                                    Some(e) => Err(e),
-                                    None => Ok(()),
-                                };
+                                let result =
+                                    AdminError::check(p.error_code, p.error_message.as_deref());
                                 ((t.name.clone(), p.partition_index), result)
                             })
                         })
@@ -207,7 +187,7 @@ impl AdminClient {
             let request = ListPartitionReassignmentsRequest::default()
                 .with_timeout_ms(call.remaining_ms())
                 .with_topics(partitions.map(|tps| {
-                    group(tps.iter().map(|tp| (tp.clone(), ())))
+                    router::by_topic(tps.iter().map(|tp| (tp.clone(), ())))
                         .into_iter()
                         .map(|(t, ps)| {
                             ListPartitionReassignmentsTopics::default()

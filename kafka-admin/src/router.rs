@@ -330,3 +330,14 @@ where
     }
     Ok(results)
 }
+
+/// Groups per-partition items by topic, for requests that list partitions under their topic.
+pub(crate) fn by_topic<T>(
+    items: impl IntoIterator<Item = ((TopicName, i32), T)>,
+) -> BTreeMap<TopicName, Vec<(i32, T)>> {
+    let mut m: BTreeMap<TopicName, Vec<(i32, T)>> = BTreeMap::new();
+    for ((t, p), v) in items {
+        m.entry(t).or_default().push((p, v));
+    }
+    m
+}

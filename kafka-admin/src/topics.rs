@@ -294,11 +294,7 @@ impl AdminClient {
                     .into_iter()
                     .map(|r| {
                         let name = r.name.map(|n| n.to_string()).unwrap_or_default();
-                        let result =
-                            match AdminError::from_code(r.error_code, r.error_message.as_deref()) {
-                                Some(e) => Err(e),
-                                None => Ok(()),
-                            };
+                        let result = AdminError::check(r.error_code, r.error_message.as_deref());
                         (name, result)
                     })
                     .collect())
@@ -340,11 +336,7 @@ impl AdminClient {
                     .responses
                     .into_iter()
                     .map(|r| {
-                        let result =
-                            match AdminError::from_code(r.error_code, r.error_message.as_deref()) {
-                                Some(e) => Err(e),
-                                None => Ok(()),
-                            };
+                        let result = AdminError::check(r.error_code, r.error_message.as_deref());
                         (r.topic_id, result)
                     })
                     .collect())
@@ -525,13 +517,8 @@ impl AdminClient {
                         .results
                         .into_iter()
                         .map(|r| {
-                            let result = match AdminError::from_code(
-                                r.error_code,
-                                r.error_message.as_deref(),
-                            ) {
-                                Some(e) => Err(e),
-                                None => Ok(()),
-                            };
+                            let result =
+                                AdminError::check(r.error_code, r.error_message.as_deref());
                             (r.name.to_string(), result)
                         })
                         .collect())
