@@ -23,6 +23,7 @@ mod broker;
 mod clock;
 mod cluster;
 mod cluster_config;
+pub mod command;
 mod config;
 mod connection;
 mod context;
