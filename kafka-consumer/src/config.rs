@@ -202,7 +202,9 @@ impl ConsumerConfig {
         Ok(c)
     }
 
-    fn set(&mut self, key: &str, value: &str) -> Result<bool> {
+    /// Applies one consumer property; `Ok(false)` when the key is not a consumer key (the client
+    /// core's keys are applied through `self.client`).
+    pub fn set(&mut self, key: &str, value: &str) -> Result<bool> {
         match key {
             "group.id" => self.group_id = Some(value.to_string()),
             "group.instance.id" => self.group_instance_id = Some(value.to_string()),

@@ -177,7 +177,9 @@ impl ProducerConfig {
         Ok(c)
     }
 
-    fn set(&mut self, key: &str, value: &str) -> Result<bool> {
+    /// Applies one producer property; `Ok(false)` when the key is not a producer key (the client
+    /// core's keys are applied through `self.client`).
+    pub fn set(&mut self, key: &str, value: &str) -> Result<bool> {
         match key {
             "acks" => {
                 self.acks = match value.trim() {
