@@ -132,6 +132,45 @@ pub fn kafka_lib(version: &str) -> Result<PathBuf, String> {
     )
 }
 
+/// Resolves (or finds in the cache) Kafka's command-line tools for `version` (`kafka-tools`:
+/// `TopicCommand`, `ConsumerGroupCommand`, ...), what `kafka-topics.sh` and
+/// `kafka-consumer-groups.sh` run.
+pub fn kafka_tools_lib(version: &str) -> Result<PathBuf, String> {
+    maven::resolve(
+        &format!("kafka-tools-{version}"),
+        &[
+            Artifact::new("org.apache.kafka", "kafka-tools", version),
+            Artifact::new("org.slf4j", "slf4j-nop", SLF4J_VERSION),
+        ],
+    )
+}
+
+/// Runs one of Kafka's tools (`org.apache.kafka.tools.TopicCommand`, ...) with `args` and a
+/// time bound; `None` (after one `SKIPPED:` line) when Java or Maven is missing outside CI.
+pub fn run_kafka_tool(
+    main_class: &str,
+    args: &[&str],
+    limit: std::time::Duration,
+) -> Option<crate::process::Output> {
+    if !crate::peers::require_java() {
+        return None;
+    }
+    let lib = match kafka_tools_lib(&pinned_version()) {
+        Ok(lib) => lib,
+        Err(e) => panic!("Kafka's tools did not resolve: {e}"),
+    };
+    let java = crate::peers::java_binary()?;
+    Some(crate::process::run(
+        std::process::Command::new(java)
+            .arg("-cp")
+            .arg(format!("{}/*", lib.display()))
+            .arg(main_class)
+            .args(args),
+        None,
+        limit,
+    ))
+}
+
 /// Compiles `tools/real-kafka/KafkaNode.java` against `lib` (once per source and version) and
 /// returns the directory holding the class.
 fn launcher(lib: &Path, version: &str) -> Result<PathBuf, String> {
