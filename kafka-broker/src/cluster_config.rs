@@ -37,6 +37,49 @@ pub struct ClusterConfig {
     pub group: crate::group::GroupConfig,
     /// How long shutdown waits for connections to finish before aborting them.
     pub shutdown_timeout: Duration,
+    /// SASL on every listener (SASL_PLAINTEXT); `None` (the default) for PLAINTEXT.
+    pub sasl: Option<SaslConfig>,
+}
+
+/// The SASL a cluster's listeners require: the enabled mechanisms and the users.
+#[derive(Clone, Default)]
+pub struct SaslConfig {
+    /// Enabled mechanisms, in the order SaslHandshake lists them.
+    pub mechanisms: Vec<kafka_protocol::sasl::Mechanism>,
+    /// Users and their passwords (for SCRAM the broker stores only salted keys derived from
+    /// them at start-up).
+    pub users: std::collections::BTreeMap<String, String>,
+    /// How long a connection may take to authenticate before it is closed, so that a flood of
+    /// unauthenticated connections cannot hold the broker's resources (10 s).
+    pub authentication_timeout: Duration,
+}
+
+impl std::fmt::Debug for SaslConfig {
+    // Passwords never reach Debug output (or logs that print configs).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SaslConfig")
+            .field("mechanisms", &self.mechanisms)
+            .field("users", &self.users.keys().collect::<Vec<_>>())
+            .field("authentication_timeout", &self.authentication_timeout)
+            .finish()
+    }
+}
+
+impl SaslConfig {
+    /// SASL with `mechanisms` and no users yet.
+    pub fn new(mechanisms: &[kafka_protocol::sasl::Mechanism]) -> SaslConfig {
+        SaslConfig {
+            mechanisms: mechanisms.to_vec(),
+            users: Default::default(),
+            authentication_timeout: Duration::from_secs(10),
+        }
+    }
+
+    /// Adds a user.
+    pub fn with_user(mut self, name: impl Into<String>, password: impl Into<String>) -> Self {
+        self.users.insert(name.into(), password.into());
+        self
+    }
 }
 
 impl Default for ClusterConfig {
@@ -51,6 +94,7 @@ impl Default for ClusterConfig {
             cluster_id: "kafka-broker-cluster".to_string(),
             group: crate::group::GroupConfig::default(),
             shutdown_timeout: Duration::from_secs(5),
+            sasl: None,
         }
     }
 }
@@ -112,6 +156,21 @@ impl ClusterConfig {
         self.group.initial_rebalance_delay_ms = delay_ms;
         self
     }
+
+    /// Requires SASL on every listener.
+    ///
+    /// ```
+    /// use kafka_broker::{ClusterConfig, SaslConfig};
+    /// use kafka_protocol::sasl::Mechanism;
+    ///
+    /// let config = ClusterConfig::default()
+    ///     .with_sasl(SaslConfig::new(&[Mechanism::Plain, Mechanism::ScramSha256]).with_user("alice", "s3cret"));
+    /// assert!(!format!("{config:?}").contains("s3cret"));
+    /// ```
+    pub fn with_sasl(mut self, sasl: SaslConfig) -> Self {
+        self.sasl = Some(sasl);
+        self
+    }
 }
 
 impl ClusterConfig {
@@ -122,6 +181,9 @@ impl ClusterConfig {
         let invalid = |m: String| Err(BrokerError::InvalidConfig(m));
         if self.brokers == 0 {
             return invalid("at least one broker is needed".into());
+        }
+        if self.sasl.as_ref().is_some_and(|s| s.mechanisms.is_empty()) {
+            return invalid("SASL needs at least one mechanism".into());
         }
         if i32::try_from(self.brokers).is_err() {
             return invalid("too many brokers".into());

@@ -8,7 +8,9 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use crate::{Cluster, ClusterConfig};
+use kafka_protocol::sasl::Mechanism;
+
+use crate::{Cluster, ClusterConfig, SaslConfig};
 
 const HELP: &str = "\
 kafka-broker: an in-memory Kafka cluster for tests
@@ -30,6 +32,9 @@ OPTIONS:
     --topic <NAME[:PARTITIONS[:KEY=VALUE,...]]>
                               Create this topic at start (repeatable); PARTITIONS defaults to
                               --partitions, configs are topic configs (cleanup.policy=compact,...)
+    --sasl <MECHANISM>        Require SASL on every listener (SASL_PLAINTEXT) with this mechanism:
+                              plain, scram-sha-256 or scram-sha-512 (repeatable)
+    --user <NAME:PASSWORD>    A SASL user (repeatable; needs --sasl)
     --group-initial-rebalance-delay-ms <MS>
                               How long the first rebalance of an empty group waits for more
                               members (group.initial.rebalance.delay.ms) [default: 0, so that
@@ -37,7 +42,7 @@ OPTIONS:
     -h, --help                Print this help and exit
     -V, --version             Print the version and exit
 
-Every option but --topic may be given once.
+Every option but --topic, --sasl and --user may be given once.
 
 On start-up it prints `bootstrap: <host:port,...>` on stdout and runs until SIGINT or SIGTERM,
 then shuts down cleanly. Data is kept in memory only.
@@ -62,6 +67,8 @@ struct TopicSpec {
 fn parse(args: &[String]) -> Result<Option<Options>, String> {
     let mut config = ClusterConfig::default().with_port(9092);
     let mut topics = Vec::new();
+    let mut sasl: Option<SaslConfig> = None;
+    let mut users: Vec<(String, String)> = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
@@ -71,7 +78,8 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
         };
         // A flag given twice is almost always a mistake in a script; say so rather than let
         // the last one win silently.
-        if flag != "--topic" && flag.starts_with('-') && !seen.insert(flag.to_string()) {
+        let repeatable = matches!(flag, "--topic" | "--sasl" | "--user");
+        if !repeatable && flag.starts_with('-') && !seen.insert(flag.to_string()) {
             return Err(format!("{flag} is given more than once"));
         }
         let mut value = |name: &str| -> Result<String, String> {
@@ -103,6 +111,24 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
             }
             "--cluster-id" => config.cluster_id = value(flag)?,
             "--topic" => topics.push(topic_spec(&value(flag)?)?),
+            "--sasl" => {
+                let name = value(flag)?;
+                let m = Mechanism::from_name(&name).ok_or_else(|| {
+                    format!("--sasl {name}: not plain, scram-sha-256 or scram-sha-512")
+                })?;
+                let sasl = sasl.get_or_insert_with(|| SaslConfig::new(&[]));
+                if !sasl.mechanisms.contains(&m) {
+                    sasl.mechanisms.push(m);
+                }
+            }
+            "--user" => {
+                let spec = value(flag)?;
+                let (name, password) = spec
+                    .split_once(':')
+                    .filter(|(n, p)| !n.is_empty() && !p.is_empty())
+                    .ok_or("--user needs NAME:PASSWORD")?;
+                users.push((name.to_string(), password.to_string()));
+            }
             "--group-initial-rebalance-delay-ms" => {
                 config.group.initial_rebalance_delay_ms =
                     ranged(&value(flag)?, flag, 0, 3_600_000)? as u64
@@ -112,6 +138,17 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
     }
     if seen.contains("--auto-create") && seen.contains("--no-auto-create") {
         return Err("--auto-create and --no-auto-create contradict each other".into());
+    }
+    match (sasl, users.is_empty()) {
+        (Some(mut sasl), _) => {
+            sasl.users.extend(users);
+            if sasl.users.is_empty() {
+                return Err("--sasl needs at least one --user NAME:PASSWORD".into());
+            }
+            config.sasl = Some(sasl);
+        }
+        (None, false) => return Err("--user needs --sasl MECHANISM".into()),
+        (None, true) => {}
     }
     config.validate().map_err(|e| e.to_string())?;
     Ok(Some(Options { config, topics }))

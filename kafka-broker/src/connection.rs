@@ -22,6 +22,7 @@ use tokio::sync::mpsc;
 use crate::context::{wait_shutdown, RequestContext};
 use crate::fault::{FaultAction, RequestLogEntry};
 use crate::handlers::{self, Reply};
+use crate::sasl::Authenticator;
 
 /// Requests read ahead of the one being processed.
 pub const IN_FLIGHT_REQUESTS: usize = 4;
@@ -33,6 +34,8 @@ pub const MAX_REQUEST_BYTES: usize = 100 * 1024 * 1024;
 enum Action {
     /// Send this encoded frame (size prefix included), after an optional delay.
     Respond(Bytes, Option<Duration>),
+    /// Send this frame, then close (a failed authentication).
+    RespondAndClose(Bytes),
     /// Send nothing (Produce with acks=0).
     Silent,
     /// Close the connection (malformed request, unsupported API, or an injected drop).
@@ -53,9 +56,23 @@ where
         .saturating_add(usize::try_from(ctx.state.settings().message_max_bytes).unwrap_or(0));
     let reader = tokio::spawn(read_frames(read_half, tx, FrameSplitter::new(max_frame)));
     let mut shutdown = ctx.shutdown.clone();
+    let mut auth = Authenticator::new(ctx.state.sasl.as_ref());
+    // A connection that has not authenticated by then is closed: a flood of connections that
+    // never authenticate cannot hold the broker's tasks and buffers.
+    let auth_deadline = tokio::time::Instant::now()
+        + ctx
+            .state
+            .config
+            .sasl
+            .as_ref()
+            .map_or(Duration::from_secs(3600), |s| s.authentication_timeout);
     loop {
         let frame = tokio::select! {
             _ = wait_shutdown(&mut shutdown) => break,
+            _ = tokio::time::sleep_until(auth_deadline), if !auth.is_authenticated() => {
+                tracing::info!(broker = ctx.broker_id, peer = %ctx.client_host, "not authenticated in time; closing");
+                break;
+            }
             frame = rx.recv() => match frame {
                 Some(frame) => frame,
                 None => break,
@@ -63,9 +80,13 @@ where
         };
         let action = tokio::select! {
             _ = wait_shutdown(&mut shutdown) => break,
-            action = process(&ctx, frame) => action,
+            action = process(&ctx, &mut auth, frame) => action,
         };
         match action {
+            Action::RespondAndClose(bytes) => {
+                let _ = write_half.write_all(&bytes).await;
+                break;
+            }
             Action::Respond(bytes, delay) => {
                 if let Some(delay) = delay {
                     tokio::select! {
@@ -123,7 +144,7 @@ async fn read_frames<R: AsyncRead>(read_half: R, tx: mpsc::Sender<Bytes>, splitt
 }
 
 /// Decodes, applies and answers one request frame.
-async fn process(ctx: &RequestContext, mut frame: Bytes) -> Action {
+async fn process(ctx: &RequestContext, auth: &mut Authenticator, mut frame: Bytes) -> Action {
     let Ok(prefix) = frame::peek_request_prefix(&frame) else {
         return Action::Close;
     };
@@ -171,6 +192,43 @@ async fn process(ctx: &RequestContext, mut frame: Bytes) -> Action {
             return Action::Close;
         }
     };
+    if let Some(users) = ctx.state.sasl.as_ref() {
+        let cid = header.correlation_id;
+        let (response, close): (ResponseBody, bool) = match &body {
+            RequestBody::SaslHandshake(r) => {
+                let o = auth.handshake(users, r);
+                (o.response.into(), o.close)
+            }
+            RequestBody::SaslAuthenticate(r) => {
+                let o = auth.authenticate(users, r);
+                if let Some(principal) = auth.principal() {
+                    tracing::debug!(principal, peer = %ctx.client_host, "authenticated");
+                }
+                (o.response.into(), o.close)
+            }
+            _ if !auth.is_authenticated() && api_key != ApiKey::ApiVersions => {
+                tracing::info!(?api_key, peer = %ctx.client_host, "request before SASL authentication; closing");
+                return Action::Close;
+            }
+            _ => return dispatch_with_faults(ctx, &header, api_key, version, body).await,
+        };
+        return match respond(api_key, version, cid, &response, None) {
+            Action::Respond(bytes, _) if close => Action::RespondAndClose(bytes),
+            other => other,
+        };
+    }
+    dispatch_with_faults(ctx, &header, api_key, version, body).await
+}
+
+/// Applies an injected fault, if one matches, else dispatches to the API's handler.
+async fn dispatch_with_faults(
+    ctx: &RequestContext,
+    header: &kafka_protocol::messages::RequestHeader,
+    api_key: ApiKey,
+    version: i16,
+    body: RequestBody,
+) -> Action {
+    let header = header.clone();
     let (reply, delay, close_after) = match ctx.state.faults.take(api_key, ctx.broker_id) {
         Some(FaultAction::Fail(code)) => (failed(&body, code), None, false),
         Some(FaultAction::DropBeforeApply) => return Action::Close,

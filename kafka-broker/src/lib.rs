@@ -40,12 +40,13 @@ mod log;
 mod producer_state;
 mod quotas;
 mod reassignment;
+mod sasl;
 mod state;
 mod sync;
 mod topics;
 
 pub use cluster::Cluster;
-pub use cluster_config::ClusterConfig;
+pub use cluster_config::{ClusterConfig, SaslConfig};
 pub use error::{BrokerError, Result};
 pub use fault::{Fault, FaultAction, RequestLogEntry, REQUEST_LOG_CAPACITY};
 pub use group::GroupConfig;

@@ -68,6 +68,8 @@ pub(crate) struct ClusterState {
     pub quotas: Mutex<QuotaStore>,
     /// Finalized feature levels (KIP-584).
     pub features: Mutex<Features>,
+    /// The SASL users and mechanisms, when the listeners require SASL.
+    pub sasl: Option<crate::sasl::SaslUsers>,
     /// Group config overrides (resource type GROUP), by group id.
     pub group_configs: Mutex<BTreeMap<String, BTreeMap<String, String>>>,
 }
@@ -95,6 +97,7 @@ pub(crate) struct NewTopic {
 
 impl ClusterState {
     pub fn new(config: ClusterConfig, brokers: Vec<BrokerInfo>) -> Self {
+        let sasl = config.sasl.as_ref().map(crate::sasl::SaslUsers::new);
         let clock = Clock::new();
         let settings = Settings {
             auto_create_topics: config.auto_create_topics,
@@ -120,6 +123,7 @@ impl ClusterState {
             quotas: Mutex::default(),
             features: Mutex::default(),
             group_configs: Mutex::default(),
+            sasl,
         }
     }
 

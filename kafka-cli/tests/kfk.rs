@@ -573,3 +573,69 @@ fn kfk_broker_runs_the_bundled_broker() {
     let stopped = broker.kill();
     assert!(stopped.stdout.contains("bootstrap: "));
 }
+
+#[test]
+fn sasl_credentials_from_x_flags_and_a_clear_line_when_they_are_wrong() {
+    use kafka_broker::SaslConfig;
+    use kafka_protocol::sasl::Mechanism;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let sasl = SaslConfig::new(&[Mechanism::ScramSha256]).with_user("ops", "ops-secret");
+    let cluster = rt
+        .block_on(Cluster::start(ClusterConfig::default().with_sasl(sasl)))
+        .unwrap();
+    let bootstrap = cluster.bootstrap_servers();
+    let kfk = |password: &str| {
+        let pw = format!("sasl.password={password}");
+        run(
+            Command::new(env!("CARGO_BIN_EXE_kfk")).args([
+                "-b",
+                &bootstrap,
+                "-X",
+                "security.protocol=SASL_PLAINTEXT",
+                "-X",
+                "sasl.mechanism=SCRAM-SHA-256",
+                "-X",
+                "sasl.username=ops",
+                "-X",
+                &pw,
+                "-o",
+                "json",
+                "cluster",
+                "describe",
+            ]),
+            None,
+            LIMIT,
+        )
+    };
+    let ok = kfk("ops-secret");
+    assert!(ok.success(), "{}", ok.describe());
+    let wrong = kfk("nope");
+    assert!(!wrong.success() && !wrong.timed_out, "{}", wrong.describe());
+    assert_eq!(
+        wrong.stderr.trim(),
+        "kfk: authentication failed (SCRAM-SHA-256): Authentication failed: Invalid username or password"
+    );
+    // A properties file works the same, and its password never shows.
+    let file = std::env::temp_dir().join(format!("kfk-sasl-{}.properties", std::process::id()));
+    std::fs::write(&file, "security.protocol=SASL_PLAINTEXT\nsasl.mechanism=SCRAM-SHA-256\nsasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"ops\" password=\"ops-secret\";\n").unwrap();
+    let out = run(
+        Command::new(env!("CARGO_BIN_EXE_kfk")).args([
+            "-b",
+            &bootstrap,
+            "--config",
+            file.to_str().unwrap(),
+            "topics",
+            "list",
+        ]),
+        None,
+        LIMIT,
+    );
+    assert!(out.success(), "{}", out.describe());
+    assert!(!out.stdout.contains("ops-secret") && !out.stderr.contains("ops-secret"));
+    std::fs::remove_file(&file).ok();
+    rt.block_on(cluster.shutdown());
+}

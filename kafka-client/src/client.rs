@@ -71,12 +71,14 @@ impl Client {
     /// A client over `transport` (TLS, SASL or a test stream).
     pub fn with_transport(config: ClientConfig, transport: Arc<dyn Transport>) -> Result<Client> {
         config.validate()?;
+        let sasl = config.security.credentials()?;
         let settings = ConnectionSettings {
             client_id: config.client_id.clone(),
             request_timeout: config.request_timeout,
             max_in_flight: config.max_in_flight_requests_per_connection,
             max_idle: config.connections_max_idle,
             metrics: Arc::default(),
+            sasl,
         };
         Ok(Client {
             inner: Arc::new(Inner {
@@ -224,6 +226,8 @@ impl Client {
         for id in known {
             match self.broker(id).await {
                 Ok(conn) => return Ok(conn),
+                // Refused credentials are the answer, not a reason to try elsewhere.
+                Err(e @ ClientError::Authentication { .. }) => return Err(e),
                 Err(e) => debug!(%id, error = %e, "broker unreachable"),
             }
         }
@@ -235,6 +239,7 @@ impl Client {
         for addr in &self.inner.config.bootstrap_servers {
             match self.open(&mut slot, addr).await {
                 Ok(conn) => return Ok(conn),
+                Err(e @ ClientError::Authentication { .. }) => return Err(e),
                 Err(e) => {
                     warn!(%addr, error = %e, "bootstrap address unreachable");
                     tried.push(addr.clone());

@@ -49,6 +49,8 @@ pub struct ClientConfig {
     pub connection_setup_timeout: Duration,
     /// `max.in.flight.requests.per.connection` (5).
     pub max_in_flight_requests_per_connection: usize,
+    /// `security.protocol` and SASL settings (secrets redacted from `Debug`).
+    pub security: crate::security::SecurityConfig,
 }
 
 impl ClientConfig {
@@ -66,6 +68,7 @@ impl ClientConfig {
             connections_max_idle: Duration::from_millis(540_000),
             connection_setup_timeout: Duration::from_millis(10_000),
             max_in_flight_requests_per_connection: 5,
+            security: crate::security::SecurityConfig::default(),
         }
     }
 
@@ -147,7 +150,7 @@ impl ClientConfig {
             "max.in.flight.requests.per.connection" => {
                 self.max_in_flight_requests_per_connection = parse_int(key, value, 1, 1_000)?
             }
-            _ => return Ok(false),
+            _ => return self.security.set(key, value),
         }
         Ok(true)
     }
@@ -169,7 +172,7 @@ impl ClientConfig {
                 ));
             }
         }
-        Ok(())
+        self.security.validate()
     }
 }
 

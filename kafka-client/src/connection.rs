@@ -71,6 +71,8 @@ pub struct ConnectionSettings {
     pub max_idle: Duration,
     /// Where request counters go.
     pub metrics: Arc<ClientMetrics>,
+    /// What each new connection authenticates with (SASL), if anything.
+    pub sasl: Option<crate::security::SaslCredentials>,
 }
 
 impl Connection {
@@ -95,6 +97,9 @@ impl Connection {
             metrics: Arc::clone(&settings.metrics),
         };
         conn.versions = crate::versions::negotiate(&conn).await?;
+        if let Some(creds) = &settings.sasl {
+            crate::security::authenticate(&conn, creds).await?;
+        }
         Ok(Arc::new(conn))
     }
 

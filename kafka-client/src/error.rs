@@ -69,6 +69,15 @@ pub enum ClientError {
         /// The partition, -1 when the topic itself is unknown.
         partition: i32,
     },
+    /// SASL authentication failed: wrong credentials, or a mechanism the broker does not
+    /// enable. Not retriable.
+    #[error("authentication failed ({mechanism}): {reason}")]
+    Authentication {
+        /// The mechanism.
+        mechanism: &'static str,
+        /// What the broker (or the exchange) said.
+        reason: String,
+    },
     /// The client was closed.
     #[error("the client is closed")]
     Closed,

@@ -18,6 +18,7 @@ mod error;
 pub mod leader_hints;
 pub mod metadata;
 mod metrics;
+pub mod security;
 mod transport;
 mod versions;
 
@@ -27,5 +28,6 @@ pub use connection::{Connection, ConnectionSettings, MAX_RESPONSE_FRAME};
 pub use error::{ClientError, Result};
 pub use metadata::MetadataCache;
 pub use metrics::{ApiMetrics, ClientMetrics};
+pub use security::{Password, SaslCredentials, SecurityConfig, SecurityProtocol};
 pub use transport::{BrokerStream, ConnectFuture, TcpTransport, Transport};
 pub use versions::ApiVersionTable;

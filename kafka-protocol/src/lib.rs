@@ -27,6 +27,7 @@ pub mod message;
 pub mod messages;
 pub(crate) mod primitive;
 pub mod records;
+pub mod sasl;
 mod str_bytes;
 #[cfg(test)]
 mod test_rng;

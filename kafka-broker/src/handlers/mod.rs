@@ -129,6 +129,11 @@ served! {
     DescribeClientQuotas from 0 => sync client_quotas::handle_describe,
     AlterClientQuotas from 0 => sync client_quotas::handle_alter,
     UpdateFeatures from 0 => sync update_features::handle,
+    // Answered here only on listeners without SASL; with SASL the connection handles them
+    // (they change its state). Version 0 of the handshake (raw SASL tokens after it) is gone
+    // from Kafka 4.0 (KIP-896).
+    SaslHandshake from 1 => sync crate::sasl::handshake_without_sasl,
+    SaslAuthenticate from 0 => sync crate::sasl::authenticate_without_sasl,
 }
 
 /// The versions of `api_key` this broker serves, or `None` if it does not implement the API.

@@ -92,3 +92,20 @@ pub fn invalid_software_name(s: &mut Session<'_>) {
         .with_client_software_version("1.0");
     s.send("api_versions_bad_name", &request, 3);
 }
+
+/// SASL requests on a listener without SASL (the corpus runs against PLAINTEXT listeners).
+pub fn sasl_on_a_plaintext_listener(s: &mut Session<'_>) {
+    use kafka_protocol::messages::{SaslAuthenticateRequest, SaslHandshakeRequest};
+    let v = s.v(ApiKey::SaslHandshake);
+    s.send(
+        "sasl_handshake",
+        &SaslHandshakeRequest::default().with_mechanism("PLAIN"),
+        v,
+    );
+    let v = s.v(ApiKey::SaslAuthenticate);
+    s.send(
+        "sasl_authenticate",
+        &SaslAuthenticateRequest::default().with_auth_bytes(bytes::Bytes::from_static(b"\0u\0p")),
+        v,
+    );
+}

@@ -40,6 +40,7 @@ pub fn all() -> Vec<Scenario> {
         replicas::client_quotas,
         replicas::update_features,
         configs::group_configs,
+        api_versions::sasl_on_a_plaintext_listener,
         api_versions::v0,
         api_versions::v1,
         api_versions::v2,

@@ -1,0 +1,550 @@
+//! SASL mechanisms Kafka speaks inside SaslAuthenticate (KIP-152): PLAIN (RFC 4616) and
+//! SCRAM-SHA-256 / SCRAM-SHA-512 (RFC 5802, RFC 7677, KIP-84), for both sides, sans-io.
+//!
+//! Neither side does I/O or draws randomness here: the caller passes the nonce (from a
+//! cryptographic source) and carries each message in a SaslAuthenticate request or response.
+//! Every message from the peer is parsed defensively: bad input is a [`SaslError`], never a
+//! panic, and the iteration count a server asks for is bounded.
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256, Sha512};
+
+/// A SASL mechanism.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Mechanism {
+    /// PLAIN: the password in the clear (use it over TLS).
+    Plain,
+    /// SCRAM-SHA-256.
+    ScramSha256,
+    /// SCRAM-SHA-512.
+    ScramSha512,
+}
+
+impl Mechanism {
+    /// The name in SaslHandshake and `sasl.mechanism`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mechanism::Plain => "PLAIN",
+            Mechanism::ScramSha256 => "SCRAM-SHA-256",
+            Mechanism::ScramSha512 => "SCRAM-SHA-512",
+        }
+    }
+
+    /// The mechanism with this name (case-insensitive), if it is one of ours.
+    pub fn from_name(name: &str) -> Option<Mechanism> {
+        [
+            Mechanism::Plain,
+            Mechanism::ScramSha256,
+            Mechanism::ScramSha512,
+        ]
+        .into_iter()
+        .find(|m| m.name().eq_ignore_ascii_case(name.trim()))
+    }
+}
+
+/// A malformed or failed exchange.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SaslError {
+    /// The peer's message does not parse.
+    #[error("malformed SASL message: {0}")]
+    Malformed(&'static str),
+    /// The credentials are wrong (or, on the client, the server could not prove it knows them).
+    #[error("authentication failed: {0}")]
+    Failed(String),
+}
+
+/// The PLAIN message: `[authzid] NUL authcid NUL passwd`.
+pub fn plain_message(username: &str, password: &str) -> Vec<u8> {
+    let mut m = Vec::with_capacity(username.len() + password.len() + 2);
+    m.push(0);
+    m.extend_from_slice(username.as_bytes());
+    m.push(0);
+    m.extend_from_slice(password.as_bytes());
+    m
+}
+
+/// Parses a PLAIN message into (username, password). An authorization id, if present, must
+/// equal the username (Kafka's rule).
+pub fn parse_plain(message: &[u8]) -> Result<(String, String), SaslError> {
+    let text =
+        std::str::from_utf8(message).map_err(|_| SaslError::Malformed("PLAIN is not UTF-8"))?;
+    let mut parts = text.split('\0');
+    let (Some(authzid), Some(user), Some(pass), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(SaslError::Malformed(
+            "PLAIN needs authzid NUL user NUL password",
+        ));
+    };
+    if user.is_empty() || pass.is_empty() {
+        return Err(SaslError::Malformed(
+            "PLAIN with an empty username or password",
+        ));
+    }
+    if !authzid.is_empty() && authzid != user {
+        return Err(SaslError::Failed(
+            "authorization id differs from the username".into(),
+        ));
+    }
+    Ok((user.to_string(), pass.to_string()))
+}
+
+/// The most PBKDF2 iterations a client accepts from a server (a hostile server must not make
+/// the client spin); Kafka's own maximum is 16384.
+pub const MAX_ITERATIONS: u32 = 16_384;
+/// The fewest a server may ask for (RFC 7677 recommends at least 4096).
+pub const MIN_ITERATIONS: u32 = 4_096;
+
+fn hmac(mechanism: Mechanism, key: &[u8], data: &[u8]) -> Vec<u8> {
+    match mechanism {
+        Mechanism::ScramSha512 => {
+            let mut m =
+                <Hmac<Sha512> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable_hmac());
+            m.update(data);
+            m.finalize().into_bytes().to_vec()
+        }
+        _ => {
+            let mut m =
+                <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable_hmac());
+            m.update(data);
+            m.finalize().into_bytes().to_vec()
+        }
+    }
+}
+
+/// HMAC takes keys of any length; `new_from_slice` cannot fail for it.
+fn unreachable_hmac<T>() -> T {
+    unreachable!("HMAC accepts keys of every length")
+}
+
+fn hash(mechanism: Mechanism, data: &[u8]) -> Vec<u8> {
+    match mechanism {
+        Mechanism::ScramSha512 => Sha512::digest(data).to_vec(),
+        _ => Sha256::digest(data).to_vec(),
+    }
+}
+
+fn salted_password(mechanism: Mechanism, password: &str, salt: &[u8], iterations: u32) -> Vec<u8> {
+    match mechanism {
+        Mechanism::ScramSha512 => {
+            let mut out = vec![0u8; 64];
+            pbkdf2::pbkdf2_hmac::<Sha512>(password.as_bytes(), salt, iterations, &mut out);
+            out
+        }
+        _ => {
+            let mut out = vec![0u8; 32];
+            pbkdf2::pbkdf2_hmac::<Sha256>(password.as_bytes(), salt, iterations, &mut out);
+            out
+        }
+    }
+}
+
+/// What a server stores for a SCRAM user (never the password).
+#[derive(Clone, PartialEq, Eq)]
+pub struct ScramCredential {
+    /// The salt.
+    pub salt: Vec<u8>,
+    /// PBKDF2 iterations.
+    pub iterations: u32,
+    /// H(ClientKey).
+    pub stored_key: Vec<u8>,
+    /// HMAC(SaltedPassword, "Server Key").
+    pub server_key: Vec<u8>,
+}
+
+impl std::fmt::Debug for ScramCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScramCredential")
+            .field("iterations", &self.iterations)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ScramCredential {
+    /// The credential for `password` with `salt` and `iterations`.
+    pub fn new(
+        mechanism: Mechanism,
+        password: &str,
+        salt: &[u8],
+        iterations: u32,
+    ) -> ScramCredential {
+        let salted = salted_password(mechanism, password, salt, iterations);
+        let client_key = hmac(mechanism, &salted, b"Client Key");
+        ScramCredential {
+            salt: salt.to_vec(),
+            iterations,
+            stored_key: hash(mechanism, &client_key),
+            server_key: hmac(mechanism, &salted, b"Server Key"),
+        }
+    }
+}
+
+/// `saslname` escaping of RFC 5802: `=` as `=3D`, `,` as `=2C`.
+fn escape(name: &str) -> String {
+    name.replace('=', "=3D").replace(',', "=2C")
+}
+
+fn unescape(name: &str) -> Result<String, SaslError> {
+    let mut out = String::with_capacity(name.len());
+    let mut rest = name;
+    while let Some(i) = rest.find('=') {
+        out.push_str(&rest[..i]);
+        let code = rest
+            .get(i + 1..i + 3)
+            .ok_or(SaslError::Malformed("bad escape in a SCRAM name"))?;
+        out.push(match code {
+            "3D" => '=',
+            "2C" => ',',
+            _ => return Err(SaslError::Malformed("bad escape in a SCRAM name")),
+        });
+        rest = &rest[i + 3..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// The `key=value` attributes of a SCRAM message.
+fn attributes(message: &str) -> Vec<(char, &str)> {
+    message
+        .split(',')
+        .filter_map(|a| {
+            let mut chars = a.chars();
+            let key = chars.next()?;
+            a.get(1..)?.strip_prefix('=').map(|v| (key, v))
+        })
+        .collect()
+}
+
+fn attribute<'a>(attrs: &[(char, &'a str)], key: char) -> Option<&'a str> {
+    attrs.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+}
+
+fn xor(a: &[u8], b: &[u8]) -> Vec<u8> {
+    a.iter().zip(b).map(|(x, y)| x ^ y).collect()
+}
+
+/// The client side of a SCRAM exchange.
+pub struct ScramClient {
+    mechanism: Mechanism,
+    password: String,
+    client_first_bare: String,
+    nonce: String,
+    /// Set after the client-final message: the signature the server must send back.
+    expected_server_signature: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for ScramClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScramClient")
+            .field("mechanism", &self.mechanism)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ScramClient {
+    /// Starts an exchange for `username` with `nonce` (printable, without commas: base64 of
+    /// random bytes does); returns the client and the client-first message.
+    pub fn start(
+        mechanism: Mechanism,
+        username: &str,
+        password: &str,
+        nonce: &str,
+    ) -> (ScramClient, Vec<u8>) {
+        let bare = format!("n={},r={nonce}", escape(username));
+        let first = format!("n,,{bare}");
+        (
+            ScramClient {
+                mechanism,
+                password: password.to_string(),
+                client_first_bare: bare,
+                nonce: nonce.to_string(),
+                expected_server_signature: None,
+            },
+            first.into_bytes(),
+        )
+    }
+
+    /// Answers the server-first message with the client-final message.
+    pub fn respond(&mut self, server_first: &[u8]) -> Result<Vec<u8>, SaslError> {
+        let text = std::str::from_utf8(server_first)
+            .map_err(|_| SaslError::Malformed("server-first is not UTF-8"))?;
+        let attrs = attributes(text);
+        if let Some(e) = attribute(&attrs, 'e') {
+            return Err(SaslError::Failed(e.to_string()));
+        }
+        let nonce =
+            attribute(&attrs, 'r').ok_or(SaslError::Malformed("server-first without a nonce"))?;
+        if !nonce.starts_with(&self.nonce) || nonce.len() <= self.nonce.len() {
+            return Err(SaslError::Failed(
+                "the server's nonce does not extend ours".into(),
+            ));
+        }
+        let salt = B64
+            .decode(
+                attribute(&attrs, 's')
+                    .ok_or(SaslError::Malformed("server-first without a salt"))?,
+            )
+            .map_err(|_| SaslError::Malformed("salt is not base64"))?;
+        let iterations: u32 = attribute(&attrs, 'i')
+            .ok_or(SaslError::Malformed(
+                "server-first without an iteration count",
+            ))?
+            .parse()
+            .map_err(|_| SaslError::Malformed("iteration count is not a number"))?;
+        if !(1..=MAX_ITERATIONS).contains(&iterations) {
+            return Err(SaslError::Failed(format!(
+                "the server asks for {iterations} iterations (at most {MAX_ITERATIONS})"
+            )));
+        }
+        let without_proof = format!("c=biws,r={nonce}");
+        let auth_message = format!("{},{text},{without_proof}", self.client_first_bare);
+        let salted = salted_password(self.mechanism, &self.password, &salt, iterations);
+        let client_key = hmac(self.mechanism, &salted, b"Client Key");
+        let stored_key = hash(self.mechanism, &client_key);
+        let client_signature = hmac(self.mechanism, &stored_key, auth_message.as_bytes());
+        let proof = xor(&client_key, &client_signature);
+        let server_key = hmac(self.mechanism, &salted, b"Server Key");
+        self.expected_server_signature =
+            Some(hmac(self.mechanism, &server_key, auth_message.as_bytes()));
+        Ok(format!("{without_proof},p={}", B64.encode(proof)).into_bytes())
+    }
+
+    /// Checks the server-final message: the server proves it knew the credential.
+    pub fn finish(&self, server_final: &[u8]) -> Result<(), SaslError> {
+        let text = std::str::from_utf8(server_final)
+            .map_err(|_| SaslError::Malformed("server-final is not UTF-8"))?;
+        let attrs = attributes(text);
+        if let Some(e) = attribute(&attrs, 'e') {
+            return Err(SaslError::Failed(e.to_string()));
+        }
+        let v = B64
+            .decode(
+                attribute(&attrs, 'v')
+                    .ok_or(SaslError::Malformed("server-final without a signature"))?,
+            )
+            .map_err(|_| SaslError::Malformed("server signature is not base64"))?;
+        match &self.expected_server_signature {
+            Some(expected) if *expected == v => Ok(()),
+            _ => Err(SaslError::Failed(
+                "the server's signature does not match".into(),
+            )),
+        }
+    }
+}
+
+/// The server side of a SCRAM exchange.
+#[derive(Debug)]
+pub struct ScramServer {
+    mechanism: Mechanism,
+    state: ServerState,
+}
+
+#[derive(Debug)]
+enum ServerState {
+    Initial,
+    /// After server-first: what checking the proof needs.
+    SentFirst {
+        credential: ScramCredential,
+        auth_prefix: String,
+        nonce: String,
+    },
+    Done,
+}
+
+impl ScramServer {
+    /// A new exchange.
+    pub fn new(mechanism: Mechanism) -> ScramServer {
+        ScramServer {
+            mechanism,
+            state: ServerState::Initial,
+        }
+    }
+
+    /// Reads the client-first message; `lookup` gives the user's credential. Returns the
+    /// username and the server-first message (`server_nonce` extends the client's).
+    pub fn first(
+        &mut self,
+        client_first: &[u8],
+        server_nonce: &str,
+        lookup: impl FnOnce(&str) -> Option<ScramCredential>,
+    ) -> Result<(String, Vec<u8>), SaslError> {
+        let text = std::str::from_utf8(client_first)
+            .map_err(|_| SaslError::Malformed("client-first is not UTF-8"))?;
+        // gs2 header: "n,," (no channel binding, no authzid) or "n,a=authzid,".
+        let bare = text
+            .strip_prefix("n,")
+            .and_then(|rest| rest.split_once(','))
+            .map(|(_, bare)| bare)
+            .ok_or(SaslError::Malformed(
+                "client-first needs the gs2 header n,,",
+            ))?;
+        let attrs = attributes(bare);
+        let username = unescape(
+            attribute(&attrs, 'n').ok_or(SaslError::Malformed("client-first without a name"))?,
+        )?;
+        let client_nonce =
+            attribute(&attrs, 'r').ok_or(SaslError::Malformed("client-first without a nonce"))?;
+        let credential = lookup(&username)
+            .ok_or_else(|| SaslError::Failed("Invalid username or password".into()))?;
+        let nonce = format!("{client_nonce}{server_nonce}");
+        let server_first = format!(
+            "r={nonce},s={},i={}",
+            B64.encode(&credential.salt),
+            credential.iterations
+        );
+        let auth_prefix = format!("{bare},{server_first}");
+        self.state = ServerState::SentFirst {
+            credential,
+            auth_prefix,
+            nonce,
+        };
+        Ok((username, server_first.into_bytes()))
+    }
+
+    /// Checks the client-final message; returns the server-final message, or the failure.
+    pub fn last(&mut self, client_final: &[u8]) -> Result<Vec<u8>, SaslError> {
+        let ServerState::SentFirst {
+            credential,
+            auth_prefix,
+            nonce,
+        } = std::mem::replace(&mut self.state, ServerState::Done)
+        else {
+            return Err(SaslError::Malformed("client-final before client-first"));
+        };
+        let text = std::str::from_utf8(client_final)
+            .map_err(|_| SaslError::Malformed("client-final is not UTF-8"))?;
+        let (without_proof, proof) = text
+            .rsplit_once(",p=")
+            .ok_or(SaslError::Malformed("client-final without a proof"))?;
+        let attrs = attributes(without_proof);
+        if attribute(&attrs, 'r') != Some(nonce.as_str()) {
+            return Err(SaslError::Failed("nonce mismatch".into()));
+        }
+        let proof = B64
+            .decode(proof)
+            .map_err(|_| SaslError::Malformed("proof is not base64"))?;
+        let auth_message = format!("{auth_prefix},{without_proof}");
+        let client_signature = hmac(
+            self.mechanism,
+            &credential.stored_key,
+            auth_message.as_bytes(),
+        );
+        if proof.len() != client_signature.len() {
+            return Err(SaslError::Failed("Invalid username or password".into()));
+        }
+        let client_key = xor(&proof, &client_signature);
+        if hash(self.mechanism, &client_key) != credential.stored_key {
+            return Err(SaslError::Failed("Invalid username or password".into()));
+        }
+        let server_signature = hmac(
+            self.mechanism,
+            &credential.server_key,
+            auth_message.as_bytes(),
+        );
+        Ok(format!("v={}", B64.encode(server_signature)).into_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_round_trips_and_rejects_what_kafka_rejects() {
+        let m = plain_message("alice", "s3cret");
+        assert_eq!(parse_plain(&m).unwrap(), ("alice".into(), "s3cret".into()));
+        assert!(
+            parse_plain(b"bob\0alice\0pw").is_err(),
+            "authzid must be the user"
+        );
+        assert!(parse_plain(b"\0alice").is_err());
+        assert!(parse_plain(b"\0\0pw").is_err());
+        assert!(parse_plain(&[0xff, 0, 0]).is_err());
+    }
+
+    /// RFC 7677 section 3's SCRAM-SHA-256 example, byte for byte.
+    #[test]
+    fn scram_sha_256_matches_rfc_7677() {
+        let (mut client, first) = ScramClient::start(
+            Mechanism::ScramSha256,
+            "user",
+            "pencil",
+            "rOprNGfwEbeRWgbNEkqO",
+        );
+        assert_eq!(first, b"n,,n=user,r=rOprNGfwEbeRWgbNEkqO");
+        let server_first = b"r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
+        let last = client.respond(server_first).unwrap();
+        assert_eq!(
+            String::from_utf8(last).unwrap(),
+            "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="
+        );
+        client
+            .finish(b"v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")
+            .unwrap();
+        assert!(client.finish(b"v=AAAA").is_err());
+    }
+
+    #[test]
+    fn scram_client_and_server_agree_and_wrong_passwords_fail() {
+        for mechanism in [Mechanism::ScramSha256, Mechanism::ScramSha512] {
+            let stored = ScramCredential::new(mechanism, "right", b"salty", 4096);
+            for (password, ok) in [("right", true), ("wrong", false)] {
+                let mut server = ScramServer::new(mechanism);
+                let (mut client, first) =
+                    ScramClient::start(mechanism, "a=b,c", password, "cnonce");
+                let (user, server_first) = server
+                    .first(&first, "snonce", |u| (u == "a=b,c").then(|| stored.clone()))
+                    .unwrap();
+                assert_eq!(user, "a=b,c", "names are escaped and unescaped");
+                let client_final = client.respond(&server_first).unwrap();
+                match server.last(&client_final) {
+                    Ok(server_final) => {
+                        assert!(ok);
+                        client.finish(&server_final).unwrap();
+                    }
+                    Err(SaslError::Failed(_)) => assert!(!ok),
+                    Err(e) => panic!("{e}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn hostile_server_messages_are_refused() {
+        let (mut client, _) = ScramClient::start(Mechanism::ScramSha256, "u", "p", "abc");
+        assert!(
+            client.respond(b"r=zzz,s=AAAA,i=4096").is_err(),
+            "a nonce that does not extend ours"
+        );
+        assert!(
+            client.respond(b"r=abcd,s=AAAA,i=4000000000").is_err(),
+            "too many iterations"
+        );
+        assert!(client.respond(b"r=abcd,s=!!,i=4096").is_err());
+        assert!(client.respond(b"e=unknown-user").is_err());
+        assert!(client.respond(&[0xff]).is_err());
+        let mut server = ScramServer::new(Mechanism::ScramSha256);
+        assert!(
+            server.last(b"c=biws,r=x,p=AAAA").is_err(),
+            "final before first"
+        );
+        assert!(server.first(b"garbage", "s", |_| None).is_err());
+        assert!(matches!(
+            server.first(b"n,,n=nobody,r=x", "s", |_| None),
+            Err(SaslError::Failed(_))
+        ));
+    }
+
+    #[test]
+    fn mechanism_names() {
+        assert_eq!(
+            Mechanism::from_name("scram-sha-512"),
+            Some(Mechanism::ScramSha512)
+        );
+        assert_eq!(Mechanism::from_name("GSSAPI"), None);
+    }
+}
