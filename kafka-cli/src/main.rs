@@ -62,7 +62,7 @@ enum Command {
     /// Runs the bundled broker until interrupted (the kafka-broker binary's flags).
     #[command(after_help = "Example:\n  kfk broker --brokers 3 --port 9092 --topic orders:6")]
     Broker {
-        /// Flags for the broker: --brokers N, --port P, --topic NAME[:PARTITIONS], ... (see kfk broker --help).
+        /// Flags for the broker: `--brokers N`, `--port P`, `--topic NAME[:PARTITIONS]`, ... (see kfk broker --help).
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
