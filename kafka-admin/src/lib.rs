@@ -24,7 +24,7 @@
 //! Modules by subject: [`topics`] (create, delete, list, describe, partitions), [`configs`],
 //! [`groups`] (groups and their offsets), [`offsets`] (list offsets, delete records, producers),
 //! [`cluster`] (cluster, log dirs, features), [`replicas`] (elections, reassignments),
-//! [`quotas`]. Where each request goes and how it is retried is in `router`.
+//! [`quotas`], [`scram`] (SCRAM users). Where each request goes and how it is retried is in `router`.
 #![deny(missing_docs)]
 
 pub mod cluster;
@@ -35,6 +35,7 @@ pub mod offsets;
 pub mod quotas;
 pub mod replicas;
 mod router;
+pub mod scram;
 pub mod topics;
 
 use std::time::Duration;
@@ -49,6 +50,7 @@ pub use offsets::{ListedOffset, OffsetSpec};
 pub use quotas::{QuotaAlteration, QuotaEntity, QuotaFilter};
 pub use replicas::{ElectionType, PartitionReassignment};
 pub use router::ItemResults;
+pub use scram::{ScramAlteration, ScramCredentialInfo};
 pub use topics::{
     CreatedTopic, NewPartitions, NewTopic, PartitionDescription, TopicDescription, TopicListing,
 };

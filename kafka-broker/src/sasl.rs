@@ -19,26 +19,41 @@ use crate::cluster_config::SaslConfig;
 /// Iterations for the SCRAM credentials derived at start-up (Kafka's tools default to 4096).
 const SCRAM_ITERATIONS: u32 = 4096;
 
+/// SCRAM credentials by mechanism and user: those derived from the configured users at
+/// start-up, and those AlterUserScramCredentials sets (Kafka keeps them whether or not a
+/// listener uses SCRAM).
+pub(crate) type ScramStore = HashMap<(Mechanism, String), ScramCredential>;
+
+/// The credentials for `config`'s users, for each SCRAM mechanism.
+pub(crate) fn initial_scram(config: Option<&SaslConfig>) -> ScramStore {
+    let mut scram = HashMap::new();
+    if let Some(config) = config {
+        for m in [Mechanism::ScramSha256, Mechanism::ScramSha512] {
+            for (user, password) in &config.users {
+                let salt = random_bytes::<16>();
+                scram.insert(
+                    (m, user.clone()),
+                    ScramCredential::new(m, password, &salt, SCRAM_ITERATIONS),
+                );
+            }
+        }
+    }
+    scram
+}
+
 /// The users, as each mechanism needs them.
 #[derive(Debug, Default)]
 pub(crate) struct SaslUsers {
     pub mechanisms: Vec<Mechanism>,
     passwords: HashMap<String, String>,
-    scram: HashMap<(Mechanism, String), ScramCredential>,
+    scram: std::sync::Arc<std::sync::Mutex<ScramStore>>,
 }
 
 impl SaslUsers {
-    pub fn new(config: &SaslConfig) -> SaslUsers {
-        let mut scram = HashMap::new();
-        for m in config.mechanisms.iter().filter(|m| **m != Mechanism::Plain) {
-            for (user, password) in &config.users {
-                let salt = random_bytes::<16>();
-                scram.insert(
-                    (*m, user.clone()),
-                    ScramCredential::new(*m, password, &salt, SCRAM_ITERATIONS),
-                );
-            }
-        }
+    pub fn new(
+        config: &SaslConfig,
+        scram: std::sync::Arc<std::sync::Mutex<ScramStore>>,
+    ) -> SaslUsers {
         SaslUsers {
             mechanisms: config.mechanisms.clone(),
             passwords: config.users.clone().into_iter().collect(),
@@ -173,7 +188,11 @@ impl Authenticator {
             Authenticator::ScramFirst(m, mut scram) => {
                 let nonce =
                     base64::engine::general_purpose::STANDARD_NO_PAD.encode(random_bytes::<18>());
-                let lookup = |u: &str| users.scram.get(&(m, u.to_string())).cloned();
+                let lookup = |u: &str| {
+                    crate::sync::lock(&users.scram)
+                        .get(&(m, u.to_string()))
+                        .cloned()
+                };
                 match scram.first(&request.auth_bytes, &nonce, lookup) {
                     Ok((user, server_first)) => {
                         *self = Authenticator::ScramFinal(scram, user);

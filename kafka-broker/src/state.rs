@@ -70,6 +70,8 @@ pub(crate) struct ClusterState {
     pub features: Mutex<Features>,
     /// The SASL users and mechanisms, when the listeners require SASL.
     pub sasl: Option<crate::sasl::SaslUsers>,
+    /// SCRAM credentials (Describe/AlterUserScramCredentials), shared with `sasl`.
+    pub scram: Arc<Mutex<crate::sasl::ScramStore>>,
     /// Group config overrides (resource type GROUP), by group id.
     pub group_configs: Mutex<BTreeMap<String, BTreeMap<String, String>>>,
 }
@@ -97,7 +99,11 @@ pub(crate) struct NewTopic {
 
 impl ClusterState {
     pub fn new(config: ClusterConfig, brokers: Vec<BrokerInfo>) -> Self {
-        let sasl = config.sasl.as_ref().map(crate::sasl::SaslUsers::new);
+        let scram = Arc::new(Mutex::new(crate::sasl::initial_scram(config.sasl.as_ref())));
+        let sasl = config
+            .sasl
+            .as_ref()
+            .map(|c| crate::sasl::SaslUsers::new(c, Arc::clone(&scram)));
         let clock = Clock::new();
         let settings = Settings {
             auto_create_topics: config.auto_create_topics,
@@ -124,6 +130,7 @@ impl ClusterState {
             features: Mutex::default(),
             group_configs: Mutex::default(),
             sasl,
+            scram,
         }
     }
 

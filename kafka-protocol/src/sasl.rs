@@ -24,6 +24,25 @@ pub enum Mechanism {
 }
 
 impl Mechanism {
+    /// The SCRAM mechanism's code in Describe/AlterUserScramCredentials (1 SCRAM-SHA-256,
+    /// 2 SCRAM-SHA-512); `None` for PLAIN.
+    pub fn scram_code(self) -> Option<i8> {
+        match self {
+            Mechanism::ScramSha256 => Some(1),
+            Mechanism::ScramSha512 => Some(2),
+            Mechanism::Plain => None,
+        }
+    }
+
+    /// The SCRAM mechanism with this code.
+    pub fn from_scram_code(code: i8) -> Option<Mechanism> {
+        match code {
+            1 => Some(Mechanism::ScramSha256),
+            2 => Some(Mechanism::ScramSha512),
+            _ => None,
+        }
+    }
+
     /// The name in SaslHandshake and `sasl.mechanism`.
     pub fn name(self) -> &'static str {
         match self {
@@ -128,7 +147,14 @@ fn hash(mechanism: Mechanism, data: &[u8]) -> Vec<u8> {
     }
 }
 
-fn salted_password(mechanism: Mechanism, password: &str, salt: &[u8], iterations: u32) -> Vec<u8> {
+/// PBKDF2 of `password` (RFC 5802's SaltedPassword), what a client sends in
+/// AlterUserScramCredentials.
+pub fn salted_password(
+    mechanism: Mechanism,
+    password: &str,
+    salt: &[u8],
+    iterations: u32,
+) -> Vec<u8> {
     match mechanism {
         Mechanism::ScramSha512 => {
             let mut out = vec![0u8; 64];
@@ -173,12 +199,23 @@ impl ScramCredential {
         iterations: u32,
     ) -> ScramCredential {
         let salted = salted_password(mechanism, password, salt, iterations);
-        let client_key = hmac(mechanism, &salted, b"Client Key");
+        ScramCredential::from_salted(mechanism, &salted, salt, iterations)
+    }
+
+    /// The credential from an already salted password (what AlterUserScramCredentials
+    /// carries, so that the password itself never travels).
+    pub fn from_salted(
+        mechanism: Mechanism,
+        salted: &[u8],
+        salt: &[u8],
+        iterations: u32,
+    ) -> ScramCredential {
+        let client_key = hmac(mechanism, salted, b"Client Key");
         ScramCredential {
             salt: salt.to_vec(),
             iterations,
             stored_key: hash(mechanism, &client_key),
-            server_key: hmac(mechanism, &salted, b"Server Key"),
+            server_key: hmac(mechanism, salted, b"Server Key"),
         }
     }
 }

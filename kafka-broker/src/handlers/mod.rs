@@ -34,6 +34,7 @@ pub(crate) mod metadata;
 pub(crate) mod offset_for_leader_epoch;
 pub(crate) mod produce;
 pub(crate) mod reassignments;
+pub(crate) mod scram_credentials;
 pub(crate) mod update_features;
 
 use kafka_protocol::messages::RequestHeader;
@@ -134,6 +135,8 @@ served! {
     // from Kafka 4.0 (KIP-896).
     SaslHandshake from 1 => sync crate::sasl::handshake_without_sasl,
     SaslAuthenticate from 0 => sync crate::sasl::authenticate_without_sasl,
+    DescribeUserScramCredentials from 0 => sync scram_credentials::handle_describe,
+    AlterUserScramCredentials from 0 => sync scram_credentials::handle_alter,
 }
 
 /// The versions of `api_key` this broker serves, or `None` if it does not implement the API.

@@ -39,6 +39,7 @@ pub fn all() -> Vec<Scenario> {
         replicas::partition_reassignments,
         replicas::client_quotas,
         replicas::update_features,
+        replicas::scram_credentials,
         configs::group_configs,
         api_versions::sasl_on_a_plaintext_listener,
         api_versions::v0,

@@ -227,3 +227,66 @@ pub fn update_features(s: &mut Session<'_>) {
         v,
     );
 }
+
+fn describe_users(users: &[&str]) -> kafka_protocol::messages::DescribeUserScramCredentialsRequest {
+    use kafka_protocol::messages::describe_user_scram_credentials_request::UserName;
+    kafka_protocol::messages::DescribeUserScramCredentialsRequest::default().with_users(Some(
+        users
+            .iter()
+            .map(|u| UserName::default().with_name(*u))
+            .collect(),
+    ))
+}
+
+fn upsert(
+    user: &str,
+    mechanism: i8,
+    iterations: i32,
+) -> kafka_protocol::messages::AlterUserScramCredentialsRequest {
+    use kafka_protocol::messages::alter_user_scram_credentials_request::ScramCredentialUpsertion;
+    kafka_protocol::messages::AlterUserScramCredentialsRequest::default().with_upsertions(vec![
+        ScramCredentialUpsertion::default()
+            .with_name(user)
+            .with_mechanism(mechanism)
+            .with_iterations(iterations)
+            .with_salt(bytes::Bytes::from_static(b"0123456789abcdef"))
+            .with_salted_password(bytes::Bytes::from(vec![7u8; 32])),
+    ])
+}
+
+fn delete_user(
+    user: &str,
+    mechanism: i8,
+) -> kafka_protocol::messages::AlterUserScramCredentialsRequest {
+    use kafka_protocol::messages::alter_user_scram_credentials_request::ScramCredentialDeletion;
+    kafka_protocol::messages::AlterUserScramCredentialsRequest::default().with_deletions(vec![
+        ScramCredentialDeletion::default()
+            .with_name(user)
+            .with_mechanism(mechanism),
+    ])
+}
+
+pub fn scram_credentials(s: &mut Session<'_>) {
+    let user = s.name("user");
+    let describe = s.v(ApiKey::DescribeUserScramCredentials);
+    let alter = s.v(ApiKey::AlterUserScramCredentials);
+    s.send("describe_unknown_user", &describe_users(&[&user]), describe);
+    s.send("upsert", &upsert(&user, 1, 4096), alter);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        let r = s.call(&describe_users(&[&user]), describe);
+        if r.results
+            .first()
+            .is_some_and(|r| !r.credential_infos.is_empty())
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    s.send("describe_after_upsert", &describe_users(&[&user]), describe);
+    s.send("describe_twice", &describe_users(&[&user, &user]), describe);
+    s.send("too_few_iterations", &upsert(&user, 1, 100), alter);
+    s.send("unknown_mechanism", &upsert(&user, 9, 4096), alter);
+    s.send("delete_missing_mechanism", &delete_user(&user, 2), alter);
+    s.send("delete", &delete_user(&user, 1), alter);
+}
