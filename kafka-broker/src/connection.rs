@@ -84,7 +84,22 @@ where
         };
         match action {
             Action::RespondAndClose(bytes) => {
+                // Answer, send FIN, and keep reading (and dropping) what the client still
+                // sends for a moment before the socket goes: closing a socket with unread
+                // input sends a reset, which can destroy the answer before the client reads
+                // it. Kafka likewise delays closing a failed authentication
+                // (`connection.failed.authentication.delay.ms`).
                 let _ = write_half.write_all(&bytes).await;
+                let _ = write_half.flush().await;
+                let _ = write_half.shutdown().await;
+                let linger = tokio::time::sleep(Duration::from_millis(100));
+                tokio::pin!(linger);
+                loop {
+                    tokio::select! {
+                        _ = &mut linger => break,
+                        more = rx.recv() => if more.is_none() { break },
+                    }
+                }
                 break;
             }
             Action::Respond(bytes, delay) => {
