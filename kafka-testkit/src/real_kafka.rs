@@ -54,6 +54,9 @@ pub struct RealKafkaConfig {
     pub nodes: usize,
     /// Extra broker properties, applied after the defaults.
     pub properties: BTreeMap<String, String>,
+    /// With a SASL_PLAINTEXT listener beside the PLAINTEXT one: its PLAIN users (SCRAM users
+    /// are created through AlterUserScramCredentials, as on any Kafka).
+    pub sasl_plain_users: Option<BTreeMap<String, String>>,
 }
 
 impl RealKafkaConfig {
@@ -63,7 +66,20 @@ impl RealKafkaConfig {
             version: pinned_version(),
             nodes,
             properties: BTreeMap::new(),
+            sasl_plain_users: None,
         }
+    }
+
+    /// Adds a SASL_PLAINTEXT listener (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512) on every node,
+    /// with these PLAIN users; see [`RealKafka::sasl_bootstrap`].
+    pub fn with_sasl_listener(mut self, plain_users: &[(&str, &str)]) -> Self {
+        self.sasl_plain_users = Some(
+            plain_users
+                .iter()
+                .map(|(u, p)| (u.to_string(), p.to_string()))
+                .collect(),
+        );
+        self
     }
 
     /// Uses Kafka `version`.
@@ -217,6 +233,8 @@ struct Node {
     id: i32,
     port: u16,
     controller_port: u16,
+    /// The SASL_PLAINTEXT listener's port (bound only when the cluster has one).
+    sasl_port: u16,
     dir: PathBuf,
     jvm: Option<Child>,
 }
@@ -313,6 +331,7 @@ impl RealKafka {
                 id: i32::try_from(id).map_err(|_| "too many nodes")?,
                 port: free_port()?,
                 controller_port: free_port()?,
+                sasl_port: free_port()?,
                 dir,
                 jvm: None,
             });
@@ -323,7 +342,11 @@ impl RealKafka {
             .collect::<Vec<_>>()
             .join(",");
         for node in &nodes {
-            let text = server_properties(node, &voters, config.nodes, &config.properties);
+            let mut extra = config.properties.clone();
+            if let Some(users) = &config.sasl_plain_users {
+                extra.extend(sasl_listener_properties(node, users));
+            }
+            let text = server_properties(node, &voters, config.nodes, &extra);
             std::fs::write(node.properties_path(), text)
                 .map_err(|e| format!("{}: {e}", node.properties_path().display()))?;
         }
@@ -488,6 +511,16 @@ impl RealKafka {
     /// The cluster id the nodes were formatted with.
     pub fn cluster_id(&self) -> &str {
         &self.cluster_id
+    }
+
+    /// `host:port` of every node's SASL_PLAINTEXT listener (see
+    /// [`RealKafkaConfig::with_sasl_listener`]), comma-separated.
+    pub fn sasl_bootstrap(&self) -> String {
+        self.lock()
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.sasl_port))
+            .collect::<Vec<_>>()
+            .join(",")
     }
 
     /// `host:port` of every node, comma-separated, for `bootstrap.servers`.
@@ -671,6 +704,60 @@ fn server_properties(
         .collect()
 }
 
+/// The properties of a SASL_PLAINTEXT listener beside PLAINTEXT (which stays the
+/// inter-broker listener): PLAIN with `users`, and both SCRAM mechanisms.
+fn sasl_listener_properties(
+    node: &Node,
+    users: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let quote = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+    let plain_users: String = users
+        .iter()
+        .map(|(u, p)| format!(" user_{u}=\"{}\"", quote(p)))
+        .collect();
+    [
+        (
+            "listeners",
+            format!(
+                "PLAINTEXT://127.0.0.1:{},CONTROLLER://127.0.0.1:{},SASL_PLAINTEXT://127.0.0.1:{}",
+                node.port, node.controller_port, node.sasl_port
+            ),
+        ),
+        (
+            "advertised.listeners",
+            format!(
+                "PLAINTEXT://127.0.0.1:{},SASL_PLAINTEXT://127.0.0.1:{}",
+                node.port, node.sasl_port
+            ),
+        ),
+        (
+            "listener.security.protocol.map",
+            "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT".to_string(),
+        ),
+        (
+            "sasl.enabled.mechanisms",
+            "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512".to_string(),
+        ),
+        (
+            "listener.name.sasl_plaintext.plain.sasl.jaas.config",
+            format!(
+                "org.apache.kafka.common.security.plain.PlainLoginModule required{plain_users};"
+            ),
+        ),
+        (
+            "listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config",
+            "org.apache.kafka.common.security.scram.ScramLoginModule required;".to_string(),
+        ),
+        (
+            "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config",
+            "org.apache.kafka.common.security.scram.ScramLoginModule required;".to_string(),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
 /// A free loopback port (bound, then released for Kafka to bind).
 fn free_port() -> Result<u16, String> {
     TcpListener::bind("127.0.0.1:0")
@@ -763,10 +850,17 @@ mod tests {
             id: 2,
             port: 1000,
             controller_port: 1001,
+            sasl_port: 1002,
             dir: PathBuf::from("/tmp/x"),
             jvm: None,
         };
         let text = server_properties(&node, "1@a:1,2@a:2,3@a:3", 3, &BTreeMap::new());
+        let sasl = sasl_listener_properties(
+            &node,
+            &BTreeMap::from([("u".to_string(), "p\"w".to_string())]),
+        );
+        assert!(sasl["listener.name.sasl_plaintext.plain.sasl.jaas.config"]
+            .contains(r#"user_u="p\"w";"#));
         assert!(text.contains("node.id=2\n"));
         assert!(text.contains("controller.quorum.voters=1@a:1,2@a:2,3@a:3\n"));
         assert!(text.contains("listeners=PLAINTEXT://127.0.0.1:1000,CONTROLLER://127.0.0.1:1001\n"));

@@ -1,0 +1,105 @@
+//! SASL against Apache Kafka (one KRaft node with a SASL_PLAINTEXT listener beside PLAINTEXT):
+//! our admin client creates SCRAM users, and our client core logs in with PLAIN and both SCRAM
+//! mechanisms, and is refused, clearly and at once, with a wrong password.
+//!
+//! Without Java and Maven the test prints `SKIPPED: ...` (CI installs them and requires them).
+
+use std::time::{Duration, Instant};
+
+use kafka_admin::{AdminClient, AdminConfig, ScramAlteration};
+use kafka_client::{Client, ClientConfig, ClientError};
+use kafka_protocol::sasl::Mechanism;
+use kafka_testkit::{RealKafka, RealKafkaConfig};
+
+fn sasl(bootstrap: &str, mechanism: Mechanism, user: &str, password: &str) -> ClientConfig {
+    let mut c = ClientConfig::new(bootstrap);
+    for (k, v) in [
+        ("security.protocol", "SASL_PLAINTEXT"),
+        ("sasl.mechanism", mechanism.name()),
+        ("sasl.username", user),
+        ("sasl.password", password),
+    ] {
+        c.set(k, v).unwrap();
+    }
+    c
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_and_scram_against_kafka() {
+    let config = RealKafkaConfig::new(1).with_sasl_listener(&[("plainuser", "plain-secret")]);
+    let Some(kafka) = tokio::task::spawn_blocking(move || RealKafka::start_or_skip(config))
+        .await
+        .unwrap()
+    else {
+        return;
+    };
+    let sasl_bootstrap = kafka.sasl_bootstrap();
+    let admin = AdminClient::connect(AdminConfig::new(&kafka.bootstrap()))
+        .await
+        .unwrap();
+    let created = admin
+        .alter_user_scram_credentials(vec![
+            ScramAlteration::upsert("scrammer", Mechanism::ScramSha256, "scram-secret"),
+            ScramAlteration::upsert("scrammer512", Mechanism::ScramSha512, "scram-secret-512"),
+        ])
+        .await
+        .unwrap();
+    assert!(created.values().all(Result::is_ok), "{created:?}");
+    let described = admin
+        .describe_user_scram_credentials(Some(&["scrammer".to_string()]))
+        .await
+        .unwrap();
+    assert_eq!(
+        described["scrammer"].as_ref().unwrap()[0].mechanism,
+        Mechanism::ScramSha256
+    );
+
+    Client::connect(sasl(
+        &sasl_bootstrap,
+        Mechanism::Plain,
+        "plainuser",
+        "plain-secret",
+    ))
+    .await
+    .expect("PLAIN");
+    // The broker applies new credentials when it reads the metadata log, just after answering.
+    for (m, user, password) in [
+        (Mechanism::ScramSha256, "scrammer", "scram-secret"),
+        (Mechanism::ScramSha512, "scrammer512", "scram-secret-512"),
+    ] {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            match Client::connect(sasl(&sasl_bootstrap, m, user, password)).await {
+                Ok(client) => {
+                    assert_eq!(client.metadata().brokers().count(), 1);
+                    break;
+                }
+                Err(e) if Instant::now() < deadline => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => panic!("{m:?}: {e}"),
+            }
+        }
+    }
+    for (m, user) in [
+        (Mechanism::Plain, "plainuser"),
+        (Mechanism::ScramSha256, "scrammer"),
+        (Mechanism::ScramSha512, "scrammer512"),
+    ] {
+        let started = Instant::now();
+        let err = Client::connect(sasl(&sasl_bootstrap, m, user, "wrong"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, ClientError::Authentication { .. }),
+            "{m:?}: {err}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{m:?}: refused at once, not retried"
+        );
+        assert!(!err.to_string().contains("wrong"), "{err}");
+    }
+    drop(kafka);
+}
