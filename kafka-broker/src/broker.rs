@@ -73,6 +73,11 @@ async fn accept_loop(
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
+                    if connections.len() >= state.config.max_connections {
+                        tracing::warn!(broker = broker_id, %peer, limit = state.config.max_connections, "too many connections; closing the new one");
+                        drop(stream);
+                        continue;
+                    }
                     tracing::debug!(broker = broker_id, %peer, "accepted connection");
                     // Responses are written whole; Nagle would only add latency.
                     let _ = stream.set_nodelay(true);
@@ -82,7 +87,22 @@ async fn accept_loop(
                         shutdown: shutdown.clone(),
                         client_host: format!("/{}", peer.ip()),
                     };
-                    connections.spawn(connection::serve(stream, ctx));
+                    match state.tls.clone() {
+                        Some(acceptor) => {
+                            connections.spawn(async move {
+                                // The handshake gets the same bound as authentication.
+                                let limit = Duration::from_secs(10);
+                                match tokio::time::timeout(limit, acceptor.accept(stream)).await {
+                                    Ok(Ok(tls)) => connection::serve(tls, ctx).await,
+                                    Ok(Err(e)) => tracing::info!(%peer, error = %e, "TLS handshake failed"),
+                                    Err(_) => tracing::info!(%peer, "TLS handshake timed out"),
+                                }
+                            });
+                        }
+                        None => {
+                            connections.spawn(connection::serve(stream, ctx));
+                        }
+                    }
                 }
                 Err(e) => {
                     // E.g. EMFILE: back off briefly instead of spinning on the error.

@@ -37,8 +37,14 @@ pub struct ClusterConfig {
     pub group: crate::group::GroupConfig,
     /// How long shutdown waits for connections to finish before aborting them.
     pub shutdown_timeout: Duration,
-    /// SASL on every listener (SASL_PLAINTEXT); `None` (the default) for PLAINTEXT.
+    /// SASL on every listener (SASL_PLAINTEXT, or SASL_SSL with `tls`); `None` (the default)
+    /// for PLAINTEXT.
     pub sasl: Option<SaslConfig>,
+    /// TLS on every listener (SSL, or SASL_SSL with `sasl`).
+    pub tls: Option<crate::tls::TlsConfig>,
+    /// The most connections one broker holds at once; more are closed as they arrive, so that
+    /// a flood of connections cannot exhaust the process (4096).
+    pub max_connections: usize,
 }
 
 /// The SASL a cluster's listeners require: the enabled mechanisms and the users.
@@ -95,6 +101,8 @@ impl Default for ClusterConfig {
             group: crate::group::GroupConfig::default(),
             shutdown_timeout: Duration::from_secs(5),
             sasl: None,
+            tls: None,
+            max_connections: 4096,
         }
     }
 }
@@ -171,6 +179,12 @@ impl ClusterConfig {
         self.sasl = Some(sasl);
         self
     }
+
+    /// Serves every listener over TLS.
+    pub fn with_tls(mut self, tls: crate::tls::TlsConfig) -> Self {
+        self.tls = Some(tls);
+        self
+    }
 }
 
 impl ClusterConfig {
@@ -184,6 +198,12 @@ impl ClusterConfig {
         }
         if self.sasl.as_ref().is_some_and(|s| s.mechanisms.is_empty()) {
             return invalid("SASL needs at least one mechanism".into());
+        }
+        if let Some(tls) = &self.tls {
+            tls.acceptor()?;
+        }
+        if self.max_connections == 0 {
+            return invalid("max_connections must be at least 1".into());
         }
         if i32::try_from(self.brokers).is_err() {
             return invalid("too many brokers".into());

@@ -35,6 +35,10 @@ OPTIONS:
     --sasl <MECHANISM>        Require SASL on every listener (SASL_PLAINTEXT) with this mechanism:
                               plain, scram-sha-256 or scram-sha-512 (repeatable)
     --user <NAME:PASSWORD>    A SASL user (repeatable; needs --sasl)
+    --tls-cert <PEM FILE>     Serve every listener over TLS with this certificate chain
+    --tls-key <PEM FILE>      ... and this (unencrypted) private key
+    --tls-client-ca <PEM FILE>
+                              Require client certificates signed by this CA (mutual TLS)
     --group-initial-rebalance-delay-ms <MS>
                               How long the first rebalance of an empty group waits for more
                               members (group.initial.rebalance.delay.ms) [default: 0, so that
@@ -69,6 +73,7 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
     let mut topics = Vec::new();
     let mut sasl: Option<SaslConfig> = None;
     let mut users: Vec<(String, String)> = Vec::new();
+    let mut tls_files: (Option<String>, Option<String>, Option<String>) = (None, None, None);
     let mut seen = std::collections::BTreeSet::new();
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
@@ -121,6 +126,9 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
                     sasl.mechanisms.push(m);
                 }
             }
+            "--tls-cert" => tls_files.0 = Some(value(flag)?),
+            "--tls-key" => tls_files.1 = Some(value(flag)?),
+            "--tls-client-ca" => tls_files.2 = Some(value(flag)?),
             "--user" => {
                 let spec = value(flag)?;
                 let (name, password) = spec
@@ -149,6 +157,22 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
         }
         (None, false) => return Err("--user needs --sasl MECHANISM".into()),
         (None, true) => {}
+    }
+    let read = |path: &str| std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"));
+    match tls_files {
+        (Some(cert), Some(key), ca) => {
+            let mut tls = crate::TlsConfig::new(read(&cert)?, read(&key)?);
+            if let Some(ca) = ca {
+                tls = tls.with_client_ca(read(&ca)?);
+            }
+            config.tls = Some(tls);
+        }
+        (None, None, None) => {}
+        _ => {
+            return Err(
+                "--tls-cert and --tls-key go together (and --tls-client-ca needs them)".into(),
+            )
+        }
     }
     config.validate().map_err(|e| e.to_string())?;
     Ok(Some(Options { config, topics }))

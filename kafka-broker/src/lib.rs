@@ -43,6 +43,7 @@ mod reassignment;
 mod sasl;
 mod state;
 mod sync;
+mod tls;
 mod topics;
 
 pub use cluster::Cluster;
@@ -51,3 +52,4 @@ pub use error::{BrokerError, Result};
 pub use fault::{Fault, FaultAction, RequestLogEntry, REQUEST_LOG_CAPACITY};
 pub use group::GroupConfig;
 pub use kafka_protocol::{ApiKey, ErrorCode};
+pub use tls::TlsConfig;

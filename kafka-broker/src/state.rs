@@ -70,6 +70,8 @@ pub(crate) struct ClusterState {
     pub features: Mutex<Features>,
     /// The SASL users and mechanisms, when the listeners require SASL.
     pub sasl: Option<crate::sasl::SaslUsers>,
+    /// The TLS acceptor, when the listeners use TLS.
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
     /// SCRAM credentials (Describe/AlterUserScramCredentials), shared with `sasl`.
     pub scram: Arc<Mutex<crate::sasl::ScramStore>>,
     /// Group config overrides (resource type GROUP), by group id.
@@ -100,6 +102,7 @@ pub(crate) struct NewTopic {
 impl ClusterState {
     pub fn new(config: ClusterConfig, brokers: Vec<BrokerInfo>) -> Self {
         let scram = Arc::new(Mutex::new(crate::sasl::initial_scram(config.sasl.as_ref())));
+        let config_tls = config.tls.as_ref().and_then(|t| t.acceptor().ok());
         let sasl = config
             .sasl
             .as_ref()
@@ -130,6 +133,8 @@ impl ClusterState {
             features: Mutex::default(),
             group_configs: Mutex::default(),
             sasl,
+            // `ClusterConfig::validate` built it once already, so this cannot fail here.
+            tls: config_tls,
             scram,
         }
     }

@@ -63,9 +63,15 @@ struct Slot {
 }
 
 impl Client {
-    /// A client over plain TCP; nothing is connected until first use.
+    /// A client over plain TCP, or TLS when `security.protocol` says so; nothing is connected
+    /// until first use.
     pub fn new(config: ClientConfig) -> Result<Client> {
-        Client::with_transport(config, Arc::new(TcpTransport))
+        let transport: Arc<dyn Transport> = if config.security.uses_tls() {
+            Arc::new(crate::tls::TlsTransport::new(&config.security.tls)?)
+        } else {
+            Arc::new(TcpTransport)
+        };
+        Client::with_transport(config, transport)
     }
 
     /// A client over `transport` (TLS, SASL or a test stream).
@@ -227,7 +233,9 @@ impl Client {
             match self.broker(id).await {
                 Ok(conn) => return Ok(conn),
                 // Refused credentials are the answer, not a reason to try elsewhere.
-                Err(e @ ClientError::Authentication { .. }) => return Err(e),
+                Err(e @ (ClientError::Authentication { .. } | ClientError::Tls { .. })) => {
+                    return Err(e)
+                }
                 Err(e) => debug!(%id, error = %e, "broker unreachable"),
             }
         }
@@ -239,7 +247,9 @@ impl Client {
         for addr in &self.inner.config.bootstrap_servers {
             match self.open(&mut slot, addr).await {
                 Ok(conn) => return Ok(conn),
-                Err(e @ ClientError::Authentication { .. }) => return Err(e),
+                Err(e @ (ClientError::Authentication { .. } | ClientError::Tls { .. })) => {
+                    return Err(e)
+                }
                 Err(e) => {
                     warn!(%addr, error = %e, "bootstrap address unreachable");
                     tried.push(addr.clone());
@@ -314,9 +324,18 @@ impl Client {
                 .transport
                 .connect(addr, config.connection_setup_timeout)
                 .await
-                .map_err(|e| ClientError::Connection {
-                    addr: addr.to_string(),
-                    reason: e.to_string(),
+                .map_err(|e| {
+                    let reason = e.to_string();
+                    match reason.strip_prefix(crate::tls::TLS_ERROR_PREFIX) {
+                        Some(why) => ClientError::Tls {
+                            addr: addr.to_string(),
+                            reason: why.to_string(),
+                        },
+                        None => ClientError::Connection {
+                            addr: addr.to_string(),
+                            reason,
+                        },
+                    }
                 })?;
             Connection::start(addr, stream, &self.inner.settings).await
         };

@@ -78,6 +78,15 @@ pub enum ClientError {
         /// What the broker (or the exchange) said.
         reason: String,
     },
+    /// The TLS handshake failed: an untrusted or expired certificate, a name that does not
+    /// match, a refused client certificate. Not retriable.
+    #[error("TLS with {addr} failed: {reason}")]
+    Tls {
+        /// The broker address.
+        addr: String,
+        /// What rustls said.
+        reason: String,
+    },
     /// The client was closed.
     #[error("the client is closed")]
     Closed,

@@ -19,6 +19,7 @@ pub mod leader_hints;
 pub mod metadata;
 mod metrics;
 pub mod security;
+pub mod tls;
 mod transport;
 mod versions;
 
@@ -29,5 +30,6 @@ pub use error::{ClientError, Result};
 pub use metadata::MetadataCache;
 pub use metrics::{ApiMetrics, ClientMetrics};
 pub use security::{Password, SaslCredentials, SecurityConfig, SecurityProtocol};
+pub use tls::{TlsSettings, TlsTransport};
 pub use transport::{BrokerStream, ConnectFuture, TcpTransport, Transport};
 pub use versions::ApiVersionTable;

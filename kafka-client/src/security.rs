@@ -26,9 +26,9 @@ pub enum SecurityProtocol {
     Plaintext,
     /// SASL over plain TCP.
     SaslPlaintext,
-    /// TLS (not yet supported by this client).
+    /// TLS.
     Ssl,
-    /// SASL over TLS (not yet supported by this client).
+    /// SASL over TLS.
     SaslSsl,
 }
 
@@ -68,6 +68,8 @@ pub struct SecurityConfig {
     pub sasl_username: Option<String>,
     /// `sasl.password`, or the login module's `password`.
     pub sasl_password: Option<Password>,
+    /// The `ssl.*` settings, used with SSL and SASL_SSL.
+    pub tls: crate::tls::TlsSettings,
 }
 
 impl Default for SecurityConfig {
@@ -77,6 +79,7 @@ impl Default for SecurityConfig {
             sasl_mechanism: "GSSAPI".into(),
             sasl_username: None,
             sasl_password: None,
+            tls: crate::tls::TlsSettings::default(),
         }
     }
 }
@@ -127,21 +130,25 @@ impl SecurityConfig {
                 self.sasl_username = options.get("username").cloned();
                 self.sasl_password = options.get("password").map(Password::new);
             }
-            _ => return Ok(false),
+            _ => return self.tls.set(key, value),
         }
         Ok(true)
     }
 
-    /// Checks the combination: TLS is not available yet; SASL needs a mechanism this client
+    /// Whether connections use TLS.
+    pub fn uses_tls(&self) -> bool {
+        matches!(
+            self.protocol,
+            SecurityProtocol::Ssl | SecurityProtocol::SaslSsl
+        )
+    }
+
+    /// Checks the combination: SASL needs a mechanism this client
     /// speaks and both a username and a password.
     pub fn validate(&self) -> Result<()> {
         match self.protocol {
-            SecurityProtocol::Plaintext => Ok(()),
-            SecurityProtocol::Ssl | SecurityProtocol::SaslSsl => Err(invalid(
-                "security.protocol",
-                "TLS (SSL, SASL_SSL) is not supported by this client yet",
-            )),
-            SecurityProtocol::SaslPlaintext => self.sasl().map(|_| ()),
+            SecurityProtocol::Plaintext | SecurityProtocol::Ssl => Ok(()),
+            SecurityProtocol::SaslPlaintext | SecurityProtocol::SaslSsl => self.sasl().map(|_| ()),
         }
     }
 
@@ -356,7 +363,8 @@ mod tests {
         );
         assert!(!format!("{s:?} {creds:?}").contains("hunter2"));
         s.set("security.protocol", "SASL_SSL").unwrap();
-        assert!(s.validate().is_err(), "TLS is not here yet");
+        assert!(s.uses_tls());
+        s.validate().unwrap();
         assert!(!s.set("acks", "1").unwrap());
     }
 }

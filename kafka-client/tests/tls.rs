@@ -1,0 +1,230 @@
+//! TLS between the client core and the bundled broker (rustls on both sides), with test
+//! certificates made by rcgen: a trusted CA connects, an unknown one is refused at once and not
+//! retried, hostnames are checked unless turned off, client certificates are required when the
+//! broker asks (mutual TLS), and SASL runs over TLS (SASL_SSL).
+
+use std::time::{Duration, Instant};
+
+use kafka_broker::{Cluster, ClusterConfig, SaslConfig, TlsConfig};
+use kafka_client::{Client, ClientConfig, ClientError};
+use kafka_protocol::sasl::Mechanism;
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+
+/// A CA, and certificates it signs.
+struct Ca {
+    cert: rcgen::Certificate,
+    key: KeyPair,
+}
+
+impl Ca {
+    fn new(name: &str) -> Ca {
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.distinguished_name.push(DnType::CommonName, name);
+        Ca {
+            cert: params.self_signed(&key).unwrap(),
+            key,
+        }
+    }
+
+    fn pem(&self) -> String {
+        self.cert.pem()
+    }
+
+    /// A leaf for `names` (DNS names or IP addresses): (certificate PEM, key PEM).
+    fn issue(&self, names: &[&str]) -> (String, String) {
+        let key = KeyPair::generate().unwrap();
+        let params =
+            CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+                .unwrap();
+        let cert = params.signed_by(&key, &self.cert, &self.key).unwrap();
+        (cert.pem(), key.serialize_pem())
+    }
+}
+
+fn config(cluster: &Cluster, props: &[(&str, &str)]) -> ClientConfig {
+    let mut c = ClientConfig::new(&cluster.bootstrap_servers());
+    for (k, v) in props {
+        assert!(c.set(k, v).unwrap(), "{k}");
+    }
+    c
+}
+
+#[tokio::test]
+async fn a_trusted_ca_connects_and_an_unknown_one_is_refused_at_once() {
+    let ca = Ca::new("broker CA");
+    let (cert, key) = ca.issue(&["127.0.0.1", "localhost"]);
+    let cluster = Cluster::start(
+        ClusterConfig::default()
+            .with_brokers(2)
+            .with_tls(TlsConfig::new(cert, key)),
+    )
+    .await
+    .unwrap();
+    let ca_pem = ca.pem();
+    let client = Client::connect(config(
+        &cluster,
+        &[("security.protocol", "SSL"), ("ssl.ca.pem", &ca_pem)],
+    ))
+    .await
+    .unwrap();
+    assert_eq!(client.metadata().brokers().count(), 2);
+
+    let other = Ca::new("someone else");
+    let started = Instant::now();
+    let err = Client::connect(config(
+        &cluster,
+        &[("security.protocol", "SSL"), ("ssl.ca.pem", &other.pem())],
+    ))
+    .await
+    .unwrap_err();
+    assert!(matches!(err, ClientError::Tls { .. }), "{err}");
+    assert!(!err.is_retriable());
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // Plain TCP against a TLS listener fails too (it never completes ApiVersions).
+    let plain = ClientConfig::new(&cluster.bootstrap_servers())
+        .with_request_timeout(Duration::from_secs(2));
+    assert!(Client::connect(plain).await.is_err());
+    cluster.shutdown().await;
+}
+
+#[tokio::test]
+async fn hostnames_are_checked_unless_turned_off() {
+    let ca = Ca::new("broker CA");
+    let (cert, key) = ca.issue(&["kafka.example.com"]);
+    let cluster = Cluster::start(ClusterConfig::default().with_tls(TlsConfig::new(cert, key)))
+        .await
+        .unwrap();
+    let ca_pem = ca.pem();
+    let err = Client::connect(config(
+        &cluster,
+        &[("security.protocol", "SSL"), ("ssl.ca.pem", &ca_pem)],
+    ))
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .to_lowercase()
+            .contains("not valid for name")
+            || err.to_string().contains("NotValidForName"),
+        "{err}"
+    );
+    Client::connect(config(
+        &cluster,
+        &[
+            ("security.protocol", "SSL"),
+            ("ssl.ca.pem", &ca_pem),
+            ("ssl.endpoint.identification.algorithm", ""),
+        ],
+    ))
+    .await
+    .expect("the chain alone is checked");
+    cluster.shutdown().await;
+}
+
+#[tokio::test]
+async fn mutual_tls_requires_a_certificate_from_the_client_ca() {
+    let server_ca = Ca::new("broker CA");
+    let client_ca = Ca::new("client CA");
+    let (cert, key) = server_ca.issue(&["127.0.0.1"]);
+    let tls = TlsConfig::new(cert, key).with_client_ca(client_ca.pem());
+    let cluster = Cluster::start(ClusterConfig::default().with_tls(tls))
+        .await
+        .unwrap();
+    let ca_pem = server_ca.pem();
+    let dir = std::env::temp_dir().join(format!("kafka-sdk-mtls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (client_cert, client_key) = client_ca.issue(&["client"]);
+    let (cert_path, key_path) = (dir.join("client.pem"), dir.join("client.key"));
+    std::fs::write(&cert_path, &client_cert).unwrap();
+    std::fs::write(&key_path, &client_key).unwrap();
+    Client::connect(config(
+        &cluster,
+        &[
+            ("security.protocol", "SSL"),
+            ("ssl.ca.pem", &ca_pem),
+            ("ssl.certificate.location", cert_path.to_str().unwrap()),
+            ("ssl.key.location", key_path.to_str().unwrap()),
+        ],
+    ))
+    .await
+    .expect("a certificate from the client CA");
+    let without = Client::connect(
+        config(
+            &cluster,
+            &[("security.protocol", "SSL"), ("ssl.ca.pem", &ca_pem)],
+        )
+        .with_request_timeout(Duration::from_secs(3)),
+    )
+    .await;
+    assert!(without.is_err(), "no client certificate");
+    let stranger = Ca::new("unknown");
+    let (bad_cert, bad_key) = stranger.issue(&["client"]);
+    let refused = Client::connect(
+        config(
+            &cluster,
+            &[
+                ("security.protocol", "SSL"),
+                ("ssl.ca.pem", &ca_pem),
+                ("ssl.certificate.pem", &bad_cert),
+                ("ssl.key.pem", &bad_key),
+            ],
+        )
+        .with_request_timeout(Duration::from_secs(3)),
+    )
+    .await;
+    assert!(
+        refused.is_err(),
+        "a certificate from an unknown CA is refused"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+    cluster.shutdown().await;
+}
+
+#[tokio::test]
+async fn sasl_runs_over_tls() {
+    let ca = Ca::new("broker CA");
+    let (cert, key) = ca.issue(&["127.0.0.1"]);
+    let sasl = SaslConfig::new(&[Mechanism::ScramSha512]).with_user("alice", "secret");
+    let cluster = Cluster::start(
+        ClusterConfig::default()
+            .with_tls(TlsConfig::new(cert, key))
+            .with_sasl(sasl),
+    )
+    .await
+    .unwrap();
+    let ca_pem = ca.pem();
+    let props = |pw: &'static str| {
+        vec![
+            ("security.protocol", "SASL_SSL"),
+            ("ssl.ca.pem", ca_pem.as_str()),
+            ("sasl.mechanism", "SCRAM-SHA-512"),
+            ("sasl.username", "alice"),
+            ("sasl.password", pw),
+        ]
+    };
+    Client::connect(config(&cluster, &props("secret")))
+        .await
+        .expect("SASL_SSL");
+    let err = Client::connect(config(&cluster, &props("wrong")))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ClientError::Authentication { .. }), "{err}");
+    cluster.shutdown().await;
+}
+
+#[test]
+fn tls_settings_stay_out_of_debug_output_and_bad_files_are_config_errors() {
+    let mut c = ClientConfig::new("127.0.0.1:9093");
+    c.set("security.protocol", "SSL").unwrap();
+    c.set(
+        "ssl.key.pem",
+        "-----BEGIN PRIVATE KEY-----\nsecret-key-bytes\n-----END PRIVATE KEY-----",
+    )
+    .unwrap();
+    assert!(!format!("{c:?}").contains("secret-key-bytes"));
+    c.set("ssl.ca.location", "/no/such/file.pem").unwrap();
+    let err = Client::new(c).unwrap_err();
+    assert!(matches!(err, ClientError::Config { .. }), "{err}");
+}
