@@ -84,14 +84,14 @@ where
         };
         match action {
             Action::RespondAndClose(bytes) => {
-                // Answer, send FIN, and keep reading (and dropping) what the client still
-                // sends for a moment before the socket goes: closing a socket with unread
-                // input sends a reset, which can destroy the answer before the client reads
-                // it. Kafka likewise delays closing a failed authentication
-                // (`connection.failed.authentication.delay.ms`).
+                // Answer, then keep the connection (reading and dropping what the client still
+                // sends) for a moment before closing, as Kafka delays closing a failed
+                // authentication (`connection.failed.authentication.delay.ms`, 100 ms). Closing
+                // at once loses the answer: a socket closed with unread input sends a reset,
+                // and a FIN right behind the answer makes some clients (kafka-python) see only
+                // the disconnect.
                 let _ = write_half.write_all(&bytes).await;
                 let _ = write_half.flush().await;
-                let _ = write_half.shutdown().await;
                 let linger = tokio::time::sleep(Duration::from_millis(100));
                 tokio::pin!(linger);
                 loop {

@@ -1,8 +1,9 @@
 //! Third-party clients authenticate to the bundled broker with SASL (PLAIN, SCRAM-SHA-256,
-//! SCRAM-SHA-512): confluent-kafka-python (librdkafka) and kafka-python produce and consume
-//! with the right password and are refused with a wrong one.
+//! SCRAM-SHA-512), over plain TCP and over TLS: confluent-kafka-python (librdkafka),
+//! kafka-python and kcat produce and consume (or list metadata) with the right password and are
+//! refused with a wrong one.
 //!
-//! Without the Python client libraries the tests print `SKIPPED: ...` (CI installs them).
+//! Without the Python client libraries or kcat the tests print `SKIPPED: ...` (CI installs them).
 
 mod interop_common;
 
@@ -11,25 +12,63 @@ use std::time::Duration;
 
 use interop_common::{python_scripts_dir, require_python_module, run, BrokerProcess};
 
-fn scenario(client: &str, module: &str) {
+/// A CA and a broker certificate for 127.0.0.1 it signed, written to files in a fresh
+/// directory: (directory, CA file, certificate file, key file).
+fn tls_files() -> (std::path::PathBuf, String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "interop CA");
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+        .unwrap()
+        .signed_by(&key, &ca, &ca_key)
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!(
+        "kafka-sdk-interop-tls-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, text: String| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_string_lossy().into_owned()
+    };
+    let ca_file = write("ca.pem", ca.pem());
+    let cert_file = write("broker.pem", cert.pem());
+    let key_file = write("broker.key", key.serialize_pem());
+    (dir, ca_file, cert_file, key_file)
+}
+
+const SASL_FLAGS: &[&str] = &[
+    "--sasl",
+    "plain",
+    "--sasl",
+    "scram-sha-256",
+    "--sasl",
+    "scram-sha-512",
+    "--user",
+    "alice:alice-secret",
+    "--topic",
+    "sasl-events:2",
+];
+
+fn scenario(client: &str, module: &str, tls: bool) {
     if !require_python_module(module) {
         return;
     }
-    let broker = BrokerProcess::start(
-        2,
-        &[
-            "--sasl",
-            "plain",
-            "--sasl",
-            "scram-sha-256",
-            "--sasl",
-            "scram-sha-512",
-            "--user",
-            "alice:alice-secret",
-            "--topic",
-            "sasl-events:2",
-        ],
-    );
+    let files = tls.then(tls_files);
+    let mut flags: Vec<&str> = SASL_FLAGS.to_vec();
+    if let Some((_, _, cert, key)) = &files {
+        flags.extend(["--tls-cert", cert.as_str(), "--tls-key", key.as_str()]);
+    }
+    let broker = BrokerProcess::start(2, &flags);
+    let ca = files.as_ref().map(|f| f.1.clone());
     for mechanism in ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] {
         for (password, expected) in [("alice-secret", "OK"), ("wrong", "AUTH_FAILED")] {
             let out = run(
@@ -43,6 +82,7 @@ fn scenario(client: &str, module: &str) {
                         password,
                         "sasl-events",
                     ])
+                    .args(ca.iter())
                     .env("PYTHONUNBUFFERED", "1"),
                 None,
                 Duration::from_secs(90),
@@ -59,10 +99,76 @@ fn scenario(client: &str, module: &str) {
 
 #[test]
 fn confluent_kafka_authenticates_with_every_mechanism() {
-    scenario("confluent", "confluent_kafka");
+    scenario("confluent", "confluent_kafka", false);
 }
 
 #[test]
 fn kafka_python_authenticates_with_every_mechanism() {
-    scenario("kafka-python", "kafka");
+    scenario("kafka-python", "kafka", false);
+}
+
+#[test]
+fn confluent_kafka_authenticates_over_tls() {
+    scenario("confluent", "confluent_kafka", true);
+}
+
+#[test]
+fn kafka_python_authenticates_over_tls() {
+    scenario("kafka-python", "kafka", true);
+}
+
+#[test]
+fn kcat_lists_metadata_over_sasl_ssl_and_is_refused_with_a_wrong_password() {
+    if !kafka_testkit::peers::require_kcat() {
+        return;
+    }
+    let (dir, ca, cert, key) = tls_files();
+    let mut flags: Vec<&str> = SASL_FLAGS.to_vec();
+    flags.extend(["--tls-cert", cert.as_str(), "--tls-key", key.as_str()]);
+    let broker = BrokerProcess::start(1, &flags);
+    for mechanism in ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] {
+        for (password, ok) in [("alice-secret", true), ("wrong", false)] {
+            let out = run(
+                Command::new("kcat").args([
+                    "-b",
+                    broker.bootstrap.as_str(),
+                    "-L",
+                    "-m",
+                    "5",
+                    "-X",
+                    "security.protocol=SASL_SSL",
+                    "-X",
+                    &format!("sasl.mechanisms={mechanism}"),
+                    "-X",
+                    "sasl.username=alice",
+                    "-X",
+                    &format!("sasl.password={password}"),
+                    "-X",
+                    &format!("ssl.ca.location={ca}"),
+                ]),
+                None,
+                Duration::from_secs(30),
+            );
+            if ok {
+                assert!(
+                    out.success() && out.stdout.contains("sasl-events"),
+                    "{mechanism}\n{}",
+                    out.describe()
+                );
+            } else {
+                assert!(
+                    !out.success(),
+                    "{mechanism}: a wrong password must fail\n{}",
+                    out.describe()
+                );
+                assert!(
+                    out.stderr.contains("Authentication failed")
+                        || out.stdout.contains("Authentication failed"),
+                    "{mechanism}\n{}",
+                    out.describe()
+                );
+            }
+        }
+    }
+    std::fs::remove_dir_all(dir).ok();
 }

@@ -458,7 +458,10 @@ impl ScramServer {
             .rsplit_once(",p=")
             .ok_or(SaslError::Malformed("client-final without a proof"))?;
         let attrs = attributes(without_proof);
-        if attribute(&attrs, 'r') != Some(nonce.as_str()) {
+        // RFC 5802 wants the nonce exactly; Kafka (since 3.8.1, the CVE-2024-56128 fix) accepts
+        // one that ends with it, because librdkafka before 2.6.1 prepends its own nonce once
+        // more (confluentinc/librdkafka#4895). The server's random part still has to be there.
+        if !attribute(&attrs, 'r').is_some_and(|r| r.ends_with(nonce.as_str())) {
             return Err(SaslError::Failed("nonce mismatch".into()));
         }
         let proof = B64

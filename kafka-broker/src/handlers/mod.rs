@@ -131,9 +131,11 @@ served! {
     AlterClientQuotas from 0 => sync client_quotas::handle_alter,
     UpdateFeatures from 0 => sync update_features::handle,
     // Answered here only on listeners without SASL; with SASL the connection handles them
-    // (they change its state). Version 0 of the handshake (raw SASL tokens after it) is gone
-    // from Kafka 4.0 (KIP-896).
-    SaslHandshake from 1 => sync crate::sasl::handshake_without_sasl,
+    // (they change its state). Handshake v0 is advertised, as Kafka 4.4 does and librdkafka's
+    // feature detection requires, but a client that really uses it (raw SASL tokens after
+    // the handshake instead of SaslAuthenticate) is not served: every current client sends
+    // SaslAuthenticate.
+    SaslHandshake from 0 => sync crate::sasl::handshake_without_sasl,
     SaslAuthenticate from 0 => sync crate::sasl::authenticate_without_sasl,
     DescribeUserScramCredentials from 0 => sync scram_credentials::handle_describe,
     AlterUserScramCredentials from 0 => sync scram_credentials::handle_alter,

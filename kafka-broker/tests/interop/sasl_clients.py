@@ -2,9 +2,9 @@
 """SASL interop: confluent-kafka-python (librdkafka) or kafka-python against a kafka-broker
 that requires SASL.
 
-Usage: sasl_clients.py CLIENT BOOTSTRAP MECHANISM USER PASSWORD TOPIC
+Usage: sasl_clients.py CLIENT BOOTSTRAP MECHANISM USER PASSWORD TOPIC [CA_FILE]
 
-CLIENT is confluent or kafka-python. Produces three records to TOPIC and reads them back,
+CLIENT is confluent or kafka-python. With CA_FILE the connection is SASL_SSL, trusting that CA. Produces three records to TOPIC and reads them back,
 printing "OK"; or, when the broker refuses the credentials, prints "AUTH_FAILED". Anything else
 raises (exit 1). A watchdog exits if it hangs.
 """
@@ -17,19 +17,21 @@ import uuid
 LIMIT_S = 60
 
 
-def confluent(bootstrap, mechanism, user, password, topic):
+def confluent(bootstrap, mechanism, user, password, topic, ca):
     from confluent_kafka import Consumer, KafkaError, Producer
     from confluent_kafka.admin import AdminClient
 
     errors = []
     common = {
         "bootstrap.servers": bootstrap,
-        "security.protocol": "SASL_PLAINTEXT",
+        "security.protocol": "SASL_SSL" if ca else "SASL_PLAINTEXT",
         "sasl.mechanism": mechanism,
         "sasl.username": user,
         "sasl.password": password,
         "error_cb": errors.append,
     }
+    if ca:
+        common["ssl.ca.location"] = ca
     admin = AdminClient(common)
 
     def refused():
@@ -64,7 +66,7 @@ def confluent(bootstrap, mechanism, user, password, topic):
     return "OK"
 
 
-def kafka_python(bootstrap, mechanism, user, password, topic):
+def kafka_python(bootstrap, mechanism, user, password, topic, ca):
     import io
     import logging
 
@@ -78,11 +80,13 @@ def kafka_python(bootstrap, mechanism, user, password, topic):
 
     common = {
         "bootstrap_servers": bootstrap.split(","),
-        "security_protocol": "SASL_PLAINTEXT",
+        "security_protocol": "SASL_SSL" if ca else "SASL_PLAINTEXT",
         "sasl_mechanism": mechanism,
         "sasl_plain_username": user,
         "sasl_plain_password": password,
     }
+    if ca:
+        common["ssl_cafile"] = ca
     try:
         producer = KafkaProducer(acks="all", bootstrap_timeout_ms=5000, **common)
     except Exception as e:
@@ -107,8 +111,9 @@ def kafka_python(bootstrap, mechanism, user, password, topic):
 def main():
     faulthandler.dump_traceback_later(LIMIT_S, exit=True)
     client, bootstrap, mechanism, user, password, topic = sys.argv[1:7]
+    ca = sys.argv[7] if len(sys.argv) > 7 else None
     run = confluent if client == "confluent" else kafka_python
-    print(run(bootstrap, mechanism, user, password, topic), flush=True)
+    print(run(bootstrap, mechanism, user, password, topic, ca), flush=True)
 
 
 if __name__ == "__main__":
