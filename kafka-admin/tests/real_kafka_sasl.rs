@@ -103,3 +103,85 @@ async fn plain_and_scram_against_kafka() {
     }
     drop(kafka);
 }
+
+/// A CA and a certificate for 127.0.0.1 it signed: (CA PEM, key PEM, certificate PEM).
+fn certificates() -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "test CA");
+    let ca = params.self_signed(&ca_key).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+        .unwrap()
+        .signed_by(&key, &ca, &ca_key)
+        .unwrap();
+    (ca.pem(), key.serialize_pem(), cert.pem())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scram_over_tls_against_kafka() {
+    let (ca, key, cert) = certificates();
+    let dir = std::env::temp_dir().join(format!("kafka-sdk-sasl-ssl-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let keystore = dir.join("keystore.pem");
+    std::fs::write(&keystore, format!("{key}{cert}")).unwrap();
+    let config = RealKafkaConfig::new(1)
+        .with_sasl_listener(&[("plainuser", "plain-secret")])
+        .with_sasl_listener_tls(&keystore);
+    let Some(kafka) = tokio::task::spawn_blocking(move || RealKafka::start_or_skip(config))
+        .await
+        .unwrap()
+    else {
+        return;
+    };
+    let admin = AdminClient::connect(AdminConfig::new(&kafka.bootstrap()))
+        .await
+        .unwrap();
+    let created = admin
+        .alter_user_scram_credentials(vec![ScramAlteration::upsert(
+            "tlsuser",
+            Mechanism::ScramSha512,
+            "tls-secret",
+        )])
+        .await
+        .unwrap();
+    assert!(created["tlsuser"].is_ok(), "{created:?}");
+    let tls = |mechanism: Mechanism, user: &str, password: &str| {
+        let mut c = sasl(&kafka.sasl_bootstrap(), mechanism, user, password);
+        c.set("security.protocol", "SASL_SSL").unwrap();
+        c.set("ssl.ca.pem", &ca).unwrap();
+        c
+    };
+    Client::connect(tls(Mechanism::Plain, "plainuser", "plain-secret"))
+        .await
+        .expect("PLAIN over TLS");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        match Client::connect(tls(Mechanism::ScramSha512, "tlsuser", "tls-secret")).await {
+            Ok(_) => break,
+            Err(e) if Instant::now() < deadline => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("SCRAM-SHA-512 over TLS: {e}"),
+        }
+    }
+    let err = Client::connect(tls(Mechanism::ScramSha512, "tlsuser", "wrong"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ClientError::Authentication { .. }), "{err}");
+    // A CA Kafka's certificate does not chain to is refused before any SASL.
+    let (other_ca, _, _) = certificates();
+    let mut untrusted = tls(Mechanism::Plain, "plainuser", "plain-secret");
+    untrusted.set("ssl.ca.pem", &other_ca).unwrap();
+    assert!(matches!(
+        Client::connect(untrusted).await,
+        Err(ClientError::Tls { .. })
+    ));
+    drop(kafka);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -57,6 +57,9 @@ pub struct RealKafkaConfig {
     /// With a SASL_PLAINTEXT listener beside the PLAINTEXT one: its PLAIN users (SCRAM users
     /// are created through AlterUserScramCredentials, as on any Kafka).
     pub sasl_plain_users: Option<BTreeMap<String, String>>,
+    /// With it, that listener is SASL_SSL: a PEM file holding the private key (unencrypted
+    /// PKCS#8) and then the certificate chain (KIP-651's PEM keystore).
+    pub sasl_listener_keystore: Option<PathBuf>,
 }
 
 impl RealKafkaConfig {
@@ -67,7 +70,14 @@ impl RealKafkaConfig {
             nodes,
             properties: BTreeMap::new(),
             sasl_plain_users: None,
+            sasl_listener_keystore: None,
         }
+    }
+
+    /// Makes the SASL listener SASL_SSL, with this PEM keystore (key, then certificates).
+    pub fn with_sasl_listener_tls(mut self, keystore_pem: impl Into<PathBuf>) -> Self {
+        self.sasl_listener_keystore = Some(keystore_pem.into());
+        self
     }
 
     /// Adds a SASL_PLAINTEXT listener (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512) on every node,
@@ -344,7 +354,11 @@ impl RealKafka {
         for node in &nodes {
             let mut extra = config.properties.clone();
             if let Some(users) = &config.sasl_plain_users {
-                extra.extend(sasl_listener_properties(node, users));
+                extra.extend(sasl_listener_properties(
+                    node,
+                    users,
+                    config.sasl_listener_keystore.as_deref(),
+                ));
             }
             let text = server_properties(node, &voters, config.nodes, &extra);
             std::fs::write(node.properties_path(), text)
@@ -709,53 +723,68 @@ fn server_properties(
 fn sasl_listener_properties(
     node: &Node,
     users: &BTreeMap<String, String>,
+    keystore: Option<&std::path::Path>,
 ) -> BTreeMap<String, String> {
+    let (protocol, name) = match keystore {
+        Some(_) => ("SASL_SSL", "sasl_ssl"),
+        None => ("SASL_PLAINTEXT", "sasl_plaintext"),
+    };
     let quote = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
     let plain_users: String = users
         .iter()
         .map(|(u, p)| format!(" user_{u}=\"{}\"", quote(p)))
         .collect();
-    [
+    let mut props: BTreeMap<String, String> = [
         (
-            "listeners",
+            "listeners".to_string(),
             format!(
-                "PLAINTEXT://127.0.0.1:{},CONTROLLER://127.0.0.1:{},SASL_PLAINTEXT://127.0.0.1:{}",
+                "PLAINTEXT://127.0.0.1:{},CONTROLLER://127.0.0.1:{},{protocol}://127.0.0.1:{}",
                 node.port, node.controller_port, node.sasl_port
             ),
         ),
         (
-            "advertised.listeners",
+            "advertised.listeners".to_string(),
             format!(
-                "PLAINTEXT://127.0.0.1:{},SASL_PLAINTEXT://127.0.0.1:{}",
+                "PLAINTEXT://127.0.0.1:{},{protocol}://127.0.0.1:{}",
                 node.port, node.sasl_port
             ),
         ),
         (
-            "listener.security.protocol.map",
-            "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT".to_string(),
+            "listener.security.protocol.map".to_string(),
+            format!("PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,{protocol}:{protocol}"),
         ),
         (
-            "sasl.enabled.mechanisms",
+            "sasl.enabled.mechanisms".to_string(),
             "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512".to_string(),
         ),
         (
-            "listener.name.sasl_plaintext.plain.sasl.jaas.config",
+            format!("listener.name.{name}.plain.sasl.jaas.config"),
             format!(
                 "org.apache.kafka.common.security.plain.PlainLoginModule required{plain_users};"
             ),
         ),
         (
-            "listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config",
+            format!("listener.name.{name}.scram-sha-256.sasl.jaas.config"),
             "org.apache.kafka.common.security.scram.ScramLoginModule required;".to_string(),
         ),
         (
-            "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config",
+            format!("listener.name.{name}.scram-sha-512.sasl.jaas.config"),
             "org.apache.kafka.common.security.scram.ScramLoginModule required;".to_string(),
         ),
     ]
     .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect()
+    .collect();
+    if let Some(keystore) = keystore {
+        props.insert(
+            format!("listener.name.{name}.ssl.keystore.type"),
+            "PEM".into(),
+        );
+        props.insert(
+            format!("listener.name.{name}.ssl.keystore.location"),
+            keystore.display().to_string(),
+        );
+    }
+    props
 }
 
 /// A free loopback port (bound, then released for Kafka to bind).
@@ -858,6 +887,7 @@ mod tests {
         let sasl = sasl_listener_properties(
             &node,
             &BTreeMap::from([("u".to_string(), "p\"w".to_string())]),
+            None,
         );
         assert!(sasl["listener.name.sasl_plaintext.plain.sasl.jaas.config"]
             .contains(r#"user_u="p\"w";"#));
