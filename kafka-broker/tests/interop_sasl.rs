@@ -172,3 +172,106 @@ fn kcat_lists_metadata_over_sasl_ssl_and_is_refused_with_a_wrong_password() {
     }
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn the_java_client_authenticates_over_sasl_ssl_and_is_refused_with_a_wrong_password() {
+    let Some(java) = kafka_testkit::JavaPeer::build() else {
+        return;
+    };
+    let (dir, ca, cert, key) = tls_files();
+    let mut flags: Vec<&str> = SASL_FLAGS.to_vec();
+    flags.extend(["--tls-cert", cert.as_str(), "--tls-key", key.as_str()]);
+    let broker = BrokerProcess::start(2, &flags);
+    for mechanism in ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] {
+        let module = if mechanism == "PLAIN" {
+            "plain.PlainLoginModule"
+        } else {
+            "scram.ScramLoginModule"
+        };
+        let props = |password: &str| {
+            vec![
+                "security.protocol=SASL_SSL".to_string(),
+                format!("sasl.mechanism={mechanism}"),
+                format!("sasl.jaas.config=org.apache.kafka.common.security.{module} required username=\"alice\" password=\"{password}\";"),
+                "ssl.truststore.type=PEM".to_string(),
+                format!("ssl.truststore.location={ca}"),
+                "max.block.ms=5000".to_string(),
+            ]
+        };
+        let args = |command: &str, password: &str, extra: &[&str]| {
+            let mut a: Vec<String> = vec![
+                command.into(),
+                "--bootstrap".into(),
+                broker.bootstrap.clone(),
+                "--topic".into(),
+                "sasl-events".into(),
+            ];
+            a.extend(extra.iter().map(|s| s.to_string()));
+            for p in props(password) {
+                a.push("--property".into());
+                a.push(p);
+            }
+            a
+        };
+        let produce = args("produce", "alice-secret", &["--count", "5"]);
+        let out = java.run(
+            &produce.iter().map(String::as_str).collect::<Vec<_>>(),
+            None,
+            Duration::from_secs(90),
+        );
+        let summary = kafka_testkit::JavaPeer::events(&out.stdout, "summary");
+        assert!(
+            out.success() && summary.first().is_some_and(|s| s["acked"] == 5),
+            "{mechanism}\n{}\n{}",
+            out.describe(),
+            broker.log()
+        );
+        let group = format!("java-sasl-{}", mechanism.to_lowercase());
+        let consume = args(
+            "consume",
+            "alice-secret",
+            &[
+                "--group",
+                &group,
+                "--from-beginning",
+                "--max-records",
+                "5",
+                "--timeout-ms",
+                "60000",
+            ],
+        );
+        let out = java.run(
+            &consume.iter().map(String::as_str).collect::<Vec<_>>(),
+            None,
+            Duration::from_secs(90),
+        );
+        // Each mechanism's run adds five records; a new group reads from the start.
+        assert!(
+            kafka_testkit::JavaPeer::events(&out.stdout, "record").len() >= 5,
+            "{mechanism}\n{}",
+            out.describe()
+        );
+        let refused = args("produce", "wrong", &["--count", "1"]);
+        let out = java.run(
+            &refused.iter().map(String::as_str).collect::<Vec<_>>(),
+            None,
+            Duration::from_secs(90),
+        );
+        let acked = kafka_testkit::JavaPeer::events(&out.stdout, "summary")
+            .first()
+            .map(|s| s["acked"].clone());
+        assert!(
+            acked != Some(1.into()),
+            "{mechanism}: a wrong password must not write\n{}",
+            out.describe()
+        );
+        assert!(
+            out.stdout.contains("Authentication failed")
+                || out.stderr.contains("Authentication failed")
+                || out.stdout.contains("SaslAuthenticationException"),
+            "{mechanism}: the refusal is reported\n{}",
+            out.describe()
+        );
+    }
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -95,6 +95,14 @@ public final class JavaPeer {
             return v;
         }
 
+        /** Adds every {@code --property key=value} (client configs such as security.protocol). */
+        void applyProperties(Properties p) {
+            for (String kv : all("property")) {
+                String[] parts = kv.split("=", 2);
+                p.put(parts[0], parts.length > 1 ? parts[1] : "");
+            }
+        }
+
         List<String> all(String name) {
             return values.getOrDefault(name, List.of());
         }
@@ -218,6 +226,7 @@ public final class JavaPeer {
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, o.get("idempotence", "true"));
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        o.applyProperties(p);
         String topic = o.require("topic");
         long count = Long.parseLong(o.require("count"));
         boolean keyed = o.flag("keyed");
@@ -291,6 +300,7 @@ public final class JavaPeer {
         p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, cls);
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        o.applyProperties(p);
         String topic = o.require("topic");
         long max = Long.parseLong(o.get("max-records", String.valueOf(Long.MAX_VALUE)));
         long deadline = System.currentTimeMillis() + Long.parseLong(o.get("timeout-ms", "120000"));
@@ -467,6 +477,7 @@ public final class JavaPeer {
         Properties p = new Properties();
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, o.require("bootstrap"));
         p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, o.get("timeout-ms", "30000"));
+        o.applyProperties(p);
         try (Admin admin = Admin.create(p)) {
             switch (op) {
                 case "create-topic": {
