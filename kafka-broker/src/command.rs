@@ -33,7 +33,8 @@ OPTIONS:
                               Create this topic at start (repeatable); PARTITIONS defaults to
                               --partitions, configs are topic configs (cleanup.policy=compact,...)
     --sasl <MECHANISM>        Require SASL on every listener (SASL_PLAINTEXT) with this mechanism:
-                              plain, scram-sha-256 or scram-sha-512 (repeatable)
+                              plain, scram-sha-256, scram-sha-512 or oauthbearer (unsecured JWTs,
+                              as Kafka's default validator) (repeatable)
     --user <NAME:PASSWORD>    A SASL user (repeatable; needs --sasl)
     --tls-cert <PEM FILE>     Serve every listener over TLS with this certificate chain
     --tls-key <PEM FILE>      ... and this (unencrypted) private key
@@ -119,7 +120,7 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
             "--sasl" => {
                 let name = value(flag)?;
                 let m = Mechanism::from_name(&name).ok_or_else(|| {
-                    format!("--sasl {name}: not plain, scram-sha-256 or scram-sha-512")
+                    format!("--sasl {name}: not plain, scram-sha-256, scram-sha-512 or oauthbearer")
                 })?;
                 let sasl = sasl.get_or_insert_with(|| SaslConfig::new(&[]));
                 if !sasl.mechanisms.contains(&m) {
@@ -150,7 +151,8 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
     match (sasl, users.is_empty()) {
         (Some(mut sasl), _) => {
             sasl.users.extend(users);
-            if sasl.users.is_empty() {
+            let needs_users = sasl.mechanisms.iter().any(|m| *m != Mechanism::OAuthBearer);
+            if needs_users && sasl.users.is_empty() {
                 return Err("--sasl needs at least one --user NAME:PASSWORD".into());
             }
             config.sasl = Some(sasl);

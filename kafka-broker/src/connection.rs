@@ -215,7 +215,7 @@ async fn process(ctx: &RequestContext, auth: &mut Authenticator, mut frame: Byte
                 (o.response.into(), o.close)
             }
             RequestBody::SaslAuthenticate(r) => {
-                let o = auth.authenticate(users, r);
+                let o = auth.authenticate(users, r, ctx.state.clock.now_ms());
                 if let Some(principal) = auth.principal() {
                     tracing::debug!(principal, peer = %ctx.client_host, "authenticated");
                 }

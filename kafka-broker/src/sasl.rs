@@ -11,7 +11,10 @@ use bytes::Bytes;
 use kafka_protocol::messages::{
     SaslAuthenticateRequest, SaslAuthenticateResponse, SaslHandshakeRequest, SaslHandshakeResponse,
 };
-use kafka_protocol::sasl::{parse_plain, Mechanism, SaslError, ScramCredential, ScramServer};
+use kafka_protocol::sasl::{
+    parse_oauthbearer, parse_plain, validate_unsecured_jwt, Mechanism, SaslError, ScramCredential,
+    ScramServer,
+};
 use kafka_protocol::ErrorCode;
 
 use crate::cluster_config::SaslConfig;
@@ -88,6 +91,11 @@ pub(crate) enum Authenticator {
     ScramFirst(Mechanism, ScramServer),
     /// SCRAM: server-first sent for this user; waiting for client-final.
     ScramFinal(ScramServer, String),
+    /// OAUTHBEARER chosen: waiting for the token.
+    OAuthBearer,
+    /// OAUTHBEARER refused: the error challenge was sent (RFC 7628 section 3.2.2); the
+    /// client's next message (a lone 0x01) gets the failure.
+    OAuthBearerRefused,
     /// Authenticated as this principal.
     Authenticated(String),
 }
@@ -140,6 +148,10 @@ impl Authenticator {
                 *self = Authenticator::Plain;
                 answer(ErrorCode::None, names, false)
             }
+            Some(Mechanism::OAuthBearer) => {
+                *self = Authenticator::OAuthBearer;
+                answer(ErrorCode::None, names, false)
+            }
             Some(m) => {
                 *self = Authenticator::ScramFirst(m, ScramServer::new(m));
                 answer(ErrorCode::None, names, false)
@@ -152,6 +164,7 @@ impl Authenticator {
         &mut self,
         users: &SaslUsers,
         request: &SaslAuthenticateRequest,
+        now_ms: i64,
     ) -> SaslOutcome<SaslAuthenticateResponse> {
         let ok = |bytes: Vec<u8>| SaslOutcome {
             response: SaslAuthenticateResponse::default()
@@ -201,6 +214,27 @@ impl Authenticator {
                     Err(e) => failed(e),
                 }
             }
+            // Tokens are checked as Kafka's default (unsecured) validator does: a JWT with alg
+            // none whose `sub` is the principal, not yet expired.
+            Authenticator::OAuthBearer => {
+                match parse_oauthbearer(&request.auth_bytes)
+                    .and_then(|(token, _)| validate_unsecured_jwt(&token, now_ms))
+                {
+                    Ok((principal, _expires)) => {
+                        *self = Authenticator::Authenticated(principal);
+                        ok(Vec::new())
+                    }
+                    Err(e) => {
+                        tracing::info!(error = %e, "OAUTHBEARER token refused");
+                        *self = Authenticator::OAuthBearerRefused;
+                        ok(br#"{"status":"invalid_token"}"#.to_vec())
+                    }
+                }
+            }
+            Authenticator::OAuthBearerRefused => fail(
+                ErrorCode::SaslAuthenticationFailed,
+                "Authentication failed: invalid_token",
+            ),
             Authenticator::ScramFinal(mut scram, user) => match scram.last(&request.auth_bytes) {
                 Ok(server_final) => {
                     *self = Authenticator::Authenticated(user);

@@ -70,7 +70,15 @@ fn scenario(client: &str, module: &str, tls: bool) {
     let broker = BrokerProcess::start(2, &flags);
     let ca = files.as_ref().map(|f| f.1.clone());
     for mechanism in ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] {
-        for (password, expected) in [("alice-secret", "OK"), ("wrong", "AUTH_FAILED")] {
+        // A refusal takes the client's own timeout to show; one mechanism shows it (the
+        // broker's refusal does not depend on the mechanism, and kafka-client's tests cover
+        // every one).
+        let cases: &[(&str, &str)] = if mechanism == "SCRAM-SHA-256" {
+            &[("alice-secret", "OK"), ("wrong", "AUTH_FAILED")]
+        } else {
+            &[("alice-secret", "OK")]
+        };
+        for (password, expected) in cases.iter().copied() {
             let out = run(
                 Command::new("python3")
                     .arg(python_scripts_dir().join("sasl_clients.py"))
@@ -251,6 +259,9 @@ fn the_java_client_authenticates_over_sasl_ssl_and_is_refused_with_a_wrong_passw
             "{mechanism}\n{}",
             out.describe()
         );
+        if mechanism != "SCRAM-SHA-512" {
+            continue;
+        }
         let refused = args("produce", "wrong", &["--count", "1"]);
         let out = java.run(
             &refused.iter().map(String::as_str).collect::<Vec<_>>(),
@@ -274,4 +285,33 @@ fn the_java_client_authenticates_over_sasl_ssl_and_is_refused_with_a_wrong_passw
         );
     }
     std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn confluent_kafka_authenticates_with_oauthbearer_unsecured_tokens() {
+    if !require_python_module("confluent_kafka") {
+        return;
+    }
+    let broker = BrokerProcess::start(1, &["--sasl", "oauthbearer", "--topic", "sasl-events:1"]);
+    let out = run(
+        Command::new("python3")
+            .arg(python_scripts_dir().join("sasl_clients.py"))
+            .args([
+                "confluent",
+                broker.bootstrap.as_str(),
+                "OAUTHBEARER",
+                "svc-orders",
+                "-",
+                "sasl-events",
+            ])
+            .env("PYTHONUNBUFFERED", "1"),
+        None,
+        Duration::from_secs(90),
+    );
+    assert!(
+        out.success() && out.stdout.lines().last().map(str::trim) == Some("OK"),
+        "{}\n--- broker ---\n{}",
+        out.describe(),
+        broker.log()
+    );
 }

@@ -29,7 +29,10 @@ pub use connection::{Connection, ConnectionSettings, MAX_RESPONSE_FRAME};
 pub use error::{ClientError, Result};
 pub use metadata::MetadataCache;
 pub use metrics::{ApiMetrics, ClientMetrics};
-pub use security::{Password, SaslCredentials, SecurityConfig, SecurityProtocol};
+pub use security::{
+    OAuthBearerTokenProvider, Password, SaslCredentials, SecurityConfig, SecurityProtocol,
+    UnsecuredJwtProvider,
+};
 pub use tls::{TlsSettings, TlsTransport};
 pub use transport::{BrokerStream, ConnectFuture, TcpTransport, Transport};
 pub use versions::ApiVersionTable;

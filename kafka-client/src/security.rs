@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use base64::Engine;
 use bytes::Bytes;
 use kafka_protocol::messages::{SaslAuthenticateRequest, SaslHandshakeRequest};
-use kafka_protocol::sasl::{plain_message, Mechanism, ScramClient};
+use kafka_protocol::sasl::{oauthbearer_message, plain_message, Mechanism, ScramClient};
 use kafka_protocol::ErrorCode;
 use tracing::debug;
 
@@ -54,6 +54,67 @@ impl std::fmt::Debug for Password {
     }
 }
 
+/// Where OAUTHBEARER tokens come from (KIP-255): an identity provider, a file, a vault. Called
+/// for every new connection, so a provider should cache a token until shortly before it
+/// expires.
+pub trait OAuthBearerTokenProvider: Send + Sync + 'static {
+    /// A token (the compact JWS, or whatever the broker's validator accepts).
+    fn token(
+        &self,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = std::result::Result<Password, String>> + Send + '_>,
+    >;
+}
+
+/// Kafka's unsecured JWT (`alg` none, for development and tests), as its
+/// `OAuthBearerUnsecuredLoginCallbackHandler` makes them: `sub` the principal.
+#[derive(Debug, Clone)]
+pub struct UnsecuredJwtProvider {
+    /// The principal (`sub`).
+    pub principal: String,
+    /// How long each token lives.
+    pub lifetime: std::time::Duration,
+}
+
+impl OAuthBearerTokenProvider for UnsecuredJwtProvider {
+    fn token(
+        &self,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = std::result::Result<Password, String>> + Send + '_>,
+    > {
+        Box::pin(async move {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_err(|e| e.to_string())?;
+            let now_ms = i64::try_from(now.as_millis()).unwrap_or(i64::MAX);
+            let lifetime_ms = i64::try_from(self.lifetime.as_millis()).unwrap_or(i64::MAX);
+            Ok(Password::new(kafka_protocol::sasl::unsecured_jwt(
+                &self.principal,
+                now_ms,
+                lifetime_ms,
+            )))
+        })
+    }
+}
+
+/// A shared token provider; compared by identity.
+#[derive(Clone)]
+pub struct TokenProvider(pub std::sync::Arc<dyn OAuthBearerTokenProvider>);
+
+impl std::fmt::Debug for TokenProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenProvider")
+    }
+}
+
+impl PartialEq for TokenProvider {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for TokenProvider {}
+
 /// The security settings of a client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -70,6 +131,10 @@ pub struct SecurityConfig {
     pub sasl_password: Option<Password>,
     /// The `ssl.*` settings, used with SSL and SASL_SSL.
     pub tls: crate::tls::TlsSettings,
+    /// Where OAUTHBEARER tokens come from: set with [`SecurityConfig::with_token_provider`],
+    /// or Kafka's unsecured provider from `sasl.jaas.config`
+    /// (`OAuthBearerLoginModule required unsecuredLoginStringClaim_sub="..."`).
+    pub token_provider: Option<TokenProvider>,
 }
 
 impl Default for SecurityConfig {
@@ -80,6 +145,7 @@ impl Default for SecurityConfig {
             sasl_username: None,
             sasl_password: None,
             tls: crate::tls::TlsSettings::default(),
+            token_provider: None,
         }
     }
 }
@@ -93,6 +159,8 @@ pub struct SaslCredentials {
     pub username: String,
     /// The password.
     pub password: Password,
+    /// For OAUTHBEARER: where tokens come from.
+    pub token_provider: Option<TokenProvider>,
 }
 
 impl SecurityConfig {
@@ -116,6 +184,21 @@ impl SecurityConfig {
             "sasl.mechanism" | "sasl.mechanisms" => self.sasl_mechanism = value.trim().to_string(),
             "sasl.username" => self.sasl_username = Some(value.to_string()),
             "sasl.password" => self.sasl_password = Some(Password::new(value)),
+            "sasl.jaas.config" if value.contains("OAuthBearerLoginModule") => {
+                let (_, options) = parse_jaas(value)?;
+                let principal = options.get("unsecuredLoginStringClaim_sub").cloned().ok_or_else(|| {
+                    invalid(key, "OAuthBearerLoginModule here takes unsecuredLoginStringClaim_sub (Kafka's unsecured tokens); give other tokens through SecurityConfig::with_token_provider")
+                })?;
+                let seconds: u64 = options
+                    .get("unsecuredLoginLifetimeSeconds")
+                    .map_or(Ok(3600), |s| s.parse())
+                    .map_err(|_| invalid(key, "unsecuredLoginLifetimeSeconds is not a number"))?;
+                self.token_provider =
+                    Some(TokenProvider(std::sync::Arc::new(UnsecuredJwtProvider {
+                        principal,
+                        lifetime: std::time::Duration::from_secs(seconds),
+                    })));
+            }
             "sasl.jaas.config" => {
                 let (module, options) = parse_jaas(value)?;
                 if !(module.ends_with(".PlainLoginModule") || module.ends_with(".ScramLoginModule"))
@@ -133,6 +216,15 @@ impl SecurityConfig {
             _ => return self.tls.set(key, value),
         }
         Ok(true)
+    }
+
+    /// Sets the OAUTHBEARER token provider.
+    pub fn with_token_provider(
+        mut self,
+        provider: std::sync::Arc<dyn OAuthBearerTokenProvider>,
+    ) -> Self {
+        self.token_provider = Some(TokenProvider(provider));
+        self
     }
 
     /// Whether connections use TLS.
@@ -165,11 +257,25 @@ impl SecurityConfig {
             invalid(
                 "sasl.mechanism",
                 &format!(
-                    "{} is not PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512",
+                    "{} is not PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER",
                     self.sasl_mechanism
                 ),
             )
         })?;
+        if mechanism == Mechanism::OAuthBearer {
+            let provider = self.token_provider.clone().ok_or_else(|| {
+                invalid(
+                    "sasl.jaas.config",
+                    "OAUTHBEARER needs a token provider (OAuthBearerLoginModule in sasl.jaas.config, or SecurityConfig::with_token_provider)",
+                )
+            })?;
+            return Ok(SaslCredentials {
+                mechanism,
+                username: String::new(),
+                password: Password::default(),
+                token_provider: Some(provider),
+            });
+        }
         let username = self.sasl_username.clone().ok_or_else(|| {
             invalid(
                 "sasl.username",
@@ -186,6 +292,7 @@ impl SecurityConfig {
             mechanism,
             username,
             password,
+            token_provider: None,
         })
     }
 }
@@ -301,6 +408,27 @@ pub(crate) async fn authenticate(conn: &Connection, creds: &SaslCredentials) -> 
     match creds.mechanism {
         Mechanism::Plain => {
             step(plain_message(&creds.username, creds.password.expose())).await?;
+        }
+        Mechanism::OAuthBearer => {
+            let provider = creds
+                .token_provider
+                .as_ref()
+                .ok_or_else(|| fail("no token provider".into()))?;
+            let token = provider
+                .0
+                .token()
+                .await
+                .map_err(|e| fail(format!("no token: {e}")))?;
+            let challenge = step(oauthbearer_message(token.expose(), &[])).await?;
+            if !challenge.is_empty() {
+                // RFC 7628 section 3.2.2: the server's error is a JSON challenge; a lone 0x01
+                // ends the exchange, and the broker then answers with the failure.
+                let status = String::from_utf8_lossy(&challenge).into_owned();
+                step(vec![0x01])
+                    .await
+                    .map_err(|_| fail(format!("the broker refused the token: {status}")))?;
+                return Err(fail(format!("the broker refused the token: {status}")));
+            }
         }
         m => {
             let mut nonce = [0u8; 24];

@@ -204,3 +204,70 @@ fn nothing_but_api_versions_and_sasl_is_served_before_authentication() {
     );
     rt.block_on(cluster.shutdown());
 }
+
+#[tokio::test]
+async fn oauthbearer_with_unsecured_tokens_and_a_custom_provider() {
+    use std::sync::Arc;
+    let cluster = Cluster::start(
+        ClusterConfig::default().with_sasl(SaslConfig::new(&[Mechanism::OAuthBearer])),
+    )
+    .await
+    .unwrap();
+    let jaas = r#"org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub="svc-orders";"#;
+    let c = config(
+        &cluster,
+        &[
+            ("security.protocol", "SASL_PLAINTEXT"),
+            ("sasl.mechanism", "OAUTHBEARER"),
+            ("sasl.jaas.config", jaas),
+        ],
+    );
+    Client::connect(c)
+        .await
+        .expect("an unsecured token from sasl.jaas.config");
+
+    /// A provider whose token is not a JWT at all.
+    struct Garbage;
+    impl kafka_client::OAuthBearerTokenProvider for Garbage {
+        fn token(
+            &self,
+        ) -> std::pin::Pin<
+            Box<
+                dyn std::future::Future<Output = Result<kafka_client::Password, String>>
+                    + Send
+                    + '_,
+            >,
+        > {
+            Box::pin(async { Ok(kafka_client::Password::new("not-a-jwt")) })
+        }
+    }
+    let mut c = config(
+        &cluster,
+        &[
+            ("security.protocol", "SASL_PLAINTEXT"),
+            ("sasl.mechanism", "OAUTHBEARER"),
+        ],
+    );
+    c.security = c.security.clone().with_token_provider(Arc::new(Garbage));
+    let err = Client::connect(c).await.unwrap_err();
+    assert!(matches!(err, ClientError::Authentication { .. }), "{err}");
+    assert!(err.to_string().contains("invalid_token"), "{err}");
+    // An expired unsecured token is refused too.
+    let expired = kafka_client::UnsecuredJwtProvider {
+        principal: "late".into(),
+        lifetime: Duration::ZERO,
+    };
+    let mut c = config(
+        &cluster,
+        &[
+            ("security.protocol", "SASL_PLAINTEXT"),
+            ("sasl.mechanism", "OAUTHBEARER"),
+        ],
+    );
+    c.security = c.security.clone().with_token_provider(Arc::new(expired));
+    assert!(matches!(
+        Client::connect(c).await,
+        Err(ClientError::Authentication { .. })
+    ));
+    cluster.shutdown().await;
+}

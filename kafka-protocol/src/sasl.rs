@@ -21,6 +21,8 @@ pub enum Mechanism {
     ScramSha256,
     /// SCRAM-SHA-512.
     ScramSha512,
+    /// OAUTHBEARER (RFC 7628, KIP-255): a bearer token.
+    OAuthBearer,
 }
 
 impl Mechanism {
@@ -30,7 +32,7 @@ impl Mechanism {
         match self {
             Mechanism::ScramSha256 => Some(1),
             Mechanism::ScramSha512 => Some(2),
-            Mechanism::Plain => None,
+            Mechanism::Plain | Mechanism::OAuthBearer => None,
         }
     }
 
@@ -49,6 +51,7 @@ impl Mechanism {
             Mechanism::Plain => "PLAIN",
             Mechanism::ScramSha256 => "SCRAM-SHA-256",
             Mechanism::ScramSha512 => "SCRAM-SHA-512",
+            Mechanism::OAuthBearer => "OAUTHBEARER",
         }
     }
 
@@ -58,6 +61,7 @@ impl Mechanism {
             Mechanism::Plain,
             Mechanism::ScramSha256,
             Mechanism::ScramSha512,
+            Mechanism::OAuthBearer,
         ]
         .into_iter()
         .find(|m| m.name().eq_ignore_ascii_case(name.trim()))
@@ -489,6 +493,238 @@ impl ScramServer {
     }
 }
 
+/// The OAUTHBEARER client message (RFC 7628 section 3.1): the GS2 header, then
+/// `auth=Bearer <token>` and any SASL extensions (KIP-342), each ended by 0x01, and a final 0x01.
+pub fn oauthbearer_message(token: &str, extensions: &[(&str, &str)]) -> Vec<u8> {
+    let mut m = format!("n,,\x01auth=Bearer {token}\x01");
+    for (k, v) in extensions {
+        m.push_str(&format!("{k}={v}\x01"));
+    }
+    m.push('\x01');
+    m.into_bytes()
+}
+
+/// Reads an OAUTHBEARER client message: the token and the extensions.
+pub fn parse_oauthbearer(message: &[u8]) -> Result<(String, Vec<(String, String)>), SaslError> {
+    let text = std::str::from_utf8(message)
+        .map_err(|_| SaslError::Malformed("OAUTHBEARER is not UTF-8"))?;
+    let (gs2, rest) = text.split_once('\x01').ok_or(SaslError::Malformed(
+        "OAUTHBEARER needs a GS2 header and key-value pairs",
+    ))?;
+    if !gs2.starts_with("n,") {
+        return Err(SaslError::Malformed(
+            "OAUTHBEARER GS2 header must start with n,",
+        ));
+    }
+    let body = rest
+        .strip_suffix("\x01\x01")
+        .ok_or(SaslError::Malformed("OAUTHBEARER must end with two 0x01"))?;
+    let mut token = None;
+    let mut extensions = Vec::new();
+    for pair in body.split('\x01') {
+        let (k, v) = pair
+            .split_once('=')
+            .ok_or(SaslError::Malformed("an OAUTHBEARER pair without ="))?;
+        if k == "auth" {
+            let t = v
+                .strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+                .ok_or(SaslError::Malformed("auth is not a Bearer token"))?;
+            token = Some(t.trim().to_string());
+        } else {
+            extensions.push((k.to_string(), v.to_string()));
+        }
+    }
+    let token = token.ok_or(SaslError::Malformed("OAUTHBEARER without auth="))?;
+    Ok((token, extensions))
+}
+
+/// An unsecured JWT (`alg` none, no signature), as Kafka's
+/// `OAuthBearerUnsecuredLoginCallbackHandler` makes for development: `sub` is the principal,
+/// `iat` and `exp` in seconds since the epoch.
+pub fn unsecured_jwt(principal: &str, issued_at_ms: i64, lifetime_ms: i64) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#);
+    let iat = issued_at_ms.div_euclid(1000);
+    let exp = issued_at_ms.saturating_add(lifetime_ms).div_euclid(1000);
+    let sub = json_string(principal);
+    let payload = URL_SAFE_NO_PAD.encode(format!(r#"{{"iat":{iat},"exp":{exp},"sub":{sub}}}"#));
+    format!("{header}.{payload}.")
+}
+
+fn json_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A value of a flat JSON object (what an unsecured JWT's header and claims are).
+#[derive(Debug, Clone, PartialEq)]
+enum Json {
+    Text(String),
+    Number(f64),
+    Other,
+}
+
+/// Parses a flat JSON object; nested values are kept as `Other`. Bounded by the input's length.
+fn parse_flat_object(text: &str) -> Result<Vec<(String, Json)>, SaslError> {
+    let bad = SaslError::Malformed("a JWT part is not a JSON object");
+    let mut chars = text.trim().chars().peekable();
+    if chars.next() != Some('{') {
+        return Err(bad);
+    }
+    let mut out = Vec::new();
+    let read_string = |chars: &mut std::iter::Peekable<std::str::Chars<'_>>| -> Option<String> {
+        let mut s = String::new();
+        loop {
+            match chars.next()? {
+                '"' => return Some(s),
+                '\\' => match chars.next()? {
+                    'n' => s.push('\n'),
+                    't' => s.push('\t'),
+                    'u' => {
+                        let hex: String = (0..4).filter_map(|_| chars.next()).collect();
+                        s.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
+                    }
+                    c => s.push(c),
+                },
+                c => s.push(c),
+            }
+        }
+    };
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace() || *c == ',') {
+            chars.next();
+        }
+        match chars.next() {
+            Some('}') => return Ok(out),
+            Some('"') => {}
+            _ => return Err(bad),
+        }
+        let key = read_string(&mut chars).ok_or(SaslError::Malformed("a JWT key does not end"))?;
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        if chars.next() != Some(':') {
+            return Err(bad);
+        }
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        let value = match chars.peek() {
+            Some('"') => {
+                chars.next();
+                Json::Text(
+                    read_string(&mut chars)
+                        .ok_or(SaslError::Malformed("a JWT value does not end"))?,
+                )
+            }
+            Some(c) if *c == '-' || c.is_ascii_digit() => {
+                let mut n = String::new();
+                while chars
+                    .peek()
+                    .is_some_and(|c| c.is_ascii_digit() || "+-.eE".contains(*c))
+                {
+                    n.extend(chars.next());
+                }
+                Json::Number(
+                    n.parse()
+                        .map_err(|_| SaslError::Malformed("a JWT number does not parse"))?,
+                )
+            }
+            Some('{') | Some('[') => {
+                let mut depth = 0usize;
+                let mut in_string = false;
+                while let Some(c) = chars.next() {
+                    match c {
+                        '"' => in_string = !in_string,
+                        '\\' if in_string => {
+                            chars.next();
+                        }
+                        '{' | '[' if !in_string => depth += 1,
+                        '}' | ']' if !in_string => {
+                            depth = depth.saturating_sub(1);
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                Json::Other
+            }
+            _ => {
+                while chars.peek().is_some_and(|c| c.is_ascii_alphabetic()) {
+                    chars.next();
+                }
+                Json::Other
+            }
+        };
+        out.push((key, value));
+    }
+}
+
+/// Validates an unsecured JWT as Kafka's `OAuthBearerUnsecuredValidatorCallbackHandler`
+/// does: `alg` none, a string `sub` (the principal) and an `exp` not yet passed at `now_ms`.
+/// Returns the principal and when the token expires (ms since the epoch).
+pub fn validate_unsecured_jwt(token: &str, now_ms: i64) -> Result<(String, i64), SaslError> {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut parts = token.split('.');
+    let (Some(header), Some(payload), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(SaslError::Failed(
+            "not a JWT (header.payload.signature)".into(),
+        ));
+    };
+    let decode = |p: &str| {
+        URL_SAFE_NO_PAD
+            .decode(p.trim_end_matches('='))
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .ok_or(SaslError::Failed("a JWT part is not base64url JSON".into()))
+    };
+    let header = parse_flat_object(&decode(header)?)?;
+    if !header
+        .iter()
+        .any(|(k, v)| k == "alg" && *v == Json::Text("none".into()))
+        || !signature.is_empty()
+    {
+        return Err(SaslError::Failed(
+            "only unsecured tokens (alg none, no signature) are accepted".into(),
+        ));
+    }
+    let claims = parse_flat_object(&decode(payload)?)?;
+    let claim = |name: &str| {
+        claims
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let Some(Json::Text(principal)) = claim("sub") else {
+        return Err(SaslError::Failed("the token has no sub claim".into()));
+    };
+    if principal.trim().is_empty() {
+        return Err(SaslError::Failed("the token's sub is empty".into()));
+    }
+    let Some(Json::Number(exp)) = claim("exp") else {
+        return Err(SaslError::Failed("the token has no exp claim".into()));
+    };
+    let expires_ms = (exp * 1000.0) as i64;
+    if expires_ms <= now_ms {
+        return Err(SaslError::Failed("the token has expired".into()));
+    }
+    Ok((principal, expires_ms))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -577,6 +813,35 @@ mod tests {
             server.first(b"n,,n=nobody,r=x", "s", |_| None),
             Err(SaslError::Failed(_))
         ));
+    }
+
+    #[test]
+    fn oauthbearer_messages_and_unsecured_tokens() {
+        let token = unsecured_jwt("al\"ice", 1_700_000_000_000, 3_600_000);
+        let message = oauthbearer_message(&token, &[("traceId", "42")]);
+        let (parsed, ext) = parse_oauthbearer(&message).unwrap();
+        assert_eq!(parsed, token);
+        assert_eq!(ext, vec![("traceId".to_string(), "42".to_string())]);
+        let (principal, expires) = validate_unsecured_jwt(&token, 1_700_000_000_000).unwrap();
+        assert_eq!(
+            (principal.as_str(), expires),
+            ("al\"ice", 1_700_003_600_000)
+        );
+        assert!(
+            validate_unsecured_jwt(&token, 1_800_000_000_000).is_err(),
+            "expired"
+        );
+        assert!(validate_unsecured_jwt("a.b", 0).is_err());
+        assert!(
+            validate_unsecured_jwt("e30.e30.", 0).is_err(),
+            "no alg none, no sub"
+        );
+        assert!(parse_oauthbearer(b"n,,\x01auth=Basic x\x01\x01").is_err());
+        assert!(parse_oauthbearer(b"garbage").is_err());
+        // Hostile JSON does not panic.
+        for junk in ["{", "{\"a\":", "{\"a\":{\"b\":[1,2", "{\"\\u12\"}"] {
+            let _ = parse_flat_object(junk);
+        }
     }
 
     #[test]

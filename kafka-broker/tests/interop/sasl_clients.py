@@ -30,6 +30,11 @@ def confluent(bootstrap, mechanism, user, password, topic, ca):
         "sasl.password": password,
         "error_cb": errors.append,
     }
+    if mechanism == "OAUTHBEARER":
+        # librdkafka's unsecured JWT builder; USER is the principal.
+        del common["sasl.username"], common["sasl.password"]
+        common["enable.sasl.oauthbearer.unsecure.jwt"] = True
+        common["sasl.oauthbearer.config"] = f"principal={user}"
     if ca:
         common["ssl.ca.location"] = ca
     admin = AdminClient(common)
