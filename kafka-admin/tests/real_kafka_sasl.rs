@@ -106,20 +106,9 @@ async fn plain_and_scram_against_kafka() {
 
 /// A CA and a certificate for 127.0.0.1 it signed: (CA PEM, key PEM, certificate PEM).
 fn certificates() -> (String, String, String) {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
-    let ca_key = KeyPair::generate().unwrap();
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "test CA");
-    let ca = params.self_signed(&ca_key).unwrap();
-    let key = KeyPair::generate().unwrap();
-    let cert = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
-        .unwrap()
-        .signed_by(&key, &ca, &ca_key)
-        .unwrap();
-    (ca.pem(), key.serialize_pem(), cert.pem())
+    let ca = kafka_testkit::tls::TestCa::new("test CA");
+    let (cert, key) = ca.issue(&["127.0.0.1", "localhost"]);
+    (ca.pem(), key, cert)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -15,19 +15,8 @@ use interop_common::{python_scripts_dir, require_python_module, run, BrokerProce
 /// A CA and a broker certificate for 127.0.0.1 it signed, written to files in a fresh
 /// directory: (directory, CA file, certificate file, key file).
 fn tls_files() -> (std::path::PathBuf, String, String, String) {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "interop CA");
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let key = KeyPair::generate().unwrap();
-    let cert = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
-        .unwrap()
-        .signed_by(&key, &ca, &ca_key)
-        .unwrap();
+    let ca = kafka_testkit::tls::TestCa::new("interop CA");
+    let (cert, key) = ca.issue(&["127.0.0.1", "localhost"]);
     let dir = std::env::temp_dir().join(format!(
         "kafka-sdk-interop-tls-{}-{:?}",
         std::process::id(),
@@ -40,8 +29,8 @@ fn tls_files() -> (std::path::PathBuf, String, String, String) {
         path.to_string_lossy().into_owned()
     };
     let ca_file = write("ca.pem", ca.pem());
-    let cert_file = write("broker.pem", cert.pem());
-    let key_file = write("broker.key", key.serialize_pem());
+    let cert_file = write("broker.pem", cert);
+    let key_file = write("broker.key", key);
     (dir, ca_file, cert_file, key_file)
 }
 

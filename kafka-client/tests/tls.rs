@@ -8,40 +8,7 @@ use std::time::{Duration, Instant};
 use kafka_broker::{Cluster, ClusterConfig, SaslConfig, TlsConfig};
 use kafka_client::{Client, ClientConfig, ClientError};
 use kafka_protocol::sasl::Mechanism;
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
-
-/// A CA, and certificates it signs.
-struct Ca {
-    cert: rcgen::Certificate,
-    key: KeyPair,
-}
-
-impl Ca {
-    fn new(name: &str) -> Ca {
-        let key = KeyPair::generate().unwrap();
-        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.distinguished_name.push(DnType::CommonName, name);
-        Ca {
-            cert: params.self_signed(&key).unwrap(),
-            key,
-        }
-    }
-
-    fn pem(&self) -> String {
-        self.cert.pem()
-    }
-
-    /// A leaf for `names` (DNS names or IP addresses): (certificate PEM, key PEM).
-    fn issue(&self, names: &[&str]) -> (String, String) {
-        let key = KeyPair::generate().unwrap();
-        let params =
-            CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
-                .unwrap();
-        let cert = params.signed_by(&key, &self.cert, &self.key).unwrap();
-        (cert.pem(), key.serialize_pem())
-    }
-}
+use kafka_testkit::tls::TestCa as Ca;
 
 fn config(cluster: &Cluster, props: &[(&str, &str)]) -> ClientConfig {
     let mut c = ClientConfig::new(&cluster.bootstrap_servers());

@@ -15,6 +15,7 @@ pub mod maven;
 pub mod peers;
 pub mod process;
 pub mod real_kafka;
+pub mod tls;
 pub mod wire;
 
 pub use java_peer::JavaPeer;
