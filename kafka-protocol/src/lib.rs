@@ -9,12 +9,14 @@
 //! * [`Uuid`]: topic ids (KIP-516), printed as Kafka prints them.
 //! * [`StrBytes`]: decoded strings, sharing the input buffer.
 //! * [`entity`]: [`TopicName`], [`GroupId`], [`TransactionalId`], [`BrokerId`], [`ProducerId`].
+//! * [`acl`]: ACL resource types, patterns, operations and the filters that select bindings.
 //! * [`frame`]: size prefixes and request/response headers, the one place that frames messages.
 //! * `inspect` (cargo feature `inspect`): a field-by-field view of any message.
 //!
 //! Nothing here performs I/O, and no input makes decoding panic.
 #![deny(missing_docs)]
 
+pub mod acl;
 mod codec;
 pub mod consumer_protocol;
 pub mod entity;
