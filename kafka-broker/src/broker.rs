@@ -86,6 +86,7 @@ async fn accept_loop(
                         broker_id,
                         shutdown: shutdown.clone(),
                         client_host: format!("/{}", peer.ip()),
+                        principal: crate::authorizer::ANONYMOUS.into(),
                     };
                     match state.tls.clone() {
                         Some(acceptor) => {

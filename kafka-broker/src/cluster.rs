@@ -433,6 +433,7 @@ impl Cluster {
             broker_id,
             shutdown,
             client_host: "/in-memory".to_string(),
+            principal: crate::authorizer::ANONYMOUS.into(),
         };
         crate::connection::serve(stream, ctx).await;
         Ok(())

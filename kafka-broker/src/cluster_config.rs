@@ -45,6 +45,9 @@ pub struct ClusterConfig {
     /// The most connections one broker holds at once; more are closed as they arrive, so that
     /// a flood of connections cannot exhaust the process (4096).
     pub max_connections: usize,
+    /// ACLs (an authorizer, as Kafka's `authorizer.class.name` enables); `None` (the default)
+    /// allows every principal everything, as Kafka without an authorizer does.
+    pub acl: Option<crate::authorizer::AclConfig>,
 }
 
 /// The SASL a cluster's listeners require: the enabled mechanisms and the users.
@@ -103,6 +106,7 @@ impl Default for ClusterConfig {
             sasl: None,
             tls: None,
             max_connections: 4096,
+            acl: None,
         }
     }
 }
@@ -177,6 +181,19 @@ impl ClusterConfig {
     /// ```
     pub fn with_sasl(mut self, sasl: SaslConfig) -> Self {
         self.sasl = Some(sasl);
+        self
+    }
+
+    /// Authorizes every request with ACLs.
+    ///
+    /// ```
+    /// use kafka_broker::{AclConfig, ClusterConfig};
+    ///
+    /// let config = ClusterConfig::default().with_acl(AclConfig::new().with_super_user("admin"));
+    /// assert_eq!(config.acl.unwrap().super_users, ["User:admin"]);
+    /// ```
+    pub fn with_acl(mut self, acl: crate::authorizer::AclConfig) -> Self {
+        self.acl = Some(acl);
         self
     }
 

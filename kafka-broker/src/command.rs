@@ -40,6 +40,13 @@ OPTIONS:
     --tls-key <PEM FILE>      ... and this (unencrypted) private key
     --tls-client-ca <PEM FILE>
                               Require client certificates signed by this CA (mutual TLS)
+    --acl                     Authorize every request with ACLs (an authorizer, as Kafka's
+                              StandardAuthorizer): nothing is allowed without an ACL but to
+                              super users; manage ACLs with CreateAcls (kafka-acls, kfk acls)
+    --super-user <NAME>       A principal allowed everything, User:NAME (repeatable; needs --acl)
+    --allow-everyone-if-no-acl-found
+                              With --acl, leave resources that no ACL covers open to everyone
+                              (allow.everyone.if.no.acl.found)
     --group-initial-rebalance-delay-ms <MS>
                               How long the first rebalance of an empty group waits for more
                               members (group.initial.rebalance.delay.ms) [default: 0, so that
@@ -47,7 +54,7 @@ OPTIONS:
     -h, --help                Print this help and exit
     -V, --version             Print the version and exit
 
-Every option but --topic, --sasl and --user may be given once.
+Every option but --topic, --sasl, --user and --super-user may be given once.
 
 On start-up it prints `bootstrap: <host:port,...>` on stdout and runs until SIGINT or SIGTERM,
 then shuts down cleanly. Data is kept in memory only.
@@ -74,6 +81,9 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
     let mut topics = Vec::new();
     let mut sasl: Option<SaslConfig> = None;
     let mut users: Vec<(String, String)> = Vec::new();
+    let mut acl: Option<crate::AclConfig> = None;
+    let mut super_users: Vec<String> = Vec::new();
+    let mut open_if_no_acl = false;
     let mut tls_files: (Option<String>, Option<String>, Option<String>) = (None, None, None);
     let mut seen = std::collections::BTreeSet::new();
     let mut iter = args.iter();
@@ -84,7 +94,7 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
         };
         // A flag given twice is almost always a mistake in a script; say so rather than let
         // the last one win silently.
-        let repeatable = matches!(flag, "--topic" | "--sasl" | "--user");
+        let repeatable = matches!(flag, "--topic" | "--sasl" | "--user" | "--super-user");
         if !repeatable && flag.starts_with('-') && !seen.insert(flag.to_string()) {
             return Err(format!("{flag} is given more than once"));
         }
@@ -138,6 +148,9 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
                     .ok_or("--user needs NAME:PASSWORD")?;
                 users.push((name.to_string(), password.to_string()));
             }
+            "--acl" => acl = Some(crate::AclConfig::new()),
+            "--super-user" => super_users.push(value(flag)?),
+            "--allow-everyone-if-no-acl-found" => open_if_no_acl = true,
             "--group-initial-rebalance-delay-ms" => {
                 config.group.initial_rebalance_delay_ms =
                     ranged(&value(flag)?, flag, 0, 3_600_000)? as u64
@@ -159,6 +172,18 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
         }
         (None, false) => return Err("--user needs --sasl MECHANISM".into()),
         (None, true) => {}
+    }
+    match acl {
+        Some(mut acl) => {
+            for user in &super_users {
+                acl = acl.with_super_user(user);
+            }
+            config.acl = Some(acl.with_allow_everyone_if_no_acl_found(open_if_no_acl));
+        }
+        None if !super_users.is_empty() || open_if_no_acl => {
+            return Err("--super-user and --allow-everyone-if-no-acl-found need --acl".into())
+        }
+        None => {}
     }
     let read = |path: &str| std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"));
     match tls_files {
@@ -340,6 +365,24 @@ mod tests {
             (config.brokers, config.port, config.host.as_str()),
             (1, 9092, "127.0.0.1")
         );
+    }
+
+    #[test]
+    fn acl_flags() {
+        let config = parse(&args(&[
+            "--acl",
+            "--super-user",
+            "admin",
+            "--super-user=User:ops",
+        ]))
+        .unwrap()
+        .unwrap()
+        .config;
+        let acl = config.acl.expect("ACLs on");
+        assert_eq!(acl.super_users, ["User:admin", "User:ops"]);
+        assert!(!acl.allow_everyone_if_no_acl_found);
+        assert!(error(&["--super-user", "admin"]).contains("need --acl"));
+        assert!(parse(&args(&[])).unwrap().unwrap().config.acl.is_none());
     }
 
     #[test]

@@ -46,7 +46,7 @@ enum Action {
 ///
 /// Generic over the byte stream so the same handler serves TCP connections and in-memory
 /// streams (see [`crate::Cluster::serve_connection`], used for fuzzing).
-pub(crate) async fn serve<S>(stream: S, ctx: RequestContext)
+pub(crate) async fn serve<S>(stream: S, mut ctx: RequestContext)
 where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
@@ -82,6 +82,12 @@ where
             _ = wait_shutdown(&mut shutdown) => break,
             action = process(&ctx, &mut auth, frame) => action,
         };
+        // Requests after a successful SASL exchange are authorized as its principal.
+        if let Some(name) = auth.principal() {
+            if ctx.principal.strip_prefix("User:") != Some(name) {
+                ctx.principal = format!("User:{name}");
+            }
+        }
         match action {
             Action::RespondAndClose(bytes) => {
                 // Answer, then keep the connection (reading and dropping what the client still

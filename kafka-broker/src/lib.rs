@@ -19,6 +19,7 @@
 #![deny(missing_docs)]
 
 mod authorized_operations;
+mod authorizer;
 mod broker;
 mod clock;
 mod cluster;
@@ -46,6 +47,7 @@ mod sync;
 mod tls;
 mod topics;
 
+pub use authorizer::AclConfig;
 pub use cluster::Cluster;
 pub use cluster_config::{ClusterConfig, SaslConfig};
 pub use error::{BrokerError, Result};

@@ -76,6 +76,8 @@ pub(crate) struct ClusterState {
     pub scram: Arc<Mutex<crate::sasl::ScramStore>>,
     /// Group config overrides (resource type GROUP), by group id.
     pub group_configs: Mutex<BTreeMap<String, BTreeMap<String, String>>>,
+    /// The ACL authorizer, when ACLs are on.
+    pub authorizer: Option<crate::authorizer::Authorizer>,
 }
 
 impl std::fmt::Debug for ClusterState {
@@ -116,6 +118,7 @@ impl ClusterState {
         };
         let topics = Arc::new(Mutex::new(Registry::default()));
         let lookup = Arc::new(RegistryLookup(Arc::clone(&topics)));
+        let authorizer = config.acl.clone().map(crate::authorizer::Authorizer::new);
         ClusterState {
             groups: GroupCoordinator::with_topics(config.group.clone(), lookup, clock),
             clock,
@@ -132,6 +135,7 @@ impl ClusterState {
             quotas: Mutex::default(),
             features: Mutex::default(),
             group_configs: Mutex::default(),
+            authorizer,
             sasl,
             // `ClusterConfig::validate` built it once already, so this cannot fail here.
             tls: config_tls,

@@ -22,10 +22,9 @@ pub(super) fn describe(
     req: DescribeGroupsRequest,
     version: i16,
 ) -> DescribeGroupsResponse {
-    let operations = crate::authorized_operations::when(
-        req.include_authorized_operations,
-        crate::authorized_operations::GROUP,
-    );
+    let operations = crate::authorized_operations::when(req.include_authorized_operations, || {
+        crate::authorized_operations::all(crate::authorized_operations::GROUP)
+    });
     let groups = req
         .groups
         .into_iter()

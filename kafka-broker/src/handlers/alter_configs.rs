@@ -197,6 +197,17 @@ fn update(
         &dyn Fn(&str) -> Option<String>,
     ) -> Result<BTreeMap<String, String>, (ErrorCode, String)>,
 ) -> ResourceResult {
+    if matches!(
+        resource_type,
+        RESOURCE_TOPIC | RESOURCE_BROKER | RESOURCE_GROUP
+    ) {
+        super::configs::config_access(
+            ctx,
+            resource_type,
+            name,
+            kafka_protocol::acl::AclOperation::AlterConfigs,
+        )?;
+    }
     let state = &ctx.state;
     match resource_type {
         RESOURCE_TOPIC => {

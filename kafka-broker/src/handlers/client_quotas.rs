@@ -95,9 +95,17 @@ pub(crate) fn handle_alter(
                     remove: o.remove,
                 })
                 .collect();
-            let outcome = entity(components).and_then(|entity| {
-                lock(&ctx.state.quotas).alter(&entity, &ops, request.validate_only)
-            });
+            // Each entry needs ALTER_CONFIGS on the cluster.
+            let outcome = if ctx.allowed_cluster(kafka_protocol::acl::AclOperation::AlterConfigs) {
+                entity(components).and_then(|entity| {
+                    lock(&ctx.state.quotas).alter(&entity, &ops, request.validate_only)
+                })
+            } else {
+                Err((
+                    ErrorCode::ClusterAuthorizationFailed,
+                    "Cluster authorization failed.".to_string(),
+                ))
+            };
             let (code, message) = match outcome {
                 Ok(()) => (ErrorCode::None, None),
                 Err((code, m)) => (code, Some(m.into())),

@@ -1,5 +1,6 @@
 //! Helpers shared by the handlers: partition lookup with leadership checks.
 
+use kafka_protocol::acl::AclOperation;
 use kafka_protocol::{BrokerId, ErrorCode};
 use std::sync::Arc;
 
@@ -75,12 +76,24 @@ impl PartitionReplicas {
 pub(crate) struct RequestedTopic<'a> {
     ctx: &'a RequestContext,
     topic: Option<Topic>,
+    /// Whether the principal may perform the request's operation on the topic.
+    authorized: bool,
 }
 
 impl<'a> RequestedTopic<'a> {
-    pub(crate) fn lookup(ctx: &'a RequestContext, name: &str) -> RequestedTopic<'a> {
+    /// Looks `name` up for a request that needs `operation` on it.
+    pub(crate) fn lookup(
+        ctx: &'a RequestContext,
+        name: &str,
+        operation: AclOperation,
+    ) -> RequestedTopic<'a> {
         let topic = lock(&ctx.state.topics).get(name).cloned();
-        RequestedTopic { ctx, topic }
+        let authorized = ctx.allowed_topic(operation, name);
+        RequestedTopic {
+            ctx,
+            topic,
+            authorized,
+        }
     }
 
     /// Whether the topic exists.
@@ -88,8 +101,12 @@ impl<'a> RequestedTopic<'a> {
         self.topic.is_some()
     }
 
-    /// Partition `index`'s log if this broker leads it: see [`led_partition`].
+    /// Partition `index`'s log if this broker leads it: see [`led_partition`]. Without the
+    /// operation's ACL, TOPIC_AUTHORIZATION_FAILED whether or not the topic exists.
     pub(crate) fn led_partition(&self, index: i32) -> Result<Arc<PartitionLog>, ErrorCode> {
+        if !self.authorized {
+            return Err(ErrorCode::TopicAuthorizationFailed);
+        }
         let topic = self
             .topic
             .as_ref()
@@ -100,9 +117,11 @@ impl<'a> RequestedTopic<'a> {
 
 /// Answers every partition of every topic of a partition-addressed request. `answer` gets the
 /// topic (looked up once for all its partitions) and one requested partition; the result keeps
-/// the request's order, each requested topic with the answers for its partitions.
+/// the request's order, each requested topic with the answers for its partitions. The request
+/// needs `operation` on each topic.
 pub(crate) fn answer_partitions<'r, T, P: 'r, A>(
     ctx: &RequestContext,
+    operation: AclOperation,
     topics: &'r [T],
     topic_name: impl Fn(&T) -> &str,
     partitions: impl Fn(&'r T) -> &'r [P],
@@ -111,7 +130,7 @@ pub(crate) fn answer_partitions<'r, T, P: 'r, A>(
     topics
         .iter()
         .map(|t| {
-            let topic = RequestedTopic::lookup(ctx, topic_name(t));
+            let topic = RequestedTopic::lookup(ctx, topic_name(t), operation);
             let answers = partitions(t).iter().map(|p| answer(&topic, p)).collect();
             (t, answers)
         })

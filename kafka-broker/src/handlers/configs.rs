@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use kafka_protocol::{ErrorCode, StrBytes};
 
 use crate::config::{self, broker_configs, ConfigDef, ConfigType, BROKER_CONFIGS, TOPIC_CONFIGS};
+use crate::context::RequestContext;
 use crate::state::{ClusterState, Settings};
 use crate::sync::lock;
 use crate::topics::Topic;
@@ -254,4 +255,37 @@ pub(crate) fn is_list(name: &str) -> bool {
         .iter()
         .chain(BROKER_CONFIGS)
         .any(|d| d.name == name && d.config_type == ConfigType::List)
+}
+
+/// Checks the ACL a config request needs on its resource: `operation` (DESCRIBE_CONFIGS or
+/// ALTER_CONFIGS) on the topic, the group, or (for a broker) the cluster. The error is the
+/// resource's *_AUTHORIZATION_FAILED with the message Kafka sends.
+pub(crate) fn config_access(
+    ctx: &RequestContext,
+    resource_type: i8,
+    name: &str,
+    operation: kafka_protocol::acl::AclOperation,
+) -> Result<(), (ErrorCode, String)> {
+    let (allowed, code, message) = match resource_type {
+        RESOURCE_TOPIC => (
+            ctx.allowed_topic(operation, name),
+            ErrorCode::TopicAuthorizationFailed,
+            "Topic authorization failed.",
+        ),
+        RESOURCE_GROUP => (
+            ctx.allowed_group(operation, name),
+            ErrorCode::GroupAuthorizationFailed,
+            "Group authorization failed.",
+        ),
+        _ => (
+            ctx.allowed_cluster(operation),
+            ErrorCode::ClusterAuthorizationFailed,
+            "Cluster authorization failed.",
+        ),
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err((code, message.to_string()))
+    }
 }

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use kafka_protocol::acl::AclOperation;
 use kafka_protocol::messages::create_partitions_response::CreatePartitionsTopicResult;
 use kafka_protocol::messages::{CreatePartitionsRequest, CreatePartitionsResponse};
 use kafka_protocol::ErrorCode;
@@ -26,13 +27,19 @@ pub(crate) fn handle(
                 .flatten()
                 .map(|a| a.broker_ids.iter().map(|b| b.0).collect())
                 .collect();
-            let outcome = grow(ctx, &t.name, t.count, &explicit, request.validate_only);
+            let outcome = if ctx.allowed_topic(AclOperation::Alter, &t.name) {
+                grow(ctx, &t.name, t.count, &explicit, request.validate_only)
+            } else {
+                Err((ErrorCode::TopicAuthorizationFailed, String::new()))
+            };
             let (code, message) = match outcome {
                 Ok(()) => (ErrorCode::None, None),
                 // Kafka names no reason for an unknown topic: the code says it all.
-                Err((ErrorCode::UnknownTopicOrPartition, _)) => {
-                    (ErrorCode::UnknownTopicOrPartition, None)
-                }
+                Err((
+                    code @ (ErrorCode::UnknownTopicOrPartition
+                    | ErrorCode::TopicAuthorizationFailed),
+                    _,
+                )) => (code, None),
                 Err((code, message)) => (code, Some(message)),
             };
             CreatePartitionsTopicResult::default()

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use kafka_protocol::acl::AclOperation;
 use kafka_protocol::messages::create_topics_request::CreatableTopic;
 use kafka_protocol::messages::create_topics_response::{
     CreatableTopicConfigs, CreatableTopicResult,
@@ -37,6 +38,16 @@ pub(crate) fn handle(
                     &t.name,
                     ErrorCode::InvalidRequest,
                     format!("topic {} appears more than once in the request", t.name),
+                );
+            }
+            // CREATE on the cluster covers every topic; otherwise each needs its own.
+            if !(ctx.allowed_cluster(AclOperation::Create)
+                || ctx.allowed_topic(AclOperation::Create, &t.name))
+            {
+                return failure(
+                    &t.name,
+                    ErrorCode::TopicAuthorizationFailed,
+                    "Authorization failed.".into(),
                 );
             }
             match create_one(ctx, t, request.validate_only) {
@@ -94,6 +105,8 @@ fn create_one(
         configs,
     };
     let topic = ctx.state.create_topic(new, validate_only)?;
+    // The created topic's configs are shown only with DESCRIBE_CONFIGS on it.
+    let describable = ctx.allowed_topic(AclOperation::DescribeConfigs, &topic.name);
     let configs = describe_topic_configs(&ctx.state, &topic, None)
         .into_iter()
         .map(|c: ConfigEntry| CreatableTopicConfigs {
@@ -104,6 +117,7 @@ fn create_one(
             is_sensitive: false,
             ..Default::default()
         })
+        .filter(|_| describable)
         .collect();
     Ok(CreatableTopicResult {
         name: topic.name.clone().into(),
@@ -117,6 +131,11 @@ fn create_one(
             replication_factor
         },
         configs: Some(configs),
+        topic_config_error_code: if describable {
+            ErrorCode::None
+        } else {
+            ErrorCode::TopicAuthorizationFailed
+        },
         ..Default::default()
     })
 }

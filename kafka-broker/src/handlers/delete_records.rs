@@ -16,6 +16,7 @@ pub(crate) fn handle(
 ) -> DeleteRecordsResponse {
     let topics = answer_partitions(
         ctx,
+        kafka_protocol::acl::AclOperation::Delete,
         &request.topics,
         |t| &t.name,
         |t| &t.partitions,

@@ -1,5 +1,6 @@
 //! DeleteTopics (key 20): by name (v0-5 `topic_names`, v6 `topics[].name`) or by topic id (v6).
 
+use kafka_protocol::acl::AclOperation;
 use kafka_protocol::messages::delete_topics_response::DeletableTopicResult;
 use kafka_protocol::messages::{DeleteTopicsRequest, DeleteTopicsResponse};
 use kafka_protocol::ErrorCode;
@@ -38,12 +39,37 @@ pub(crate) fn handle(
 }
 
 fn delete_one(ctx: &RequestContext, name: Option<String>, id: Uuid) -> DeletableTopicResult {
+    // DELETE on the cluster covers every topic; otherwise each needs DELETE, and a topic the
+    // principal may not even describe is not disclosed: no id, and no name when asked by id.
+    let deletable = |t: &str| {
+        ctx.allowed_cluster(AclOperation::Delete) || ctx.allowed_topic(AclOperation::Delete, t)
+    };
+    let describable = |t: &str| {
+        ctx.allowed_cluster(AclOperation::Delete) || ctx.allowed_topic(AclOperation::Describe, t)
+    };
+    let denied = |name: Option<&str>, topic_id: Uuid| DeletableTopicResult {
+        name: name.map(Into::into),
+        topic_id,
+        error_code: ErrorCode::TopicAuthorizationFailed,
+        error_message: Some("Topic authorization failed.".into()),
+        ..Default::default()
+    };
     let mut topics = lock(&ctx.state.topics);
+    if let Some(n) = &name {
+        if !describable(n) {
+            return denied(Some(n), Uuid::ZERO);
+        }
+    }
     let resolved = match &name {
         Some(n) => topics.get(n).map(|t| (t.name.clone(), t.id)),
         None => topics.get_by_id(&id).map(|t| (t.name.clone(), t.id)),
     };
     match resolved {
+        Some((topic_name, topic_id)) if !deletable(&topic_name) => match &name {
+            Some(n) => denied(Some(n), Uuid::ZERO),
+            None if describable(&topic_name) => denied(Some(&topic_name), topic_id),
+            None => denied(None, topic_id),
+        },
         Some((topic_name, topic_id)) => {
             topics.remove(&topic_name);
             tracing::debug!(topic = %topic_name, "deleted topic");

@@ -4,7 +4,7 @@ use kafka_protocol::messages::describe_cluster_response::DescribeClusterBroker;
 use kafka_protocol::messages::{DescribeClusterRequest, DescribeClusterResponse};
 use kafka_protocol::{BrokerId, ErrorCode};
 
-use crate::authorized_operations::{when, CLUSTER, NOT_REQUESTED};
+use crate::authorized_operations::{when, NOT_REQUESTED};
 use crate::context::RequestContext;
 
 /// `endpoint_type` 1: brokers. Type 2 (controllers, KIP-919) is served only by controllers.
@@ -49,7 +49,9 @@ pub(crate) fn handle(
         cluster_id: ctx.state.config.cluster_id.clone().into(),
         controller_id: BrokerId(ctx.state.controller_id()),
         brokers,
-        cluster_authorized_operations: when(request.include_cluster_authorized_operations, CLUSTER),
+        cluster_authorized_operations: when(request.include_cluster_authorized_operations, || {
+            ctx.cluster_authorized_operations()
+        }),
         ..Default::default()
     }
 }

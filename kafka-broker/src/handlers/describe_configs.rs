@@ -1,5 +1,6 @@
 //! DescribeConfigs (key 32): topic and broker configs with value, source, type and docs.
 
+use kafka_protocol::acl::AclOperation;
 use kafka_protocol::messages::describe_configs_response::{
     DescribeConfigsResourceResult, DescribeConfigsResult, DescribeConfigsSynonym,
 };
@@ -7,8 +8,9 @@ use kafka_protocol::messages::{DescribeConfigsRequest, DescribeConfigsResponse};
 use kafka_protocol::ErrorCode;
 
 use super::configs::{
-    broker_resource, describe_broker_configs, describe_group_configs, describe_topic_configs,
-    ConfigEntry, RESOURCE_BROKER, RESOURCE_GROUP, RESOURCE_TOPIC, SOURCE_DEFAULT,
+    broker_resource, config_access, describe_broker_configs, describe_group_configs,
+    describe_topic_configs, ConfigEntry, RESOURCE_BROKER, RESOURCE_GROUP, RESOURCE_TOPIC,
+    SOURCE_DEFAULT,
 };
 use crate::context::RequestContext;
 use crate::sync::lock;
@@ -25,7 +27,21 @@ pub(crate) fn handle(
         .map(|r| {
             // Null or empty both mean "every config", as in Kafka's ConfigHelper.
             let keys = r.configuration_keys.as_deref().filter(|k| !k.is_empty());
+            let access = config_access(
+                ctx,
+                r.resource_type,
+                &r.resource_name,
+                AclOperation::DescribeConfigs,
+            );
             let entries: Result<Vec<ConfigEntry>, (ErrorCode, String)> = match r.resource_type {
+                _ if access.is_err()
+                    && matches!(
+                        r.resource_type,
+                        RESOURCE_TOPIC | RESOURCE_BROKER | RESOURCE_GROUP
+                    ) =>
+                {
+                    access.map(|()| Vec::new())
+                }
                 RESOURCE_TOPIC => {
                     let topic = lock(&state.topics).get(&r.resource_name).cloned();
                     topic

@@ -17,6 +17,7 @@ pub(crate) fn handle(
 ) -> DescribeProducersResponse {
     let topics = answer_partitions(
         ctx,
+        kafka_protocol::acl::AclOperation::Read,
         &request.topics,
         |t| &t.name,
         |t| &t.partition_indexes,

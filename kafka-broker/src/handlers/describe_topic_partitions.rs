@@ -6,6 +6,7 @@
 //! Kafka's `max.request.partition.size.limit`, 2000) have been included; `next_cursor` then
 //! names where the next page starts.
 
+use kafka_protocol::acl::{AclOperation, ResourceType};
 use kafka_protocol::messages::describe_topic_partitions_response::{
     Cursor, DescribeTopicPartitionsResponsePartition, DescribeTopicPartitionsResponseTopic,
 };
@@ -27,8 +28,14 @@ pub(crate) fn handle(
     _version: i16,
 ) -> DescribeTopicPartitionsResponse {
     let registry = lock(&ctx.state.topics);
+    // Topics the principal may not describe are left out of a listing of all topics, and
+    // answered TOPIC_AUTHORIZATION_FAILED when named.
     let mut names: Vec<String> = if request.topics.is_empty() {
-        registry.iter().map(|t| t.name.clone()).collect()
+        registry
+            .iter()
+            .filter(|t| ctx.allowed_topic(AclOperation::Describe, &t.name))
+            .map(|t| t.name.clone())
+            .collect()
     } else {
         request.topics.iter().map(|t| t.name.to_string()).collect()
     };
@@ -55,13 +62,19 @@ pub(crate) fn handle(
             );
             break;
         }
+        let ops = ctx.authorized_operations(ResourceType::Topic, name, TOPIC);
+        let error = |code| {
+            DescribeTopicPartitionsResponseTopic::default()
+                .with_error_code(code)
+                .with_name(Some(name.clone().into()))
+                .with_topic_authorized_operations(ops)
+        };
+        if !ctx.allowed_topic(AclOperation::Describe, name) {
+            topics.push(error(ErrorCode::TopicAuthorizationFailed));
+            continue;
+        }
         let Some(topic) = registry.get(name) else {
-            topics.push(
-                DescribeTopicPartitionsResponseTopic::default()
-                    .with_error_code(ErrorCode::UnknownTopicOrPartition)
-                    .with_name(Some(name.clone().into()))
-                    .with_topic_authorized_operations(TOPIC),
-            );
+            topics.push(error(ErrorCode::UnknownTopicOrPartition));
             continue;
         };
         let first = if start_topic.as_ref() == Some(name) {
@@ -119,5 +132,9 @@ fn describe(
         .with_topic_id(topic.id)
         .with_is_internal(false)
         .with_partitions(partitions)
-        .with_topic_authorized_operations(TOPIC)
+        .with_topic_authorized_operations(ctx.authorized_operations(
+            ResourceType::Topic,
+            &topic.name,
+            TOPIC,
+        ))
 }

@@ -12,6 +12,7 @@
 //!   that the first partition with data always returns at least one whole batch (KIP-74), or a
 //!   consumer whose limits are below the batch size would never make progress.
 
+use kafka_protocol::acl::AclOperation;
 use std::future::Future;
 use std::sync::Arc;
 use std::task::Poll;
@@ -227,14 +228,24 @@ fn read_all(
         .iter()
         .map(|(key, partition, fetch)| {
             let topic = find_topic(&lock(&ctx.state.topics), key);
+            // READ on the topic is checked before its existence (a topic id is no secret).
+            let may_read = |name: &str| ctx.allowed_topic(AclOperation::Read, name);
             let data = match &topic {
                 None => {
                     let code = match key {
                         TopicKey::Id(_) => ErrorCode::UnknownTopicId,
+                        TopicKey::Name(name) if !may_read(name) => {
+                            ErrorCode::TopicAuthorizationFailed
+                        }
                         TopicKey::Name(_) => ErrorCode::UnknownTopicOrPartition,
                     };
                     error_partition(*partition, code, read_committed)
                 }
+                Some(topic) if !may_read(&topic.name) => error_partition(
+                    *partition,
+                    ErrorCode::TopicAuthorizationFailed,
+                    read_committed,
+                ),
                 Some(topic) => {
                     let read = led_partition(ctx, topic, *partition).and_then(|log| {
                         check_leader_epoch(fetch.current_leader_epoch, log.leader().1)?;
@@ -366,7 +377,9 @@ fn error_partition(partition: i32, code: ErrorCode, read_committed: bool) -> Par
     // read_committed, null otherwise.
     let unknown = matches!(
         code,
-        ErrorCode::UnknownTopicOrPartition | ErrorCode::UnknownTopicId
+        ErrorCode::UnknownTopicOrPartition
+            | ErrorCode::UnknownTopicId
+            | ErrorCode::TopicAuthorizationFailed
     );
     PartitionData::default()
         .with_partition_index(partition)

@@ -1,6 +1,7 @@
 //! FindCoordinator (key 10): which broker coordinates a group (key type 0) or a transactional id
 //! (key type 1). v4+ (KIP-699) looks up many keys at once in `coordinator_keys`.
 
+use kafka_protocol::acl::{AclOperation, ResourceType};
 use kafka_protocol::messages::find_coordinator_response::Coordinator;
 use kafka_protocol::messages::{FindCoordinatorRequest, FindCoordinatorResponse};
 use kafka_protocol::{BrokerId, ErrorCode};
@@ -68,8 +69,17 @@ fn lookup(
     key_type: i8,
     key: &str,
 ) -> (ErrorCode, Option<(i32, String, i32)>) {
-    if key_type != KEY_GROUP && key_type != KEY_TRANSACTION {
-        return (ErrorCode::InvalidRequest, None);
+    // Finding a coordinator takes DESCRIBE on the group or the transactional id.
+    let (resource, denied) = match key_type {
+        KEY_GROUP => (ResourceType::Group, ErrorCode::GroupAuthorizationFailed),
+        KEY_TRANSACTION => (
+            ResourceType::TransactionalId,
+            ErrorCode::TransactionalIdAuthorizationFailed,
+        ),
+        _ => return (ErrorCode::InvalidRequest, None),
+    };
+    if !ctx.allowed(AclOperation::Describe, resource, key) {
+        return (denied, None);
     }
     match ctx.state.coordinator_for(key) {
         Some(b) => (ErrorCode::None, Some((b.id, b.host, i32::from(b.port)))),

@@ -10,6 +10,7 @@
 //! NOT_COORDINATOR entries. ListGroups lists only the groups coordinated here, so an admin
 //! client that asks every broker sees each group once.
 
+use kafka_protocol::acl::AclOperation;
 use kafka_protocol::messages::*;
 use kafka_protocol::{ErrorCode, GroupId};
 
@@ -19,6 +20,31 @@ use crate::group::ClientInfo;
 
 fn is_mine(ctx: &RequestContext, group: &str) -> bool {
     ctx.state.coordinator_for(group).map(|b| b.id) == Some(ctx.broker_id)
+}
+
+/// The checks before a single-group request reaches the coordinator, in Kafka's order: the
+/// ACL `operation` on the group (GROUP_AUTHORIZATION_FAILED), then whether this broker
+/// coordinates it (NOT_COORDINATOR). `fail` builds the request's error response.
+fn check_group(
+    ctx: &RequestContext,
+    group: &str,
+    operation: AclOperation,
+    fail: impl FnOnce(ErrorCode) -> Reply,
+) -> Option<Reply> {
+    if !ctx.allowed_group(operation, group) {
+        return Some(fail(ErrorCode::GroupAuthorizationFailed));
+    }
+    if !is_mine(ctx, group) {
+        return Some(fail(ErrorCode::NotCoordinator));
+    }
+    None
+}
+
+/// Removes and returns the items `denied` selects.
+fn take_denied<T>(items: &mut Vec<T>, denied: impl Fn(&T) -> bool) -> Vec<T> {
+    let (out, kept): (Vec<T>, Vec<T>) = items.drain(..).partition(|t| denied(t));
+    *items = kept;
+    out
 }
 
 /// Splits a batched request's groups into those coordinated here and the others.
@@ -34,8 +60,14 @@ pub(crate) async fn join_group(
     r: JoinGroupRequest,
     version: i16,
 ) -> Reply {
-    if !is_mine(ctx, &r.group_id) {
-        return r.error_response(ErrorCode::NotCoordinator).into();
+    // Kafka's error answer to a JoinGroup names no protocol (null, not empty).
+    let fail = |c| {
+        let mut response = r.error_response(c);
+        response.protocol_name = None;
+        response.into()
+    };
+    if let Some(denied) = check_group(ctx, &r.group_id, AclOperation::Read, fail) {
+        return denied;
     }
     let client = ClientInfo::new(
         header.client_id.clone().unwrap_or_default(),
@@ -54,8 +86,10 @@ pub(crate) async fn sync_group(
     r: SyncGroupRequest,
     version: i16,
 ) -> Reply {
-    if !is_mine(ctx, &r.group_id) {
-        return r.error_response(ErrorCode::NotCoordinator).into();
+    if let Some(denied) = check_group(ctx, &r.group_id, AclOperation::Read, |c| {
+        r.error_response(c).into()
+    }) {
+        return denied;
     }
     ctx.state.groups.sync_group(r, version).await.into()
 }
@@ -66,8 +100,10 @@ pub(crate) async fn heartbeat(
     r: HeartbeatRequest,
     version: i16,
 ) -> Reply {
-    if !is_mine(ctx, &r.group_id) {
-        return r.error_response(ErrorCode::NotCoordinator).into();
+    if let Some(denied) = check_group(ctx, &r.group_id, AclOperation::Read, |c| {
+        r.error_response(c).into()
+    }) {
+        return denied;
     }
     ctx.state.groups.heartbeat(r, version).await.into()
 }
@@ -78,8 +114,10 @@ pub(crate) async fn leave_group(
     r: LeaveGroupRequest,
     version: i16,
 ) -> Reply {
-    if !is_mine(ctx, &r.group_id) {
-        return r.error_response(ErrorCode::NotCoordinator).into();
+    if let Some(denied) = check_group(ctx, &r.group_id, AclOperation::Read, |c| {
+        r.error_response(c).into()
+    }) {
+        return denied;
     }
     ctx.state.groups.leave_group(r, version).await.into()
 }
@@ -87,25 +125,73 @@ pub(crate) async fn leave_group(
 pub(crate) async fn offset_commit(
     ctx: &RequestContext,
     _header: &RequestHeader,
-    r: OffsetCommitRequest,
+    mut r: OffsetCommitRequest,
     version: i16,
 ) -> Reply {
-    if !is_mine(ctx, &r.group_id) {
-        return r.error_response(ErrorCode::NotCoordinator).into();
+    if let Some(denied) = check_group(ctx, &r.group_id, AclOperation::Read, |c| {
+        r.error_response(c).into()
+    }) {
+        return denied;
     }
-    ctx.state.groups.offset_commit(r, version).await.into()
+    // Committing for a topic takes READ on it; the other topics are committed. From v10 a
+    // topic is named by id: an id this cluster does not know is the coordinator's to answer.
+    let by_id = version >= 10;
+    let denied = OffsetCommitRequest {
+        topics: take_denied(&mut r.topics, |t| {
+            let name = if by_id {
+                match crate::sync::lock(&ctx.state.topics).get_by_id(&t.topic_id) {
+                    Some(topic) => topic.name.clone(),
+                    None => return false,
+                }
+            } else {
+                t.name.to_string()
+            };
+            !ctx.allowed_topic(AclOperation::Read, &name)
+        }),
+        ..Default::default()
+    };
+    let mut response = if r.topics.is_empty() && !denied.topics.is_empty() {
+        OffsetCommitResponse::default()
+    } else {
+        ctx.state.groups.offset_commit(r, version).await
+    };
+    response.topics.extend(
+        denied
+            .error_response(ErrorCode::TopicAuthorizationFailed)
+            .topics,
+    );
+    response.into()
 }
 
 pub(crate) async fn offset_delete(
     ctx: &RequestContext,
     _header: &RequestHeader,
-    r: OffsetDeleteRequest,
+    mut r: OffsetDeleteRequest,
     version: i16,
 ) -> Reply {
-    if !is_mine(ctx, &r.group_id) {
-        return r.error_response(ErrorCode::NotCoordinator).into();
+    if let Some(denied) = check_group(ctx, &r.group_id, AclOperation::Delete, |c| {
+        r.error_response(c).into()
+    }) {
+        return denied;
     }
-    ctx.state.groups.offset_delete(r, version).await.into()
+    // Deleting a topic's offsets also takes READ on the topic.
+    let denied = OffsetDeleteRequest {
+        topics: take_denied(&mut r.topics, |t| {
+            !ctx.allowed_topic(AclOperation::Read, &t.name)
+        }),
+        ..Default::default()
+    };
+    let mut response = if r.topics.is_empty() && !denied.topics.is_empty() {
+        OffsetDeleteResponse::default()
+    } else {
+        ctx.state.groups.offset_delete(r, version).await
+    };
+    response.topics.extend(
+        denied
+            .error_response(ErrorCode::TopicAuthorizationFailed)
+            .topics,
+    );
+    response.into()
 }
 
 pub(crate) async fn offset_fetch(
@@ -116,11 +202,19 @@ pub(crate) async fn offset_fetch(
 ) -> Reply {
     // Before v8 a request names one group; from v8 on, many (KIP-709).
     if version < 8 {
-        if !is_mine(ctx, &r.group_id) {
-            return r.error_response(ErrorCode::NotCoordinator).into();
+        if let Some(denied) = check_group(ctx, &r.group_id, AclOperation::Describe, |c| {
+            r.error_response(c).into()
+        }) {
+            return denied;
         }
         return ctx.state.groups.offset_fetch(r, version).await.into();
     }
+    let denied = OffsetFetchRequest {
+        groups: take_denied(&mut r.groups, |g| {
+            !ctx.allowed_group(AclOperation::Describe, &g.group_id)
+        }),
+        ..Default::default()
+    };
     let others = OffsetFetchRequest {
         groups: split(ctx, &mut r.groups, |g| &g.group_id),
         ..Default::default()
@@ -133,6 +227,11 @@ pub(crate) async fn offset_fetch(
     response
         .groups
         .extend(others.error_response(ErrorCode::NotCoordinator).groups);
+    response.groups.extend(
+        denied
+            .error_response(ErrorCode::GroupAuthorizationFailed)
+            .groups,
+    );
     response.into()
 }
 
@@ -142,18 +241,44 @@ pub(crate) async fn describe_groups(
     mut r: DescribeGroupsRequest,
     version: i16,
 ) -> Reply {
+    let denied = DescribeGroupsRequest {
+        groups: take_denied(&mut r.groups, |g| {
+            !ctx.allowed_group(AclOperation::Describe, g)
+        }),
+        ..Default::default()
+    };
     let others = DescribeGroupsRequest {
         groups: split(ctx, &mut r.groups, GroupId::as_str),
         ..Default::default()
     };
+    let include_operations = r.include_authorized_operations;
     let mut response = if r.groups.is_empty() {
         DescribeGroupsResponse::default()
     } else {
         ctx.state.groups.describe_groups(r, version).await
     };
+    // KIP-430: the operations this principal may perform on each group described.
+    if include_operations {
+        for g in &mut response.groups {
+            g.authorized_operations = if g.error_code == ErrorCode::None {
+                ctx.authorized_operations(
+                    kafka_protocol::acl::ResourceType::Group,
+                    &g.group_id,
+                    crate::authorized_operations::GROUP,
+                )
+            } else {
+                crate::authorized_operations::NOT_REQUESTED
+            };
+        }
+    }
     response
         .groups
         .extend(others.error_response(ErrorCode::NotCoordinator).groups);
+    response.groups.extend(
+        denied
+            .error_response(ErrorCode::GroupAuthorizationFailed)
+            .groups,
+    );
     response.into()
 }
 
@@ -163,6 +288,12 @@ pub(crate) async fn delete_groups(
     mut r: DeleteGroupsRequest,
     version: i16,
 ) -> Reply {
+    let denied = DeleteGroupsRequest {
+        groups_names: take_denied(&mut r.groups_names, |g| {
+            !ctx.allowed_group(AclOperation::Delete, g)
+        }),
+        ..Default::default()
+    };
     let others = DeleteGroupsRequest {
         groups_names: split(ctx, &mut r.groups_names, GroupId::as_str),
         ..Default::default()
@@ -175,6 +306,11 @@ pub(crate) async fn delete_groups(
     response
         .results
         .extend(others.error_response(ErrorCode::NotCoordinator).results);
+    response.results.extend(
+        denied
+            .error_response(ErrorCode::GroupAuthorizationFailed)
+            .results,
+    );
     response.into()
 }
 
@@ -185,6 +321,11 @@ pub(crate) async fn list_groups(
     version: i16,
 ) -> Reply {
     let mut response = ctx.state.groups.list_groups(r, version).await;
-    response.groups.retain(|g| is_mine(ctx, &g.group_id));
+    // With DESCRIBE on the cluster every group is listed; otherwise those the principal may
+    // describe.
+    let all = ctx.allowed_cluster(AclOperation::Describe);
+    response.groups.retain(|g| {
+        is_mine(ctx, &g.group_id) && (all || ctx.allowed_group(AclOperation::Describe, &g.group_id))
+    });
     response.into()
 }

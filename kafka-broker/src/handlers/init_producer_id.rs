@@ -2,6 +2,7 @@
 //! (KIP-98; epoch bumps per KIP-360). The bookkeeping lives in [`crate::producer_state`]; this
 //! handler only checks that a transactional id was sent to its coordinator.
 
+use kafka_protocol::acl::{AclOperation, ResourceType};
 use kafka_protocol::messages::{InitProducerIdRequest, InitProducerIdResponse};
 use kafka_protocol::{ErrorCode, ProducerId};
 
@@ -25,9 +26,21 @@ pub(crate) fn handle(
         .as_deref()
         .filter(|id| !id.is_empty())
     {
+        if !ctx.allowed(AclOperation::Write, ResourceType::TransactionalId, id) {
+            return failure(ErrorCode::TransactionalIdAuthorizationFailed);
+        }
         if ctx.state.coordinator_for(id).map(|b| b.id) != Some(ctx.broker_id) {
             return failure(ErrorCode::NotCoordinator);
         }
+    }
+    // KIP-679: an idempotent producer needs IDEMPOTENT_WRITE on the cluster, or WRITE on some
+    // topic.
+    else if !(ctx.allowed_cluster(AclOperation::IdempotentWrite)
+        || ctx.state.authorizer.as_ref().is_none_or(|a| {
+            a.authorize_any(ctx.requester(), AclOperation::Write, ResourceType::Topic)
+        }))
+    {
+        return failure(ErrorCode::ClusterAuthorizationFailed);
     }
     let params = InitProducerIdParams::from_request(request, version);
     let result = lock(&ctx.state.producer_ids).init_producer_id(&params);

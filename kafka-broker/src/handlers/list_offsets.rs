@@ -17,6 +17,7 @@ pub(crate) fn handle(
 ) -> ListOffsetsResponse {
     let topics = answer_partitions(
         ctx,
+        kafka_protocol::acl::AclOperation::Describe,
         &request.topics,
         |t| &t.name,
         |t| &t.partitions,

@@ -1,10 +1,11 @@
 //! Metadata (key 3): brokers, controller, topics, partitions and their leaders.
 
+use kafka_protocol::acl::{AclOperation, ResourceType};
 use kafka_protocol::messages::metadata_response::{
     MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
 };
 use kafka_protocol::messages::{MetadataRequest, MetadataResponse};
-use kafka_protocol::{BrokerId, ErrorCode};
+use kafka_protocol::{BrokerId, ErrorCode, Uuid};
 
 use super::common::PartitionReplicas;
 use crate::authorized_operations::{self, NOT_REQUESTED};
@@ -37,28 +38,41 @@ pub(crate) fn handle(
     };
     // Before v4 there is no flag and the broker's setting alone decides.
     let allow_auto_create = version < 4 || request.allow_auto_topic_creation;
-    let topic_ops = authorized_operations::when(
-        request.include_topic_authorized_operations,
-        authorized_operations::TOPIC,
-    );
+    // Topics the principal may not describe are left out of a listing of all topics, and
+    // answered TOPIC_AUTHORIZATION_FAILED (with no id, so as not to disclose whether they
+    // exist) when named; Kafka lists those last.
+    let describable = |name: &str| ctx.allowed_topic(AclOperation::Describe, name);
+    let mut unauthorized = Vec::new();
     let topics: Vec<MetadataResponseTopic> = match requested {
         None => lock(&state.topics)
             .iter()
+            .filter(|t| describable(&t.name))
             .map(|t| topic_metadata(state, t))
             .collect(),
         Some(list) => list
             .iter()
-            .map(|t| match &t.name {
-                Some(name) => by_name(state, name, allow_auto_create),
+            .filter_map(|t| match &t.name {
+                Some(name) if !describable(name) => {
+                    unauthorized.push(denied(Some(name), Uuid::default()));
+                    None
+                }
+                Some(name) => Some(by_name(ctx, name, allow_auto_create)),
                 None => {
                     let topics = lock(&state.topics);
                     match topics.get_by_id(&t.topic_id) {
-                        Some(topic) => topic_metadata(state, topic),
-                        None => MetadataResponseTopic::default()
-                            .with_error_code(ErrorCode::UnknownTopicId)
-                            .with_name(None)
-                            .with_topic_id(t.topic_id)
-                            .with_topic_authorized_operations(NOT_REQUESTED),
+                        // Topic ids are not secret: the id is echoed with the error.
+                        Some(topic) if !describable(&topic.name) => {
+                            unauthorized.push(denied(None, t.topic_id));
+                            None
+                        }
+                        Some(topic) => Some(topic_metadata(state, topic)),
+                        None => Some(
+                            MetadataResponseTopic::default()
+                                .with_error_code(ErrorCode::UnknownTopicId)
+                                .with_name(None)
+                                .with_topic_id(t.topic_id)
+                                .with_topic_authorized_operations(NOT_REQUESTED),
+                        ),
                     }
                 }
             })
@@ -67,12 +81,29 @@ pub(crate) fn handle(
     let topics = topics
         .into_iter()
         .map(|mut t| {
-            if t.error_code == ErrorCode::None {
-                t.topic_authorized_operations = topic_ops;
+            // KIP-430 operations go with every topic the principal may describe, those that
+            // do not exist included; not with refusals or unknown ids.
+            if !matches!(
+                t.error_code,
+                ErrorCode::TopicAuthorizationFailed | ErrorCode::UnknownTopicId
+            ) {
+                let name = t.name.as_deref().unwrap_or_default();
+                t.topic_authorized_operations = authorized_operations::when(
+                    request.include_topic_authorized_operations,
+                    || {
+                        ctx.authorized_operations(
+                            ResourceType::Topic,
+                            name,
+                            authorized_operations::TOPIC,
+                        )
+                    },
+                );
             }
             t
         })
+        .chain(unauthorized)
         .collect();
+
     MetadataResponse {
         throttle_time_ms: 0,
         brokers,
@@ -81,7 +112,7 @@ pub(crate) fn handle(
         topics,
         cluster_authorized_operations: authorized_operations::when(
             request.include_cluster_authorized_operations,
-            authorized_operations::CLUSTER,
+            || ctx.cluster_authorized_operations(),
         ),
         ..Default::default()
     }
@@ -92,7 +123,8 @@ pub(crate) fn handle(
 /// The request that creates a topic answers UNKNOWN_TOPIC_OR_PARTITION for it, as Kafka 4 does:
 /// Kafka creates the topic through its controller and reports it once its metadata has
 /// propagated, so clients retry Metadata; answering the same here keeps their code paths alike.
-fn by_name(state: &ClusterState, name: &str, allow_auto_create: bool) -> MetadataResponseTopic {
+fn by_name(ctx: &RequestContext, name: &str, allow_auto_create: bool) -> MetadataResponseTopic {
+    let state = &ctx.state;
     let error = |code: ErrorCode| {
         MetadataResponseTopic::default()
             .with_error_code(code)
@@ -107,6 +139,11 @@ fn by_name(state: &ClusterState, name: &str, allow_auto_create: bool) -> Metadat
     }
     if !(allow_auto_create && state.settings().auto_create_topics) {
         return error(ErrorCode::UnknownTopicOrPartition);
+    }
+    // Creating it takes CREATE on the cluster or on the topic.
+    if !(ctx.allowed_cluster(AclOperation::Create) || ctx.allowed_topic(AclOperation::Create, name))
+    {
+        return denied(Some(name), Uuid::default());
     }
     let new = NewTopic {
         name: name.to_string(),
@@ -124,6 +161,16 @@ fn by_name(state: &ClusterState, name: &str, allow_auto_create: bool) -> Metadat
         },
         Err((code, _)) => error(code),
     }
+}
+
+/// A topic the principal may not describe (or create).
+fn denied(name: Option<&str>, topic_id: Uuid) -> MetadataResponseTopic {
+    MetadataResponseTopic::default()
+        .with_error_code(ErrorCode::TopicAuthorizationFailed)
+        .with_name(name.map(Into::into))
+        .with_topic_id(topic_id)
+        .with_is_internal(false)
+        .with_topic_authorized_operations(NOT_REQUESTED)
 }
 
 /// One topic's metadata. A partition whose leader is stopped has no leader

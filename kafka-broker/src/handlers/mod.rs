@@ -10,6 +10,7 @@
 //! response is encoded (`EncodeMode::DropAbsent`), so a handler tests the version only where
 //! the *behaviour* differs between versions.
 
+pub(crate) mod acls;
 pub(crate) mod alter_configs;
 pub(crate) mod api_versions;
 pub(crate) mod client_quotas;
@@ -37,8 +38,9 @@ pub(crate) mod reassignments;
 pub(crate) mod scram_credentials;
 pub(crate) mod update_features;
 
+use kafka_protocol::acl::AclOperation;
 use kafka_protocol::messages::RequestHeader;
-use kafka_protocol::{ApiKey, RequestBody, ResponseBody, VersionRange};
+use kafka_protocol::{ApiKey, ErrorCode, RequestBody, ResponseBody, VersionRange};
 
 use crate::context::RequestContext;
 
@@ -67,8 +69,8 @@ macro_rules! served {
         /// Every served API and the lowest version served.
         pub(crate) const SERVED: &[(ApiKey, i16)] = &[$((ApiKey::$api, $min)),*];
 
-        /// Applies one decoded request.
-        pub(crate) async fn dispatch(
+        /// Applies one decoded request, once it passed [`dispatch`]'s cluster ACL check.
+        async fn dispatch_served(
             ctx: &RequestContext,
             header: &RequestHeader,
             body: RequestBody,
@@ -139,6 +141,41 @@ served! {
     SaslAuthenticate from 0 => sync crate::sasl::authenticate_without_sasl,
     DescribeUserScramCredentials from 0 => sync scram_credentials::handle_describe,
     AlterUserScramCredentials from 0 => sync scram_credentials::handle_alter,
+    DescribeAcls from 0 => sync acls::handle_describe,
+    CreateAcls from 0 => sync acls::handle_create,
+    DeleteAcls from 0 => sync acls::handle_delete,
+}
+
+/// The ACL operation on the cluster that an API needs as a whole, for the APIs that act on the
+/// cluster rather than on topics or groups (those check their resources in their handlers) and
+/// whose error response is one top-level error (AlterClientQuotas and
+/// AlterUserScramCredentials answer per item, in their handlers).
+fn cluster_operation(api: ApiKey) -> Option<AclOperation> {
+    use AclOperation::*;
+    Some(match api {
+        ApiKey::DescribeLogDirs | ApiKey::ListPartitionReassignments => Describe,
+        ApiKey::DescribeUserScramCredentials => Describe,
+        ApiKey::ElectLeaders | ApiKey::AlterPartitionReassignments => Alter,
+        ApiKey::UpdateFeatures => Alter,
+        ApiKey::DescribeClientQuotas => DescribeConfigs,
+        _ => return None,
+    })
+}
+
+/// Applies one decoded request: a principal without the cluster ACL an API needs gets the
+/// request's CLUSTER_AUTHORIZATION_FAILED response; every other request goes to its handler.
+pub(crate) async fn dispatch(
+    ctx: &RequestContext,
+    header: &RequestHeader,
+    body: RequestBody,
+    version: i16,
+) -> Reply {
+    if let Some(operation) = cluster_operation(body.api_key()) {
+        if !ctx.allowed_cluster(operation) {
+            return Reply::Send(body.error_response(ErrorCode::ClusterAuthorizationFailed));
+        }
+    }
+    dispatch_served(ctx, header, body, version).await
 }
 
 /// The versions of `api_key` this broker serves, or `None` if it does not implement the API.

@@ -18,6 +18,7 @@ pub(crate) fn handle(
 ) -> OffsetForLeaderEpochResponse {
     let topics = answer_partitions(
         ctx,
+        kafka_protocol::acl::AclOperation::Describe,
         &request.topics,
         |t| &t.topic,
         |t| &t.partitions,

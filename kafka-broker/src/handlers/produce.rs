@@ -14,6 +14,7 @@
 use std::collections::BTreeSet;
 
 use bytes::{Bytes, BytesMut};
+use kafka_protocol::acl::{AclOperation, ResourceType};
 use kafka_protocol::messages::produce_request::PartitionProduceData;
 use kafka_protocol::messages::produce_response::{
     LeaderIdAndEpoch, NodeEndpoint, PartitionProduceResponse, TopicProduceResponse,
@@ -33,6 +34,17 @@ use crate::topics::Topic;
 
 /// Answers Produce; nothing for `acks=0`, which gets no response at all.
 pub(crate) fn handle(ctx: &RequestContext, request: &ProduceRequest, version: i16) -> Reply {
+    // A transactional produce needs WRITE on its transactional id, or nothing is written.
+    if let Some(id) = request.transactional_id.as_deref() {
+        if !ctx.allowed(AclOperation::Write, ResourceType::TransactionalId, id) {
+            if request.acks == 0 {
+                return Reply::Silent;
+            }
+            return request
+                .error_response(ErrorCode::TransactionalIdAuthorizationFailed)
+                .into();
+        }
+    }
     let settings = ctx.state.settings();
     let acks_valid = matches!(request.acks, -1..=1);
     let mut leaders = BTreeSet::new();
@@ -50,8 +62,13 @@ pub(crate) fn handle(ctx: &RequestContext, request: &ProduceRequest, version: i1
                     topics.get(&topic_data.name).cloned()
                 }
             };
+            // WRITE on the topic is checked before its existence, so that a principal without
+            // it learns nothing about which topics exist (a topic id is no secret).
+            let may_write = |name: &str| ctx.allowed_topic(AclOperation::Write, name);
             let unknown = if by_id {
                 ErrorCode::UnknownTopicId
+            } else if !may_write(&topic_data.name) {
+                ErrorCode::TopicAuthorizationFailed
             } else {
                 ErrorCode::UnknownTopicOrPartition
             };
@@ -64,6 +81,9 @@ pub(crate) fn handle(ctx: &RequestContext, request: &ProduceRequest, version: i1
                     } else {
                         match &topic {
                             None => Err(unknown.into()),
+                            Some(topic) if !may_write(&topic.name) => {
+                                Err(ErrorCode::TopicAuthorizationFailed.into())
+                            }
                             Some(topic) => produce_partition(ctx, topic, p, &settings),
                         }
                     };

@@ -95,8 +95,15 @@ pub(crate) fn handle_alter(
         *counts.entry(name).or_default() += 1;
     }
     let mut outcome: BTreeMap<String, Result<(), (ErrorCode, String)>> = BTreeMap::new();
+    // Every user fails without ALTER on the cluster.
+    let allowed = ctx.allowed_cluster(kafka_protocol::acl::AclOperation::Alter);
     for (user, n) in &counts {
-        if *n > 1 {
+        if !allowed {
+            outcome.insert(
+                user.clone(),
+                Err((ErrorCode::ClusterAuthorizationFailed, String::new())),
+            );
+        } else if *n > 1 {
             outcome.insert(
                 user.clone(),
                 Err((
