@@ -37,6 +37,15 @@ pub enum ProducerError {
         /// The partition asked for.
         partition: i32,
     },
+    /// Metadata for the topic failed with an error that waiting cannot cure
+    /// (TOPIC_AUTHORIZATION_FAILED, INVALID_TOPIC_EXCEPTION): Java's send fails at once too.
+    #[error("topic {topic}: {code}")]
+    Topic {
+        /// The topic.
+        topic: String,
+        /// The broker's error for it.
+        code: ErrorCode,
+    },
     /// The producer's metadata for the topic did not arrive within `max.block.ms`.
     #[error("no metadata for topic {0} within max.block.ms")]
     MetadataTimeout(String),

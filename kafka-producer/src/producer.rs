@@ -417,6 +417,15 @@ impl Producer {
                 .refresh_metadata(&[topic.into()], self.shared.config.allow_auto_create_topics)
                 .await;
             let error = client.metadata().topic_error(topic);
+            if let Some(
+                code @ (ErrorCode::TopicAuthorizationFailed | ErrorCode::InvalidTopicException),
+            ) = error
+            {
+                return Err(ProducerError::Topic {
+                    topic: topic.to_string(),
+                    code,
+                });
+            }
             let known = client.metadata().topic(topic).is_some();
             if !known {
                 // Creation takes a moment, or the topic does not exist: wait and ask again.
