@@ -24,9 +24,10 @@
 //! Modules by subject: [`topics`] (create, delete, list, describe, partitions), [`configs`],
 //! [`groups`] (groups and their offsets), [`offsets`] (list offsets, delete records, producers),
 //! [`cluster`] (cluster, log dirs, features), [`replicas`] (elections, reassignments),
-//! [`quotas`], [`scram`] (SCRAM users). Where each request goes and how it is retried is in `router`.
+//! [`quotas`], [`scram`] (SCRAM users), [`acls`] (ACLs, with the types in [`acl`]). Where each request goes and how it is retried is in `router`.
 #![deny(missing_docs)]
 
+pub mod acls;
 pub mod cluster;
 pub mod configs;
 mod error;
@@ -42,6 +43,13 @@ use std::time::Duration;
 
 use kafka_client::{Client, ClientConfig};
 
+/// The ACL types the ACL operations take ([`kafka_protocol::acl`]).
+pub mod acl {
+    pub use kafka_protocol::acl::{
+        AccessControlEntry, AclBinding, AclBindingFilter, AclOperation, AclPermissionType,
+        PatternType, ResourcePattern, ResourceType, CLUSTER_NAME, WILDCARD, WILDCARD_PRINCIPAL,
+    };
+}
 pub use cluster::{ClusterDescription, FeatureMetadata, LogDirDescription, Node};
 pub use configs::{AlterConfigOp, ConfigEntry, ConfigResource, ConfigSource, ResourceType};
 pub use error::{AdminError, Result};

@@ -1,0 +1,240 @@
+//! ACLs on the bundled broker (SASL PLAIN users, ACLs on, `admin` a super user): the admin
+//! client creates, describes and deletes bindings; a principal with no ACL is refused
+//! TOPIC_AUTHORIZATION_FAILED and nothing is written, one with WRITE produces; deny wins;
+//! without ALTER on the cluster a user cannot grant itself anything; a cluster without ACLs
+//! answers SECURITY_DISABLED.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use kafka_admin::acl::{
+    AccessControlEntry, AclBinding, AclBindingFilter, AclOperation, PatternType, ResourcePattern,
+    ResourceType,
+};
+use kafka_admin::{AdminClient, AdminConfig, AdminError, NewTopic, OffsetSpec};
+use kafka_broker::{AclConfig, Cluster, ClusterConfig, ErrorCode, SaslConfig};
+use kafka_producer::{Producer, ProducerConfig, ProducerError, ProducerRecord};
+use kafka_protocol::sasl::Mechanism;
+
+const USERS: &[(&str, &str)] = &[
+    ("admin", "admin-secret"),
+    ("alice", "alice-secret"),
+    ("bob", "bob-secret"),
+];
+
+async fn secured_cluster() -> Cluster {
+    let mut sasl = SaslConfig::new(&[Mechanism::Plain]);
+    for (u, p) in USERS {
+        sasl = sasl.with_user(*u, *p);
+    }
+    Cluster::start(
+        ClusterConfig::default()
+            .with_brokers(2)
+            .with_sasl(sasl)
+            .with_acl(AclConfig::new().with_super_user("admin")),
+    )
+    .await
+    .expect("cluster starts")
+}
+
+fn login<'a>(bootstrap: &'a str, user: &'a str) -> Vec<(&'a str, &'a str)> {
+    let password = USERS.iter().find(|(u, _)| *u == user).map(|(_, p)| *p);
+    vec![
+        ("bootstrap.servers", bootstrap),
+        ("security.protocol", "SASL_PLAINTEXT"),
+        ("sasl.mechanism", "PLAIN"),
+        ("sasl.username", user),
+        ("sasl.password", password.unwrap_or_default()),
+    ]
+}
+
+async fn admin_as(bootstrap: &str, user: &str) -> AdminClient {
+    let mut props = login(bootstrap, user);
+    props.push(("default.api.timeout.ms", "10000"));
+    AdminClient::connect(AdminConfig::from_properties(props).unwrap())
+        .await
+        .expect("admin connects")
+}
+
+async fn producer_as(bootstrap: &str, user: &str) -> Producer {
+    let mut props = login(bootstrap, user);
+    props.extend([("max.block.ms", "5000"), ("delivery.timeout.ms", "5000")]);
+    props.extend([("linger.ms", "0"), ("request.timeout.ms", "3000")]);
+    Producer::new(ProducerConfig::from_properties(props).unwrap())
+        .await
+        .expect("producer connects")
+}
+
+async fn end_offset(admin: &AdminClient, topic: &str) -> i64 {
+    let tp = (topic.into(), 0);
+    let listed = admin
+        .list_offsets(BTreeMap::from([(tp.clone(), OffsetSpec::Latest)]))
+        .await
+        .unwrap();
+    listed[&tp].as_ref().expect("offset").offset
+}
+
+fn topic_acl(name: &str, pattern: PatternType, entry: AccessControlEntry) -> AclBinding {
+    AclBinding::new(
+        ResourcePattern {
+            resource_type: ResourceType::Topic,
+            name: name.into(),
+            pattern_type: pattern,
+        },
+        entry,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acls_decide_who_produces() {
+    let cluster = secured_cluster().await;
+    let bootstrap = cluster.bootstrap_servers();
+    let admin = admin_as(&bootstrap, "admin").await;
+    let created = admin
+        .create_topics(vec![
+            NewTopic::new("acl.orders", 1, 1),
+            NewTopic::new("acl.payroll", 1, 1),
+        ])
+        .await
+        .unwrap();
+    assert!(created.values().all(Result::is_ok), "{created:?}");
+
+    // Alice may write every acl.* topic but acl.payroll; bob has nothing.
+    let acls = vec![
+        topic_acl(
+            "acl.",
+            PatternType::Prefixed,
+            AccessControlEntry::allow("User:alice", AclOperation::Write),
+        ),
+        topic_acl(
+            "acl.payroll",
+            PatternType::Literal,
+            AccessControlEntry::deny("User:alice", AclOperation::Write),
+        ),
+    ];
+    let results = admin.create_acls(acls.clone()).await.unwrap();
+    assert_eq!(results.len(), 2);
+    assert!(results.values().all(Result::is_ok), "{results:?}");
+    let mut listed = admin
+        .describe_acls(&AclBindingFilter::for_principal("User:alice"))
+        .await
+        .unwrap();
+    listed.sort();
+    let mut expected = acls.clone();
+    expected.sort();
+    assert_eq!(listed, expected);
+    // MATCH selects the patterns that apply to one name: both, for acl.payroll.
+    let matching = admin
+        .describe_acls(&AclBindingFilter {
+            resource_type: ResourceType::Topic,
+            name: Some("acl.payroll".into()),
+            pattern_type: PatternType::Match,
+            ..AclBindingFilter::any()
+        })
+        .await
+        .unwrap();
+    assert_eq!(matching.len(), 2, "{matching:?}");
+
+    // Bob: refused before anything is written, with the error that says why.
+    let bob = producer_as(&bootstrap, "bob").await;
+    let refused = bob
+        .send(ProducerRecord::new("acl.orders").with_value("from bob"))
+        .await;
+    match refused {
+        Err(ProducerError::Topic { code, .. }) => {
+            assert_eq!(code, ErrorCode::TopicAuthorizationFailed)
+        }
+        Err(other) => panic!("expected TOPIC_AUTHORIZATION_FAILED, got {other}"),
+        Ok(_) => panic!("bob's send was accepted"),
+    }
+    bob.close(Duration::from_secs(2)).await;
+    assert_eq!(end_offset(&admin, "acl.orders").await, 0, "nothing written");
+
+    // Alice writes acl.orders, but the DENY wins on acl.payroll (which she may still
+    // describe: her ALLOW WRITE on acl.* implies DESCRIBE, the DENY WRITE does not deny it).
+    let alice = producer_as(&bootstrap, "alice").await;
+    let written = alice
+        .send(ProducerRecord::new("acl.orders").with_value("from alice"))
+        .await
+        .unwrap()
+        .await
+        .expect("alice may write acl.orders");
+    assert_eq!(written.offset, 0);
+    let denied = alice
+        .send(ProducerRecord::new("acl.payroll").with_value("payroll"))
+        .await
+        .unwrap()
+        .await;
+    match denied {
+        Err(ProducerError::Broker(code)) => assert_eq!(code, ErrorCode::TopicAuthorizationFailed),
+        other => panic!("expected TOPIC_AUTHORIZATION_FAILED, got {other:?}"),
+    }
+    alice.close(Duration::from_secs(2)).await;
+    assert_eq!(end_offset(&admin, "acl.orders").await, 1);
+    assert_eq!(
+        end_offset(&admin, "acl.payroll").await,
+        0,
+        "nothing written"
+    );
+
+    // Alice cannot grant herself more: CreateAcls needs ALTER on the cluster.
+    let alice_admin = admin_as(&bootstrap, "alice").await;
+    let grant = alice_admin
+        .create_acls(vec![AclBinding::new(
+            ResourcePattern::cluster(),
+            AccessControlEntry::allow("User:alice", AclOperation::All),
+        )])
+        .await;
+    match grant {
+        Err(AdminError::Broker { code, .. }) => {
+            assert_eq!(code, ErrorCode::ClusterAuthorizationFailed)
+        }
+        other => panic!("expected CLUSTER_AUTHORIZATION_FAILED, got {other:?}"),
+    }
+    // Nor see the topics she has no ACL for... she may describe acl.* only.
+    let topics = alice_admin.list_topics(false).await.unwrap();
+    let names: Vec<&str> = topics.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["acl.orders", "acl.payroll"]);
+
+    // A binding Kafka would refuse is refused per binding.
+    let invalid = admin
+        .create_acls(vec![topic_acl(
+            "",
+            PatternType::Literal,
+            AccessControlEntry::allow("User:alice", AclOperation::Read),
+        )])
+        .await
+        .unwrap();
+    let err = invalid.values().next().unwrap().as_ref().unwrap_err();
+    assert!(
+        err.to_string().contains("Invalid empty resource name"),
+        "{err}"
+    );
+
+    // Deleting by filter returns what was deleted; then bob's situation is alice's.
+    let deleted = admin
+        .delete_acls(vec![AclBindingFilter::for_principal("User:alice")])
+        .await
+        .unwrap();
+    let gone = deleted.values().next().unwrap().as_ref().unwrap();
+    assert_eq!(gone.len(), 2);
+    assert!(admin
+        .describe_acls(&AclBindingFilter::any())
+        .await
+        .unwrap()
+        .is_empty());
+    cluster.shutdown().await;
+}
+
+#[tokio::test]
+async fn without_acls_the_acl_apis_say_security_is_disabled() {
+    let cluster = Cluster::start(ClusterConfig::default()).await.unwrap();
+    let admin = AdminClient::connect(AdminConfig::new(&cluster.bootstrap_servers()))
+        .await
+        .unwrap();
+    match admin.describe_acls(&AclBindingFilter::any()).await {
+        Err(AdminError::Broker { code, .. }) => assert_eq!(code, ErrorCode::SecurityDisabled),
+        other => panic!("expected SECURITY_DISABLED, got {other:?}"),
+    }
+    cluster.shutdown().await;
+}
