@@ -39,12 +39,39 @@ pub struct Target {
     pub versions: BTreeMap<i16, (i16, i16)>,
     /// Its cluster id.
     pub cluster_id: String,
+    /// On a SASL listener, the PLAIN user every connection logs in as (setup's principal).
+    pub login: Option<(String, String)>,
+}
+
+/// Connects to `address`, logging in with SASL PLAIN when `login` names a user.
+fn open(address: &str, login: Option<(&str, &str)>) -> Connection {
+    let mut conn = Connection::connect(address, IO_TIMEOUT).expect("connect to target");
+    if let Some((user, password)) = login {
+        let handshake = conn
+            .send(&SaslHandshakeRequest::default().with_mechanism("PLAIN"), 1)
+            .expect("SaslHandshake");
+        assert_eq!(handshake.error_code, ErrorCode::None, "{handshake:?}");
+        let token = format!("\0{user}\0{password}");
+        let auth = conn
+            .send(
+                &SaslAuthenticateRequest::default().with_auth_bytes(Bytes::from(token)),
+                1,
+            )
+            .expect("SaslAuthenticate");
+        assert_eq!(auth.error_code, ErrorCode::None, "{user}: {auth:?}");
+    }
+    conn
 }
 
 impl Target {
     /// Connects and reads the advertised versions and broker ids.
     pub fn probe(name: &'static str, address: String) -> Target {
-        let mut conn = Connection::connect(&address, IO_TIMEOUT).expect("connect to target");
+        Target::probe_as(name, address, None)
+    }
+
+    /// [`Target::probe`] on a SASL listener, as the PLAIN user `login`.
+    pub fn probe_as(name: &'static str, address: String, login: Option<(&str, &str)>) -> Target {
+        let mut conn = open(&address, login);
         let versions = conn
             .send(&ApiVersionsRequest::default(), 0)
             .expect("ApiVersions")
@@ -63,7 +90,12 @@ impl Target {
             broker_ids,
             versions,
             cluster_id: metadata.cluster_id.unwrap_or_default().to_string(),
+            login: login.map(|(u, p)| (u.to_string(), p.to_string())),
         }
+    }
+
+    fn login(&self) -> Option<(&str, &str)> {
+        self.login.as_ref().map(|(u, p)| (u.as_str(), p.as_str()))
     }
 }
 
@@ -118,7 +150,7 @@ pub struct Session<'a> {
 impl<'a> Session<'a> {
     /// A session for scenario `name` against `target`.
     pub fn new(target: &'a Target, common: &'a BTreeMap<ApiKey, i16>, name: &str) -> Self {
-        let conn = Connection::connect(&target.address, IO_TIMEOUT).expect("connect to target");
+        let conn = open(&target.address, target.login());
         Session {
             target,
             common,
@@ -150,8 +182,14 @@ impl<'a> Session<'a> {
 
     /// Opens another connection to the broker; returns its index.
     pub fn connect(&mut self) -> usize {
-        let conn =
-            Connection::connect(&self.target.address, IO_TIMEOUT).expect("connect to target");
+        let conn = open(&self.target.address, self.target.login());
+        self.conns.push(conn);
+        self.conns.len() - 1
+    }
+
+    /// Opens another connection logged in (SASL PLAIN) as `user`; returns its index.
+    pub fn login(&mut self, user: &str, password: &str) -> usize {
+        let conn = open(&self.target.address, Some((user, password)));
         self.conns.push(conn);
         self.conns.len() - 1
     }

@@ -1,5 +1,6 @@
 //! The scenario corpus, one module per API family.
 
+pub mod acls;
 pub mod admin;
 pub mod api_versions;
 pub mod configs;
@@ -35,6 +36,7 @@ macro_rules! scenarios {
 /// Every scenario, in the order they are reported.
 pub fn all() -> Vec<Scenario> {
     scenarios![
+        acls::without_an_authorizer,
         replicas::elect_leaders,
         replicas::partition_reassignments,
         replicas::client_quotas,
@@ -227,5 +229,14 @@ pub fn all() -> Vec<Scenario> {
         admin::describe_log_dirs,
         admin::describe_producers,
         admin::describe_topic_partitions,
+    ]
+}
+
+/// The scenarios that run on the secured pair (SASL and ACLs on both sides), one at a time.
+pub fn secured() -> Vec<Scenario> {
+    scenarios![
+        acls::bindings,
+        acls::topic_decisions,
+        acls::group_and_cluster_decisions,
     ]
 }
