@@ -61,6 +61,11 @@ pub struct SaslConfig {
     /// How long a connection may take to authenticate before it is closed, so that a flood of
     /// unauthenticated connections cannot hold the broker's resources (10 s).
     pub authentication_timeout: Duration,
+    /// The longest an authenticated session lasts before the client must re-authenticate on
+    /// the same connection (KIP-368, Kafka's `connections.max.reauth.ms`); `None` (Kafka's
+    /// default, 0) for sessions that never expire. A connection whose session expired is
+    /// closed at its next request other than SaslHandshake.
+    pub max_reauth: Option<Duration>,
 }
 
 impl std::fmt::Debug for SaslConfig {
@@ -70,6 +75,7 @@ impl std::fmt::Debug for SaslConfig {
             .field("mechanisms", &self.mechanisms)
             .field("users", &self.users.keys().collect::<Vec<_>>())
             .field("authentication_timeout", &self.authentication_timeout)
+            .field("max_reauth", &self.max_reauth)
             .finish()
     }
 }
@@ -81,7 +87,14 @@ impl SaslConfig {
             mechanisms: mechanisms.to_vec(),
             users: Default::default(),
             authentication_timeout: Duration::from_secs(10),
+            max_reauth: None,
         }
+    }
+
+    /// Sessions expire after `max_reauth` (`connections.max.reauth.ms`, KIP-368).
+    pub fn with_max_reauth(mut self, max_reauth: Duration) -> Self {
+        self.max_reauth = Some(max_reauth);
+        self
     }
 
     /// Adds a user.

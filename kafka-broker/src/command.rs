@@ -36,6 +36,9 @@ OPTIONS:
                               plain, scram-sha-256, scram-sha-512 or oauthbearer (unsecured JWTs,
                               as Kafka's default validator) (repeatable)
     --user <NAME:PASSWORD>    A SASL user (repeatable; needs --sasl)
+    --max-reauth-ms <MS>      Sessions last this long, then clients must re-authenticate on the
+                              connection (connections.max.reauth.ms, KIP-368; needs --sasl)
+                              [default: never expire]
     --tls-cert <PEM FILE>     Serve every listener over TLS with this certificate chain
     --tls-key <PEM FILE>      ... and this (unencrypted) private key
     --tls-client-ca <PEM FILE>
@@ -84,6 +87,7 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
     let mut acl: Option<crate::AclConfig> = None;
     let mut super_users: Vec<String> = Vec::new();
     let mut open_if_no_acl = false;
+    let mut max_reauth: Option<u64> = None;
     let mut tls_files: (Option<String>, Option<String>, Option<String>) = (None, None, None);
     let mut seen = std::collections::BTreeSet::new();
     let mut iter = args.iter();
@@ -148,6 +152,9 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
                     .ok_or("--user needs NAME:PASSWORD")?;
                 users.push((name.to_string(), password.to_string()));
             }
+            "--max-reauth-ms" => {
+                max_reauth = Some(ranged(&value(flag)?, flag, 1, i64::from(i32::MAX))? as u64)
+            }
             "--acl" => acl = Some(crate::AclConfig::new()),
             "--super-user" => super_users.push(value(flag)?),
             "--allow-everyone-if-no-acl-found" => open_if_no_acl = true,
@@ -164,6 +171,7 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
     match (sasl, users.is_empty()) {
         (Some(mut sasl), _) => {
             sasl.users.extend(users);
+            sasl.max_reauth = max_reauth.map(std::time::Duration::from_millis);
             let needs_users = sasl.mechanisms.iter().any(|m| *m != Mechanism::OAuthBearer);
             if needs_users && sasl.users.is_empty() {
                 return Err("--sasl needs at least one --user NAME:PASSWORD".into());
@@ -171,6 +179,9 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
             config.sasl = Some(sasl);
         }
         (None, false) => return Err("--user needs --sasl MECHANISM".into()),
+        (None, true) if max_reauth.is_some() => {
+            return Err("--max-reauth-ms needs --sasl MECHANISM".into())
+        }
         (None, true) => {}
     }
     match acl {

@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 use crate::context::{wait_shutdown, RequestContext};
 use crate::fault::{FaultAction, RequestLogEntry};
 use crate::handlers::{self, Reply};
-use crate::sasl::Authenticator;
+use crate::sasl::SaslSession;
 
 /// Requests read ahead of the one being processed.
 pub const IN_FLIGHT_REQUESTS: usize = 4;
@@ -56,20 +56,13 @@ where
         .saturating_add(usize::try_from(ctx.state.settings().message_max_bytes).unwrap_or(0));
     let reader = tokio::spawn(read_frames(read_half, tx, FrameSplitter::new(max_frame)));
     let mut shutdown = ctx.shutdown.clone();
-    let mut auth = Authenticator::new(ctx.state.sasl.as_ref());
-    // A connection that has not authenticated by then is closed: a flood of connections that
+    // A connection that has not authenticated in time is closed: a flood of connections that
     // never authenticate cannot hold the broker's tasks and buffers.
-    let auth_deadline = tokio::time::Instant::now()
-        + ctx
-            .state
-            .config
-            .sasl
-            .as_ref()
-            .map_or(Duration::from_secs(3600), |s| s.authentication_timeout);
+    let mut session = SaslSession::new(ctx.state.sasl.as_ref(), authentication_timeout(&ctx));
     loop {
         let frame = tokio::select! {
             _ = wait_shutdown(&mut shutdown) => break,
-            _ = tokio::time::sleep_until(auth_deadline), if !auth.is_authenticated() => {
+            _ = tokio::time::sleep_until(session.auth_deadline), if !session.auth.is_authenticated() => {
                 tracing::info!(broker = ctx.broker_id, peer = %ctx.client_host, "not authenticated in time; closing");
                 break;
             }
@@ -80,10 +73,10 @@ where
         };
         let action = tokio::select! {
             _ = wait_shutdown(&mut shutdown) => break,
-            action = process(&ctx, &mut auth, frame) => action,
+            action = process(&ctx, &mut session, frame) => action,
         };
         // Requests after a successful SASL exchange are authorized as its principal.
-        if let Some(name) = auth.principal() {
+        if let Some(name) = session.auth.principal() {
             if ctx.principal.strip_prefix("User:") != Some(name) {
                 ctx.principal = format!("User:{name}");
             }
@@ -132,6 +125,16 @@ where
     let _ = write_half.shutdown().await;
 }
 
+/// How long a connection may take to authenticate (the SASL config's timeout; an hour, only a
+/// bound, where nothing needs authenticating).
+fn authentication_timeout(ctx: &RequestContext) -> Duration {
+    ctx.state
+        .config
+        .sasl
+        .as_ref()
+        .map_or(Duration::from_secs(3600), |s| s.authentication_timeout)
+}
+
 /// Reads size-prefixed frames and queues them; ends on EOF, error, or a bad size.
 async fn read_frames<R: AsyncRead>(read_half: R, tx: mpsc::Sender<Bytes>, splitter: FrameSplitter) {
     let mut read_half = std::pin::pin!(read_half);
@@ -165,7 +168,7 @@ async fn read_frames<R: AsyncRead>(read_half: R, tx: mpsc::Sender<Bytes>, splitt
 }
 
 /// Decodes, applies and answers one request frame.
-async fn process(ctx: &RequestContext, auth: &mut Authenticator, mut frame: Bytes) -> Action {
+async fn process(ctx: &RequestContext, session: &mut SaslSession, mut frame: Bytes) -> Action {
     let Ok(prefix) = frame::peek_request_prefix(&frame) else {
         return Action::Close;
     };
@@ -217,18 +220,24 @@ async fn process(ctx: &RequestContext, auth: &mut Authenticator, mut frame: Byte
         let cid = header.correlation_id;
         let (response, close): (ResponseBody, bool) = match &body {
             RequestBody::SaslHandshake(r) => {
-                let o = auth.handshake(users, r);
+                let o = session.handshake(users, r, authentication_timeout(ctx));
                 (o.response.into(), o.close)
             }
             RequestBody::SaslAuthenticate(r) => {
-                let o = auth.authenticate(users, r, ctx.state.clock.now_ms());
-                if let Some(principal) = auth.principal() {
-                    tracing::debug!(principal, peer = %ctx.client_host, "authenticated");
+                let o = session.authenticate(users, r, ctx.state.clock.now_ms());
+                if let Some(principal) = session.auth.principal() {
+                    tracing::debug!(principal, peer = %ctx.client_host, lifetime_ms = o.response.session_lifetime_ms, "authenticated");
                 }
                 (o.response.into(), o.close)
             }
-            _ if !auth.is_authenticated() && api_key != ApiKey::ApiVersions => {
+            _ if !session.auth.is_authenticated() && api_key != ApiKey::ApiVersions => {
                 tracing::info!(?api_key, peer = %ctx.client_host, "request before SASL authentication; closing");
+                return Action::Close;
+            }
+            // KIP-368: a session that expired without re-authentication ends at its next
+            // request.
+            _ if session.expired() => {
+                tracing::info!(?api_key, peer = %ctx.client_host, "SASL session expired without re-authentication; closing");
                 return Action::Close;
             }
             _ => return dispatch_with_faults(ctx, &header, api_key, version, body).await,

@@ -48,6 +48,8 @@ pub(crate) fn initial_scram(config: Option<&SaslConfig>) -> ScramStore {
 #[derive(Debug, Default)]
 pub(crate) struct SaslUsers {
     pub mechanisms: Vec<Mechanism>,
+    /// `connections.max.reauth.ms`, if sessions expire.
+    pub max_reauth: Option<std::time::Duration>,
     passwords: HashMap<String, String>,
     scram: std::sync::Arc<std::sync::Mutex<ScramStore>>,
 }
@@ -59,6 +61,7 @@ impl SaslUsers {
     ) -> SaslUsers {
         SaslUsers {
             mechanisms: config.mechanisms.clone(),
+            max_reauth: config.max_reauth,
             passwords: config.users.clone().into_iter().collect(),
             scram,
         }
@@ -105,6 +108,102 @@ pub(crate) struct SaslOutcome<T> {
     pub response: T,
     /// Close the connection after answering (a failed authentication).
     pub close: bool,
+}
+
+/// One connection's SASL state: the exchange, and the session it established (KIP-368).
+#[derive(Debug)]
+pub(crate) struct SaslSession {
+    pub auth: Authenticator,
+    /// When an unauthenticated connection (a new one, or one re-authenticating) is closed.
+    pub auth_deadline: tokio::time::Instant,
+    /// When the authenticated session expires, if it does.
+    pub expires: Option<tokio::time::Instant>,
+    /// The mechanism the connection authenticated with: a re-authentication must use it.
+    pub mechanism: Option<String>,
+    /// While re-authenticating: the principal it must end with (KIP-368 forbids a change).
+    pub reauth_of: Option<String>,
+}
+
+impl SaslSession {
+    pub fn new(users: Option<&SaslUsers>, authentication_timeout: std::time::Duration) -> Self {
+        SaslSession {
+            auth: Authenticator::new(users),
+            auth_deadline: tokio::time::Instant::now() + authentication_timeout,
+            expires: None,
+            mechanism: None,
+            reauth_of: None,
+        }
+    }
+
+    /// SaslHandshake, which on an authenticated connection starts a re-authentication.
+    pub fn handshake(
+        &mut self,
+        users: &SaslUsers,
+        request: &SaslHandshakeRequest,
+        authentication_timeout: std::time::Duration,
+    ) -> SaslOutcome<SaslHandshakeResponse> {
+        if let Authenticator::Authenticated(principal) = &self.auth {
+            if self.mechanism.as_deref() != Some(request.mechanism.as_str()) {
+                tracing::info!(mechanism = %request.mechanism, "re-authentication with another mechanism; closing");
+                let names = users.mechanisms.iter().map(|m| m.name().into()).collect();
+                return SaslOutcome {
+                    response: SaslHandshakeResponse::default()
+                        .with_error_code(ErrorCode::IllegalSaslState)
+                        .with_mechanisms(names),
+                    close: true,
+                };
+            }
+            self.reauth_of = Some(principal.clone());
+            self.auth = Authenticator::AwaitingHandshake;
+            self.auth_deadline = tokio::time::Instant::now() + authentication_timeout;
+        }
+        let outcome = self.auth.handshake(users, request);
+        if outcome.response.error_code == ErrorCode::None {
+            self.mechanism = Some(request.mechanism.to_string());
+        }
+        outcome
+    }
+
+    /// SaslAuthenticate; a completed exchange starts the session (and its expiry).
+    pub fn authenticate(
+        &mut self,
+        users: &SaslUsers,
+        request: &SaslAuthenticateRequest,
+        now_ms: i64,
+    ) -> SaslOutcome<SaslAuthenticateResponse> {
+        let mut outcome = self.auth.authenticate(users, request, now_ms);
+        let Some(principal) = self.auth.principal() else {
+            return outcome;
+        };
+        if let Some(before) = self.reauth_of.take() {
+            if before != principal {
+                tracing::info!(
+                    before,
+                    after = principal,
+                    "re-authentication changed the principal; closing"
+                );
+                outcome.response = SaslAuthenticateResponse::default()
+                    .with_error_code(ErrorCode::SaslAuthenticationFailed)
+                    .with_error_message(Some(
+                        "Cannot change principals during re-authentication".into(),
+                    ))
+                    .with_auth_bytes(Bytes::new());
+                outcome.close = true;
+                return outcome;
+            }
+        }
+        let lifetime = outcome.response.session_lifetime_ms;
+        self.expires = (lifetime > 0).then(|| {
+            tokio::time::Instant::now() + std::time::Duration::from_millis(lifetime.unsigned_abs())
+        });
+        outcome
+    }
+
+    /// Whether the authenticated session has expired.
+    pub fn expired(&self) -> bool {
+        self.expires
+            .is_some_and(|at| tokio::time::Instant::now() >= at)
+    }
 }
 
 impl Authenticator {
@@ -174,6 +273,21 @@ impl Authenticator {
                 .with_session_lifetime_ms(0),
             close: false,
         };
+        // KIP-368: with `connections.max.reauth.ms` the session lasts that long, or until the
+        // OAUTHBEARER token expires if sooner; without it, forever (0).
+        let max_reauth_ms = users
+            .max_reauth
+            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        let done = |bytes: Vec<u8>, token_expires_ms: Option<i64>| {
+            let lifetime = match (max_reauth_ms, token_expires_ms) {
+                (None, _) => 0,
+                (Some(max), None) => max,
+                (Some(max), Some(expires)) => max.min(expires.saturating_sub(now_ms)).max(1),
+            };
+            let mut o = ok(bytes);
+            o.response.session_lifetime_ms = lifetime;
+            o
+        };
         let fail = |code: ErrorCode, message: &str| SaslOutcome {
             response: SaslAuthenticateResponse::default()
                 .with_error_code(code)
@@ -193,7 +307,7 @@ impl Authenticator {
             Authenticator::Plain => match parse_plain(&request.auth_bytes) {
                 Ok((user, password)) if users.passwords.get(&user) == Some(&password) => {
                     *self = Authenticator::Authenticated(user);
-                    ok(Vec::new())
+                    done(Vec::new(), None)
                 }
                 Ok(_) => failed(SaslError::Failed("wrong PLAIN credentials".into())),
                 Err(e) => failed(e),
@@ -220,9 +334,9 @@ impl Authenticator {
                 match parse_oauthbearer(&request.auth_bytes)
                     .and_then(|(token, _)| validate_unsecured_jwt(&token, now_ms))
                 {
-                    Ok((principal, _expires)) => {
+                    Ok((principal, expires)) => {
                         *self = Authenticator::Authenticated(principal);
-                        ok(Vec::new())
+                        done(Vec::new(), Some(expires))
                     }
                     Err(e) => {
                         tracing::info!(error = %e, "OAUTHBEARER token refused");
@@ -238,7 +352,7 @@ impl Authenticator {
             Authenticator::ScramFinal(mut scram, user) => match scram.last(&request.auth_bytes) {
                 Ok(server_final) => {
                     *self = Authenticator::Authenticated(user);
-                    ok(server_final)
+                    done(server_final, None)
                 }
                 Err(e) => failed(e),
             },

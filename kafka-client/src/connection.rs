@@ -56,6 +56,10 @@ pub struct Connection {
     request_timeout: Duration,
     versions: ApiVersionTable,
     metrics: Arc<ClientMetrics>,
+    /// Held shared by every request from send to answer, and exclusively by a
+    /// re-authentication (KIP-368), which must have the connection to itself: the broker
+    /// serves nothing but the SASL requests until it completes.
+    reauth_gate: tokio::sync::RwLock<()>,
 }
 
 /// Settings a connection needs from the client configuration.
@@ -95,12 +99,18 @@ impl Connection {
             request_timeout: settings.request_timeout,
             versions: ApiVersionTable::default(),
             metrics: Arc::clone(&settings.metrics),
+            reauth_gate: tokio::sync::RwLock::new(()),
         };
         conn.versions = crate::versions::negotiate(&conn).await?;
-        if let Some(creds) = &settings.sasl {
-            crate::security::authenticate(&conn, creds).await?;
+        let lifetime = match &settings.sasl {
+            Some(creds) => crate::security::authenticate(&conn, creds).await?,
+            None => None,
+        };
+        let conn = Arc::new(conn);
+        if let (Some(creds), Some(lifetime)) = (&settings.sasl, lifetime) {
+            spawn_reauthentication(&conn, creds.clone(), lifetime);
         }
-        Ok(Arc::new(conn))
+        Ok(conn)
     }
 
     /// The broker address.
@@ -177,6 +187,12 @@ impl Connection {
 
     /// Hands `frame` to the connection task and waits for its answer.
     async fn exchange(&self, api: ApiKey, frame: Bytes, correlation_id: i32) -> Result<Bytes> {
+        // The SASL requests are sent only while authenticating: at start, before anyone else
+        // has the connection, or by a re-authentication that holds the gate exclusively.
+        let _gate = match api {
+            ApiKey::SaslHandshake | ApiKey::SaslAuthenticate => None,
+            _ => Some(self.reauth_gate.read().await),
+        };
         let _permit = self
             .in_flight
             .acquire()
@@ -209,6 +225,7 @@ impl Connection {
         let mut buf = BytesMut::new();
         let client_id = (!self.client_id.is_empty()).then_some(self.client_id.as_str());
         frame::encode_request(&mut buf, correlation_id, client_id, request, version)?;
+        let _gate = self.reauth_gate.read().await;
         self.tx
             .send(Outgoing {
                 frame: buf.freeze(),
@@ -225,6 +242,51 @@ impl Connection {
             reason: "connection closed".into(),
         }
     }
+}
+
+/// When to re-authenticate a session of `lifetime`: at 85% to 95% of it (`unit` in 0..1 picks
+/// where), as Java's client does, so that connections opened together do not all
+/// re-authenticate at once and each finishes before the broker would close it.
+pub(crate) fn reauthentication_delay(lifetime: Duration, unit: f64) -> Duration {
+    lifetime.mul_f64(0.85 + 0.10 * unit.clamp(0.0, 1.0))
+}
+
+/// Re-authenticates `conn` before each session expires (KIP-368), for as long as it lives.
+///
+/// The task holds only a weak reference while it waits, so it never keeps a connection open.
+/// A re-authentication that fails is logged and ends the task: the broker closes the
+/// connection when the session expires, its owner reconnects, and the new connection's
+/// authentication reports the error.
+fn spawn_reauthentication(
+    conn: &Arc<Connection>,
+    creds: crate::security::SaslCredentials,
+    lifetime: Duration,
+) {
+    let weak = Arc::downgrade(conn);
+    let addr = conn.addr.clone();
+    tokio::spawn(async move {
+        let mut lifetime = lifetime;
+        loop {
+            let wait = reauthentication_delay(lifetime, crate::backoff::jitter_unit());
+            tokio::time::sleep(wait).await;
+            let Some(conn) = weak.upgrade() else { return };
+            if conn.is_closed() {
+                return;
+            }
+            let _exclusive = conn.reauth_gate.write().await;
+            match crate::security::authenticate(&conn, &creds).await {
+                Ok(Some(next)) => {
+                    debug!(addr = %addr, lifetime_ms = next.as_millis() as u64, "re-authenticated");
+                    lifetime = next;
+                }
+                Ok(None) => return,
+                Err(e) => {
+                    warn!(addr = %addr, error = %e, "re-authentication failed; the broker will close the connection when the session expires");
+                    return;
+                }
+            }
+        }
+    });
 }
 
 /// The connection task: writes frames from `rx`, routes response frames to their waiters.
@@ -327,5 +389,29 @@ fn poisoned(addr: &str, reason: &str) -> ClientError {
     ClientError::Connection {
         addr: addr.to_string(),
         reason: reason.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reauthentication_comes_at_85_to_95_percent_of_the_lifetime() {
+        let lifetime = Duration::from_secs(100);
+        assert_eq!(
+            reauthentication_delay(lifetime, 0.0),
+            Duration::from_secs(85)
+        );
+        assert_eq!(
+            reauthentication_delay(lifetime, 1.0),
+            Duration::from_secs(95)
+        );
+        assert_eq!(
+            reauthentication_delay(lifetime, 7.0),
+            Duration::from_secs(95)
+        );
+        let mid = reauthentication_delay(lifetime, 0.5);
+        assert!(mid > Duration::from_secs(89) && mid < Duration::from_secs(91));
     }
 }

@@ -361,10 +361,16 @@ pub fn parse_jaas(text: &str) -> Result<(String, BTreeMap<String, String>)> {
     Ok((module, options))
 }
 
-/// Authenticates a fresh connection: SaslHandshake v1+, then the mechanism's messages in
-/// SaslAuthenticate. Failures are [`ClientError::Authentication`], which is not retriable: a
-/// wrong password does not get better by trying again.
-pub(crate) async fn authenticate(conn: &Connection, creds: &SaslCredentials) -> Result<()> {
+/// Authenticates a connection: SaslHandshake v1+, then the mechanism's messages in
+/// SaslAuthenticate. Returns the session's lifetime when the broker limits it (KIP-368's
+/// `session_lifetime_ms`), after which the connection must re-authenticate. Failures are
+/// [`ClientError::Authentication`], which is not retriable: a wrong password does not get
+/// better by trying again.
+pub(crate) async fn authenticate(
+    conn: &Connection,
+    creds: &SaslCredentials,
+) -> Result<Option<std::time::Duration>> {
+    let lifetime_ms = &std::sync::atomic::AtomicI64::new(0);
     let fail = |reason: String| ClientError::Authentication {
         mechanism: creds.mechanism.name(),
         reason,
@@ -403,6 +409,8 @@ pub(crate) async fn authenticate(conn: &Connection, creds: &SaslCredentials) -> 
                 reason: message,
             });
         }
+        // The last (successful) response carries the lifetime.
+        lifetime_ms.store(r.session_lifetime_ms, std::sync::atomic::Ordering::Relaxed);
         Ok(r.auth_bytes)
     };
     match creds.mechanism {
@@ -448,7 +456,8 @@ pub(crate) async fn authenticate(conn: &Connection, creds: &SaslCredentials) -> 
         }
     }
     debug!(addr = conn.addr(), mechanism = creds.mechanism.name(), user = %creds.username, "authenticated");
-    Ok(())
+    let lifetime = lifetime_ms.load(std::sync::atomic::Ordering::Relaxed);
+    Ok((lifetime > 0).then(|| std::time::Duration::from_millis(lifetime.unsigned_abs())))
 }
 
 #[cfg(test)]

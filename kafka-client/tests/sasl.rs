@@ -271,3 +271,110 @@ async fn oauthbearer_with_unsecured_tokens_and_a_custom_provider() {
     ));
     cluster.shutdown().await;
 }
+
+/// KIP-368: with `connections.max.reauth.ms` the broker limits each session; the client
+/// re-authenticates on the same connection before it expires, so requests keep working long
+/// after the first session would have ended, with every mechanism.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_are_renewed_before_they_expire() {
+    let sasl = SaslConfig::new(&ALL)
+        .with_user("alice", "alice-secret")
+        .with_max_reauth(Duration::from_millis(400));
+    let cluster = Cluster::start(ClusterConfig::default().with_sasl(sasl))
+        .await
+        .unwrap();
+    for m in ALL {
+        cluster.clear_request_log();
+        let client = Client::connect(config(
+            &cluster,
+            &[
+                ("security.protocol", "SASL_PLAINTEXT"),
+                ("sasl.mechanism", m.name()),
+                ("sasl.username", "alice"),
+                ("sasl.password", "alice-secret"),
+            ],
+        ))
+        .await
+        .unwrap();
+        let conn = client.any_connection().await.unwrap();
+        // Three session lifetimes, with a request every 100 ms on the same connection.
+        let until = Instant::now() + Duration::from_millis(1200);
+        while Instant::now() < until {
+            conn.send(
+                &kafka_protocol::messages::MetadataRequest::default().with_topics(Some(vec![])),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{m:?}: the session was not renewed: {e}"));
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(!conn.is_closed(), "{m:?}");
+        let handshakes = cluster
+            .request_log()
+            .iter()
+            .filter(|e| e.api_key == ApiKey::SaslHandshake as i16)
+            .count();
+        assert!(
+            handshakes >= 3,
+            "{m:?}: {handshakes} handshakes in 1.2 s of 400 ms sessions"
+        );
+    }
+    cluster.shutdown().await;
+}
+
+/// A connection that does not re-authenticate is closed at its first request after the
+/// session expired; and a re-authentication may not change the principal.
+#[test]
+fn an_expired_session_ends_and_the_principal_cannot_change() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let sasl = SaslConfig::new(&[Mechanism::Plain])
+        .with_user("alice", "alice-secret")
+        .with_user("bob", "bob-secret")
+        .with_max_reauth(Duration::from_millis(300));
+    let cluster = runtime
+        .block_on(Cluster::start(ClusterConfig::default().with_sasl(sasl)))
+        .unwrap();
+    let addr = cluster.bootstrap_servers();
+    let login = |conn: &mut kafka_testkit::wire::Connection, user: &str, password: &str| {
+        let hs = conn
+            .send(
+                &kafka_protocol::messages::SaslHandshakeRequest::default().with_mechanism("PLAIN"),
+                1,
+            )
+            .unwrap();
+        assert_eq!(hs.error_code, kafka_protocol::ErrorCode::None);
+        conn.send(
+            &kafka_protocol::messages::SaslAuthenticateRequest::default()
+                .with_auth_bytes(bytes::Bytes::from(format!("\0{user}\0{password}"))),
+            1,
+        )
+        .unwrap()
+    };
+    let metadata = kafka_protocol::messages::MetadataRequest::default().with_topics(Some(vec![]));
+
+    let mut conn = kafka_testkit::wire::Connection::connect(&addr, Duration::from_secs(5)).unwrap();
+    let auth = login(&mut conn, "alice", "alice-secret");
+    assert_eq!(auth.session_lifetime_ms, 300);
+    conn.send(&metadata, 9).expect("served within the session");
+    std::thread::sleep(Duration::from_millis(400));
+    assert!(
+        conn.send(&metadata, 9).is_err(),
+        "served after the session expired"
+    );
+
+    let mut conn = kafka_testkit::wire::Connection::connect(&addr, Duration::from_secs(5)).unwrap();
+    login(&mut conn, "alice", "alice-secret");
+    let again = login(&mut conn, "alice", "alice-secret");
+    assert_eq!(
+        again.error_code,
+        kafka_protocol::ErrorCode::None,
+        "re-authenticated"
+    );
+    conn.send(&metadata, 9)
+        .expect("served after re-authentication");
+    let changed = login(&mut conn, "bob", "bob-secret");
+    assert_eq!(
+        changed.error_code,
+        kafka_protocol::ErrorCode::SaslAuthenticationFailed
+    );
+    runtime.block_on(cluster.shutdown());
+}

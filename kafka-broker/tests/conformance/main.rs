@@ -31,6 +31,9 @@ use scenarios::Scenario;
 /// A scenario's name and its transcripts from Kafka and from the bundled broker.
 type ScenarioRun = (&'static str, Vec<Step>, Vec<Step>);
 
+/// A scenario's index in its corpus and its two transcripts.
+type IndexedRun = (usize, Vec<Step>, Vec<Step>);
+
 /// Scenarios run at the same time (each against both brokers at once).
 const PARALLEL: usize = 4;
 
@@ -75,7 +78,7 @@ fn run_corpus(
     common: &BTreeMap<ApiKey, i16>,
     parallel: usize,
 ) -> Vec<ScenarioRun> {
-    let results: Mutex<Vec<(usize, Vec<Step>, Vec<Step>)>> = Mutex::new(Vec::new());
+    let results: Mutex<Vec<IndexedRun>> = Mutex::new(Vec::new());
     let next = Mutex::new(0usize);
     std::thread::scope(|s| {
         for _ in 0..parallel {
