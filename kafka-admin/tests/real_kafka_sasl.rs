@@ -26,7 +26,10 @@ fn sasl(bootstrap: &str, mechanism: Mechanism, user: &str, password: &str) -> Cl
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plain_and_scram_against_kafka() {
-    let config = RealKafkaConfig::new(1).with_sasl_listener(&[("plainuser", "plain-secret")]);
+    // Sessions last 1.5 s (KIP-368), so that a connection held longer must re-authenticate.
+    let config = RealKafkaConfig::new(1)
+        .with_sasl_listener(&[("plainuser", "plain-secret")])
+        .with_property("connections.max.reauth.ms", "1500");
     let Some(kafka) = tokio::task::spawn_blocking(move || RealKafka::start_or_skip(config))
         .await
         .unwrap()
@@ -54,7 +57,7 @@ async fn plain_and_scram_against_kafka() {
         Mechanism::ScramSha256
     );
 
-    Client::connect(sasl(
+    let plain = Client::connect(sasl(
         &sasl_bootstrap,
         Mechanism::Plain,
         "plainuser",
@@ -62,6 +65,19 @@ async fn plain_and_scram_against_kafka() {
     ))
     .await
     .expect("PLAIN");
+    // Kafka closes a connection whose session expired at its next request; ours renews the
+    // session before, so one connection serves for three lifetimes.
+    let conn = plain.any_connection().await.unwrap();
+    let until = Instant::now() + Duration::from_millis(4500);
+    while Instant::now() < until {
+        let metadata =
+            kafka_protocol::messages::MetadataRequest::default().with_topics(Some(vec![]));
+        conn.send(&metadata)
+            .await
+            .expect("the session was renewed (KIP-368)");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(!conn.is_closed());
     // The broker applies new credentials when it reads the metadata log, just after answering.
     for (m, user, password) in [
         (Mechanism::ScramSha256, "scrammer", "scram-secret"),
