@@ -98,6 +98,36 @@ async fn plain_and_scram_against_kafka() {
             }
         }
     }
+    // OAUTHBEARER with an unsecured JWT, validated by Kafka's default validator; one that
+    // expired is refused.
+    let mut oauth = ClientConfig::new(&sasl_bootstrap);
+    for (k, v) in [
+        ("security.protocol", "SASL_PLAINTEXT"),
+        ("sasl.mechanism", "OAUTHBEARER"),
+        (
+            "sasl.jaas.config",
+            r#"org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub="svc-orders";"#,
+        ),
+    ] {
+        oauth.set(k, v).unwrap();
+    }
+    let client = Client::connect(oauth.clone())
+        .await
+        .expect("OAUTHBEARER with an unsecured token");
+    assert_eq!(client.metadata().brokers().count(), 1);
+    oauth.security = oauth
+        .security
+        .clone()
+        .with_token_provider(std::sync::Arc::new(kafka_client::UnsecuredJwtProvider {
+            principal: "late".into(),
+            lifetime: Duration::ZERO,
+        }));
+    let expired = Client::connect(oauth).await;
+    assert!(
+        matches!(expired, Err(ClientError::Authentication { .. })),
+        "an expired token: {:?}",
+        expired.err()
+    );
     for (m, user) in [
         (Mechanism::Plain, "plainuser"),
         (Mechanism::ScramSha256, "scrammer"),

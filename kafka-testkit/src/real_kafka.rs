@@ -80,7 +80,8 @@ impl RealKafkaConfig {
         self
     }
 
-    /// Adds a SASL_PLAINTEXT listener (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512) on every node,
+    /// Adds a SASL_PLAINTEXT listener (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, and OAUTHBEARER
+    /// with Kafka's unsecured-JWT validator) on every node,
     /// with these PLAIN users; see [`RealKafka::sasl_bootstrap`].
     pub fn with_sasl_listener(mut self, plain_users: &[(&str, &str)]) -> Self {
         self.sasl_plain_users = Some(
@@ -755,7 +756,14 @@ fn sasl_listener_properties(
         ),
         (
             "sasl.enabled.mechanisms".to_string(),
-            "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512".to_string(),
+            "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER".to_string(),
+        ),
+        // OAUTHBEARER with Kafka's default validator, which accepts unsecured JWTs (alg none),
+        // as Kafka ships it for development and tests.
+        (
+            format!("listener.name.{name}.oauthbearer.sasl.jaas.config"),
+            "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;"
+                .to_string(),
         ),
         (
             format!("listener.name.{name}.plain.sasl.jaas.config"),
