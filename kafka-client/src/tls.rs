@@ -49,6 +49,59 @@ impl Pem {
     }
 }
 
+/// The private key in `pem`: an unencrypted one as it is, an `ENCRYPTED PRIVATE KEY` (PKCS#8
+/// with PBES2, as `openssl pkcs8 -topk8` and Java's tools write them) decrypted with
+/// `password`. A wrong password is a configuration error naming `ssl.key.password`.
+fn private_key(
+    pem: &[u8],
+    password: Option<&crate::security::Password>,
+) -> Result<PrivateKeyDer<'static>> {
+    use pkcs8::der::Decode;
+    let Some(der) = encrypted_key_der(pem)? else {
+        return PrivateKeyDer::from_pem_slice(pem)
+            .map_err(|_| invalid("ssl.key.location", "no PEM private key in it").into());
+    };
+    let password = password.ok_or_else(|| {
+        invalid(
+            "ssl.key.password",
+            "the key is encrypted: ssl.key.password is needed",
+        )
+    })?;
+    let info = pkcs8::EncryptedPrivateKeyInfo::from_der(&der).map_err(|e| {
+        invalid(
+            "ssl.key.location",
+            &format!("not an encrypted PKCS#8 key: {e}"),
+        )
+    })?;
+    let document = info.decrypt(password.expose()).map_err(|_| {
+        invalid(
+            "ssl.key.password",
+            "cannot decrypt the key (a wrong password, or an unsupported cipher)",
+        )
+    })?;
+    Ok(PrivateKeyDer::Pkcs8(document.as_bytes().to_vec().into()))
+}
+
+/// The DER of the first `ENCRYPTED PRIVATE KEY` block in `pem`, if it has one.
+fn encrypted_key_der(pem: &[u8]) -> Result<Option<Vec<u8>>> {
+    use base64::Engine;
+    const BEGIN: &str = "-----BEGIN ENCRYPTED PRIVATE KEY-----";
+    const END: &str = "-----END ENCRYPTED PRIVATE KEY-----";
+    let text = String::from_utf8_lossy(pem);
+    let Some(start) = text.find(BEGIN) else {
+        return Ok(None);
+    };
+    let body = &text[start + BEGIN.len()..];
+    let end = body
+        .find(END)
+        .ok_or_else(|| invalid("ssl.key.location", "an encrypted key block is not closed"))?;
+    let base64: String = body[..end].split_whitespace().collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(base64)
+        .map(Some)
+        .map_err(|e| invalid("ssl.key.location", &format!("bad base64 in the key: {e}")).into())
+}
+
 /// The TLS settings of a client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -57,9 +110,11 @@ pub struct TlsSettings {
     pub ca: Option<Pem>,
     /// `ssl.certificate.location` / `ssl.certificate.pem`: the client's chain, for mutual TLS.
     pub certificate: Option<Pem>,
-    /// `ssl.key.location` / `ssl.key.pem`: the client's private key (unencrypted PKCS#8,
-    /// PKCS#1 or SEC1).
+    /// `ssl.key.location` / `ssl.key.pem`: the client's private key (PKCS#8, PKCS#1 or SEC1;
+    /// an `ENCRYPTED PRIVATE KEY`, PKCS#8 with PBES2, needs `key_password`).
     pub key: Option<Pem>,
+    /// `ssl.key.password`: the password of an encrypted key.
+    pub key_password: Option<crate::security::Password>,
     /// `ssl.endpoint.identification.algorithm`: `https` (the default) checks the broker's name
     /// against its certificate; empty does not.
     pub verify_hostname: bool,
@@ -71,6 +126,7 @@ impl Default for TlsSettings {
             ca: None,
             certificate: None,
             key: None,
+            key_password: None,
             verify_hostname: true,
         }
     }
@@ -94,10 +150,7 @@ impl TlsSettings {
                 }
             }
             "ssl.key.password" => {
-                return Err(invalid(
-                    key,
-                    "encrypted private keys are not supported: give an unencrypted PEM key",
-                ))
+                self.key_password = Some(crate::security::Password::new(value));
             }
             _ => return Ok(false),
         }
@@ -158,9 +211,7 @@ impl TlsSettings {
                             &format!("not PEM certificates: {e}"),
                         )
                     })?;
-                let key = PrivateKeyDer::from_pem_slice(&key.bytes("ssl.key.location")?).map_err(
-                    |_| invalid("ssl.key.location", "no unencrypted PEM private key in it"),
-                )?;
+                let key = private_key(&key.bytes("ssl.key.location")?, self.key_password.as_ref())?;
                 builder.with_client_auth_cert(chain, key).map_err(|e| {
                     invalid(
                         "ssl.key.location",

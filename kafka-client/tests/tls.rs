@@ -145,8 +145,63 @@ async fn mutual_tls_requires_a_certificate_from_the_client_ca() {
         refused.is_err(),
         "a certificate from an unknown CA is refused"
     );
+
+    // The same key encrypted (PKCS#8, PBES2: PBKDF2-SHA256 and AES-256-CBC) with
+    // ssl.key.password; without the password, or with a wrong one, a configuration error.
+    let encrypted = encrypt_key(&client_key, "key-secret");
+    let with = |password: Option<&str>| {
+        let mut props = vec![
+            ("security.protocol", "SSL"),
+            ("ssl.ca.pem", ca_pem.as_str()),
+            ("ssl.certificate.pem", client_cert.as_str()),
+            ("ssl.key.pem", encrypted.as_str()),
+        ];
+        props.extend(password.map(|p| ("ssl.key.password", p)));
+        config(&cluster, &props)
+    };
+    Client::connect(with(Some("key-secret")))
+        .await
+        .expect("an encrypted key with its password");
+    for password in [None, Some("wrong")] {
+        let err = Client::connect(with(password)).await.unwrap_err();
+        assert!(
+            matches!(err, kafka_client::ClientError::Config { .. }),
+            "{password:?}: {err}"
+        );
+        assert!(err.to_string().contains("ssl.key.password"), "{err}");
+        assert!(!err.to_string().contains("key-secret"), "{err}");
+    }
     std::fs::remove_dir_all(&dir).ok();
     cluster.shutdown().await;
+}
+
+/// `key_pem` (PKCS#8) encrypted with `password` as an `ENCRYPTED PRIVATE KEY` PEM block.
+fn encrypt_key(key_pem: &str, password: &str) -> String {
+    use base64::Engine;
+    use pkcs8::der::Decode;
+    let b64: String = key_pem
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .unwrap();
+    let info = pkcs8::PrivateKeyInfo::from_der(&der).unwrap();
+    let params = pkcs8::pkcs5::pbes2::Parameters::pbkdf2_sha256_aes256cbc(
+        2048,
+        b"fixed test salt!",
+        &[7; 16],
+    )
+    .unwrap();
+    let encrypted = info.encrypt_with_params(params, password).unwrap();
+    let body = base64::engine::general_purpose::STANDARD.encode(encrypted.as_bytes());
+    let mut pem = String::from("-----BEGIN ENCRYPTED PRIVATE KEY-----\n");
+    for chunk in body.as_bytes().chunks(64) {
+        pem.push_str(std::str::from_utf8(chunk).unwrap());
+        pem.push('\n');
+    }
+    pem.push_str("-----END ENCRYPTED PRIVATE KEY-----\n");
+    pem
 }
 
 #[tokio::test]
