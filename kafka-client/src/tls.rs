@@ -59,7 +59,7 @@ fn private_key(
     use pkcs8::der::Decode;
     let Some(der) = encrypted_key_der(pem)? else {
         return PrivateKeyDer::from_pem_slice(pem)
-            .map_err(|_| invalid("ssl.key.location", "no PEM private key in it").into());
+            .map_err(|_| invalid("ssl.key.location", "no PEM private key in it"));
     };
     let password = password.ok_or_else(|| {
         invalid(
@@ -99,7 +99,7 @@ fn encrypted_key_der(pem: &[u8]) -> Result<Option<Vec<u8>>> {
     base64::engine::general_purpose::STANDARD
         .decode(base64)
         .map(Some)
-        .map_err(|e| invalid("ssl.key.location", &format!("bad base64 in the key: {e}")).into())
+        .map_err(|e| invalid("ssl.key.location", &format!("bad base64 in the key: {e}")))
 }
 
 /// The TLS settings of a client.
