@@ -276,3 +276,86 @@ async fn without_acls_the_acl_apis_say_security_is_disabled() {
     }
     cluster.shutdown().await;
 }
+
+/// Mutual TLS: a client certificate is the principal (`User:` and its subject, as Kafka's
+/// default SSL principal builder names it), so ACLs apply to certificate users.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_certificates_are_principals() {
+    let server_ca = kafka_testkit::tls::TestCa::new("broker CA");
+    let client_ca = kafka_testkit::tls::TestCa::new("client CA");
+    let (cert, key) = server_ca.issue(&["127.0.0.1"]);
+    let tls = kafka_broker::TlsConfig::new(cert, key).with_client_ca(client_ca.pem());
+    let cluster = Cluster::start(
+        ClusterConfig::default()
+            .with_tls(tls)
+            .with_acl(AclConfig::new().with_super_user("User:CN=admin,O=Example")),
+    )
+    .await
+    .unwrap();
+    let bootstrap = cluster.bootstrap_servers();
+    let ca = server_ca.pem();
+    let identity = |cn: &str| {
+        let (cert, key) = client_ca.issue_client(cn, "Example");
+        vec![
+            ("bootstrap.servers".to_string(), bootstrap.clone()),
+            ("security.protocol".to_string(), "SSL".to_string()),
+            ("ssl.ca.pem".to_string(), ca.clone()),
+            ("ssl.certificate.pem".to_string(), cert),
+            ("ssl.key.pem".to_string(), key),
+        ]
+    };
+    let admin_props = identity("admin");
+    let admin = AdminClient::connect(
+        AdminConfig::from_properties(admin_props.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    let created = admin
+        .create_topics(vec![NewTopic::new("mtls.orders", 1, 1)])
+        .await
+        .unwrap();
+    assert!(created.values().all(Result::is_ok), "{created:?}");
+    let granted = admin
+        .create_acls(vec![topic_acl(
+            "mtls.orders",
+            PatternType::Literal,
+            AccessControlEntry::allow("User:CN=alice,O=Example", AclOperation::Write),
+        )])
+        .await
+        .unwrap();
+    assert!(granted.values().all(Result::is_ok), "{granted:?}");
+    let producer = |props: Vec<(String, String)>| async move {
+        let mut props = props;
+        props.push(("max.block.ms".into(), "5000".into()));
+        props.push(("linger.ms".into(), "0".into()));
+        Producer::new(
+            ProducerConfig::from_properties(props.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                .unwrap(),
+        )
+        .await
+        .unwrap()
+    };
+    let alice = producer(identity("alice")).await;
+    alice
+        .send(ProducerRecord::new("mtls.orders").with_value("signed"))
+        .await
+        .unwrap()
+        .await
+        .expect("alice's certificate may write");
+    let mallory = producer(identity("mallory")).await;
+    match mallory
+        .send(ProducerRecord::new("mtls.orders").with_value("forged"))
+        .await
+    {
+        Err(ProducerError::Topic { code, .. }) => {
+            assert_eq!(code, ErrorCode::TopicAuthorizationFailed)
+        }
+        Err(other) => panic!("expected TOPIC_AUTHORIZATION_FAILED, got {other}"),
+        Ok(_) => panic!("mallory's send was accepted"),
+    }
+    assert_eq!(end_offset(&admin, "mtls.orders").await, 1);
+    alice.close(Duration::from_secs(2)).await;
+    mallory.close(Duration::from_secs(2)).await;
+    cluster.shutdown().await;
+}

@@ -94,7 +94,22 @@ async fn accept_loop(
                                 // The handshake gets the same bound as authentication.
                                 let limit = Duration::from_secs(10);
                                 match tokio::time::timeout(limit, acceptor.accept(stream)).await {
-                                    Ok(Ok(tls)) => connection::serve(tls, ctx).await,
+                                    Ok(Ok(tls)) => {
+                                        // A client certificate names the principal, as
+                                        // Kafka's default SSL principal builder does (SASL,
+                                        // if the listener also has it, then overrides it).
+                                        let mut ctx = ctx;
+                                        if let Some(dn) = tls
+                                            .get_ref()
+                                            .1
+                                            .peer_certificates()
+                                            .and_then(|chain| chain.first())
+                                            .and_then(|cert| crate::x509_name::subject_dn(cert))
+                                        {
+                                            ctx.principal = format!("User:{dn}");
+                                        }
+                                        connection::serve(tls, ctx).await
+                                    }
                                     Ok(Err(e)) => tracing::info!(%peer, error = %e, "TLS handshake failed"),
                                     Err(_) => tracing::info!(%peer, "TLS handshake timed out"),
                                 }

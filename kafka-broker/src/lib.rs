@@ -46,6 +46,7 @@ mod state;
 mod sync;
 mod tls;
 mod topics;
+mod x509_name;
 
 pub use authorizer::AclConfig;
 pub use cluster::Cluster;

@@ -42,4 +42,19 @@ impl TestCa {
             .expect("a signed leaf");
         (cert.pem(), key.serialize_pem())
     }
+
+    /// A client certificate whose subject is `CN=common_name,O=organization` (as Kafka's SSL
+    /// principal names it), with no alternative names: (certificate PEM, PKCS#8 key PEM).
+    pub fn issue_client(&self, common_name: &str, organization: &str) -> (String, String) {
+        let key = KeyPair::generate().expect("a key pair");
+        let mut params = CertificateParams::new(Vec::<String>::new()).expect("leaf parameters");
+        let mut dn = rcgen::DistinguishedName::new();
+        dn.push(DnType::OrganizationName, organization);
+        dn.push(DnType::CommonName, common_name);
+        params.distinguished_name = dn;
+        let cert = params
+            .signed_by(&key, &self.cert, &self.key)
+            .expect("a signed leaf");
+        (cert.pem(), key.serialize_pem())
+    }
 }
