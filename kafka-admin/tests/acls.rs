@@ -359,3 +359,98 @@ async fn client_certificates_are_principals() {
     mallory.close(Duration::from_secs(2)).await;
     cluster.shutdown().await;
 }
+
+/// The same principals on Apache Kafka (an SSL listener requiring client certificates, its
+/// StandardAuthorizer): the ACL for `User:CN=alice,O=Example` lets alice's certificate write
+/// and not mallory's, so our principal names are Kafka's; a certificate from an unknown CA is
+/// refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_certificates_are_principals_on_kafka() {
+    let server_ca = kafka_testkit::tls::TestCa::new("broker CA");
+    let client_ca = kafka_testkit::tls::TestCa::new("client CA");
+    let (cert, key) = server_ca.issue(&["127.0.0.1", "localhost"]);
+    let dir = std::env::temp_dir().join(format!("kafka-sdk-mtls-acl-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (keystore, truststore) = (dir.join("keystore.pem"), dir.join("clients.pem"));
+    std::fs::write(&keystore, format!("{key}{cert}")).unwrap();
+    std::fs::write(&truststore, client_ca.pem()).unwrap();
+    let config = kafka_testkit::RealKafkaConfig::new(1)
+        .with_ssl_listener(&keystore, &truststore)
+        .with_property(
+            "authorizer.class.name",
+            "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        )
+        .with_property("super.users", "User:ANONYMOUS");
+    let Some(kafka) =
+        tokio::task::spawn_blocking(move || kafka_testkit::RealKafka::start_or_skip(config))
+            .await
+            .unwrap()
+    else {
+        return;
+    };
+    // Setup over PLAINTEXT, whose ANONYMOUS principal is a super user.
+    let admin = AdminClient::connect(AdminConfig::new(&kafka.bootstrap()))
+        .await
+        .unwrap();
+    let created = admin
+        .create_topics(vec![NewTopic::new("mtls.orders", 1, 1)])
+        .await
+        .unwrap();
+    assert!(created.values().all(Result::is_ok), "{created:?}");
+    let granted = admin
+        .create_acls(vec![topic_acl(
+            "mtls.orders",
+            PatternType::Literal,
+            AccessControlEntry::allow("User:CN=alice,O=Example", AclOperation::Write),
+        )])
+        .await
+        .unwrap();
+    assert!(granted.values().all(Result::is_ok), "{granted:?}");
+    settle(&admin, 1).await;
+    let ssl = kafka.sasl_bootstrap();
+    let ca = server_ca.pem();
+    let producer = |ca_of_cert: &kafka_testkit::tls::TestCa, cn: &str| {
+        let (cert, key) = ca_of_cert.issue_client(cn, "Example");
+        let props = [
+            ("bootstrap.servers", ssl.as_str()),
+            ("security.protocol", "SSL"),
+            ("ssl.ca.pem", ca.as_str()),
+            ("ssl.certificate.pem", cert.as_str()),
+            ("ssl.key.pem", key.as_str()),
+            ("max.block.ms", "5000"),
+            ("linger.ms", "0"),
+            ("request.timeout.ms", "5000"),
+        ];
+        ProducerConfig::from_properties(props).unwrap()
+    };
+    let alice = Producer::new(producer(&client_ca, "alice")).await.unwrap();
+    alice
+        .send(ProducerRecord::new("mtls.orders").with_value("signed"))
+        .await
+        .unwrap()
+        .await
+        .expect("alice's certificate may write on Kafka");
+    let mallory = Producer::new(producer(&client_ca, "mallory"))
+        .await
+        .unwrap();
+    match mallory
+        .send(ProducerRecord::new("mtls.orders").with_value("forged"))
+        .await
+    {
+        Err(ProducerError::Topic { code, .. }) => {
+            assert_eq!(code, ErrorCode::TopicAuthorizationFailed)
+        }
+        Err(other) => panic!("expected TOPIC_AUTHORIZATION_FAILED, got {other}"),
+        Ok(_) => panic!("mallory's send was accepted"),
+    }
+    let stranger = kafka_testkit::tls::TestCa::new("unknown CA");
+    assert!(
+        Producer::new(producer(&stranger, "alice")).await.is_err(),
+        "a certificate from an unknown CA is refused"
+    );
+    assert_eq!(end_offset(&admin, "mtls.orders").await, 1);
+    alice.close(Duration::from_secs(2)).await;
+    mallory.close(Duration::from_secs(2)).await;
+    drop(kafka);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -60,6 +60,9 @@ pub struct RealKafkaConfig {
     /// With it, that listener is SASL_SSL: a PEM file holding the private key (unencrypted
     /// PKCS#8) and then the certificate chain (KIP-651's PEM keystore).
     pub sasl_listener_keystore: Option<PathBuf>,
+    /// Instead of a SASL listener, an SSL one that requires client certificates: (the PEM
+    /// keystore as above, a PEM file of the CAs client certificates must chain to).
+    pub ssl_listener: Option<(PathBuf, PathBuf)>,
 }
 
 impl RealKafkaConfig {
@@ -71,7 +74,20 @@ impl RealKafkaConfig {
             properties: BTreeMap::new(),
             sasl_plain_users: None,
             sasl_listener_keystore: None,
+            ssl_listener: None,
         }
+    }
+
+    /// Adds an SSL listener requiring client certificates (`ssl.client.auth=required`) on
+    /// every node, at [`RealKafka::sasl_bootstrap`]'s ports (a cluster has one extra
+    /// listener: SASL or this). Principals are `User:` and the certificate's subject.
+    pub fn with_ssl_listener(
+        mut self,
+        keystore_pem: impl Into<PathBuf>,
+        client_ca_pem: impl Into<PathBuf>,
+    ) -> Self {
+        self.ssl_listener = Some((keystore_pem.into(), client_ca_pem.into()));
+        self
     }
 
     /// Makes the SASL listener SASL_SSL, with this PEM keystore (key, then certificates).
@@ -354,6 +370,9 @@ impl RealKafka {
             .join(",");
         for node in &nodes {
             let mut extra = config.properties.clone();
+            if let Some((keystore, truststore)) = &config.ssl_listener {
+                extra.extend(ssl_listener_properties(node, keystore, truststore));
+            }
             if let Some(users) = &config.sasl_plain_users {
                 extra.extend(sasl_listener_properties(
                     node,
@@ -721,6 +740,46 @@ fn server_properties(
 
 /// The properties of a SASL_PLAINTEXT listener beside PLAINTEXT (which stays the
 /// inter-broker listener): PLAIN with `users`, and both SCRAM mechanisms.
+/// The properties of an SSL listener with required client certificates on `node.sasl_port`.
+fn ssl_listener_properties(
+    node: &Node,
+    keystore: &std::path::Path,
+    truststore: &std::path::Path,
+) -> BTreeMap<String, String> {
+    let path = |p: &std::path::Path| p.display().to_string();
+    [
+        (
+            "listeners",
+            format!(
+                "PLAINTEXT://127.0.0.1:{},CONTROLLER://127.0.0.1:{},SSL://127.0.0.1:{}",
+                node.port, node.controller_port, node.sasl_port
+            ),
+        ),
+        (
+            "advertised.listeners",
+            format!(
+                "PLAINTEXT://127.0.0.1:{},SSL://127.0.0.1:{}",
+                node.port, node.sasl_port
+            ),
+        ),
+        (
+            "listener.security.protocol.map",
+            "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SSL:SSL".to_string(),
+        ),
+        ("listener.name.ssl.ssl.keystore.type", "PEM".to_string()),
+        ("listener.name.ssl.ssl.keystore.location", path(keystore)),
+        ("listener.name.ssl.ssl.truststore.type", "PEM".to_string()),
+        (
+            "listener.name.ssl.ssl.truststore.location",
+            path(truststore),
+        ),
+        ("listener.name.ssl.ssl.client.auth", "required".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
 fn sasl_listener_properties(
     node: &Node,
     users: &BTreeMap<String, String>,
