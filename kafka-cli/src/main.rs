@@ -3,6 +3,7 @@
 //! document per command, stable field names) for scripts; exit status 0 on success, otherwise
 //! one line on stderr.
 
+mod acls;
 mod groups;
 mod output;
 mod records;
@@ -24,7 +25,8 @@ Examples:
   kfk topics apply topics.toml --dry-run      show what would change
   echo 'k1:hello' | kfk produce orders -k :   produce one keyed record
   kfk consume orders --from-beginning -e --format '%p %o %k=%v'
-  kfk groups lag billing -o json";
+  kfk groups lag billing -o json
+  kfk acls create --principal User:alice --operation read --topic orders";
 
 /// The command line.
 #[derive(Debug, Parser)]
@@ -85,6 +87,11 @@ enum Command {
     Groups {
         #[command(subcommand)]
         command: groups::GroupsCommand,
+    },
+    /// Lists, creates and deletes ACLs.
+    Acls {
+        #[command(subcommand)]
+        command: acls::AclsCommand,
     },
     /// Describes the cluster.
     Cluster {
@@ -194,6 +201,7 @@ async fn dispatch(command: Command, settings: &Settings) -> Outcome {
         Command::Consume(args) => records::consume(args, settings).await,
         Command::Groups { command } => groups::run(command, settings).await,
         Command::Cluster { command } => groups::cluster(command, settings).await,
+        Command::Acls { command } => acls::run(command, settings).await,
         Command::Offsets { topic } => groups::offsets(&topic, settings).await,
         Command::Broker { .. } | Command::Completions { .. } => Ok(()),
     }

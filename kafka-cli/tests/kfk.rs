@@ -639,3 +639,90 @@ fn sasl_credentials_from_x_flags_and_a_clear_line_when_they_are_wrong() {
     std::fs::remove_file(&file).ok();
     rt.block_on(cluster.shutdown());
 }
+
+#[test]
+fn acls_create_list_and_delete() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    // ACLs on; the anonymous (PLAINTEXT) principal is the super user that manages them.
+    let cluster = rt
+        .block_on(Cluster::start(ClusterConfig::default().with_acl(
+            kafka_broker::AclConfig::new().with_super_user("User:ANONYMOUS"),
+        )))
+        .unwrap();
+    let env = Env {
+        rt,
+        bootstrap: cluster.bootstrap_servers(),
+        cluster: Some(cluster),
+    };
+    let created = env.ok(
+        &[
+            "acls",
+            "create",
+            "--principal",
+            "User:alice",
+            "--operation",
+            "read",
+            "--operation",
+            "describe-configs",
+            "--topic",
+            "orders.",
+            "--prefixed",
+        ],
+        None,
+    );
+    assert!(
+        created.contains("created 2 ACL(s): allowed to User:alice"),
+        "{created}"
+    );
+    env.ok(
+        &[
+            "acls",
+            "create",
+            "--principal",
+            "User:bob",
+            "--operation",
+            "all",
+            "--deny",
+            "--cluster",
+        ],
+        None,
+    );
+    let all = env.json(&["acls", "list"]);
+    let rows = all.as_array().unwrap();
+    assert_eq!(rows.len(), 3, "{all}");
+    assert!(rows.iter().any(|r| r["principal"] == "User:bob"
+        && r["permission"] == "DENY"
+        && r["resource_type"] == "CLUSTER"
+        && r["resource_name"] == "kafka-cluster"));
+    let alice = env.json(&["acls", "list", "--principal", "User:alice"]);
+    let ops: Vec<&str> = alice
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["operation"].as_str().unwrap())
+        .collect();
+    assert_eq!(ops, ["READ", "DESCRIBE_CONFIGS"]);
+    assert_eq!(alice[0]["pattern_type"], "PREFIXED");
+    let table = env.ok(&["acls", "list", "--topic", "orders.", "--prefixed"], None);
+    assert!(table.starts_with("PRINCIPAL"), "{table}");
+    assert!(env.fails(&["acls", "delete"]).contains("--all"));
+    assert!(env
+        .fails(&[
+            "acls",
+            "create",
+            "--principal",
+            "alice",
+            "--operation",
+            "read",
+            "--topic",
+            "t"
+        ])
+        .contains("User:alice"));
+    let deleted = env.json(&["acls", "delete", "--principal", "User:alice"]);
+    assert_eq!(deleted.as_array().unwrap().len(), 2);
+    assert_eq!(env.json(&["acls", "list"]).as_array().unwrap().len(), 1);
+}
