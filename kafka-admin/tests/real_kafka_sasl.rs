@@ -205,6 +205,16 @@ async fn scram_over_tls_against_kafka() {
             Err(e) => panic!("SCRAM-SHA-512 over TLS: {e}"),
         }
     }
+    // OAUTHBEARER over SASL_SSL too (Kafka's unsecured-JWT validator).
+    let mut oauth = tls(Mechanism::Plain, "plainuser", "plain-secret");
+    oauth.set("sasl.mechanism", "OAUTHBEARER").unwrap();
+    oauth
+        .set(
+            "sasl.jaas.config",
+            r#"org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub="svc";"#,
+        )
+        .unwrap();
+    Client::connect(oauth).await.expect("OAUTHBEARER over TLS");
     let err = Client::connect(tls(Mechanism::ScramSha512, "tlsuser", "wrong"))
         .await
         .unwrap_err();

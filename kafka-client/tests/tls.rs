@@ -208,7 +208,13 @@ fn encrypt_key(key_pem: &str, password: &str) -> String {
 async fn sasl_runs_over_tls() {
     let ca = Ca::new("broker CA");
     let (cert, key) = ca.issue(&["127.0.0.1"]);
-    let sasl = SaslConfig::new(&[Mechanism::ScramSha512]).with_user("alice", "secret");
+    let sasl = SaslConfig::new(&[
+        Mechanism::Plain,
+        Mechanism::ScramSha256,
+        Mechanism::ScramSha512,
+        Mechanism::OAuthBearer,
+    ])
+    .with_user("alice", "secret");
     let cluster = Cluster::start(
         ClusterConfig::default()
             .with_tls(TlsConfig::new(cert, key))
@@ -217,22 +223,42 @@ async fn sasl_runs_over_tls() {
     .await
     .unwrap();
     let ca_pem = ca.pem();
-    let props = |pw: &'static str| {
-        vec![
+    // Every mechanism over TLS; each password mechanism refuses a wrong password.
+    for mechanism in ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] {
+        let props = |pw: &'static str| {
+            vec![
+                ("security.protocol", "SASL_SSL"),
+                ("ssl.ca.pem", ca_pem.as_str()),
+                ("sasl.mechanism", mechanism),
+                ("sasl.username", "alice"),
+                ("sasl.password", pw),
+            ]
+        };
+        Client::connect(config(&cluster, &props("secret")))
+            .await
+            .unwrap_or_else(|e| panic!("{mechanism} over SASL_SSL: {e}"));
+        let err = Client::connect(config(&cluster, &props("wrong")))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, ClientError::Authentication { .. }),
+            "{mechanism}: {err}"
+        );
+    }
+    Client::connect(config(
+        &cluster,
+        &[
             ("security.protocol", "SASL_SSL"),
             ("ssl.ca.pem", ca_pem.as_str()),
-            ("sasl.mechanism", "SCRAM-SHA-512"),
-            ("sasl.username", "alice"),
-            ("sasl.password", pw),
-        ]
-    };
-    Client::connect(config(&cluster, &props("secret")))
-        .await
-        .expect("SASL_SSL");
-    let err = Client::connect(config(&cluster, &props("wrong")))
-        .await
-        .unwrap_err();
-    assert!(matches!(err, ClientError::Authentication { .. }), "{err}");
+            ("sasl.mechanism", "OAUTHBEARER"),
+            (
+                "sasl.jaas.config",
+                r#"org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub="svc";"#,
+            ),
+        ],
+    ))
+    .await
+    .expect("OAUTHBEARER over SASL_SSL");
     cluster.shutdown().await;
 }
 
