@@ -244,6 +244,29 @@ impl RecordBatchHeader {
         LOG_OVERHEAD + usize::try_from(self.batch_length).unwrap_or(0)
     }
 
+    /// Checks the CRC32C of `batch` (the batch this header was parsed from) against the one
+    /// the header carries, without decoding anything else.
+    pub fn check_crc(&self, batch: &[u8]) -> Result<(), DecodeError> {
+        let covered =
+            batch
+                .get(ATTRIBUTES_OFFSET..self.total_size())
+                .ok_or(DecodeError::UnexpectedEof {
+                    field: "RecordBatch",
+                    needed: self.total_size(),
+                    remaining: batch.len(),
+                })?;
+        let computed = ::crc32c::crc32c(covered);
+        if computed == self.crc {
+            Ok(())
+        } else {
+            Err(DecodeError::CrcMismatch {
+                field: "RecordBatch.crc",
+                stored: self.crc,
+                computed,
+            })
+        }
+    }
+
     /// Attributes bits for the given flags.
     pub(crate) fn attributes_for(
         compression: Compression,

@@ -20,6 +20,7 @@ mod builder;
 mod compression;
 mod control;
 mod edit;
+mod framing;
 mod record;
 mod record_set;
 
@@ -37,6 +38,7 @@ pub use edit::{
     batch_frames, set_base_offset, set_log_append_time, set_partition_leader_epoch, set_producer,
     BatchFrame, BatchFrames,
 };
+pub use framing::{check_record_framing, FramingError};
 pub use record::{Record, RecordHeader, Records};
 pub use record_set::{PartialBatch, RecordBatches, RecordSet};
 
