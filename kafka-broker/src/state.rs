@@ -276,15 +276,15 @@ impl ClusterState {
             ));
         }
         let replicas = self.assign_replicas(&live, partitions, replication, &new.assignments);
-        let topic = Topic {
-            name: new.name,
-            id: random_uuid(),
-            partitions: replicas
+        let topic = Topic::new(
+            new.name,
+            random_uuid(),
+            replicas
                 .into_iter()
                 .map(|r| Arc::new(PartitionLog::new(r)))
                 .collect(),
-            configs: new.configs,
-        };
+            new.configs,
+        );
         if !validate_only {
             tracing::debug!(topic = %topic.name, partitions, "created topic");
             topics.insert(topic.clone());

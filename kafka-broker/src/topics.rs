@@ -6,7 +6,7 @@ use std::sync::Arc;
 use kafka_protocol::ErrorCode;
 use kafka_protocol::Uuid;
 
-use crate::config::{self, topic_config, topic_default};
+use crate::config::{self, topic_config};
 use crate::log::PartitionLog;
 
 /// Kafka's longest legal topic name (`Topic.MAX_NAME_LENGTH`): 255 minus room for the partition
@@ -20,16 +20,64 @@ pub(crate) struct Topic {
     pub id: Uuid,
     pub partitions: Vec<Arc<PartitionLog>>,
     /// Config overrides (only the keys set explicitly; defaults come from the config table).
+    /// Change them with [`Topic::set_configs`], which keeps `settings` in step.
     pub configs: BTreeMap<String, String>,
+    /// The configs the produce path reads, parsed once when they are set.
+    pub settings: TopicSettings,
+}
+
+/// The topic configs every produce reads, typed: parsed when the overrides change rather than
+/// looked up by name and parsed for each batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TopicSettings {
+    /// `max.message.bytes` when overridden; else the broker's `message.max.bytes` applies.
+    pub max_message_bytes: Option<usize>,
+    /// `message.timestamp.type=LogAppendTime`: the broker stamps batches.
+    pub log_append_time: bool,
+    /// `retention.bytes` (-1: no size limit).
+    pub retention_bytes: i64,
+}
+
+impl TopicSettings {
+    /// The settings of these overrides (validated values; anything unparsable is the default).
+    pub fn of(configs: &BTreeMap<String, String>) -> TopicSettings {
+        TopicSettings {
+            max_message_bytes: configs
+                .get("max.message.bytes")
+                .and_then(|v| v.parse().ok()),
+            log_append_time: configs
+                .get("message.timestamp.type")
+                .is_some_and(|t| t == "LogAppendTime"),
+            retention_bytes: configs
+                .get("retention.bytes")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(-1),
+        }
+    }
 }
 
 impl Topic {
-    /// The effective value of a topic config: the override or the default.
-    pub fn config(&self, name: &str, message_max_bytes: i32) -> Option<String> {
-        if let Some(v) = self.configs.get(name) {
-            return Some(v.clone());
+    /// A new topic.
+    pub fn new(
+        name: String,
+        id: Uuid,
+        partitions: Vec<Arc<PartitionLog>>,
+        configs: BTreeMap<String, String>,
+    ) -> Topic {
+        let settings = TopicSettings::of(&configs);
+        Topic {
+            name,
+            id,
+            partitions,
+            configs,
+            settings,
         }
-        topic_config(name).map(|d| topic_default(d, message_max_bytes))
+    }
+
+    /// Replaces the config overrides.
+    pub fn set_configs(&mut self, configs: BTreeMap<String, String>) {
+        self.settings = TopicSettings::of(&configs);
+        self.configs = configs;
     }
 
     /// The partition with this index, if it exists.
@@ -43,25 +91,43 @@ impl Topic {
 /// All topics, by name and by id.
 #[derive(Debug, Default)]
 pub(crate) struct Registry {
-    by_name: BTreeMap<String, Topic>,
+    /// Shared, so that a request can hold a topic without copying it (its name, partition
+    /// list and configs) and without holding the registry's lock; a change copies it on write.
+    by_name: BTreeMap<String, Arc<Topic>>,
     by_id: HashMap<Uuid, String>,
 }
 
 impl Registry {
     pub fn get(&self, name: &str) -> Option<&Topic> {
-        self.by_name.get(name)
+        self.by_name.get(name).map(|t| &**t)
+    }
+
+    /// The topic, shared: a reference count, no copy.
+    pub fn get_shared(&self, name: &str) -> Option<Arc<Topic>> {
+        self.by_name.get(name).cloned()
+    }
+
+    /// The topic with this id, shared.
+    pub fn get_shared_by_id(&self, id: &Uuid) -> Option<Arc<Topic>> {
+        self.by_id
+            .get(id)
+            .and_then(|n| self.by_name.get(n))
+            .cloned()
     }
 
     pub fn get_mut(&mut self, name: &str) -> Option<&mut Topic> {
-        self.by_name.get_mut(name)
+        self.by_name.get_mut(name).map(Arc::make_mut)
     }
 
     pub fn get_by_id(&self, id: &Uuid) -> Option<&Topic> {
-        self.by_id.get(id).and_then(|n| self.by_name.get(n))
+        self.by_id
+            .get(id)
+            .and_then(|n| self.by_name.get(n))
+            .map(|t| &**t)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Topic> {
-        self.by_name.values()
+        self.by_name.values().map(|t| &**t)
     }
 
     pub fn contains(&self, name: &str) -> bool {
@@ -70,7 +136,7 @@ impl Registry {
 
     pub fn insert(&mut self, topic: Topic) {
         self.by_id.insert(topic.id, topic.name.clone());
-        self.by_name.insert(topic.name.clone(), topic);
+        self.by_name.insert(topic.name.clone(), Arc::new(topic));
     }
 
     /// Removes a topic and wakes fetches waiting on its partitions.
@@ -81,7 +147,7 @@ impl Registry {
             p.lock().deleted = true;
             p.wake();
         }
-        Some(topic)
+        Some(Arc::unwrap_or_clone(topic))
     }
 }
 

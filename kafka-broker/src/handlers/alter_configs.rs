@@ -225,7 +225,7 @@ fn update(
             let valid =
                 validate_configs(proposed.iter().map(|(k, v)| (k.as_str(), Some(v.as_str()))))?;
             if !validate_only {
-                topic.configs = valid;
+                topic.set_configs(valid);
             }
             Ok(())
         }

@@ -21,7 +21,8 @@ use kafka_protocol::messages::produce_response::{
 };
 use kafka_protocol::messages::{ProduceRequest, ProduceResponse};
 use kafka_protocol::records::{
-    batch_frames, set_log_append_time, DecodeOptions, RecordBatch, RecordBatchHeader, MAGIC,
+    batch_frames, check_record_framing, set_log_append_time, Compression, FramingError,
+    RecordBatchHeader, MAGIC, RECORD_BATCH_OVERHEAD,
 };
 use kafka_protocol::{BrokerId, ErrorCode};
 
@@ -57,9 +58,9 @@ pub(crate) fn handle(ctx: &RequestContext, request: &ProduceRequest, version: i1
             let topic = {
                 let topics = lock(&ctx.state.topics);
                 if by_id {
-                    topics.get_by_id(&topic_data.topic_id).cloned()
+                    topics.get_shared_by_id(&topic_data.topic_id)
                 } else {
-                    topics.get(&topic_data.name).cloned()
+                    topics.get_shared(&topic_data.name)
                 }
             };
             // WRITE on the topic is checked before its existence, so that a principal without
@@ -87,7 +88,7 @@ pub(crate) fn handle(ctx: &RequestContext, request: &ProduceRequest, version: i1
                             Some(topic) => produce_partition(ctx, topic, p, &settings),
                         }
                     };
-                    partition_response(ctx, topic.as_ref(), p.index, result, &mut leaders)
+                    partition_response(ctx, topic.as_deref(), p.index, result, &mut leaders)
                 })
                 .collect();
             TopicProduceResponse::default()
@@ -184,41 +185,49 @@ fn produce_partition(
     settings: &Settings,
 ) -> Result<crate::log::AppendInfo, Refusal> {
     let log = led_partition(ctx, topic, data.index)?;
-    let records = data.records.clone().ok_or(ErrorCode::InvalidRecord)?;
+    let records = data.records.as_ref().ok_or(ErrorCode::InvalidRecord)?;
     // Kafka checks the request's shape first (ProduceRequest.validateRecords): exactly one
     // complete batch, of magic 2. A truncated batch counts as none.
-    check_single_v2_batch(&records)?;
+    check_single_v2_batch(records)?;
     let max_message_bytes = topic
-        .config("max.message.bytes", settings.message_max_bytes)
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(usize::MAX);
+        .settings
+        .max_message_bytes
+        .unwrap_or_else(|| usize::try_from(settings.message_max_bytes).unwrap_or(usize::MAX));
     if records.len() > max_message_bytes {
         return Err(ErrorCode::MessageTooLarge.into());
     }
-    let decoded = decode_batch(&records, max_message_bytes)?;
-    let header = *decoded.header();
+    // The header, the CRC, then a walk over the record framing: no record is materialised.
+    let header = RecordBatchHeader::parse(records).map_err(corrupt)?;
+    header.check_crc(records).map_err(corrupt)?;
     let at_log = |code: ErrorCode| Refusal {
         code,
         log_start_offset: log.offsets().log_start_offset,
     };
-    validate_contents(&header)
-        .and_then(|()| validate_records(&decoded))
-        .map_err(at_log)?;
-    drop(decoded);
+    validate_contents(&header).map_err(at_log)?;
+    validate_records(records, &header, max_message_bytes, at_log)?;
+    // The stored batch is the producer's bytes, copied once out of the request so that the
+    // leader can set baseOffset and partitionLeaderEpoch (outside the CRC) in place.
     let mut batch = BytesMut::from(&records[..]);
     let log_append_time = topic
-        .config("message.timestamp.type", settings.message_max_bytes)
-        .is_some_and(|t| t == "LogAppendTime")
+        .settings
+        .log_append_time
         .then(|| ctx.state.clock.now_ms());
     if let Some(time) = log_append_time {
         set_log_append_time(&mut batch, time).map_err(|_| ErrorCode::CorruptMessage)?;
     }
-    let retention_bytes = topic
-        .config("retention.bytes", settings.message_max_bytes)
-        .and_then(|v| v.parse::<i64>().ok())
-        .unwrap_or(-1);
-    log.append(batch, &header, log_append_time, retention_bytes)
-        .map_err(at_log)
+    log.append(
+        batch,
+        &header,
+        log_append_time,
+        topic.settings.retention_bytes,
+    )
+    .map_err(at_log)
+}
+
+/// A batch whose header, CRC or compression does not check out: CORRUPT_MESSAGE.
+fn corrupt(e: kafka_protocol::DecodeError) -> Refusal {
+    tracing::debug!(error = %e, "corrupt record batch");
+    ErrorCode::CorruptMessage.into()
 }
 
 /// One complete batch of magic 2, or INVALID_RECORD; the batches are found by their length
@@ -229,18 +238,6 @@ fn check_single_v2_batch(records: &Bytes) -> Result<(), ErrorCode> {
         (Some(frame), None) if frame.magic == MAGIC => Ok(()),
         _ => Err(ErrorCode::InvalidRecord),
     }
-}
-
-/// Decodes the partition's batch, checking its CRC: CORRUPT_MESSAGE if it fails.
-fn decode_batch(records: &Bytes, max_decompressed: usize) -> Result<RecordBatch, ErrorCode> {
-    let mut rest = records.clone();
-    // Inflating a compressed batch is capped well above what a legal batch can hold.
-    let options =
-        DecodeOptions::default().with_max_decompressed_size(max_decompressed.saturating_mul(64));
-    RecordBatch::decode_with(&mut rest, &options).map_err(|e| {
-        tracing::debug!(error = %e, "corrupt record batch");
-        ErrorCode::CorruptMessage
-    })
 }
 
 /// Kafka's `LogValidator` checks of a producer's batch: a base offset of zero (the leader
@@ -256,20 +253,42 @@ fn validate_contents(header: &RecordBatchHeader) -> Result<(), ErrorCode> {
     Ok(())
 }
 
-/// Walks the records: each must decode, with offset deltas 0, 1, 2, ... The deltas are compared
-/// as deltas, so no arithmetic on the producer's base offset can overflow.
-fn validate_records(batch: &RecordBatch) -> Result<(), ErrorCode> {
-    let base = batch.header().base_offset;
-    let mut expected_delta: i64 = 0;
-    for record in batch.records() {
-        let record = record.map_err(|_| ErrorCode::CorruptMessage)?;
-        if record.offset.checked_sub(base) != Some(expected_delta) {
-            return Err(ErrorCode::InvalidRecord);
+/// Walks the records (inflated first if compressed, within a cap well above what a legal
+/// batch can hold): each must parse, with offset deltas 0, 1, 2, ... A record that does not
+/// parse is CORRUPT_MESSAGE, a wrong delta INVALID_RECORD, both reported with the log start
+/// offset (`at_log`) as Kafka does once a batch reached validation; a batch that cannot be
+/// inflated, or whose count could not fit its data, is CORRUPT_MESSAGE before that.
+fn validate_records(
+    records: &[u8],
+    header: &RecordBatchHeader,
+    max_message_bytes: usize,
+    at_log: impl Fn(ErrorCode) -> Refusal,
+) -> Result<(), Refusal> {
+    let payload = records
+        .get(RECORD_BATCH_OVERHEAD..header.total_size())
+        .ok_or(ErrorCode::CorruptMessage)?;
+    let count = usize::try_from(header.records_count).map_err(|_| ErrorCode::CorruptMessage)?;
+    let inflated;
+    let data = match header.compression().map_err(corrupt)? {
+        Compression::None => payload,
+        codec => {
+            inflated = codec
+                .decompress(payload, max_message_bytes.saturating_mul(64))
+                .map_err(corrupt)?;
+            &inflated[..]
         }
-        expected_delta += 1;
+    };
+    if count > data.len() / MIN_RECORD_SIZE {
+        return Err(ErrorCode::CorruptMessage.into());
     }
-    if expected_delta != i64::from(batch.header().records_count) {
-        return Err(ErrorCode::InvalidRecord);
-    }
-    Ok(())
+    check_record_framing(data, count).map_err(|e| match e {
+        FramingError::OffsetDelta { .. } => at_log(ErrorCode::InvalidRecord),
+        _ => {
+            tracing::debug!(error = %e, "corrupt records");
+            at_log(ErrorCode::CorruptMessage)
+        }
+    })
 }
+
+/// The fewest bytes a record takes (a length, attributes, three zero varints, no headers).
+const MIN_RECORD_SIZE: usize = 7;
