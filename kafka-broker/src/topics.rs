@@ -36,6 +36,8 @@ pub(crate) struct TopicSettings {
     pub log_append_time: bool,
     /// `retention.bytes` (-1: no size limit).
     pub retention_bytes: i64,
+    /// `cleanup.policy` includes `compact`: every record needs a key.
+    pub compacted: bool,
 }
 
 impl TopicSettings {
@@ -52,6 +54,9 @@ impl TopicSettings {
                 .get("retention.bytes")
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(-1),
+            compacted: configs
+                .get("cleanup.policy")
+                .is_some_and(|p| p.split(',').any(|p| p.trim() == "compact")),
         }
     }
 }

@@ -17,7 +17,8 @@ use bytes::{Bytes, BytesMut};
 use kafka_protocol::acl::{AclOperation, ResourceType};
 use kafka_protocol::messages::produce_request::PartitionProduceData;
 use kafka_protocol::messages::produce_response::{
-    LeaderIdAndEpoch, NodeEndpoint, PartitionProduceResponse, TopicProduceResponse,
+    BatchIndexAndErrorMessage, LeaderIdAndEpoch, NodeEndpoint, PartitionProduceResponse,
+    TopicProduceResponse,
 };
 use kafka_protocol::messages::{ProduceRequest, ProduceResponse};
 use kafka_protocol::records::{
@@ -136,6 +137,7 @@ fn partition_response(
         Err(Refusal {
             code,
             log_start_offset,
+            record_error,
         }) => {
             let mut response = PartitionProduceResponse::default()
                 .with_index(index)
@@ -143,6 +145,18 @@ fn partition_response(
                 .with_base_offset(-1)
                 .with_log_append_time_ms(-1)
                 .with_log_start_offset(log_start_offset);
+            // KIP-467: which record failed, and a summary as Kafka words it.
+            if let Some((batch_index, message)) = record_error {
+                response.error_message = Some(
+                    format!(
+                        "One or more records have been rejected due to 1 record errors in total, and only showing the first three errors at most: [RecordError(batchIndex={batch_index}, message='{message}')]"
+                    )
+                    .into(),
+                );
+                response.record_errors = vec![BatchIndexAndErrorMessage::default()
+                    .with_batch_index(batch_index)
+                    .with_batch_index_error_message(Some(message.into()))];
+            }
             if code == ErrorCode::NotLeaderOrFollower {
                 if let Some(log) = topic.and_then(|t| t.partition(index)) {
                     let (leader, epoch) = log.leader();
@@ -163,10 +177,12 @@ fn partition_response(
 /// offset with the error. It does once the batch reached the log (validation of its contents,
 /// sequence and epoch checks), and not for refusals before that (an unknown partition, a
 /// malformed or oversized request, a failed CRC), which answer `-1`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct Refusal {
     pub code: ErrorCode,
     pub log_start_offset: i64,
+    /// The record that failed validation and why (Produce v8+ `RecordErrors`, KIP-467).
+    pub record_error: Option<(i32, String)>,
 }
 
 impl From<ErrorCode> for Refusal {
@@ -174,6 +190,7 @@ impl From<ErrorCode> for Refusal {
         Refusal {
             code,
             log_start_offset: -1,
+            record_error: None,
         }
     }
 }
@@ -202,9 +219,14 @@ fn produce_partition(
     let at_log = |code: ErrorCode| Refusal {
         code,
         log_start_offset: log.offsets().log_start_offset,
+        record_error: None,
     };
     validate_contents(&header).map_err(at_log)?;
-    validate_records(records, &header, max_message_bytes, at_log)?;
+    let keys = topic
+        .settings
+        .compacted
+        .then(|| format!("{}-{}", topic.name, data.index));
+    validate_records(records, &header, max_message_bytes, keys.as_deref(), at_log)?;
     // The stored batch is the producer's bytes, copied once out of the request so that the
     // leader can set baseOffset and partitionLeaderEpoch (outside the CRC) in place.
     let mut batch = BytesMut::from(&records[..]);
@@ -258,10 +280,14 @@ fn validate_contents(header: &RecordBatchHeader) -> Result<(), ErrorCode> {
 /// parse is CORRUPT_MESSAGE, a wrong delta INVALID_RECORD, both reported with the log start
 /// offset (`at_log`) as Kafka does once a batch reached validation; a batch that cannot be
 /// inflated, or whose count could not fit its data, is CORRUPT_MESSAGE before that.
+///
+/// `compacted` names the partition (`topic-N`) of a compacted topic, whose records need keys
+/// (INVALID_RECORD naming the record, as Kafka's `LogValidator` words it).
 fn validate_records(
     records: &[u8],
     header: &RecordBatchHeader,
     max_message_bytes: usize,
+    compacted: Option<&str>,
     at_log: impl Fn(ErrorCode) -> Refusal,
 ) -> Result<(), Refusal> {
     let payload = records
@@ -281,8 +307,18 @@ fn validate_records(
     if count > data.len() / MIN_RECORD_SIZE {
         return Err(ErrorCode::CorruptMessage.into());
     }
-    check_record_framing(data, count).map_err(|e| match e {
+    check_record_framing(data, count, compacted.is_some()).map_err(|e| match e {
         FramingError::OffsetDelta { .. } => at_log(ErrorCode::InvalidRecord),
+        FramingError::MissingKey { position } => Refusal {
+            record_error: Some((
+                i32::try_from(position).unwrap_or(i32::MAX),
+                format!(
+                    "Compacted topic cannot accept message without key in topic partition {}",
+                    compacted.unwrap_or_default()
+                ),
+            )),
+            ..at_log(ErrorCode::InvalidRecord)
+        },
         _ => {
             tracing::debug!(error = %e, "corrupt records");
             at_log(ErrorCode::CorruptMessage)

@@ -28,6 +28,12 @@ pub enum FramingError {
         /// The delta it has.
         found: i32,
     },
+    /// Keys were required (a compacted topic) and this record has none (INVALID_RECORD).
+    #[error("record {position} has no key")]
+    MissingKey {
+        /// The record's position in the batch.
+        position: i64,
+    },
 }
 
 /// Skips a varint length that may be -1 (null); returns the bytes it covered.
@@ -51,7 +57,12 @@ fn skip_nullable<'a>(
 }
 
 /// Walks `count` records in `data` (a batch's uncompressed record data); see the module docs.
-pub fn check_record_framing(data: &[u8], count: usize) -> Result<(), FramingError> {
+/// With `require_keys` (a compacted topic's batch) a record without a key fails too.
+pub fn check_record_framing(
+    data: &[u8],
+    count: usize,
+    require_keys: bool,
+) -> Result<(), FramingError> {
     if count > data.len() / MIN_RECORD_SIZE {
         return Err(DecodeError::InvalidLength {
             field: "RecordBatch.recordsCount",
@@ -87,7 +98,10 @@ pub fn check_record_framing(data: &[u8], count: usize) -> Result<(), FramingErro
                 found: offset_delta,
             });
         }
-        skip_nullable(&mut reader, "Record.key")?;
+        let key = skip_nullable(&mut reader, "Record.key")?;
+        if require_keys && key.is_none() {
+            return Err(FramingError::MissingKey { position });
+        }
         skip_nullable(&mut reader, "Record.value")?;
         let headers = reader.varint("Record.headersCount")?;
         let remaining = reader.remaining();
@@ -166,17 +180,30 @@ mod tests {
     #[test]
     fn well_formed_records_pass_and_agree_with_the_decoder() {
         let (data, n) = records(50);
-        assert_eq!(check_record_framing(&data, n), Ok(()));
+        assert_eq!(check_record_framing(&data, n, false), Ok(()));
         // The count must use the data up exactly, either way.
         assert!(matches!(
-            check_record_framing(&data, n - 1),
+            check_record_framing(&data, n - 1, false),
             Err(FramingError::Malformed(DecodeError::TrailingBytes { .. }))
         ));
         assert!(matches!(
-            check_record_framing(&data, n + 1),
+            check_record_framing(&data, n + 1, false),
             Err(FramingError::Malformed(_))
         ));
-        assert_eq!(check_record_framing(&[], 0), Ok(()));
+        assert_eq!(check_record_framing(&[], 0, false), Ok(()));
+    }
+
+    #[test]
+    fn compacted_topics_need_keys() {
+        let mut b = RecordBatchBuilder::new(Compression::None);
+        b.append(0, Some(b"k"), Some(b"a"), &[]).unwrap();
+        b.append(0, None, Some(b"b"), &[]).unwrap();
+        let batch = RecordBatch::decode(&mut b.build().unwrap()).unwrap();
+        assert_eq!(check_record_framing(batch.record_data(), 2, false), Ok(()));
+        assert_eq!(
+            check_record_framing(batch.record_data(), 2, true),
+            Err(FramingError::MissingKey { position: 1 })
+        );
     }
 
     #[test]
@@ -188,7 +215,7 @@ mod tests {
             .unwrap();
         let batch = RecordBatch::decode(&mut b.build().unwrap()).unwrap();
         assert_eq!(
-            check_record_framing(batch.record_data(), 2),
+            check_record_framing(batch.record_data(), 2, false),
             Err(FramingError::OffsetDelta {
                 position: 1,
                 found: 2
@@ -200,16 +227,19 @@ mod tests {
     fn every_truncation_and_corruption_is_an_error_never_a_panic() {
         let (data, n) = records(5);
         for cut in 0..data.len() {
-            assert!(check_record_framing(&data[..cut], n).is_err(), "cut {cut}");
+            assert!(
+                check_record_framing(&data[..cut], n, false).is_err(),
+                "cut {cut}"
+            );
         }
         for i in 0..data.len() {
             for byte in [0x00, 0x7f, 0x80, 0xff] {
                 let mut bad = data.to_vec();
                 bad[i] = byte;
                 // Either it still parses (a changed value byte) or it is an error.
-                let _ = check_record_framing(&bad, n);
+                let _ = check_record_framing(&bad, n, true);
             }
         }
-        assert!(check_record_framing(&data, usize::MAX).is_err());
+        assert!(check_record_framing(&data, usize::MAX, false).is_err());
     }
 }

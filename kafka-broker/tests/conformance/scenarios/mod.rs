@@ -101,6 +101,7 @@ pub fn all() -> Vec<Scenario> {
         topics::partitions_unknown_topic,
         topics::partitions_validate_only,
         produce::acks_1,
+        produce::compacted_topic_needs_keys,
         produce::acks_all,
         produce::acks_0,
         produce::invalid_acks,

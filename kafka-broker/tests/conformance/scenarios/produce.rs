@@ -405,3 +405,62 @@ pub fn idempotent_acks_1_refused(s: &mut Session<'_>) {
         v,
     );
 }
+
+/// A keyless batch (keys on the first record only, then none), uncompressed.
+fn partly_keyless() -> Bytes {
+    let mut builder = kafka_protocol::records::RecordBatchBuilder::new(Compression::None);
+    builder
+        .append(1000, Some(b"k0"), Some(b"keyed"), &[])
+        .expect("append");
+    builder
+        .append(1001, None, Some(b"keyless"), &[])
+        .expect("append");
+    builder.build().expect("build")
+}
+
+/// A compacted topic refuses records without keys (INVALID_RECORD, naming the record), also
+/// once compaction is turned on by appending `compact` to `cleanup.policy` (KIP-339).
+pub fn compacted_topic_needs_keys(s: &mut Session<'_>) {
+    let t = s.name("t");
+    s.create_topic(&t, 1, &[("cleanup.policy", "compact")]);
+    let v = by_name(s);
+    s.send(
+        "keyless_refused",
+        &produce_request(&t, 0, partly_keyless(), 1),
+        v,
+    );
+    s.send(
+        "keyed_accepted",
+        &produce_request(&t, 0, batch(&["a"]), 1),
+        v,
+    );
+    let u = s.name("u");
+    s.create_topic(&u, 1, &[]);
+    s.send(
+        "keyless_before_compaction",
+        &produce_request(&u, 0, partly_keyless(), 1),
+        v,
+    );
+    let append = kafka_protocol::messages::IncrementalAlterConfigsRequest::default()
+        .with_resources(vec![
+        kafka_protocol::messages::incremental_alter_configs_request::AlterConfigsResource::default(
+        )
+        .with_resource_type(2)
+        .with_resource_name(u.as_str())
+        .with_configs(vec![
+            kafka_protocol::messages::incremental_alter_configs_request::AlterableConfig::default()
+                .with_name("cleanup.policy".to_string())
+                .with_config_operation(2)
+                .with_value(Some("compact".to_string().into())),
+        ]),
+    ]);
+    let iv = s.v(ApiKey::IncrementalAlterConfigs);
+    s.call(&append, iv);
+    // Kafka applies topic configs from its metadata log, just after answering.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    s.send(
+        "keyless_after_append_compact",
+        &produce_request(&u, 0, partly_keyless(), 1),
+        v,
+    );
+}
