@@ -380,3 +380,21 @@ pub fn group_configs(s: &mut Session<'_>) {
     let unknown = [("no.such.group.config", SET, Some("1"))];
     s.send("unknown_key", &incremental(GROUP, &g, &unknown), alter_v);
 }
+
+/// `message.format.version` (librdkafka's 0092 sets it): what the advertised Kafka answers.
+pub fn alter_message_format_version(s: &mut Session<'_>) {
+    let t = s.name("t");
+    s.create_topic(&t, 1, &[]);
+    let v = s.v(ApiKey::AlterConfigs);
+    s.send(
+        "alter_message_format_version",
+        &alter(&t, &[("message.format.version", "0.10.0.0")]),
+        v,
+    );
+    let iv = s.v(ApiKey::IncrementalAlterConfigs);
+    s.send(
+        "incremental_message_format_version",
+        &incremental(2, &t, &[("message.format.version", 0, Some("0.10.0.0"))]),
+        iv,
+    );
+}

@@ -43,6 +43,7 @@ pub fn all() -> Vec<Scenario> {
         replicas::update_features,
         replicas::scram_credentials,
         configs::group_configs,
+        configs::alter_message_format_version,
         api_versions::sasl_on_a_plaintext_listener,
         api_versions::v0,
         api_versions::v1,
