@@ -137,7 +137,7 @@ fn partition_response(
         Err(Refusal {
             code,
             log_start_offset,
-            record_error,
+            record_errors,
         }) => {
             let mut response = PartitionProduceResponse::default()
                 .with_index(index)
@@ -145,17 +145,29 @@ fn partition_response(
                 .with_base_offset(-1)
                 .with_log_append_time_ms(-1)
                 .with_log_start_offset(log_start_offset);
-            // KIP-467: which record failed, and a summary as Kafka words it.
-            if let Some((batch_index, message)) = record_error {
+            // KIP-467: which records failed, and a summary as Kafka words it.
+            if !record_errors.is_empty() {
+                let first: Vec<String> = record_errors
+                    .iter()
+                    .take(3)
+                    .map(|(i, m)| format!("RecordError(batchIndex={i}, message='{m}')"))
+                    .collect();
                 response.error_message = Some(
                     format!(
-                        "One or more records have been rejected due to 1 record errors in total, and only showing the first three errors at most: [RecordError(batchIndex={batch_index}, message='{message}')]"
+                        "One or more records have been rejected due to {} record errors in total, and only showing the first three errors at most: [{}]",
+                        record_errors.len(),
+                        first.join(", ")
                     )
                     .into(),
                 );
-                response.record_errors = vec![BatchIndexAndErrorMessage::default()
-                    .with_batch_index(batch_index)
-                    .with_batch_index_error_message(Some(message.into()))];
+                response.record_errors = record_errors
+                    .into_iter()
+                    .map(|(batch_index, message)| {
+                        BatchIndexAndErrorMessage::default()
+                            .with_batch_index(batch_index)
+                            .with_batch_index_error_message(Some(message.into()))
+                    })
+                    .collect();
             }
             if code == ErrorCode::NotLeaderOrFollower {
                 if let Some(log) = topic.and_then(|t| t.partition(index)) {
@@ -181,8 +193,8 @@ fn partition_response(
 pub(crate) struct Refusal {
     pub code: ErrorCode,
     pub log_start_offset: i64,
-    /// The record that failed validation and why (Produce v8+ `RecordErrors`, KIP-467).
-    pub record_error: Option<(i32, String)>,
+    /// The records that failed validation and why (Produce v8+ `RecordErrors`, KIP-467).
+    pub record_errors: Vec<(i32, String)>,
 }
 
 impl From<ErrorCode> for Refusal {
@@ -190,7 +202,7 @@ impl From<ErrorCode> for Refusal {
         Refusal {
             code,
             log_start_offset: -1,
-            record_error: None,
+            record_errors: Vec::new(),
         }
     }
 }
@@ -219,7 +231,7 @@ fn produce_partition(
     let at_log = |code: ErrorCode| Refusal {
         code,
         log_start_offset: log.offsets().log_start_offset,
-        record_error: None,
+        record_errors: Vec::new(),
     };
     validate_contents(&header).map_err(at_log)?;
     let keys = topic
@@ -309,14 +321,19 @@ fn validate_records(
     }
     check_record_framing(data, count, compacted.is_some()).map_err(|e| match e {
         FramingError::OffsetDelta { .. } => at_log(ErrorCode::InvalidRecord),
-        FramingError::MissingKey { position } => Refusal {
-            record_error: Some((
-                i32::try_from(position).unwrap_or(i32::MAX),
-                format!(
-                    "Compacted topic cannot accept message without key in topic partition {}",
-                    compacted.unwrap_or_default()
-                ),
-            )),
+        FramingError::MissingKeys { positions } => Refusal {
+            record_errors: positions
+                .into_iter()
+                .map(|position| {
+                    (
+                        i32::try_from(position).unwrap_or(i32::MAX),
+                        format!(
+                            "Compacted topic cannot accept message without key in topic partition {}",
+                            compacted.unwrap_or_default()
+                        ),
+                    )
+                })
+                .collect(),
             ..at_log(ErrorCode::InvalidRecord)
         },
         _ => {

@@ -28,11 +28,12 @@ pub enum FramingError {
         /// The delta it has.
         found: i32,
     },
-    /// Keys were required (a compacted topic) and this record has none (INVALID_RECORD).
-    #[error("record {position} has no key")]
-    MissingKey {
-        /// The record's position in the batch.
-        position: i64,
+    /// Keys were required (a compacted topic) and these records have none (INVALID_RECORD;
+    /// Kafka names each of them).
+    #[error("{} record(s) have no key", positions.len())]
+    MissingKeys {
+        /// The records' positions in the batch.
+        positions: Vec<i64>,
     },
 }
 
@@ -72,6 +73,8 @@ pub fn check_record_framing(
         .into());
     }
     let mut outer = SliceReader::new(data);
+    // Allocated only when a key is missing: the error path.
+    let mut keyless: Vec<i64> = Vec::new();
     for position in 0..count {
         let length = outer.varint("Record.length")?;
         let remaining = outer.remaining();
@@ -100,7 +103,7 @@ pub fn check_record_framing(
         }
         let key = skip_nullable(&mut reader, "Record.key")?;
         if require_keys && key.is_none() {
-            return Err(FramingError::MissingKey { position });
+            keyless.push(position);
         }
         skip_nullable(&mut reader, "Record.value")?;
         let headers = reader.varint("Record.headersCount")?;
@@ -152,6 +155,9 @@ pub fn check_record_framing(
         }
         .into());
     }
+    if !keyless.is_empty() {
+        return Err(FramingError::MissingKeys { positions: keyless });
+    }
     Ok(())
 }
 
@@ -198,11 +204,15 @@ mod tests {
         let mut b = RecordBatchBuilder::new(Compression::None);
         b.append(0, Some(b"k"), Some(b"a"), &[]).unwrap();
         b.append(0, None, Some(b"b"), &[]).unwrap();
+        b.append(0, Some(b"k"), Some(b"c"), &[]).unwrap();
+        b.append(0, None, Some(b"d"), &[]).unwrap();
         let batch = RecordBatch::decode(&mut b.build().unwrap()).unwrap();
-        assert_eq!(check_record_framing(batch.record_data(), 2, false), Ok(()));
+        assert_eq!(check_record_framing(batch.record_data(), 4, false), Ok(()));
         assert_eq!(
-            check_record_framing(batch.record_data(), 2, true),
-            Err(FramingError::MissingKey { position: 1 })
+            check_record_framing(batch.record_data(), 4, true),
+            Err(FramingError::MissingKeys {
+                positions: vec![1, 3]
+            })
         );
     }
 
