@@ -23,6 +23,18 @@ else
   as_root apt-get install -y -qq kcat >/dev/null
 fi
 
+# A C toolchain and OpenSSL's headers: librdkafka's test suite (tools/librdkafka-suite) is
+# built from source.
+if command -v cc >/dev/null 2>&1 && command -v make >/dev/null 2>&1 \
+  && [ -f /usr/include/openssl/ssl.h ] && [ -f /usr/include/zlib.h ]; then
+  echo "C toolchain and OpenSSL headers: present"
+else
+  echo "C toolchain and OpenSSL headers: installing"
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get update -qq
+  as_root apt-get install -y -qq build-essential libssl-dev zlib1g-dev >/dev/null
+fi
+
 python_has() {
   python3 - "$1" "$2" <<'PY' >/dev/null 2>&1
 import importlib.metadata, sys

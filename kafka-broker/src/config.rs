@@ -513,6 +513,15 @@ pub const BROKER_CONFIGS: &[ConfigDef] = &[
         true,
         "Replication factor of the offsets topic.",
     ),
+    // Kafka lets SASL/Kerberos login settings change per broker at run time (they apply to new
+    // logins); the bundled broker stores them (it has no Kerberos).
+    broker(
+        "sasl.kerberos.min.time.before.relogin",
+        "60000",
+        Long,
+        false,
+        "Login thread sleep time between refresh attempts.",
+    ),
     broker(
         "transaction.max.timeout.ms",
         "900000",
