@@ -103,6 +103,39 @@ def broker_tests(source):
     return sorted(set(tests))
 
 
+# Kafka's command-line scripts the tests run from $KAFKA_PATH/bin, and the kafka-tools class each
+# one runs.
+KAFKA_SCRIPTS = {
+    "kafka-topics.sh": "org.apache.kafka.tools.TopicCommand",
+    "kafka-configs.sh": "org.apache.kafka.tools.ConfigCommand",
+    "kafka-acls.sh": "org.apache.kafka.tools.AclCommand",
+}
+
+
+def kafka_path():
+    """A directory whose bin/ holds Kafka's scripts for the tests, running kafka-tools' classes
+    (from Maven Central, cached by kafka-testkit) against whatever --bootstrap-server they name."""
+    out = subprocess.check_output(
+        ["cargo", "run", "-q", "-p", "kafka-testkit", "--bin", "real-kafka", "--",
+         "--version", "pinned", "--resolve-only", "--tools"],
+        cwd=ROOT,
+        text=True,
+    )
+    lib = out.strip().split(" ", 1)[1]
+    java = shutil.which("java") or "java"
+    home = os.path.join(ROOT, "target", "librdkafka-suite", "kafka")
+    os.makedirs(os.path.join(home, "bin"), exist_ok=True)
+    for script, main_class in KAFKA_SCRIPTS.items():
+        path = os.path.join(home, "bin", script)
+        with open(path, "w") as f:
+            f.write(
+                "#!/bin/sh\n"
+                f"exec {java} -Xmx256m -XX:+UseSerialGC -cp '{lib}/*' {main_class} \"$@\"\n"
+            )
+        os.chmod(path, 0o755)
+    return home
+
+
 class Broker:
     """The bundled broker binary, until stopped."""
 
@@ -137,7 +170,7 @@ class Broker:
                 self.proc.wait()
 
 
-def run_test(source, number, bootstrap, quick, timeout):
+def run_test(source, number, bootstrap, quick, timeout, kafka_home):
     """PASSED, FAILED, SKIPPED or TIMEOUT, and the seconds it took."""
     tests = os.path.join(source, "tests")
     conf = os.path.join(tests, f"test-{number}.conf")
@@ -145,6 +178,8 @@ def run_test(source, number, bootstrap, quick, timeout):
         f.write(f"bootstrap.servers={bootstrap}\n")
     env = dict(os.environ)
     env.update(
+        KAFKA_PATH=kafka_home,
+        BROKERS=bootstrap,
         TESTS=number,
         TEST_KAFKA_VERSION=KAFKA_VERSION_CLAIM,
         RDKAFKA_TEST_CONF=conf,
@@ -215,6 +250,7 @@ def main():
     log("building the bundled broker")
     subprocess.check_call(["cargo", "build", "-q", "-p", "kafka-broker", "--bin", "kafka-broker"], cwd=ROOT)
     binary = os.path.join(ROOT, "target", "debug", "kafka-broker")
+    kafka_home = kafka_path()
     tests = broker_tests(source)
     if a.tests:
         tests = [t for t in tests if t[0] in a.tests]
@@ -232,7 +268,9 @@ def main():
     try:
         for number, name in tests:
             bootstrap = plain.bootstrap if number in NO_AUTO_CREATE else auto.bootstrap
-            status, elapsed, output = run_test(source, number, bootstrap, not a.full, a.timeout)
+            status, elapsed, output = run_test(
+                source, number, bootstrap, not a.full, a.timeout, kafka_home
+            )
             results.append((number, name, status, elapsed, output))
             log(f"{number}_{name}: {status} ({elapsed:.1f}s)")
             for broker in (auto, plain):

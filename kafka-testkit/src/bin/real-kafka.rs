@@ -21,6 +21,8 @@ OPTIONS:
     --nodes <N>     Nodes, each a broker and a controller, ids 1..N [default: 1]
     --set <K=V>     A broker property for every node (repeatable)
     --resolve-only  Resolve and cache the jars, print their directory, and exit
+    --tools         With --resolve-only: kafka-tools' jars (TopicCommand, ConfigCommand,
+                    AclCommand, ...) instead of the broker's
     -h, --help      Print this help
 
 Prints `bootstrap: 127.0.0.1:PORT,...` and then accepts `kill N`, `restart N` and `stop` on
@@ -32,6 +34,7 @@ fn main() -> ExitCode {
     let mut nodes = 1usize;
     let mut props = Vec::new();
     let mut resolve_only = false;
+    let mut tools = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
                 None => return usage("--set needs KEY=VALUE"),
             },
             "--resolve-only" => resolve_only = true,
+            "--tools" => tools = true,
             other => return usage(&format!("unknown argument {other}")),
         }
     }
@@ -64,7 +68,12 @@ fn main() -> ExitCode {
         v => v.to_string(),
     };
     if resolve_only {
-        return match real_kafka::kafka_lib(&version) {
+        let lib = if tools {
+            real_kafka::kafka_tools_lib(&version)
+        } else {
+            real_kafka::kafka_lib(&version)
+        };
+        return match lib {
             Ok(lib) => {
                 println!("{version} {}", lib.display());
                 ExitCode::SUCCESS
