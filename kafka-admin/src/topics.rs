@@ -145,62 +145,9 @@ impl NewPartitions {
     }
 }
 
-/// An ACL operation (bits of the `authorized_operations` fields, KIP-430).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[non_exhaustive]
-#[allow(missing_docs)]
-pub enum AclOperation {
-    Unknown,
-    Any,
-    All,
-    Read,
-    Write,
-    Create,
-    Delete,
-    Alter,
-    Describe,
-    ClusterAction,
-    DescribeConfigs,
-    AlterConfigs,
-    IdempotentWrite,
-    CreateTokens,
-    DescribeTokens,
-    TwoPhaseCommit,
-}
-
-impl AclOperation {
-    const BY_BIT: [AclOperation; 16] = [
-        AclOperation::Unknown,
-        AclOperation::Any,
-        AclOperation::All,
-        AclOperation::Read,
-        AclOperation::Write,
-        AclOperation::Create,
-        AclOperation::Delete,
-        AclOperation::Alter,
-        AclOperation::Describe,
-        AclOperation::ClusterAction,
-        AclOperation::DescribeConfigs,
-        AclOperation::AlterConfigs,
-        AclOperation::IdempotentWrite,
-        AclOperation::CreateTokens,
-        AclOperation::DescribeTokens,
-        AclOperation::TwoPhaseCommit,
-    ];
-
-    /// Decodes an `authorized_operations` bit field; `None` for INT32_MIN (not requested).
-    pub fn from_bits(bits: i32) -> Option<BTreeSet<AclOperation>> {
-        if bits == i32::MIN {
-            return None;
-        }
-        Some(
-            (0..16)
-                .filter(|b| bits & (1 << b) != 0)
-                .filter_map(|b| AclOperation::BY_BIT.get(b).copied())
-                .collect(),
-        )
-    }
-}
+/// An ACL operation: the one type the ACL operations and the `authorized_operations` sets
+/// (KIP-430) share.
+pub use kafka_protocol::acl::AclOperation;
 
 fn ids(v: &[BrokerId]) -> Vec<i32> {
     v.iter().map(|b| b.0).collect()

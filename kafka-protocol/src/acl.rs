@@ -121,6 +121,22 @@ wire_enum! {
     }
 }
 
+impl AclOperation {
+    /// Decodes a KIP-430 `authorized_operations` bit set (bit `n` is operation code `n`);
+    /// `None` for `i32::MIN`, which means the set was not requested.
+    pub fn from_bits(bits: i32) -> Option<std::collections::BTreeSet<AclOperation>> {
+        if bits == i32::MIN {
+            return None;
+        }
+        Some(
+            (0i8..16)
+                .filter(|b| bits & (1 << b) != 0)
+                .map(AclOperation::from_code)
+                .collect(),
+        )
+    }
+}
+
 /// The name every `CLUSTER` resource has.
 pub const CLUSTER_NAME: &str = "kafka-cluster";
 
