@@ -292,71 +292,23 @@ async fn client_certificates_are_principals() {
     )
     .await
     .unwrap();
+    // Setup as the super user's certificate.
+    let (cert, key) = client_ca.issue_client("admin", "Example");
     let bootstrap = cluster.bootstrap_servers();
     let ca = server_ca.pem();
-    let identity = |cn: &str| {
-        let (cert, key) = client_ca.issue_client(cn, "Example");
-        vec![
-            ("bootstrap.servers".to_string(), bootstrap.clone()),
-            ("security.protocol".to_string(), "SSL".to_string()),
-            ("ssl.ca.pem".to_string(), ca.clone()),
-            ("ssl.certificate.pem".to_string(), cert),
-            ("ssl.key.pem".to_string(), key),
-        ]
-    };
-    let admin_props = identity("admin");
     let admin = AdminClient::connect(
-        AdminConfig::from_properties(admin_props.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .unwrap(),
+        AdminConfig::from_properties([
+            ("bootstrap.servers", bootstrap.as_str()),
+            ("security.protocol", "SSL"),
+            ("ssl.ca.pem", ca.as_str()),
+            ("ssl.certificate.pem", cert.as_str()),
+            ("ssl.key.pem", key.as_str()),
+        ])
+        .unwrap(),
     )
     .await
     .unwrap();
-    let created = admin
-        .create_topics(vec![NewTopic::new("mtls.orders", 1, 1)])
-        .await
-        .unwrap();
-    assert!(created.values().all(Result::is_ok), "{created:?}");
-    let granted = admin
-        .create_acls(vec![topic_acl(
-            "mtls.orders",
-            PatternType::Literal,
-            AccessControlEntry::allow("User:CN=alice,O=Example", AclOperation::Write),
-        )])
-        .await
-        .unwrap();
-    assert!(granted.values().all(Result::is_ok), "{granted:?}");
-    let producer = |props: Vec<(String, String)>| async move {
-        let mut props = props;
-        props.push(("max.block.ms".into(), "5000".into()));
-        props.push(("linger.ms".into(), "0".into()));
-        Producer::new(
-            ProducerConfig::from_properties(props.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-                .unwrap(),
-        )
-        .await
-        .unwrap()
-    };
-    let alice = producer(identity("alice")).await;
-    alice
-        .send(ProducerRecord::new("mtls.orders").with_value("signed"))
-        .await
-        .unwrap()
-        .await
-        .expect("alice's certificate may write");
-    let mallory = producer(identity("mallory")).await;
-    match mallory
-        .send(ProducerRecord::new("mtls.orders").with_value("forged"))
-        .await
-    {
-        Err(ProducerError::Topic { code, .. }) => {
-            assert_eq!(code, ErrorCode::TopicAuthorizationFailed)
-        }
-        Err(other) => panic!("expected TOPIC_AUTHORIZATION_FAILED, got {other}"),
-        Ok(_) => panic!("mallory's send was accepted"),
-    }
-    assert_eq!(end_offset(&admin, "mtls.orders").await, 1);
-    alice.close(Duration::from_secs(2)).await;
-    mallory.close(Duration::from_secs(2)).await;
+    certificates_decide_who_produces(&admin, &bootstrap, &server_ca, &client_ca).await;
     cluster.shutdown().await;
 }
 
@@ -392,6 +344,54 @@ async fn client_certificates_are_principals_on_kafka() {
     let admin = AdminClient::connect(AdminConfig::new(&kafka.bootstrap()))
         .await
         .unwrap();
+    let ssl = kafka.sasl_bootstrap();
+    certificates_decide_who_produces(&admin, &ssl, &server_ca, &client_ca).await;
+    let stranger = kafka_testkit::tls::TestCa::new("unknown CA");
+    assert!(
+        Producer::new(certificate_producer(
+            &ssl,
+            &server_ca.pem(),
+            &stranger,
+            "alice"
+        ))
+        .await
+        .is_err(),
+        "a certificate from an unknown CA is refused"
+    );
+    drop(kafka);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A producer over SSL whose client certificate, from `ca_of_cert`, has subject
+/// `CN=common_name,O=Example`.
+fn certificate_producer(
+    bootstrap: &str,
+    server_ca_pem: &str,
+    ca_of_cert: &kafka_testkit::tls::TestCa,
+    common_name: &str,
+) -> ProducerConfig {
+    let (cert, key) = ca_of_cert.issue_client(common_name, "Example");
+    ProducerConfig::from_properties([
+        ("bootstrap.servers", bootstrap),
+        ("security.protocol", "SSL"),
+        ("ssl.ca.pem", server_ca_pem),
+        ("ssl.certificate.pem", cert.as_str()),
+        ("ssl.key.pem", key.as_str()),
+        ("max.block.ms", "5000"),
+        ("linger.ms", "0"),
+        ("request.timeout.ms", "5000"),
+    ])
+    .unwrap()
+}
+
+/// With `admin` (a super user): the ACL for `User:CN=alice,O=Example` lets alice's certificate
+/// write `mtls.orders` and not mallory's, and only alice's record is written.
+async fn certificates_decide_who_produces(
+    admin: &AdminClient,
+    ssl_bootstrap: &str,
+    server_ca: &kafka_testkit::tls::TestCa,
+    client_ca: &kafka_testkit::tls::TestCa,
+) {
     let created = admin
         .create_topics(vec![NewTopic::new("mtls.orders", 1, 1)])
         .await
@@ -406,33 +406,25 @@ async fn client_certificates_are_principals_on_kafka() {
         .await
         .unwrap();
     assert!(granted.values().all(Result::is_ok), "{granted:?}");
-    settle(&admin, 1).await;
-    let ssl = kafka.sasl_bootstrap();
+    settle(admin, 1).await;
     let ca = server_ca.pem();
-    let producer = |ca_of_cert: &kafka_testkit::tls::TestCa, cn: &str| {
-        let (cert, key) = ca_of_cert.issue_client(cn, "Example");
-        let props = [
-            ("bootstrap.servers", ssl.as_str()),
-            ("security.protocol", "SSL"),
-            ("ssl.ca.pem", ca.as_str()),
-            ("ssl.certificate.pem", cert.as_str()),
-            ("ssl.key.pem", key.as_str()),
-            ("max.block.ms", "5000"),
-            ("linger.ms", "0"),
-            ("request.timeout.ms", "5000"),
-        ];
-        ProducerConfig::from_properties(props).unwrap()
-    };
-    let alice = Producer::new(producer(&client_ca, "alice")).await.unwrap();
+    let alice = Producer::new(certificate_producer(ssl_bootstrap, &ca, client_ca, "alice"))
+        .await
+        .unwrap();
     alice
         .send(ProducerRecord::new("mtls.orders").with_value("signed"))
         .await
         .unwrap()
         .await
-        .expect("alice's certificate may write on Kafka");
-    let mallory = Producer::new(producer(&client_ca, "mallory"))
-        .await
-        .unwrap();
+        .expect("alice's certificate may write");
+    let mallory = Producer::new(certificate_producer(
+        ssl_bootstrap,
+        &ca,
+        client_ca,
+        "mallory",
+    ))
+    .await
+    .unwrap();
     match mallory
         .send(ProducerRecord::new("mtls.orders").with_value("forged"))
         .await
@@ -443,14 +435,7 @@ async fn client_certificates_are_principals_on_kafka() {
         Err(other) => panic!("expected TOPIC_AUTHORIZATION_FAILED, got {other}"),
         Ok(_) => panic!("mallory's send was accepted"),
     }
-    let stranger = kafka_testkit::tls::TestCa::new("unknown CA");
-    assert!(
-        Producer::new(producer(&stranger, "alice")).await.is_err(),
-        "a certificate from an unknown CA is refused"
-    );
-    assert_eq!(end_offset(&admin, "mtls.orders").await, 1);
+    assert_eq!(end_offset(admin, "mtls.orders").await, 1);
     alice.close(Duration::from_secs(2)).await;
     mallory.close(Duration::from_secs(2)).await;
-    drop(kafka);
-    std::fs::remove_dir_all(&dir).ok();
 }
