@@ -67,6 +67,10 @@ impl Cluster {
             })
             .collect();
         let state = Arc::new(ClusterState::new(config.clone(), infos));
+        tokio::spawn(crate::txn::abort_timed_out(
+            Arc::downgrade(&state),
+            config.transactions.abort_check_interval,
+        ));
         let mut slots = Vec::new();
         for id in 0..count {
             let port = if config.port == 0 {

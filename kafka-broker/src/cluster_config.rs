@@ -48,6 +48,29 @@ pub struct ClusterConfig {
     /// ACLs (an authorizer, as Kafka's `authorizer.class.name` enables); `None` (the default)
     /// allows every principal everything, as Kafka without an authorizer does.
     pub acl: Option<crate::authorizer::AclConfig>,
+    /// The transaction coordinator's settings.
+    pub transactions: TransactionConfig,
+}
+
+/// The transaction coordinator's settings, with Kafka's defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TransactionConfig {
+    /// The longest `transaction.timeout.ms` a producer may ask for (Kafka's
+    /// `transaction.max.timeout.ms`, 15 minutes).
+    pub max_timeout: Duration,
+    /// How often open transactions are checked against their timeout and aborted (Kafka's
+    /// `transaction.abort.timed.out.transaction.cleanup.interval.ms`, 10 s).
+    pub abort_check_interval: Duration,
+}
+
+impl Default for TransactionConfig {
+    fn default() -> Self {
+        TransactionConfig {
+            max_timeout: Duration::from_secs(900),
+            abort_check_interval: Duration::from_secs(10),
+        }
+    }
 }
 
 /// The SASL a cluster's listeners require: the enabled mechanisms and the users.
@@ -120,6 +143,7 @@ impl Default for ClusterConfig {
             tls: None,
             max_connections: 4096,
             acl: None,
+            transactions: TransactionConfig::default(),
         }
     }
 }
@@ -179,6 +203,22 @@ impl ClusterConfig {
     /// ```
     pub fn with_group_initial_rebalance_delay_ms(mut self, delay_ms: u64) -> Self {
         self.group.initial_rebalance_delay_ms = delay_ms;
+        self
+    }
+
+    /// Checks open transactions against their timeout every `interval` (Kafka's
+    /// `transaction.abort.timed.out.transaction.cleanup.interval.ms`, 10 s by default); tests of
+    /// transaction timeouts shorten it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use kafka_broker::ClusterConfig;
+    ///
+    /// let config = ClusterConfig::default().with_transaction_abort_check_interval(Duration::from_millis(100));
+    /// assert_eq!(config.transactions.abort_check_interval, Duration::from_millis(100));
+    /// ```
+    pub fn with_transaction_abort_check_interval(mut self, interval: Duration) -> Self {
+        self.transactions.abort_check_interval = interval;
         self
     }
 

@@ -46,11 +46,12 @@ mod state;
 mod sync;
 mod tls;
 mod topics;
+mod txn;
 mod x509_name;
 
 pub use authorizer::AclConfig;
 pub use cluster::Cluster;
-pub use cluster_config::{ClusterConfig, SaslConfig};
+pub use cluster_config::{ClusterConfig, SaslConfig, TransactionConfig};
 pub use error::{BrokerError, Result};
 pub use fault::{Fault, FaultAction, RequestLogEntry, REQUEST_LOG_CAPACITY};
 pub use group::GroupConfig;

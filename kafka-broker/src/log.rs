@@ -4,8 +4,11 @@
 //! assigned, and for LogAppendTime topics the timestamp rewritten), and serves Fetch by handing
 //! out slices of them, as Kafka serves fetches from its segment files with `sendfile`.
 //!
-//! With one replica per partition, the high watermark equals the log end offset, and with no
-//! transactions the last stable offset equals the high watermark.
+//! The brokers share one log per partition, so the high watermark equals the log end offset.
+//! The last stable offset (KIP-98) is the first offset of the oldest transaction still open
+//! on the partition, or the high watermark when none is; read_committed fetches stop there and
+//! get the aborted transactions of what they read, from the partition's aborted-transaction
+//! index (Kafka's `.txnindex`), so that consumers can drop aborted records.
 //!
 //! Waiting readers (long-poll Fetch) park on [`PartitionLog::notify`]; every append, truncation,
 //! leader change or deletion wakes them so they re-check their conditions.
@@ -59,6 +62,43 @@ pub(crate) struct LogState {
     pub epochs: LeaderEpochCache,
     /// Set when the topic is deleted, so waiting fetches stop waiting.
     pub deleted: bool,
+    /// Transactions aborted on this partition, in the order of their markers.
+    pub aborted: VecDeque<AbortedTxn>,
+}
+
+/// One aborted transaction on a partition: Kafka's transaction index entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AbortedTxn {
+    pub producer_id: i64,
+    /// Offset of the transaction's first batch on the partition.
+    pub first_offset: i64,
+    /// Offset of its abort marker.
+    pub last_offset: i64,
+}
+
+impl LogState {
+    /// The last stable offset: below it every transaction is decided.
+    pub(crate) fn last_stable_offset(&self) -> i64 {
+        self.producers
+            .first_unstable_offset()
+            .map_or(self.log_end_offset, |first| first.min(self.log_end_offset))
+    }
+
+    /// The offsets reported with a read.
+    fn log_offsets(&self) -> LogOffsets {
+        LogOffsets {
+            log_start_offset: self.log_start_offset,
+            high_watermark: self.log_end_offset,
+            last_stable_offset: self.last_stable_offset(),
+        }
+    }
+
+    /// Drops index entries whose marker fell below the log start or at/after the log end.
+    fn trim_aborted(&mut self) {
+        let (start, end) = (self.log_start_offset, self.log_end_offset);
+        self.aborted
+            .retain(|a| a.last_offset >= start && a.last_offset < end);
+    }
 }
 
 /// One partition: its state and the notifier long-poll fetches wait on.
@@ -74,6 +114,7 @@ pub struct PartitionLog {
 pub(crate) struct LogOffsets {
     pub log_start_offset: i64,
     pub high_watermark: i64,
+    pub last_stable_offset: i64,
 }
 
 /// The result of [`PartitionLog::read`].
@@ -83,6 +124,9 @@ pub(crate) struct ReadResult {
     pub records: Bytes,
     /// Offsets at the time of the read.
     pub offsets: LogOffsets,
+    /// For a read_committed read, the aborted transactions that overlap the records read:
+    /// (producer id, first offset), as Fetch reports them.
+    pub aborted: Vec<(i64, i64)>,
 }
 
 impl PartitionLog {
@@ -101,6 +145,7 @@ impl PartitionLog {
                 producers: PartitionProducerState::new(),
                 epochs: LeaderEpochCache::new(),
                 deleted: false,
+                aborted: VecDeque::new(),
             }),
             notify: Notify::new(),
         }
@@ -173,6 +218,7 @@ impl PartitionLog {
             let new_end = new_end.max(state.log_start_offset);
             state.log_end_offset = new_end;
             state.producers.truncate_tail(new_end);
+            state.trim_aborted();
             state.epochs.truncate_from_end(new_end);
             adopt_replica(&mut state, broker_id);
             state.leader = broker_id;
@@ -198,11 +244,7 @@ impl PartitionLog {
 
     /// Log start offset and high watermark.
     pub(crate) fn offsets(&self) -> LogOffsets {
-        let state = self.lock();
-        LogOffsets {
-            log_start_offset: state.log_start_offset,
-            high_watermark: state.log_end_offset,
-        }
+        self.lock().log_offsets()
     }
 
     /// Reads batches starting with the one that holds `fetch_offset`, up to `max_bytes`.
@@ -210,26 +252,37 @@ impl PartitionLog {
     /// When `first_batch_unbounded` is set, the first batch is returned even if it alone exceeds
     /// `max_bytes` (KIP-74): otherwise a consumer whose fetch size is below one batch would be
     /// stuck forever.
+    ///
+    /// A `read_committed` read stops at the last stable offset (a batch of an open transaction
+    /// starts there, so batches below it are whole) and lists the aborted transactions whose
+    /// range overlaps what it read, as Kafka's `collectAbortedTransactions` does.
     pub(crate) fn read(
         &self,
         fetch_offset: i64,
         max_bytes: usize,
         first_batch_unbounded: bool,
+        read_committed: bool,
     ) -> Result<ReadResult, ErrorCode> {
         let state = self.lock();
-        let offsets = LogOffsets {
-            log_start_offset: state.log_start_offset,
-            high_watermark: state.log_end_offset,
-        };
+        let offsets = state.log_offsets();
         if fetch_offset < state.log_start_offset || fetch_offset > state.log_end_offset {
             return Err(ErrorCode::OffsetOutOfRange);
         }
+        let upper = if read_committed {
+            offsets.last_stable_offset
+        } else {
+            i64::MAX
+        };
         let first = state
             .batches
             .partition_point(|b| b.last_offset < fetch_offset);
         let mut chosen: Vec<&Bytes> = Vec::new();
         let mut total = 0usize;
+        let mut next_offset = fetch_offset;
         for batch in state.batches.iter().skip(first) {
+            if batch.base_offset >= upper {
+                break;
+            }
             let len = batch.bytes.len();
             let fits = total.saturating_add(len) <= max_bytes;
             if !(fits || chosen.is_empty() && first_batch_unbounded) {
@@ -237,7 +290,18 @@ impl PartitionLog {
             }
             total = total.saturating_add(len);
             chosen.push(&batch.bytes);
+            next_offset = batch.last_offset.saturating_add(1);
         }
+        let aborted = if read_committed && !chosen.is_empty() {
+            state
+                .aborted
+                .iter()
+                .filter(|a| a.last_offset >= fetch_offset && a.first_offset < next_offset)
+                .map(|a| (a.producer_id, a.first_offset))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let records = match chosen.as_slice() {
             [] => Bytes::new(),
             [one] => Bytes::clone(one),
@@ -249,7 +313,11 @@ impl PartitionLog {
                 buf.freeze()
             }
         };
-        Ok(ReadResult { records, offsets })
+        Ok(ReadResult {
+            records,
+            offsets,
+            aborted,
+        })
     }
 
     /// Advances the log start offset to `offset` (DeleteRecords); `-1` means the high watermark.
@@ -269,6 +337,7 @@ impl PartitionLog {
             state.producers.truncate_head(target);
             state.epochs.truncate_from_start(target);
             trim_head(&mut state);
+            state.trim_aborted();
         }
         let low = state.log_start_offset;
         drop(state);
@@ -280,11 +349,18 @@ impl PartitionLog {
     /// `-1` latest, `-3` the record with the largest timestamp (KIP-734), `-4` earliest local
     /// (KIP-1005; the same as earliest without tiered storage), otherwise the first record whose
     /// timestamp is at least `timestamp`. `None` means no such record (answered as offset -1).
-    pub(crate) fn offset_for_timestamp(&self, timestamp: i64) -> Option<(i64, i64)> {
+    /// A `read_committed` lookup sees the log only below the last stable offset, as Kafka's.
+    pub(crate) fn offset_for_timestamp(
+        &self,
+        timestamp: i64,
+        read_committed: bool,
+    ) -> Option<(i64, i64)> {
         let state = self.lock();
-        match timestamp {
-            -2 | -4 => Some((-1, state.log_start_offset)),
-            -1 => Some((-1, state.log_end_offset)),
+        let stable = state.last_stable_offset();
+        let found = match timestamp {
+            -2 | -4 => return Some((-1, state.log_start_offset)),
+            -1 if read_committed => return Some((-1, stable)),
+            -1 => return Some((-1, state.log_end_offset)),
             -3 => {
                 let mut best: Option<&StoredBatch> = None;
                 for b in &state.batches {
@@ -303,7 +379,8 @@ impl PartitionLog {
                 .filter(|b| b.max_timestamp >= ts)
                 .find_map(|b| first_record_at_or_after(b, ts, state.log_start_offset)),
             _ => None,
-        }
+        };
+        found.filter(|(_, offset)| !read_committed || *offset < stable)
     }
 }
 
@@ -361,6 +438,7 @@ pub(crate) fn apply_retention_bytes(state: &mut LogState, retention_bytes: i64) 
     let start = state.log_start_offset;
     state.producers.truncate_head(start);
     state.epochs.truncate_from_start(start);
+    state.trim_aborted();
 }
 
 /// Where an appended (or deduplicated) batch landed.
@@ -435,5 +513,66 @@ impl PartitionLog {
         drop(state);
         self.wake();
         Ok(info)
+    }
+}
+
+impl PartitionLog {
+    /// Appends a transaction marker for `producer_id` (a control batch with one COMMIT or
+    /// ABORT record, written by the coordinator or WriteTxnMarkers) and returns its offset.
+    ///
+    /// The producer's open transaction on this partition ends here: the last stable offset may
+    /// move up to the next open one, and an abort enters the aborted-transaction index with the
+    /// transaction's first offset, so read_committed consumers can skip its records. A marker
+    /// for a producer with nothing open here is still written (Kafka writes one to every
+    /// partition the transaction added, whether or not the producer wrote to it).
+    pub(crate) fn append_marker(
+        &self,
+        producer_id: i64,
+        producer_epoch: i16,
+        marker: kafka_protocol::records::EndTransactionMarker,
+        now_ms: i64,
+    ) -> Result<i64, ErrorCode> {
+        use kafka_protocol::records::{set_base_offset, set_partition_leader_epoch};
+
+        let bytes = marker
+            .encode_batch(producer_id, producer_epoch, now_ms)
+            .map_err(|_| ErrorCode::UnknownServerError)?;
+        let mut batch = BytesMut::from(&bytes[..]);
+        let mut state = self.lock();
+        if state.deleted {
+            return Err(ErrorCode::UnknownTopicOrPartition);
+        }
+        state
+            .producers
+            .check_marker(producer_id, producer_epoch, marker.coordinator_epoch)?;
+        let offset = state.log_end_offset;
+        set_base_offset(&mut batch, offset).map_err(|_| ErrorCode::CorruptMessage)?;
+        set_partition_leader_epoch(&mut batch, state.leader_epoch)
+            .map_err(|_| ErrorCode::CorruptMessage)?;
+        let bytes = batch.freeze();
+        state.size_bytes = state.size_bytes.saturating_add(bytes.len());
+        state.batches.push_back(StoredBatch {
+            base_offset: offset,
+            last_offset: offset,
+            max_timestamp: now_ms,
+            bytes,
+        });
+        state.log_end_offset = offset + 1;
+        let first = state.producers.record_marker(
+            producer_id,
+            producer_epoch,
+            marker.coordinator_epoch,
+            now_ms,
+        );
+        if let (Some(first_offset), false) = (first, marker.committed) {
+            state.aborted.push_back(AbortedTxn {
+                producer_id,
+                first_offset,
+                last_offset: offset,
+            });
+        }
+        drop(state);
+        self.wake();
+        Ok(offset)
     }
 }

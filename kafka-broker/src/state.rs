@@ -18,7 +18,7 @@ use crate::fetch_session::FetchSessionCache;
 use crate::group::{GroupCoordinator, TopicLookup};
 use crate::ids::random_uuid;
 use crate::log::PartitionLog;
-use crate::producer_state::{ProducerIdManager, ProducerIdManagerConfig};
+use crate::producer_state::ProducerIdManagerConfig;
 use crate::quotas::QuotaStore;
 use crate::reassignment::Reassignment;
 use crate::sync::lock;
@@ -53,7 +53,9 @@ pub(crate) struct ClusterState {
     /// The classic group coordinator; one serves the whole cluster, and each broker answers
     /// only for the groups placed on it.
     pub groups: Arc<GroupCoordinator>,
-    pub producer_ids: Mutex<ProducerIdManager>,
+    /// The transaction coordinator, which also hands out every producer id; one serves the
+    /// whole cluster, and each broker answers only for the transactional ids placed on it.
+    pub transactions: Mutex<crate::txn::TransactionCoordinator>,
     /// Wall-clock and timer time for every broker of the cluster.
     pub clock: Clock,
     /// Each broker's incremental fetch sessions (KIP-227), by broker id.
@@ -122,7 +124,15 @@ impl ClusterState {
         ClusterState {
             groups: GroupCoordinator::with_topics(config.group.clone(), lookup, clock),
             clock,
-            producer_ids: Mutex::new(ProducerIdManager::new(ProducerIdManagerConfig::default())),
+            transactions: Mutex::new(crate::txn::TransactionCoordinator::new(
+                ProducerIdManagerConfig {
+                    max_transaction_timeout_ms: i32::try_from(
+                        config.transactions.max_timeout.as_millis(),
+                    )
+                    .unwrap_or(i32::MAX),
+                    ..ProducerIdManagerConfig::default()
+                },
+            )),
             config,
             topics,
             brokers: Mutex::new(brokers),

@@ -9,7 +9,8 @@ use kafka_protocol::messages::{
     HeartbeatRequest, HeartbeatResponse, JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest,
     LeaveGroupResponse, ListGroupsRequest, ListGroupsResponse, OffsetCommitRequest,
     OffsetCommitResponse, OffsetDeleteRequest, OffsetDeleteResponse, OffsetFetchRequest,
-    OffsetFetchResponse, SyncGroupRequest, SyncGroupResponse,
+    OffsetFetchResponse, SyncGroupRequest, SyncGroupResponse, TxnOffsetCommitRequest,
+    TxnOffsetCommitResponse,
 };
 use kafka_protocol::ErrorCode;
 use tokio::sync::Notify;
@@ -172,6 +173,23 @@ impl GroupCoordinator {
         self.with_inner(|inner, now, shared| {
             offsets_api::commit(inner, now, &shared.config, &*shared.topics, req, version)
         })
+    }
+
+    /// TxnOffsetCommit: stages the offsets in the producer's open transaction.
+    pub async fn txn_offset_commit(&self, req: TxnOffsetCommitRequest) -> TxnOffsetCommitResponse {
+        self.with_inner(|inner, now, shared| {
+            offsets_api::txn_commit(inner, now, &shared.config, &*shared.topics, req)
+        })
+    }
+
+    /// Ends producer `producer_id`'s transaction in `group_id`: its staged offsets are
+    /// committed or dropped (the transaction marker, for a group).
+    pub(crate) fn complete_transaction(&self, group_id: &str, producer_id: i64, committed: bool) {
+        self.with_inner(|inner, _, _| {
+            if let Some(group) = inner.groups.get_mut(group_id) {
+                group.offsets.complete_transaction(producer_id, committed);
+            }
+        });
     }
 
     /// OffsetFetch (one group before v8, a batch from v8).

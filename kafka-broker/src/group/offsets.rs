@@ -4,7 +4,7 @@
 //! per topic and partition, with what OffsetFetch returns (offset, leader epoch, metadata) and
 //! what retention needs (commit time, an explicit expiry from OffsetCommit v2-4).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// One committed offset.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,10 +21,14 @@ pub struct CommittedOffset {
     pub expire_ms: Option<u64>,
 }
 
-/// All committed offsets of a group: topic → partition → offset.
+/// All committed offsets of a group: topic → partition → offset, and the offsets that open
+/// transactions committed (TxnOffsetCommit), which become visible only with the transaction's
+/// COMMIT marker.
 #[derive(Debug, Clone, Default)]
 pub struct OffsetStore {
     topics: BTreeMap<String, BTreeMap<i32, CommittedOffset>>,
+    /// Offsets of open transactions, by producer id.
+    pending: HashMap<i64, BTreeMap<(String, i32), CommittedOffset>>,
 }
 
 impl OffsetStore {
@@ -34,6 +38,46 @@ impl OffsetStore {
             .entry(topic.to_owned())
             .or_default()
             .insert(partition, offset);
+    }
+
+    /// Stages `offset` for `topic`/`partition` in producer `producer_id`'s open transaction.
+    pub fn stage(
+        &mut self,
+        producer_id: i64,
+        topic: &str,
+        partition: i32,
+        offset: CommittedOffset,
+    ) {
+        self.pending
+            .entry(producer_id)
+            .or_default()
+            .insert((topic.to_owned(), partition), offset);
+    }
+
+    /// Ends producer `producer_id`'s transaction: its staged offsets are committed (replacing
+    /// older commits) or dropped.
+    pub fn complete_transaction(&mut self, producer_id: i64, committed: bool) {
+        let Some(staged) = self.pending.remove(&producer_id) else {
+            return;
+        };
+        if committed {
+            for ((topic, partition), offset) in staged {
+                self.commit(&topic, partition, offset);
+            }
+        }
+    }
+
+    /// Whether an open transaction staged an offset for `topic`/`partition` (OffsetFetch with
+    /// `require_stable` answers UNSTABLE_OFFSET_COMMIT then, KIP-447).
+    pub fn has_pending(&self, topic: &str, partition: i32) -> bool {
+        self.pending
+            .values()
+            .any(|staged| staged.keys().any(|(t, p)| t == topic && *p == partition))
+    }
+
+    /// Whether any open transaction staged offsets.
+    pub fn any_pending(&self) -> bool {
+        !self.pending.is_empty()
     }
 
     /// The committed offset of `topic`/`partition`, if any.
@@ -64,9 +108,9 @@ impl OffsetStore {
         removed
     }
 
-    /// Whether no offset is stored.
+    /// Whether no offset is stored (committed or staged).
     pub fn is_empty(&self) -> bool {
-        self.topics.is_empty()
+        self.topics.is_empty() && self.pending.is_empty()
     }
 
     /// Number of stored partition offsets.
@@ -135,6 +179,27 @@ mod tests {
         assert!(!s.delete("t", 0));
         assert!(s.delete("t", 1));
         assert!(s.is_empty());
+    }
+
+    #[test]
+    fn staged_offsets_appear_only_when_their_transaction_commits() {
+        let mut s = OffsetStore::default();
+        s.commit("t", 0, off(1, 0));
+        s.stage(7, "t", 0, off(10, 1));
+        s.stage(8, "t", 1, off(20, 1));
+        assert_eq!(
+            s.get("t", 0).map(|o| o.offset),
+            Some(1),
+            "staged is not committed"
+        );
+        assert!(s.has_pending("t", 0) && s.has_pending("t", 1) && !s.has_pending("t", 2));
+        s.complete_transaction(7, true);
+        s.complete_transaction(8, false);
+        assert_eq!(s.get("t", 0).map(|o| o.offset), Some(10));
+        assert_eq!(s.get("t", 1), None, "aborted offsets vanish");
+        assert!(!s.any_pending());
+        s.complete_transaction(9, true); // nothing staged: nothing happens
+        assert_eq!(s.len(), 1);
     }
 
     #[test]

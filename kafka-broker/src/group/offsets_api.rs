@@ -12,9 +12,12 @@ use kafka_protocol::messages::offset_fetch_response::{
     OffsetFetchResponseGroup, OffsetFetchResponsePartition, OffsetFetchResponsePartitions,
     OffsetFetchResponseTopic, OffsetFetchResponseTopics,
 };
+use kafka_protocol::messages::txn_offset_commit_response::{
+    TxnOffsetCommitResponsePartition, TxnOffsetCommitResponseTopic,
+};
 use kafka_protocol::messages::{
     OffsetCommitRequest, OffsetCommitResponse, OffsetDeleteRequest, OffsetDeleteResponse,
-    OffsetFetchRequest, OffsetFetchResponse,
+    OffsetFetchRequest, OffsetFetchResponse, TxnOffsetCommitRequest, TxnOffsetCommitResponse,
 };
 use kafka_protocol::ErrorCode;
 use kafka_protocol::Uuid;
@@ -37,24 +40,15 @@ pub(super) fn commit(
     // KIP-848: v10 names topics by id (a zero id is an unknown one), older versions by name.
     let by_id = version >= 10;
     // v0 commits carry no member (the fields' defaults, -1 and ""): they are "simple" commits.
-    let (generation, member_id) = (req.generation_id_or_member_epoch, req.member_id.as_str());
-    let instance = req.group_instance_id.as_deref();
-    let group_error = if !inner.active {
-        Some(ErrorCode::CoordinatorNotAvailable)
-    } else if let Some(group) = inner.groups.get(req.group_id.as_str()) {
-        group
-            .validate_offset_commit(member_id, instance, generation)
-            .err()
-    } else if generation < 0 {
-        // A group that only stores offsets (no group management) comes into being with its
-        // first commit.
-        let group = ClassicGroup::new(&req.group_id, now_ms, config.limits());
-        inner.groups.insert(req.group_id.to_string(), group);
-        None
-    } else {
-        // A member of a generation this coordinator never saw.
-        Some(ErrorCode::IllegalGeneration)
-    };
+    let group_error = commit_target(
+        inner,
+        now_ms,
+        config,
+        &req.group_id,
+        &req.member_id,
+        req.group_instance_id.as_deref(),
+        req.generation_id_or_member_epoch,
+    );
     // v2-v4 may set a retention time; other versions leave the field at its default, -1.
     let expire_ms = u64::try_from(req.retention_time_ms)
         .ok()
@@ -105,6 +99,91 @@ pub(super) fn commit(
     response
 }
 
+/// Checks who commits to `group_id` (OffsetCommit and TxnOffsetCommit alike): a member of the
+/// current generation, or anyone for a group without members when the generation is -1 (a
+/// "simple" group that only stores offsets, created by its first commit). The error to answer
+/// every partition with, if any.
+fn commit_target(
+    inner: &mut GroupTable,
+    now_ms: u64,
+    config: &GroupConfig,
+    group_id: &str,
+    member_id: &str,
+    instance: Option<&str>,
+    generation: i32,
+) -> Option<ErrorCode> {
+    if !inner.active {
+        Some(ErrorCode::CoordinatorNotAvailable)
+    } else if let Some(group) = inner.groups.get(group_id) {
+        group
+            .validate_offset_commit(member_id, instance, generation)
+            .err()
+    } else if generation < 0 {
+        let group = ClassicGroup::new(group_id, now_ms, config.limits());
+        inner.groups.insert(group_id.to_string(), group);
+        None
+    } else {
+        // A member of a generation this coordinator never saw.
+        Some(ErrorCode::IllegalGeneration)
+    }
+}
+
+/// TxnOffsetCommit (KIP-98; member and generation from v3, KIP-447): the offsets are staged
+/// under the producer id and become committed with the transaction's COMMIT marker. The caller
+/// has checked the transaction itself with the transaction coordinator.
+pub(super) fn txn_commit(
+    inner: &mut GroupTable,
+    now_ms: u64,
+    config: &GroupConfig,
+    topics: &dyn TopicLookup,
+    req: TxnOffsetCommitRequest,
+) -> TxnOffsetCommitResponse {
+    let group_error = commit_target(
+        inner,
+        now_ms,
+        config,
+        &req.group_id,
+        &req.member_id,
+        req.group_instance_id.as_deref(),
+        req.generation_id,
+    );
+    let mut response = TxnOffsetCommitResponse::default();
+    for topic in req.topics {
+        let mut out = TxnOffsetCommitResponseTopic::default().with_name(topic.name.clone());
+        for p in topic.partitions {
+            let metadata = p.committed_metadata.unwrap_or_default();
+            let error = if let Some(e) = group_error {
+                e
+            } else if !topics.partition_exists(&topic.name, p.partition_index) {
+                ErrorCode::UnknownTopicOrPartition
+            } else if metadata.len() > config.offset_metadata_max_bytes {
+                ErrorCode::OffsetMetadataTooLarge
+            } else if let Some(group) = inner.groups.get_mut(req.group_id.as_str()) {
+                let offset = CommittedOffset {
+                    offset: p.committed_offset,
+                    leader_epoch: p.committed_leader_epoch,
+                    metadata: metadata.to_string(),
+                    commit_ms: now_ms,
+                    expire_ms: None,
+                };
+                group
+                    .offsets
+                    .stage(req.producer_id.0, &topic.name, p.partition_index, offset);
+                ErrorCode::None
+            } else {
+                ErrorCode::CoordinatorNotAvailable
+            };
+            out.partitions.push(
+                TxnOffsetCommitResponsePartition::default()
+                    .with_partition_index(p.partition_index)
+                    .with_error_code(error),
+            );
+        }
+        response.topics.push(out);
+    }
+    response
+}
+
 /// A topic to fetch: its name if known, the id to echo (v10), and the partitions (`None`: all).
 struct FetchTopic {
     name: Option<String>,
@@ -129,6 +208,7 @@ fn fetch_group(
     topics: &dyn TopicLookup,
     group_id: &str,
     requested: Option<Vec<FetchTopic>>,
+    require_stable: bool,
 ) -> FetchedGroup {
     if !inner.active {
         return Err(ErrorCode::CoordinatorNotAvailable);
@@ -190,6 +270,22 @@ fn fetch_group(
                 })
                 .collect(),
         };
+        // KIP-447: a consumer that requires stable offsets (read_committed) must not start from
+        // an offset an open transaction is about to replace; it retries once the transaction
+        // ends.
+        let parts = match group {
+            Some(g) if require_stable && g.offsets.any_pending() => parts
+                .into_iter()
+                .map(|p| {
+                    if g.offsets.has_pending(name, p.partition) {
+                        missing(p.partition, ErrorCode::UnstableOffsetCommit)
+                    } else {
+                        p
+                    }
+                })
+                .collect(),
+            _ => parts,
+        };
         out.push((t, parts));
     }
     Ok(out)
@@ -232,7 +328,7 @@ pub(super) fn fetch(
                     .collect()
             });
             let mut group = OffsetFetchResponseGroup::default().with_group_id(g.group_id.clone());
-            match fetch_group(inner, topics, &g.group_id, requested) {
+            match fetch_group(inner, topics, &g.group_id, requested, req.require_stable) {
                 Err(e) => group.error_code = e,
                 Ok(fetched) => {
                     for (t, parts) in fetched {
@@ -274,7 +370,7 @@ pub(super) fn fetch(
             })
             .collect()
     });
-    let fetched = match fetch_group(inner, topics, &req.group_id, requested) {
+    let fetched = match fetch_group(inner, topics, &req.group_id, requested, req.require_stable) {
         Ok(f) => f,
         Err(e) if version >= 2 => {
             response.error_code = e;

@@ -34,9 +34,8 @@ pub(crate) fn handle(
                             producer_epoch: i32::from(p.producer_epoch),
                             last_sequence: p.last_sequence,
                             last_timestamp: p.last_append_time_ms,
-                            // No transaction coordinator writes markers yet.
-                            coordinator_epoch: -1,
-                            current_txn_start_offset: -1,
+                            coordinator_epoch: p.coordinator_epoch,
+                            current_txn_start_offset: p.current_txn_first_offset.unwrap_or(-1),
                             ..Default::default()
                         })
                         .collect();

@@ -20,10 +20,10 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use kafka_protocol::messages::fetch_response::{
-    FetchableTopicResponse, LeaderIdAndEpoch, NodeEndpoint, PartitionData,
+    AbortedTransaction, FetchableTopicResponse, LeaderIdAndEpoch, NodeEndpoint, PartitionData,
 };
 use kafka_protocol::messages::{FetchRequest, FetchResponse};
-use kafka_protocol::{BrokerId, ErrorCode};
+use kafka_protocol::{BrokerId, ErrorCode, ProducerId};
 use tokio::time::Instant;
 
 use super::common::{check_leader_epoch, led_partition};
@@ -252,7 +252,7 @@ fn read_all(
                         let limit = usize::try_from(fetch.partition_max_bytes)
                             .unwrap_or(0)
                             .min(budget);
-                        log.read(fetch.fetch_offset, limit, total == 0)
+                        log.read(fetch.fetch_offset, limit, total == 0, read_committed)
                     });
                     match read {
                         Ok(read) => {
@@ -263,11 +263,20 @@ fn read_all(
                                 partition_index: *partition,
                                 error_code: ErrorCode::None,
                                 high_watermark: read.offsets.high_watermark,
-                                last_stable_offset: read.offsets.high_watermark,
+                                last_stable_offset: read.offsets.last_stable_offset,
                                 log_start_offset: read.offsets.log_start_offset,
-                                // Kafka sends an (empty, until transactions exist) list to
-                                // read_committed consumers and null to the others.
-                                aborted_transactions: read_committed.then(Vec::new),
+                                // Kafka sends the list (possibly empty) to read_committed
+                                // consumers and null to the others.
+                                aborted_transactions: read_committed.then(|| {
+                                    read.aborted
+                                        .iter()
+                                        .map(|(producer_id, first_offset)| {
+                                            AbortedTransaction::default()
+                                                .with_producer_id(ProducerId(*producer_id))
+                                                .with_first_offset(*first_offset)
+                                        })
+                                        .collect()
+                                }),
                                 preferred_read_replica: BrokerId::NONE,
                                 records: Some(read.records),
                                 ..Default::default()

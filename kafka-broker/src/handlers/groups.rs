@@ -329,3 +329,54 @@ pub(crate) async fn list_groups(
     });
     response.into()
 }
+
+/// TxnOffsetCommit (key 28): offsets committed inside a transaction (KIP-98), staged by the
+/// group until the transaction's marker. In Kafka's order: WRITE on the transactional id, then
+/// the group's checks, READ on each topic; then the transaction coordinator must confirm that
+/// AddOffsetsToTxn put the group into the producer's open transaction (Kafka 3.6+ verifies,
+/// KIP-890), before the group coordinator validates the member and stages the offsets.
+pub(crate) async fn txn_offset_commit(
+    ctx: &RequestContext,
+    _header: &RequestHeader,
+    mut r: TxnOffsetCommitRequest,
+    _version: i16,
+) -> Reply {
+    use kafka_protocol::acl::ResourceType;
+    if !ctx.allowed(
+        AclOperation::Write,
+        ResourceType::TransactionalId,
+        &r.transactional_id,
+    ) {
+        return r
+            .error_response(ErrorCode::TransactionalIdAuthorizationFailed)
+            .into();
+    }
+    if let Some(denied) = check_group(ctx, &r.group_id, AclOperation::Read, |c| {
+        r.error_response(c).into()
+    }) {
+        return denied;
+    }
+    let denied = TxnOffsetCommitRequest {
+        topics: take_denied(&mut r.topics, |t| {
+            !ctx.allowed_topic(AclOperation::Read, &t.name)
+        }),
+        ..Default::default()
+    };
+    let verified = crate::sync::lock(&ctx.state.transactions).verify(
+        &r.transactional_id,
+        r.producer_id.0,
+        r.producer_epoch,
+        crate::txn::TxnMember::Group(&r.group_id),
+    );
+    let mut response = match verified {
+        _ if r.topics.is_empty() => TxnOffsetCommitResponse::default(),
+        Err(code) => r.error_response(super::common::transactional_write_error(code, true)),
+        Ok(()) => ctx.state.groups.txn_offset_commit(r).await,
+    };
+    response.topics.extend(
+        denied
+            .error_response(ErrorCode::TopicAuthorizationFailed)
+            .topics,
+    );
+    response.into()
+}

@@ -1,8 +1,12 @@
 //! InitProducerId (key 22): a producer id and epoch for an idempotent or transactional producer
-//! (KIP-98; epoch bumps per KIP-360). The bookkeeping lives in [`crate::producer_state`]; this
-//! handler only checks that a transactional id was sent to its coordinator.
+//! (KIP-98; epoch bumps per KIP-360). The decisions are the transaction coordinator's
+//! ([`crate::txn`]); this handler checks the transactional id's ACL and placement, and writes
+//! the abort markers when the init fenced an open transaction.
 
 use kafka_protocol::acl::{AclOperation, ResourceType};
+
+use super::common::check_transactional_id;
+use crate::txn::InitOutcome;
 use kafka_protocol::messages::{InitProducerIdRequest, InitProducerIdResponse};
 use kafka_protocol::{ErrorCode, ProducerId};
 
@@ -26,11 +30,8 @@ pub(crate) fn handle(
         .as_deref()
         .filter(|id| !id.is_empty())
     {
-        if !ctx.allowed(AclOperation::Write, ResourceType::TransactionalId, id) {
-            return failure(ErrorCode::TransactionalIdAuthorizationFailed);
-        }
-        if ctx.state.coordinator_for(id).map(|b| b.id) != Some(ctx.broker_id) {
-            return failure(ErrorCode::NotCoordinator);
+        if let Err(code) = check_transactional_id(ctx, id) {
+            return failure(code);
         }
     }
     // KIP-679: an idempotent producer needs IDEMPOTENT_WRITE on the cluster, or WRITE on some
@@ -43,7 +44,19 @@ pub(crate) fn handle(
         return failure(ErrorCode::ClusterAuthorizationFailed);
     }
     let params = InitProducerIdParams::from_request(request, version);
-    let result = lock(&ctx.state.producer_ids).init_producer_id(&params);
+    let result = {
+        let mut coordinator = lock(&ctx.state.transactions);
+        let outcome = coordinator.init_producer_id(&params, ctx.state.clock.now_ms());
+        match outcome {
+            Ok(InitOutcome::Ready(pid)) => Ok(pid),
+            Ok(InitOutcome::AbortFirst(completion)) => {
+                // The previous instance's transaction is aborted now; the client retries.
+                crate::txn::finish(&ctx.state, &mut coordinator, &completion);
+                Err(ErrorCode::ConcurrentTransactions)
+            }
+            Err(code) => Err(code),
+        }
+    };
     match result {
         Ok(pid) => InitProducerIdResponse {
             throttle_time_ms: 0,

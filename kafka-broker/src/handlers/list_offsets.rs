@@ -15,6 +15,8 @@ pub(crate) fn handle(
     request: &ListOffsetsRequest,
     _version: i16,
 ) -> ListOffsetsResponse {
+    // read_committed (v2+) sees the log only up to the last stable offset.
+    let read_committed = request.isolation_level == 1;
     let topics = answer_partitions(
         ctx,
         kafka_protocol::acl::AclOperation::Describe,
@@ -25,7 +27,7 @@ pub(crate) fn handle(
             let result = topic.led_partition(p.partition_index).and_then(|log| {
                 let epoch = log.leader().1;
                 check_leader_epoch(p.current_leader_epoch, epoch)?;
-                Ok((log.offset_for_timestamp(p.timestamp), epoch))
+                Ok((log.offset_for_timestamp(p.timestamp, read_committed), epoch))
             });
             match result {
                 Ok((found, epoch)) => {

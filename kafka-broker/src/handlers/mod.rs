@@ -11,6 +11,8 @@
 //! the *behaviour* differs between versions.
 
 pub(crate) mod acls;
+pub(crate) mod add_offsets_to_txn;
+pub(crate) mod add_partitions_to_txn;
 pub(crate) mod alter_configs;
 pub(crate) mod api_versions;
 pub(crate) mod client_quotas;
@@ -25,18 +27,22 @@ pub(crate) mod describe_configs;
 pub(crate) mod describe_log_dirs;
 pub(crate) mod describe_producers;
 pub(crate) mod describe_topic_partitions;
+pub(crate) mod describe_transactions;
 pub(crate) mod elect_leaders;
+pub(crate) mod end_txn;
 pub(crate) mod fetch;
 pub(crate) mod find_coordinator;
 pub(crate) mod groups;
 pub(crate) mod init_producer_id;
 pub(crate) mod list_offsets;
+pub(crate) mod list_transactions;
 pub(crate) mod metadata;
 pub(crate) mod offset_for_leader_epoch;
 pub(crate) mod produce;
 pub(crate) mod reassignments;
 pub(crate) mod scram_credentials;
 pub(crate) mod update_features;
+pub(crate) mod write_txn_markers;
 
 use kafka_protocol::acl::AclOperation;
 use kafka_protocol::messages::RequestHeader;
@@ -144,6 +150,13 @@ served! {
     DescribeAcls from 0 => sync acls::handle_describe,
     CreateAcls from 0 => sync acls::handle_create,
     DeleteAcls from 0 => sync acls::handle_delete,
+    AddPartitionsToTxn from 0 => sync add_partitions_to_txn::handle,
+    AddOffsetsToTxn from 0 => sync add_offsets_to_txn::handle,
+    EndTxn from 0 => sync end_txn::handle,
+    WriteTxnMarkers from 0 => sync write_txn_markers::handle,
+    TxnOffsetCommit from 0 => header groups::txn_offset_commit,
+    DescribeTransactions from 0 => sync describe_transactions::handle,
+    ListTransactions from 0 => sync list_transactions::handle,
 }
 
 /// The ACL operation on the cluster that an API needs as a whole, for the APIs that act on the

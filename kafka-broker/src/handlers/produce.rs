@@ -27,7 +27,7 @@ use kafka_protocol::records::{
 };
 use kafka_protocol::{BrokerId, ErrorCode};
 
-use super::common::led_partition;
+use super::common::{led_partition, transactional_write_error};
 use super::Reply;
 use crate::context::RequestContext;
 use crate::state::Settings;
@@ -86,7 +86,9 @@ pub(crate) fn handle(ctx: &RequestContext, request: &ProduceRequest, version: i1
                             Some(topic) if !may_write(&topic.name) => {
                                 Err(ErrorCode::TopicAuthorizationFailed.into())
                             }
-                            Some(topic) => produce_partition(ctx, topic, p, &settings),
+                            Some(topic) => {
+                                produce_partition(ctx, request, topic, p, &settings, version)
+                            }
                         }
                     };
                     partition_response(ctx, topic.as_deref(), p.index, result, &mut leaders)
@@ -209,9 +211,11 @@ impl From<ErrorCode> for Refusal {
 
 fn produce_partition(
     ctx: &RequestContext,
+    request: &ProduceRequest,
     topic: &Topic,
     data: &PartitionProduceData,
     settings: &Settings,
+    version: i16,
 ) -> Result<crate::log::AppendInfo, Refusal> {
     let log = led_partition(ctx, topic, data.index)?;
     let records = data.records.as_ref().ok_or(ErrorCode::InvalidRecord)?;
@@ -234,6 +238,9 @@ fn produce_partition(
         record_errors: Vec::new(),
     };
     validate_contents(&header).map_err(at_log)?;
+    if header.is_transactional() {
+        verify_transaction(ctx, request, &header, &topic.name, data.index, version)?;
+    }
     let keys = topic
         .settings
         .compacted
@@ -256,6 +263,41 @@ fn produce_partition(
         topic.settings.retention_bytes,
     )
     .map_err(at_log)
+}
+
+/// KIP-890 part 1: a transactional batch is appended only if its partition is in the open
+/// transaction of the request's transactional id, with the producer id and epoch the
+/// coordinator holds. Otherwise a producer that lost track of its transaction (or a zombie)
+/// could leave records no marker will ever close, holding the last stable offset back
+/// forever. A transactional batch without a transactional id is INVALID_RECORD.
+///
+/// The check and the append are two steps, as in Kafka (which closes the gap with a
+/// verification guard in the producer state): an EndTxn between them would let the batch in
+/// after its marker, where the next transaction's marker closes it. Clients send no batch
+/// after EndTxn, so this needs a misbehaving one.
+fn verify_transaction(
+    ctx: &RequestContext,
+    request: &ProduceRequest,
+    header: &RecordBatchHeader,
+    topic: &str,
+    partition: i32,
+    version: i16,
+) -> Result<(), Refusal> {
+    let Some(transactional_id) = request.transactional_id.as_deref() else {
+        return Err(ErrorCode::InvalidRecord.into());
+    };
+    if header.producer_id < 0 {
+        return Err(ErrorCode::InvalidRecord.into());
+    }
+    crate::sync::lock(&ctx.state.transactions)
+        .verify(
+            transactional_id,
+            header.producer_id,
+            header.producer_epoch,
+            crate::txn::TxnMember::Partition(topic, partition),
+        )
+        // Produce v11 is the first to know TRANSACTION_ABORTABLE (KIP-890).
+        .map_err(|code| transactional_write_error(code, version >= 11).into())
 }
 
 /// A batch whose header, CRC or compression does not check out: CORRUPT_MESSAGE.

@@ -20,14 +20,14 @@
 //!   where the batch landed ([`PartitionProducerState::record`]). A retry of a recorded batch is
 //!   then a duplicate, acknowledged with the original offsets and not appended again.
 //!
-//! Transactions are **not** implemented beyond `InitProducerId`: a transactional producer gets its
-//! stable producer id and bumped epoch, but there is no transaction log, no
-//! `AddPartitionsToTxn`/`EndTxn` handling, no transaction markers and no abort of a previous
-//! instance's open transaction. Its batches are checked here exactly like idempotent ones.
+//! Transactions build on both: the coordinator ([`crate::txn`]) gets its epochs from the manager,
+//! and each partition's state also remembers where each producer's open transaction began there
+//! (which bounds the last stable offset) and the epochs of the markers that closed them.
 
 mod id_manager;
 mod partition;
 
+pub(crate) use id_manager::fenced_error;
 pub use id_manager::{InitProducerIdParams, ProducerIdManager, ProducerIdManagerConfig};
 pub use partition::{AppendDecision, PartitionProducerState, ProducerBatch};
 

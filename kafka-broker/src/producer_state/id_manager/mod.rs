@@ -83,8 +83,8 @@ struct TransactionalEntry {
 /// * An epoch must leave room for one more bump, so once it reaches `i16::MAX - 1` the next init
 ///   moves to a fresh producer id at epoch 0, as Kafka does.
 ///
-/// Transactions themselves are not implemented: there is no transaction log, so an init does not
-/// abort or wait for (`CONCURRENT_TRANSACTIONS`) a previous instance's open transaction.
+/// The transaction itself (whether one is open, aborting it on a new instance's init) is the
+/// business of [`crate::txn::TransactionCoordinator`], which calls this manager for the epochs.
 #[derive(Debug, Clone)]
 pub struct ProducerIdManager {
     config: ProducerIdManagerConfig,
@@ -120,6 +120,21 @@ impl ProducerIdManager {
         &mut self,
         params: &InitProducerIdParams<'_>,
     ) -> Result<ProducerIdAndEpoch, ErrorCode> {
+        let expected = self.validate(params)?;
+        match params.transactional_id {
+            Some(transactional_id) => {
+                self.init_transactional(transactional_id, expected, params.api_version)
+            }
+            None => self.init_idempotent(),
+        }
+    }
+
+    /// The checks of [`init_producer_id`](Self::init_producer_id) that need no state: the
+    /// producer id and epoch the client holds (`None` if it holds none), or the request's error.
+    pub fn validate(
+        &self,
+        params: &InitProducerIdParams<'_>,
+    ) -> Result<Option<ProducerIdAndEpoch>, ErrorCode> {
         let expected = match (params.producer_id, params.producer_epoch) {
             (NO_PRODUCER_ID, NO_PRODUCER_EPOCH) => None,
             (producer_id, producer_epoch) if producer_id >= 0 && producer_epoch >= 0 => {
@@ -131,22 +146,39 @@ impl ProducerIdManager {
             _ => return Err(ErrorCode::InvalidRequest),
         };
         match params.transactional_id {
-            None => self.init_idempotent(),
             Some("") => Err(ErrorCode::InvalidRequest),
-            Some(transactional_id) => {
-                let timeout = params.transaction_timeout_ms;
-                if timeout <= 0 || timeout > self.config.max_transaction_timeout_ms {
-                    return Err(ErrorCode::InvalidTransactionTimeout);
-                }
-                self.init_transactional(transactional_id, expected, params.api_version)
+            Some(_)
+                if params.transaction_timeout_ms <= 0
+                    || params.transaction_timeout_ms > self.config.max_transaction_timeout_ms =>
+            {
+                Err(ErrorCode::InvalidTransactionTimeout)
             }
+            _ => Ok(expected),
         }
     }
 
-    /// The producer id and epoch `transactional_id` currently holds, if it was ever initialised.
-    #[cfg(test)]
+    /// The producer id and epoch `transactional_id` currently holds, if it was ever initialised
+    /// (and not forgotten since, see [`ProducerIdManagerConfig::max_tracked_producers`]).
     pub fn transactional_producer(&self, transactional_id: &str) -> Option<ProducerIdAndEpoch> {
         self.transactional.get(transactional_id).map(|e| e.current)
+    }
+
+    /// How many transactional ids the manager remembers.
+    pub fn tracked_transactional_ids(&self) -> usize {
+        self.transactional.len()
+    }
+
+    /// Bumps the epoch of `transactional_id` without handing it to any client: the transaction
+    /// coordinator's fence (Kafka's `prepareFenceProducerEpoch`) when it aborts an open
+    /// transaction on a new instance's init or on timeout. The old instance, still at the
+    /// previous epoch, is fenced; no retry of an earlier init is recognised afterwards. Returns
+    /// the new producer id and epoch (an exhausted epoch stays where it is: the next init moves
+    /// to a new producer id anyway).
+    pub fn fence(&mut self, transactional_id: &str) -> Option<ProducerIdAndEpoch> {
+        let entry = self.transactional.get_mut(transactional_id)?;
+        entry.current.producer_epoch = entry.current.producer_epoch.saturating_add(1);
+        entry.previous = None;
+        Some(entry.current)
     }
 
     fn init_idempotent(&mut self) -> Result<ProducerIdAndEpoch, ErrorCode> {
@@ -236,7 +268,7 @@ fn epoch_exhausted(epoch: i16) -> bool {
 
 /// The error that fences an `InitProducerId` of version `api_version`: KIP-588 introduced
 /// `PRODUCER_FENCED` in version 4; older clients only know `INVALID_PRODUCER_EPOCH`.
-fn fenced_error(api_version: i16) -> ErrorCode {
+pub(crate) fn fenced_error(api_version: i16) -> ErrorCode {
     if api_version >= 4 {
         ErrorCode::ProducerFenced
     } else {

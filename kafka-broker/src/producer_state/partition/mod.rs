@@ -27,6 +27,8 @@ pub struct ProducerBatch {
     pub base_sequence: i32,
     /// Number of records (offsets) the batch spans, i.e. `lastOffsetDelta + 1`.
     pub record_count: i32,
+    /// Whether the batch is part of a transaction (attributes bit 4).
+    pub transactional: bool,
 }
 
 impl ProducerBatch {
@@ -40,6 +42,7 @@ impl ProducerBatch {
             producer_epoch: header.producer_epoch,
             base_sequence: header.base_sequence,
             record_count: header.last_offset_delta.saturating_add(1),
+            transactional: header.is_transactional(),
         }
     }
 
@@ -113,6 +116,11 @@ struct ProducerEntry {
     /// The last batches of `producer_epoch`, oldest first; never empty while the entry exists.
     batches: VecDeque<BatchMetadata>,
     last_append_time_ms: i64,
+    /// Epoch of the transaction coordinator that wrote this producer's last marker, or -1.
+    coordinator_epoch: i32,
+    /// Offset of the first batch of the producer's open transaction on this partition: the
+    /// last stable offset cannot pass it until a marker closes the transaction.
+    current_txn_first_offset: Option<i64>,
 }
 
 impl ProducerEntry {
@@ -151,6 +159,10 @@ pub struct ProducerEntrySnapshot {
     pub last_append_time_ms: i64,
     /// How many of its batches are remembered (at most [`BATCHES_TO_RETAIN`]).
     pub retained_batches: usize,
+    /// Epoch of the coordinator that wrote its last transaction marker, or -1.
+    pub coordinator_epoch: i32,
+    /// First offset of its open transaction on this partition, if one is open.
+    pub current_txn_first_offset: Option<i64>,
 }
 
 /// Sequence state of every idempotent producer that wrote to one partition.
@@ -265,6 +277,8 @@ impl PartitionProducerState {
                 producer_epoch: batch.producer_epoch,
                 batches: VecDeque::with_capacity(BATCHES_TO_RETAIN),
                 last_append_time_ms: append_time_ms,
+                coordinator_epoch: -1,
+                current_txn_first_offset: None,
             });
         if entry.producer_epoch != batch.producer_epoch {
             entry.producer_epoch = batch.producer_epoch;
@@ -282,6 +296,76 @@ impl PartitionProducerState {
             entry.batches.pop_front();
         }
         entry.last_append_time_ms = append_time_ms;
+        if batch.transactional && entry.current_txn_first_offset.is_none() {
+            entry.current_txn_first_offset = Some(base_offset);
+        }
+    }
+
+    /// Checks a transaction marker (a control batch from the coordinator or WriteTxnMarkers)
+    /// before it is appended: its producer epoch may not be older than the partition's, as for
+    /// any batch (a marker of a fenced epoch is a zombie's), nor its coordinator epoch older than
+    /// that of the producer's last marker (a zombie coordinator's, as Kafka's
+    /// `TRANSACTION_COORDINATOR_FENCED`).
+    pub fn check_marker(
+        &self,
+        producer_id: i64,
+        producer_epoch: i16,
+        coordinator_epoch: i32,
+    ) -> Result<(), ErrorCode> {
+        match self.producers.get(&producer_id) {
+            Some(entry) if producer_epoch < entry.producer_epoch => {
+                Err(ErrorCode::InvalidProducerEpoch)
+            }
+            Some(entry) if coordinator_epoch < entry.coordinator_epoch => {
+                Err(ErrorCode::TransactionCoordinatorFenced)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Records a marker that [`check_marker`](Self::check_marker) accepted and the log appended
+    /// at `offset`: the producer's open transaction here (if any) is closed, and its first offset
+    /// returned, for the aborted-transactions index. A marker of a newer epoch (the coordinator
+    /// fenced the producer, KIP-360/KIP-890) moves the producer to that epoch, so the fenced
+    /// instance's next batch fails with `INVALID_PRODUCER_EPOCH` and the next instance starts at
+    /// sequence 0.
+    pub fn record_marker(
+        &mut self,
+        producer_id: i64,
+        producer_epoch: i16,
+        coordinator_epoch: i32,
+        append_time_ms: i64,
+    ) -> Option<i64> {
+        if !self.producers.contains_key(&producer_id) && self.producers.len() >= self.max_producers
+        {
+            self.evict_least_recently_used();
+        }
+        let entry = self
+            .producers
+            .entry(producer_id)
+            .or_insert_with(|| ProducerEntry {
+                producer_epoch,
+                batches: VecDeque::new(),
+                last_append_time_ms: append_time_ms,
+                coordinator_epoch,
+                current_txn_first_offset: None,
+            });
+        if producer_epoch > entry.producer_epoch {
+            entry.producer_epoch = producer_epoch;
+            entry.batches.clear();
+        }
+        entry.coordinator_epoch = coordinator_epoch;
+        entry.last_append_time_ms = append_time_ms;
+        entry.current_txn_first_offset.take()
+    }
+
+    /// The first offset of the oldest transaction still open on this partition: the last stable
+    /// offset, when it is below the high watermark.
+    pub fn first_unstable_offset(&self) -> Option<i64> {
+        self.producers
+            .values()
+            .filter_map(|e| e.current_txn_first_offset)
+            .min()
     }
 
     fn evict_least_recently_used(&mut self) {
@@ -302,9 +386,10 @@ impl PartitionProducerState {
     /// batches, so a late retry of a deleted batch is still acknowledged rather than re-appended.
     pub fn truncate_head(&mut self, log_start_offset: i64) {
         self.producers.retain(|_, entry| {
-            entry
-                .last_batch()
-                .is_some_and(|last| last.last_offset >= log_start_offset)
+            entry.current_txn_first_offset.is_some()
+                || entry
+                    .last_batch()
+                    .is_some_and(|last| last.last_offset >= log_start_offset)
         });
     }
 
@@ -317,7 +402,13 @@ impl PartitionProducerState {
     pub fn truncate_tail(&mut self, log_end_offset: i64) {
         self.producers.retain(|_, entry| {
             entry.batches.retain(|b| b.last_offset < log_end_offset);
-            !entry.batches.is_empty()
+            if entry
+                .current_txn_first_offset
+                .is_some_and(|first| first >= log_end_offset)
+            {
+                entry.current_txn_first_offset = None;
+            }
+            !entry.batches.is_empty() || entry.current_txn_first_offset.is_some()
         });
     }
 
@@ -332,14 +423,19 @@ impl PartitionProducerState {
     /// What the partition remembers about `producer_id`, if anything.
     pub fn producer(&self, producer_id: i64) -> Option<ProducerEntrySnapshot> {
         let entry = self.producers.get(&producer_id)?;
-        let last = entry.last_batch()?;
+        // A producer known only from a marker has no sequence yet (-1, as Kafka reports it).
+        let (last_sequence, last_offset) = entry
+            .last_batch()
+            .map_or((-1, -1), |last| (last.last_sequence, last.last_offset));
         Some(ProducerEntrySnapshot {
             producer_id,
             producer_epoch: entry.producer_epoch,
-            last_sequence: last.last_sequence,
-            last_offset: last.last_offset,
+            last_sequence,
+            last_offset,
             last_append_time_ms: entry.last_append_time_ms,
             retained_batches: entry.batches.len(),
+            coordinator_epoch: entry.coordinator_epoch,
+            current_txn_first_offset: entry.current_txn_first_offset,
         })
     }
 

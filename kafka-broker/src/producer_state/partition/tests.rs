@@ -8,6 +8,7 @@ fn batch(producer_epoch: i16, base_sequence: i32, record_count: i32) -> Producer
         producer_epoch,
         base_sequence,
         record_count,
+        transactional: false,
     }
 }
 
@@ -34,6 +35,7 @@ fn batches_without_producer_id_are_never_checked() {
             producer_epoch: -1,
             base_sequence: -1,
             record_count: 5,
+            transactional: false,
         };
         assert_eq!(state.check(&b), Ok(AppendDecision::Append));
         state.record(&b, 0, 0);
@@ -230,6 +232,7 @@ fn producers_are_independent() {
         producer_epoch: 0,
         base_sequence: seq,
         record_count: 1,
+        transactional: false,
     };
     append(&mut state, &batch(0, 0, 5), 0);
     append(&mut state, &other(0), 5);
@@ -251,6 +254,7 @@ fn head_truncation_forgets_producers_entirely_before_the_log_start() {
         producer_epoch: 0,
         base_sequence: 0,
         record_count: 10,
+        transactional: false,
     };
     append(&mut state, &old, 0); // offsets 0..=9
     append(&mut state, &batch(0, 0, 10), 10); // offsets 10..=19
@@ -363,6 +367,7 @@ fn batch_fields_come_from_the_header() {
             producer_epoch: 3,
             base_sequence: 20,
             record_count: 5,
+            transactional: false,
         }
     );
     assert_eq!(b.last_sequence(), 24);
