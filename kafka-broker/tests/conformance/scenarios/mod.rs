@@ -13,6 +13,7 @@ pub mod records;
 pub mod replicas;
 pub mod sessions;
 pub mod topics;
+pub mod transactions;
 
 use crate::harness::Session;
 
@@ -101,6 +102,9 @@ pub fn all() -> Vec<Scenario> {
         topics::partitions_same_count,
         topics::partitions_unknown_topic,
         topics::partitions_validate_only,
+        transactions::commit_and_abort,
+        transactions::refusals,
+        transactions::offsets_in_a_transaction,
         produce::acks_1,
         produce::compacted_topic_needs_keys,
         produce::acks_all,
