@@ -15,6 +15,7 @@ mod client;
 pub mod config;
 mod connection;
 mod error;
+mod group_metadata;
 pub mod leader_hints;
 pub mod metadata;
 mod metrics;
@@ -27,6 +28,7 @@ pub use client::Client;
 pub use config::ClientConfig;
 pub use connection::{Connection, ConnectionSettings, MAX_RESPONSE_FRAME};
 pub use error::{ClientError, Result};
+pub use group_metadata::ConsumerGroupMetadata;
 pub use metadata::MetadataCache;
 pub use metrics::{ApiMetrics, ClientMetrics};
 pub use security::{

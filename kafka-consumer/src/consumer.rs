@@ -283,6 +283,18 @@ impl Consumer {
         self.group.as_ref().map_or(-1, GroupMember::generation)
     }
 
+    /// This consumer's group membership, for
+    /// `Producer::send_offsets_to_transaction` (Java's `groupMetadata()`): the group, the
+    /// generation and the member id, so that a member fenced by a rebalance cannot commit
+    /// offsets through a transaction either (KIP-447). `None` without a `group.id`.
+    pub fn group_metadata(&self) -> Option<kafka_client::ConsumerGroupMetadata> {
+        match (&self.group, &self.config.group_id) {
+            (Some(group), _) => Some(group.group_metadata()),
+            (None, Some(id)) => Some(kafka_client::ConsumerGroupMetadata::new(id.clone())),
+            (None, None) => None,
+        }
+    }
+
     /// Replaces the assignment (assign mode). Partitions kept keep their positions.
     pub fn assign(&mut self, partitions: impl IntoIterator<Item = TopicPartition>) {
         self.state.assign(partitions);

@@ -153,6 +153,16 @@ impl GroupMember {
         self.generation
     }
 
+    /// What a transactional producer sends with this member's offsets (KIP-447).
+    pub(crate) fn group_metadata(&self) -> kafka_client::ConsumerGroupMetadata {
+        kafka_client::ConsumerGroupMetadata::member(
+            self.settings.group_id.to_string(),
+            self.generation,
+            self.member_id.to_string(),
+            self.settings.instance_id.as_ref().map(|i| i.to_string()),
+        )
+    }
+
     /// The rebalance protocol this member follows.
     pub(crate) fn protocol(&self) -> RebalanceProtocol {
         self.settings.protocol()
