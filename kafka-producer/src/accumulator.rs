@@ -72,6 +72,8 @@ pub(crate) struct AccumulatorSettings {
     pub(crate) delivery_timeout: Duration,
     pub(crate) compression: Compression,
     pub(crate) compression_level: Option<i32>,
+    /// Batches carry the transactional attribute (a `transactional.id` is set).
+    pub(crate) transactional: bool,
 }
 
 /// What the sender should do now.
@@ -208,6 +210,7 @@ impl RecordAccumulator {
             if let Some(level) = settings.compression_level {
                 builder = builder.with_compression_level(level);
             }
+            builder = builder.with_transactional(settings.transactional);
             queue.batches.push_back(ProducerBatch {
                 topic: Arc::clone(&queue.topic),
                 partition,
@@ -408,7 +411,8 @@ impl RecordAccumulator {
             let mut builder = RecordBatchBuilder::with_capacity(
                 self.settings.compression,
                 batch.encoded.as_ref().map_or(0, Bytes::len) / 2,
-            );
+            )
+            .with_transactional(self.settings.transactional);
             if let Some(level) = self.settings.compression_level {
                 builder = builder.with_compression_level(level);
             }
@@ -590,6 +594,7 @@ mod tests {
             delivery_timeout: Duration::from_secs(120),
             compression: Compression::None,
             compression_level: None,
+            transactional: false,
         })
     }
 

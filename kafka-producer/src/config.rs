@@ -79,6 +79,12 @@ pub struct ProducerConfig {
     pub allow_auto_create_topics: bool,
     /// `partitioner.class` stand-in: which partitioner to use.
     pub partitioner: PartitionerChoice,
+    /// `transactional.id` (none): makes the producer transactional (KIP-98); needs
+    /// idempotence. One producer instance per id: a new one fences the old.
+    pub transactional_id: Option<String>,
+    /// `transaction.timeout.ms` (60 s): how long a transaction may stay open before the
+    /// coordinator aborts it.
+    pub transaction_timeout: Duration,
 }
 
 impl ProducerConfig {
@@ -98,7 +104,30 @@ impl ProducerConfig {
             enable_idempotence: true,
             allow_auto_create_topics: true,
             partitioner: PartitionerChoice::Default,
+            transactional_id: None,
+            transaction_timeout: Duration::from_secs(60),
         }
+    }
+
+    /// Sets `transactional.id`, making the producer transactional.
+    ///
+    /// ```
+    /// use kafka_producer::ProducerConfig;
+    ///
+    /// let c = ProducerConfig::new("127.0.0.1:9092").with_transactional_id("orders-enricher-0");
+    /// assert_eq!(c.transactional_id.as_deref(), Some("orders-enricher-0"));
+    /// assert!(c.validate().is_ok());
+    /// assert!(c.with_idempotence(false).validate().is_err(), "transactions need idempotence");
+    /// ```
+    pub fn with_transactional_id(mut self, id: impl Into<String>) -> Self {
+        self.transactional_id = Some(id.into());
+        self
+    }
+
+    /// Sets `transaction.timeout.ms`.
+    pub fn with_transaction_timeout(mut self, timeout: Duration) -> Self {
+        self.transaction_timeout = timeout;
+        self
     }
 
     /// Sets `acks`.
@@ -208,6 +237,10 @@ impl ProducerConfig {
                 self.compression_level = Some(parse_int(key, value, -131_072, 22)?)
             }
             "enable.idempotence" => self.enable_idempotence = parse_bool(key, value)?,
+            "transactional.id" => {
+                self.transactional_id = Some(value.to_string()).filter(|v| !v.is_empty())
+            }
+            "transaction.timeout.ms" => self.transaction_timeout = parse_ms(key, value)?,
             "allow.auto.create.topics" => self.allow_auto_create_topics = parse_bool(key, value)?,
             "partitioner.class" => {
                 self.partitioner = match value.trim() {
@@ -241,6 +274,13 @@ impl ProducerConfig {
             return Err(invalid(
                 "enable.idempotence",
                 "idempotence requires acks=all; set enable.idempotence=false to use acks=0 or 1",
+            )
+            .into());
+        }
+        if self.transactional_id.is_some() && !self.enable_idempotence {
+            return Err(invalid(
+                "transactional.id",
+                "a transactional producer must be idempotent; leave enable.idempotence=true",
             )
             .into());
         }

@@ -55,6 +55,28 @@ pub enum ProducerError {
     /// The record could not be encoded into a batch.
     #[error("encoding the record: {0}")]
     Encode(String),
+    /// A transactional call made in a state that does not allow it (Java's
+    /// `IllegalStateException`): `send` outside a transaction, `commit_transaction` without
+    /// `begin_transaction`, a producer without `transactional.id`...
+    #[error("{operation} is not allowed in transaction state {state}")]
+    TransactionState {
+        /// The call.
+        operation: &'static str,
+        /// The producer's transaction state.
+        state: &'static str,
+    },
+    /// Another producer with the same `transactional.id` took over (PRODUCER_FENCED or
+    /// INVALID_PRODUCER_EPOCH): this producer can only be closed. Fatal, as Java's
+    /// `ProducerFencedException`.
+    #[error("producer fenced: another producer with transactional.id {0} took over")]
+    Fenced(String),
+    /// The open transaction failed and can only be aborted (Java's abortable errors): commit
+    /// and send fail with this until `abort_transaction`.
+    #[error("the transaction must be aborted: {0}")]
+    TransactionAborted(String),
+    /// A transaction call did not complete within `max.block.ms`; it may be called again.
+    #[error("transaction request not completed within max.block.ms ({0} ms): {1}")]
+    TransactionTimeout(u64, String),
 }
 
 /// The producer's result type.

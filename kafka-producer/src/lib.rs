@@ -18,10 +18,12 @@ pub mod partitioner;
 mod producer;
 mod record;
 mod sender;
+mod transaction;
 
 pub use config::{Acks, ProducerConfig};
 pub use delivery::DeliveryFuture;
 pub use error::{ProducerError, Result};
+pub use kafka_client::ConsumerGroupMetadata;
 pub use partitioner::{Partitioner, PartitionerChoice};
 pub use producer::{Producer, ProducerMetrics};
 pub use record::{ProducerRecord, RecordMetadata};

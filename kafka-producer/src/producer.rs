@@ -20,6 +20,7 @@ use crate::partitioner::{
 };
 use crate::record::ProducerRecord;
 use crate::sender;
+use crate::transaction::TransactionManager;
 
 /// Counters readable while the producer runs.
 #[derive(Debug, Default)]
@@ -83,6 +84,11 @@ pub(crate) struct Shared {
     /// Serialises KIP-360 epoch bumps.
     pub(crate) epoch_bump: tokio::sync::Mutex<()>,
     pub(crate) round_robin: RoundRobinPartitioner,
+    /// The transaction state, for a producer with a `transactional.id`.
+    pub(crate) txn: Option<Mutex<TransactionManager>>,
+    /// Serialises AddPartitionsToTxn, so that concurrent sends to a partition new to the
+    /// transaction add it once.
+    pub(crate) txn_add: tokio::sync::Mutex<()>,
 }
 
 impl Shared {
@@ -110,8 +116,13 @@ impl Shared {
                     .batch_fill_total
                     .fetch_add(batch.filled as u64, Ordering::Relaxed);
             }
-            Err(_) => {
+            Err(e) => {
                 self.counters.errors.fetch_add(1, Ordering::Relaxed);
+                // A record of the open transaction was not written: the transaction can only
+                // be aborted now (or the producer is done, if it was fenced).
+                if let Some(txn) = &self.txn {
+                    lock(txn).fail(e.clone());
+                }
             }
         }
         batch.complete(result);
@@ -151,7 +162,7 @@ impl Shared {
 /// ```
 #[derive(Debug)]
 pub struct Producer {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     sender: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -171,6 +182,7 @@ impl Producer {
             delivery_timeout: config.delivery_timeout,
             compression: config.compression,
             compression_level: config.compression_level,
+            transactional: config.transactional_id.is_some(),
         };
         let capacity = config.buffer_memory.min(Semaphore::MAX_PERMITS);
         let shared = Arc::new(Shared {
@@ -186,6 +198,11 @@ impl Producer {
             throttled_until: Mutex::default(),
             epoch_bump: tokio::sync::Mutex::new(()),
             round_robin: RoundRobinPartitioner::default(),
+            txn: config
+                .transactional_id
+                .clone()
+                .map(|id| Mutex::new(TransactionManager::new(id))),
+            txn_add: tokio::sync::Mutex::new(()),
             client,
             config,
         });
@@ -223,6 +240,9 @@ impl Producer {
                 limit: shared.buffer_capacity,
                 setting: "buffer.memory",
             });
+        }
+        if let Some(txn) = &shared.txn {
+            lock(txn).check_send()?;
         }
         let deadline = Instant::now() + config.max_block;
         self.reserve(size, deadline).await?;
@@ -386,6 +406,10 @@ impl Producer {
                 }
             },
         };
+        if shared.txn.is_some() {
+            self.add_to_transaction(&record.topic, partition, deadline)
+                .await?;
+        }
         let timestamp = record.timestamp.unwrap_or_else(now_ms);
         let (future, wake) = {
             let mut accumulator = shared.accumulator();

@@ -40,6 +40,15 @@ const IDLE_WAIT: Duration = Duration::from_millis(500);
 pub(crate) async fn run(shared: Arc<Shared>) {
     let mut last_refresh: Option<Instant> = None;
     loop {
+        // A transactional producer gets its id from `init_transactions`, and has no batch
+        // before it: there is nothing to do until then.
+        if shared.txn.is_some() && lock(&shared.producer_id).is_none() {
+            if shared.closing.load(Ordering::Acquire) && shared.accumulator().batch_count() == 0 {
+                break;
+            }
+            let _ = tokio::time::timeout(IDLE_WAIT, shared.wake.notified()).await;
+            continue;
+        }
         if shared.config.enable_idempotence && lock(&shared.producer_id).is_none() {
             if shared.closing.load(Ordering::Acquire) && shared.accumulator().batch_count() == 0 {
                 break;
@@ -239,6 +248,7 @@ async fn produce(
     let timeout_ms =
         i32::try_from(shared.config.client.request_timeout.as_millis()).unwrap_or(i32::MAX);
     let request = ProduceRequest::default()
+        .with_transactional_id(shared.config.transactional_id.as_deref().map(Into::into))
         .with_acks(shared.config.acks.wire())
         .with_timeout_ms(timeout_ms)
         .with_topic_data(topics);
@@ -287,6 +297,11 @@ async fn settle(shared: &Shared, batch: ProducerBatch, p: &PartitionProduceRespo
                     log_append_time: p.log_append_time_ms,
                 }),
             );
+        }
+        // A transactional producer may not bump its own epoch (transactions v1): a fenced one
+        // is done, and the batch fails (which marks the producer fenced).
+        ErrorCode::InvalidProducerEpoch | ErrorCode::ProducerFenced if shared.txn.is_some() => {
+            settle_error(shared, batch, p.error_code, false, None);
         }
         ErrorCode::OutOfOrderSequenceNumber
         | ErrorCode::UnknownProducerId
