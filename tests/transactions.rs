@@ -1,0 +1,351 @@
+//! Transactions end to end on the bundled broker: our transactional producer, our
+//! read_committed and read_uncommitted consumers, and the broker's transaction coordinator.
+//!
+//! Each test checks what a consumer sees, not what the producer says it did: committed records
+//! appear exactly once to read_committed, aborted ones never (but do to read_uncommitted), a
+//! producer fenced by a newer one with the same `transactional.id` gets the fatal error, and
+//! consumed offsets sent to a transaction are committed with it and only with it.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use kafka_sdk::broker::{Cluster, ClusterConfig};
+use kafka_sdk::consumer::{Consumer, ConsumerConfig, IsolationLevel, OffsetReset};
+use kafka_sdk::producer::{Producer, ProducerConfig, ProducerError, ProducerRecord};
+use kafka_sdk::protocol::TopicName;
+
+/// Every wait in these tests is bounded by this.
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+async fn cluster(config: ClusterConfig) -> Cluster {
+    Cluster::start(config.with_brokers(3))
+        .await
+        .expect("bundled cluster starts")
+}
+
+fn producer_config(cluster: &Cluster, transactional_id: &str) -> ProducerConfig {
+    ProducerConfig::new(&cluster.bootstrap_servers())
+        .with_transactional_id(transactional_id)
+        .with_linger(Duration::from_millis(2))
+        .with_max_block(Duration::from_secs(15))
+        .with_client(|c| {
+            c.with_retry_backoff(Duration::from_millis(5), Duration::from_millis(50))
+                .with_reconnect_backoff(Duration::from_millis(5), Duration::from_millis(50))
+        })
+}
+
+/// Reads every partition of `topic` from the beginning with `isolation`, until `expected`
+/// records arrived and a further quiet poll brought nothing (so that extra records would be
+/// seen), and returns the values per partition in offset order.
+async fn read_all(
+    cluster: &Cluster,
+    topic: &str,
+    partitions: i32,
+    isolation: IsolationLevel,
+    expected: usize,
+) -> BTreeMap<i32, Vec<String>> {
+    let mut consumer = Consumer::new(
+        ConsumerConfig::new(&cluster.bootstrap_servers())
+            .with_isolation_level(isolation)
+            .with_auto_offset_reset(OffsetReset::Earliest),
+    )
+    .await
+    .expect("consumer starts");
+    consumer.assign((0..partitions).map(|p| (TopicName::from(topic), p)));
+    let mut out: BTreeMap<i32, Vec<String>> = BTreeMap::new();
+    let mut count = 0;
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    let mut quiet_after_expected = 0;
+    while tokio::time::Instant::now() < deadline && quiet_after_expected < 2 {
+        let records = consumer
+            .poll(Duration::from_millis(200))
+            .await
+            .expect("poll");
+        if records.is_empty() && count >= expected {
+            quiet_after_expected += 1;
+        }
+        for r in records {
+            let value = String::from_utf8_lossy(r.value.as_deref().unwrap_or_default()).into();
+            out.entry(r.partition).or_default().push(value);
+            count += 1;
+        }
+    }
+    consumer.close(Duration::from_secs(1)).await;
+    out
+}
+
+fn values(read: &BTreeMap<i32, Vec<String>>) -> Vec<String> {
+    let mut all: Vec<String> = read.values().flatten().cloned().collect();
+    all.sort();
+    all
+}
+
+fn names(prefix: &str, n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{prefix}-{i:03}")).collect()
+}
+
+async fn send_all(producer: &Producer, topic: &str, values: &[String]) {
+    let mut deliveries = Vec::new();
+    for v in values {
+        deliveries.push(
+            producer
+                .send(ProducerRecord::new(topic).with_value(v.clone()))
+                .await
+                .expect("send"),
+        );
+    }
+    for d in deliveries {
+        d.await.expect("delivered");
+    }
+}
+
+#[tokio::test]
+async fn committed_records_are_read_once_and_aborted_ones_only_by_read_uncommitted() {
+    let cluster = cluster(ClusterConfig::default()).await;
+    cluster.create_topic("txn-out", 3, &[]).unwrap();
+    let producer = Producer::new(producer_config(&cluster, "txn-visibility"))
+        .await
+        .unwrap();
+    producer.init_transactions().await.unwrap();
+
+    let first = names("committed-a", 30);
+    let aborted = names("aborted", 20);
+    let second = names("committed-b", 10);
+    producer.begin_transaction().unwrap();
+    send_all(&producer, "txn-out", &first).await;
+    producer.commit_transaction().await.unwrap();
+    producer.begin_transaction().unwrap();
+    send_all(&producer, "txn-out", &aborted).await;
+    producer.abort_transaction().await.unwrap();
+    producer.begin_transaction().unwrap();
+    send_all(&producer, "txn-out", &second).await;
+    producer.commit_transaction().await.unwrap();
+    producer.close(Duration::from_secs(5)).await;
+
+    let mut committed: Vec<String> = first.iter().chain(&second).cloned().collect();
+    committed.sort();
+    let read = read_all(
+        &cluster,
+        "txn-out",
+        3,
+        IsolationLevel::ReadCommitted,
+        committed.len(),
+    )
+    .await;
+    assert_eq!(
+        values(&read),
+        committed,
+        "read_committed sees exactly the committed records"
+    );
+
+    let mut everything: Vec<String> = committed.iter().chain(&aborted).cloned().collect();
+    everything.sort();
+    let read = read_all(
+        &cluster,
+        "txn-out",
+        3,
+        IsolationLevel::ReadUncommitted,
+        everything.len(),
+    )
+    .await;
+    assert_eq!(
+        values(&read),
+        everything,
+        "read_uncommitted sees aborted records too"
+    );
+    // Within a partition the send order holds: the first transaction's records come before
+    // the aborted ones, which come before the second's.
+    for (p, vs) in &read {
+        let rank = |v: &String| {
+            if v.starts_with("committed-a") {
+                0
+            } else if v.starts_with("aborted") {
+                1
+            } else {
+                2
+            }
+        };
+        let ranks: Vec<i32> = vs.iter().map(rank).collect();
+        let mut sorted = ranks.clone();
+        sorted.sort();
+        assert_eq!(ranks, sorted, "partition {p} keeps transaction order");
+    }
+}
+
+#[tokio::test]
+async fn an_open_transaction_is_invisible_to_read_committed_until_it_commits() {
+    let cluster = cluster(ClusterConfig::default()).await;
+    cluster.create_topic("txn-open", 1, &[]).unwrap();
+    let producer = Producer::new(producer_config(&cluster, "txn-open"))
+        .await
+        .unwrap();
+    producer.init_transactions().await.unwrap();
+    producer.begin_transaction().unwrap();
+    let open = names("open", 5);
+    send_all(&producer, "txn-open", &open).await;
+
+    // Written but not committed: read_uncommitted sees the records, read_committed stops at
+    // the last stable offset, before them.
+    let read = read_all(&cluster, "txn-open", 1, IsolationLevel::ReadUncommitted, 5).await;
+    assert_eq!(values(&read), open);
+    let read = read_all(&cluster, "txn-open", 1, IsolationLevel::ReadCommitted, 0).await;
+    assert!(
+        read.is_empty(),
+        "read_committed read {read:?} of an open transaction"
+    );
+
+    producer.commit_transaction().await.unwrap();
+    let read = read_all(&cluster, "txn-open", 1, IsolationLevel::ReadCommitted, 5).await;
+    assert_eq!(values(&read), open);
+    producer.close(Duration::from_secs(5)).await;
+}
+
+#[tokio::test]
+async fn a_second_producer_with_the_same_transactional_id_fences_the_first() {
+    let cluster = cluster(ClusterConfig::default()).await;
+    cluster.create_topic("txn-fence", 2, &[]).unwrap();
+    let old = Producer::new(producer_config(&cluster, "txn-fence"))
+        .await
+        .unwrap();
+    old.init_transactions().await.unwrap();
+    old.begin_transaction().unwrap();
+    let zombie = names("zombie", 8);
+    send_all(&old, "txn-fence", &zombie).await;
+
+    // The new producer's InitProducerId bumps the epoch and aborts the old one's open
+    // transaction before it returns.
+    let new = Producer::new(producer_config(&cluster, "txn-fence"))
+        .await
+        .unwrap();
+    new.init_transactions().await.unwrap();
+
+    let err = old.commit_transaction().await.unwrap_err();
+    assert!(
+        matches!(err, ProducerError::Fenced(_)),
+        "the fenced producer's commit failed with {err:?}"
+    );
+    // Fatal: every later transactional call fails the same way.
+    let again = old.begin_transaction().unwrap_err();
+    assert!(matches!(again, ProducerError::Fenced(_)), "then {again:?}");
+
+    new.begin_transaction().unwrap();
+    let fresh = names("fresh", 6);
+    send_all(&new, "txn-fence", &fresh).await;
+    new.commit_transaction().await.unwrap();
+    new.close(Duration::from_secs(5)).await;
+    old.close(Duration::from_secs(1)).await;
+
+    let read = read_all(&cluster, "txn-fence", 2, IsolationLevel::ReadCommitted, 6).await;
+    assert_eq!(
+        values(&read),
+        fresh,
+        "only the new producer's transaction is visible"
+    );
+}
+
+#[tokio::test]
+async fn offsets_sent_to_a_transaction_are_committed_with_it_and_only_with_it() {
+    let cluster = cluster(ClusterConfig::default().with_group_initial_rebalance_delay_ms(0)).await;
+    cluster.create_topic("txn-in", 1, &[]).unwrap();
+    cluster.create_topic("txn-copied", 1, &[]).unwrap();
+    let plain = Producer::new(ProducerConfig::new(&cluster.bootstrap_servers()))
+        .await
+        .unwrap();
+    send_all(&plain, "txn-in", &names("in", 10)).await;
+    plain.close(Duration::from_secs(5)).await;
+
+    let mut consumer = Consumer::new(
+        ConsumerConfig::new(&cluster.bootstrap_servers())
+            .with_group_id("txn-group")
+            .with_isolation_level(IsolationLevel::ReadCommitted)
+            .with_auto_offset_reset(OffsetReset::Earliest)
+            .with_auto_commit(false, Duration::from_secs(5)),
+    )
+    .await
+    .unwrap();
+    consumer.subscribe([TopicName::from("txn-in")]).unwrap();
+    let mut got = Vec::new();
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while got.len() < 10 && tokio::time::Instant::now() < deadline {
+        got.extend(consumer.poll(Duration::from_millis(200)).await.unwrap());
+    }
+    assert_eq!(got.len(), 10);
+    let metadata = consumer
+        .group_metadata()
+        .expect("a group member has metadata");
+    let tp = [(TopicName::from("txn-in"), 0)];
+
+    let producer = Producer::new(producer_config(&cluster, "txn-copier"))
+        .await
+        .unwrap();
+    producer.init_transactions().await.unwrap();
+    // An aborted transaction's offsets are not committed.
+    producer.begin_transaction().unwrap();
+    send_all(&producer, "txn-copied", &names("copy", 4)).await;
+    producer
+        .send_offsets_to_transaction(&[("txn-in".into(), 0, 4)], &metadata)
+        .await
+        .unwrap();
+    producer.abort_transaction().await.unwrap();
+    let committed = consumer.committed(&tp).await.unwrap();
+    assert_eq!(committed.get(&tp[0]).map(|o| o.offset), None);
+
+    // A committed one's are.
+    producer.begin_transaction().unwrap();
+    send_all(&producer, "txn-copied", &names("copy", 10)).await;
+    producer
+        .send_offsets_to_transaction(&[("txn-in".into(), 0, 10)], &metadata)
+        .await
+        .unwrap();
+    producer.commit_transaction().await.unwrap();
+    let committed = consumer.committed(&tp).await.unwrap();
+    assert_eq!(committed.get(&tp[0]).map(|o| o.offset), Some(10));
+    producer.close(Duration::from_secs(5)).await;
+    consumer.close(Duration::from_secs(2)).await;
+
+    let read = read_all(&cluster, "txn-copied", 1, IsolationLevel::ReadCommitted, 10).await;
+    assert_eq!(values(&read), names("copy", 10));
+}
+
+#[tokio::test]
+async fn a_transaction_left_open_past_its_timeout_is_aborted_by_the_coordinator() {
+    let cluster = cluster(
+        ClusterConfig::default().with_transaction_abort_check_interval(Duration::from_millis(50)),
+    )
+    .await;
+    cluster.create_topic("txn-expire", 1, &[]).unwrap();
+    let producer = Producer::new(
+        producer_config(&cluster, "txn-expire")
+            .with_transaction_timeout(Duration::from_millis(300)),
+    )
+    .await
+    .unwrap();
+    producer.init_transactions().await.unwrap();
+    producer.begin_transaction().unwrap();
+    send_all(&producer, "txn-expire", &names("late", 3)).await;
+    // The coordinator checks every 50 ms and aborts once 300 ms have passed since the first
+    // partition was added; the producer is left idle past that.
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    // Its commit now fails: aborting bumped the epoch, so the coordinator refuses the old one
+    // (Java reports this as fatal, ProducerFenced / InvalidProducerEpoch).
+    let err = producer.commit_transaction().await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ProducerError::Fenced(_) | ProducerError::TransactionAborted(_)
+        ),
+        "commit after the timeout failed with {err:?}"
+    );
+    producer.close(Duration::from_secs(1)).await;
+    let read = read_all(
+        &cluster,
+        "txn-expire",
+        1,
+        IsolationLevel::ReadUncommitted,
+        3,
+    )
+    .await;
+    assert_eq!(values(&read), names("late", 3));
+    let read = read_all(&cluster, "txn-expire", 1, IsolationLevel::ReadCommitted, 0).await;
+    assert!(read.is_empty());
+}
