@@ -349,3 +349,95 @@ async fn a_transaction_left_open_past_its_timeout_is_aborted_by_the_coordinator(
     let read = read_all(&cluster, "txn-expire", 1, IsolationLevel::ReadCommitted, 0).await;
     assert!(read.is_empty());
 }
+
+#[tokio::test]
+async fn the_admin_client_lists_describes_and_aborts_a_hanging_transaction() {
+    use kafka_sdk::admin::{
+        AbortTransactionSpec, AdminClient, AdminConfig, ListTransactionsFilter,
+    };
+
+    let cluster = cluster(ClusterConfig::default()).await;
+    cluster.create_topic("txn-hang", 1, &[]).unwrap();
+    let admin = AdminClient::connect(AdminConfig::new(&cluster.bootstrap_servers()))
+        .await
+        .unwrap();
+    let producer = Producer::new(producer_config(&cluster, "txn-hanging"))
+        .await
+        .unwrap();
+    producer.init_transactions().await.unwrap();
+    producer.begin_transaction().unwrap();
+    send_all(&producer, "txn-hang", &names("stuck", 4)).await;
+
+    let listed = admin
+        .list_transactions(&ListTransactionsFilter::default().with_states(["Ongoing"]))
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0].transactional_id, "txn-hanging");
+    let none = admin
+        .list_transactions(&ListTransactionsFilter::default().with_states(["CompleteCommit"]))
+        .await
+        .unwrap();
+    assert!(none.is_empty(), "{none:?}");
+
+    let described = admin
+        .describe_transactions(&["txn-hanging".to_string(), "no-such-id".to_string()])
+        .await
+        .unwrap();
+    let d = described["txn-hanging"].clone().unwrap();
+    assert_eq!(d.state, "Ongoing");
+    assert_eq!(d.producer_id, listed[0].producer_id);
+    assert_eq!(d.partitions, vec![(TopicName::from("txn-hang"), 0)]);
+    assert!(d.transaction_start_time_ms.is_some());
+    assert!(
+        described["no-such-id"].is_err(),
+        "{:?}",
+        described["no-such-id"]
+    );
+
+    // The partition knows the open transaction: its producer, epoch and first offset.
+    let tp = (TopicName::from("txn-hang"), 0);
+    let producers = admin
+        .describe_producers(std::slice::from_ref(&tp))
+        .await
+        .unwrap();
+    let states = producers[&tp].clone().unwrap();
+    let open = states
+        .iter()
+        .find(|s| s.producer_id == d.producer_id)
+        .expect("the transactional producer is listed");
+    assert_eq!(open.current_txn_start_offset, Some(0));
+
+    // Records written after the open transaction stay invisible to read_committed: the last
+    // stable offset is stuck at the transaction's first offset.
+    let plain = Producer::new(ProducerConfig::new(&cluster.bootstrap_servers()))
+        .await
+        .unwrap();
+    send_all(&plain, "txn-hang", &names("after", 3)).await;
+    let read = read_all(&cluster, "txn-hang", 1, IsolationLevel::ReadCommitted, 0).await;
+    assert!(read.is_empty(), "{read:?}");
+
+    // Aborting it on the partition releases them, and the aborted records stay hidden.
+    admin
+        .abort_transaction(&AbortTransactionSpec::new(
+            tp.clone(),
+            open.producer_id,
+            open.producer_epoch as i16,
+            open.coordinator_epoch,
+        ))
+        .await
+        .unwrap();
+    let read = read_all(&cluster, "txn-hang", 1, IsolationLevel::ReadCommitted, 3).await;
+    assert_eq!(values(&read), names("after", 3));
+    let producers = admin
+        .describe_producers(std::slice::from_ref(&tp))
+        .await
+        .unwrap();
+    let states = producers[&tp].clone().unwrap();
+    assert!(
+        states.iter().all(|s| s.current_txn_start_offset.is_none()),
+        "{states:?}"
+    );
+    plain.close(Duration::from_secs(5)).await;
+    producer.close(Duration::from_secs(1)).await;
+}

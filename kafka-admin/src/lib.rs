@@ -38,6 +38,7 @@ pub mod replicas;
 mod router;
 pub mod scram;
 pub mod topics;
+pub mod transactions;
 
 use std::time::Duration;
 
@@ -61,6 +62,9 @@ pub use router::ItemResults;
 pub use scram::{ScramAlteration, ScramCredentialInfo};
 pub use topics::{
     CreatedTopic, NewPartitions, NewTopic, PartitionDescription, TopicDescription, TopicListing,
+};
+pub use transactions::{
+    AbortTransactionSpec, ListTransactionsFilter, TransactionDescription, TransactionListing,
 };
 
 /// A topic and a partition index.
