@@ -53,11 +53,13 @@ fn is_error_code(f: &Field) -> bool {
 
 /// Which alias class a key name belongs to, so that `Partition` answers `PartitionIndex`.
 fn key_class(f: &Field) -> String {
-    match f.name.as_str() {
+    name_class(&f.name, f.entity.as_deref())
+}
+
+fn name_class(name: &str, entity: Option<&str>) -> String {
+    match name {
         "PartitionIndex" | "Partition" | "Index" => "partition".into(),
-        "Name" | "Topic" | "TopicName" if f.entity.as_deref() == Some("topicName") => {
-            "topic".into()
-        }
+        "Name" | "Topic" | "TopicName" if entity == Some("topicName") => "topic".into(),
         "Topic" | "TopicName" => "topic".into(),
         other => other.to_string(),
     }
@@ -120,7 +122,8 @@ fn match_score(r: &Field, r_fields: &[Field], q: &Field, req: &Message) -> Optio
 
 /// The response element's key that a request array of plain values fills: one with the same
 /// entity, else one whose name appears in the array's name (`PartitionIndex` in
-/// `PartitionIndexes`, `Key` in `CoordinatorKeys`).
+/// `PartitionIndexes`, `Key` in `CoordinatorKeys`), else one of the class the array's name
+/// is the plural of (`Partitions` fills `PartitionIndex`).
 fn scalar_key<'a>(r_fields: &'a [Field], q: &Field, p: Prim) -> Option<&'a Field> {
     let same_type = |f: &&Field| f.ty == Type::Prim(p);
     r_fields
@@ -133,6 +136,14 @@ fn scalar_key<'a>(r_fields: &'a [Field], q: &Field, p: Prim) -> Option<&'a Field
                 .filter(same_type)
                 .filter(|f| is_key(f))
                 .find(|f| q.name.contains(f.name.as_str()))
+        })
+        .or_else(|| {
+            let singular = q.name.strip_suffix('s')?;
+            r_fields
+                .iter()
+                .filter(same_type)
+                .filter(|f| is_key(f))
+                .find(|f| key_class(f) == name_class(singular, None))
         })
 }
 
