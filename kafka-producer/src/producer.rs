@@ -121,7 +121,9 @@ impl Shared {
                 // A record of the open transaction was not written: the transaction can only
                 // be aborted now (or the producer is done, if it was fenced).
                 if let Some(txn) = &self.txn {
-                    lock(txn).fail(e.clone());
+                    let mut txn = lock(txn);
+                    txn.fail(e.clone());
+                    txn.require_epoch_bump();
                 }
             }
         }

@@ -298,9 +298,16 @@ async fn settle(shared: &Shared, batch: ProducerBatch, p: &PartitionProduceRespo
                 }),
             );
         }
-        // A transactional producer may not bump its own epoch (transactions v1): a fenced one
-        // is done, and the batch fails (which marks the producer fenced).
-        ErrorCode::InvalidProducerEpoch | ErrorCode::ProducerFenced if shared.txn.is_some() => {
+        // A transactional producer may not bump its own epoch in the middle of a transaction
+        // (transactions v1): a fenced one is done, and the batch fails (which marks the
+        // producer fenced); a lost sequence fails the batch and so the transaction, and the
+        // epoch is bumped once the application has aborted it.
+        ErrorCode::InvalidProducerEpoch
+        | ErrorCode::ProducerFenced
+        | ErrorCode::OutOfOrderSequenceNumber
+        | ErrorCode::UnknownProducerId
+            if shared.txn.is_some() =>
+        {
             settle_error(shared, batch, p.error_code, false, None);
         }
         ErrorCode::OutOfOrderSequenceNumber

@@ -48,7 +48,7 @@ impl Producer {
     pub async fn init_transactions(&self) -> Result<()> {
         let txn = self.transaction()?;
         lock(txn).start_init()?;
-        match requests::init_producer_id(&self.shared, self.deadline()).await {
+        match requests::init_producer_id(&self.shared, None, self.deadline()).await {
             Ok(pair) => {
                 *lock(&self.shared.producer_id) = Some(pair);
                 self.shared.accumulator().reset_sequences();
@@ -142,10 +142,44 @@ impl Producer {
         }
         match requests::end(&self.shared, commit, deadline).await {
             Ok(()) => {
+                if !commit && lock(txn).take_epoch_bump() {
+                    self.bump_epoch(deadline).await?;
+                }
                 lock(txn).ended();
                 Ok(())
             }
             Err(e @ ProducerError::TransactionTimeout(..)) => Err(e),
+            Err(e) => {
+                lock(txn).fail(e.clone());
+                Err(lock(txn).fatal_error().unwrap_or(e))
+            }
+        }
+    }
+
+    /// After an aborted transaction in which a batch failed: the partition may have lost
+    /// track of our sequence numbers (the failed batch's were used up, or it was written
+    /// after all), so the next transaction starts on a new epoch with sequences from zero,
+    /// as Java's producer does after an abortable sequence error (KIP-360). Without it the
+    /// next batch to that partition would fail with OUT_OF_ORDER_SEQUENCE_NUMBER.
+    async fn bump_epoch(&self, deadline: Instant) -> Result<()> {
+        let txn = self.transaction()?;
+        let current = *lock(&self.shared.producer_id);
+        match requests::init_producer_id(&self.shared, current, deadline).await {
+            Ok(pair) => {
+                *lock(&self.shared.producer_id) = Some(pair);
+                self.shared.accumulator().reset_sequences();
+                tracing::debug!(
+                    producer_id = pair.0,
+                    epoch = pair.1,
+                    "epoch bumped after an aborted transaction"
+                );
+                Ok(())
+            }
+            Err(e @ ProducerError::TransactionTimeout(..)) => {
+                // Bump again at the next abort attempt.
+                lock(txn).require_epoch_bump();
+                Err(e)
+            }
             Err(e) => {
                 lock(txn).fail(e.clone());
                 Err(lock(txn).fatal_error().unwrap_or(e))

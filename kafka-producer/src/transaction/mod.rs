@@ -76,6 +76,8 @@ pub(crate) struct TransactionManager {
     error: Option<ProducerError>,
     /// Partitions AddPartitionsToTxn added to the open transaction.
     partitions: BTreeSet<(String, i32)>,
+    /// A batch of the open transaction failed: after the abort, take a new epoch.
+    epoch_bump: bool,
 }
 
 impl TransactionManager {
@@ -85,6 +87,7 @@ impl TransactionManager {
             state: TxnState::Uninitialized,
             error: None,
             partitions: BTreeSet::new(),
+            epoch_bump: false,
         }
     }
 
@@ -207,6 +210,17 @@ impl TransactionManager {
             self.error
                 .get_or_insert(ProducerError::TransactionAborted(error.to_string()));
         }
+    }
+
+    /// A batch of the open transaction failed (see [`take_epoch_bump`](Self::take_epoch_bump)).
+    pub(crate) fn require_epoch_bump(&mut self) {
+        self.epoch_bump = true;
+    }
+
+    /// Whether the abort that just ended the transaction must be followed by an epoch bump
+    /// (KIP-360), clearing the request.
+    pub(crate) fn take_epoch_bump(&mut self) -> bool {
+        std::mem::take(&mut self.epoch_bump)
     }
 
     /// The error that fails every call now, if the producer is fenced or unauthorized.

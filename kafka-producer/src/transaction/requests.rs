@@ -106,9 +106,16 @@ fn producer(shared: &Shared) -> (i64, i16) {
 
 /// InitProducerId for the transactional id: the coordinator fences older instances and
 /// aborts a transaction one of them left open (answering CONCURRENT_TRANSACTIONS meanwhile).
-pub(crate) async fn init_producer_id(shared: &Shared, deadline: Instant) -> Result<(i64, i16)> {
+/// With `current` (the id and epoch this producer holds), it asks for the next epoch of the
+/// same producer id instead (KIP-360), which restarts every partition's sequence numbers.
+pub(crate) async fn init_producer_id(
+    shared: &Shared,
+    current: Option<(i64, i16)>,
+    deadline: Instant,
+) -> Result<(i64, i16)> {
     let id = transactional_id(shared);
     let timeout = timeout_ms(shared);
+    let (producer_id, producer_epoch) = current.unwrap_or((-1, -1));
     let response = coordinator_call(
         shared,
         &id,
@@ -119,8 +126,8 @@ pub(crate) async fn init_producer_id(shared: &Shared, deadline: Instant) -> Resu
             InitProducerIdRequest::default()
                 .with_transactional_id(Some(kafka_protocol::TransactionalId::from(id.as_str())))
                 .with_transaction_timeout_ms(timeout)
-                .with_producer_id(ProducerId::NONE)
-                .with_producer_epoch(-1)
+                .with_producer_id(ProducerId(producer_id))
+                .with_producer_epoch(producer_epoch)
         },
         |r| r.error_code,
     )
@@ -153,13 +160,16 @@ pub(crate) async fn add_partition(
                     .with_name(topic)
                     .with_partitions(vec![partition])])
         },
+        // The partition is added only if the answer says so: a response that leaves it out
+        // (a broker bug) must not let its batches go out unannounced, which the leader would
+        // refuse (KIP-890) or, on an old broker, leave outside the transaction.
         |r| {
             r.results_by_topic_v3_and_below
                 .iter()
+                .filter(|t| t.name.as_str() == topic)
                 .flat_map(|t| t.results_by_partition.iter())
-                .map(|p| p.partition_error_code)
-                .find(|c| *c != ErrorCode::None)
-                .unwrap_or(ErrorCode::None)
+                .find(|p| p.partition_index == partition)
+                .map_or(ErrorCode::UnknownServerError, |p| p.partition_error_code)
         },
     )
     .await?;
