@@ -75,6 +75,9 @@ pub struct ConsumerConfig {
     pub heartbeat_interval: Duration,
     /// `max.poll.interval.ms` (5 min): also the rebalance timeout the member joins with.
     pub max_poll_interval: Duration,
+    /// `default.api.timeout.ms` (60 s): how long a call that waits on the group coordinator
+    /// (committed offsets, on assignment too) retries its retriable errors.
+    pub default_api_timeout: Duration,
     /// `enable.auto.commit` (true): commit the positions of what `poll` returned, every
     /// `auto.commit.interval.ms`, from within `poll` (and on `close`).
     pub enable_auto_commit: bool,
@@ -106,6 +109,7 @@ impl ConsumerConfig {
             session_timeout: Duration::from_millis(45_000),
             heartbeat_interval: Duration::from_millis(3_000),
             max_poll_interval: Duration::from_millis(300_000),
+            default_api_timeout: Duration::from_millis(60_000),
             enable_auto_commit: true,
             auto_commit_interval: Duration::from_millis(5_000),
             group_instance_id: None,
@@ -215,6 +219,7 @@ impl ConsumerConfig {
             "session.timeout.ms" => self.session_timeout = parse_ms(key, value)?,
             "heartbeat.interval.ms" => self.heartbeat_interval = parse_ms(key, value)?,
             "max.poll.interval.ms" => self.max_poll_interval = parse_ms(key, value)?,
+            "default.api.timeout.ms" => self.default_api_timeout = parse_ms(key, value)?,
             "partition.assignment.strategy" => {
                 let mut chosen: Vec<std::sync::Arc<dyn crate::assignor::PartitionAssignor>> =
                     Vec::new();

@@ -110,6 +110,7 @@ impl Consumer {
                     heartbeat_interval: config.heartbeat_interval,
                     instance_id: config.group_instance_id.as_deref().map(Into::into),
                     assignors: config.assignors.clone(),
+                    api_timeout: config.default_api_timeout,
                 },
             )
         });

@@ -260,10 +260,18 @@ impl Consumer {
             }
         }
         let committed = match self.group.as_mut() {
-            Some(g) if !added.is_empty() => g.committed(&added).await.unwrap_or_else(|e| {
-                debug!(error = %e, "committed offsets unavailable; auto.offset.reset applies");
-                Default::default()
-            }),
+            // Without the group's offsets the new partitions have no position, and guessing
+            // one from auto.offset.reset would re-read or skip what the group committed: the
+            // join is done over at the next poll instead (Java keeps them unfetched until the
+            // offsets arrive).
+            Some(g) if !added.is_empty() => match g.committed(&added).await {
+                Ok(c) => c,
+                Err(e) => {
+                    debug!(error = %e, "committed offsets unavailable; rejoining");
+                    g.request_rejoin();
+                    return Err(e);
+                }
+            },
             _ => Default::default(),
         };
         for tp in &added {

@@ -70,8 +70,48 @@ impl GroupMember {
         Arc::clone(&self.state)
     }
 
-    /// The group's committed offsets for `partitions` (absent: none committed).
+    /// The group's committed offsets for `partitions` (absent: none committed), retrying
+    /// retriable errors until `default.api.timeout.ms` as Java does: a moved or loading
+    /// coordinator, a lost connection, and UNSTABLE_OFFSET_COMMIT, which says a transaction
+    /// holding offsets for these partitions is still being decided (KIP-447). Giving up
+    /// early there would be wrong, not just slow: a consumer that then started from
+    /// `auto.offset.reset` would process again what the transaction is about to commit.
     pub(crate) async fn committed(
+        &mut self,
+        partitions: &[TopicPartition],
+    ) -> Result<BTreeMap<TopicPartition, OffsetAndMetadata>> {
+        let deadline = tokio::time::Instant::now() + self.settings.api_timeout;
+        let config = self.client.config();
+        let backoff =
+            kafka_client::backoff::Backoff::new(config.retry_backoff, config.retry_backoff_max);
+        let mut attempt = 0u32;
+        loop {
+            let error = match self.fetch_committed(partitions).await {
+                Ok(offsets) => return Ok(offsets),
+                Err(e) if matches!(&e, crate::ConsumerError::Client(c) if c.is_retriable()) => e,
+                Err(e) => return Err(e),
+            };
+            // Look the coordinator up again unless it answered and only asked us to wait.
+            let wait_here = matches!(
+                &error,
+                crate::ConsumerError::Client(kafka_client::ClientError::Broker(
+                    ErrorCode::UnstableOffsetCommit | ErrorCode::CoordinatorLoadInProgress
+                ))
+            );
+            if !wait_here {
+                self.coordinator = None;
+            }
+            let wait = backoff.wait(attempt, 0.5);
+            attempt = attempt.saturating_add(1);
+            if tokio::time::Instant::now() + wait >= deadline {
+                return Err(error);
+            }
+            tracing::debug!(error = %error, attempt, "OffsetFetch retried");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    async fn fetch_committed(
         &mut self,
         partitions: &[TopicPartition],
     ) -> Result<BTreeMap<TopicPartition, OffsetAndMetadata>> {

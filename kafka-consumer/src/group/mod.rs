@@ -49,6 +49,8 @@ pub(crate) struct MemberSettings {
     pub(crate) heartbeat_interval: Duration,
     pub(crate) instance_id: Option<StrBytes>,
     pub(crate) assignors: Vec<Arc<dyn PartitionAssignor>>,
+    /// `default.api.timeout.ms`: the bound on retrying OffsetFetch.
+    pub(crate) api_timeout: Duration,
 }
 
 impl MemberSettings {
