@@ -441,3 +441,41 @@ async fn the_admin_client_lists_describes_and_aborts_a_hanging_transaction() {
     plain.close(Duration::from_secs(5)).await;
     producer.close(Duration::from_secs(1)).await;
 }
+
+#[tokio::test]
+async fn after_a_failed_batch_the_abort_bumps_the_epoch_and_the_next_transaction_succeeds() {
+    use kafka_sdk::broker::Fault;
+    use kafka_sdk::protocol::{ApiKey, ErrorCode};
+
+    let cluster = cluster(ClusterConfig::default()).await;
+    cluster.create_topic("txn-retry", 1, &[]).unwrap();
+    let producer = Producer::new(producer_config(&cluster, "txn-retry"))
+        .await
+        .unwrap();
+    producer.init_transactions().await.unwrap();
+    producer.begin_transaction().unwrap();
+    send_all(&producer, "txn-retry", &names("first", 3)).await;
+    // The next batch is refused for good: its sequence numbers are used up on our side but
+    // never reached the partition.
+    cluster.inject(Fault::fail(ErrorCode::InvalidRecord).with_api(ApiKey::Produce));
+    let failed = producer
+        .send(ProducerRecord::new("txn-retry").with_value("lost"))
+        .await
+        .unwrap();
+    assert!(failed.await.is_err(), "the refused batch fails");
+    let err = producer.commit_transaction().await.unwrap_err();
+    assert!(
+        matches!(err, ProducerError::TransactionAborted(_)),
+        "commit after a failed batch: {err:?}"
+    );
+    producer.abort_transaction().await.unwrap();
+
+    // Without a new epoch this batch would carry a sequence the partition never saw the
+    // predecessor of (OUT_OF_ORDER_SEQUENCE_NUMBER).
+    producer.begin_transaction().unwrap();
+    send_all(&producer, "txn-retry", &names("second", 4)).await;
+    producer.commit_transaction().await.unwrap();
+    producer.close(Duration::from_secs(5)).await;
+    let read = read_all(&cluster, "txn-retry", 1, IsolationLevel::ReadCommitted, 4).await;
+    assert_eq!(values(&read), names("second", 4));
+}

@@ -293,6 +293,18 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_batch_asks_for_one_epoch_bump() {
+        let mut t = TransactionManager::new("t".into());
+        t.start_init().unwrap();
+        t.initialized();
+        t.begin().unwrap();
+        assert!(!t.take_epoch_bump(), "nothing failed yet");
+        t.require_epoch_bump();
+        assert!(t.take_epoch_bump());
+        assert!(!t.take_epoch_bump(), "taken once");
+    }
+
+    #[test]
     fn fencing_is_fatal() {
         let mut t = TransactionManager::new("t".into());
         t.start_init().unwrap();
