@@ -10,6 +10,12 @@
 //             [--stop-on-eof]
 //             Consumes until N records arrived, the timeout passes, or (with --stop-on-eof)
 //             stdin closes; commits after each poll; leaves the group on the way out.
+//   transact  --bootstrap B --topic T --transactional-id ID --plan c:N,a:N,... [--hold]
+//             One transaction per plan step: N records ("<id>-<step>-<i>"), then commit (c) or
+//             abort (a). With --hold the last step's records are sent and flushed, then the
+//             peer prints {"event":"holding"} and waits for a line on stdin before committing,
+//             so that a test can fence it meanwhile; the commit's outcome is reported either
+//             way ({"event":"committed"} or {"event":"commit_failed","type":...}).
 //   partition --partitions N     keys on stdin, one per line: Java's default partition of each
 //   assign                       assignment cases on stdin (format at `assign` below): the plan
 //             Java's assignor makes for each, and the sticky assignor's user data per member
@@ -204,6 +210,7 @@ public final class JavaPeer {
             Options o = new Options(args, args[0].equals("admin") ? 2 : 1);
             switch (args[0]) {
                 case "produce": produce(o); break;
+                case "transact": transact(o); break;
                 case "consume": consume(o); break;
                 case "partition": partition(o); break;
                 case "assign": assign(); break;
@@ -259,6 +266,58 @@ public final class JavaPeer {
         emit(line("summary", "acked", acked.get(), "failed", failed.get()));
         if (failed.get() > 0) {
             System.exit(1);
+        }
+    }
+
+    static void transact(Options o) throws Exception {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, o.require("bootstrap"));
+        String id = o.require("transactional-id");
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, id);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "30000");
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        o.applyProperties(p);
+        String topic = o.require("topic");
+        String[] steps = o.require("plan").split(",");
+        boolean hold = o.flag("hold");
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+            producer.initTransactions();
+            emit(line("initialized"));
+            for (int s = 0; s < steps.length; s++) {
+                String[] parts = steps[s].split(":");
+                boolean commit = parts[0].equals("c");
+                int n = Integer.parseInt(parts[1]);
+                producer.beginTransaction();
+                for (int i = 0; i < n; i++) {
+                    String value = id + "-" + s + "-" + i;
+                    producer.send(new ProducerRecord<>(topic, null, value.getBytes(StandardCharsets.UTF_8)));
+                }
+                producer.flush();
+                boolean last = s == steps.length - 1;
+                if (hold && last) {
+                    emit(line("holding", "step", s));
+                    new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+                    try {
+                        producer.commitTransaction();
+                        emit(line("committed", "step", s, "count", n));
+                    } catch (Exception e) {
+                        emit(line("commit_failed", "step", s, "type", e.getClass().getName(),
+                                "message", String.valueOf(e.getMessage())));
+                    }
+                    return;
+                }
+                if (commit) {
+                    producer.commitTransaction();
+                    emit(line("committed", "step", s, "count", n));
+                } else {
+                    producer.abortTransaction();
+                    emit(line("aborted", "step", s, "count", n));
+                }
+            }
         }
     }
 
