@@ -1,15 +1,16 @@
 //! Exactly-once under faults and crashes: a consume-transform-produce pipeline over 200,000
-//! records on the bundled broker, with faults injected into the broker while it runs and the
-//! pipeline *process* killed (SIGKILL) and restarted several times.
+//! records, with the pipeline *process* killed (SIGKILL) and restarted four times, first on
+//! the bundled broker with faults injected into it while it runs, then on a three-node
+//! Apache Kafka cluster with the leader of an output partition killed mid-run (skipped, with
+//! a SKIPPED line, without Java outside CI).
 //!
 //! This test binary plays two parts (it is declared with `harness = false`, so `main` is
 //! ours):
-//! - the **harness** (no environment variable): starts a 3-broker cluster in this process,
-//!   fills the input topic, then starts the pipeline as a child process (this same binary,
-//!   with `EOS_PIPELINE_CHILD` set), kills it at random moments, restarts it, and meanwhile
-//!   injects broker faults (errors, dropped connections before and after a request takes
-//!   effect, delays) and stops and restarts a broker. When the last child reports that it
-//!   consumed everything, it reads the output back and checks it.
+//! - the **harness** (no environment variable): starts the cluster, fills the input topic,
+//!   then starts the pipeline as a child process (this same binary, with
+//!   `EOS_PIPELINE_CHILD` set), kills it as the group's committed offsets pass milestones,
+//!   restarts it, and meanwhile disturbs the cluster (see [`Target`]). When the last child
+//!   reports that it consumed everything, it reads the output back and checks it.
 //! - the **pipeline** (`EOS_PIPELINE_CHILD=<bootstrap>`): a consumer in a group (static
 //!   membership, so that a restarted process takes its predecessor's place at once) and a
 //!   transactional producer with a fixed `transactional.id`. Each poll becomes one
@@ -24,6 +25,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Child, Command};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kafka_sdk::admin::{AdminClient, AdminConfig, NewTopic};
@@ -31,6 +33,7 @@ use kafka_sdk::broker::{Cluster, ClusterConfig, Fault};
 use kafka_sdk::consumer::{Consumer, ConsumerConfig, IsolationLevel, OffsetReset};
 use kafka_sdk::producer::{Producer, ProducerConfig, ProducerError, ProducerRecord};
 use kafka_sdk::protocol::{ApiKey, ErrorCode, TopicName};
+use kafka_testkit::RealKafka;
 
 const CHILD_ENV: &str = "EOS_PIPELINE_CHILD";
 const INPUT: &str = "eos-input";
@@ -72,9 +75,48 @@ fn main() {
             if filter.is_some_and(|f| !"exactly_once_pipeline".contains(&f)) {
                 return;
             }
-            runtime.block_on(harness());
+            runtime.block_on(run_targets());
             println!("test exactly_once_pipeline ... ok");
         }
+    }
+}
+
+/// The pipeline on the bundled broker, then on a three-node real Kafka (skipped, with a
+/// SKIPPED line, where Java is missing outside CI).
+async fn run_targets() {
+    let seed = std::env::var("EOS_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(1, |d| d.as_nanos() as u64)
+                | 1
+        });
+    println!("exactly_once_pipeline: seed {seed} (EOS_SEED={seed} replays the schedule)");
+    let cluster = Cluster::start(
+        ClusterConfig::default()
+            .with_brokers(3)
+            .with_group_initial_rebalance_delay_ms(0),
+    )
+    .await
+    .expect("cluster starts");
+    let bundled = Target::Bundled {
+        cluster,
+        down: None,
+        faults: 0,
+        stops: 0,
+    };
+    harness(bundled, seed).await;
+    let kafka = tokio::task::spawn_blocking(|| RealKafka::cluster(3))
+        .await
+        .expect("start Kafka");
+    if let Some(kafka) = kafka {
+        let real = Target::Real {
+            kafka: Arc::new(kafka),
+            killed: None,
+        };
+        harness(real, seed).await;
     }
 }
 
@@ -300,26 +342,115 @@ impl Schedule {
     }
 }
 
-async fn harness() {
-    let seed = std::env::var("EOS_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(1, |d| d.as_nanos() as u64)
-                | 1
-        });
-    println!("exactly_once_pipeline: seed {seed} (EOS_SEED={seed} replays the schedule)");
+/// Where the pipeline runs, and what goes wrong there while it does.
+enum Target {
+    /// The bundled broker, in this process: a fault every 100 ms (errors, dropped
+    /// connections, delays), and a broker stopped for a second now and then.
+    Bundled {
+        cluster: Cluster,
+        down: Option<(i32, Instant)>,
+        faults: usize,
+        stops: usize,
+    },
+    /// A three-node Apache Kafka cluster: once half the input is committed, the node leading
+    /// the first output partition is killed (SIGKILL) and stays down.
+    Real {
+        kafka: Arc<RealKafka>,
+        killed: Option<i32>,
+    },
+}
+
+impl Target {
+    fn name(&self) -> &'static str {
+        match self {
+            Target::Bundled { .. } => "bundled broker",
+            Target::Real { .. } => "real Kafka",
+        }
+    }
+
+    fn bootstrap(&self) -> String {
+        match self {
+            Target::Bundled { cluster, .. } => cluster.bootstrap_servers(),
+            Target::Real { kafka, .. } => kafka.bootstrap(),
+        }
+    }
+
+    /// One tick of trouble, given the group's committed progress.
+    async fn disturb(&mut self, schedule: &mut Schedule, progress: i64, admin: &AdminClient) {
+        match self {
+            Target::Bundled {
+                cluster,
+                down,
+                faults,
+                stops,
+            } => {
+                match *down {
+                    Some((id, since)) if since.elapsed() > Duration::from_secs(1) => {
+                        cluster.restart_broker(id).await.expect("restart broker");
+                        *down = None;
+                    }
+                    None if schedule.next(15) == 0 => {
+                        let id = schedule.next(3) as i32;
+                        cluster.stop_broker(id).await.expect("stop broker");
+                        *down = Some((id, Instant::now()));
+                        *stops += 1;
+                    }
+                    _ => {}
+                }
+                // One fault pending at a time: a fault for an API the pipeline is not
+                // calling at the moment must not pile up behind it.
+                cluster.clear_faults();
+                cluster.inject(random_fault(schedule));
+                *faults += 1;
+            }
+            Target::Real { kafka, killed } => {
+                if killed.is_some() || progress < RECORDS as i64 / 2 {
+                    return;
+                }
+                let Ok(described) = admin.describe_topics(&[OUTPUT.to_string()]).await else {
+                    return;
+                };
+                let leader = described
+                    .get(OUTPUT)
+                    .and_then(|t| t.as_ref().ok())
+                    .and_then(|t| t.partitions.first())
+                    .and_then(|p| p.leader);
+                if let Some(id) = leader {
+                    let kafka = Arc::clone(kafka);
+                    tokio::task::spawn_blocking(move || kafka.kill(id))
+                        .await
+                        .expect("kill task");
+                    println!("exactly_once_pipeline: killed Kafka node {id}");
+                    *killed = Some(id);
+                }
+            }
+        }
+    }
+
+    /// Ends the trouble before the output is checked.
+    async fn calm(&mut self) {
+        if let Target::Bundled { cluster, down, .. } = self {
+            cluster.clear_faults();
+            if let Some((id, _)) = down.take() {
+                cluster.restart_broker(id).await.expect("restart broker");
+            }
+        }
+    }
+
+    fn summary(&self) -> String {
+        match self {
+            Target::Bundled { faults, stops, .. } => {
+                format!("{faults} faults, {stops} broker stops")
+            }
+            Target::Real { killed, .. } => format!("Kafka node killed: {killed:?}"),
+        }
+    }
+}
+
+async fn harness(mut target: Target, seed: u64) {
     let mut schedule = Schedule(seed);
-    let cluster = Cluster::start(
-        ClusterConfig::default()
-            .with_brokers(3)
-            .with_group_initial_rebalance_delay_ms(0),
-    )
-    .await
-    .expect("cluster starts");
-    let bootstrap = cluster.bootstrap_servers();
+    let name = target.name();
+    let bootstrap = target.bootstrap();
     let admin = AdminClient::connect(AdminConfig::new(&bootstrap))
         .await
         .expect("admin");
@@ -334,14 +465,11 @@ async fn harness() {
         result.unwrap_or_else(|e| panic!("create {topic}: {e}"));
     }
     fill_input(&bootstrap).await;
-    println!("exactly_once_pipeline: {RECORDS} input records written");
+    println!("exactly_once_pipeline [{name}]: {RECORDS} input records written");
 
     let started = Instant::now();
     let mut kills = 0;
-    let mut faults = 0;
-    let mut stops = 0;
     let mut unexpected_exits = Vec::new();
-    let mut broker_down: Option<(i32, Instant)> = None;
     let done = 'run: loop {
         assert!(
             started.elapsed() < RUN_TIMEOUT,
@@ -359,7 +487,8 @@ async fn harness() {
         let milestone = (kills + 1) as i64 * RECORDS as i64 / (KILLS as i64 + 2);
         let mut kill_at: Option<Instant> = None;
         loop {
-            if kills < KILLS && kill_at.is_none() && progress(&admin).await >= milestone {
+            let committed = progress(&admin).await;
+            if kills < KILLS && kill_at.is_none() && committed >= milestone {
                 kill_at = Some(Instant::now() + Duration::from_millis(schedule.next(400)));
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -384,45 +513,36 @@ async fn harness() {
                 let _ = child.0.wait();
                 kills += 1;
                 println!(
-                    "exactly_once_pipeline: killed the pipeline ({kills}/{KILLS}) at {:?}",
+                    "exactly_once_pipeline [{name}]: killed the pipeline ({kills}/{KILLS}) at {:?}",
                     started.elapsed()
                 );
                 continue 'run;
             }
-            // A fault every 100 ms; a broker stopped for a second now and then.
-            match broker_down {
-                Some((id, since)) if since.elapsed() > Duration::from_secs(1) => {
-                    cluster.restart_broker(id).await.expect("restart broker");
-                    broker_down = None;
-                }
-                None if schedule.next(15) == 0 => {
-                    let id = schedule.next(3) as i32;
-                    cluster.stop_broker(id).await.expect("stop broker");
-                    broker_down = Some((id, Instant::now()));
-                    stops += 1;
-                }
-                _ => {}
-            }
-            // One fault pending at a time: a fault for an API the pipeline is not calling at
-            // the moment must not pile up behind it.
-            cluster.clear_faults();
-            cluster.inject(random_fault(&mut schedule));
-            faults += 1;
+            target.disturb(&mut schedule, committed, &admin).await;
         }
     };
-    cluster.clear_faults();
-    if let Some((id, _)) = broker_down {
-        cluster.restart_broker(id).await.expect("restart broker");
-    }
+    target.calm().await;
     assert!(done.success());
     println!(
-        "exactly_once_pipeline: done in {:?}: {kills} kills, {faults} faults, {stops} broker stops, {} failed exits",
+        "exactly_once_pipeline [{name}]: done in {:?}: {kills} kills, {}, {} failed exits",
         started.elapsed(),
+        target.summary(),
         unexpected_exits.len()
     );
     assert_eq!(kills, KILLS, "every planned kill happened");
+    if let Target::Real { killed, .. } = &target {
+        assert!(killed.is_some(), "a Kafka node was killed mid-run");
+    }
     verify(&bootstrap, &admin).await;
-    cluster.shutdown().await;
+    match target {
+        Target::Bundled { cluster, .. } => cluster.shutdown().await,
+        Target::Real { kafka, .. } => {
+            drop(admin);
+            tokio::task::spawn_blocking(move || drop(kafka))
+                .await
+                .expect("stop Kafka");
+        }
+    }
 }
 
 /// How many input records the group has committed (0 while the offsets are unreadable, for
