@@ -38,8 +38,13 @@ async fn api_versions_lists_the_implemented_apis() {
             .api_keys
             .iter()
             .any(|k| k.api_key == ApiKey::Metadata.key()));
-        // Not implemented, so not advertised.
-        assert!(!r.api_keys.iter().any(|k| k.api_key == ApiKey::EndTxn.key()));
+        // The transaction APIs are served (issue 15), so advertised.
+        assert!(r.api_keys.iter().any(|k| k.api_key == ApiKey::EndTxn.key()));
+        // The KIP-848 consumer group protocol is not implemented, so not advertised.
+        assert!(!r
+            .api_keys
+            .iter()
+            .any(|k| k.api_key == ApiKey::ConsumerGroupHeartbeat.key()));
     }
     cluster.shutdown().await;
 }
