@@ -16,10 +16,11 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use kafka_sdk::admin::{AdminClient, AdminConfig};
 use kafka_sdk::broker::{Cluster, ClusterConfig};
 use kafka_sdk::consumer::{Consumer, ConsumerConfig, IsolationLevel, OffsetReset};
 use kafka_sdk::producer::{Producer, ProducerConfig, ProducerError, ProducerRecord};
-use kafka_sdk::protocol::TopicName;
+use kafka_sdk::protocol::{ApiKey, TopicName};
 use kafka_testkit::process::Spawned;
 use kafka_testkit::{peers, JavaPeer};
 
@@ -132,6 +133,36 @@ async fn java_transactions_are_read_by_our_consumers_as_committed_or_not() {
     .await;
     assert_eq!(JavaPeer::events(&stdout, "committed").len(), 3, "{stdout}");
     assert_eq!(JavaPeer::events(&stdout, "aborted").len(), 2, "{stdout}");
+
+    // The Java 4 client speaks transactions v2 to the bundled broker (KIP-890 part 2): it
+    // adds no partitions itself (the leader does, at Produce v12+), ends each transaction
+    // with EndTxn v5+, and the coordinator bumps the epoch at each of the five ends.
+    let log = cluster.request_log();
+    let from_java = |api: ApiKey| {
+        log.iter()
+            .filter(|e| e.api_key == api as i16)
+            .filter(|e| e.client_id.as_deref().is_some_and(|c| c.contains("jtx")))
+            .map(|e| e.api_version)
+            .collect::<Vec<_>>()
+    };
+    assert!(from_java(ApiKey::AddPartitionsToTxn).is_empty(), "{log:?}");
+    let ends = from_java(ApiKey::EndTxn);
+    assert!(
+        ends.len() >= 5 && ends.iter().all(|v| *v >= 5),
+        "EndTxn versions {ends:?}"
+    );
+    let admin = AdminClient::connect(AdminConfig::new(&cluster.bootstrap_servers()))
+        .await
+        .unwrap();
+    let described = admin
+        .describe_transactions(&["jtx".to_string()])
+        .await
+        .unwrap();
+    let jtx = described["jtx"].clone().unwrap();
+    assert_eq!(
+        jtx.producer_epoch, 5,
+        "one bump per commit or abort: {jtx:?}"
+    );
 
     let committed = sorted(
         [(0, 40), (2, 15), (4, 7)]

@@ -1,11 +1,17 @@
 //! Feature flags (KIP-584): what the broker supports, what is finalized, and UpdateFeatures.
 //!
-//! The bundled broker supports one feature, `metadata.version`, the level of the KRaft
-//! metadata format every Kafka 3.3+ cluster finalizes. It gates nothing a client does, so
-//! advertising it changes no client's behaviour, and it gives DescribeFeatures and
-//! UpdateFeatures something real to report and refuse. Features that gate client-visible
-//! protocol (`transaction.version`, `group.version`) are advertised only when what they gate
-//! is implemented.
+//! The bundled broker supports two features:
+//! - `metadata.version`, the level of the KRaft metadata format every Kafka 3.3+ cluster
+//!   finalizes. It gates nothing a client does; it gives DescribeFeatures and UpdateFeatures
+//!   something real to report and refuse.
+//! - `transaction.version` (KIP-890 part 2), finalized at 2 as in a new Kafka 4 cluster:
+//!   clients that know transactions v2 (Java 4.x) then let the partition leader add
+//!   partitions to the transaction (Produce v12+), let TxnOffsetCommit v5+ add the group, and
+//!   take the new epoch every EndTxn v5+ hands out. Finalizing it at 1 or 0 (UpdateFeatures)
+//!   brings transactions v1 back.
+//!
+//! `group.version` (KIP-848) is not advertised: the bundled broker serves the classic group
+//! protocol only.
 
 use std::collections::BTreeMap;
 
@@ -18,11 +24,17 @@ pub(crate) const METADATA_VERSION_MIN: i16 = 7;
 pub(crate) const METADATA_VERSION_MAX: i16 = 33;
 
 /// Every supported feature: name, lowest and highest level.
-pub(crate) const SUPPORTED: &[(&str, i16, i16)] = &[(
-    "metadata.version",
-    METADATA_VERSION_MIN,
-    METADATA_VERSION_MAX,
-)];
+pub(crate) const SUPPORTED: &[(&str, i16, i16)] = &[
+    (
+        "metadata.version",
+        METADATA_VERSION_MIN,
+        METADATA_VERSION_MAX,
+    ),
+    ("transaction.version", 0, TRANSACTION_VERSION_MAX),
+];
+
+/// `transaction.version`'s highest level: 2, transactions v2 (KIP-890 part 2).
+pub(crate) const TRANSACTION_VERSION_MAX: i16 = 2;
 
 /// How an update may move a level (UpdateFeatures v1+, KIP-778).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,7 +69,10 @@ pub(crate) struct Features {
 impl Default for Features {
     fn default() -> Self {
         Features {
-            finalized: BTreeMap::from([("metadata.version".to_string(), METADATA_VERSION_MAX)]),
+            finalized: BTreeMap::from([
+                ("metadata.version".to_string(), METADATA_VERSION_MAX),
+                ("transaction.version".to_string(), TRANSACTION_VERSION_MAX),
+            ]),
             epoch: 1,
         }
     }
@@ -67,6 +82,13 @@ impl Features {
     /// The finalized levels.
     pub fn finalized(&self) -> &BTreeMap<String, i16> {
         &self.finalized
+    }
+
+    /// Whether transactions v2 is on (`transaction.version` finalized at 2 or more).
+    pub fn transactions_v2(&self) -> bool {
+        self.finalized
+            .get("transaction.version")
+            .is_some_and(|level| *level >= 2)
     }
 
     /// The epoch of the finalized levels (bumped by every applied update).
@@ -88,7 +110,13 @@ impl Features {
         if !validate_only && verdicts.iter().all(Result::is_ok) {
             let mut changed = false;
             for (name, level, _) in updates {
-                if self.finalized.insert(name.clone(), *level) != Some(*level) {
+                // Level 0 removes a feature from the finalized set, as in Kafka.
+                let before = if *level == 0 {
+                    self.finalized.remove(name)
+                } else {
+                    self.finalized.insert(name.clone(), *level)
+                };
+                if before != Some(*level) && !(*level == 0 && before.is_none()) {
                     changed = true;
                 }
             }

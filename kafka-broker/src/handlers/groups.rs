@@ -339,7 +339,7 @@ pub(crate) async fn txn_offset_commit(
     ctx: &RequestContext,
     _header: &RequestHeader,
     mut r: TxnOffsetCommitRequest,
-    _version: i16,
+    version: i16,
 ) -> Reply {
     use kafka_protocol::acl::ResourceType;
     if !ctx.allowed(
@@ -362,12 +362,28 @@ pub(crate) async fn txn_offset_commit(
         }),
         ..Default::default()
     };
-    let verified = crate::sync::lock(&ctx.state.transactions).verify(
-        &r.transactional_id,
-        r.producer_id.0,
-        r.producer_epoch,
-        crate::txn::TxnMember::Group(&r.group_id),
-    );
+    // Transactions v2 (TxnOffsetCommit v5+, KIP-890 part 2): the client sends no
+    // AddOffsetsToTxn; the group joins the transaction here.
+    let implicit = version >= 5 && crate::sync::lock(&ctx.state.features).transactions_v2();
+    let verified = {
+        let mut coordinator = crate::sync::lock(&ctx.state.transactions);
+        if implicit {
+            coordinator.add_group(
+                &r.transactional_id,
+                r.producer_id.0,
+                r.producer_epoch,
+                &r.group_id,
+                ctx.state.clock.now_ms(),
+            )
+        } else {
+            coordinator.verify(
+                &r.transactional_id,
+                r.producer_id.0,
+                r.producer_epoch,
+                crate::txn::TxnMember::Group(&r.group_id),
+            )
+        }
+    };
     let mut response = match verified {
         _ if r.topics.is_empty() => TxnOffsetCommitResponse::default(),
         Err(code) => r.error_response(super::common::transactional_write_error(code, true)),

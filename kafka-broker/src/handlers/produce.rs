@@ -289,13 +289,27 @@ fn verify_transaction(
     if header.producer_id < 0 {
         return Err(ErrorCode::InvalidRecord.into());
     }
-    crate::sync::lock(&ctx.state.transactions)
-        .verify(
+    // Transactions v2 (Produce v12+, KIP-890 part 2): the client sends no AddPartitionsToTxn;
+    // the leader adds the partition itself, as Kafka's leader does through its coordinator.
+    let implicit = version >= 12 && crate::sync::lock(&ctx.state.features).transactions_v2();
+    let mut coordinator = crate::sync::lock(&ctx.state.transactions);
+    let outcome = if implicit {
+        coordinator.add_partitions(
+            transactional_id,
+            header.producer_id,
+            header.producer_epoch,
+            &[(topic.to_owned(), partition)],
+            ctx.state.clock.now_ms(),
+        )
+    } else {
+        coordinator.verify(
             transactional_id,
             header.producer_id,
             header.producer_epoch,
             crate::txn::TxnMember::Partition(topic, partition),
         )
+    };
+    outcome
         // Produce v11 is the first to know TRANSACTION_ABORTABLE (KIP-890).
         .map_err(|code| transactional_write_error(code, version >= 11).into())
 }

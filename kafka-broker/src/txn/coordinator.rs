@@ -160,6 +160,7 @@ impl TransactionCoordinator {
         metadata.groups.clear();
         metadata.start_ms = -1;
         metadata.last_update_ms = now_ms;
+        metadata.bumped_from = None;
         self.forget_untracked();
         Ok(InitOutcome::Ready(producer))
     }
@@ -179,6 +180,7 @@ impl TransactionCoordinator {
     fn fence_and_abort(&mut self, transactional_id: &str, now_ms: i64) -> Option<TxnCompletion> {
         let fenced = self.ids.fence(transactional_id)?;
         let metadata = self.transactions.get_mut(transactional_id)?;
+        metadata.bumped_from = None;
         Some(prepare_end(
             transactional_id,
             fenced,
@@ -301,6 +303,75 @@ impl TransactionCoordinator {
             }
             _ => Err(ErrorCode::InvalidTxnState),
         }
+    }
+
+    /// EndTxn under transactions v2 (KIP-890 part 2, EndTxn v5+ with `transaction.version` 2
+    /// finalized): every commit or abort bumps the producer's epoch, the markers carry the new
+    /// epoch (so a batch the old epoch still had in flight is fenced at the partition instead
+    /// of slipping into the next transaction), and the answer hands the new epoch to the
+    /// client. The epoch check is Kafka's for v2: an open or empty transaction needs the
+    /// current epoch; a transaction being or already ended accepts only the retry of the
+    /// EndTxn that ended it (the epoch it was bumped from), and fences anything else.
+    pub(crate) fn end_transaction_v2(
+        &mut self,
+        transactional_id: &str,
+        producer_id: i64,
+        producer_epoch: i16,
+        committed: bool,
+        now_ms: i64,
+    ) -> Result<EndOutcome, ErrorCode> {
+        let producer = self
+            .ids
+            .transactional_producer(transactional_id)
+            .ok_or(ErrorCode::InvalidProducerIdMapping)?;
+        let metadata = self
+            .transactions
+            .get(transactional_id)
+            .ok_or(ErrorCode::InvalidProducerIdMapping)?;
+        if producer.producer_id != producer_id {
+            return Err(ErrorCode::InvalidProducerIdMapping);
+        }
+        let retry = metadata.bumped_from == Some(producer_epoch);
+        let ended_this_way = match metadata.state {
+            TxnState::PrepareCommit | TxnState::CompleteCommit => committed,
+            TxnState::PrepareAbort | TxnState::CompleteAbort => !committed,
+            TxnState::Ongoing | TxnState::Empty => false,
+        };
+        match metadata.state {
+            TxnState::Ongoing | TxnState::Empty if producer_epoch != producer.producer_epoch => {
+                Err(ErrorCode::ProducerFenced)
+            }
+            TxnState::Empty => Err(ErrorCode::InvalidTxnState),
+            TxnState::Ongoing => {
+                let bumped = self
+                    .ids
+                    .fence(transactional_id)
+                    .ok_or(ErrorCode::InvalidProducerIdMapping)?;
+                let metadata = self
+                    .transactions
+                    .get_mut(transactional_id)
+                    .ok_or(ErrorCode::InvalidProducerIdMapping)?;
+                metadata.bumped_from = Some(producer_epoch);
+                Ok(EndOutcome::Finish(prepare_end(
+                    transactional_id,
+                    bumped,
+                    metadata,
+                    committed,
+                    now_ms,
+                )))
+            }
+            _ if !retry => Err(ErrorCode::ProducerFenced),
+            _ if !ended_this_way => Err(ErrorCode::InvalidTxnState),
+            TxnState::PrepareCommit | TxnState::PrepareAbort => {
+                Err(ErrorCode::ConcurrentTransactions)
+            }
+            TxnState::CompleteCommit | TxnState::CompleteAbort => Ok(EndOutcome::AlreadyDone),
+        }
+    }
+
+    /// The producer id and epoch `transactional_id` holds now.
+    pub(crate) fn producer_of(&self, transactional_id: &str) -> Option<ProducerIdAndEpoch> {
+        self.ids.transactional_producer(transactional_id)
     }
 
     /// Marks the transaction whose markers were written as complete: its partitions and

@@ -82,6 +82,11 @@ pub(crate) struct TransactionMetadata {
     pub start_ms: i64,
     /// When the state last changed.
     pub last_update_ms: i64,
+    /// The epoch the client held before a transactions-v2 EndTxn bumped it (KIP-890 part 2):
+    /// an EndTxn retried with it is recognised as the retry it is. `None` after any other
+    /// change of epoch (an init, a fence), so that a fenced client's EndTxn is not taken for
+    /// one.
+    pub bumped_from: Option<i16>,
 }
 
 impl TransactionMetadata {
@@ -94,6 +99,7 @@ impl TransactionMetadata {
             groups: BTreeSet::new(),
             start_ms: -1,
             last_update_ms: now_ms,
+            bumped_from: None,
         }
     }
 

@@ -87,6 +87,57 @@ fn a_transaction_runs_from_empty_through_ongoing_to_complete() {
 }
 
 #[test]
+fn transactions_v2_bump_the_epoch_at_each_end_and_recognise_a_retry() {
+    let mut c = TransactionCoordinator::default();
+    let p = ready(&mut c, "t");
+    let (id, e) = (p.producer_id, p.producer_epoch);
+    c.add_partitions("t", id, e, &[tp("a", 0)], 10).unwrap();
+    let EndOutcome::Finish(completion) = c.end_transaction_v2("t", id, e, true, 20).unwrap() else {
+        panic!("expected markers to write");
+    };
+    assert_eq!(
+        completion.producer_epoch,
+        e + 1,
+        "the markers carry the new epoch"
+    );
+    c.complete(&completion, 21);
+    assert_eq!(c.producer_of("t").map(|p| p.producer_epoch), Some(e + 1));
+    // The retry of that EndTxn, with the epoch it was bumped from, succeeds again; an abort
+    // with it is the wrong end; anything else at that epoch is fenced.
+    assert_eq!(
+        c.end_transaction_v2("t", id, e, true, 22),
+        Ok(EndOutcome::AlreadyDone)
+    );
+    assert_eq!(
+        c.end_transaction_v2("t", id, e, false, 22),
+        Err(ErrorCode::InvalidTxnState)
+    );
+    assert_eq!(
+        c.add_partitions("t", id, e, &[tp("a", 0)], 23),
+        Err(ErrorCode::ProducerFenced)
+    );
+    // The next transaction runs at the new epoch and ends at the one after.
+    c.add_partitions("t", id, e + 1, &[tp("a", 0)], 24).unwrap();
+    assert_eq!(
+        c.end_transaction_v2("t", id, e, false, 25),
+        Err(ErrorCode::ProducerFenced),
+        "the old epoch cannot end the new transaction"
+    );
+    let EndOutcome::Finish(second) = c.end_transaction_v2("t", id, e + 1, false, 26).unwrap()
+    else {
+        panic!("expected markers to write");
+    };
+    assert_eq!(second.producer_epoch, e + 2);
+    c.complete(&second, 27);
+    // A fence (a new instance's init) forgets the retry: the old epoch is simply fenced.
+    ready(&mut c, "t");
+    assert_eq!(
+        c.end_transaction_v2("t", id, e + 1, false, 28),
+        Err(ErrorCode::ProducerFenced)
+    );
+}
+
+#[test]
 fn requests_of_other_producers_or_epochs_are_refused() {
     let mut c = TransactionCoordinator::default();
     let p = ready(&mut c, "t");

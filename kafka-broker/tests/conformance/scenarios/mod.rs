@@ -105,6 +105,7 @@ pub fn all() -> Vec<Scenario> {
         transactions::commit_and_abort,
         transactions::refusals,
         transactions::offsets_in_a_transaction,
+        transactions::transactions_v2,
         produce::acks_1,
         produce::compacted_topic_needs_keys,
         produce::acks_all,

@@ -3,8 +3,9 @@
 //! stable offset and the aborted-transactions list), EndTxn, AddOffsetsToTxn and
 //! TxnOffsetCommit, DescribeTransactions, ListTransactions, WriteTxnMarkers, and their errors.
 //!
-//! Produce goes at v11: the last version of transactions v1. From v12 a Kafka 4 broker with
-//! `transaction.version=2` adds the partition itself, which the bundled broker does not do.
+//! Produce goes at v11 and EndTxn at v4 in the transactions-v1 scenarios: from Produce v12
+//! and EndTxn v5 a broker with `transaction.version=2` serves transactions v2, which
+//! [`transactions_v2`] covers.
 //! Kafka writes markers after it answers EndTxn, so the scenarios wait (unrecorded) until the
 //! partition is stable before they read it.
 
@@ -353,4 +354,64 @@ pub fn offsets_in_a_transaction(s: &mut Session<'_>) {
     );
     let ev = s.v(ApiKey::EndTxn).min(4);
     s.send("commit", &end_txn(&tid, producer, true), ev);
+}
+
+/// Transactions v2 (KIP-890 part 2), as a Kafka 4 client speaks it with `transaction.version`
+/// 2 finalized: no AddPartitionsToTxn (Produce v12+ adds the partition), EndTxn v5+ answers
+/// with a bumped epoch, the retry of an EndTxn is recognised by the epoch it was bumped from,
+/// and the old epoch is fenced everywhere else.
+pub fn transactions_v2(s: &mut Session<'_>) {
+    let t = s.name("t");
+    s.create_topic(&t, 1, &[]);
+    let tid = s.name("txn");
+    let (pid, epoch) = init(s, &tid);
+    // Produce v12: the first of transactions v2, and the last that names topics (v13 names
+    // them by id).
+    let pv = s.v(ApiKey::Produce).min(12);
+    let ev = s.v(ApiKey::EndTxn);
+    let dv = s.v(ApiKey::DescribeTransactions);
+    assert!(pv >= 12 && ev >= 5, "both sides serve transactions v2");
+    let describe =
+        DescribeTransactionsRequest::default().with_transactional_ids(vec![tid.as_str().into()]);
+    txn_produce(
+        s,
+        "produce_adds_the_partition",
+        &tid,
+        &t,
+        txn_batch(&["a", "b"], (pid, epoch), 0),
+        pv,
+    );
+    s.send("describe_ongoing", &describe, dv);
+    s.send("commit_bumps", &end_txn(&tid, (pid, epoch), true), ev);
+    wait_stable(s, &t);
+    wait_state(s, &tid, "CompleteCommit");
+    s.send("commit_retried", &end_txn(&tid, (pid, epoch), true), ev);
+    s.send(
+        "abort_at_old_epoch",
+        &end_txn(&tid, (pid, epoch), false),
+        ev,
+    );
+    txn_produce(
+        s,
+        "produce_at_old_epoch",
+        &tid,
+        &t,
+        txn_batch(&["zombie"], (pid, epoch), 2),
+        pv,
+    );
+    let next = (pid, epoch + 1);
+    txn_produce(
+        s,
+        "produce_at_new_epoch",
+        &tid,
+        &t,
+        txn_batch(&["c"], next, 0),
+        pv,
+    );
+    s.send("abort_bumps", &end_txn(&tid, next, false), ev);
+    wait_stable(s, &t);
+    wait_state(s, &tid, "CompleteAbort");
+    s.send("describe_after_abort", &describe, dv);
+    fetch_committed(s, "read_committed_from_commit_marker", &t, 2);
+    fetch_committed(s, "read_committed_aborted", &t, 3);
 }
