@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use kafka_sdk::admin::{AdminClient, AdminConfig, NewTopic};
 use kafka_sdk::broker::{Cluster, ClusterConfig};
 use kafka_sdk::consumer::{Consumer, ConsumerConfig, IsolationLevel, OffsetReset};
 use kafka_sdk::producer::{Producer, ProducerConfig, ProducerError, ProducerRecord};
@@ -478,4 +479,66 @@ async fn after_a_failed_batch_the_abort_bumps_the_epoch_and_the_next_transaction
     producer.close(Duration::from_secs(5)).await;
     let read = read_all(&cluster, "txn-retry", 1, IsolationLevel::ReadCommitted, 4).await;
     assert_eq!(values(&read), names("second", 4));
+}
+
+#[tokio::test]
+async fn a_transaction_commits_after_its_coordinator_stops_on_the_next_replica() {
+    if let Ok(filter) = std::env::var("TXN_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_test_writer()
+            .try_init();
+    }
+    let cluster = cluster(ClusterConfig::default()).await;
+    // Replicated, so that the partitions the stopped broker led move to a running replica
+    // (with one replica they would stay unavailable until it came back, as in Kafka).
+    let admin = AdminClient::connect(AdminConfig::new(&cluster.bootstrap_servers()))
+        .await
+        .expect("admin");
+    for (topic, result) in admin
+        .create_topics(vec![NewTopic::new("txn-move", 3, 3)])
+        .await
+        .expect("create topics")
+    {
+        result.unwrap_or_else(|e| panic!("create {topic}: {e}"));
+    }
+    let tid = "txn-coordinator-moves";
+    let producer = Producer::new(producer_config(&cluster, tid)).await.unwrap();
+    producer.init_transactions().await.unwrap();
+    producer.begin_transaction().unwrap();
+    let first = names("before-stop", 30);
+    send_all(&producer, "txn-move", &first).await;
+
+    // The transactional id's __transaction_state partition has its leader stopped: the next
+    // replica coordinates the open transaction, and the producer finds it there.
+    let coordinator = cluster.coordinator(tid).expect("a coordinator");
+    cluster.stop_broker(coordinator).await.unwrap();
+    let next = cluster
+        .coordinator(tid)
+        .expect("the next replica coordinates");
+    assert_ne!(next, coordinator);
+    let second = names("after-stop", 30);
+    send_all(&producer, "txn-move", &second).await;
+    tokio::time::timeout(TIMEOUT, producer.commit_transaction())
+        .await
+        .expect("commit within the timeout")
+        .expect("commit on the new coordinator");
+    // The commit went to the new coordinator: every EndTxn reached it, none a stopped broker.
+    let end_txn: Vec<i32> = cluster
+        .request_log()
+        .iter()
+        .filter(|e| e.api_key == kafka_sdk::protocol::ApiKey::EndTxn.key())
+        .map(|e| e.broker_id)
+        .collect();
+    assert!(
+        !end_txn.is_empty() && end_txn.iter().all(|b| *b == next),
+        "{end_txn:?}"
+    );
+
+    let mut expected: Vec<String> = first.into_iter().chain(second).collect();
+    expected.sort();
+    let read = read_all(&cluster, "txn-move", 3, IsolationLevel::ReadCommitted, 60).await;
+    assert_eq!(values(&read), expected);
+    producer.close(Duration::from_secs(5)).await;
+    cluster.shutdown().await;
 }

@@ -161,6 +161,27 @@ impl Cluster {
         topics.get(topic)?.partition(partition).map(|p| p.leader())
     }
 
+    /// The broker that coordinates a consumer group or a transactional id now: the leader of
+    /// the key's partition of `__consumer_offsets` or `__transaction_state`, as Kafka places
+    /// it. `None` while every replica of that partition is stopped. A test that wants to stop
+    /// the coordinator under a running client asks here which broker that is.
+    ///
+    /// ```
+    /// use kafka_broker::{Cluster, ClusterConfig};
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let cluster = Cluster::start(ClusterConfig::default().with_brokers(3)).await.unwrap();
+    /// let before = cluster.coordinator("my-transactional-id").unwrap();
+    /// cluster.stop_broker(before).await.unwrap();
+    /// let after = cluster.coordinator("my-transactional-id").unwrap();
+    /// assert_ne!(before, after, "the partition's next replica took over");
+    /// cluster.shutdown().await;
+    /// # });
+    /// ```
+    pub fn coordinator(&self, key: &str) -> Option<i32> {
+        self.state.coordinator_for(key).map(|b| b.id)
+    }
+
     /// The log start offset and high watermark of a partition.
     pub fn partition_offsets(&self, topic: &str, partition: i32) -> Option<(i64, i64)> {
         let topics = lock(&self.state.topics);

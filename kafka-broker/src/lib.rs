@@ -28,6 +28,7 @@ pub mod command;
 mod config;
 mod connection;
 mod context;
+mod coordinator_placement;
 mod error;
 mod fault;
 mod features;

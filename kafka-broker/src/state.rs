@@ -197,17 +197,17 @@ impl ClusterState {
         self.live_brokers().first().map_or(-1, |b| b.id)
     }
 
-    /// The broker that coordinates `key` (a group id or transactional id): live brokers sorted by
-    /// id, indexed by a stable hash of the key. Kafka hashes the key onto a partition of
-    /// `__consumer_offsets` and uses that partition's leader; without that topic we hash onto
-    /// the brokers directly, with Java's `String.hashCode` so placement is stable across runs.
+    /// The broker that coordinates `key` (a group id or transactional id): the leader of the
+    /// key's partition of `__consumer_offsets` or `__transaction_state`, placed as Kafka places
+    /// it ([`crate::coordinator_placement`]; both topics have the same layout, so one function
+    /// serves both).
     pub fn coordinator_for(&self, key: &str) -> Option<BrokerInfo> {
-        let live = self.live_brokers();
-        if live.is_empty() {
-            return None;
-        }
-        let index = usize::try_from(java_string_hash(key) & 0x7fff_ffff).unwrap_or(0) % live.len();
-        live.into_iter().nth(index)
+        let brokers = lock(&self.brokers).clone();
+        let mut ids: Vec<i32> = brokers.iter().map(|b| b.id).collect();
+        ids.sort_unstable();
+        let running = |id: i32| brokers.iter().any(|b| b.id == id && b.running);
+        let id = crate::coordinator_placement::coordinator_of(key, &ids, running)?;
+        brokers.into_iter().find(|b| b.id == id)
     }
 
     /// Moves every partition led by the stopped broker `broker_id` to its first running

@@ -1,9 +1,9 @@
 //! The classic group APIs, routed to [`crate::group::GroupCoordinator`] after checking that this
 //! broker coordinates the group.
 //!
-//! Kafka places a group on the leader of partition `hash(group) % 50` of `__consumer_offsets`;
-//! here the coordinator is picked from the live brokers by the same kind of stable hash
-//! ([`crate::state::ClusterState::coordinator_for`]). A group request that reaches another broker
+//! Kafka places a group on the leader of partition `abs(hash(group)) % 50` of
+//! `__consumer_offsets`, and so does the bundled broker, with that topic's placement computed
+//! rather than stored ([`crate::coordinator_placement`]). A group request that reaches another broker
 //! is answered NOT_COORDINATOR (the request's schema-generated error response), which sends the
 //! client back to FindCoordinator. Batched requests (OffsetFetch v8+, DescribeGroups,
 //! DeleteGroups) are split: the groups coordinated here go to the coordinator, the others get
