@@ -542,3 +542,64 @@ async fn a_transaction_commits_after_its_coordinator_stops_on_the_next_replica()
     producer.close(Duration::from_secs(5)).await;
     cluster.shutdown().await;
 }
+
+/// Polls a consumer assigned to partition 0 of `topic` until it has read `expected` records and
+/// knows its lag, and returns that lag.
+async fn lag_after_reading(
+    cluster: &Cluster,
+    topic: &str,
+    isolation: IsolationLevel,
+    expected: usize,
+) -> Option<i64> {
+    let mut consumer = Consumer::new(
+        ConsumerConfig::new(&cluster.bootstrap_servers())
+            .with_isolation_level(isolation)
+            .with_auto_offset_reset(OffsetReset::Earliest),
+    )
+    .await
+    .expect("consumer starts");
+    consumer.assign([(TopicName::from(topic), 0)]);
+    let mut read = 0;
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while tokio::time::Instant::now() < deadline
+        && (read < expected || consumer.lag(topic, 0).is_none())
+    {
+        read += consumer
+            .poll(Duration::from_millis(200))
+            .await
+            .expect("poll")
+            .len();
+    }
+    assert_eq!(read, expected, "{isolation:?} read");
+    let lag = consumer.lag(topic, 0);
+    consumer.close(Duration::from_secs(1)).await;
+    lag
+}
+
+#[tokio::test]
+async fn read_committed_lag_is_measured_to_the_last_stable_offset() {
+    let cluster = cluster(ClusterConfig::default()).await;
+    cluster.create_topic("txn-lag", 1, &[]).unwrap();
+    let producer = Producer::new(producer_config(&cluster, "txn-lag"))
+        .await
+        .unwrap();
+    producer.init_transactions().await.unwrap();
+    producer.begin_transaction().unwrap();
+    send_all(&producer, "txn-lag", &names("committed", 3)).await;
+    producer.commit_transaction().await.unwrap();
+    // Offsets 0-2 committed, 3 their marker, 4-8 an open transaction: the last stable offset
+    // is 4 and the high watermark 9.
+    producer.begin_transaction().unwrap();
+    send_all(&producer, "txn-lag", &names("open", 5)).await;
+
+    // read_committed reads the 3 committed records and stands at the LSO: nothing is left
+    // that it could read, so it lags by 0, not by the 5 open records.
+    let committed = lag_after_reading(&cluster, "txn-lag", IsolationLevel::ReadCommitted, 3).await;
+    assert_eq!(committed, Some(0));
+    // read_uncommitted reads all 8 and stands at the high watermark.
+    let uncommitted =
+        lag_after_reading(&cluster, "txn-lag", IsolationLevel::ReadUncommitted, 8).await;
+    assert_eq!(uncommitted, Some(0));
+    producer.abort_transaction().await.unwrap();
+    producer.close(Duration::from_secs(5)).await;
+}
