@@ -395,6 +395,16 @@ pub const BROKER_CONFIGS: &[ConfigDef] = &[
         ),
         &["uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"],
     ),
+    // KIP-368: how long a SASL session lasts before the client must re-authenticate (0:
+    // forever). Static in Kafka (a listener setting of server.properties); clients read it to
+    // know whether re-authentication is in play (librdkafka's 0142 does).
+    broker(
+        "connections.max.reauth.ms",
+        "0",
+        Long,
+        true,
+        "Longest a SASL session lasts before the client must re-authenticate; 0 for no limit.",
+    ),
     broker(
         "default.replication.factor",
         "1",
@@ -573,8 +583,19 @@ pub fn broker_configs(config: &ClusterConfig, id: i32) -> BTreeMap<&'static str,
                 }
                 "group.min.session.timeout.ms" => config.group.min_session_timeout_ms.to_string(),
                 "group.max.session.timeout.ms" => config.group.max_session_timeout_ms.to_string(),
-                // One replica of everything: the bundled broker does not replicate.
-                "offsets.topic.replication.factor" => "1".to_string(),
+                // The replicas of the internal partitions that place coordinators
+                // (`crate::coordinator_placement`): 3, or every broker when there are fewer.
+                "offsets.topic.replication.factor" => {
+                    crate::coordinator_placement::COORDINATOR_REPLICATION_FACTOR
+                        .min(config.brokers)
+                        .to_string()
+                }
+                "connections.max.reauth.ms" => config
+                    .sasl
+                    .as_ref()
+                    .and_then(|s| s.max_reauth)
+                    .map_or(0, |d| d.as_millis())
+                    .to_string(),
                 _ => d.default.to_string(),
             };
             (d.name, value)

@@ -3,8 +3,9 @@
 
 Obtains librdkafka 2.12.1 with its tests/ folder from the rdkafka-sys crate on crates.io,
 builds the library and tests/test-runner outside the repo (cached between runs), starts the
-bundled broker binary twice (3 brokers with 4 partitions for auto-created topics, and one
-with auto-creation off for the tests that need it), writes test.conf, and runs every broker
+bundled broker binary three times (3 brokers with 4 partitions for auto-created topics, one
+with auto-creation off for the tests that need it, and one requiring SASL/SCRAM with
+re-authentication for the SASL tests), writes test.conf, and runs every broker
 test number on its own with a per-test timeout. Prints a table of pass, fail and skip, writes
 it to target/librdkafka-suite/results.md, and exits non-zero on a failure that is not listed,
 with its reason, in known-failures.txt (and on a listed failure that now passes, so that the
@@ -12,7 +13,8 @@ list only shrinks).
 
     tools/librdkafka-suite/run.py [--full] [--timeout S] [TEST ...]
 
-Without --full the tests run in librdkafka's quick mode (-Q). TEST narrows the run to some
+Without --full the tests run in librdkafka's quick mode (-Q), but for those that run nothing
+in it (ALWAYS_FULL). TEST narrows the run to some
 test numbers (0011 0092 ...); the known-failures check then only judges those.
 """
 
@@ -39,6 +41,26 @@ CACHE = os.path.join(
 )
 # Tests that need a broker that does not create topics on Metadata.
 NO_AUTO_CREATE = {"0109"}
+# Tests that skip themselves without SASL: they run against a third cluster that requires
+# SCRAM-SHA-256 and ends sessions after SASL_REAUTH_MS (KIP-368), with a client configured for it.
+SASL_TESTS = {"0135", "0142"}
+SASL_USER = ("librdkafka", "librdkafka-secret")
+# 0142 runs for about nine of these intervals.
+SASL_REAUTH_MS = 4000
+# Tests whose every subtest is a full-mode one (SUB_TEST, not SUB_TEST_QUICK): in quick mode they
+# pass having run nothing, so they always run in full mode (0089 about 105 s, 0142 about 40 s).
+ALWAYS_FULL = {"0089", "0142"}
+# 0097 verifies certificates in every encoding librdkafka loads; it runs against a cluster that
+# serves TLS and requires client certificates signed by its CA (mutual TLS), with the files
+# trivup would make, named by the SSL_* environment variables the test reads.
+SSL_TESTS = {"0097"}
+SSL_PASSWORD = "librdkafka-suite-keystore"
+SASL_CLIENT_CONF = {
+    "security.protocol": "SASL_PLAINTEXT",
+    "sasl.mechanism": "SCRAM-SHA-256",
+    "sasl.username": SASL_USER[0],
+    "sasl.password": SASL_USER[1],
+}
 
 
 def log(message):
@@ -174,12 +196,57 @@ class Broker:
                 self.proc.wait()
 
 
-def run_test(source, number, bootstrap, quick, timeout, kafka_home):
+def openssl(*args, cwd):
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def ssl_material():
+    """A CA, a broker certificate for 127.0.0.1 and a client certificate signed by it, in the
+    encodings 0097 loads (PEM, DER, PKCS#12; the client key encrypted with SSL_PASSWORD), made
+    with the openssl CLI once per machine. Returns (directory, the test's SSL_* variables)."""
+    d = os.path.join(ROOT, "target", "librdkafka-suite", "ssl")
+    env = {
+        "SSL_password": SSL_PASSWORD,
+        "SSL_pkcs": os.path.join(d, "client.p12"),
+        "SSL_pub_der": os.path.join(d, "client.der"),
+        "SSL_pub_pem": os.path.join(d, "client.pem"),
+        "SSL_priv_der": os.path.join(d, "client-key.der"),
+        "SSL_priv_pem": os.path.join(d, "client-key.pem"),
+        "SSL_ca_der": os.path.join(d, "ca.der"),
+        "SSL_all_cas_pem": os.path.join(d, "ca.pem"),
+        "SSL_client_auth": "required",
+    }
+    if all(os.path.exists(f) for k, f in env.items() if k not in ("SSL_password", "SSL_client_auth")):
+        return d, env
+    os.makedirs(d, exist_ok=True)
+    days = "3650"
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca-key.pem", "-out", "ca.pem",
+            "-days", days, "-subj", "/CN=librdkafka-suite-ca", cwd=d)
+    openssl("x509", "-in", "ca.pem", "-outform", "DER", "-out", "ca.der", cwd=d)
+    with open(os.path.join(d, "san.cnf"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    for name in ("broker", "client"):
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}-plain-key.pem", "-out", f"{name}.csr",
+                "-subj", f"/CN={name}", cwd=d)
+        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca-key.pem", "-CAcreateserial",
+                "-out", f"{name}.pem", "-days", days, "-extfile", "san.cnf", cwd=d)
+    openssl("x509", "-in", "client.pem", "-outform", "DER", "-out", "client.der", cwd=d)
+    openssl("pkey", "-in", "client-plain-key.pem", "-outform", "DER", "-out", "client-key.der", cwd=d)
+    openssl("pkey", "-in", "client-plain-key.pem", "-aes256", "-passout", f"pass:{SSL_PASSWORD}",
+            "-out", "client-key.pem", cwd=d)
+    openssl("pkcs12", "-export", "-in", "client.pem", "-inkey", "client-plain-key.pem", "-certfile", "ca.pem",
+            "-passout", f"pass:{SSL_PASSWORD}", "-out", "client.p12", cwd=d)
+    return d, env
+
+
+def run_test(source, number, bootstrap, quick, timeout, kafka_home, client_conf=None, extra_env=None):
     """PASSED, FAILED, SKIPPED or TIMEOUT, and the seconds it took."""
     tests = os.path.join(source, "tests")
     conf = os.path.join(tests, f"test-{number}.conf")
     with open(conf, "w") as f:
         f.write(f"bootstrap.servers={bootstrap}\n")
+        for key, value in (client_conf or {}).items():
+            f.write(f"{key}={value}\n")
     env = dict(os.environ)
     env.update(
         KAFKA_PATH=kafka_home,
@@ -187,6 +254,7 @@ def run_test(source, number, bootstrap, quick, timeout, kafka_home):
         TESTS=number,
         TEST_KAFKA_VERSION=KAFKA_VERSION_CLAIM,
         RDKAFKA_TEST_CONF=conf,
+        **(extra_env or {}),
         # The runner links the shared libraries it was built with.
         LD_LIBRARY_PATH=os.pathsep.join(
             [os.path.join(source, "src"), os.path.join(source, "src-cpp")]
@@ -272,23 +340,60 @@ def main():
     ]
     auto = Broker(binary, common)
     plain = Broker(binary, common + ["--no-auto-create"])
-    log(f"{len(tests)} broker tests against {auto.bootstrap} (auto-create off: {plain.bootstrap})")
+    sasl = Broker(
+        binary,
+        common
+        + ["--sasl", "scram-sha-256", "--user", ":".join(SASL_USER)]
+        + ["--max-reauth-ms", str(SASL_REAUTH_MS), "--super-user", SASL_USER[0]],
+    )
+    ssl_dir, ssl_env = ssl_material()
+    tls = Broker(
+        binary,
+        common
+        + ["--tls-cert", os.path.join(ssl_dir, "broker.pem")]
+        + ["--tls-key", os.path.join(ssl_dir, "broker-plain-key.pem")]
+        + ["--tls-client-ca", os.path.join(ssl_dir, "ca.pem")],
+    )
+    ssl_client_conf = {
+        "security.protocol": "ssl",
+        "ssl.ca.location": ssl_env["SSL_all_cas_pem"],
+        "ssl.certificate.location": ssl_env["SSL_pub_pem"],
+        "ssl.key.location": ssl_env["SSL_priv_pem"],
+        "ssl.key.password": SSL_PASSWORD,
+    }
+    log(
+        f"{len(tests)} broker tests against {auto.bootstrap} (auto-create off: {plain.bootstrap}; "
+        f"SASL/SCRAM for {' '.join(sorted(SASL_TESTS))}: {sasl.bootstrap}; "
+        f"mutual TLS for {' '.join(sorted(SSL_TESTS))}: {tls.bootstrap})"
+    )
     results = []
     started = time.time()
     try:
         for number, name in tests:
-            bootstrap = plain.bootstrap if number in NO_AUTO_CREATE else auto.bootstrap
+            client_conf, extra_env = None, None
+            if number in SSL_TESTS:
+                bootstrap, client_conf, extra_env = tls.bootstrap, ssl_client_conf, ssl_env
+            elif number in SASL_TESTS:
+                bootstrap, client_conf = sasl.bootstrap, SASL_CLIENT_CONF
+            elif number in NO_AUTO_CREATE:
+                bootstrap = plain.bootstrap
+            else:
+                bootstrap = auto.bootstrap
+            quick = not a.full and number not in ALWAYS_FULL
+            timeout = a.timeout if quick else max(a.timeout, 300)
             status, elapsed, output = run_test(
-                source, number, bootstrap, not a.full, a.timeout, kafka_home
+                source, number, bootstrap, quick, timeout, kafka_home, client_conf, extra_env
             )
             results.append((number, name, status, elapsed, output))
             log(f"{number}_{name}: {status} ({elapsed:.1f}s)")
-            for broker in (auto, plain):
+            for broker in (auto, plain, sasl, tls):
                 if broker.proc.poll() is not None:
                     sys.exit(f"librdkafka-suite: the bundled broker exited during {number}")
     finally:
         auto.stop()
         plain.stop()
+        sasl.stop()
+        tls.stop()
     total = time.time() - started
 
     known = known_failures()
