@@ -24,15 +24,16 @@ else
 fi
 
 # A C toolchain and OpenSSL's headers: librdkafka's test suite (tools/librdkafka-suite) is
-# built from source.
+# built from source; its TLS test's certificates are made with the openssl CLI.
 if command -v cc >/dev/null 2>&1 && command -v make >/dev/null 2>&1 \
+  && command -v openssl >/dev/null 2>&1 \
   && [ -f /usr/include/openssl/ssl.h ] && [ -f /usr/include/zlib.h ]; then
   echo "C toolchain and OpenSSL headers: present"
 else
   echo "C toolchain and OpenSSL headers: installing"
   export DEBIAN_FRONTEND=noninteractive
   as_root apt-get update -qq
-  as_root apt-get install -y -qq build-essential libssl-dev zlib1g-dev >/dev/null
+  as_root apt-get install -y -qq build-essential libssl-dev zlib1g-dev openssl >/dev/null
 fi
 
 python_has() {
