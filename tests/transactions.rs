@@ -35,6 +35,18 @@ fn producer_config(cluster: &Cluster, transactional_id: &str) -> ProducerConfig 
         })
 }
 
+/// A transactional producer with `transactional_id`, its transactions initialized.
+async fn initialized_producer(cluster: &Cluster, transactional_id: &str) -> Producer {
+    let producer = Producer::new(producer_config(cluster, transactional_id))
+        .await
+        .expect("producer starts");
+    producer
+        .init_transactions()
+        .await
+        .expect("transactions initialized");
+    producer
+}
+
 /// Reads every partition of `topic` from the beginning with `isolation`, until `expected`
 /// records arrived and a further quiet poll brought nothing (so that extra records would be
 /// seen), and returns the values per partition in offset order.
@@ -104,10 +116,7 @@ async fn send_all(producer: &Producer, topic: &str, values: &[String]) {
 async fn committed_records_are_read_once_and_aborted_ones_only_by_read_uncommitted() {
     let cluster = cluster(ClusterConfig::default()).await;
     cluster.create_topic("txn-out", 3, &[]).unwrap();
-    let producer = Producer::new(producer_config(&cluster, "txn-visibility"))
-        .await
-        .unwrap();
-    producer.init_transactions().await.unwrap();
+    let producer = initialized_producer(&cluster, "txn-visibility").await;
 
     let first = names("committed-a", 30);
     let aborted = names("aborted", 20);
@@ -177,10 +186,7 @@ async fn committed_records_are_read_once_and_aborted_ones_only_by_read_uncommitt
 async fn an_open_transaction_is_invisible_to_read_committed_until_it_commits() {
     let cluster = cluster(ClusterConfig::default()).await;
     cluster.create_topic("txn-open", 1, &[]).unwrap();
-    let producer = Producer::new(producer_config(&cluster, "txn-open"))
-        .await
-        .unwrap();
-    producer.init_transactions().await.unwrap();
+    let producer = initialized_producer(&cluster, "txn-open").await;
     producer.begin_transaction().unwrap();
     let open = names("open", 5);
     send_all(&producer, "txn-open", &open).await;
@@ -205,20 +211,14 @@ async fn an_open_transaction_is_invisible_to_read_committed_until_it_commits() {
 async fn a_second_producer_with_the_same_transactional_id_fences_the_first() {
     let cluster = cluster(ClusterConfig::default()).await;
     cluster.create_topic("txn-fence", 2, &[]).unwrap();
-    let old = Producer::new(producer_config(&cluster, "txn-fence"))
-        .await
-        .unwrap();
-    old.init_transactions().await.unwrap();
+    let old = initialized_producer(&cluster, "txn-fence").await;
     old.begin_transaction().unwrap();
     let zombie = names("zombie", 8);
     send_all(&old, "txn-fence", &zombie).await;
 
     // The new producer's InitProducerId bumps the epoch and aborts the old one's open
     // transaction before it returns.
-    let new = Producer::new(producer_config(&cluster, "txn-fence"))
-        .await
-        .unwrap();
-    new.init_transactions().await.unwrap();
+    let new = initialized_producer(&cluster, "txn-fence").await;
 
     let err = old.commit_transaction().await.unwrap_err();
     assert!(
@@ -276,10 +276,7 @@ async fn offsets_sent_to_a_transaction_are_committed_with_it_and_only_with_it() 
         .expect("a group member has metadata");
     let tp = [(TopicName::from("txn-in"), 0)];
 
-    let producer = Producer::new(producer_config(&cluster, "txn-copier"))
-        .await
-        .unwrap();
-    producer.init_transactions().await.unwrap();
+    let producer = initialized_producer(&cluster, "txn-copier").await;
     // An aborted transaction's offsets are not committed.
     producer.begin_transaction().unwrap();
     send_all(&producer, "txn-copied", &names("copy", 4)).await;
@@ -362,10 +359,7 @@ async fn the_admin_client_lists_describes_and_aborts_a_hanging_transaction() {
     let admin = AdminClient::connect(AdminConfig::new(&cluster.bootstrap_servers()))
         .await
         .unwrap();
-    let producer = Producer::new(producer_config(&cluster, "txn-hanging"))
-        .await
-        .unwrap();
-    producer.init_transactions().await.unwrap();
+    let producer = initialized_producer(&cluster, "txn-hanging").await;
     producer.begin_transaction().unwrap();
     send_all(&producer, "txn-hang", &names("stuck", 4)).await;
 
@@ -450,10 +444,7 @@ async fn after_a_failed_batch_the_abort_bumps_the_epoch_and_the_next_transaction
 
     let cluster = cluster(ClusterConfig::default()).await;
     cluster.create_topic("txn-retry", 1, &[]).unwrap();
-    let producer = Producer::new(producer_config(&cluster, "txn-retry"))
-        .await
-        .unwrap();
-    producer.init_transactions().await.unwrap();
+    let producer = initialized_producer(&cluster, "txn-retry").await;
     producer.begin_transaction().unwrap();
     send_all(&producer, "txn-retry", &names("first", 3)).await;
     // The next batch is refused for good: its sequence numbers are used up on our side but
@@ -503,8 +494,7 @@ async fn a_transaction_commits_after_its_coordinator_stops_on_the_next_replica()
         result.unwrap_or_else(|e| panic!("create {topic}: {e}"));
     }
     let tid = "txn-coordinator-moves";
-    let producer = Producer::new(producer_config(&cluster, tid)).await.unwrap();
-    producer.init_transactions().await.unwrap();
+    let producer = initialized_producer(&cluster, tid).await;
     producer.begin_transaction().unwrap();
     let first = names("before-stop", 30);
     send_all(&producer, "txn-move", &first).await;
@@ -580,10 +570,7 @@ async fn lag_after_reading(
 async fn read_committed_lag_is_measured_to_the_last_stable_offset() {
     let cluster = cluster(ClusterConfig::default()).await;
     cluster.create_topic("txn-lag", 1, &[]).unwrap();
-    let producer = Producer::new(producer_config(&cluster, "txn-lag"))
-        .await
-        .unwrap();
-    producer.init_transactions().await.unwrap();
+    let producer = initialized_producer(&cluster, "txn-lag").await;
     producer.begin_transaction().unwrap();
     send_all(&producer, "txn-lag", &names("committed", 3)).await;
     producer.commit_transaction().await.unwrap();

@@ -320,17 +320,10 @@ impl TransactionCoordinator {
         committed: bool,
         now_ms: i64,
     ) -> Result<EndOutcome, ErrorCode> {
-        let producer = self
-            .ids
-            .transactional_producer(transactional_id)
+        let (producer, metadata) = self
+            .current(transactional_id)
+            .filter(|(producer, _)| producer.producer_id == producer_id)
             .ok_or(ErrorCode::InvalidProducerIdMapping)?;
-        let metadata = self
-            .transactions
-            .get(transactional_id)
-            .ok_or(ErrorCode::InvalidProducerIdMapping)?;
-        if producer.producer_id != producer_id {
-            return Err(ErrorCode::InvalidProducerIdMapping);
-        }
         let retry = metadata.bumped_from == Some(producer_epoch);
         let ended_this_way = match metadata.state {
             TxnState::PrepareCommit | TxnState::CompleteCommit => committed,
