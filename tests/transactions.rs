@@ -47,6 +47,17 @@ async fn initialized_producer(cluster: &Cluster, transactional_id: &str) -> Prod
     producer
 }
 
+/// A consumer with `isolation` that starts partitions with no committed offset at the earliest.
+async fn consumer_from_earliest(cluster: &Cluster, isolation: IsolationLevel) -> Consumer {
+    Consumer::new(
+        ConsumerConfig::new(&cluster.bootstrap_servers())
+            .with_isolation_level(isolation)
+            .with_auto_offset_reset(OffsetReset::Earliest),
+    )
+    .await
+    .expect("consumer starts")
+}
+
 /// Reads every partition of `topic` from the beginning with `isolation`, until `expected`
 /// records arrived and a further quiet poll brought nothing (so that extra records would be
 /// seen), and returns the values per partition in offset order.
@@ -57,13 +68,7 @@ async fn read_all(
     isolation: IsolationLevel,
     expected: usize,
 ) -> BTreeMap<i32, Vec<String>> {
-    let mut consumer = Consumer::new(
-        ConsumerConfig::new(&cluster.bootstrap_servers())
-            .with_isolation_level(isolation)
-            .with_auto_offset_reset(OffsetReset::Earliest),
-    )
-    .await
-    .expect("consumer starts");
+    let mut consumer = consumer_from_earliest(cluster, isolation).await;
     consumer.assign((0..partitions).map(|p| (TopicName::from(topic), p)));
     let mut out: BTreeMap<i32, Vec<String>> = BTreeMap::new();
     let mut count = 0;
@@ -541,13 +546,7 @@ async fn lag_after_reading(
     isolation: IsolationLevel,
     expected: usize,
 ) -> Option<i64> {
-    let mut consumer = Consumer::new(
-        ConsumerConfig::new(&cluster.bootstrap_servers())
-            .with_isolation_level(isolation)
-            .with_auto_offset_reset(OffsetReset::Earliest),
-    )
-    .await
-    .expect("consumer starts");
+    let mut consumer = consumer_from_earliest(cluster, isolation).await;
     consumer.assign([(TopicName::from(topic), 0)]);
     let mut read = 0;
     let deadline = tokio::time::Instant::now() + TIMEOUT;

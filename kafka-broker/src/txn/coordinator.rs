@@ -178,14 +178,27 @@ impl TransactionCoordinator {
     /// Fences `transactional_id`'s epoch and moves its open transaction to PrepareAbort; the
     /// markers carry the fenced epoch, so the old instance can write no more.
     fn fence_and_abort(&mut self, transactional_id: &str, now_ms: i64) -> Option<TxnCompletion> {
-        let fenced = self.ids.fence(transactional_id)?;
+        self.bump_and_end(transactional_id, false, None, now_ms)
+    }
+
+    /// Bumps `transactional_id`'s epoch and moves its open transaction to PrepareCommit or
+    /// PrepareAbort with markers at the new epoch. `bumped_from` is the epoch a client may retry
+    /// the ending with (transactions v2), `None` when the bump fences the client instead.
+    fn bump_and_end(
+        &mut self,
+        transactional_id: &str,
+        committed: bool,
+        bumped_from: Option<i16>,
+        now_ms: i64,
+    ) -> Option<TxnCompletion> {
+        let bumped = self.ids.fence(transactional_id)?;
         let metadata = self.transactions.get_mut(transactional_id)?;
-        metadata.bumped_from = None;
+        metadata.bumped_from = bumped_from;
         Some(prepare_end(
             transactional_id,
-            fenced,
+            bumped,
             metadata,
-            false,
+            committed,
             now_ms,
         ))
     }
@@ -335,24 +348,10 @@ impl TransactionCoordinator {
                 Err(ErrorCode::ProducerFenced)
             }
             TxnState::Empty => Err(ErrorCode::InvalidTxnState),
-            TxnState::Ongoing => {
-                let bumped = self
-                    .ids
-                    .fence(transactional_id)
-                    .ok_or(ErrorCode::InvalidProducerIdMapping)?;
-                let metadata = self
-                    .transactions
-                    .get_mut(transactional_id)
-                    .ok_or(ErrorCode::InvalidProducerIdMapping)?;
-                metadata.bumped_from = Some(producer_epoch);
-                Ok(EndOutcome::Finish(prepare_end(
-                    transactional_id,
-                    bumped,
-                    metadata,
-                    committed,
-                    now_ms,
-                )))
-            }
+            TxnState::Ongoing => self
+                .bump_and_end(transactional_id, committed, Some(producer_epoch), now_ms)
+                .map(EndOutcome::Finish)
+                .ok_or(ErrorCode::InvalidProducerIdMapping),
             _ if !retry => Err(ErrorCode::ProducerFenced),
             _ if !ended_this_way => Err(ErrorCode::InvalidTxnState),
             TxnState::PrepareCommit | TxnState::PrepareAbort => {
